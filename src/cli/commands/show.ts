@@ -1,0 +1,88 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { OrchestratorError } from '../../errors.js';
+import type { RunEvent } from '../../events/types.js';
+import { formatDuration } from '../../spec/duration.js';
+import { hashFile, listFiles } from '../../store/hash.js';
+import { readJournal } from '../../store/journal.js';
+import { readManifest, resolveJob } from '../../store/runs.js';
+import { didYouMean } from '../../util/suggest.js';
+import { runsDirOf } from '../options.js';
+import { colorsFor, paintStatus } from '../render/color.js';
+import { PlainRenderer } from '../render/plain.js';
+import { table } from '../render/table.js';
+
+/** Options of `orchestrator show`. */
+export interface ShowOptions {
+  events?: boolean;
+  files?: boolean;
+  logs?: string;
+  json?: boolean;
+  runsDir?: string;
+}
+
+/** `orchestrator show <job>`: summary, events, files, logs, or JSON. */
+export async function showCommand(ref: string, opts: ShowOptions): Promise<number> {
+  const runsDir = runsDirOf(opts);
+  const jobId = resolveJob(runsDir, ref);
+  const dir = path.join(runsDir, jobId);
+  const m = readManifest(runsDir, jobId);
+  const readEvents = (): RunEvent[] => {
+    try {
+      return readJournal(path.join(dir, 'events.jsonl'));
+    } catch (e) {
+      throw new OrchestratorError({ code: 'run-folder', message: `cannot read ${path.join(dir, 'events.jsonl')}: ${(e as Error).message}` });
+    }
+  };
+  // A job that never finished has no file list yet: compute it now, so --files still tells the truth.
+  if (m.status !== 'succeeded' && m.status !== 'failed' && m.status !== 'cancelled' && m.files.length === 0) {
+    m.files = listFiles(dir).filter((p) => p !== 'manifest.json' && p !== 'events.jsonl').map((p) => hashFile(dir, p));
+  }
+
+  if (opts.json) {
+    const doc = opts.events ? { ...m, events: readEvents() } : m;
+    process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+    return 0;
+  }
+  const out = process.stdout;
+  const c = colorsFor(out);
+  if (opts.logs !== undefined) {
+    if (!Object.hasOwn(m.steps, opts.logs)) {
+      throw new OrchestratorError({ code: 'usage', message: `job ${jobId} has no step "${opts.logs}"${didYouMean(opts.logs, Object.keys(m.steps))}` });
+    }
+    const file = path.join(dir, 'logs', `${opts.logs}.log`);
+    if (!fs.existsSync(file)) {
+      out.write(`step "${opts.logs}" has no log (it is ${m.steps[opts.logs]!.status})\n`);
+      return 0;
+    }
+    out.write(fs.readFileSync(file));
+    return 0;
+  }
+  if (opts.events) {
+    const renderer = new PlainRenderer(out, c, Object.keys(m.steps));
+    for (const e of readEvents()) renderer.emit(e);
+    return 0;
+  }
+  if (opts.files) {
+    const rows = m.files.map((f) => [f.path, String(f.size_bytes), f.sha256]);
+    out.write(`${table(['PATH', 'BYTES', 'SHA-256'], rows)}\n`);
+    return 0;
+  }
+  const took = m.duration_s === null ? '' : ` in ${formatDuration(m.duration_s * 1000)}`;
+  const header = [
+    `${c.bold(m.name)}  ${m.job_id}  ${paintStatus(c, m.status)}${took}`,
+    c.dim(`started ${m.started_at}   spec ${m.spec.path}   concurrency ${m.concurrency}`),
+  ];
+  if (m.resumed_from) header.push(c.dim(`resumed from ${m.resumed_from}`));
+  if (m.rerun_of) header.push(c.dim(`re-run of ${m.rerun_of}`));
+  const rows = Object.entries(m.steps).map(([id, s]) => [
+    id,
+    paintStatus(c, s.status) + (s.reused ? c.dim(' (reused)') : s.cached ? c.dim(' (cached)') : ''),
+    String(s.attempts),
+    s.duration_s === null ? '-' : formatDuration(s.duration_s * 1000),
+    s.exit_code === null ? '-' : String(s.exit_code),
+    s.error ? `${s.error.code}: ${s.error.message}` : '',
+  ]);
+  out.write(`${header.join('\n')}\n\n${table(['STEP', 'STATUS', 'ATTEMPTS', 'TOOK', 'EXIT', 'ERROR'], rows)}\n`);
+  return 0;
+}

@@ -1,0 +1,53 @@
+import type { ChalkInstance } from 'chalk';
+import type { EventSink, RunEvent } from '../../events/types.js';
+import { formatDuration } from '../../spec/duration.js';
+
+/** One plain line per event: for pipes, CI logs, and `show --events`. */
+export class PlainRenderer implements EventSink {
+  readonly #out: NodeJS.WritableStream;
+  readonly #c: ChalkInstance;
+  readonly #width: number;
+
+  constructor(out: NodeJS.WritableStream, colors: ChalkInstance, stepIds: readonly string[] = []) {
+    this.#out = out;
+    this.#c = colors;
+    this.#width = Math.min(32, Math.max(8, ...stepIds.map((s) => s.length)));
+  }
+
+  emit(e: RunEvent): void {
+    const line = this.format(e);
+    if (line !== undefined) this.#out.write(`${this.#c.dim(e.ts.slice(11, 19))}  ${line.trimEnd()}\n`);
+  }
+
+  /** The text of one event, without the time. */
+  format(e: RunEvent): string | undefined {
+    const c = this.#c;
+    const tag = (word: string, paint: (s: string) => string) => paint(word.padEnd(8));
+    const id = (s: string) => c.bold(s.padEnd(this.#width));
+    const dur = (s: number | undefined | null) => (s === undefined || s === null ? '' : formatDuration(s * 1000));
+    switch (e.type) {
+      case 'job.started':
+        return `${tag('job', c.cyan)}${c.bold(e.name)}  ${e.job_id}  ${e.steps.length} steps, concurrency ${e.concurrency}${e.resumed_from ? `, resuming ${e.resumed_from}` : ''}${e.rerun_of ? `, re-running ${e.rerun_of}` : ''}`;
+      case 'step.started':
+        return `${tag('start', c.blue)}${id(e.step)}`;
+      case 'step.retrying':
+        return `${tag('retry', c.yellow)}${id(e.step)}  attempt ${e.attempt} in ${formatDuration(e.delay_s * 1000)}  ${c.dim(`(${e.error.code}: ${e.error.message})`)}`;
+      case 'step.succeeded': {
+        const how = e.reused ? c.dim('  reused') : e.cached ? c.dim('  cached') : '';
+        return `${tag('ok', c.green)}${id(e.step)}  ${dur(e.duration_s)}${e.attempt > 1 ? `  after ${e.attempt} attempts` : ''}${how}`;
+      }
+      case 'step.failed':
+        return `${tag(e.continue_on_error ? 'failed*' : 'FAILED', c.red)}${id(e.step)}  ${dur(e.duration_s)}  ${e.error.code}: ${e.error.message}${e.continue_on_error ? c.dim('  (continue_on_error)') : ''}`;
+      case 'step.skipped':
+        return `${tag('skip', c.gray)}${id(e.step)}  ${c.dim(e.error.message)}`;
+      case 'step.cancelled':
+        return `${tag('cancel', c.magenta)}${id(e.step)}  ${c.dim(e.error.message)}`;
+      case 'job.finished': {
+        const paint = e.status === 'succeeded' ? c.green : e.status === 'failed' ? c.red : c.magenta;
+        return `${tag('job', c.cyan)}${paint(e.status)} in ${dur(e.duration_s)}  ${c.dim(e.job_id)}`;
+      }
+      default:
+        return undefined;
+    }
+  }
+}

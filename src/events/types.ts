@@ -1,0 +1,71 @@
+import type { StepError } from '../errors.js';
+import type { FileRecord } from '../store/hash.js';
+
+/** Lifecycle of a step, in the spec's words. */
+export type StepStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'cancelled';
+
+/** Lifecycle of a job as recorded; `interrupted` is what readers report for a dead `running` job. */
+export type JobStatus = 'running' | 'succeeded' | 'failed' | 'cancelled';
+
+/** Fields every event carries, stamped by the bus. */
+export interface EventBase {
+  ts: string;
+  seq: number;
+  job_id: string;
+}
+
+/** An event as the scheduler emits it, before the bus stamps ts/seq/job_id. */
+export type RunEventBody =
+  | {
+      type: 'job.started';
+      name: string;
+      spec_path: string;
+      concurrency: number;
+      pid: number;
+      steps: string[];
+      resumed_from?: string;
+      rerun_of?: string;
+    }
+  | { type: 'step.started'; step: string; attempt: number }
+  | { type: 'step.retrying'; step: string; attempt: number; delay_s: number; error: StepError }
+  | {
+      type: 'step.succeeded';
+      step: string;
+      attempt: number;
+      exit_code: number | null;
+      duration_s: number;
+      cached: boolean;
+      reused: boolean;
+      usage?: TokenUsage;
+      cache_key?: string;
+      /** outputs/<step>.json and artifacts/<step>/*, hashed when the step settled (what resume verifies). */
+      files?: FileRecord[];
+    }
+  | {
+      type: 'step.failed';
+      step: string;
+      attempt: number;
+      exit_code: number | null;
+      duration_s: number;
+      error: StepError;
+      continue_on_error: boolean;
+      usage?: TokenUsage;
+      files?: FileRecord[];
+    }
+  | { type: 'step.skipped'; step: string; error: StepError; files?: FileRecord[] }
+  | { type: 'step.cancelled'; step: string; attempt?: number; duration_s?: number; error: StepError; files?: FileRecord[] }
+  | { type: 'job.finished'; status: Exclude<JobStatus, 'running'>; duration_s: number };
+
+/** One line of events.jsonl. */
+export type RunEvent = EventBase & RunEventBody;
+
+/** Token counts reported by an LLM provider. */
+export interface TokenUsage {
+  input_tokens: number;
+  output_tokens: number;
+}
+
+/** Anything that consumes events: the journal, the manifest builder, renderers. */
+export interface EventSink {
+  emit(event: RunEvent): void;
+}

@@ -1,0 +1,69 @@
+import type { Expr } from './ast.js';
+import { toDisplayString } from './coerce.js';
+import { ExpressionError, parseError } from './errors.js';
+import { evaluate, type EvalContext } from './evaluate.js';
+import { parseExpression, type ParseOptions } from './parser.js';
+
+/** A string field split into literal text and ${{ expr }} parts; `offset` is the index in the field string where the expression source starts (after `${{`). */
+export type TemplatePart = { kind: 'text'; text: string } | { kind: 'expr'; source: string; expr: Expr; offset: number };
+
+const OPEN = '${{';
+const CLOSE = '}}';
+
+/** True if the string contains `${{`. */
+export function hasTemplate(field: string): boolean {
+  return field.includes(OPEN);
+}
+
+/**
+ * Split a field into text and parsed expressions. Throws ExpressionError('parsing') for an unclosed
+ * `${{` (pos = index of the `${{`), an empty `${{ }}`, or a bad expression (pos within the field).
+ */
+export function parseTemplate(field: string, options?: ParseOptions): TemplatePart[] {
+  const parts: TemplatePart[] = [];
+  const pushText = (text: string): void => {
+    if (text !== '') parts.push({ kind: 'text', text });
+  };
+  let from = 0;
+  for (;;) {
+    const open = field.indexOf(OPEN, from);
+    if (open < 0) break;
+    pushText(field.slice(from, open));
+    const offset = open + OPEN.length;
+    const close = findClose(field, offset);
+    if (close < 0) throw parseError(`Unclosed '${OPEN}': no matching '${CLOSE}'`, open);
+    const source = field.slice(offset, close);
+    if (source.trim() === '') throw parseError(`An expression was expected inside '${OPEN} ${CLOSE}'`, open);
+    parts.push({ kind: 'expr', source, expr: parseAt(source, offset, options), offset });
+    from = close + CLOSE.length;
+  }
+  pushText(field.slice(from));
+  return parts;
+}
+
+/** The index of the `}}` that ends an expression starting at `from`, skipping quoted 'strings'; -1 if none. */
+function findClose(field: string, from: number): number {
+  let quoted = false;
+  for (let i = from; i < field.length; i++) {
+    const c = field[i];
+    if (c === "'") quoted = !quoted; // a doubled '' inside a string toggles twice
+    else if (!quoted && c === '}' && field[i + 1] === '}') return i;
+  }
+  return -1;
+}
+
+function parseAt(source: string, offset: number, options: ParseOptions | undefined): Expr {
+  try {
+    return parseExpression(source, options);
+  } catch (e) {
+    if (e instanceof ExpressionError) throw new ExpressionError(e.kind, e.message, e.pos + offset);
+    throw e;
+  }
+}
+
+/** Evaluate a template into a string (single-expression templates that are the whole string also go through toDisplayString). */
+export function renderTemplate(parts: TemplatePart[], ctx: EvalContext): string {
+  let out = '';
+  for (const part of parts) out += part.kind === 'text' ? part.text : toDisplayString(evaluate(part.expr, ctx));
+  return out;
+}

@@ -1,0 +1,133 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { EventBus } from '../events/bus.js';
+import type { EventSink, JobStatus } from '../events/types.js';
+import { buildGraph } from '../graph/build.js';
+import { longestRemainingPath } from '../graph/priority.js';
+import type { JobSpec, StepSpec } from '../spec/model.js';
+import { ShellExecutor } from '../steps/shell.js';
+import type { StepExecutor, StepResult } from '../steps/types.js';
+import { writeAtomic, writeDurable } from '../store/atomic.js';
+import { hashFile, listFiles, sha256, type FileRecord } from '../store/hash.js';
+import { Journal } from '../store/journal.js';
+import { ManifestBuilder, type JobManifest } from '../store/manifest.js';
+import { Redactor } from '../store/redact.js';
+import { RunDir } from '../store/run-dir.js';
+import { runScheduler } from './scheduler.js';
+import type { StepError } from '../errors.js';
+
+/** What a caller sets for one job. */
+export interface JobOptions {
+  spec: JobSpec;
+  runsDir: string;
+  concurrency: number;
+  failFast: boolean;
+  /** Renderers and other sinks besides the journal and the manifest. */
+  sinks: EventSink[];
+  /** Aborted on Ctrl-C / SIGTERM. */
+  signal: AbortSignal;
+  /** Steps carried over from an earlier job, with their files already copied in (resume/rerun). */
+  reuse?: { steps: Map<string, StepResult>; copy: (runDir: RunDir) => void; resumedFrom?: string; rerunOf?: string };
+  /** LLM steps, when the spec has any (loaded only then). */
+  llm?: (runDir: RunDir, redactor: Redactor) => StepExecutor;
+  /** outputs_schema checks, when the spec has any. */
+  checkContract?: (step: StepSpec, outputs: Record<string, unknown>) => StepError | undefined;
+  /** Names of environment variables whose values never reach a file. */
+  secretNames: string[];
+}
+
+/** The finished job. */
+export interface JobOutcome {
+  status: Exclude<JobStatus, 'running'>;
+  manifest: JobManifest;
+  runDir: RunDir;
+}
+
+/** Run one job end to end and record it in a new run folder (SPEC §4). */
+export async function runJob(o: JobOptions): Promise<JobOutcome> {
+  const { spec } = o;
+  const runDir = RunDir.create(path.resolve(o.runsDir));
+  fs.writeFileSync(runDir.specCopyPath(spec.format), spec.text);
+  o.reuse?.copy(runDir);
+  const redactor = Redactor.fromEnv(o.secretNames);
+
+  const builder = new ManifestBuilder({
+    jobId: runDir.jobId,
+    name: spec.name,
+    specPath: spec.path,
+    specSha256: sha256(spec.text),
+    concurrency: o.concurrency,
+  });
+  const journal = new Journal(runDir.eventsPath, redactor);
+  const bus = new EventBus(runDir.jobId, [journal, builder, ...o.sinks]);
+  const writeManifest = () => writeDurable(runDir.manifestPath, redactor.redact(JSON.stringify(builder.manifest, null, 2)) + '\n');
+
+  const graph = buildGraph(spec.steps);
+  const rank = longestRemainingPath(graph, () => 1);
+  const shell = new ShellExecutor({ runDir, baseEnv: { ...process.env, ...spec.env }, redactor });
+  const llm = o.llm?.(runDir, redactor);
+  const started = Date.now();
+
+  bus.emit({
+    type: 'job.started',
+    name: spec.name,
+    spec_path: spec.path,
+    concurrency: o.concurrency,
+    pid: process.pid,
+    steps: graph.ids,
+    ...(o.reuse?.resumedFrom ? { resumed_from: o.reuse.resumedFrom } : {}),
+    ...(o.reuse?.rerunOf ? { rerun_of: o.reuse.rerunOf } : {}),
+  });
+  writeManifest();
+
+  const outcome = await runScheduler({
+    spec,
+    graph,
+    concurrency: o.concurrency,
+    failFast: o.failFast,
+    rank,
+    emit: (e) => bus.emit(e),
+    execute: (step, attempt, signal, context) => (step.kind === 'shell' ? shell : llm!).runAttempt({ step, attempt, signal, context }),
+    onSettled: (step, result) => recordStep(runDir, redactor, step, result),
+    checkContract: o.checkContract,
+    reused: o.reuse?.steps,
+    contexts: { vars: spec.vars, env: { ...process.env }, job: { id: runDir.jobId, name: spec.name, run_dir: runDir.root } },
+    signal: o.signal,
+  });
+
+  bus.emit({ type: 'job.finished', status: outcome.status, duration_s: (Date.now() - started) / 1000 });
+  journal.close();
+  fs.rmSync(runDir.workDir, { recursive: true, force: true });
+  builder.manifest.files = listFiles(runDir.root)
+    .filter((p) => p !== 'manifest.json' && p !== 'events.jsonl')
+    .map((p) => builder.knownFiles.get(p) ?? hashFile(runDir.root, p));
+  writeManifest();
+  return { status: outcome.status, manifest: builder.manifest, runDir };
+}
+
+/** Write outputs/<step>.json and hash it with the step's artifacts, for the step's final event. */
+function recordStep(runDir: RunDir, redactor: Redactor, step: StepSpec, r: StepResult): FileRecord[] {
+  const body = redactor.redact(
+    JSON.stringify(
+      {
+        status: r.status,
+        outputs: r.outputs,
+        text: r.text,
+        exit_code: r.exitCode,
+        attempts: r.attempts,
+        cached: r.cached,
+        reused: r.reused,
+        error: r.error,
+        ...(r.usage ? { usage: r.usage } : {}),
+        ...(r.cacheKey ? { cache_key: r.cacheKey, cache_key_parts: r.cacheKeyParts } : {}),
+      },
+      null,
+      2,
+    ) + '\n',
+  );
+  const rel = `outputs/${step.id}.json`;
+  writeAtomic(runDir.outputPath(step.id), body);
+  const files: FileRecord[] = [{ path: rel, sha256: sha256(body), size_bytes: Buffer.byteLength(body) }];
+  for (const p of listFiles(runDir.root, runDir.artifactsDir(step.id))) files.push(hashFile(runDir.root, p));
+  return files;
+}

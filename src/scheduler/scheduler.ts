@@ -1,0 +1,254 @@
+import type { StepError } from '../errors.js';
+import type { JobStatus, RunEventBody } from '../events/types.js';
+import { evaluate, hasTemplate, isTruthy, parseExpression, parseTemplate, renderTemplate, type EvalContext } from '../expr/index.js';
+import { upstreamOf, type Graph } from '../graph/build.js';
+import type { JobSpec, StepSpec } from '../spec/model.js';
+import type { FileRecord } from '../store/hash.js';
+import type { AttemptResult, StepResult } from '../steps/types.js';
+import { ReadyQueue } from './heap.js';
+import { retryDelayMs, sleep } from './retry.js';
+
+/** Everything the scheduler needs; it only emits events and calls `execute`. */
+export interface SchedulerOptions {
+  spec: JobSpec;
+  graph: Graph;
+  concurrency: number;
+  /** Stop at the first failure (on_failure: stop or --fail-fast). */
+  failFast: boolean;
+  /** Priority of each step: longest remaining path. */
+  rank: ArrayLike<number>;
+  emit: (event: RunEventBody) => void;
+  /** Run one attempt of a step. */
+  execute: (step: StepSpec, attempt: number, signal: AbortSignal, context: EvalContext) => Promise<AttemptResult>;
+  /** A step's final result is known: write its outputs file; the files it returns go into its final event. */
+  onSettled: (step: StepSpec, result: StepResult) => FileRecord[] | undefined;
+  /** Validate a successful attempt's outputs against outputs_schema. */
+  checkContract?: (step: StepSpec, outputs: Record<string, unknown>) => StepError | undefined;
+  /** Steps carried over from an earlier job (resume/rerun): settled before anything runs. */
+  reused?: ReadonlyMap<string, StepResult>;
+  /** Base expression contexts (vars, env, job). */
+  contexts: { vars: Record<string, unknown>; env: Record<string, unknown>; job: Record<string, unknown> };
+  /** Aborted on Ctrl-C / SIGTERM. */
+  signal: AbortSignal;
+}
+
+/** The outcome of a whole job. */
+export interface SchedulerOutcome {
+  status: Exclude<JobStatus, 'running'>;
+  results: StepResult[];
+}
+
+const isOk = (r: StepResult, step: StepSpec) => r.status === 'succeeded' || (r.status === 'failed' && step.continueOnError);
+
+/** Run the DAG: a ready queue under the concurrency limit, longest remaining path first. O(steps + edges) bookkeeping. */
+export function runScheduler(o: SchedulerOptions): Promise<SchedulerOutcome> {
+  const { graph: g, spec } = o;
+  const n = g.ids.length;
+  const steps = spec.steps;
+  const results: (StepResult | undefined)[] = new Array(n);
+  const pending = g.needs.map((x) => x.length);
+  const failedUpstream = new Uint8Array(n);
+  const ready = new ReadyQueue(o.rank);
+  const stop = new AbortController();
+  let stopReason: StepError | undefined;
+  let running = 0;
+  let settledCount = 0;
+  let jobFailed = false;
+  const reused = o.reused ?? new Map<string, StepResult>();
+
+  return new Promise<SchedulerOutcome>((resolve) => {
+    const onExternalAbort = () => halt({ code: 'cancelled', message: 'cancelled by signal' });
+    o.signal.addEventListener('abort', onExternalAbort, { once: true });
+    const finish = () => {
+      o.signal.removeEventListener('abort', onExternalAbort);
+      const status = o.signal.aborted ? 'cancelled' : jobFailed ? 'failed' : 'succeeded';
+      resolve({ status, results: results as StepResult[] });
+    };
+
+    function halt(reason: StepError): void {
+      if (stopReason) return;
+      stopReason = reason;
+      stop.abort(reason);
+      for (const i of ready.drain()) settle(i, notStarted('cancelled', { code: 'cancelled', message: `not started: ${reason.message}` }));
+    }
+
+    /** Settle a step and release its children; skips cascade through a worklist, never recursion. */
+    function settle(first: number, firstResult: StepResult): void {
+      const work: [number, StepResult][] = [[first, firstResult]];
+      while (work.length > 0) {
+        const [i, result] = work.pop()!;
+        results[i] = result;
+        settledCount++;
+        const step = steps[i]!;
+        emitFinal(step, result, o.onSettled(step, result));
+        if (result.status === 'failed' && !step.continueOnError) {
+          jobFailed = true;
+          if (o.failFast) halt({ code: 'cancelled', message: `job stopped after step "${step.id}" failed` });
+        }
+        for (const c of g.children[i]!) {
+          if (result.status === 'failed' && !step.continueOnError) failedUpstream[c] = 1;
+          if (failedUpstream[i]) failedUpstream[c] = 1;
+          if (--pending[c]! > 0 || reused.has(g.ids[c]!)) continue;
+          const decided = decide(c);
+          if (decided) work.push([c, decided]);
+          else ready.push(c);
+        }
+      }
+      if (settledCount === n) finish();
+    }
+
+    /** All needs of step i are settled: skip it, cancel it, or queue it (undefined). */
+    function decide(i: number): StepResult | undefined {
+      const step = steps[i]!;
+      if (stopReason) return notStarted('cancelled', { code: 'cancelled', message: `not started: ${stopReason.message}` });
+      if (step.if === undefined) {
+        for (const j of g.needs[i]!) {
+          const r = results[j]!;
+          if (!isOk(r, steps[j]!)) return notStarted('skipped', { code: 'skipped', message: `need "${steps[j]!.id}" ${r.status}` });
+        }
+        return undefined;
+      }
+      let value: unknown;
+      try {
+        value = evaluateCondition(step.if, contextFor(i, true));
+      } catch (e) {
+        return notStarted('failed', { code: 'expression', message: `if: ${(e as Error).message}` });
+      }
+      if (!isTruthy(value)) return notStarted('skipped', { code: 'skipped', message: `if: ${step.if.trim()} was false` });
+      return undefined;
+    }
+
+    function contextFor(i: number, withStatus: boolean): EvalContext {
+      const visible: Record<string, unknown> = {};
+      for (const j of upstreamOf(g, i)) {
+        const r = results[j]!;
+        visible[g.ids[j]!] = { status: r.status, outputs: r.outputs, text: r.text, exit_code: r.exitCode };
+      }
+      const context: EvalContext = { contexts: { ...o.contexts, steps: visible } };
+      if (withStatus) {
+        context.status = {
+          success: () => g.needs[i]!.every((j) => isOk(results[j]!, steps[j]!)),
+          failure: () => failedUpstream[i] === 1,
+          cancelled: () => o.signal.aborted,
+        };
+      }
+      return context;
+    }
+
+    function pump(): void {
+      while (running < o.concurrency && ready.size > 0) {
+        const i = ready.pop()!;
+        running++;
+        void start(i).then((result) => {
+          running--;
+          settle(i, result);
+          pump();
+        });
+      }
+    }
+
+    async function start(i: number): Promise<StepResult> {
+      const step = steps[i]!;
+      const started = Date.now();
+      const context = usesExpressions(step) ? contextFor(i, false) : EMPTY_CONTEXT;
+      let attempt = 1;
+      let last: AttemptResult;
+      o.emit({ type: 'step.started', step: step.id, attempt });
+      for (;;) {
+        last = await o.execute(step, attempt, stop.signal, context);
+        if (last.status === 'succeeded' && o.checkContract) {
+          const broken = o.checkContract(step, last.outputs);
+          if (broken) last = { ...last, status: 'failed', error: broken, retryable: false };
+        }
+        if (last.status !== 'failed' || !last.retryable || attempt >= step.retry.attempts || stop.signal.aborted) break;
+        const delay = retryDelayMs(step.retry, attempt + 1, last.retryAfterMs);
+        attempt++;
+        o.emit({ type: 'step.retrying', step: step.id, attempt, delay_s: delay / 1000, error: last.error! });
+        await sleep(delay, stop.signal);
+        if (stop.signal.aborted) {
+          last = { ...last, status: 'cancelled', error: { code: 'cancelled', message: `cancelled before attempt ${attempt}` } };
+          break;
+        }
+      }
+      const finished = Date.now();
+      return {
+        status: last.status,
+        attempts: attempt,
+        exitCode: last.exitCode,
+        text: last.text,
+        outputs: last.outputs,
+        error: last.status === 'succeeded' ? null : (last.error ?? { code: 'exit', message: 'failed' }),
+        cached: last.cached ?? false,
+        reused: false,
+        startedAt: new Date(started).toISOString(),
+        finishedAt: new Date(finished).toISOString(),
+        durationS: (finished - started) / 1000,
+        usage: last.usage,
+        cacheKey: last.cacheKey,
+        cacheKeyParts: last.cacheKeyParts,
+      };
+    }
+
+    function emitFinal(step: StepSpec, r: StepResult, files: FileRecord[] | undefined): void {
+      const base = { step: step.id, ...(files ? { files } : {}) };
+      switch (r.status) {
+        case 'succeeded':
+          o.emit({ type: 'step.succeeded', ...base, attempt: r.attempts, exit_code: r.exitCode, duration_s: r.durationS ?? 0, cached: r.cached, reused: r.reused, ...(r.usage ? { usage: r.usage } : {}), ...(r.cacheKey ? { cache_key: r.cacheKey } : {}) });
+          return;
+        case 'failed':
+          o.emit({ type: 'step.failed', ...base, attempt: r.attempts, exit_code: r.exitCode, duration_s: r.durationS ?? 0, error: r.error!, continue_on_error: step.continueOnError, ...(r.usage ? { usage: r.usage } : {}) });
+          return;
+        case 'skipped':
+          o.emit({ type: 'step.skipped', ...base, error: r.error! });
+          return;
+        case 'cancelled':
+          o.emit({ type: 'step.cancelled', ...base, ...(r.attempts > 0 ? { attempt: r.attempts, duration_s: r.durationS ?? 0 } : {}), error: r.error! });
+          return;
+        case 'pending':
+        case 'running':
+          throw new Error(`step ${step.id} settled as ${r.status}`);
+        default: {
+          const never: never = r.status;
+          throw new Error(`unknown status ${String(never)}`);
+        }
+      }
+    }
+
+    // Reused steps settle first, then every step with no unsettled needs is decided.
+    if (n === 0) return finish();
+    const initial: number[] = [];
+    for (let i = 0; i < n; i++) if (pending[i] === 0 && !reused.has(g.ids[i]!)) initial.push(i);
+    for (const [id, r] of reused) {
+      const i = g.index.get(id);
+      if (i !== undefined) settle(i, r);
+    }
+    for (const i of initial) {
+      if (results[i] || pending[i]! > 0) continue;
+      const decided = decide(i);
+      if (decided) settle(i, decided);
+      else ready.push(i);
+    }
+    pump();
+  });
+}
+
+const EMPTY_CONTEXT: EvalContext = { contexts: {} };
+
+function notStarted(status: 'skipped' | 'cancelled' | 'failed', error: StepError): StepResult {
+  return { status, attempts: 0, exitCode: null, text: '', outputs: {}, error, cached: false, reused: false, startedAt: null, finishedAt: null, durationS: null };
+}
+
+/** `if:` with or without `${{ }}`. */
+function evaluateCondition(source: string, context: EvalContext): unknown {
+  if (!hasTemplate(source)) return evaluate(parseExpression(source), context);
+  const parts = parseTemplate(source);
+  const only = parts.length === 1 ? parts[0] : undefined;
+  if (only?.kind === 'expr') return evaluate(only.expr, context);
+  return renderTemplate(parts, context);
+}
+
+/** Whether any field of the step holds an expression (only those steps pay for a context). */
+export function usesExpressions(step: StepSpec): boolean {
+  const fields = [step.run, step.prompt, step.system, step.model, step.cwd, ...Object.values(step.env)];
+  return fields.some((f) => f !== undefined && hasTemplate(f));
+}

@@ -1,0 +1,108 @@
+import { collectReferences, ExpressionError, hasTemplate, parseExpression, parseTemplate, type Expr } from '../expr/index.js';
+import type { LoadedDocument } from './load.js';
+import type { RawSpec } from './schema.js';
+
+type Report = (at: { line: number; col: number }, message: string, code?: 'spec-expression') => void;
+
+/** Contexts an expression may read (SPEC §2). */
+const CONTEXTS = new Set(['vars', 'env', 'job', 'steps']);
+const STEP_FIELDS = new Set(['status', 'outputs', 'text', 'exit_code']);
+const JOB_FIELDS = new Set(['id', 'name', 'run_dir']);
+const STATUS_FUNCTIONS = new Set(['success', 'failure', 'always', 'cancelled']);
+
+/** Step fields whose strings may hold `${{ }}`. */
+const STEP_STRING_FIELDS = ['run', 'prompt', 'system', 'cwd', 'model'] as const;
+
+/** The parsed `if:` of a step: a template when it has `${{`, else a bare expression. */
+export function parseCondition(source: string): Expr | ReturnType<typeof parseTemplate> {
+  return hasTemplate(source) ? parseTemplate(source) : parseExpression(source);
+}
+
+/** Every expression in the spec parses, reads known contexts, and reads only steps it transitively needs. */
+export function checkExpressions(spec: RawSpec, doc: LoadedDocument, report: Report): void {
+  const ancestors = new Ancestors(spec);
+  const check = (fieldPath: PropertyKey[], source: string, opts: { bare: boolean; reader?: string }) => {
+    const exprs: { expr: Expr; offset: number }[] = [];
+    try {
+      if (opts.bare && !hasTemplate(source)) exprs.push({ expr: parseExpression(source), offset: 0 });
+      else for (const part of parseTemplate(source)) if (part.kind === 'expr') exprs.push({ expr: part.expr, offset: part.offset });
+    } catch (e) {
+      if (!(e instanceof ExpressionError)) throw e;
+      report(doc.locator.inString(fieldPath, e.pos), `${fieldPath.join('.')}: ${e.message}`, 'spec-expression');
+      return;
+    }
+    for (const { expr, offset } of exprs) {
+      const refs = collectReferences(expr);
+      const at = (pos: number) => doc.locator.inString(fieldPath, offset + pos);
+      for (const fn of refs.functions) {
+        if (STATUS_FUNCTIONS.has(fn.name) && !opts.bare) {
+          report(at(fn.pos), `${fieldPath.join('.')}: ${fn.name}() may only be used in \`if:\``, 'spec-expression');
+        }
+      }
+      for (const ref of refs.contexts) {
+        const problem = checkReference(ref.context.toLowerCase(), ref.path, opts.reader, ancestors);
+        if (problem) report(at(ref.pos), `${fieldPath.join('.')}: ${problem}`, 'spec-expression');
+      }
+    }
+  };
+
+  for (const [name, value] of Object.entries(spec.env ?? {})) {
+    if (typeof value === 'string') check(['env', name], value, { bare: false });
+  }
+  for (const [id, step] of Object.entries(spec.steps)) {
+    for (const field of STEP_STRING_FIELDS) {
+      const v = step[field];
+      if (typeof v === 'string') check(['steps', id, field], v, { bare: false, reader: id });
+    }
+    for (const [name, value] of Object.entries(step.env ?? {})) {
+      if (typeof value === 'string') check(['steps', id, 'env', name], value, { bare: false, reader: id });
+    }
+    if (typeof step.if === 'string') check(['steps', id, 'if'], step.if, { bare: true, reader: id });
+  }
+}
+
+function checkReference(context: string, path: string[], reader: string | undefined, ancestors: Ancestors): string | undefined {
+  if (!CONTEXTS.has(context)) return `unknown context "${context}" (expressions can read vars, env, job and steps)`;
+  if (context === 'job' && path[0] !== undefined && !JOB_FIELDS.has(path[0])) return `job has no field "${path[0]}" (it has id, name, run_dir)`;
+  if (context !== 'steps') return undefined;
+  if (reader === undefined) return 'steps cannot be read here';
+  const [target, field] = path;
+  if (target === undefined || target === '*') return undefined;
+  if (!ancestors.has(target)) return `unknown step "${target}"`;
+  if (!ancestors.of(reader).has(target)) {
+    return `step "${reader}" reads steps.${target} but does not need it (add "${target}" to its needs, directly or through another step)`;
+  }
+  if (field !== undefined && field !== '*' && !STEP_FIELDS.has(field)) {
+    return `steps.${target} has no field "${field}" (it has status, outputs, text, exit_code)`;
+  }
+  return undefined;
+}
+
+/** A lazy view of which steps each step transitively needs: computed per reader, on first use. */
+class Ancestors {
+  readonly #spec: RawSpec;
+  readonly #memo = new Map<string, Set<string>>();
+  constructor(spec: RawSpec) {
+    this.#spec = spec;
+  }
+  has(id: string): boolean {
+    return Object.hasOwn(this.#spec.steps, id);
+  }
+  /** Breadth-first over needs: O(steps + edges) per reader, cycle-safe. */
+  of(reader: string): Set<string> {
+    let seen = this.#memo.get(reader);
+    if (seen) return seen;
+    seen = new Set();
+    const queue = [reader];
+    for (let i = 0; i < queue.length; i++) {
+      for (const need of this.#spec.steps[queue[i]!]?.needs ?? []) {
+        if (!seen.has(need) && this.has(need)) {
+          seen.add(need);
+          queue.push(need);
+        }
+      }
+    }
+    this.#memo.set(reader, seen);
+    return seen;
+  }
+}

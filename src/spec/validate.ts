@@ -1,0 +1,191 @@
+import os from 'node:os';
+import path from 'node:path';
+import type { $ZodIssue } from 'zod/v4/core';
+import { OrchestratorError, type Diagnostic } from '../errors.js';
+import { findCycles } from '../graph/cycles.js';
+import { didYouMean } from '../util/suggest.js';
+import { checkExpressions } from './expressions.js';
+import { loadDocument, type LoadedDocument } from './load.js';
+import type { JobSpec, RetryPolicy, StepSpec } from './model.js';
+import { knownKeysAt, STEP_ID, specSchema, type RawRetry, type RawSpec, type RawStep } from './schema.js';
+
+/** Read and check a spec file; throws an OrchestratorError listing every problem. */
+export function parseSpec(file: string): JobSpec {
+  return checkSpec(loadDocument(file));
+}
+
+/** Check a loaded document against SPEC §1–§2 and §7 and build the runnable spec. */
+export function checkSpec(doc: LoadedDocument): JobSpec {
+  const problems: Diagnostic[] = [];
+  const report = (at: { line: number; col: number }, message: string, code: Diagnostic['code'] = 'spec-invalid') =>
+    problems.push({ code, message, file: doc.displayPath, ...at });
+
+  const parsed = specSchema.safeParse(doc.data);
+  if (!parsed.success) for (const issue of parsed.error.issues) reportIssue(doc, issue, report);
+
+  checkGraph(doc, report);
+  if (parsed.success) checkExpressions(parsed.data, doc, report);
+
+  if (problems.length > 0 || !parsed.success) {
+    problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.col ?? 0) - (b.col ?? 0));
+    throw new OrchestratorError(problems);
+  }
+  return buildJobSpec(doc, parsed.data);
+}
+
+type Report = (at: { line: number; col: number }, message: string, code?: Diagnostic['code']) => void;
+
+function dotted(p: readonly PropertyKey[]): string {
+  return p.map(String).join('.');
+}
+
+function reportIssue(doc: LoadedDocument, issue: $ZodIssue, report: Report): void {
+  const where = issue.path;
+  if (issue.code === 'unrecognized_keys') {
+    const allowed = knownKeysAt(where);
+    for (const key of issue.keys) {
+      const prefix = where.length > 0 ? `${dotted(where)}: ` : '';
+      report(doc.locator.key([...where, key]), `${prefix}unknown key "${key}"${didYouMean(key, allowed)}`);
+    }
+    return;
+  }
+  const at = doc.locator.value(where);
+  const field = where.length > 0 ? `${dotted(where)}: ` : '';
+  if (issue.code === 'invalid_union') {
+    report(at, `${field}${unionHint(where)}`);
+    return;
+  }
+  if (issue.code === 'invalid_type' && issue.input === undefined) {
+    report(at, `${field}is required`);
+    return;
+  }
+  report(at, `${field}${lowerFirst(issue.message)}`);
+}
+
+function lowerFirst(s: string): string {
+  return s.charAt(0).toLowerCase() + s.slice(1);
+}
+
+function unionHint(where: readonly PropertyKey[]): string {
+  const last = String(where[where.length - 1]);
+  if (['timeout', 'idle_timeout', 'delay', 'max_delay'].includes(last)) return 'expected a duration: 500ms, 30s, 5m, 1h or a number of seconds';
+  if (last === 'retry') return 'expected a number of attempts or {attempts, delay, backoff, max_delay}';
+  if (last === 'if') return 'expected an expression (string) or a boolean';
+  return 'expected a string, a number or a boolean';
+}
+
+/** Ids, needs, run/prompt and cycles, read from the raw data so that they are reported even when other fields are wrong. */
+function checkGraph(doc: LoadedDocument, report: Report): void {
+  const data = doc.data as Record<string, unknown>;
+  const steps = data.steps;
+  if (steps === null || typeof steps !== 'object' || Array.isArray(steps)) {
+    if (steps === undefined) report(doc.locator.value([]), 'a spec needs a `steps:` mapping');
+    return;
+  }
+  const ids = Object.keys(steps);
+  if (ids.length === 0) report(doc.locator.value(['steps']), 'steps: a spec needs at least one step');
+  const known = new Set(ids);
+  const edges = new Map<string, string[]>();
+  for (const id of ids) {
+    if (!STEP_ID.test(id)) {
+      report(doc.locator.key(['steps', id]), `step id "${id}" must match ${STEP_ID.source} (letters, digits, _ and -, starting with a letter or _)`);
+    }
+    const step = (steps as Record<string, unknown>)[id];
+    if (step === null || typeof step !== 'object' || Array.isArray(step)) continue;
+    const s = step as Record<string, unknown>;
+    const hasRun = s.run !== undefined, hasPrompt = s.prompt !== undefined;
+    if (hasRun === hasPrompt) {
+      report(doc.locator.key(['steps', id]), `step "${id}" needs exactly one of \`run\` or \`prompt\`${hasRun ? ' (it has both)' : ''}`);
+    }
+    const out: string[] = [];
+    edges.set(id, out);
+    if (!Array.isArray(s.needs)) continue;
+    const seen = new Set<string>();
+    s.needs.forEach((need: unknown, i: number) => {
+      if (typeof need !== 'string') return;
+      const at = doc.locator.value(['steps', id, 'needs', i]);
+      if (need === id) report(at, `step "${id}" needs itself`, 'spec-cycle');
+      else if (!known.has(need)) report(at, `step "${id}" needs unknown step "${need}"${didYouMean(need, ids)}`);
+      else if (seen.has(need)) report(at, `step "${id}" lists "${need}" twice in needs`);
+      else out.push(need);
+      seen.add(need);
+    });
+  }
+  for (const cycle of findCycles(ids, edges)) {
+    const from = cycle[cycle.length - 2]!, to = cycle[cycle.length - 1]!;
+    const index = (edges.get(from) ?? []).indexOf(to);
+    const needs = ((steps as Record<string, Record<string, unknown>>)[from]!.needs as unknown[]).indexOf(to);
+    report(doc.locator.value(['steps', from, 'needs', needs >= 0 ? needs : index]), `cycle: ${cycle.join(' -> ')}`, 'spec-cycle');
+  }
+}
+
+function retryPolicy(raw: RawRetry | undefined): RetryPolicy {
+  if (raw === undefined) return { attempts: 1, delayMs: 0, backoff: 'fixed', maxDelayMs: Infinity };
+  if (typeof raw === 'number') return { attempts: raw, delayMs: 1000, backoff: 'fixed', maxDelayMs: Infinity };
+  return {
+    attempts: raw.attempts,
+    delayMs: raw.delay ?? 1000,
+    backoff: raw.backoff ?? 'fixed',
+    maxDelayMs: raw.max_delay ?? Infinity,
+  };
+}
+
+function stringEnv(env: Record<string, string | number | boolean> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env ?? {})) out[k] = String(v);
+  return out;
+}
+
+function buildJobSpec(doc: LoadedDocument, raw: RawSpec): JobSpec {
+  const dir = path.dirname(doc.path);
+  const d = raw.defaults ?? {};
+  const steps = Object.entries(raw.steps).map(([id, s]: [string, RawStep]): StepSpec => {
+    const retry = s.retry ?? d.retry;
+    const cwd = s.cwd ?? d.cwd;
+    const ifField = s.if;
+    return {
+      id,
+      kind: s.run !== undefined ? 'shell' : 'llm',
+      run: s.run,
+      prompt: s.prompt,
+      system: s.system,
+      provider: s.provider ?? d.provider,
+      model: s.model ?? d.model,
+      temperature: s.temperature ?? d.temperature,
+      maxTokens: s.max_tokens ?? d.max_tokens,
+      needs: [...new Set(s.needs ?? [])],
+      if: ifField === undefined ? undefined : String(ifField),
+      output: s.output ?? 'text',
+      outputsSchema: s.outputs_schema,
+      timeoutMs: s.timeout ?? d.timeout,
+      idleTimeoutMs: s.idle_timeout ?? d.idle_timeout,
+      retry: retryPolicy(retry),
+      hasOwnRetry: retry !== undefined,
+      continueOnError: s.continue_on_error ?? d.continue_on_error ?? false,
+      env: stringEnv(s.env),
+      cwd: cwd === undefined ? dir : path.resolve(dir, cwd),
+      shell: s.shell ?? d.shell ?? 'bash',
+      cache: s.cache ?? d.cache ?? true,
+    };
+  });
+  return {
+    path: doc.path,
+    displayPath: doc.displayPath,
+    text: doc.text,
+    format: doc.format,
+    name: raw.name ?? path.basename(doc.path).replace(/\.(ya?ml|json)$/i, ''),
+    concurrency: raw.concurrency,
+    onFailure: raw.on_failure ?? 'continue',
+    secrets: raw.secrets ?? [],
+    vars: raw.vars ?? {},
+    env: stringEnv(raw.env),
+    providers: raw.providers ?? {},
+    steps,
+    locate: (p) => doc.locator.value(p),
+  };
+}
+
+/** The default concurrency: the number of CPUs. */
+export function defaultConcurrency(): number {
+  return Math.max(1, os.availableParallelism());
+}

@@ -1,0 +1,45 @@
+/**
+ * Parse `$ORCH_OUTPUT`: `key=value` lines, and GitHub's multi-line form
+ * `key<<DELIM` … `DELIM`. Later keys win. Returns an error message for a malformed file.
+ */
+export function parseOutputFile(text: string): { outputs: Record<string, string> } | { error: string } {
+  const outputs: Record<string, string> = Object.create(null) as Record<string, string>;
+  const lines = text.split(/\r?\n/);
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (line.trim() === '') continue;
+    const heredoc = /^([^=<\s]+)<<(\S+)$/.exec(line);
+    if (heredoc) {
+      const end = lines.indexOf(heredoc[2]!, i + 1);
+      if (end < 0) return { error: `$ORCH_OUTPUT line ${i + 1}: no closing "${heredoc[2]}" for "${heredoc[1]}"` };
+      setKey(outputs, heredoc[1]!, lines.slice(i + 1, end).join('\n'));
+      i = end;
+      continue;
+    }
+    const eq = line.indexOf('=');
+    if (eq <= 0) return { error: `$ORCH_OUTPUT line ${i + 1}: expected key=value, got ${JSON.stringify(line.slice(0, 80))}` };
+    setKey(outputs, line.slice(0, eq).trim(), line.slice(eq + 1));
+  }
+  return { outputs: { ...outputs } };
+}
+
+function setKey(outputs: Record<string, string>, key: string, value: string): void {
+  // A key can never reach a prototype: the object has none, and these names are refused on read anyway.
+  if (key === '__proto__' || key === 'constructor' || key === 'prototype') return;
+  outputs[key] = value;
+}
+
+/** `output: json`: stdout must be one JSON object, whose keys become the step's outputs. */
+export function parseJsonOutput(stdout: string): { outputs: Record<string, unknown> } | { error: string } {
+  let value: unknown;
+  try {
+    value = JSON.parse(stdout);
+  } catch (e) {
+    const preview = stdout.trim().slice(0, 80);
+    return { error: `output: json, but stdout is not JSON (${(e as Error).message}): ${JSON.stringify(preview)}` };
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    return { error: `output: json expects a JSON object on stdout, got ${Array.isArray(value) ? 'an array' : value === null ? 'null' : typeof value}` };
+  }
+  return { outputs: value as Record<string, unknown> };
+}

@@ -1,0 +1,121 @@
+import os from 'node:os';
+import type { StepError } from '../errors.js';
+import type { EventSink, JobStatus, RunEvent, StepStatus, TokenUsage } from '../events/types.js';
+import type { FileRecord } from './hash.js';
+
+/** The manifest's record of one step (SPEC §4). */
+export interface StepRecord {
+  status: StepStatus | 'interrupted';
+  attempts: number;
+  started_at: string | null;
+  finished_at: string | null;
+  duration_s: number | null;
+  exit_code: number | null;
+  cached: boolean;
+  reused: boolean;
+  error: StepError | null;
+  usage?: TokenUsage;
+  cache_key?: string;
+  cache_key_parts?: Record<string, unknown>;
+}
+
+/** manifest.json (SPEC §4). `interrupted` is only ever a reader's view of a dead `running` job. */
+export interface JobManifest {
+  schema_version: 1;
+  job_id: string;
+  name: string;
+  status: JobStatus | 'interrupted';
+  spec: { path: string; sha256: string };
+  started_at: string;
+  finished_at: string | null;
+  duration_s: number | null;
+  concurrency: number;
+  pid: number;
+  hostname: string;
+  resumed_from?: string;
+  rerun_of?: string;
+  usage?: TokenUsage;
+  steps: Record<string, StepRecord>;
+  files: FileRecord[];
+}
+
+function pendingStep(): StepRecord {
+  return { status: 'pending', attempts: 0, started_at: null, finished_at: null, duration_s: null, exit_code: null, cached: false, reused: false, error: null };
+}
+
+/** Folds events into the manifest: the same code serves a live job and the replay of a journal. O(1) per event. */
+export class ManifestBuilder implements EventSink {
+  readonly manifest: JobManifest;
+  /** Files hashed when their step settled, by path: not hashed again at the end. */
+  readonly knownFiles = new Map<string, FileRecord>();
+
+  constructor(init: { jobId: string; name: string; specPath: string; specSha256: string; concurrency: number; startedAt?: string }) {
+    this.manifest = {
+      schema_version: 1,
+      job_id: init.jobId,
+      name: init.name,
+      status: 'running',
+      spec: { path: init.specPath, sha256: init.specSha256 },
+      started_at: init.startedAt ?? new Date().toISOString(),
+      finished_at: null,
+      duration_s: null,
+      concurrency: init.concurrency,
+      pid: process.pid,
+      hostname: os.hostname(),
+      steps: {},
+      files: [],
+    };
+  }
+
+  emit(e: RunEvent): void {
+    const m = this.manifest;
+    if ('files' in e && e.files) for (const f of e.files) this.knownFiles.set(f.path, f);
+    const step = 'step' in e ? (m.steps[e.step] ??= pendingStep()) : undefined;
+    switch (e.type) {
+      case 'job.started':
+        m.started_at = e.ts;
+        m.pid = e.pid;
+        if (e.resumed_from) m.resumed_from = e.resumed_from;
+        if (e.rerun_of) m.rerun_of = e.rerun_of;
+        for (const id of e.steps) m.steps[id] ??= pendingStep();
+        return;
+      case 'step.started':
+        Object.assign(step!, { status: 'running', attempts: e.attempt, started_at: e.ts });
+        return;
+      case 'step.retrying':
+        step!.attempts = e.attempt;
+        return;
+      case 'step.succeeded':
+        Object.assign(step!, { status: 'succeeded', attempts: e.attempt, finished_at: e.ts, duration_s: e.duration_s, exit_code: e.exit_code, cached: e.cached, reused: e.reused, error: null });
+        if (e.reused) step!.started_at = e.ts;
+        this.#addUsage(step!, e.usage);
+        if (e.cache_key) step!.cache_key = e.cache_key;
+        return;
+      case 'step.failed':
+        Object.assign(step!, { status: 'failed', attempts: e.attempt, finished_at: e.ts, duration_s: e.duration_s, exit_code: e.exit_code, error: e.error });
+        this.#addUsage(step!, e.usage);
+        return;
+      case 'step.skipped':
+        Object.assign(step!, { status: 'skipped', error: e.error });
+        return;
+      case 'step.cancelled':
+        Object.assign(step!, { status: 'cancelled', error: e.error, finished_at: step!.started_at ? e.ts : null, duration_s: e.duration_s ?? null });
+        return;
+      case 'job.finished':
+        m.status = e.status;
+        m.finished_at = e.ts;
+        m.duration_s = e.duration_s;
+        return;
+      default:
+        return; // readers ignore event types they do not know
+    }
+  }
+
+  #addUsage(step: StepRecord, usage: TokenUsage | undefined): void {
+    if (!usage) return;
+    step.usage = usage;
+    const total = (this.manifest.usage ??= { input_tokens: 0, output_tokens: 0 });
+    total.input_tokens += usage.input_tokens;
+    total.output_tokens += usage.output_tokens;
+  }
+}

@@ -1,0 +1,60 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { OrchestratorError } from '../errors.js';
+import { newJobId } from './job-id.js';
+
+/** The paths of one run folder (SPEC §4). */
+export class RunDir {
+  readonly root: string;
+  readonly jobId: string;
+
+  constructor(root: string, jobId: string) {
+    this.root = root;
+    this.jobId = jobId;
+  }
+
+  /** Create `<runsDir>/<new job id>/` and its sub-folders; ids never collide, even across processes. */
+  static create(runsDir: string): RunDir {
+    try {
+      fs.mkdirSync(runsDir, { recursive: true });
+    } catch (e) {
+      throw new OrchestratorError({ code: 'run-folder', message: `cannot create runs folder ${runsDir}: ${(e as Error).message}` });
+    }
+    for (;;) {
+      const jobId = newJobId();
+      const root = path.join(runsDir, jobId);
+      try {
+        fs.mkdirSync(root); // not recursive: EEXIST means another process took this id
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'EEXIST') continue;
+        throw new OrchestratorError({ code: 'run-folder', message: `cannot create run folder ${root}: ${(e as Error).message}` });
+      }
+      const dir = new RunDir(root, jobId);
+      for (const sub of ['inputs', 'logs', 'outputs', 'artifacts', '.work']) fs.mkdirSync(path.join(root, sub));
+      return dir;
+    }
+  }
+
+  get manifestPath(): string {
+    return path.join(this.root, 'manifest.json');
+  }
+  get eventsPath(): string {
+    return path.join(this.root, 'events.jsonl');
+  }
+  /** Scratch space for $ORCH_OUTPUT files; removed when the job ends, never listed. */
+  get workDir(): string {
+    return path.join(this.root, '.work');
+  }
+  logPath(step: string): string {
+    return path.join(this.root, 'logs', `${step}.log`);
+  }
+  outputPath(step: string): string {
+    return path.join(this.root, 'outputs', `${step}.json`);
+  }
+  artifactsDir(step: string): string {
+    return path.join(this.root, 'artifacts', step);
+  }
+  specCopyPath(format: 'yaml' | 'json'): string {
+    return path.join(this.root, 'inputs', format === 'json' ? 'spec.json' : 'spec.yaml');
+  }
+}

@@ -1,0 +1,84 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { OrchestratorError } from '../errors.js';
+import { nearest } from '../util/suggest.js';
+import { isJobId } from './job-id.js';
+import { readJournal } from './journal.js';
+import { ManifestBuilder, type JobManifest } from './manifest.js';
+import os from 'node:os';
+
+/** Job ids in a runs folder, oldest first (ids sort by start time). */
+export function listJobIds(runsDir: string): string[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(runsDir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw new OrchestratorError({ code: 'run-folder', message: `cannot read runs folder ${runsDir}: ${(e as Error).message}` });
+  }
+  return names.filter(isJobId).sort();
+}
+
+/** A job named by its id, a unique prefix, or `latest`. */
+export function resolveJob(runsDir: string, ref: string): string {
+  const ids = listJobIds(runsDir);
+  if (ref === 'latest') {
+    const last = ids[ids.length - 1];
+    if (!last) throw new OrchestratorError({ code: 'unknown-job', message: `no runs in ${runsDir} yet` });
+    return last;
+  }
+  const matches = ids.filter((id) => id.startsWith(ref));
+  if (matches.length === 1) return matches[0]!;
+  if (matches.length > 1) {
+    const shown = matches.slice(-10).reverse().join('\n  ');
+    throw new OrchestratorError({ code: 'unknown-job', message: `"${ref}" matches ${matches.length} jobs; give more of the id:\n  ${shown}` });
+  }
+  const near = nearest(ref, ids, 3);
+  const hint = near.length > 0 ? `; did you mean ${near.map((n) => `"${n}"`).join(', ')}?` : ids.length > 0 ? `; the newest is "${ids[ids.length - 1]}" (or say "latest")` : '';
+  throw new OrchestratorError({ code: 'unknown-job', message: `no job "${ref}" in ${runsDir}${hint}` });
+}
+
+/** Whether the process that wrote a `running` manifest is still alive on this host. */
+function isWriterAlive(m: JobManifest): boolean {
+  if (m.hostname !== os.hostname()) return true; // another machine's job: we cannot tell, so we do not claim it died
+  try {
+    process.kill(m.pid, 0);
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  return true;
+}
+
+/** Read a job's manifest; a `running` job is replayed from its journal, and reported `interrupted` if its process is gone. */
+export function readManifest(runsDir: string, jobId: string): JobManifest {
+  const dir = path.join(runsDir, jobId);
+  let m: JobManifest;
+  try {
+    m = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as JobManifest;
+  } catch (e) {
+    throw new OrchestratorError({ code: 'run-folder', message: `cannot read ${path.join(dir, 'manifest.json')}: ${(e as Error).message}` });
+  }
+  if (m.status !== 'running') return m;
+  const live = replayJournal(dir, m);
+  if (isWriterAlive(m)) return live;
+  live.status = 'interrupted';
+  for (const s of Object.values(live.steps)) {
+    if (s.status === 'running') s.status = 'interrupted';
+  }
+  return live;
+}
+
+/** Rebuild a manifest from events.jsonl: the journal is the truth while a job runs or after a crash. */
+export function replayJournal(dir: string, start: JobManifest): JobManifest {
+  let events;
+  try {
+    events = readJournal(path.join(dir, 'events.jsonl'));
+  } catch (e) {
+    throw new OrchestratorError({ code: 'run-folder', message: `cannot read ${path.join(dir, 'events.jsonl')}: ${(e as Error).message}` });
+  }
+  const builder = new ManifestBuilder({ jobId: start.job_id, name: start.name, specPath: start.spec.path, specSha256: start.spec.sha256, concurrency: start.concurrency, startedAt: start.started_at });
+  Object.assign(builder.manifest, { pid: start.pid, hostname: start.hostname, steps: { ...start.steps } });
+  for (const id of Object.keys(builder.manifest.steps)) builder.manifest.steps[id] = { ...builder.manifest.steps[id]! };
+  for (const e of events) builder.emit(e);
+  return builder.manifest;
+}
