@@ -100,6 +100,38 @@ function buildProgram(): Command {
     .addHelpText('after', examples(['orchestrator list-runs', 'orchestrator list-runs --status failed --limit 5', 'orchestrator list-runs --json']))
     .action(async (opts) => done(await (await import('./commands/list-runs.js')).listRunsCommand(opts)));
 
+  const runLikeOptions = (cmd: Command) =>
+    cmd
+      .option('-c, --concurrency <n>', 'steps at once (default: the spec, else the number of CPUs)', positiveInt)
+      .option('--fail-fast', 'stop at the first failure')
+      .option('--no-cache', 'do not read the LLM response cache')
+      .option('--offline', 'fail any LLM step whose answer is not cached')
+      .option('--cache-dir <dir>', 'LLM response cache (default: $ORCH_CACHE_DIR or <runs-dir>/.cache)')
+      .option('--json', 'print the new manifest as JSON on stdout (progress goes to stderr)')
+      .option('--junit <file>', 'also write JUnit XML, one test case per step')
+      .option('-q, --quiet', 'print only the end-of-run summary')
+      .addOption(runsDirOption());
+
+  runLikeOptions(
+    program
+      .command('resume')
+      .description("new job that reuses the old job's succeeded steps (files checked by SHA-256) and runs the rest")
+      .argument('<job>', 'a job id, a unique prefix of one, or "latest"'),
+  )
+    .addHelpText('after', examples(['orchestrator resume latest', 'orchestrator resume 20261121-2148 --concurrency 1']))
+    .action(async (job: string, opts) => done(await (await import('./commands/resume.js')).resumeCommand(job, opts)));
+
+  runLikeOptions(
+    program
+      .command('rerun')
+      .description('new job that re-runs a step and (by default) everything downstream of it, reusing the rest')
+      .argument('<job>', 'a job id, a unique prefix of one, or "latest"')
+      .requiredOption('-s, --step <id>', 'the step to re-run (repeatable)', collect)
+      .option('--no-cascade', 're-run only the named steps, not what depends on them'),
+  )
+    .addHelpText('after', examples(['orchestrator rerun latest --step build', 'orchestrator rerun latest --step docs --no-cascade']))
+    .action(async (job: string, opts) => done(await (await import('./commands/resume.js')).rerunCommand(job, opts)));
+
   return program;
 }
 

@@ -23,6 +23,8 @@ export type RunEventBody =
       concurrency: number;
       pid: number;
       steps: string[];
+      /** The job's vars after --var overrides (resume and rerun use them again). */
+      vars: Record<string, unknown>;
       resumed_from?: string;
       rerun_of?: string;
     }

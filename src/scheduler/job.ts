@@ -75,6 +75,7 @@ export async function runJob(o: JobOptions): Promise<JobOutcome> {
     concurrency: o.concurrency,
     pid: process.pid,
     steps: graph.ids,
+    vars: spec.vars,
     ...(o.reuse?.resumedFrom ? { resumed_from: o.reuse.resumedFrom } : {}),
     ...(o.reuse?.rerunOf ? { rerun_of: o.reuse.rerunOf } : {}),
   });
@@ -93,6 +94,7 @@ export async function runJob(o: JobOptions): Promise<JobOutcome> {
     reused: o.reuse?.steps,
     contexts: { vars: spec.vars, env: { ...process.env }, job: { id: runDir.jobId, name: spec.name, run_dir: runDir.root } },
     signal: o.signal,
+    jobTimeoutMs: spec.timeoutMs,
   });
 
   bus.emit({ type: 'job.finished', status: outcome.status, duration_s: (Date.now() - started) / 1000 });

@@ -2,6 +2,7 @@ import type { StepError } from '../errors.js';
 import type { JobStatus, RunEventBody } from '../events/types.js';
 import { evaluate, hasTemplate, isTruthy, parseExpression, parseTemplate, renderTemplate, type EvalContext } from '../expr/index.js';
 import { upstreamOf, type Graph } from '../graph/build.js';
+import { formatDuration } from '../spec/duration.js';
 import type { JobSpec, StepSpec } from '../spec/model.js';
 import type { FileRecord } from '../store/hash.js';
 import type { AttemptResult, StepResult } from '../steps/types.js';
@@ -30,6 +31,8 @@ export interface SchedulerOptions {
   contexts: { vars: Record<string, unknown>; env: Record<string, unknown>; job: Record<string, unknown> };
   /** Aborted on Ctrl-C / SIGTERM. */
   signal: AbortSignal;
+  /** The whole job's time limit: running steps are stopped and the job fails. */
+  jobTimeoutMs?: number;
 }
 
 /** The outcome of a whole job. */
@@ -59,8 +62,16 @@ export function runScheduler(o: SchedulerOptions): Promise<SchedulerOutcome> {
   return new Promise<SchedulerOutcome>((resolve) => {
     const onExternalAbort = () => halt({ code: 'cancelled', message: 'cancelled by signal' });
     o.signal.addEventListener('abort', onExternalAbort, { once: true });
+    const jobTimer =
+      o.jobTimeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            jobFailed = true;
+            halt({ code: 'timeout', message: `job timed out after ${formatDuration(o.jobTimeoutMs!)}` });
+          }, o.jobTimeoutMs);
     const finish = () => {
       o.signal.removeEventListener('abort', onExternalAbort);
+      clearTimeout(jobTimer);
       const status = o.signal.aborted ? 'cancelled' : jobFailed ? 'failed' : 'succeeded';
       resolve({ status, results: results as StepResult[] });
     };

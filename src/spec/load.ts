@@ -36,8 +36,12 @@ export function loadDocument(file: string): LoadedDocument {
   if (!stat.isFile()) fail('not a file');
   if (stat.size > MAX_SPEC_BYTES) fail(`spec is ${stat.size} bytes; the limit is ${MAX_SPEC_BYTES} (5 MiB)`);
   const text = fs.readFileSync(abs, 'utf8');
-  const format = /\.json$/i.test(abs) ? 'json' : 'yaml';
+  return parseDocumentText(text, { displayPath: file, path: abs, format: /\.json$/i.test(abs) ? 'json' : 'yaml' });
+}
 
+/** Parse spec text that was read elsewhere (e.g. a run folder's inputs/spec.yaml, for resume). */
+export function parseDocumentText(text: string, where: { displayPath: string; path: string; format: 'yaml' | 'json' }): LoadedDocument {
+  const { displayPath: file, path: abs, format } = where;
   const lines = new LineCounter();
   // YAML 1.2 parses JSON too, and keeps positions for both.
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, strict: true });

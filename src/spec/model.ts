@@ -47,6 +47,8 @@ export interface JobSpec {
   name: string;
   concurrency?: number;
   onFailure: 'continue' | 'stop';
+  /** The whole job's time limit, if any. */
+  timeoutMs?: number;
   secrets: string[];
   vars: Record<string, unknown>;
   env: Record<string, string>;

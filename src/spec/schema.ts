@@ -76,6 +76,7 @@ export const specSchema = z.strictObject({
   name: z.string().min(1).optional(),
   concurrency: z.number().int().min(1).optional(),
   on_failure: z.enum(['continue', 'stop']).optional(),
+  timeout: duration.optional(),
   secrets: z.array(z.string()).optional(),
   vars: z.record(z.string(), z.unknown()).optional(),
   env: envMap.optional(),

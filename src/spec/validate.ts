@@ -119,6 +119,8 @@ function checkGraph(doc: LoadedDocument, report: Report): void {
   }
 }
 
+const LLM_DEFAULT_RETRY: RetryPolicy = { attempts: 4, delayMs: 1000, backoff: 'exponential', maxDelayMs: 30_000 };
+
 function retryPolicy(raw: RawRetry | undefined): RetryPolicy {
   if (raw === undefined) return { attempts: 1, delayMs: 0, backoff: 'fixed', maxDelayMs: Infinity };
   if (typeof raw === 'number') return { attempts: raw, delayMs: 1000, backoff: 'fixed', maxDelayMs: Infinity };
@@ -159,7 +161,8 @@ function buildJobSpec(doc: LoadedDocument, raw: RawSpec): JobSpec {
       outputsSchema: s.outputs_schema,
       timeoutMs: s.timeout ?? d.timeout,
       idleTimeoutMs: s.idle_timeout ?? d.idle_timeout,
-      retry: retryPolicy(retry),
+      // LLM steps retry transient errors 3 times by default (SPEC §5); shell steps run once.
+      retry: retry === undefined && s.prompt !== undefined ? LLM_DEFAULT_RETRY : retryPolicy(retry),
       hasOwnRetry: retry !== undefined,
       continueOnError: s.continue_on_error ?? d.continue_on_error ?? false,
       env: stringEnv(s.env),
@@ -176,6 +179,7 @@ function buildJobSpec(doc: LoadedDocument, raw: RawSpec): JobSpec {
     name: raw.name ?? path.basename(doc.path).replace(/\.(ya?ml|json)$/i, ''),
     concurrency: raw.concurrency,
     onFailure: raw.on_failure ?? 'continue',
+    timeoutMs: raw.timeout,
     secrets: raw.secrets ?? [],
     vars: raw.vars ?? {},
     env: stringEnv(raw.env),

@@ -8,7 +8,7 @@ import type { Redactor } from '../store/redact.js';
 import type { RunDir } from '../store/run-dir.js';
 import { parseJsonOutput, parseOutputFile } from './outputs.js';
 import { renderField, renderScript } from './render.js';
-import type { AttemptInput, AttemptResult, StepExecutor } from './types.js';
+import { cancellationError, type AttemptInput, type AttemptResult, type StepExecutor } from './types.js';
 import type { StepError } from '../errors.js';
 
 /** Grace between SIGTERM and SIGKILL for a step's process group (SPEC §3). */
@@ -57,7 +57,7 @@ export class ShellExecutor implements StepExecutor {
     try {
       if (attempt > 1) fs.writeSync(logFd, `\n--- attempt ${attempt} ---\n`);
       const run = await runProcess({ step, script, env, cwd, logFd, signal, redactor: this.#redactor });
-      return this.#result(step, run, outputFile);
+      return this.#result(step, run, outputFile, signal);
     } finally {
       fs.closeSync(logFd);
       try {
@@ -68,10 +68,10 @@ export class ShellExecutor implements StepExecutor {
     }
   }
 
-  #result(step: StepSpec, run: ProcessOutcome, outputFile: string): AttemptResult {
+  #result(step: StepSpec, run: ProcessOutcome, outputFile: string, signal: AbortSignal): AttemptResult {
     const text = run.stdout.trim();
     const base = { exitCode: run.exitCode, text, outputs: {} };
-    if (run.reason === 'cancelled') return { ...base, status: 'cancelled', error: { code: 'cancelled', message: 'cancelled while running' }, retryable: false };
+    if (run.reason === 'cancelled') return { ...base, status: 'cancelled', error: cancellationError(signal), retryable: false };
     if (run.reason === 'timeout') return { ...base, status: 'failed', error: { code: 'timeout', message: `timed out after ${formatDuration(step.timeoutMs!)}` }, retryable: true };
     if (run.reason === 'idle-timeout') return { ...base, status: 'failed', error: { code: 'idle-timeout', message: `no output for ${formatDuration(step.idleTimeoutMs!)}` }, retryable: true };
     if (run.spawnError) return { ...base, status: 'failed', error: { code: 'spawn', message: run.spawnError }, retryable: false };
@@ -121,6 +121,14 @@ function shellCommand(shell: string, script: string): [string, string[]] {
   return [shell, ['-c', script]];
 }
 
+/** Process groups of steps still running, for a second Ctrl-C that must stop everything at once. */
+const liveGroups = new Set<number>();
+
+/** SIGKILL every step's process group now (the second Ctrl-C). */
+export function killAllStepsNow(): void {
+  for (const pid of liveGroups) killGroup(pid, 'SIGKILL');
+}
+
 /** Signal a whole process group; a group that is already gone is fine. */
 function killGroup(pid: number, sig: NodeJS.Signals): void {
   try {
@@ -146,6 +154,7 @@ function runProcess(o: { step: StepSpec; script: string; env: Record<string, str
 
     const child = spawn(cmd, args, { cwd: o.cwd, env: o.env, detached: true, stdio: ['ignore', 'pipe', watchStderr ? 'pipe' : o.logFd] });
     const pid = child.pid;
+    if (pid !== undefined) liveGroups.add(pid);
 
     const terminate = (why: NonNullable<ProcessOutcome['reason']>) => {
       if (reason || exit || pid === undefined) return; // the first reason wins
@@ -208,6 +217,7 @@ function runProcess(o: { step: StepSpec; script: string; env: Record<string, str
       killTimer ??= setTimeout(() => pid !== undefined && killGroup(pid, 'SIGKILL'), KILL_GRACE_MS);
     });
     child.on('close', (code, sig) => {
+      if (pid !== undefined) liveGroups.delete(pid);
       for (const t of timers) clearTimeout(t);
       if (killTimer) clearTimeout(killTimer);
       o.signal.removeEventListener('abort', onAbort);

@@ -54,3 +54,10 @@ export interface StepResult {
   cacheKey?: string;
   cacheKeyParts?: Record<string, unknown>;
 }
+
+/** Why an aborted step was stopped: the StepError the scheduler aborted with, else a plain cancellation. */
+export function cancellationError(signal: AbortSignal): StepError {
+  const r = signal.reason as Partial<StepError> | undefined;
+  if (r && typeof r.code === 'string' && typeof r.message === 'string') return { code: r.code, message: r.message } as StepError;
+  return { code: 'cancelled', message: 'cancelled' };
+}

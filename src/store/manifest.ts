@@ -34,6 +34,7 @@ export interface JobManifest {
   hostname: string;
   resumed_from?: string;
   rerun_of?: string;
+  vars?: Record<string, unknown>;
   usage?: TokenUsage;
   steps: Record<string, StepRecord>;
   files: FileRecord[];
@@ -75,6 +76,7 @@ export class ManifestBuilder implements EventSink {
       case 'job.started':
         m.started_at = e.ts;
         m.pid = e.pid;
+        m.vars = e.vars;
         if (e.resumed_from) m.resumed_from = e.resumed_from;
         if (e.rerun_of) m.rerun_of = e.rerun_of;
         for (const id of e.steps) m.steps[id] ??= pendingStep();

@@ -1,6 +1,7 @@
 import { OrchestratorError } from '../../errors.js';
 import type { EventSink } from '../../events/types.js';
 import { runJob, type JobOptions } from '../../scheduler/job.js';
+import { killAllStepsNow } from '../../steps/shell.js';
 import type { JobSpec } from '../../spec/model.js';
 import { defaultConcurrency, parseSpec } from '../../spec/validate.js';
 import { runsDirOf } from '../options.js';
@@ -62,7 +63,8 @@ export async function executeJob(spec: JobSpec, opts: RunOptions, extra: Pick<Jo
       process.stderr.write(`\n${sig}: cancelling running steps (again to stop at once)\n`);
       controller.abort();
     } else {
-      process.stderr.write(`${sig} again: stopping now\n`);
+      process.stderr.write(`${sig} again: killing every step now\n`);
+      killAllStepsNow();
       process.exit(130);
     }
   };

@@ -1,0 +1,57 @@
+import path from 'node:path';
+import { OrchestratorError } from '../../errors.js';
+import { buildGraph, downstreamOf } from '../../graph/build.js';
+import { parseDocumentText } from '../../spec/load.js';
+import type { JobSpec } from '../../spec/model.js';
+import { checkSpec } from '../../spec/validate.js';
+import { planReuse } from '../../store/reuse.js';
+import { readManifest, resolveJob } from '../../store/runs.js';
+import { didYouMean } from '../../util/suggest.js';
+import { runsDirOf } from '../options.js';
+import { executeJob, type RunOptions } from './run.js';
+import fs from 'node:fs';
+
+/** The spec a job ran with: its copy in inputs/, resolved as if it still lived at its original path. */
+function specOfJob(runsDir: string, jobId: string, specPath: string): JobSpec {
+  const dir = path.join(runsDir, jobId, 'inputs');
+  const format = fs.existsSync(path.join(dir, 'spec.json')) ? 'json' : 'yaml';
+  const copy = path.join(dir, format === 'json' ? 'spec.json' : 'spec.yaml');
+  let text: string;
+  try {
+    text = fs.readFileSync(copy, 'utf8');
+  } catch (e) {
+    throw new OrchestratorError({ code: 'run-folder', message: `cannot read ${copy}: ${(e as Error).message}` });
+  }
+  return checkSpec(parseDocumentText(text, { displayPath: copy, path: specPath, format }));
+}
+
+/** `orchestrator resume <job>`: a new job that reuses the old one's succeeded steps and runs the rest. */
+export async function resumeCommand(ref: string, opts: RunOptions): Promise<number> {
+  const runsDir = runsDirOf(opts);
+  const jobId = resolveJob(runsDir, ref);
+  const old = readManifest(runsDir, jobId);
+  if (old.status === 'running') throw new OrchestratorError({ code: 'usage', message: `job ${jobId} is still running (pid ${old.pid}); resume it when it has stopped` });
+  const spec = specOfJob(runsDir, jobId, old.spec.path);
+  spec.vars = old.vars ?? spec.vars;
+  const reuse = planReuse({ oldDir: path.join(runsDir, jobId), old, graph: buildGraph(spec.steps), eligible: () => true, needsReused: true });
+  return executeJob(spec, opts, { reuse: { ...reuse, resumedFrom: jobId } });
+}
+
+/** `orchestrator rerun <job> --step X`: re-run X (and by default everything downstream of it), reuse the rest. */
+export async function rerunCommand(ref: string, opts: RunOptions & { step: string[]; cascade?: boolean }): Promise<number> {
+  const runsDir = runsDirOf(opts);
+  const jobId = resolveJob(runsDir, ref);
+  const old = readManifest(runsDir, jobId);
+  if (old.status === 'running') throw new OrchestratorError({ code: 'usage', message: `job ${jobId} is still running (pid ${old.pid})` });
+  const spec = specOfJob(runsDir, jobId, old.spec.path);
+  spec.vars = old.vars ?? spec.vars;
+  const graph = buildGraph(spec.steps);
+  const roots = opts.step.map((id) => {
+    const i = graph.index.get(id);
+    if (i === undefined) throw new OrchestratorError({ code: 'usage', message: `job ${jobId} has no step "${id}"${didYouMean(id, graph.ids)}` });
+    return i;
+  });
+  const rerun = opts.cascade === false ? new Set(roots) : downstreamOf(graph, roots);
+  const reuse = planReuse({ oldDir: path.join(runsDir, jobId), old, graph, eligible: (i) => !rerun.has(i), needsReused: opts.cascade !== false });
+  return executeJob(spec, opts, { reuse: { ...reuse, rerunOf: jobId } });
+}

@@ -1,0 +1,98 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { OrchestratorError } from '../errors.js';
+import { topologicalOrder, type Graph } from '../graph/build.js';
+import type { StepResult } from '../steps/types.js';
+import { hashFile, type FileRecord } from './hash.js';
+import { readJournal } from './journal.js';
+import type { JobManifest } from './manifest.js';
+import type { RunDir } from './run-dir.js';
+
+/** What a new job takes over from an old one: settled results, and how to copy their files in. */
+export interface ReusePlan {
+  steps: Map<string, StepResult>;
+  copy: (runDir: RunDir) => void;
+}
+
+/**
+ * Plan the reuse of an old job's succeeded steps. `eligible(i)` says which steps may be reused at all
+ * (resume: every step; rerun: all but the re-run ones). A step is reused only if it succeeded and, with
+ * `needsReused`, every step it needs is reused too (rerun --no-cascade keeps downstream steps as they were). Its outputs and artifacts are checked against the SHA-256 recorded when it
+ * settled: a changed or missing file is an error, never a silent re-use.
+ */
+export function planReuse(o: { oldDir: string; old: JobManifest; graph: Graph; eligible: (i: number) => boolean; needsReused: boolean }): ReusePlan {
+  const { graph: g, old, oldDir } = o;
+  const recorded = recordedFiles(oldDir);
+  const reusable = new Uint8Array(g.ids.length);
+  const steps = new Map<string, StepResult>();
+  for (const i of topologicalOrder(g)) {
+    const id = g.ids[i]!;
+    const rec = old.steps[id];
+    if (!o.eligible(i) || rec?.status !== 'succeeded') continue;
+    if (o.needsReused && !g.needs[i]!.every((j) => reusable[j])) continue;
+    reusable[i] = 1;
+    const files = recorded.get(id);
+    if (!files) throw new OrchestratorError({ code: 'run-folder', message: `${oldDir}: step "${id}" succeeded but its files were never recorded; cannot reuse it safely` });
+    verify(oldDir, id, files);
+    const out = readOutput(oldDir, id);
+    steps.set(id, {
+      status: 'succeeded',
+      attempts: rec.attempts,
+      exitCode: rec.exit_code,
+      text: typeof out.text === 'string' ? out.text : '',
+      outputs: (out.outputs ?? {}) as Record<string, unknown>,
+      error: null,
+      cached: rec.cached,
+      reused: true,
+      startedAt: null,
+      finishedAt: null,
+      durationS: 0,
+    });
+  }
+  return {
+    steps,
+    copy: (runDir) => {
+      for (const id of steps.keys()) {
+        const from = path.join(oldDir, 'artifacts', id);
+        if (fs.existsSync(from)) fs.cpSync(from, runDir.artifactsDir(id), { recursive: true });
+        const log = path.join(oldDir, 'logs', `${id}.log`);
+        if (fs.existsSync(log)) fs.copyFileSync(log, runDir.logPath(id));
+      }
+    },
+  };
+}
+
+/** Files each step had when it settled, from the journal (which survives a crash; the final manifest may not exist). */
+function recordedFiles(oldDir: string): Map<string, FileRecord[]> {
+  const byStep = new Map<string, FileRecord[]>();
+  let events;
+  try {
+    events = readJournal(path.join(oldDir, 'events.jsonl'));
+  } catch (e) {
+    throw new OrchestratorError({ code: 'run-folder', message: `cannot read ${path.join(oldDir, 'events.jsonl')}: ${(e as Error).message}` });
+  }
+  for (const e of events) if (e.type === 'step.succeeded' && e.files) byStep.set(e.step, e.files);
+  return byStep;
+}
+
+function verify(oldDir: string, id: string, files: FileRecord[]): void {
+  for (const f of files) {
+    let actual: FileRecord;
+    try {
+      actual = hashFile(oldDir, f.path);
+    } catch {
+      throw new OrchestratorError({ code: 'run-folder', message: `cannot reuse step "${id}": ${path.join(oldDir, f.path)} is missing` });
+    }
+    if (actual.sha256 !== f.sha256) {
+      throw new OrchestratorError({ code: 'run-folder', message: `cannot reuse step "${id}": ${path.join(oldDir, f.path)} changed since the run (SHA-256 ${actual.sha256.slice(0, 12)}…, recorded ${f.sha256.slice(0, 12)}…)` });
+    }
+  }
+}
+
+function readOutput(oldDir: string, id: string): { text?: unknown; outputs?: unknown } {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(oldDir, 'outputs', `${id}.json`), 'utf8')) as { text?: unknown; outputs?: unknown };
+  } catch (e) {
+    throw new OrchestratorError({ code: 'run-folder', message: `cannot reuse step "${id}": ${(e as Error).message}` });
+  }
+}
