@@ -13,6 +13,7 @@ import { Journal } from '../store/journal.js';
 import { ManifestBuilder, type JobManifest } from '../store/manifest.js';
 import { Redactor } from '../store/redact.js';
 import { RunDir } from '../store/run-dir.js';
+import { readHistory, stepWeights, writeHistory } from '../store/history.js';
 import { runScheduler } from './scheduler.js';
 import type { StepError } from '../errors.js';
 
@@ -60,10 +61,14 @@ export async function runJob(o: JobOptions): Promise<JobOutcome> {
   });
   const journal = new Journal(runDir.eventsPath, redactor);
   const bus = new EventBus(runDir.jobId, [journal, builder, ...o.sinks]);
-  const writeManifest = () => writeDurable(runDir.manifestPath, redactor.redact(JSON.stringify(builder.manifest, null, 2)) + '\n');
+  // The first manifest only needs to be whole (the journal is the truth while the job runs); the last one is also made durable.
+  const writeManifest = (durable: boolean) =>
+    (durable ? writeDurable : writeAtomic)(runDir.manifestPath, redactor.redact(JSON.stringify(builder.manifest, null, 2)) + '\n');
 
   const graph = buildGraph(spec.steps);
-  const rank = longestRemainingPath(graph, () => 1);
+  const runsDir = path.resolve(o.runsDir);
+  const history = readHistory(runsDir, spec.path);
+  const rank = longestRemainingPath(graph, stepWeights(graph.ids, history));
   const shell = new ShellExecutor({ runDir, baseEnv: { ...process.env, ...spec.env }, redactor });
   const llm = o.llm?.(runDir, redactor);
   const started = Date.now();
@@ -79,7 +84,7 @@ export async function runJob(o: JobOptions): Promise<JobOutcome> {
     ...(o.reuse?.resumedFrom ? { resumed_from: o.reuse.resumedFrom } : {}),
     ...(o.reuse?.rerunOf ? { rerun_of: o.reuse.rerunOf } : {}),
   });
-  writeManifest();
+  writeManifest(false);
 
   const outcome = await runScheduler({
     spec,
@@ -103,7 +108,8 @@ export async function runJob(o: JobOptions): Promise<JobOutcome> {
   builder.manifest.files = listFiles(runDir.root)
     .filter((p) => p !== 'manifest.json' && p !== 'events.jsonl')
     .map((p) => builder.knownFiles.get(p) ?? hashFile(runDir.root, p));
-  writeManifest();
+  writeManifest(true);
+  writeHistory(runsDir, history, builder.manifest);
   return { status: outcome.status, manifest: builder.manifest, runDir };
 }
 

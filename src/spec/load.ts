@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { LineCounter, parseDocument } from 'yaml';
+import { LineCounter, parseDocument, visit, type Document } from 'yaml';
 import { OrchestratorError, type Diagnostic } from '../errors.js';
 import { Locator } from './locate.js';
 
@@ -48,13 +48,18 @@ export function parseDocumentText(text: string, where: { displayPath: string; pa
   const locator = new Locator(doc, lines, text);
   const problems: Diagnostic[] = doc.errors.map((e) => {
     const at = locator.at(e.pos[0]);
-    return { code: 'spec-syntax', message: cleanYamlMessage(e.message), file, ...at };
+    const message = e.code === 'DUPLICATE_KEY' ? duplicateKeyMessage(text, e.pos) : cleanYamlMessage(e.message);
+    return { code: 'spec-syntax', message, file, ...at };
   });
   if (format === 'json' && problems.length === 0) {
     try {
       JSON.parse(text);
     } catch (e) {
-      problems.push({ code: 'spec-syntax', message: `not valid JSON: ${(e as Error).message}`, file, line: 1, col: 1 });
+      const message = (e as Error).message;
+      // V8 says "... at position N": point at it.
+      const pos = /at position (\d+)/.exec(message);
+      const at = pos ? locator.at(Number(pos[1])) : { line: 1, col: 1 };
+      problems.push({ code: 'spec-syntax', message: `not valid JSON: ${message.replace(/ in JSON at position \d+.*$/, '')}`, file, ...at });
     }
   }
   if (problems.length > 0) throw new OrchestratorError(problems);
@@ -63,15 +68,45 @@ export function parseDocumentText(text: string, where: { displayPath: string; pa
   try {
     data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
   } catch (e) {
-    const message = /alias/i.test((e as Error).message)
-      ? `too many YAML aliases (limit ${MAX_ALIAS_COUNT}): the document would expand out of all proportion`
-      : (e as Error).message;
-    throw new OrchestratorError({ code: 'spec-syntax', message, file, line: 1, col: 1 });
+    const raw = (e as Error).message;
+    if (/excessive alias count/i.test(raw)) {
+      const message = `too many YAML aliases (limit ${MAX_ALIAS_COUNT}): the document would expand out of all proportion`;
+      throw new OrchestratorError({ code: 'spec-syntax', message, file, ...locator.at(firstAliasOffset(doc) ?? 0) });
+    }
+    const unresolved = /^Unresolved alias.*: (.*)$/.exec(raw);
+    if (unresolved) {
+      const name = unresolved[1]!;
+      const message = `alias *${name} has no anchor &${name} before it`;
+      throw new OrchestratorError({ code: 'spec-syntax', message, file, ...locator.at(firstAliasOffset(doc, name) ?? 0) });
+    }
+    throw new OrchestratorError({ code: 'spec-syntax', message: raw, file, line: 1, col: 1 });
   }
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
-    throw new OrchestratorError({ code: 'spec-invalid', message: 'a spec must be a mapping with a `steps:` key', file, line: 1, col: 1 });
+    const at = locator.at((doc.contents as { range?: [number, number, number] } | null)?.range?.[0] ?? 0);
+    throw new OrchestratorError({ code: 'spec-invalid', message: 'a spec must be a mapping with a `steps:` key', file, ...at });
   }
   return { path: abs, displayPath: file, text, format, data, locator };
+}
+
+/** Where the first alias (named `name`, if given) is written. */
+function firstAliasOffset(doc: Document, name?: string): number | undefined {
+  let offset: number | undefined;
+  visit(doc, {
+    Alias(_, node) {
+      if (name !== undefined && node.source !== name) return undefined;
+      offset = node.range?.[0];
+      return visit.BREAK;
+    },
+  });
+  return offset;
+}
+
+/** `duplicate key "a"`: in a spec, usually two steps with the same id. */
+function duplicateKeyMessage(text: string, pos: readonly [number, number]): string {
+  const key = /^\s*("(?:[^"\\]|\\.)*"|'[^']*'|[^:\s]+)/.exec(text.slice(pos[0]))?.[1];
+  if (key === undefined) return 'duplicate key';
+  const name = key.startsWith('"') || key.startsWith("'") ? key.slice(1, -1) : key;
+  return `duplicate key "${name}" (keys, and so step ids, must be unique)`;
 }
 
 function cleanYamlMessage(message: string): string {

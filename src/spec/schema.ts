@@ -1,87 +1,100 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import en from 'zod/v4/locales/en.js';
 import { parseDuration } from './duration.js';
 
 /** Step ids as SPEC §1 allows them. */
 export const STEP_ID = /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/;
 
-const duration = z
-  .union([z.number().nonnegative(), z.string()])
-  .transform((v, ctx) => {
-    const ms = parseDuration(v);
-    if (ms === undefined) {
-      ctx.addIssue({ code: 'custom', message: `invalid duration ${JSON.stringify(v)} (use 500ms, 30s, 5m, 1h or a number of seconds)` });
-      return z.NEVER;
-    }
-    return ms;
-  })
-  .meta({ description: 'a duration: 500ms, 30s, 5m, 1h, or a number of seconds' });
+// zod/mini: the same zod, built for tree shaking, so that loading the schema costs little at start-up.
+// jitless: a CLI parses one spec once; compiling parsers with new Function would cost more than it saves.
+z.config({ ...en(), jitless: true });
+
+const opt = z.optional;
+const int = (min: number) => z.int().check(z.minimum(min));
+const described = <T extends z.ZodMiniType>(schema: T, description: string): T => schema.check(z.meta({ description })) as T;
+
+const duration = described(
+  z.pipe(
+    z.union([z.number().check(z.minimum(0)), z.string()]),
+    z.transform((v: number | string, ctx) => {
+      const ms = parseDuration(v);
+      if (ms === undefined) {
+        ctx.issues.push({ code: 'custom', message: `invalid duration ${JSON.stringify(v)} (use 500ms, 30s, 5m, 1h or a number of seconds)`, input: v });
+        return z.NEVER;
+      }
+      return ms;
+    }),
+  ),
+  'a duration: 500ms, 30s, 5m, 1h, or a number of seconds',
+);
 
 const retry = z.union([
-  z.number().int().min(1).meta({ description: 'number of attempts' }),
+  described(int(1), 'number of attempts'),
   z.strictObject({
-    attempts: z.number().int().min(1),
-    delay: duration.optional(),
-    backoff: z.enum(['fixed', 'exponential']).optional(),
-    max_delay: duration.optional(),
+    attempts: int(1),
+    delay: opt(duration),
+    backoff: opt(z.enum(['fixed', 'exponential'])),
+    max_delay: opt(duration),
   }),
 ]);
 
 const scalar = z.union([z.string(), z.number(), z.boolean()]);
 const envMap = z.record(z.string(), scalar);
+const temperature = z.number().check(z.minimum(0), z.maximum(2));
 
 /** Fields `defaults:` may set for every step. */
 const stepDefaults = {
-  timeout: duration.optional(),
-  idle_timeout: duration.optional(),
-  retry: retry.optional(),
-  continue_on_error: z.boolean().optional(),
-  shell: z.string().min(1).optional(),
-  cwd: z.string().optional(),
-  provider: z.string().optional(),
-  model: z.string().optional(),
-  temperature: z.number().min(0).max(2).optional(),
-  max_tokens: z.number().int().min(1).optional(),
-  cache: z.boolean().optional(),
+  timeout: opt(duration),
+  idle_timeout: opt(duration),
+  retry: opt(retry),
+  continue_on_error: opt(z.boolean()),
+  shell: opt(z.string().check(z.minLength(1))),
+  cwd: opt(z.string()),
+  provider: opt(z.string()),
+  model: opt(z.string()),
+  temperature: opt(temperature),
+  max_tokens: opt(int(1)),
+  cache: opt(z.boolean()),
 };
 
 const stepSchema = z.strictObject({
   ...stepDefaults,
-  run: z.string().optional(),
-  prompt: z.string().optional(),
-  system: z.string().optional(),
-  needs: z.array(z.string()).optional(),
-  if: z.union([z.string(), z.boolean()]).optional(),
-  output: z.enum(['text', 'json']).optional(),
-  outputs_schema: z.record(z.string(), z.unknown()).optional(),
-  env: envMap.optional(),
+  run: opt(z.string()),
+  prompt: opt(z.string()),
+  system: opt(z.string()),
+  needs: opt(z.array(z.string())),
+  if: opt(z.union([z.string(), z.boolean()])),
+  output: opt(z.enum(['text', 'json'])),
+  outputs_schema: opt(z.record(z.string(), z.unknown())),
+  env: opt(envMap),
 });
 
 const providerSchema = z.strictObject({
   type: z.enum(['openai', 'anthropic', 'ollama']),
-  base_url: z.string().optional(),
-  api_key_env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be the NAME of an environment variable').optional(),
-  model: z.string().optional(),
-  system: z.string().optional(),
-  temperature: z.number().min(0).max(2).optional(),
-  max_tokens: z.number().int().min(1).optional(),
-  timeout: duration.optional(),
-  concurrency: z.number().int().min(1).optional(),
-  requests_per_minute: z.number().positive().optional(),
+  base_url: opt(z.string()),
+  api_key_env: opt(z.string().check(z.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be the NAME of an environment variable'))),
+  model: opt(z.string()),
+  system: opt(z.string()),
+  temperature: opt(temperature),
+  max_tokens: opt(int(1)),
+  timeout: opt(duration),
+  concurrency: opt(int(1)),
+  requests_per_minute: opt(z.number().check(z.positive())),
 });
 
 /** The whole spec format of SPEC §1: unknown keys are rejected everywhere. */
 export const specSchema = z.strictObject({
-  $schema: z.string().optional(),
-  version: z.literal(1).optional(),
-  name: z.string().min(1).optional(),
-  concurrency: z.number().int().min(1).optional(),
-  on_failure: z.enum(['continue', 'stop']).optional(),
-  timeout: duration.optional(),
-  secrets: z.array(z.string()).optional(),
-  vars: z.record(z.string(), z.unknown()).optional(),
-  env: envMap.optional(),
-  defaults: z.strictObject(stepDefaults).optional(),
-  providers: z.record(z.string(), providerSchema).optional(),
+  $schema: opt(z.string()),
+  version: opt(z.literal(1)),
+  name: opt(z.string().check(z.minLength(1))),
+  concurrency: opt(int(1)),
+  on_failure: opt(z.enum(['continue', 'stop'])),
+  timeout: opt(duration),
+  secrets: opt(z.array(z.string())),
+  vars: opt(z.record(z.string(), z.unknown())),
+  env: opt(envMap),
+  defaults: opt(z.strictObject(stepDefaults)),
+  providers: opt(z.record(z.string(), providerSchema)),
   steps: z.record(z.string(), stepSchema),
 });
 

@@ -24,7 +24,8 @@ export function checkSpec(doc: LoadedDocument): JobSpec {
   if (!parsed.success) for (const issue of parsed.error.issues) reportIssue(doc, issue, report);
 
   checkGraph(doc, report);
-  if (parsed.success) checkExpressions(parsed.data, doc, report);
+  // Expressions are checked even when other fields are wrong, so that one run lists every problem.
+  checkExpressions(parsed.success ? parsed.data : lenientView(doc.data), doc, report);
 
   if (problems.length > 0 || !parsed.success) {
     problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.col ?? 0) - (b.col ?? 0));
@@ -34,6 +35,23 @@ export function checkSpec(doc: LoadedDocument): JobSpec {
 }
 
 type Report = (at: { line: number; col: number }, message: string, code?: Diagnostic['code']) => void;
+
+const isMapping = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** What expression checks read, taken from a document that failed the schema: only values of the right type. */
+function lenientView(data: unknown): RawSpec {
+  const d = isMapping(data) ? data : {};
+  const strings = (o: unknown) => (isMapping(o) ? Object.fromEntries(Object.entries(o).filter(([, v]) => typeof v === 'string')) : undefined);
+  const steps: Record<string, Record<string, unknown>> = {};
+  for (const [id, s] of Object.entries(isMapping(d.steps) ? d.steps : {})) {
+    if (!isMapping(s)) continue;
+    const view: Record<string, unknown> = { env: strings(s.env) };
+    for (const f of ['run', 'prompt', 'system', 'cwd', 'model', 'if']) if (typeof s[f] === 'string') view[f] = s[f];
+    if (Array.isArray(s.needs)) view.needs = s.needs.filter((n): n is string => typeof n === 'string');
+    steps[id] = view;
+  }
+  return { env: strings(d.env), steps } as unknown as RawSpec;
+}
 
 function dotted(p: readonly PropertyKey[]): string {
   return p.map(String).join('.');
@@ -52,14 +70,81 @@ function reportIssue(doc: LoadedDocument, issue: $ZodIssue, report: Report): voi
   const at = doc.locator.value(where);
   const field = where.length > 0 ? `${dotted(where)}: ` : '';
   if (issue.code === 'invalid_union') {
+    // When the value has the shape of exactly one branch (e.g. a retry mapping with a typo), that branch's
+    // issues say what is wrong; otherwise describe the choices.
+    const fitting = issue.errors.filter((branch) => !branch.some((i) => i.code === 'invalid_type' && i.path.length === 0));
+    if (fitting.length === 1) {
+      for (const inner of fitting[0]!) reportIssue(doc, { ...inner, path: [...where, ...inner.path] } as $ZodIssue, report);
+      return;
+    }
     report(at, `${field}${unionHint(where)}`);
     return;
   }
-  if (issue.code === 'invalid_type' && issue.input === undefined) {
-    report(at, `${field}is required`);
+  if (issue.code === 'invalid_type') {
+    // zod leaves issue.input out unless asked: read the value from the document itself.
+    const found = valueAt(doc.data, where);
+    if (!found.present) {
+      // A missing `steps:` is reported once, by checkGraph.
+      if (!(where.length === 1 && where[0] === 'steps')) report(at, `${field}is required`);
+      return;
+    }
+    report(at, `${field}expected ${TYPE_WORDS[issue.expected] ?? issue.expected}, got ${describeValue(found.value)}`);
+    return;
+  }
+  if (issue.code === 'invalid_value') {
+    const found = valueAt(doc.data, where);
+    const got = found.present ? `, got ${describeValue(found.value)}` : '';
+    report(at, `${field}${lowerFirst(issue.message.replace(/^Invalid (input|option): /, ''))}${got}`);
+    return;
+  }
+  if (issue.code === 'too_small' || issue.code === 'too_big') {
+    const found = valueAt(doc.data, where);
+    report(at, `${field}${boundMessage(issue)}${found.present && typeof found.value === 'number' ? `, got ${found.value}` : ''}`);
     return;
   }
   report(at, `${field}${lowerFirst(issue.message)}`);
+}
+
+function boundMessage(issue: $ZodIssue & { code: 'too_small' | 'too_big' }): string {
+  const small = issue.code === 'too_small';
+  const bound = Number(small ? (issue as { minimum: number | bigint }).minimum : (issue as { maximum: number | bigint }).maximum);
+  const inclusive = issue.inclusive !== false;
+  if (issue.origin === 'string' && small && bound === 1) return 'must not be empty';
+  if (issue.origin === 'array' || issue.origin === 'string') return `${small ? 'needs at least' : 'may have at most'} ${bound} ${issue.origin === 'array' ? 'items' : 'characters'}`;
+  return `must be ${small ? (inclusive ? '>=' : '>') : inclusive ? '<=' : '<'} ${bound}`;
+}
+
+/** The value at a path of the parsed document, and whether it is there at all. */
+function valueAt(data: unknown, where: readonly PropertyKey[]): { present: boolean; value?: unknown } {
+  let node: unknown = data;
+  for (const key of where) {
+    if (node === null || typeof node !== 'object') return { present: false };
+    const k = Array.isArray(node) ? Number(key) : String(key);
+    if (!Object.hasOwn(node, k)) return { present: false };
+    node = (node as Record<string | number, unknown>)[k];
+  }
+  return { present: true, value: node };
+}
+
+const TYPE_WORDS: Record<string, string> = {
+  string: 'a string',
+  number: 'a number',
+  int: 'a whole number',
+  boolean: 'true or false',
+  object: 'a mapping',
+  record: 'a mapping',
+  map: 'a mapping',
+  array: 'a list',
+};
+
+/** `a string ("soon")`, `a list`, `null`: what the user wrote, in words. */
+function describeValue(v: unknown): string {
+  if (v === null) return 'null (an empty value)';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'a mapping';
+  const shown = JSON.stringify(v);
+  const preview = shown.length > 40 ? `${shown.slice(0, 37)}...` : shown;
+  return `${typeof v === 'boolean' ? 'a boolean' : typeof v === 'number' ? 'a number' : 'a string'} (${preview})`;
 }
 
 function lowerFirst(s: string): string {
@@ -103,10 +188,11 @@ function checkGraph(doc: LoadedDocument, report: Report): void {
     const seen = new Set<string>();
     s.needs.forEach((need: unknown, i: number) => {
       if (typeof need !== 'string') return;
-      const at = doc.locator.value(['steps', id, 'needs', i]);
-      if (need === id) report(at, `step "${id}" needs itself`, 'spec-cycle');
-      else if (!known.has(need)) report(at, `step "${id}" needs unknown step "${need}"${didYouMean(need, ids)}`);
-      else if (seen.has(need)) report(at, `step "${id}" lists "${need}" twice in needs`);
+      // Located only when reported: locating walks the document.
+      const at = () => doc.locator.value(['steps', id, 'needs', i]);
+      if (need === id) report(at(), `step "${id}" needs itself`, 'spec-cycle');
+      else if (!known.has(need)) report(at(), `step "${id}" needs unknown step "${need}"${didYouMean(need, ids)}`);
+      else if (seen.has(need)) report(at(), `step "${id}" lists "${need}" twice in needs`);
       else out.push(need);
       seen.add(need);
     });

@@ -1,0 +1,59 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { writeAtomic } from './atomic.js';
+import type { JobManifest } from './manifest.js';
+
+/** Step durations learnt from earlier runs of one spec file: what ranks ready steps by longest remaining path. */
+export interface History {
+  spec_path: string;
+  /** Seconds per step, a running average over the runs that executed it. */
+  steps: Record<string, number>;
+}
+
+function historyPath(runsDir: string, specPath: string): string {
+  const key = createHash('sha256').update(specPath).digest('hex').slice(0, 24);
+  return path.join(runsDir, '.history', `${key}.json`);
+}
+
+/** The history of a spec; none yet (or an unreadable one, reported by the caller's choice) is an empty history. */
+export function readHistory(runsDir: string, specPath: string): History {
+  const file = historyPath(runsDir, specPath);
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { spec_path: specPath, steps: {} };
+    throw e;
+  }
+  try {
+    const h = JSON.parse(text) as History;
+    if (h.spec_path === specPath && h.steps && typeof h.steps === 'object') return h;
+  } catch {
+    // a torn or foreign file is replaced at the end of this job
+  }
+  return { spec_path: specPath, steps: {} };
+}
+
+/** Fold this job's executed steps into the history (atomic replace; with concurrent jobs the last one wins). */
+export function writeHistory(runsDir: string, history: History, m: JobManifest): void {
+  const steps = { ...history.steps };
+  for (const [id, s] of Object.entries(m.steps)) {
+    if (s.status !== 'succeeded' || s.reused || s.cached || s.duration_s === null) continue;
+    const old = steps[id];
+    steps[id] = old === undefined ? s.duration_s : (old + s.duration_s) / 2;
+  }
+  const file = historyPath(runsDir, history.spec_path);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  writeAtomic(file, JSON.stringify({ spec_path: history.spec_path, steps }));
+}
+
+/** Weight of each step for ranking: its learnt duration; unknown steps weigh the mean of the known ones (1 when none is known). */
+export function stepWeights(ids: readonly string[], history: History): (i: number) => number {
+  const known = ids.map((id) => history.steps[id]).filter((d): d is number => typeof d === 'number' && Number.isFinite(d));
+  const fallback = known.length > 0 ? known.reduce((a, b) => a + b, 0) / known.length : 1;
+  return (i) => {
+    const d = history.steps[ids[i]!];
+    return typeof d === 'number' && Number.isFinite(d) ? d : fallback;
+  };
+}
