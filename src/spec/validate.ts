@@ -5,7 +5,7 @@ import { OrchestratorError, type Diagnostic } from '../errors.js';
 import { findCycles } from '../graph/cycles.js';
 import { didYouMean } from '../util/suggest.js';
 import { checkExpressions } from './expressions.js';
-import { loadDocument, type LoadedDocument } from './load.js';
+import { loadDocument, parseDocumentText, type LoadedDocument } from './load.js';
 import type { JobSpec, RetryPolicy, StepSpec } from './model.js';
 import { knownKeysAt, STEP_ID, specSchema, type RawRetry, type RawSpec, type RawStep } from './schema.js';
 
@@ -271,7 +271,9 @@ function buildJobSpec(doc: LoadedDocument, raw: RawSpec): JobSpec {
     env: stringEnv(raw.env),
     providers: raw.providers ?? {},
     steps,
-    locate: (p) => doc.locator.value(p),
+    // Parsed again on demand (errors found after loading are rare): keeping the document alive would
+    // keep megabytes of syntax tree in a long run, and every fork of a step copies the parent's memory map.
+    locate: (p) => parseDocumentText(doc.text, { displayPath: doc.displayPath, path: doc.path, format: doc.format }).locator.value(p),
   };
 }
 

@@ -6,6 +6,7 @@ import { formatDuration } from '../spec/duration.js';
 import type { StepSpec } from '../spec/model.js';
 import type { Redactor } from '../store/redact.js';
 import type { RunDir } from '../store/run-dir.js';
+import { directCommand } from './direct.js';
 import { parseJsonOutput, parseOutputFile } from './outputs.js';
 import { renderField, renderScript } from './render.js';
 import { cancellationError, type AttemptInput, type AttemptResult, type StepExecutor } from './types.js';
@@ -60,11 +61,6 @@ export class ShellExecutor implements StepExecutor {
       return this.#result(step, run, outputFile, signal);
     } finally {
       fs.closeSync(logFd);
-      try {
-        fs.rmdirSync(artifacts); // only succeeds when the step left it empty
-      } catch {
-        // not empty: the step's files stay and are recorded
-      }
     }
   }
 
@@ -141,7 +137,7 @@ function killGroup(pid: number, sig: NodeJS.Signals): void {
 function runProcess(o: { step: StepSpec; script: string; env: Record<string, string | undefined>; cwd: string; logFd: number; signal: AbortSignal; redactor: Redactor }): Promise<ProcessOutcome> {
   const { step, redactor } = o;
   const watchStderr = redactor.isActive || step.idleTimeoutMs !== undefined;
-  const [cmd, args] = shellCommand(step.shell, o.script);
+  const [cmd, args] = directCommand(step.shell, o.script, o.env, o.cwd) ?? shellCommand(step.shell, o.script);
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let captured = 0;
