@@ -14,10 +14,12 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 if (!process.argv.includes('--no-check')) {
   execFileSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '--noEmit', '-p', path.join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
 }
-fs.rmSync(path.join(root, 'dist'), { recursive: true, force: true });
+// Build beside dist/ and swap it in, so a binary started meanwhile never sees half a build.
+const dist = path.join(root, 'dist');
+const next = `${dist}.next-${process.pid}`;
 await build({
   entryPoints: [path.join(root, 'src/cli/main.ts')],
-  outdir: path.join(root, 'dist'),
+  outdir: next,
   outbase: path.join(root, 'src'),
   bundle: true,
   splitting: true,
@@ -39,3 +41,7 @@ await build({
     ].join(' '),
   },
 });
+const old = `${dist}.old-${process.pid}`;
+if (fs.existsSync(dist)) fs.renameSync(dist, old);
+fs.renameSync(next, dist);
+fs.rmSync(old, { recursive: true, force: true });

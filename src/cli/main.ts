@@ -1,9 +1,8 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { createRequire } from 'node:module';
-import { OrchestratorError, formatDiagnostic } from '../errors.js';
+import { OrchestratorError } from '../errors.js';
 
-const require = createRequire(import.meta.url);
-const { version } = require('../../package.json') as { version: string };
+const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -86,8 +85,9 @@ function buildProgram(): Command {
     .option('--files', 'every file of the run folder with its SHA-256')
     .option('--logs <step>', "a step's log")
     .option('--json', 'the manifest as JSON (with --events: plus an events array)')
+    .option('--timeline', 'a Gantt chart of the steps on a time axis, critical path marked with *')
     .addOption(runsDirOption())
-    .addHelpText('after', examples(['orchestrator show latest', 'orchestrator show latest --events', 'orchestrator show 20261121 --logs build', 'orchestrator show latest --json | jq .steps']))
+    .addHelpText('after', examples(['orchestrator show latest', 'orchestrator show latest --events', 'orchestrator show latest --timeline', 'orchestrator show 20261121 --logs build', 'orchestrator show latest --json | jq .steps']))
     .action(async (job: string, opts) => done(await (await import('./commands/show.js')).showCommand(job, opts)));
 
   program
@@ -99,6 +99,34 @@ function buildProgram(): Command {
     .addOption(runsDirOption())
     .addHelpText('after', examples(['orchestrator list-runs', 'orchestrator list-runs --status failed --limit 5', 'orchestrator list-runs --json']))
     .action(async (opts) => done(await (await import('./commands/list-runs.js')).listRunsCommand(opts)));
+
+  program
+    .command('report')
+    .description('write report.html into the run folder (graph, timeline, steps, logs; one self-contained file) and print its path')
+    .argument('<job>', 'a job id, a unique prefix of one, or "latest"')
+    .option('--json', 'print {"path": <absolute path of report.html>}')
+    .addOption(runsDirOption())
+    .addHelpText('after', '\nreport.html is written after the job ended, so the manifest\'s files[] (made at job end) does not list it.\n' + examples(['orchestrator report latest', 'orchestrator report 20261121 --runs-dir ci/runs', 'xdg-open "$(orchestrator report latest)"']))
+    .action(async (job: string, opts) => done(await (await import('./commands/report.js')).reportCommand(job, opts)));
+
+  program
+    .command('schema')
+    .description('print the JSON Schema of the spec format, for editors (yaml-language-server, VS Code)')
+    .addHelpText('after', '\nIn a spec, point your editor at it with a first line such as\n  # yaml-language-server: $schema=./spec.schema.json\n' + examples(['orchestrator schema > spec.schema.json', 'orchestrator schema | jq .properties.steps']))
+    .action(async () => done(await (await import('./commands/schema.js')).schemaCommand()));
+
+  program
+    .command('cache')
+    .description('the LLM response cache: stats (entries, size, per model) or clear (remove every entry)')
+    .argument('<action>', 'stats or clear', (v: string) => {
+      if (v !== 'stats' && v !== 'clear') throw new InvalidArgumentError('expected stats or clear');
+      return v;
+    })
+    .option('--cache-dir <dir>', 'the cache (default: $ORCH_CACHE_DIR or <runs-dir>/.cache)')
+    .option('--json', 'print the numbers as JSON')
+    .addOption(runsDirOption())
+    .addHelpText('after', examples(['orchestrator cache stats', 'orchestrator cache stats --json', 'orchestrator cache clear --cache-dir ~/.cache/orchestrator']))
+    .action(async (action: string, opts) => done(await (await import('./commands/cache.js')).cacheCommand(action, opts)));
 
   const runLikeOptions = (cmd: Command) =>
     cmd
@@ -147,7 +175,8 @@ async function main(argv: string[]): Promise<number> {
       return 2;
     }
     if (e instanceof OrchestratorError) {
-      for (const d of e.diagnostics) process.stderr.write(`${formatDiagnostic(d)}\n`);
+      const [{ formatDiagnosticsWithFrames }, { colorsFor }] = await Promise.all([import('./render/code-frame.js'), import('./render/color.js')]);
+      process.stderr.write(formatDiagnosticsWithFrames(e.diagnostics, colorsFor(process.stderr)));
       return 2;
     }
     process.stderr.write(`orchestrator: internal error: ${(e as Error)?.stack ?? String(e)}\n`);

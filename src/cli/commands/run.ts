@@ -6,6 +6,7 @@ import type { JobSpec } from '../../spec/model.js';
 import { defaultConcurrency, parseSpec } from '../../spec/validate.js';
 import { runsDirOf } from '../options.js';
 import { colorsFor } from '../render/color.js';
+import { isLiveTerminal } from '../render/terminal.js';
 import { PlainRenderer } from '../render/plain.js';
 import { printSummary } from '../render/summary.js';
 
@@ -45,25 +46,39 @@ export async function executeJob(spec: JobSpec, opts: RunOptions, extra: Pick<Jo
   const checkContract = spec.steps.some((s) => s.outputsSchema)
     ? (await import('../../steps/contract.js')).compileContracts(spec)
     : undefined;
-  if (spec.steps.some((s) => s.kind === 'llm')) {
-    throw new OrchestratorError({ code: 'provider-config', message: 'this build has no LLM providers yet', file: spec.displayPath });
-  }
+  // Providers, keys and the response cache are checked before any step runs; their packages load only for LLM specs.
+  const llm = spec.steps.some((s) => s.kind === 'llm')
+    ? await (await import('../../steps/llm-setup.js')).prepareLlm(spec, {
+        runsDir: runsDirOf(opts),
+        cacheDir: opts.cacheDir,
+        noCache: opts.cache === false,
+        offline: opts.offline ?? false,
+        warn: (message) => process.stderr.write(`warning: ${message}\n`),
+      })
+    : undefined;
 
   // Progress goes to stdout, or to stderr when stdout carries --json.
   const progress = opts.json ? process.stderr : process.stdout;
   const colors = colorsFor(progress);
   const sinks: EventSink[] = [];
-  if (!opts.quiet) sinks.push(new PlainRenderer(progress, colors, spec.steps.map((s) => s.id)));
+  const stepIds = spec.steps.map((s) => s.id);
+  // A live view only where a person watches: a terminal, outside CI; plain lines for logs and pipes.
+  // (Loaded only then: the live view's libraries cost start-up time that a CI log does not need to pay.)
+  const live = !opts.quiet && isLiveTerminal(progress) ? new (await import('../render/live.js')).LiveRenderer({ out: progress, colors, stepIds }) : undefined;
+  if (live) sinks.push(live);
+  else if (!opts.quiet) sinks.push(new PlainRenderer(progress, colors, stepIds));
 
   const controller = new AbortController();
   let signals = 0;
+  // While the live view draws, messages go through it so they do not tear its frame.
+  const say = (line: string) => (live ? live.print(line) : process.stderr.write(`${line}\n`));
   const onSignal = (sig: NodeJS.Signals) => {
     signals++;
     if (signals === 1) {
-      process.stderr.write(`\n${sig}: cancelling running steps (again to stop at once)\n`);
+      say(`\n${sig}: cancelling running steps (again to stop at once)`);
       controller.abort();
     } else {
-      process.stderr.write(`${sig} again: killing every step now\n`);
+      say(`${sig} again: killing every step now`);
       killAllStepsNow();
       process.exit(130);
     }
@@ -79,13 +94,17 @@ export async function executeJob(spec: JobSpec, opts: RunOptions, extra: Pick<Jo
       sinks,
       signal: controller.signal,
       checkContract,
-      secretNames: spec.secrets,
+      llm: llm?.executor,
+      secretNames: [...spec.secrets, ...(llm?.secretNames ?? [])],
       ...extra,
     });
+    live?.close();
     printSummary(progress, colors, outcome.manifest, outcome.runDir.root);
+    if (opts.junit !== undefined) (await import('../render/junit.js')).writeJunit(opts.junit, outcome.manifest, outcome.runDir.root);
     if (opts.json) process.stdout.write(`${JSON.stringify(outcome.manifest, null, 2)}\n`);
     return outcome.status === 'succeeded' ? 0 : outcome.status === 'cancelled' ? 130 : 1;
   } finally {
+    live?.close();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }

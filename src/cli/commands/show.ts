@@ -3,6 +3,7 @@ import path from 'node:path';
 import { OrchestratorError } from '../../errors.js';
 import type { RunEvent } from '../../events/types.js';
 import { formatDuration } from '../../spec/duration.js';
+import { loadDocument } from '../../spec/load.js';
 import { hashFile, listFiles } from '../../store/hash.js';
 import { readJournal } from '../../store/journal.js';
 import { readManifest, resolveJob } from '../../store/runs.js';
@@ -11,6 +12,7 @@ import { runsDirOf } from '../options.js';
 import { colorsFor, paintStatus } from '../render/color.js';
 import { PlainRenderer } from '../render/plain.js';
 import { table } from '../render/table.js';
+import { renderTimeline } from '../render/timeline.js';
 
 /** Options of `orchestrator show`. */
 export interface ShowOptions {
@@ -18,7 +20,29 @@ export interface ShowOptions {
   files?: boolean;
   logs?: string;
   json?: boolean;
+  timeline?: boolean;
   runsDir?: string;
+}
+
+/** Each step's `needs`, from the spec copy in the run folder; undefined when it cannot be read. */
+function specNeeds(dir: string): Record<string, string[]> | undefined {
+  const file = ['spec.yaml', 'spec.json'].map((f) => path.join(dir, 'inputs', f)).find((f) => fs.existsSync(f));
+  if (file === undefined) return undefined;
+  let data: unknown;
+  try {
+    data = loadDocument(file).data;
+  } catch (e) {
+    if (e instanceof OrchestratorError) return undefined;
+    throw e;
+  }
+  const steps = (data as { steps?: unknown }).steps;
+  if (steps === null || typeof steps !== 'object') return undefined;
+  const needs: Record<string, string[]> = {};
+  for (const [id, step] of Object.entries(steps)) {
+    const list = (step as { needs?: unknown } | null)?.needs;
+    needs[id] = Array.isArray(list) ? list.map(String) : [];
+  }
+  return needs;
 }
 
 /** `orchestrator show <job>`: summary, events, files, logs, or JSON. */
@@ -56,6 +80,12 @@ export async function showCommand(ref: string, opts: ShowOptions): Promise<numbe
       return 0;
     }
     out.write(fs.readFileSync(file));
+    return 0;
+  }
+  if (opts.timeline) {
+    const needs = specNeeds(dir);
+    out.write(renderTimeline(m, { width: out.columns ?? 100, colors: c, needs }));
+    if (!needs) out.write(c.dim('(the spec copy in inputs/ is unreadable: the critical path is inferred from timing alone)\n'));
     return 0;
   }
   if (opts.events) {

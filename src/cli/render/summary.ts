@@ -15,26 +15,28 @@ export function printSummary(out: NodeJS.WritableStream, c: ChalkInstance, m: Jo
   const paint = m.status === 'succeeded' ? c.green : m.status === 'failed' ? c.red : c.magenta;
   const took = m.duration_s === null ? '' : ` in ${formatDuration(m.duration_s * 1000)}`;
   const lines = ['', `${paint.bold(m.status)}${took}: ${parts.join(', ')}`];
+  // Failures first (what to fix), then what they cancelled and skipped.
   for (const [id, r] of steps) {
-    if (r.status === 'failed') {
-      lines.push(`${c.red('✗')} ${c.bold(id)}: ${r.error?.code}: ${r.error?.message}${r.attempts > 1 ? ` (after ${r.attempts} attempts)` : ''}`);
-      for (const l of tail(path.join(runDir, 'logs', `${id}.log`))) lines.push(c.dim(`    │ ${l}`));
-    } else if (r.status === 'skipped') {
-      lines.push(`${c.gray('↷')} ${c.bold(id)} skipped: ${r.error?.message}`);
-    } else if (r.status === 'cancelled') {
-      lines.push(`${c.magenta('■')} ${c.bold(id)} cancelled: ${r.error?.message}`);
-    }
+    if (r.status !== 'failed') continue;
+    lines.push(`${c.red('✗')} ${c.bold(id)}: ${r.error?.code}: ${r.error?.message}${r.attempts > 1 ? ` (after ${r.attempts} attempts)` : ''}`);
+    const { shown, total } = tail(path.join(runDir, 'logs', `${id}.log`));
+    if (total > shown.length) lines.push(c.dim(`    │ … ${total - shown.length} earlier lines: orchestrator show ${m.job_id} --logs ${id}`));
+    for (const l of shown) lines.push(c.dim(`    │ ${l}`));
   }
+  for (const [id, r] of steps) if (r.status === 'cancelled') lines.push(`${c.magenta('■')} ${c.bold(id)} cancelled: ${r.error?.message}`);
+  for (const [id, r] of steps) if (r.status === 'skipped') lines.push(`${c.gray('↷')} ${c.bold(id)} skipped: ${r.error?.message}`);
   lines.push(c.dim(`run folder: ${path.relative(process.cwd(), runDir) || runDir}   (orchestrator show ${m.job_id})`));
   out.write(`${lines.join('\n')}\n`);
 }
 
-function tail(file: string): string[] {
+/** The last lines of a log, and how many non-empty lines it has in all. */
+function tail(file: string): { shown: string[]; total: number } {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch {
-    return [];
+    return { shown: [], total: 0 };
   }
-  return text.trimEnd().split('\n').slice(-LOG_TAIL_LINES).filter((l) => l.length > 0);
+  const lines = text.trimEnd().split('\n').filter((l) => l.length > 0);
+  return { shown: lines.slice(-LOG_TAIL_LINES), total: lines.length };
 }

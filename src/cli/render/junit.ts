@@ -1,0 +1,92 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { OrchestratorError } from '../../errors.js';
+import type { JobManifest } from '../../store/manifest.js';
+
+/** Log lines quoted in a failure's body. */
+const LOG_TAIL_LINES = 50;
+
+/** Text safe inside an XML attribute or element: escaped, and without characters XML 1.0 forbids. */
+export function xmlEscape(text: string): string {
+  return text
+    .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g, '')
+    .replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&apos;');
+}
+
+/** Colour codes a step may print: noise in a CI system's test report. */
+function stripAnsi(text: string): string {
+  return text.replace(/\u001B\[[0-9;?]*[ -/]*[@-~]/g, '');
+}
+
+/**
+ * JUnit XML for a finished job: one `<testsuite>` (the job), one `<testcase>` per step. A failed step
+ * carries `<failure>` with its error and the tail of its log; skipped and cancelled steps carry
+ * `<skipped>` with the reason. `logTail(step)` gives the last lines of a step's log.
+ */
+export function renderJunit(m: JobManifest, logTail: (step: string, lines: number) => string[]): string {
+  const steps = Object.entries(m.steps);
+  const failures = steps.filter(([, s]) => s.status === 'failed').length;
+  const skipped = steps.filter(([, s]) => s.status !== 'failed' && s.status !== 'succeeded').length;
+  const time = (s: number | null) => (s ?? 0).toFixed(3);
+  const attr = (name: string, value: string | number) => ` ${name}="${xmlEscape(String(value))}"`;
+  const suite =
+    attr('name', m.name) + attr('tests', steps.length) + attr('failures', failures) + attr('errors', 0) + attr('skipped', skipped) + attr('time', time(m.duration_s)) + attr('timestamp', m.started_at);
+  const out = ['<?xml version="1.0" encoding="UTF-8"?>', `<testsuites${attr('name', m.name)}${attr('tests', steps.length)}${attr('failures', failures)}${attr('errors', 0)}${attr('skipped', skipped)}${attr('time', time(m.duration_s))}>`, `  <testsuite${suite}>`];
+  out.push(`    <properties>`, `      <property${attr('name', 'job_id')}${attr('value', m.job_id)}/>`, `      <property${attr('name', 'status')}${attr('value', m.status)}/>`, `    </properties>`);
+  for (const [id, s] of steps) {
+    const open = `    <testcase${attr('name', id)}${attr('classname', m.name)}${attr('time', time(s.duration_s))}`;
+    const message = s.error ? `${s.error.code}: ${s.error.message}` : '';
+    switch (s.status) {
+      case 'succeeded':
+        out.push(`${open}/>`);
+        break;
+      case 'failed': {
+        const attempts = s.attempts > 1 ? ` (after ${s.attempts} attempts)` : '';
+        const body = [`${message}${attempts}`, ...logTail(id, LOG_TAIL_LINES).map(stripAnsi)].join('\n');
+        out.push(`${open}>`, `      <failure${attr('message', message + attempts)}${attr('type', s.error?.code ?? 'failed')}>${xmlEscape(body)}</failure>`, '    </testcase>');
+        break;
+      }
+      case 'skipped':
+      case 'cancelled':
+      case 'pending':
+      case 'running':
+      case 'interrupted':
+        out.push(`${open}>`, `      <skipped${attr('message', `${s.status}${message ? `: ${s.error!.message}` : ''}`)}/>`, '    </testcase>');
+        break;
+      default: {
+        const _exhaustive: never = s.status;
+        throw new Error(`unknown step status ${String(_exhaustive)}`);
+      }
+    }
+  }
+  out.push('  </testsuite>', '</testsuites>');
+  return `${out.join('\n')}\n`;
+}
+
+/** The last `count` lines of a step's log in a run folder (none when it has no log). */
+export function readLogTail(runDir: string, step: string, count: number): string[] {
+  let text: string;
+  try {
+    text = fs.readFileSync(path.join(runDir, 'logs', `${step}.log`), 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw e;
+  }
+  return text.trimEnd().split('\n').slice(-count);
+}
+
+/** Write `--junit FILE` for a finished job (creating its folder). */
+export function writeJunit(file: string, m: JobManifest, runDir: string): void {
+  const xml = renderJunit(m, (step, n) => readLogTail(runDir, step, n));
+  try {
+    fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    fs.writeFileSync(file, xml);
+  } catch (e) {
+    throw new OrchestratorError({ code: 'usage', message: `cannot write --junit ${file}: ${(e as Error).message}` });
+  }
+}

@@ -1,0 +1,139 @@
+import type { RunEvent } from '../events/types.js';
+import { formatDuration } from '../spec/duration.js';
+import type { JobManifest } from '../store/manifest.js';
+import { escapeHtml as esc, truncate } from './escape.js';
+import { statusIcon, timeOf, type ReportStep } from './model.js';
+
+/** One attempt of a step on the time axis, in ms since the epoch. */
+export interface AttemptSpan {
+  attempt: number;
+  start: number;
+  end: number;
+  /** False for an attempt that was retried. */
+  isLast: boolean;
+}
+
+/** A step's attempts, read from the journal; `at` marks a step that took no time (reused, skipped). */
+export interface StepTimeline {
+  spans: AttemptSpan[];
+  at?: number;
+}
+
+/** Each step's attempts from the events; an attempt still open at the end runs to `openEnd`. */
+export function stepTimelines(events: readonly RunEvent[], openEnd: number): Map<string, StepTimeline> {
+  const out = new Map<string, StepTimeline>();
+  const open = new Map<string, { attempt: number; start: number }>();
+  const close = (step: string, end: number, isLast: boolean) => {
+    const o = open.get(step);
+    if (!o) return;
+    open.delete(step);
+    out.get(step)!.spans.push({ attempt: o.attempt, start: o.start, end: Math.max(o.start, end), isLast });
+  };
+  for (const e of events) {
+    if (!('step' in e)) continue;
+    const t = timeOf(e.ts);
+    if (t === undefined) continue;
+    const tl = out.get(e.step) ?? { spans: [] };
+    out.set(e.step, tl);
+    switch (e.type) {
+      case 'step.started':
+        if (open.get(e.step)?.attempt === e.attempt) open.get(e.step)!.start = t;
+        else {
+          close(e.step, t, false);
+          open.set(e.step, { attempt: e.attempt, start: t });
+        }
+        break;
+      case 'step.retrying':
+        // Emitted when an attempt failed; the next attempt (`e.attempt`) starts after the delay.
+        close(e.step, t, false);
+        open.set(e.step, { attempt: e.attempt, start: t + e.delay_s * 1000 });
+        break;
+      case 'step.succeeded':
+      case 'step.failed':
+      case 'step.cancelled':
+      case 'step.skipped':
+        if (open.has(e.step)) close(e.step, t, true);
+        else tl.at = t;
+        break;
+      default: {
+        const _x: never = e;
+        void _x;
+      }
+    }
+  }
+  for (const step of [...open.keys()]) close(step, openEnd, true);
+  return out;
+}
+
+/** A tick step of 1, 2 or 5 times a power of ten giving at most ~`count` ticks. */
+export function tickStep(totalMs: number, count = 6): number {
+  const raw = Math.max(totalMs, 1) / count;
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  return [1, 2, 5, 10].map((f) => f * mag).find((s) => s >= raw) ?? 10 * mag;
+}
+
+function tickLabel(ms: number): string {
+  if (ms === 0) return '0';
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  if (ms < 60_000) return `${+(ms / 1000).toFixed(2)}s`;
+  return formatDuration(ms);
+}
+
+const WIDTH = 960;
+const LABEL_W = 180;
+const RIGHT_W = 76;
+const AXIS_H = 26;
+const ROW_H = 28;
+const BAR_H = 16;
+
+/** The Gantt chart as an inline SVG: a row per step, a bar per attempt on the job's time axis. */
+export function renderGanttSvg(steps: readonly ReportStep[], m: JobManifest, events: readonly RunEvent[]): string {
+  const lastEvent = timeOf(events[events.length - 1]?.ts);
+  const t0 = timeOf(m.started_at) ?? timeOf(events[0]?.ts) ?? 0;
+  const jobEnd = timeOf(m.finished_at) ?? lastEvent ?? t0;
+  const timelines = stepTimelines(events, jobEnd);
+  let end = jobEnd;
+  for (const tl of timelines.values()) for (const s of tl.spans) end = Math.max(end, s.end);
+  const total = Math.max(end - t0, 1);
+  const chartW = WIDTH - LABEL_W - RIGHT_W;
+  const xOf = (t: number) => LABEL_W + ((t - t0) / total) * chartW;
+  const height = AXIS_H + steps.length * ROW_H + 6;
+
+  const parts: string[] = steps.map((_, i) => `<rect class="row${i % 2 ? ' odd' : ''}" x="0" y="${AXIS_H + i * ROW_H}" width="${WIDTH}" height="${ROW_H}"/>`);
+  const step = tickStep(total);
+  for (let ms = 0; ms <= total + 1e-9; ms += step) {
+    const x = xOf(t0 + ms).toFixed(1);
+    parts.push(`<line class="grid" x1="${x}" y1="${AXIS_H - 4}" x2="${x}" y2="${height}"/><text class="tick" x="${x}" y="${AXIS_H - 10}">${tickLabel(ms)}</text>`);
+  }
+  steps.forEach((s, i) => {
+    const r = m.steps[s.id];
+    const status = r?.status ?? 'pending';
+    const y = AXIS_H + i * ROW_H;
+    const mid = y + ROW_H / 2;
+    const tl = timelines.get(s.id) ?? { spans: [] };
+    const row: string[] = [];
+    row.push(`<text class="icon status-${status}" x="8" y="${mid + 5}">${statusIcon(status)}</text>`);
+    row.push(`<text class="label" x="26" y="${mid + 5}">${esc(truncate(s.id, 20))}</text>`);
+    let endX = LABEL_W;
+    for (const span of tl.spans) {
+      const x = xOf(span.start), w = Math.max(xOf(span.end) - x, 2);
+      const cls = span.isLast ? `bar status-${status}` : 'bar retried';
+      const took = formatDuration(span.end - span.start);
+      row.push(`<rect class="${cls}" data-attempt="${span.attempt}" x="${x.toFixed(1)}" y="${mid - BAR_H / 2}" width="${w.toFixed(1)}" height="${BAR_H}" rx="3"><title>${esc(`${s.id} attempt ${span.attempt}: ${took}`)}</title></rect>`);
+      endX = Math.max(endX, x + w);
+    }
+    if (tl.spans.length === 0 && tl.at !== undefined) {
+      // No attempt ran (reused from an earlier job, or skipped): a tick where it was decided.
+      const x = xOf(tl.at);
+      row.push(`<path class="mark status-${status}" d="M${x.toFixed(1)} ${mid - 6} l5 6 l-5 6 l-5 -6 z"/>`);
+      endX = x + 5;
+    }
+    const took = r?.duration_s != null && tl.spans.length > 0 ? formatDuration(r.duration_s * 1000) : r?.reused ? 'reused' : status;
+    row.push(`<text class="took status-${status}" x="${(endX + 6).toFixed(1)}" y="${mid + 4}">${esc(took)}</text>`);
+    parts.push(`<g class="gantt-row" data-step="${esc(s.id)}" data-status="${status}"><title>${esc(`${s.id}: ${status}`)}</title>${row.join('')}</g>`);
+  });
+  return (
+    `<svg class="gantt" xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" role="img" aria-label="timeline">` +
+    `${parts.join('')}</svg>`
+  );
+}

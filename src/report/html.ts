@@ -1,0 +1,168 @@
+import { formatDuration } from '../spec/duration.js';
+import type { JobManifest, StepRecord } from '../store/manifest.js';
+import { renderDagSvg } from './dag-svg.js';
+import { cleanLogText, escapeHtml as esc } from './escape.js';
+import { renderGanttSvg } from './gantt-svg.js';
+import { statusIcon, timeOf, type ReportInput, type ReportStep } from './model.js';
+import { REPORT_CSS } from './style.js';
+
+/** Order of the status counts in the header. */
+const STATUSES = ['succeeded', 'failed', 'cancelled', 'skipped', 'running', 'pending', 'interrupted'] as const;
+
+/**
+ * The whole report as one self-contained HTML page: inline CSS and SVG, no script, no request to anything.
+ * Every piece of run data is escaped; a Content-Security-Policy forbids scripts and loads in any case.
+ */
+export function renderReport(input: ReportInput): string {
+  const m = input.manifest;
+  const title = `${m.name} · ${m.status} · ${m.job_id}`;
+  return [
+    '<!doctype html>',
+    '<html lang="en">',
+    '<head>',
+    '<meta charset="utf-8">',
+    `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">`,
+    '<meta name="viewport" content="width=device-width, initial-scale=1">',
+    `<title>${esc(title)}</title>`,
+    `<style>${REPORT_CSS}</style>`,
+    '</head>',
+    `<body data-job="${esc(m.job_id)}" data-job-status="${m.status}">`,
+    renderHeader(m, input.steps),
+    '<main>',
+    `<section id="graph"><h2>Graph</h2><div class="scroll">${renderDagSvg(input.steps, m.steps)}</div></section>`,
+    `<section id="timeline"><h2>Timeline</h2><div class="scroll">${renderGanttSvg(input.steps, m, input.events)}</div>${renderLegend()}</section>`,
+    `<section id="steps"><h2>Steps</h2>${renderTable(input.steps, m)}${input.steps.map((s) => renderCard(s, m)).join('\n')}</section>`,
+    '</main>',
+    `<footer>Made by <code>orchestrator report</code> at ${esc(input.generatedAt)} from <code>manifest.json</code> and <code>events.jsonl</code>. ` +
+      `Links point into the run folder; <code>report.html</code> itself is not in the manifest's file list, which was written when the job ended.</footer>`,
+    '</body>',
+    '</html>',
+    '',
+  ].join('\n');
+}
+
+function badge(status: string): string {
+  return `<span class="badge status-${status}">${statusIcon(status as StepRecord['status'])} ${esc(status)}</span>`;
+}
+
+function took(r: StepRecord | undefined): string {
+  if (!r || r.duration_s === null || (!r.started_at && !r.reused)) return '–';
+  return formatDuration(r.duration_s * 1000);
+}
+
+/** `+1.2s` after the job started. */
+function offset(m: JobManifest, iso: string | null): string {
+  const t = timeOf(iso), t0 = timeOf(m.started_at);
+  if (t === undefined || t0 === undefined) return '–';
+  return `+${formatDuration(Math.max(0, t - t0))}`;
+}
+
+function renderHeader(m: JobManifest, steps: readonly ReportStep[]): string {
+  const counts = new Map<string, number>();
+  for (const s of steps) {
+    const status = m.steps[s.id]?.status ?? 'pending';
+    counts.set(status, (counts.get(status) ?? 0) + 1);
+  }
+  const tally = STATUSES.filter((s) => counts.has(s)).map((s) => `<span class="count status-${s}">${statusIcon(s)} ${counts.get(s)} ${s}</span>`);
+  const facts: [string, string][] = [
+    ['job', `<code>${esc(m.job_id)}</code>`],
+    ['started', esc(m.started_at.replace('T', ' ').replace(/\.\d+Z$/, ' UTC'))],
+    ['took', m.duration_s === null ? '–' : esc(formatDuration(m.duration_s * 1000))],
+    ['concurrency', String(m.concurrency)],
+    ['spec', `<code>${esc(m.spec.path)}</code>`],
+  ];
+  if (m.resumed_from) facts.push(['resumed from', `<code>${esc(m.resumed_from)}</code>`]);
+  if (m.rerun_of) facts.push(['re-run of', `<code>${esc(m.rerun_of)}</code>`]);
+  if (m.usage) facts.push(['tokens', `${m.usage.input_tokens} in / ${m.usage.output_tokens} out`]);
+  return (
+    `<header class="job status-${m.status}">` +
+    `<div class="title"><h1>${esc(m.name)}</h1>${badge(m.status)}</div>` +
+    `<dl class="facts">${facts.map(([k, v]) => `<div><dt>${k}</dt><dd>${v}</dd></div>`).join('')}</dl>` +
+    `<p class="tally">${steps.length} step${steps.length === 1 ? '' : 's'}: ${tally.join(' ')}</p>` +
+    `</header>`
+  );
+}
+
+function renderLegend(): string {
+  const items = ['succeeded', 'failed', 'cancelled', 'skipped', 'running'].map((s) => `<span><i class="swatch status-${s}"></i>${s}</span>`);
+  items.push('<span><i class="swatch retried"></i>retried attempt</span>');
+  return `<p class="legend">${items.join('')}</p>`;
+}
+
+function renderTable(steps: readonly ReportStep[], m: JobManifest): string {
+  const rows = steps.map((s) => {
+    const r = m.steps[s.id];
+    const status = r?.status ?? 'pending';
+    const flags = r?.reused ? ' <span class="flag">reused</span>' : r?.cached ? ' <span class="flag">cached</span>' : '';
+    const error = r?.error ? `<code>${esc(r.error.code)}</code> ${esc(r.error.message)}` : '';
+    return (
+      `<tr class="status-${status}" data-step="${esc(s.id)}" data-status="${status}">` +
+      `<td><a href="#step-${esc(s.id)}">${esc(s.id)}</a></td><td>${badge(status)}${flags}</td>` +
+      `<td class="num" data-duration>${took(r)}</td><td class="num">${r?.attempts ?? 0}</td>` +
+      `<td class="num">${r?.exit_code ?? '–'}</td><td class="error-cell">${error}</td></tr>`
+    );
+  });
+  return (
+    `<table class="summary"><thead><tr><th>step</th><th>status</th><th class="num">took</th><th class="num">attempts</th>` +
+    `<th class="num">exit</th><th>error</th></tr></thead><tbody>${rows.join('')}</tbody></table>`
+  );
+}
+
+function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+function renderCard(s: ReportStep, m: JobManifest): string {
+  const r = m.steps[s.id];
+  const status = r?.status ?? 'pending';
+  const id = esc(s.id);
+  const flags = [s.kind, r?.reused ? 'reused' : '', r?.cached ? 'cached' : ''].filter(Boolean).map((f) => `<span class="flag">${f}</span>`);
+  const facts: [string, string][] = [
+    ['took', took(r)],
+    ['attempts', String(r?.attempts ?? 0)],
+    ['exit', r?.exit_code == null ? '–' : String(r.exit_code)],
+    ['started', offset(m, r?.started_at ?? null)],
+    ['finished', offset(m, r?.finished_at ?? null)],
+    ['needs', s.needs.length === 0 ? '–' : s.needs.map((n) => `<a href="#step-${esc(n)}">${esc(n)}</a>`).join(', ')],
+  ];
+  if (r?.usage) facts.push(['tokens', `${r.usage.input_tokens} in / ${r.usage.output_tokens} out`]);
+  const error = r?.error ? `<p class="error"><code>${esc(r.error.code)}</code> ${esc(r.error.message)}</p>` : '';
+  const artifacts = m.files.filter((f) => f.path.startsWith(`artifacts/${s.id}/`));
+  const files =
+    artifacts.length === 0
+      ? ''
+      : `<div class="artifacts"><h4>Artifacts</h4><ul>${artifacts
+          .map((f) => `<li><a href="${esc(f.path.split('/').map(encodeURIComponent).join('/'))}">${esc(f.path.slice(`artifacts/${s.id}/`.length))}</a> <span class="muted">${formatBytes(f.size_bytes)}</span></li>`)
+          .join('')}</ul></div>`;
+  const hasOutputs = s.outputs !== undefined && Object.keys(s.outputs).length > 0;
+  const json = hasOutputs ? JSON.stringify(s.outputs, null, 2) : '';
+  const isShort = json.split('\n').length <= 12;
+  const outputs = hasOutputs
+    ? `<details class="outputs"${isShort ? ' open' : ''}><summary>Outputs <span class="muted">${Object.keys(s.outputs!).length} key${Object.keys(s.outputs!).length === 1 ? '' : 's'}</span></summary><pre>${esc(json)}</pre></details>`
+    : `<p class="muted none">no outputs</p>`;
+  return (
+    `<article class="step status-${status}" id="step-${id}" data-step="${id}" data-status="${status}">` +
+    `<h3>${badge(status)} <span class="step-id">${id}</span> ${flags.join(' ')}</h3>` +
+    `<dl class="facts">${facts.map(([k, v]) => `<div><dt>${k}</dt><dd>${v}</dd></div>`).join('')}</dl>` +
+    error +
+    outputs +
+    files +
+    renderLog(s, status === 'failed') +
+    `</article>`
+  );
+}
+
+function renderLog(s: ReportStep, isOpen: boolean): string {
+  if (!s.log) return `<p class="muted none">no log</p>`;
+  const text = cleanLogText(s.log.text);
+  const size = formatBytes(Buffer.byteLength(s.log.text) + s.log.omittedBytes);
+  const note =
+    s.log.omittedBytes > 0
+      ? `<p class="note">The first ${formatBytes(s.log.omittedBytes)} are left out; the whole log is <a href="logs/${encodeURIComponent(s.id)}.log">logs/${esc(s.id)}.log</a>.</p>`
+      : '';
+  // column-reverse makes the box open scrolled to its end, where a failure shows, without any script.
+  const body = text === '' ? '<p class="muted none">(empty)</p>' : `<div class="tail"><pre>${esc(text)}</pre></div>`;
+  return `<details class="log"${isOpen ? ' open' : ''}><summary>Log <span class="muted">${size}</span></summary>${note}${body}</details>`;
+}

@@ -1,0 +1,37 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Ajv } from 'ajv';
+import { parse } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { specJsonSchema } from '../../../src/cli/commands/schema.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const committed = path.join(root, 'schema/spec.schema.json');
+// Union types (`type: [string, number]`) are valid JSON Schema; ajv's strict mode only asks to opt in.
+const ajv = () => new Ajv({ allErrors: true, allowUnionTypes: true });
+const examples = fs.readdirSync(path.join(root, 'examples')).filter((f) => /\.ya?ml$/.test(f));
+
+describe('the spec JSON Schema', () => {
+  it('is committed exactly as `orchestrator schema` prints it', () => {
+    // If this fails after a change to src/spec/schema.ts: node bin/orchestrator.js schema > schema/spec.schema.json
+    expect(fs.readFileSync(committed, 'utf8')).toBe(`${JSON.stringify(specJsonSchema(), null, 2)}\n`);
+  });
+
+  it('describes what users write: durations as text or seconds, unknown keys rejected', () => {
+    const validate = ajv().compile(specJsonSchema());
+    expect(validate({ steps: { a: { run: 'x', timeout: '30s', retry: { attempts: 2, delay: 1 } } } })).toBe(true);
+    expect(validate({ steps: { a: { run: 'x', needz: ['b'] } } })).toBe(false);
+    expect(validate.errors?.[0]).toMatchObject({ instancePath: '/steps/a', params: { additionalProperty: 'needz' } });
+    expect(validate({ steps: { a: { run: 'x', output: 'xml' } } })).toBe(false);
+  });
+
+  it.each(examples)('examples/%s starts with the yaml-language-server comment and validates', (file) => {
+    const text = fs.readFileSync(path.join(root, 'examples', file), 'utf8');
+    expect(text.split('\n')[0]).toBe('# yaml-language-server: $schema=../schema/spec.schema.json');
+    const validate = ajv().compile(JSON.parse(fs.readFileSync(committed, 'utf8')));
+    const ok = validate(parse(text));
+    expect(validate.errors ?? []).toEqual([]);
+    expect(ok).toBe(true);
+  });
+});

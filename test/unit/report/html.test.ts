@@ -1,0 +1,205 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { RunEvent } from '../../../src/events/types.js';
+import { layoutDag } from '../../../src/report/dag-svg.js';
+import { cleanLogText, escapeHtml } from '../../../src/report/escape.js';
+import { stepTimelines, tickStep } from '../../../src/report/gantt-svg.js';
+import { renderReport } from '../../../src/report/html.js';
+import { readLogTail } from '../../../src/report/load.js';
+import type { ReportInput, ReportStep } from '../../../src/report/model.js';
+import type { JobManifest, StepRecord } from '../../../src/store/manifest.js';
+
+const JOB = '20261121-101500-000-abcde';
+const t = (ms: number) => new Date(Date.UTC(2026, 10, 21, 10, 15, 0) + ms).toISOString();
+
+function step(over: Partial<StepRecord>): StepRecord {
+  return { status: 'succeeded', attempts: 1, started_at: null, finished_at: null, duration_s: null, exit_code: null, cached: false, reused: false, error: null, ...over };
+}
+
+let seq = 0;
+function ev(ms: number, body: Record<string, unknown>): RunEvent {
+  return { ts: t(ms), seq: ++seq, job_id: JOB, ...body } as RunEvent;
+}
+
+/** A failed job: setup ok, build failed after a retry, lint ok, ship skipped. */
+function fixture(): ReportInput {
+  const manifest: JobManifest = {
+    schema_version: 1,
+    job_id: JOB,
+    name: 'demo <b>job</b>',
+    status: 'failed',
+    spec: { path: '/specs/demo.yaml', sha256: 'x' },
+    started_at: t(0),
+    finished_at: t(2000),
+    duration_s: 2,
+    concurrency: 2,
+    pid: 1,
+    hostname: 'h',
+    steps: {
+      setup: step({ started_at: t(10), finished_at: t(110), duration_s: 0.1, exit_code: 0 }),
+      build: step({ status: 'failed', attempts: 2, started_at: t(120), finished_at: t(1900), duration_s: 1.78, exit_code: 2, error: { code: 'exit', message: 'exited with code 2 <script>alert("e")</script>' } }),
+      lint: step({ started_at: t(120), finished_at: t(400), duration_s: 0.28, exit_code: 0 }),
+      ship: step({ status: 'skipped', attempts: 0, error: { code: 'skipped', message: 'need "build" failed' } }),
+    },
+    files: [{ path: 'artifacts/lint/report.txt', sha256: 'y', size_bytes: 10 }],
+  };
+  const events = [
+    ev(0, { type: 'job.started', name: manifest.name, spec_path: '/specs/demo.yaml', concurrency: 2, pid: 1, steps: ['setup', 'build', 'lint', 'ship'] }),
+    ev(10, { type: 'step.started', step: 'setup', attempt: 1 }),
+    ev(110, { type: 'step.succeeded', step: 'setup', attempt: 1, exit_code: 0, duration_s: 0.1, cached: false, reused: false }),
+    ev(120, { type: 'step.started', step: 'build', attempt: 1 }),
+    ev(120, { type: 'step.started', step: 'lint', attempt: 1 }),
+    ev(400, { type: 'step.succeeded', step: 'lint', attempt: 1, exit_code: 0, duration_s: 0.28, cached: false, reused: false }),
+    ev(900, { type: 'step.retrying', step: 'build', attempt: 2, delay_s: 0.5, error: { code: 'exit', message: 'exited with code 2' } }),
+    ev(1900, { type: 'step.failed', step: 'build', attempt: 2, exit_code: 2, duration_s: 1.78, error: { code: 'exit', message: 'x' }, continue_on_error: false }),
+    ev(1901, { type: 'step.skipped', step: 'ship', error: { code: 'skipped', message: 'need "build" failed' } }),
+    ev(2000, { type: 'job.finished', status: 'failed', duration_s: 2 }),
+  ];
+  const steps: ReportStep[] = [
+    { id: 'setup', kind: 'shell', needs: [], outputs: { note: '</pre><script>alert("o")</script>' }, log: { text: 'hello <script>alert("log")</script>\n', omittedBytes: 0 } },
+    { id: 'build', kind: 'shell', needs: ['setup'], log: { text: '\u001b[31merror\u001b[0m: it broke\n', omittedBytes: 5000 } },
+    { id: 'lint', kind: 'llm', needs: ['setup'], outputs: {}, log: { text: 'ok\n', omittedBytes: 0 } },
+    { id: 'ship', kind: 'shell', needs: ['build', 'lint'] },
+  ];
+  return { manifest, events, steps, generatedAt: t(5000) };
+}
+
+/** The opening tag of the first element carrying these attributes. */
+function tagWith(html: string, attrs: string): string {
+  const i = html.indexOf(attrs);
+  expect(i, `no element with ${attrs}`).toBeGreaterThan(0);
+  return html.slice(html.lastIndexOf('<', i), html.indexOf('>', i) + 1);
+}
+
+describe('renderReport', () => {
+  const html = renderReport(fixture());
+
+  it('escapes run data: no script from a log, an output, an error or the job name reaches the page', () => {
+    expect(html).not.toMatch(/<script/i);
+    expect(html).toContain('hello &lt;script&gt;alert(&quot;log&quot;)&lt;/script&gt;');
+    expect(html).toContain('&lt;/pre&gt;&lt;script&gt;alert(\\&quot;o\\&quot;)&lt;/script&gt;');
+    expect(html).toContain('exited with code 2 &lt;script&gt;');
+    expect(html).toContain('<title>demo &lt;b&gt;job&lt;/b&gt; · failed');
+    expect(html).not.toContain('<b>job</b>');
+  });
+
+  it('is self-contained: no external resource, and a CSP that forbids scripts and loads', () => {
+    expect(html).not.toMatch(/<(link|script|img|iframe|object)\b/i);
+    expect(html).not.toMatch(/\bsrc=/i);
+    expect(html).not.toMatch(/url\((?!#)/); // only same-document references (the arrow marker)
+    expect(html).toContain(`content="default-src 'none'; style-src 'unsafe-inline'; img-src data:"`);
+  });
+
+  it('shows every step in the graph, the timeline, the table and a card', () => {
+    for (const id of ['setup', 'build', 'lint', 'ship']) {
+      expect(html).toMatch(new RegExp(`<a href="#step-${id}" class="node [^"]*" data-step="${id}"`));
+      expect(html).toContain(`<g class="gantt-row" data-step="${id}"`);
+      expect(html).toMatch(new RegExp(`<tr class="status-\\w+" data-step="${id}"`));
+      expect(html).toContain(`<article class="step status-`);
+      expect(html).toContain(`id="step-${id}" data-step="${id}"`);
+    }
+    expect(html.match(/<path class="edge"/g)).toHaveLength(4);
+  });
+
+  it('marks the failed step: class, data-status, the ✗ label, its error and its log open', () => {
+    expect(tagWith(html, 'id="step-build"')).toBe('<article class="step status-failed" id="step-build" data-step="build" data-status="failed">');
+    const card = html.slice(html.indexOf('id="step-build"'), html.indexOf('</article>', html.indexOf('id="step-build"')));
+    expect(card).toContain('<span class="badge status-failed">✗ failed</span>');
+    expect(card).toContain('<code>exit</code> exited with code 2');
+    expect(card).toContain('<details class="log" open>');
+    expect(tagWith(html, '<tr class="status-failed" data-step="build"')).toContain('data-status="failed"');
+    expect(tagWith(html, 'id="step-setup"')).toContain('data-status="succeeded"');
+    expect(tagWith(html, 'id="step-ship"')).toContain('class="step status-skipped"');
+    expect(html).toContain('<body data-job="20261121-101500-000-abcde" data-job-status="failed">');
+  });
+
+  it('shows durations, attempts, exit codes and the job tally', () => {
+    expect(html).toMatch(/data-step="build"[^]*?<td class="num" data-duration>1\.8s<\/td><td class="num">2<\/td><td class="num">2<\/td>/);
+    expect(html).toMatch(/data-step="setup"[^]*?data-duration>100ms</);
+    expect(html).toMatch(/data-step="ship"[^]*?data-duration>–</);
+    expect(html).toContain('4 steps: ');
+    expect(html).toContain('✗ 1 failed');
+    expect(html).toContain('⊘ 1 skipped');
+  });
+
+  it('cleans terminal codes from logs and says when a log was cut', () => {
+    expect(html).toContain('<pre>error: it broke\n</pre>');
+    expect(html).not.toContain('\u001b');
+    expect(html).toContain('The first 4.9 KiB are left out; the whole log is <a href="logs/build.log">logs/build.log</a>.');
+  });
+
+  it('lists outputs as JSON and artifacts as links into the run folder', () => {
+    expect(html).toContain('<summary>Outputs <span class="muted">1 key</span></summary>');
+    expect(html).toContain('<a href="artifacts/lint/report.txt">report.txt</a>');
+    expect(html).toMatch(/id="step-ship"[^]*?no outputs[^]*?no log/);
+  });
+});
+
+describe('report pieces', () => {
+  it('escapeHtml escapes the five special characters', () => {
+    expect(escapeHtml(`<a href="x" title='y'>&</a>`)).toBe('&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;&lt;/a&gt;');
+  });
+
+  it('cleanLogText drops colour codes, OSC links and control characters', () => {
+    expect(cleanLogText('\u001b[1;32mok\u001b[0m \u001b]8;;http://x\u0007link\u001b]8;;\u0007 a\u0000b\r\n')).toBe('ok link ab\n');
+  });
+
+  it('layoutDag puts each step one column right of its deepest need', () => {
+    const { nodes } = layoutDag(fixture().steps);
+    expect([...nodes.values()].map((n) => [n.id, n.column])).toEqual([
+      ['setup', 0],
+      ['build', 1],
+      ['lint', 1],
+      ['ship', 2],
+    ]);
+    const steps: ReportStep[] = [
+      { id: 'a', kind: 'shell', needs: [] },
+      { id: 'b', kind: 'shell', needs: ['a'] },
+      { id: 'c', kind: 'shell', needs: ['a', 'b'] },
+    ];
+    expect(layoutDag(steps).nodes.get('c')!.column).toBe(2);
+  });
+
+  it('stepTimelines splits retried attempts, starting the next one after the delay', () => {
+    const f = fixture();
+    const tl = stepTimelines(f.events, Date.parse(t(2000)));
+    const base = Date.parse(t(0));
+    expect(tl.get('build')!.spans.map((s) => [s.attempt, s.start - base, s.end - base, s.isLast])).toEqual([
+      [1, 120, 900, false],
+      [2, 1400, 1900, true],
+    ]);
+    expect(tl.get('ship')).toEqual({ spans: [], at: base + 1901 });
+  });
+
+  it('stepTimelines runs an attempt that never settled to the given end', () => {
+    const events = [ev(0, { type: 'step.started', step: 'a', attempt: 1 })];
+    const end = Date.parse(t(700));
+    expect(stepTimelines(events, end).get('a')!.spans).toEqual([{ attempt: 1, start: Date.parse(t(0)), end, isLast: true }]);
+  });
+
+  it('tickStep picks 1-2-5 steps', () => {
+    expect(tickStep(900)).toBe(200);
+    expect(tickStep(5500)).toBe(1000);
+    expect(tickStep(60_000)).toBe(10_000);
+    expect(tickStep(0)).toBeGreaterThan(0);
+  });
+
+  it('readLogTail keeps the end of a long log from a line start, and reads a short one whole', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-report-unit-'));
+    try {
+      const file = path.join(dir, 'a.log');
+      const lines = Array.from({ length: 2000 }, (_, i) => `line ${i} ü`).join('\n') + '\n';
+      fs.writeFileSync(file, lines);
+      const tail = readLogTail(file, 1000)!;
+      expect(tail.text.endsWith('line 1999 ü\n')).toBe(true);
+      expect(tail.text.startsWith('line ')).toBe(true);
+      expect(Buffer.byteLength(tail.text) + tail.omittedBytes).toBe(Buffer.byteLength(lines));
+      expect(readLogTail(file)).toEqual({ text: lines, omittedBytes: 0 });
+      expect(readLogTail(path.join(dir, 'missing.log'))).toBeUndefined();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
