@@ -94,7 +94,12 @@ export async function runJob(o: JobOptions): Promise<JobOutcome> {
     rank,
     emit: (e) => bus.emit(e),
     execute: (step, attempt, signal, context) => (step.kind === 'shell' ? shell : llm!).runAttempt({ step, attempt, signal, context }),
-    onSettled: (step, result) => recordStep(runDir, redactor, step, result),
+    onSettled: (step, result) => {
+      // LLM steps: the cache key and what it was made of, so `show --json` can explain a miss (not carried by events).
+      const record = builder.manifest.steps[step.id];
+      if (record && result.cacheKey) Object.assign(record, { cache_key: result.cacheKey, cache_key_parts: result.cacheKeyParts });
+      return recordStep(runDir, redactor, step, result);
+    },
     checkContract: o.checkContract,
     reused: o.reuse?.steps,
     contexts: { vars: spec.vars, env: { ...process.env }, job: { id: runDir.jobId, name: spec.name, run_dir: runDir.root } },

@@ -1,6 +1,7 @@
+import { setMaxListeners } from 'node:events';
 import type { StepError } from '../errors.js';
 import type { JobStatus, RunEventBody } from '../events/types.js';
-import { evaluate, hasTemplate, isTruthy, parseExpression, parseTemplate, renderTemplate, type EvalContext } from '../expr/index.js';
+import { collectReferences, evaluate, hasTemplate, isTruthy, parseExpression, parseTemplate, renderTemplate, type EvalContext, type Expr } from '../expr/index.js';
 import { upstreamOf, type Graph } from '../graph/build.js';
 import { formatDuration } from '../spec/duration.js';
 import type { JobSpec, StepSpec } from '../spec/model.js';
@@ -53,6 +54,7 @@ export function runScheduler(o: SchedulerOptions): Promise<SchedulerOutcome> {
   const failedUpstream = new Uint8Array(n);
   const ready = new ReadyQueue(o.rank);
   const stop = new AbortController();
+  setMaxListeners(0, stop.signal); // one listener per running step, legitimately many
   let stopReason: StepError | undefined;
   let running = 0;
   let settledCount = 0;
@@ -112,20 +114,23 @@ export function runScheduler(o: SchedulerOptions): Promise<SchedulerOutcome> {
     function decide(i: number): StepResult | undefined {
       const step = steps[i]!;
       if (stopReason) return notStarted('cancelled', { code: 'cancelled', message: `not started: ${stopReason.message}` });
-      if (step.if === undefined) {
+      // As in GitHub Actions, an `if:` without a status function still implies success(): only
+      // always(), failure() or cancelled() let a step run after a need failed or was skipped.
+      const condition = step.if === undefined ? undefined : parseCondition(step.if);
+      if (condition === undefined || !condition.hasStatusFunction) {
         for (const j of g.needs[i]!) {
           const r = results[j]!;
           if (!isOk(r, steps[j]!)) return notStarted('skipped', { code: 'skipped', message: `need "${steps[j]!.id}" ${r.status}` });
         }
-        return undefined;
+        if (condition === undefined) return undefined;
       }
       let value: unknown;
       try {
-        value = evaluateCondition(step.if, contextFor(i, true));
+        value = condition.evaluate(contextFor(i, true));
       } catch (e) {
         return notStarted('failed', { code: 'expression', message: `if: ${(e as Error).message}` });
       }
-      if (!isTruthy(value)) return notStarted('skipped', { code: 'skipped', message: `if: ${step.if.trim()} was false` });
+      if (!isTruthy(value)) return notStarted('skipped', { code: 'skipped', message: `if: ${step.if!.trim()} was false` });
       return undefined;
     }
 
@@ -150,11 +155,17 @@ export function runScheduler(o: SchedulerOptions): Promise<SchedulerOutcome> {
       while (running < o.concurrency && ready.size > 0) {
         const i = ready.pop()!;
         running++;
-        void start(i).then((result) => {
-          running--;
-          settle(i, result);
-          pump();
-        });
+        void start(i)
+          .catch((e: unknown): StepResult => {
+            // A bug or an I/O failure around the step (not the step's own failure): record it, never hang the job.
+            const error = { code: 'spawn' as const, message: `internal error: ${(e as Error)?.message ?? String(e)}` };
+            return { ...notStarted('failed', error), attempts: 1 };
+          })
+          .then((result) => {
+            running--;
+            settle(i, result);
+            pump();
+          });
       }
     }
 
@@ -178,6 +189,7 @@ export function runScheduler(o: SchedulerOptions): Promise<SchedulerOutcome> {
         await sleep(delay, stop.signal);
         if (stop.signal.aborted) {
           last = { ...last, status: 'cancelled', error: { code: 'cancelled', message: `cancelled before attempt ${attempt}` } };
+          attempt--; // that attempt never ran
           break;
         }
       }
@@ -249,13 +261,29 @@ function notStarted(status: 'skipped' | 'cancelled' | 'failed', error: StepError
   return { status, attempts: 0, exitCode: null, text: '', outputs: {}, error, cached: false, reused: false, startedAt: null, finishedAt: null, durationS: null };
 }
 
-/** `if:` with or without `${{ }}`. */
-function evaluateCondition(source: string, context: EvalContext): unknown {
-  if (!hasTemplate(source)) return evaluate(parseExpression(source), context);
-  const parts = parseTemplate(source);
-  const only = parts.length === 1 ? parts[0] : undefined;
-  if (only?.kind === 'expr') return evaluate(only.expr, context);
-  return renderTemplate(parts, context);
+/** A parsed `if:` (with or without `${{ }}`), parsed once per step. */
+interface Condition {
+  hasStatusFunction: boolean;
+  evaluate(context: EvalContext): unknown;
+}
+
+const STATUS_FUNCTIONS = new Set(['success', 'failure', 'always', 'cancelled']);
+
+function parseCondition(source: string): Condition {
+  const exprs: Expr[] = [];
+  let evaluateIt: (context: EvalContext) => unknown;
+  if (!hasTemplate(source)) {
+    const expr = parseExpression(source);
+    exprs.push(expr);
+    evaluateIt = (c) => evaluate(expr, c);
+  } else {
+    const parts = parseTemplate(source);
+    for (const p of parts) if (p.kind === 'expr') exprs.push(p.expr);
+    const only = parts.length === 1 ? parts[0] : undefined;
+    evaluateIt = only?.kind === 'expr' ? (c) => evaluate(only.expr, c) : (c) => renderTemplate(parts, c);
+  }
+  const hasStatusFunction = exprs.some((e) => collectReferences(e).functions.some((f) => STATUS_FUNCTIONS.has(f.name)));
+  return { hasStatusFunction, evaluate: evaluateIt };
 }
 
 /** Whether any field of the step holds an expression (only those steps pay for a context). */

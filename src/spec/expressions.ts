@@ -13,11 +13,6 @@ const STATUS_FUNCTIONS = new Set(['success', 'failure', 'always', 'cancelled']);
 /** Step fields whose strings may hold `${{ }}`. */
 const STEP_STRING_FIELDS = ['run', 'prompt', 'system', 'cwd', 'model'] as const;
 
-/** The parsed `if:` of a step: a template when it has `${{`, else a bare expression. */
-export function parseCondition(source: string): Expr | ReturnType<typeof parseTemplate> {
-  return hasTemplate(source) ? parseTemplate(source) : parseExpression(source);
-}
-
 /** Every expression in the spec parses, reads known contexts, and reads only steps it transitively needs. */
 export function checkExpressions(spec: RawSpec, doc: LoadedDocument, report: Report): void {
   const ancestors = new Ancestors(spec);
@@ -48,6 +43,11 @@ export function checkExpressions(spec: RawSpec, doc: LoadedDocument, report: Rep
 
   for (const [name, value] of Object.entries(spec.env ?? {})) {
     if (typeof value === 'string') check(['env', name], value, { bare: false });
+  }
+  // Defaults are rendered for each step that inherits them, so they may not read steps.* either.
+  for (const field of ['cwd', 'model'] as const) {
+    const v = spec.defaults?.[field];
+    if (typeof v === 'string') check(['defaults', field], v, { bare: false });
   }
   for (const [id, step] of Object.entries(spec.steps)) {
     for (const field of STEP_STRING_FIELDS) {

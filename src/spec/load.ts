@@ -8,6 +8,8 @@ import { Locator } from './locate.js';
 export const MAX_SPEC_BYTES = 5 * 1024 * 1024;
 /** Aliases a spec may expand before it counts as an alias bomb. */
 const MAX_ALIAS_COUNT = 100;
+/** Syntax errors shown before the rest are summed up: after one real mistake the parser mostly reports echoes of it. */
+const MAX_SYNTAX_ERRORS = 5;
 
 /** A spec file read and parsed, before its shape is checked. */
 export interface LoadedDocument {
@@ -62,6 +64,11 @@ export function parseDocumentText(text: string, where: { displayPath: string; pa
       problems.push({ code: 'spec-syntax', message: `not valid JSON: ${message.replace(/ in JSON at position \d+.*$/, '')}`, file, ...at });
     }
   }
+  if (problems.length > MAX_SYNTAX_ERRORS) {
+    const rest = problems.splice(MAX_SYNTAX_ERRORS);
+    const { line, col } = rest[0]!;
+    problems.push({ code: 'spec-syntax', message: `${rest.length} more syntax errors from here on (often echoes of the first one)`, file, line, col });
+  }
   if (problems.length > 0) throw new OrchestratorError(problems);
 
   let data: unknown;
@@ -111,5 +118,7 @@ function duplicateKeyMessage(text: string, pos: readonly [number, number]): stri
 
 function cleanYamlMessage(message: string): string {
   // yaml appends "at line X, column Y" and a code frame; we print our own location.
-  return message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+  const first = message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+  // "Unexpected … token in YAML stream: "<the rest of the file>"": quote only the start of it.
+  return first.replace(/: (".{40})(.+)"$/, (_, start: string) => `: ${start}…"`);
 }

@@ -38,13 +38,46 @@ export class Locator {
   inString(path: readonly PropertyKey[], index: number): Position {
     const node = this.#node(path);
     if (!node || !isScalar(node) || !node.range || typeof node.value !== 'string') return this.value(path);
+    const value = node.value;
     const start = node.range[0];
     const src = this.#source.slice(start, node.range[1]);
-    // Plain and block scalars keep the text in place; quoted ones shift by the quote.
-    const found = src.indexOf(node.value);
+    // A value written as is (a one-line plain scalar, a JSON string without escapes).
+    const found = src.indexOf(value);
     if (found >= 0) return this.at(start + found + index);
+    // A literal block (`|`): value line L is source line L after the header, shifted by the indentation.
+    if (node.type === 'BLOCK_LITERAL') {
+      const literal = this.#inLiteralBlock(src, value, index);
+      if (literal !== undefined) return this.at(start + literal);
+    }
+    // Folded, multi-line or escaped text: the `${{` before `index` is written verbatim in the source,
+    // so count which one it is and measure from it (escapes and folds inside one expression are rare).
+    const open = value.lastIndexOf('${{', index);
+    if (open >= 0) {
+      let nth = 0;
+      for (let i = value.indexOf('${{'); i >= 0 && i < open; i = value.indexOf('${{', i + 1)) nth++;
+      let at = src.indexOf('${{');
+      for (let k = 0; k < nth && at >= 0; k++) at = src.indexOf('${{', at + 1);
+      if (at >= 0) return this.at(start + at + (index - open));
+    }
     const quoted = src.startsWith('"') || src.startsWith("'") ? 1 : 0;
     return this.at(start + quoted + index);
+  }
+
+  /** Offset inside a `|` block's source of the value's `index`-th character; undefined if the block does not line up. */
+  #inLiteralBlock(src: string, value: string, index: number): number | undefined {
+    const header = src.indexOf('\n');
+    if (header < 0) return undefined;
+    const lines = src.slice(header + 1).split('\n');
+    // The first line with content sets the indentation (an explicit `|2` indicator is too rare to model).
+    const firstContent = lines.find((l) => l.trim() !== '') ?? '';
+    const indent = firstContent.length - firstContent.trimStart().length;
+    const before = value.slice(0, index);
+    const line = before.split('\n').length - 1;
+    const col = index - (before.lastIndexOf('\n') + 1);
+    if (line >= lines.length) return undefined;
+    let offset = header + 1;
+    for (let k = 0; k < line; k++) offset += lines[k]!.length + 1;
+    return offset + indent + col;
   }
 
   #node(path: readonly PropertyKey[]): Node | undefined {

@@ -50,7 +50,7 @@ function lenientView(data: unknown): RawSpec {
     if (Array.isArray(s.needs)) view.needs = s.needs.filter((n): n is string => typeof n === 'string');
     steps[id] = view;
   }
-  return { env: strings(d.env), steps } as unknown as RawSpec;
+  return { env: strings(d.env), defaults: strings(d.defaults), steps } as unknown as RawSpec;
 }
 
 function dotted(p: readonly PropertyKey[]): string {
@@ -159,6 +159,9 @@ function unionHint(where: readonly PropertyKey[]): string {
   return 'expected a string, a number or a boolean';
 }
 
+/** Names expressions never resolve (SPEC §2): not usable as step ids. */
+const RESERVED_IDS = new Set(['__proto__', 'constructor', 'prototype']);
+
 /** Ids, needs, run/prompt and cycles, read from the raw data so that they are reported even when other fields are wrong. */
 function checkGraph(doc: LoadedDocument, report: Report): void {
   const data = doc.data as Record<string, unknown>;
@@ -174,6 +177,9 @@ function checkGraph(doc: LoadedDocument, report: Report): void {
   for (const id of ids) {
     if (!STEP_ID.test(id)) {
       report(doc.locator.key(['steps', id]), `step id "${id}" must match ${STEP_ID.source} (letters, digits, _ and -, starting with a letter or _)`);
+    } else if (RESERVED_IDS.has(id)) {
+      // Expressions never resolve these names (SPEC §2), so such a step could not be read; and __proto__ would vanish.
+      report(doc.locator.key(['steps', id]), `step id "${id}" is reserved; choose another name`);
     }
     const step = (steps as Record<string, unknown>)[id];
     if (step === null || typeof step !== 'object' || Array.isArray(step)) continue;

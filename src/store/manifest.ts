@@ -71,7 +71,8 @@ export class ManifestBuilder implements EventSink {
   emit(e: RunEvent): void {
     const m = this.manifest;
     if ('files' in e && e.files) for (const f of e.files) this.knownFiles.set(f.path, f);
-    const step = 'step' in e ? (m.steps[e.step] ??= pendingStep()) : undefined;
+    // Own properties only: a step may be called `toString`.
+    const step = 'step' in e ? (Object.hasOwn(m.steps, e.step) ? m.steps[e.step] : (m.steps[e.step] = pendingStep())) : undefined;
     switch (e.type) {
       case 'job.started':
         m.started_at = e.ts;
@@ -79,7 +80,7 @@ export class ManifestBuilder implements EventSink {
         m.vars = e.vars;
         if (e.resumed_from) m.resumed_from = e.resumed_from;
         if (e.rerun_of) m.rerun_of = e.rerun_of;
-        for (const id of e.steps) m.steps[id] ??= pendingStep();
+        for (const id of e.steps) if (!Object.hasOwn(m.steps, id)) m.steps[id] = pendingStep();
         return;
       case 'step.started':
         Object.assign(step!, { status: 'running', attempts: e.attempt, started_at: e.ts });

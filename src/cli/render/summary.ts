@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ChalkInstance } from 'chalk';
+import { cleanLogText } from '../../report/escape.js';
 import type { JobManifest } from '../../store/manifest.js';
 import { formatDuration } from '../../spec/duration.js';
 
@@ -21,7 +22,8 @@ export function printSummary(out: NodeJS.WritableStream, c: ChalkInstance, m: Jo
     lines.push(`${c.red('✗')} ${c.bold(id)}: ${r.error?.code}: ${r.error?.message}${r.attempts > 1 ? ` (after ${r.attempts} attempts)` : ''}`);
     const { shown, total } = tail(path.join(runDir, 'logs', `${id}.log`));
     if (total > shown.length) lines.push(c.dim(`    │ … ${total - shown.length} earlier lines: orchestrator show ${m.job_id} --logs ${id}`));
-    for (const l of shown) lines.push(c.dim(`    │ ${l}`));
+    // A log's own colours are kept only where ours are (NO_COLOR, pipes and CI logs get plain text).
+    for (const l of shown) lines.push(c.dim(`    │ ${c.level > 0 ? l : cleanLogText(l)}`));
   }
   for (const [id, r] of steps) if (r.status === 'cancelled') lines.push(`${c.magenta('■')} ${c.bold(id)} cancelled: ${r.error?.message}`);
   for (const [id, r] of steps) if (r.status === 'skipped') lines.push(`${c.gray('↷')} ${c.bold(id)} skipped: ${r.error?.message}`);

@@ -1,0 +1,308 @@
+// Issue 3 through the binary: outputs flowing through a DAG, skipping, if: status functions, continue_on_error,
+// outputs_schema contracts, --var, and injection attempts that must stay harmless strings.
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { REPO, useCliRig } from '../helpers/cli.js';
+
+const rig = useCliRig('orch-expr-');
+
+/** Step statuses of the newest job. */
+function statuses(): Record<string, string> {
+  return Object.fromEntries(Object.entries(rig().manifest().steps).map(([id, s]) => [id, s.status]));
+}
+
+describe('outputs flowing through a DAG', () => {
+  it('steps.<id>.outputs (from $ORCH_OUTPUT and output: json), .text, .exit_code and .status reach later steps; --var wins', () => {
+    rig().write(
+      'flow.yaml',
+      `vars:
+  greeting: hello
+  list: [1, 2]
+steps:
+  kv:
+    run: |
+      echo "name=world" >> "$ORCH_OUTPUT"
+      { echo "notes<<EOF"; echo "line 1"; echo "line 2"; echo "EOF"; } >> "$ORCH_OUTPUT"
+      echo "  printed by kv  "
+  js:
+    output: json
+    run: |
+      echo '{"count": 3, "tags": ["a", "b"], "nested": {"ok": true}}'
+  soft:
+    continue_on_error: true
+    run: exit 4
+  use:
+    needs: [kv, js, soft]
+    run: |
+      echo "\${{ vars.greeting }}, \${{ steps.kv.outputs.name }}"
+      echo "notes=\${{ steps.kv.outputs.notes }}"
+      echo "text=[\${{ steps.kv.text }}]"
+      echo "count+1=$(( \${{ steps.js.outputs.count }} + 1 ))"
+      printf '%s' "\${{ steps.js.outputs.tags }}" > "$ORCH_ARTIFACTS/tags.json"
+      echo "first=\${{ steps.js.outputs.tags[0] }} ok=\${{ steps.js.outputs.nested.ok }}"
+      echo "soft=\${{ steps.soft.status }}/\${{ steps.soft.exit_code }} kv=\${{ steps.kv.status }}/\${{ steps.kv.exit_code }}"
+      echo "list=\${{ join(vars.list, '+') }} extra=\${{ vars.extra }}"
+`,
+    );
+    const r = rig().run(['run', 'flow.yaml', '--var', 'greeting=hi', '--var', 'extra=a=b']);
+    expect(r.code).toBe(0); // soft failed, but continue_on_error keeps the job green
+    expect(statuses()).toEqual({ kv: 'succeeded', js: 'succeeded', soft: 'failed', use: 'succeeded' });
+    expect(rig().output('kv').outputs).toEqual({ name: 'world', notes: 'line 1\nline 2' });
+    expect(rig().output('kv').text).toBe('printed by kv');
+    expect(rig().output('js').outputs).toEqual({ count: 3, tags: ['a', 'b'], nested: { ok: true } });
+    // Arrays and objects arrive as JSON text.
+    expect(JSON.parse(fs.readFileSync(rig().runPath('artifacts/use/tags.json'), 'utf8'))).toEqual(['a', 'b']);
+    expect(rig().output('use').text.split('\n')).toEqual([
+      'hi, world',
+      'notes=line 1',
+      'line 2',
+      'text=[printed by kv]',
+      'count+1=4',
+      'first=a ok=true',
+      'soft=failed/4 kv=succeeded/0',
+      'list=1+2 extra=a=b',
+    ]);
+  });
+
+  it('examples/outputs_spec.yaml runs green; its JSON output picks the branch, and --var flips it', () => {
+    const spec = path.join(REPO, 'examples/outputs_spec.yaml');
+    const r = rig().run(['run', spec]);
+    expect(r.code).toBe(0);
+    expect(statuses()).toEqual({ probe: 'succeeded', report: 'succeeded', upgrade: 'skipped', summary: 'succeeded' });
+    expect(rig().output('probe').outputs).toMatchObject({ node: process.version, major: Number(process.versions.node.split('.')[0]) });
+    expect(rig().output('summary').text).toMatch(/^report: succeeded, upgrade: skipped\nbash, node/);
+
+    const flipped = rig().run(['run', spec, '--var', 'min_node_major=999']);
+    expect(flipped.code).toBe(0);
+    expect(statuses()).toEqual({ probe: 'succeeded', report: 'skipped', upgrade: 'succeeded', summary: 'succeeded' });
+    expect(rig().output('summary').text).toBe('report: skipped, upgrade: succeeded\nupgrade node to 999 or newer');
+  });
+});
+
+describe('skipping, if: and continue_on_error', () => {
+  it('success() / failure() / always() / cancelled(), conditions on outputs, and skip cascades', () => {
+    rig().write(
+      'cond.yaml',
+      `steps:
+  ok:
+    run: echo OK
+  boom:
+    needs: [ok]
+    run: exit 1
+  after_boom:
+    needs: [boom]
+    run: echo never
+  on_failure:
+    needs: [after_boom]
+    if: failure()
+    run: echo "cleaning up"
+  on_success:
+    needs: [after_boom]
+    if: success()
+    run: echo never
+  always:
+    needs: [after_boom]
+    if: \${{ always() }}
+    run: echo "always ran; after_boom was \${{ steps.after_boom.status }}"
+  on_cancel:
+    needs: [ok]
+    if: cancelled()
+    run: echo never
+  soft:
+    continue_on_error: true
+    run: exit 2
+  after_soft:
+    needs: [soft]
+    run: echo "soft was \${{ steps.soft.status }}"
+  cond_true:
+    needs: [ok]
+    if: steps.ok.text == 'ok' && steps.ok.exit_code == 0
+    run: echo yes
+  cond_false:
+    needs: [ok]
+    if: startsWith(steps.ok.text, 'nope')
+    run: echo never
+  after_skipped:
+    needs: [cond_false]
+    run: echo never
+`,
+    );
+    const r = rig().run(['run', 'cond.yaml']);
+    expect(r.code).toBe(1);
+    expect(statuses()).toEqual({
+      ok: 'succeeded',
+      boom: 'failed',
+      after_boom: 'skipped',
+      on_failure: 'succeeded',
+      on_success: 'skipped',
+      always: 'succeeded',
+      on_cancel: 'skipped',
+      soft: 'failed',
+      after_soft: 'succeeded',
+      cond_true: 'succeeded',
+      cond_false: 'skipped',
+      after_skipped: 'skipped',
+    });
+    const m = rig().manifest();
+    expect(m.status).toBe('failed');
+    expect(m.steps.after_boom!.error).toEqual({ code: 'skipped', message: 'need "boom" failed' });
+    expect(m.steps.cond_false!.error).toEqual({ code: 'skipped', message: "if: startsWith(steps.ok.text, 'nope') was false" });
+    expect(m.steps.after_skipped!.error).toEqual({ code: 'skipped', message: 'need "cond_false" skipped' });
+    expect(rig().output('always').text).toBe('always ran; after_boom was skipped');
+    expect(rig().output('after_soft').text).toBe('soft was failed');
+    const failed = rig().events().filter((e) => e.type === 'step.failed');
+    expect(failed.map((e) => [e.step, e.continue_on_error])).toEqual(expect.arrayContaining([['boom', false], ['soft', true]]));
+    // Skipped steps never ran: no log.
+    expect(fs.existsSync(rig().runPath('logs/after_boom.log'))).toBe(false);
+  });
+
+  it('--fail-fast: the running step is cancelled, nothing new starts, the job fails', () => {
+    rig().write(
+      'ff.yaml',
+      `steps:
+  slow:
+    run: touch "${'$'}ORCH_RUN_DIR/slow-started"; sleep 30
+  bad:
+    run: while [ ! -f "${'$'}ORCH_RUN_DIR/slow-started" ]; do sleep 0.02; done; exit 1
+  later:
+    needs: [slow]
+    run: echo never
+`,
+    );
+    const r = rig().run(['run', 'ff.yaml', '--fail-fast', '--concurrency', '2']);
+    expect(r.code).toBe(1);
+    const m = rig().manifest();
+    expect(m.status).toBe('failed');
+    expect(statuses()).toEqual({ slow: 'cancelled', bad: 'failed', later: 'cancelled' });
+    expect(m.steps.slow!.duration_s).toBeLessThan(10);
+    expect(m.steps.later!.error!.code).toBe('cancelled');
+  });
+});
+
+describe('outputs_schema', () => {
+  it('a violation fails the step with code contract and a message naming the JSON path; dependents are skipped', () => {
+    rig().write(
+      'contract.yaml',
+      `steps:
+  design:
+    output: json
+    outputs_schema:
+      type: object
+      required: [endpoints]
+      properties:
+        endpoints:
+          type: array
+          items: { type: object, required: [path], properties: { path: { type: string } } }
+    run: |
+      echo '{"endpoints": [{"path": "/a"}, {"path": 42}]}'
+  named:
+    outputs_schema: { type: object, required: [version] }
+    run: echo "name=x" >> "$ORCH_OUTPUT"
+  fine:
+    output: json
+    outputs_schema: { type: object, properties: { n: { type: integer, minimum: 1 } } }
+    run: |
+      echo '{"n": 2}'
+  use:
+    needs: [design]
+    run: echo never
+`,
+    );
+    const r = rig().run(['run', 'contract.yaml']);
+    expect(r.code).toBe(1);
+    const m = rig().manifest();
+    expect(m.steps.design).toMatchObject({ status: 'failed', attempts: 1, error: { code: 'contract' } });
+    expect(m.steps.design!.error!.message).toContain('outputs.endpoints[1].path must be string');
+    expect(m.steps.named!.error).toMatchObject({ code: 'contract' });
+    expect(m.steps.named!.error!.message).toContain('outputs.version is required');
+    expect(m.steps.fine!.status).toBe('succeeded');
+    expect(m.steps.use!.status).toBe('skipped');
+    const event = rig().events().find((e) => e.type === 'step.failed' && e.step === 'design');
+    expect(event!.error).toEqual(m.steps.design!.error);
+    expect(r.stdout).toContain('design: contract: outputs do not match outputs_schema');
+  });
+
+  it('an outputs_schema that is not a JSON Schema is a spec error: exit 2, no run folder', () => {
+    rig().write('badschema.yaml', 'steps:\n  a:\n    output: json\n    outputs_schema: { type: objekt }\n    run: echo "{}"\n');
+    const r = rig().run(['run', 'badschema.yaml']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^badschema\.yaml:4:21: steps\.a\.outputs_schema: not a valid JSON Schema/);
+    expect(rig().exists('runs')).toBe(false);
+  });
+});
+
+describe('injection attempts stay strings', () => {
+  const HOSTILE = ['"; touch PWNED_1; echo "', '$(touch PWNED_2)', '`touch PWNED_3`', "'; touch PWNED_4; echo '", '$(touch PWNED_5) && touch PWNED_6 || touch PWNED_7'];
+
+  function expectNoPwnedFile(): void {
+    expect(rig().allFiles().filter((f) => /PWNED/.test(path.basename(f)))).toEqual([]);
+  }
+
+  it('from --var: echoed exactly, quoted or not, in run, env and if', () => {
+    rig().write(
+      'vars.yaml',
+      `steps:
+  echo:
+    env:
+      FROM_ENV: "\${{ vars.v1 }}"
+    run: |
+${HOSTILE.map((_, i) => `      printf '%s\\n' "\${{ vars.v${i + 1} }}"`).join('\n')}
+      printf '%s\\n' "$FROM_ENV"
+      echo unquoted \${{ vars.v2 }} \${{ vars.v3 }}
+  gate:
+    if: vars.v1 != '' && contains(vars.v2, 'touch')
+    run: echo "gate open"
+`,
+    );
+    const args = HOSTILE.flatMap((v, i) => ['--var', `v${i + 1}=${v}`]);
+    const r = rig().run(['run', 'vars.yaml', ...args]);
+    expect(r.code).toBe(0);
+    expect(rig().output('echo').text.split('\n')).toEqual([...HOSTILE, HOSTILE[0], 'unquoted $(touch PWNED_2) `touch PWNED_3`']);
+    expect(rig().output('gate').text).toBe('gate open');
+    expectNoPwnedFile();
+  });
+
+  it("from an upstream step's outputs: via $ORCH_OUTPUT and via output: json", () => {
+    const json = JSON.stringify(Object.fromEntries(HOSTILE.map((v, i) => [`j${i + 1}`, v])));
+    rig().write('hostile.json', json);
+    rig().write('hostile.env', `${HOSTILE.map((v, i) => `k${i + 1}=${v}`).join('\n')}\n`);
+    rig().write(
+      'outputs.yaml',
+      `steps:
+  via_file:
+    run: cat hostile.env >> "$ORCH_OUTPUT"
+  via_json:
+    output: json
+    run: cat hostile.json
+  consume:
+    needs: [via_file, via_json]
+    run: |
+${HOSTILE.map((_, i) => `      printf '%s\\n' "\${{ steps.via_file.outputs.k${i + 1} }}"`).join('\n')}
+${HOSTILE.map((_, i) => `      printf '%s\\n' "\${{ steps.via_json.outputs.j${i + 1} }}"`).join('\n')}
+      printf '%s\\n' "\${{ toJSON(steps.via_json.outputs) }}" > "$ORCH_ARTIFACTS/all.json"
+      echo \${{ steps.via_json.outputs.j2 }}
+`,
+    );
+    const r = rig().run(['run', 'outputs.yaml']);
+    expect(r.code).toBe(0);
+    expect(rig().output('via_file').outputs).toEqual(Object.fromEntries(HOSTILE.map((v, i) => [`k${i + 1}`, v])));
+    expect(rig().output('consume').text.split('\n')).toEqual([...HOSTILE, ...HOSTILE, '$(touch PWNED_2)']);
+    expect(JSON.parse(fs.readFileSync(rig().runPath('artifacts/consume/all.json'), 'utf8'))).toEqual(JSON.parse(json));
+    expectNoPwnedFile();
+  });
+});
+
+describe('validate catches bad references before anything runs', () => {
+  it('an if: reading a step it does not need names the step and position', () => {
+    rig().write('ifref.yaml', 'steps:\n  a:\n    run: echo\n  b:\n    run: echo\n  c:\n    needs: [a]\n    if: steps.a.status == \'succeeded\' && steps.b.outputs.go\n    run: echo\n');
+    const r = rig().run(['validate', 'ifref.yaml']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.split('\n')[0]).toBe(
+      'ifref.yaml:8:42: steps.c.if: step "c" reads steps.b but does not need it (add "b" to its needs, directly or through another step)',
+    );
+    const run = rig().run(['run', 'ifref.yaml']);
+    expect(run.code).toBe(2);
+    expect(rig().exists('runs')).toBe(false);
+  });
+});

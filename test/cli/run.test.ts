@@ -1,0 +1,281 @@
+// Issue 2, "done when": the example runs, show / list-runs / graph / validate tell what happened (plain and
+// --json), every file the manifest lists hashes to its SHA-256, and independent steps really run in parallel.
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { assertBuilt, CliRig, REPO, sha256File, useCliRig, type CliResult } from '../helpers/cli.js';
+
+const TINY = path.join(REPO, 'examples/tiny_spec.yaml');
+const OUTPUTS = path.join(REPO, 'examples/outputs_spec.yaml');
+
+describe('the main example, then show / list-runs', () => {
+  let rig: CliRig;
+  let run: CliResult;
+  beforeAll(() => {
+    assertBuilt();
+    rig = new CliRig('orch-example-');
+    run = rig.run(['run', TINY]);
+  });
+  afterAll(() => rig.cleanup());
+
+  it('runs green and prints one line per event, then a summary', () => {
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const job = rig.latest();
+    expect(run.stdout).toContain(job);
+    for (const step of ['architect', 'builder', 'docs', 'qa']) expect(run.stdout).toMatch(new RegExp(`ok\\s+${step}\\b`));
+    expect(run.stdout).toMatch(/succeeded in .*: 4 succeeded, 0 failed, 0 skipped/);
+  });
+
+  it('writes the run folder of SPEC §4', () => {
+    const m = rig.manifest();
+    expect(m).toMatchObject({ schema_version: 1, job_id: rig.latest(), name: 'tiny-notes', status: 'succeeded', concurrency: 2 });
+    expect(m.spec).toEqual({ path: TINY, sha256: sha256File(TINY) });
+    expect(Date.parse(m.started_at)).toBeLessThanOrEqual(Date.parse(m.finished_at!));
+    expect(m.duration_s).toBeGreaterThan(0);
+    for (const id of ['architect', 'builder', 'docs', 'qa']) {
+      expect(m.steps[id]).toMatchObject({ status: 'succeeded', attempts: 1, exit_code: 0, cached: false, reused: false, error: null });
+    }
+    expect(fs.readFileSync(rig.runPath('inputs/spec.yaml'), 'utf8')).toBe(fs.readFileSync(TINY, 'utf8'));
+    expect(rig.output('architect')).toMatchObject({ status: 'succeeded', exit_code: 0, attempts: 1, cached: false, outputs: { service: 'notes' } });
+    expect(rig.output('builder').outputs.server).toBe(rig.runPath('artifacts/builder/server.mjs'));
+    expect(rig.log('qa')).toMatch(/^qa passed against http:\/\/127\.0\.0\.1:\d+/);
+    expect(fs.readFileSync(rig.runPath('artifacts/docs/API.md'), 'utf8')).toContain('| POST | /notes |');
+  });
+
+  it('lists every file of the run folder in the manifest, each with its real SHA-256 and size', () => {
+    const m = rig.manifest();
+    const onDisk = listFiles(rig.runPath()).filter((p) => p !== 'manifest.json' && p !== 'events.jsonl');
+    expect(m.files.map((f) => f.path).sort()).toEqual(onDisk);
+    expect(onDisk).toEqual(expect.arrayContaining(['inputs/spec.yaml', 'logs/qa.log', 'outputs/qa.json', 'artifacts/builder/server.mjs']));
+    for (const f of m.files) {
+      const file = rig.runPath(f.path);
+      expect(sha256File(file), f.path).toBe(f.sha256);
+      expect(fs.statSync(file).size, f.path).toBe(f.size_bytes);
+    }
+  });
+
+  it('journals events with ts, seq 1…n, job_id, step and attempt', () => {
+    const events = rig.events();
+    expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
+    for (const e of events) {
+      expect(e.job_id).toBe(rig.latest());
+      expect(new Date(e.ts).toISOString()).toBe(e.ts);
+    }
+    expect(events[0]!.type).toBe('job.started');
+    expect(events.at(-1)).toMatchObject({ type: 'job.finished', status: 'succeeded' });
+    const started = events.filter((e) => e.type === 'step.started');
+    expect(started.map((e) => e.step)).toEqual(['architect', expect.any(String), expect.any(String), 'qa']);
+    for (const e of started) expect(e.attempt).toBe(1);
+    // qa starts only after both of its needs succeeded.
+    const seqOf = (type: string, step: string) => events.find((e) => e.type === type && e.step === step)!.seq;
+    expect(seqOf('step.started', 'qa')).toBeGreaterThan(seqOf('step.succeeded', 'builder'));
+    expect(seqOf('step.started', 'qa')).toBeGreaterThan(seqOf('step.succeeded', 'docs'));
+  });
+
+  it('show latest: the summary table', () => {
+    const r = rig.run(['show', 'latest']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`tiny-notes  ${rig.latest()}  succeeded`);
+    expect(r.stdout).toMatch(/^qa\s+succeeded\s+1\s+\S+\s+0\s*$/m);
+  });
+
+  it('show latest --events: one line per event', () => {
+    const r = rig.run(['show', 'latest', '--events']);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines).toHaveLength(rig.events().length);
+    expect(lines[0]).toMatch(/job\s+tiny-notes/);
+    expect(lines.at(-1)).toMatch(/job\s+succeeded in/);
+  });
+
+  it('show latest --files: every file with its size and SHA-256', () => {
+    const r = rig.run(['show', 'latest', '--files']);
+    expect(r.code).toBe(0);
+    for (const f of rig.manifest().files) expect(r.stdout).toMatch(new RegExp(`^${escapeRe(f.path)}\\s+${f.size_bytes}\\s+${f.sha256}$`, 'm'));
+  });
+
+  it('show --logs <step>, and an unknown step with a did-you-mean', () => {
+    const r = rig.run(['show', 'latest', '--logs', 'qa']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(rig.log('qa'));
+    const bad = rig.run(['show', 'latest', '--logs', 'qq']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/has no step "qq" \(did you mean "qa"\?\)/);
+  });
+
+  it('show --json is the manifest; with --events it adds the journal', () => {
+    const r = rig.run(['show', 'latest', '--json']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual(rig.manifest());
+    const withEvents = JSON.parse(rig.run(['show', rig.latest(), '--events', '--json']).stdout) as { events: unknown[]; job_id: string };
+    expect(withEvents.job_id).toBe(rig.latest());
+    expect(withEvents.events).toEqual(rig.events());
+  });
+
+  it('list-runs: plain and --json', () => {
+    const r = rig.run(['list-runs']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`^${rig.latest()}\\s+tiny-notes\\s+succeeded\\s+.*4/4\\s*$`, 'm'));
+    const rows = JSON.parse(rig.run(['list-runs', '--json']).stdout) as unknown[];
+    const m = rig.manifest();
+    expect(rows).toEqual([{ job_id: m.job_id, name: 'tiny-notes', status: 'succeeded', started_at: m.started_at, duration_s: m.duration_s }]);
+  });
+});
+
+describe('run --json, failures, list-runs filters', () => {
+  const rig = useCliRig('orch-run-');
+
+  it('run --json: the manifest alone on stdout, progress on stderr', () => {
+    rig().write('ok.yaml', 'steps:\n  a:\n    run: echo hello\n');
+    const r = rig().run(['run', 'ok.yaml', '--json']);
+    expect(r.code).toBe(0);
+    const m = JSON.parse(r.stdout) as { job_id: string; status: string };
+    expect(m).toEqual(rig().manifest());
+    expect(m.status).toBe('succeeded');
+    expect(r.stderr).toMatch(/ok\s+a/);
+  });
+
+  it('a failing step: exit 1, its dependents skipped, the error in show and the summary', () => {
+    rig().write('fail.yaml', 'steps:\n  build:\n    run: echo compiling; echo "boom" >&2; exit 3\n  test:\n    needs: [build]\n    run: echo never\n  lint:\n    run: echo fine\n');
+    const r = rig().run(['run', 'fail.yaml']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/failed in .*: 1 succeeded, 1 failed, 1 skipped/);
+    expect(r.stdout).toContain('build: exit: exited with code 3');
+    expect(r.stdout).toContain('│ boom');
+    const m = rig().manifest();
+    expect(m.status).toBe('failed');
+    expect(m.steps.build).toMatchObject({ status: 'failed', exit_code: 3, error: { code: 'exit', message: 'exited with code 3' } });
+    expect(m.steps.test).toMatchObject({ status: 'skipped', attempts: 0, error: { code: 'skipped', message: 'need "build" failed' } });
+    expect(m.steps.lint!.status).toBe('succeeded');
+    // stdout and stderr reach the log through different pipes: both are there, their order is not guaranteed.
+    expect(rig().log('build').split('\n').sort()).toEqual(['', 'boom', 'compiling']);
+    const show = rig().run(['show', 'latest']);
+    expect(show.stdout).toMatch(/^build\s+failed\s+1\s+\S+\s+3\s+exit: exited with code 3$/m);
+
+    rig().write('ok.yaml', 'steps:\n  a:\n    run: "true"\n');
+    expect(rig().run(['run', 'ok.yaml']).code).toBe(0);
+    const failed = JSON.parse(rig().run(['list-runs', '--status', 'failed', '--json']).stdout) as { name: string }[];
+    expect(failed.map((x) => x.name)).toEqual(['fail']);
+    const newestFirst = JSON.parse(rig().run(['list-runs', '--json']).stdout) as { name: string }[];
+    expect(newestFirst.map((x) => x.name)).toEqual(['ok', 'fail']);
+    const limited = JSON.parse(rig().run(['list-runs', '--json', '--limit', '1']).stdout) as unknown[];
+    expect(limited).toHaveLength(1);
+  });
+
+  it('list-runs with no runs yet', () => {
+    const r = rig().run(['list-runs']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/no runs in .* yet/);
+    expect(JSON.parse(rig().run(['list-runs', '--json']).stdout)).toEqual([]);
+  });
+
+  it('--runs-dir wins over $ORCH_RUNS_DIR', () => {
+    rig().write('ok.yaml', 'steps:\n  a:\n    run: "true"\n');
+    expect(rig().run(['run', 'ok.yaml', '--runs-dir', 'elsewhere']).code).toBe(0);
+    expect(rig().exists('runs')).toBe(false);
+    expect(fs.readdirSync(rig().path('elsewhere')).filter((n) => /^\d{8}-\d{6}-\d{3}-/.test(n))).toHaveLength(1);
+    expect(rig().run(['show', 'latest', '--runs-dir', 'elsewhere']).code).toBe(0);
+  });
+
+  it('two independent `sleep 1` steps at concurrency 2 take about 1 s, not 2', () => {
+    rig().write('par.yaml', 'steps:\n  one:\n    run: sleep 1\n  two:\n    run: sleep 1\n');
+    const r = rig().run(['run', 'par.yaml', '--concurrency', '2']);
+    expect(r.code).toBe(0);
+    const m = rig().manifest();
+    expect(m.concurrency).toBe(2);
+    expect(m.duration_s).toBeGreaterThanOrEqual(1);
+    expect(m.duration_s).toBeLessThan(1.8);
+    // They overlapped: each started before the other finished.
+    const [one, two] = [m.steps.one!, m.steps.two!];
+    expect(Date.parse(one.started_at!)).toBeLessThan(Date.parse(two.finished_at!));
+    expect(Date.parse(two.started_at!)).toBeLessThan(Date.parse(one.finished_at!));
+  });
+
+  it('at concurrency 1 the same steps run one after the other', () => {
+    rig().write('seq.yaml', 'steps:\n  one:\n    run: sleep 0.3\n  two:\n    run: sleep 0.3\n');
+    expect(rig().run(['run', 'seq.yaml', '--concurrency', '1']).code).toBe(0);
+    const m = rig().manifest();
+    const [first, second] = [m.steps.one!, m.steps.two!].sort((a, b) => Date.parse(a.started_at!) - Date.parse(b.started_at!));
+    expect(Date.parse(second!.started_at!)).toBeGreaterThanOrEqual(Date.parse(first!.finished_at!));
+  });
+
+  // Bug (scheduler.ts): every in-flight attempt adds an abort listener to the job's stop signal, so Node prints a
+  // MaxListenersExceededWarning on stderr from 11 concurrent steps on. Fix: setMaxListeners(0, stop.signal).
+  it('prints no warning with more than ten steps in flight', () => {
+    const steps = Array.from({ length: 12 }, (_, i) => `  s${i}:\n    run: sleep 0.2\n`).join('');
+    rig().write('wide.yaml', `steps:\n${steps}`);
+    const r = rig().run(['run', 'wide.yaml', '--concurrency', '12']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).not.toMatch(/MaxListenersExceededWarning/);
+  });
+});
+
+describe('step ids that are also Object.prototype names', () => {
+  const rig = useCliRig('orch-ids-');
+
+  // Bug (store/manifest.ts, ManifestBuilder.emit): `m.steps[e.step] ??= pendingStep()` finds the inherited
+  // Object.prototype.toString, so the step never gets a record (and the event is assigned onto the shared function).
+  // Fix: make `steps` a null-prototype object, or test Object.hasOwn(m.steps, e.step) first.
+  it('a step called toString is recorded in the manifest like any other', () => {
+    rig().write('ids.yaml', 'steps:\n  toString:\n    run: echo "v=1" >> "$ORCH_OUTPUT"\n  b:\n    needs: [toString]\n    run: echo "${{ steps.toString.outputs.v }}"\n');
+    expect(rig().run(['run', 'ids.yaml']).code).toBe(0);
+    expect(rig().output('b').text).toBe('1');
+    expect(Object.keys(rig().manifest().steps).sort()).toEqual(['b', 'toString']);
+  });
+});
+
+describe('graph and validate', () => {
+  const rig = useCliRig('orch-graph-');
+
+  it('graph: Mermaid by default, with safe node ids (a step may be called `end`)', () => {
+    rig().write('g.yaml', 'steps:\n  start:\n    run: echo\n  end:\n    needs: [start]\n    run: echo\n  graph:\n    needs: [start, end]\n    run: echo\n');
+    const r = rig().run(['graph', 'g.yaml']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(['flowchart LR', '  n0["start"]', '  n1["end"]', '  n2["graph"]', '  n0 --> n1', '  n0 --> n2', '  n1 --> n2', ''].join('\n'));
+  });
+
+  it('graph --format dot', () => {
+    const r = rig().run(['graph', TINY, '--format', 'dot']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^digraph "tiny-notes" \{\n/);
+    for (const edge of ['"architect" -> "builder"', '"architect" -> "docs"', '"builder" -> "qa"', '"docs" -> "qa"']) expect(r.stdout).toContain(`  ${edge};`);
+    expect(r.stdout.trimEnd().endsWith('}')).toBe(true);
+    expect(rig().run(['graph', TINY, '--format', 'svg']).code).toBe(2);
+  });
+
+  it('validate: ok, plain and --json, and creates no run folder', () => {
+    const r = rig().run(['validate', TINY]);
+    expect(r).toEqual({ code: 0, stdout: `${TINY}: ok (4 steps)\n`, stderr: '' });
+    const json = JSON.parse(rig().run(['validate', OUTPUTS, '--json']).stdout) as unknown;
+    expect(json).toEqual({ ok: true, file: OUTPUTS, name: 'outputs-demo', steps: 4, problems: [] });
+    expect(rig().exists('runs')).toBe(false);
+  });
+
+  it('validate names the step and position of a bad reference', () => {
+    const text = 'steps:\n  build:\n    run: echo built\n  docs:\n    run: echo docs\n  deploy:\n    needs: [build]\n    run: |\n      echo deploying\n      echo "${{ steps.docs.outputs.url }}"\n';
+    rig().write('ref.yaml', text);
+    const r = rig().run(['validate', 'ref.yaml']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.split('\n')[0]).toBe(
+      'ref.yaml:10:17: steps.deploy.run: step "deploy" reads steps.docs but does not need it (add "docs" to its needs, directly or through another step)',
+    );
+  });
+});
+
+function listFiles(root: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const full = path.join(d, e.name);
+      if (e.isDirectory()) walk(full);
+      else out.push(path.relative(root, full).split(path.sep).join('/'));
+    }
+  };
+  walk(root);
+  return out.sort();
+}
+
+function escapeRe(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

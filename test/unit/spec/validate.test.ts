@@ -1,0 +1,322 @@
+// Loader and validation: what a good spec becomes, and where problems in a bad one are reported.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { OrchestratorError } from '../../../src/errors.js';
+import { parseDuration } from '../../../src/spec/duration.js';
+import { loadDocument } from '../../../src/spec/load.js';
+import { parseSpec } from '../../../src/spec/validate.js';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-spec-'));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+let n = 0;
+function write(text: string, ext = 'yaml'): string {
+  const file = path.join(tmp, `spec${++n}.${ext}`);
+  fs.writeFileSync(file, text);
+  return file;
+}
+/** `line:col: message` of every problem, or [] when the spec is fine. */
+function problems(text: string, ext = 'yaml'): string[] {
+  try {
+    parseSpec(write(text, ext));
+    return [];
+  } catch (e) {
+    if (!(e instanceof OrchestratorError)) throw e;
+    return e.diagnostics.map((d) => `${d.line}:${d.col}: ${d.message}`);
+  }
+}
+/** The 1-based line:col of the first occurrence of `needle` in `text` (what a reader sees). */
+function posOf(text: string, needle: string): string {
+  const i = text.indexOf(needle);
+  if (i < 0) throw new Error(`"${needle}" not in text`);
+  const before = text.slice(0, i);
+  return `${before.split('\n').length}:${i - before.lastIndexOf('\n')}`;
+}
+
+describe('a good spec', () => {
+  it('gets its defaults (SPEC §1)', () => {
+    const file = write('steps:\n  a:\n    run: echo a\n');
+    const spec = parseSpec(file);
+    expect(spec.name).toBe(path.basename(file, '.yaml'));
+    expect(spec.onFailure).toBe('continue');
+    expect(spec.concurrency).toBeUndefined();
+    expect(spec.format).toBe('yaml');
+    expect(spec.steps).toEqual([
+      expect.objectContaining({
+        id: 'a',
+        kind: 'shell',
+        run: 'echo a',
+        needs: [],
+        output: 'text',
+        retry: { attempts: 1, delayMs: 0, backoff: 'fixed', maxDelayMs: Infinity },
+        continueOnError: false,
+        cwd: tmp,
+        shell: 'bash',
+        env: {},
+      }),
+    ]);
+  });
+
+  it('applies defaults: to every step, and a step field wins', () => {
+    const spec = parseSpec(
+      write(`
+defaults:
+  timeout: 10m
+  retry: { attempts: 2, delay: 500ms }
+  continue_on_error: true
+steps:
+  a:
+    run: echo
+  b:
+    run: echo
+    timeout: 30s
+    retry: 5
+    continue_on_error: false
+    cwd: sub/dir
+`),
+    );
+    const [a, b] = spec.steps;
+    expect(a).toMatchObject({ timeoutMs: 600_000, retry: { attempts: 2, delayMs: 500, backoff: 'fixed' }, continueOnError: true });
+    expect(b).toMatchObject({ timeoutMs: 30_000, retry: { attempts: 5 }, continueOnError: false, cwd: path.join(tmp, 'sub/dir') });
+  });
+
+  it('reads every field of SPEC §1', () => {
+    const spec = parseSpec(
+      write(`
+version: 1
+name: notes-api
+concurrency: 4
+on_failure: stop
+secrets: [DEPLOY_TOKEN]
+vars: { project: notes, n: 3 }
+env: { LOG_LEVEL: info, DEBUG: false, PORT: 8080 }
+steps:
+  builder:
+    run: node build.js
+    timeout: 30s
+    idle_timeout: 2m
+    retry: { attempts: 3, delay: 1s, backoff: exponential, max_delay: 30s }
+    env: { A: 1 }
+    shell: sh
+  qa:
+    needs: [builder]
+    if: \${{ success() }}
+    output: json
+    outputs_schema: { type: object, required: [ok] }
+    run: npm test
+  flag:
+    if: false
+    run: echo
+`),
+    );
+    expect(spec).toMatchObject({ name: 'notes-api', concurrency: 4, onFailure: 'stop', secrets: ['DEPLOY_TOKEN'], vars: { project: 'notes', n: 3 } });
+    expect(spec.env).toEqual({ LOG_LEVEL: 'info', DEBUG: 'false', PORT: '8080' });
+    const [builder, qa, flag] = spec.steps;
+    expect(builder).toMatchObject({
+      timeoutMs: 30_000,
+      idleTimeoutMs: 120_000,
+      retry: { attempts: 3, delayMs: 1000, backoff: 'exponential', maxDelayMs: 30_000 },
+      env: { A: '1' },
+      shell: 'sh',
+    });
+    expect(qa).toMatchObject({ needs: ['builder'], if: '${{ success() }}', output: 'json', outputsSchema: { type: 'object', required: ['ok'] } });
+    expect(flag!.if).toBe('false');
+  });
+
+  it('reads JSON specs the same way', () => {
+    const file = write('{"name": "j", "steps": {"a": {"run": "echo"}, "b": {"needs": ["a"], "run": "echo"}}}', 'json');
+    const spec = parseSpec(file);
+    expect(spec.format).toBe('json');
+    expect(spec.steps.map((s) => [s.id, s.needs])).toEqual([
+      ['a', []],
+      ['b', ['a']],
+    ]);
+  });
+
+  it('keeps the text exactly as given (for inputs/spec.yaml)', () => {
+    const text = '# comment\nsteps:\n  a:\n    run: echo "é ✓"\n';
+    expect(parseSpec(write(text)).text).toBe(text);
+  });
+
+  it('allows a $schema key for editors', () => {
+    expect(problems('$schema: ../schema/spec.schema.json\nsteps:\n  a:\n    run: echo\n')).toEqual([]);
+  });
+
+  it('accepts step ids with letters, digits, _ and -, up to 64 characters', () => {
+    expect(problems(`steps:\n  _a-1:\n    run: echo\n  ${'x'.repeat(64)}:\n    run: echo\n`)).toEqual([]);
+    expect(problems(`steps:\n  ${'x'.repeat(65)}:\n    run: echo\n`)[0]).toMatch(/^2:3: step id "x{65}" must match/);
+    expect(problems('steps:\n  1st:\n    run: echo\n')[0]).toMatch(/^2:3: step id "1st" must match/);
+  });
+});
+
+describe('durations', () => {
+  it.each<[string | number, number | undefined]>([
+    ['500ms', 500],
+    ['30s', 30_000],
+    ['5m', 300_000],
+    ['1h', 3_600_000],
+    ['1.5s', 1500],
+    [2, 2000],
+    [0.25, 250],
+    ['soon', undefined],
+    ['5 minutes', undefined],
+    ['-1s', undefined],
+    [-1, undefined],
+  ])('%j -> %j', (input, ms) => {
+    expect(parseDuration(input)).toBe(ms);
+  });
+});
+
+describe('problems are all listed, each at its line:col', () => {
+  it('lists every problem of a spec in file order, not just the first', () => {
+    const text = `concurrency: -1
+steps:
+  a:
+    nedds: [b]
+    run: echo
+  b:
+    needs: [zz]
+    run: 7
+`;
+    expect(problems(text)).toEqual([
+      `${posOf(text, '-1')}: concurrency: must be >= 1, got -1`,
+      `${posOf(text, 'nedds')}: steps.a: unknown key "nedds" (did you mean "needs"?)`,
+      `${posOf(text, 'zz')}: step "b" needs unknown step "zz"`,
+      `${posOf(text, '7')}: steps.b.run: expected a string, got a number (7)`,
+    ]);
+  });
+
+  it('a typo at the top level gets a did-you-mean', () => {
+    const text = 'concurency: 2\nsteps:\n  a:\n    run: echo\n';
+    expect(problems(text)).toEqual(['1:1: unknown key "concurency" (did you mean "concurrency"?)']);
+  });
+
+  it('a typo in a provider or in defaults gets a did-you-mean', () => {
+    const text = 'defaults:\n  timout: 1s\nsteps:\n  a:\n    run: echo\n';
+    expect(problems(text)).toEqual(['2:3: defaults: unknown key "timout" (did you mean "timeout"?)']);
+  });
+
+  it('a step that needs an unknown step lists the nearest id', () => {
+    const text = 'steps:\n  build_app:\n    run: echo\n  test:\n    needs: [build-app]\n    run: echo\n';
+    expect(problems(text)).toEqual(['5:13: step "test" needs unknown step "build-app" (did you mean "build_app"?)']);
+  });
+
+  it('lists a need twice as a problem', () => {
+    const text = 'steps:\n  a:\n    run: echo\n  b:\n    needs: [a, a]\n    run: echo\n';
+    expect(problems(text)).toEqual(['5:16: step "b" lists "a" twice in needs']);
+  });
+
+  it('reports a long cycle once, naming every step on it', () => {
+    const ids = ['s0', 's1', 's2', 's3', 's4'];
+    const text = `steps:\n${ids.map((id, i) => `  ${id}:\n    needs: [${ids[(i + 1) % ids.length]}]\n    run: echo\n`).join('')}`;
+    const found = problems(text);
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatch(/: cycle: s0 -> s1 -> s2 -> s3 -> s4 -> s0$/);
+  });
+
+  it('reports two separate cycles separately', () => {
+    const text = 'steps:\n  a: { needs: [b], run: x }\n  b: { needs: [a], run: x }\n  c: { needs: [d], run: x }\n  d: { needs: [c], run: x }\n';
+    expect(problems(text)).toEqual(['3:16: cycle: a -> b -> a', '5:16: cycle: c -> d -> c']);
+  });
+});
+
+describe('expression positions', () => {
+  const badRef = 'steps.other.text';
+  const msg = 'step "b" reads steps.other but does not need it (add "other" to its needs, directly or through another step)';
+  const specWith = (runLines: string) => `steps:\n  other:\n    run: echo\n  b:\n${runLines}`;
+
+  it.each([
+    ['a plain scalar', `    run: echo \${{ ${badRef} }}\n`],
+    ['a double-quoted scalar with escapes before the expression', `    run: "printf \\"%s\\\\n\\" \\"\${{ ${badRef} }}\\""\n`],
+    ["a single-quoted scalar with '' before the expression", `    run: 'echo ''x'' \${{ ${badRef} }}'\n`],
+    ['a literal block, third line', `    run: |\n      echo one\n\n      echo "\${{ ${badRef} }}"\n`],
+    ['a literal block with keep indicator', `    run: |+\n      echo one\n      echo \${{ ${badRef} }}\n`],
+    ['a folded block', `    run: >-\n      echo one\n      two \${{ ${badRef} }}\n`],
+    ['a multi-line plain scalar', `    run: echo one\n      two \${{ ${badRef} }}\n`],
+    ['the second of two expressions on a line', `    run: echo \${{ vars.x }} \${{ ${badRef} }}\n`],
+  ])('points at the reference inside %s', (_what, lines) => {
+    const text = specWith(lines);
+    expect(problems(text)).toEqual([`${posOf(text, badRef)}: steps.b.run: ${msg}`]);
+  });
+
+  it('points inside a bare if:', () => {
+    const text = `steps:\n  other:\n    run: echo\n  b:\n    if: vars.go && ${badRef} == 'x'\n    run: echo\n`;
+    expect(problems(text)).toEqual([`${posOf(text, badRef)}: steps.b.if: ${msg}`]);
+  });
+
+  it('points inside a step env value', () => {
+    const text = `steps:\n  other:\n    run: echo\n  b:\n    env:\n      X: "v=\${{ ${badRef} }}"\n    run: echo\n`;
+    expect(problems(text)).toEqual([`${posOf(text, badRef)}: steps.b.env.X: ${msg}`]);
+  });
+
+  it('points into a JSON spec', () => {
+    const text = `{\n  "steps": {\n    "other": {"run": "echo"},\n    "b": {"run": "echo \\"\${{ ${badRef} }}\\""}\n  }\n}\n`;
+    expect(problems(text, 'json')).toEqual([`${posOf(text, badRef)}: steps.b.run: ${msg}`]);
+  });
+
+  it('points at an unclosed ${{', () => {
+    const text = 'steps:\n  a:\n    run: |\n      echo ok\n      echo "${{ vars.x"\n';
+    expect(problems(text)).toEqual([`${posOf(text, '${{')}: steps.a.run: Unclosed '\${{': no matching '}}'`]);
+  });
+
+  it('allows reading a step needed only transitively', () => {
+    expect(problems('steps:\n  a:\n    run: echo\n  b:\n    needs: [a]\n    run: echo\n  c:\n    needs: [b]\n    run: echo ${{ steps.a.outputs.x }}\n')).toEqual([]);
+  });
+
+  it('refuses steps.* in a top-level env value (no step context there)', () => {
+    const text = 'env:\n  X: ${{ steps.a.text }}\nsteps:\n  a:\n    run: echo\n';
+    expect(problems(text)).toEqual([`${posOf(text, 'steps.a')}: env.X: steps cannot be read here`]);
+  });
+
+  it('checks defaults that steps inherit', () => {
+    const text = 'defaults:\n  cwd: ${{ vars.dir }}/${{ steps.a.text }}\nsteps:\n  a:\n    run: echo\n';
+    expect(problems(text)).toEqual([`${posOf(text, 'steps.a')}: defaults.cwd: steps cannot be read here`]);
+    expect(problems('defaults:\n  cwd: ${{ vars.dir }}\nvars: {dir: x}\nsteps:\n  a:\n    run: echo\n')).toEqual([]);
+  });
+
+  it('reads vars, env and job fields anywhere', () => {
+    expect(problems('vars: {a: 1}\nsteps:\n  a:\n    run: echo ${{ vars.a }} ${{ env.HOME }} ${{ job.run_dir }}\n')).toEqual([]);
+    const text = 'steps:\n  a:\n    run: echo ${{ job.dir }}\n';
+    expect(problems(text)).toEqual([`${posOf(text, 'job.dir')}: steps.a.run: job has no field "dir" (it has id, name, run_dir)`]);
+  });
+
+  it('checks expressions even when other fields are wrong', () => {
+    const text = 'concurrency: many\nsteps:\n  a:\n    run: echo ${{ steps.b.text }}\n  b:\n    run: echo\n';
+    expect(problems(text)).toEqual([
+      '1:14: concurrency: expected a number, got a string ("many")',
+      `${posOf(text, 'steps.b')}: steps.a.run: step "a" reads steps.b but does not need it (add "b" to its needs, directly or through another step)`,
+    ]);
+  });
+});
+
+describe('loadDocument', () => {
+  it('keeps the path as given for messages and resolves it for use', () => {
+    const file = write('steps: {a: {run: echo}}\n');
+    const rel = path.relative(process.cwd(), file);
+    const doc = loadDocument(rel);
+    expect(doc.displayPath).toBe(rel);
+    expect(doc.path).toBe(file);
+  });
+
+  it('sums up the echoes after the first few YAML syntax errors', () => {
+    const text = `steps:\n  a:\n    run: echo '{"a": [{"b": 1}]}'\n${Array.from({ length: 10 }, (_, i) => `  s${i}:\n    needs: [a]\n    outputs_schema: { type: object }\n    run: echo '${i}'\n`).join('')}`;
+    const found = problems(text);
+    expect(found).toHaveLength(6);
+    expect(found[0]).toMatch(/^3:10: /);
+    expect(found[5]).toMatch(/^\d+:\d+: \d+ more syntax errors from here on \(often echoes of the first one\)$/);
+  });
+
+  it('keeps syntax messages short when the parser quotes a long stretch of the file', () => {
+    const text = `steps:\n  a:\n    run: echo '{"a": [{"b": 1}]}'\n${Array.from({ length: 20 }, (_, i) => `  s${i}:\n    run: echo ${i}\n`).join('')}`;
+    const found = problems(text);
+    expect(found.some((p) => p.includes('token in YAML stream: "'))).toBe(true);
+    for (const p of found) expect(p.length).toBeLessThan(160);
+  });
+
+  it('reports every YAML syntax error with a position', () => {
+    const found = problems('steps:\n  a: {run: [echo\n  b: "open\n');
+    expect(found.length).toBeGreaterThan(0);
+    for (const p of found) expect(p).toMatch(/^\d+:\d+: \S/);
+  });
+});
