@@ -1,0 +1,154 @@
+import type { TokenUsage } from '../events/types.js';
+
+/** The kinds of endpoint SPEC §5 knows. */
+export type ProviderType = 'openai' | 'anthropic' | 'ollama';
+
+/** Every provider type, for messages and `$ORCH_PROVIDER`. */
+export const PROVIDER_TYPES: readonly ProviderType[] = ['openai', 'anthropic', 'ollama'];
+
+/** A provider as a run uses it: the spec's `providers:` entry (or `$ORCH_PROVIDER`) with defaults applied. */
+export interface ResolvedProvider {
+  /** The name in `providers:`, or the type when it came from `$ORCH_PROVIDER`. */
+  name: string;
+  type: ProviderType;
+  /** Without a trailing slash; each client's convention (SPEC §5). */
+  baseUrl: string;
+  /** The NAME of the variable holding the key, when one is used. */
+  apiKeyEnv?: string;
+  /** The key itself: only ever put in a request header, never written anywhere. */
+  apiKey?: string;
+  model?: string;
+  system?: string;
+  temperature?: number;
+  maxTokens?: number;
+  timeoutMs?: number;
+  concurrency?: number;
+  requestsPerMinute?: number;
+}
+
+/** One chat request, the same for every provider: one optional system message and one user message. */
+export interface ChatRequest {
+  model: string;
+  system?: string;
+  prompt: string;
+  temperature?: number;
+  maxTokens?: number;
+}
+
+/** How an answer ended, in our words: only `stop` is a complete, honest answer. */
+export type FinishReason = 'stop' | 'length' | 'refusal' | 'other';
+
+/** A complete streamed answer. */
+export interface ChatAnswer {
+  text: string;
+  finish: FinishReason;
+  /** The provider's own word for it (`stop`, `end_turn`, `max_tokens`, …). */
+  rawFinishReason: string;
+  /** What the model said instead of answering, when it refused. */
+  refusal?: string;
+  usage?: TokenUsage;
+}
+
+/** Per request: the attempt's signal (timeouts and cancellation abort it) and a callback for each streamed piece. */
+export interface ChatOptions {
+  signal: AbortSignal;
+  /** How long the attempt may take; clients get a little more, so that our own timer decides. */
+  timeoutMs: number;
+  /** Called with each piece of text as it streams in (also with '' for pieces without text). */
+  onData: (text: string) => void;
+}
+
+/** A chat endpoint reached through its client package. */
+export interface Provider {
+  readonly config: ResolvedProvider;
+  /** The URL and the exact JSON body a request sends: what the step log records (never headers, so never the key). */
+  describe(req: ChatRequest): { url: string; body: Record<string, unknown> };
+  /** Send the request and stream the answer; failures are ProviderErrors. Returns early (possibly incomplete) if `signal` aborts. */
+  chat(req: ChatRequest, o: ChatOptions): Promise<ChatAnswer>;
+}
+
+/** Builds a Provider for one resolved configuration. */
+export type ProviderFactory = (config: ResolvedProvider) => Provider;
+
+/** A failed request, classified: `retryable` only for transient faults (network, timeout, 429, 5xx). */
+export class ProviderError extends Error {
+  readonly retryable: boolean;
+  readonly status?: number;
+  readonly retryAfterMs?: number;
+  readonly isTimeout: boolean;
+
+  constructor(message: string, o: { retryable: boolean; status?: number; retryAfterMs?: number; isTimeout?: boolean }) {
+    super(message);
+    this.name = 'ProviderError';
+    this.retryable = o.retryable;
+    this.status = o.status;
+    this.retryAfterMs = o.retryAfterMs;
+    this.isTimeout = o.isTimeout ?? false;
+  }
+}
+
+/** Whether an HTTP status is worth another attempt: 408, 429 and 5xx; never 400/401/403. */
+export function isTransientStatus(status: number): boolean {
+  return status === 408 || status === 429 || status >= 500;
+}
+
+/** An HTTP error as a ProviderError: `HTTP 401: <the provider's message>`, retryable when transient, with Retry-After. */
+export function httpError(status: number, message: string, headers?: HeaderReader | null): ProviderError {
+  const transient = isTransientStatus(status);
+  return new ProviderError(`HTTP ${status}: ${message}`, {
+    retryable: transient,
+    status,
+    retryAfterMs: transient ? retryAfterMs(headers) : undefined,
+  });
+}
+
+/** Anything with `get(name)` for headers (fetch's Headers, the SDKs' headers). */
+export interface HeaderReader {
+  get(name: string): string | null;
+}
+
+/** A delay asked for by `retry-after-ms` (OpenAI) or `Retry-After` (seconds or an HTTP date), in ms. */
+export function retryAfterMs(headers: HeaderReader | null | undefined, now = Date.now()): number | undefined {
+  if (!headers) return undefined;
+  const ms = headers.get('retry-after-ms');
+  if (ms !== null && ms.trim() !== '' && Number.isFinite(Number(ms)) && Number(ms) >= 0) return Number(ms);
+  const value = headers.get('retry-after')?.trim();
+  if (!value) return undefined;
+  if (/^\d+(\.\d+)?$/.test(value)) return Number(value) * 1000;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+/** The timeout handed to a client: a second more than ours, so the attempt's own timer fires first and names it. */
+export function clientTimeoutMs(timeoutMs: number): number {
+  return Math.ceil(timeoutMs) + 1000;
+}
+
+/** A stream that ended without saying how: the connection broke mid-answer (transient). */
+export function incompleteAnswer(): ProviderError {
+  return new ProviderError('the response stream ended before the answer was complete', { retryable: true });
+}
+
+/** A response that is not the JSON the API promises: reported, not retried (a server that sends garbage keeps doing so). */
+export function malformedResponse(detail: string): ProviderError {
+  return new ProviderError(`malformed response from the provider: ${detail}`, { retryable: false });
+}
+
+/** A network failure below HTTP (connection refused, reset, DNS): transient. Names the server and the system's error code. */
+export function networkError(e: unknown, baseUrl: string): ProviderError {
+  const err = e as { message?: string; code?: string; cause?: { code?: string; message?: string } };
+  const detail = err.cause?.code ?? err.code ?? err.cause?.message ?? err.message ?? String(e);
+  return new ProviderError(`network error talking to ${baseUrl}: ${detail}`, { retryable: true });
+}
+
+/** Errors thrown while reading a stream that mean the connection broke (undici's `terminated`, socket errors). */
+export function isBrokenConnection(e: unknown): boolean {
+  if (!(e instanceof Error)) return false;
+  const code = (e as { code?: string; cause?: { code?: string } }).cause?.code ?? (e as { code?: string }).code;
+  return e.message === 'terminated' || (typeof code === 'string' && /^(ECONNRESET|EPIPE|ECONNREFUSED|ETIMEDOUT|UND_ERR_\w+)$/.test(code));
+}
+
+/** `base_url` + path, with exactly one slash between them. */
+export function joinUrl(base: string, path: string): string {
+  return `${base.replace(/\/+$/, '')}/${path.replace(/^\/+/, '')}`;
+}

@@ -1,0 +1,183 @@
+import { OrchestratorError, type Diagnostic } from '../errors.js';
+import type { JobSpec } from '../spec/model.js';
+import { didYouMean } from '../util/suggest.js';
+import { PROVIDER_TYPES, type ProviderType, type ResolvedProvider } from './provider.js';
+
+/** Per-request timeout when neither the step nor its provider sets `timeout`. */
+export const DEFAULT_LLM_TIMEOUT_MS = 120_000;
+/** Anthropic requires max_tokens; this is what a request sends when nothing sets it (and what the cache key records). */
+export const ANTHROPIC_DEFAULT_MAX_TOKENS = 4096;
+
+const DEFAULT_BASE_URL: Record<ProviderType, string> = {
+  openai: 'https://api.openai.com/v1',
+  anthropic: 'https://api.anthropic.com',
+  ollama: 'http://127.0.0.1:11434',
+};
+
+/** The usual key variables: their values are masked in every file even when a spec names another. */
+const USUAL_KEY_ENV = ['OPENAI_API_KEY', 'ANTHROPIC_API_KEY', 'OLLAMA_API_KEY'];
+
+/** Which provider each LLM step uses, and the providers that are used. */
+export interface ProviderPlan {
+  /** By provider name; only providers some step uses. */
+  providers: Map<string, ResolvedProvider>;
+  /** Step id → provider name. */
+  stepProvider: Map<string, string>;
+  /** Names of the variables holding keys, for the redactor. */
+  secretNames: string[];
+}
+
+/**
+ * Resolve every LLM step's provider (SPEC §5): its own `provider:`, else the only one declared, else `$ORCH_PROVIDER`
+ * (a declared name, or a type used with its usual environment). Every problem — unknown provider, missing key
+ * variable, no model, bad base_url — is collected and thrown as one OrchestratorError ('provider-config').
+ * With `offline`, keys are not required: no request will be made.
+ */
+export function resolveProviders(spec: JobSpec, o: { env: NodeJS.ProcessEnv; offline: boolean }): ProviderPlan {
+  const { env } = o;
+  const problems: Diagnostic[] = [];
+  const reported = new Set<string>();
+  const report = (path: readonly PropertyKey[], message: string) => {
+    if (reported.has(message)) return;
+    reported.add(message);
+    problems.push({ code: 'provider-config', message, file: spec.displayPath, ...spec.locate(path) });
+  };
+  const declared = Object.keys(spec.providers);
+  const fromEnv = env.ORCH_PROVIDER?.trim() || undefined;
+  const providers = new Map<string, ResolvedProvider>();
+  const stepProvider = new Map<string, string>();
+
+  for (const step of spec.steps) {
+    if (step.kind !== 'llm') continue;
+    const at = ['steps', step.id];
+    let name: string;
+    if (step.provider !== undefined) {
+      if (!Object.hasOwn(spec.providers, step.provider)) {
+        const hint = declared.length > 0 ? `; declared: ${declared.join(', ')}${didYouMean(step.provider, declared)}` : '; the spec declares no providers (add one under `providers:`)';
+        report([...at, 'provider'], `steps.${step.id}.provider: unknown provider "${step.provider}"${hint}`);
+        continue;
+      }
+      name = step.provider;
+    } else if (declared.length === 1) {
+      name = declared[0]!;
+    } else if (fromEnv !== undefined) {
+      if (Object.hasOwn(spec.providers, fromEnv) || (PROVIDER_TYPES as readonly string[]).includes(fromEnv)) name = fromEnv;
+      else {
+        const names = declared.length > 0 ? ` (${declared.join(', ')})` : '';
+        report(at, `$ORCH_PROVIDER is "${fromEnv}": neither a provider of this spec${names} nor one of ${PROVIDER_TYPES.join(', ')}`);
+        continue;
+      }
+    } else {
+      const why =
+        declared.length === 0
+          ? 'declare one under `providers:`, or set $ORCH_PROVIDER to openai, anthropic or ollama'
+          : `the spec declares ${declared.length} (${declared.join(', ')}); name one with \`provider:\` or set $ORCH_PROVIDER`;
+      report(at, `steps.${step.id}: no provider: ${why}`);
+      continue;
+    }
+
+    let config = providers.get(name);
+    if (!config) {
+      config = Object.hasOwn(spec.providers, name) ? declaredProvider(spec, name, o, report) : envProvider(name as ProviderType, at, o, report);
+      providers.set(name, config);
+    }
+    if (step.model === undefined && config.model === undefined) {
+      const where = Object.hasOwn(spec.providers, name) ? `on provider "${name}"` : 'on a provider under `providers:`';
+      report(at, `steps.${step.id}: no model: set \`model:\` on the step, in \`defaults:\`, or ${where}`);
+    }
+    stepProvider.set(step.id, name);
+  }
+
+  if (problems.length > 0) {
+    problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.col ?? 0) - (b.col ?? 0));
+    throw new OrchestratorError(problems);
+  }
+  const secretNames = new Set(USUAL_KEY_ENV);
+  for (const p of Object.values(spec.providers)) if (p.api_key_env) secretNames.add(p.api_key_env);
+  for (const p of providers.values()) if (p.apiKeyEnv) secretNames.add(p.apiKeyEnv);
+  return { providers, stepProvider, secretNames: [...secretNames] };
+}
+
+type Report = (path: readonly PropertyKey[], message: string) => void;
+
+/** A provider of the spec's `providers:`. Keys: `api_key_env` when given; else OPENAI_API_KEY for OpenAI itself (no base_url), ANTHROPIC_API_KEY for anthropic; none otherwise. */
+function declaredProvider(spec: JobSpec, name: string, o: { env: NodeJS.ProcessEnv; offline: boolean }, report: Report): ResolvedProvider {
+  const raw = spec.providers[name]!;
+  const at = ['providers', name];
+  const baseUrl = checkUrl(raw.base_url ?? DEFAULT_BASE_URL[raw.type], () => report([...at, 'base_url'], `providers.${name}.base_url: "${raw.base_url}" is not an http(s) URL`));
+  const keyEnv = raw.api_key_env ?? (raw.type === 'anthropic' ? 'ANTHROPIC_API_KEY' : raw.type === 'openai' && raw.base_url === undefined ? 'OPENAI_API_KEY' : undefined);
+  const apiKey = keyEnv ? o.env[keyEnv] || undefined : undefined;
+  if (keyEnv && apiKey === undefined && !o.offline) {
+    const implied = raw.api_key_env === undefined ? ` (no \`api_key_env\`, so the usual variable for ${raw.type})` : '';
+    report(raw.api_key_env !== undefined ? [...at, 'api_key_env'] : at, `providers.${name}: $${keyEnv} is not set${implied}: export the API key there`);
+  }
+  return {
+    name,
+    type: raw.type,
+    baseUrl,
+    ...(keyEnv ? { apiKeyEnv: keyEnv } : {}),
+    ...(apiKey !== undefined ? { apiKey } : {}),
+    model: raw.model,
+    system: raw.system,
+    temperature: raw.temperature,
+    maxTokens: raw.max_tokens ?? (raw.type === 'anthropic' ? ANTHROPIC_DEFAULT_MAX_TOKENS : undefined),
+    timeoutMs: raw.timeout,
+    concurrency: raw.concurrency,
+    requestsPerMinute: raw.requests_per_minute,
+  };
+}
+
+/** `$ORCH_PROVIDER=<type>` with that type's usual environment (SPEC §5). */
+function envProvider(type: ProviderType, at: readonly PropertyKey[], o: { env: NodeJS.ProcessEnv; offline: boolean }, report: Report): ResolvedProvider {
+  const { env } = o;
+  let url: string | undefined;
+  let keyEnv: string | undefined;
+  let keyRequired = false;
+  switch (type) {
+    case 'openai':
+      url = env.OPENAI_BASE_URL || undefined;
+      keyEnv = 'OPENAI_API_KEY';
+      keyRequired = url === undefined; // OpenAI itself needs a key; a compatible local server may not
+      break;
+    case 'anthropic':
+      url = env.ANTHROPIC_BASE_URL || undefined;
+      keyEnv = 'ANTHROPIC_API_KEY';
+      keyRequired = true;
+      break;
+    case 'ollama':
+      url = env.OLLAMA_HOST ? ollamaHost(env.OLLAMA_HOST) : undefined;
+      break;
+    default: {
+      const never: never = type;
+      throw new Error(`unknown provider type ${String(never)}`);
+    }
+  }
+  const baseUrl = checkUrl(url ?? DEFAULT_BASE_URL[type], () => report(at, `$ORCH_PROVIDER=${type}: "${url}" (from the environment) is not an http(s) URL`));
+  const apiKey = keyEnv ? env[keyEnv] || undefined : undefined;
+  if (keyRequired && apiKey === undefined && !o.offline) report(at, `$ORCH_PROVIDER=${type}: $${keyEnv} is not set: export the API key there`);
+  return { name: type, type, baseUrl, ...(apiKey !== undefined ? { apiKeyEnv: keyEnv, apiKey } : {}), ...(type === 'anthropic' ? { maxTokens: ANTHROPIC_DEFAULT_MAX_TOKENS } : {}) };
+}
+
+/** OLLAMA_HOST as Ollama reads it: `host`, `host:port` or a URL; the port defaults to 11434 without a scheme. */
+function ollamaHost(value: string): string {
+  const v = value.trim();
+  if (v.includes('://')) return v;
+  try {
+    const u = new URL(`http://${v}`);
+    if (!u.port) u.port = '11434';
+    return u.toString();
+  } catch {
+    return v;
+  }
+}
+
+/** The URL without trailing slashes, or a report when it is not http(s). */
+function checkUrl(value: string, bad: () => void): string {
+  try {
+    const u = new URL(value);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') bad();
+  } catch {
+    bad();
+  }
+  return value.replace(/\/+$/, '');
+}

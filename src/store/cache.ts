@@ -1,0 +1,173 @@
+import cacache from 'cacache';
+import fs from 'node:fs';
+import path from 'node:path';
+import { OrchestratorError } from '../errors.js';
+import type { TokenUsage } from '../events/types.js';
+import { sha256 } from './hash.js';
+
+/** Bumped when what a key covers or how an entry is stored changes: old entries then simply miss. */
+export const CACHE_FORMAT = 1;
+
+/** A stored answer: only complete ones (`stop`) are ever stored. */
+export interface CachedAnswer {
+  text: string;
+  finish_reason: string;
+  usage?: TokenUsage;
+  stored_at: string;
+}
+
+/** What a cache entry's content holds (JSON, secrets masked). */
+interface StoredEntry {
+  format: number;
+  /** The key parts, for people reading the cache; the key itself is cacache's index key. */
+  parts: Record<string, unknown>;
+  answer: CachedAnswer;
+}
+
+/** The outcome of a lookup: a hit, a plain miss, or an entry that failed its checks (reported, removed, and a miss). */
+export type CacheLookup = { kind: 'hit'; answer: CachedAnswer } | { kind: 'miss' } | { kind: 'corrupt'; problem: string };
+
+/** `--cache-dir`, else `$ORCH_CACHE_DIR`, else `<runs-dir>/.cache` (SPEC §5). */
+export function cacheDirOf(o: { cacheDir?: string; runsDir: string }, env: NodeJS.ProcessEnv = process.env): string {
+  return path.resolve(o.cacheDir ?? (env.ORCH_CACHE_DIR || path.join(o.runsDir, '.cache')));
+}
+
+/** JSON with object keys sorted at every level and no whitespace: equal values give equal text. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') {
+    if (typeof value === 'number' && !Number.isFinite(value)) throw new Error(`cannot put ${value} in a cache key`);
+    return JSON.stringify(value ?? null);
+  }
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+}
+
+/** The response-cache key: SHA-256 of the canonical JSON of everything that shapes the answer. */
+export function cacheKey(parts: Record<string, unknown>): string {
+  return sha256(canonicalJson(parts));
+}
+
+/**
+ * The content-addressed response cache (SPEC §5), stored with cacache: content files named by their SHA-512 and
+ * verified on every read, an append-only index whose lines carry their own hash, writes by temp file and rename —
+ * safe when several runs read and write at once.
+ */
+export class ResponseCache {
+  readonly dir: string;
+
+  private constructor(dir: string) {
+    this.dir = dir;
+  }
+
+  /** Create the folder if needed and make sure it is writable; a cache that cannot be used is an error (exit 2), never skipped. */
+  static open(dir: string): ResponseCache {
+    try {
+      fs.mkdirSync(dir, { recursive: true });
+      fs.accessSync(dir, fs.constants.R_OK | fs.constants.W_OK);
+    } catch (e) {
+      throw new OrchestratorError({ code: 'cache', message: `cannot use the response cache ${dir}: ${(e as Error).message} (choose another with --cache-dir or $ORCH_CACHE_DIR)` });
+    }
+    return new ResponseCache(dir);
+  }
+
+  /** Look a key up. An entry whose content fails its integrity check or is not a valid entry is removed and reported. */
+  async lookup(key: string): Promise<CacheLookup> {
+    let data: Buffer;
+    try {
+      data = (await cacache.get(this.dir, key)).data;
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException & { key?: string };
+      if (err.code === 'ENOENT' && err.key === key) return { kind: 'miss' };
+      const why =
+        err.code === 'EINTEGRITY' || err.code === 'EBADSIZE'
+          ? 'its content does not match its recorded SHA-512'
+          : err.code === 'ENOENT'
+            ? 'its content file is missing'
+            : `it cannot be read (${err.message})`;
+      return { kind: 'corrupt', problem: await this.#discard(key, why) };
+    }
+    let entry: StoredEntry;
+    try {
+      entry = JSON.parse(data.toString('utf8')) as StoredEntry;
+    } catch {
+      return { kind: 'corrupt', problem: await this.#discard(key, 'its content is not JSON') };
+    }
+    if (entry?.format !== CACHE_FORMAT || typeof entry.answer?.text !== 'string' || typeof entry.answer.finish_reason !== 'string') {
+      return { kind: 'corrupt', problem: await this.#discard(key, 'its content is not a cache entry of this version') };
+    }
+    return { kind: 'hit', answer: entry.answer };
+  }
+
+  /** Store a complete answer. `redact` masks secrets: nothing reaches the cache folder unmasked. */
+  async store(key: string, o: { parts: Record<string, unknown>; answer: CachedAnswer; metadata: Record<string, unknown>; redact: (s: string) => string }): Promise<void> {
+    const entry: StoredEntry = { format: CACHE_FORMAT, parts: o.parts, answer: o.answer };
+    const body = o.redact(JSON.stringify(entry));
+    const metadata = JSON.parse(o.redact(JSON.stringify(o.metadata))) as Record<string, unknown>;
+    await cacache.put(this.dir, key, body, { metadata });
+  }
+
+  /** Remove a bad entry (its content too, or a later store would keep the bad file) and say why it was bad. */
+  async #discard(key: string, why: string): Promise<string> {
+    const problem = `cache entry ${key.slice(0, 12)}… failed its integrity check: ${why}; treated as a miss`;
+    try {
+      const info = await cacache.get.info(this.dir, key);
+      if (info) await cacache.rm.content(this.dir, info.integrity);
+      await cacache.rm.entry(this.dir, key);
+    } catch (e) {
+      return `${problem} (and could not be removed: ${(e as Error).message})`;
+    }
+    return problem;
+  }
+}
+
+/** What `orchestrator cache stats` reports. */
+export interface CacheStats {
+  dir: string;
+  entries: number;
+  size_bytes: number;
+  oldest: string | null;
+  newest: string | null;
+  /** Entries per `provider/model`. */
+  by_model: Record<string, number>;
+}
+
+/** Count the entries of a cache folder (none when it does not exist yet). */
+export async function cacheStats(dir: string): Promise<CacheStats> {
+  let entries: Awaited<ReturnType<typeof cacache.ls>>;
+  try {
+    entries = await cacache.ls(dir);
+  } catch (e) {
+    throw new OrchestratorError({ code: 'cache', message: `cannot read the response cache ${dir}: ${(e as Error).message}` });
+  }
+  const stats: CacheStats = { dir, entries: 0, size_bytes: 0, oldest: null, newest: null, by_model: {} };
+  let oldest = Infinity;
+  let newest = -Infinity;
+  for (const e of Object.values(entries)) {
+    stats.entries++;
+    stats.size_bytes += e.size ?? 0;
+    oldest = Math.min(oldest, e.time);
+    newest = Math.max(newest, e.time);
+    const meta = (e.metadata ?? {}) as { provider?: unknown; model?: unknown };
+    const label = `${String(meta.provider ?? '?')}/${String(meta.model ?? '?')}`;
+    stats.by_model[label] = (stats.by_model[label] ?? 0) + 1;
+  }
+  if (stats.entries > 0) {
+    stats.oldest = new Date(oldest).toISOString();
+    stats.newest = new Date(newest).toISOString();
+  }
+  return stats;
+}
+
+/** Remove every entry; returns what there was. */
+export async function clearCache(dir: string): Promise<CacheStats> {
+  const before = await cacheStats(dir);
+  try {
+    await cacache.rm.all(dir);
+  } catch (e) {
+    throw new OrchestratorError({ code: 'cache', message: `cannot clear the response cache ${dir}: ${(e as Error).message}` });
+  }
+  return before;
+}

@@ -1,0 +1,428 @@
+// Issue 5: prompt steps through the real client packages, against the test server (a real HTTP server on
+// 127.0.0.1, started here), with the response cache. Black-box: the built binary, temp dirs, a scrubbed environment.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { LlmTestServer } from '../helpers/llm-test-server.js';
+
+const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/orchestrator.js');
+/** A fake key: it must reach the server, and no file. */
+const KEY = 'sk-test-SECRET-123';
+const TOKEN = 'deploy-TOKEN-456';
+
+let server: LlmTestServer;
+let dir: string;
+let runsDir: string;
+
+beforeAll(async () => {
+  server = await LlmTestServer.start({
+    key: KEY,
+    reply: (r) => (r.prompt.includes('as JSON') ? JSON.stringify({ endpoints: ['/notes', '/notes/:id'] }) : `answer to: ${r.prompt}`),
+  });
+});
+afterAll(() => server.close());
+beforeEach(() => {
+  server.reset();
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-llm-cli-'));
+  runsDir = path.join(dir, 'runs');
+});
+afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+/** No provider keys from the machine running the tests: only what a test gives. */
+const env = (extra: Record<string, string> = {}) => ({ PATH: process.env.PATH!, HOME: dir, NO_COLOR: '1', ORCH_RUNS_DIR: runsDir, TEST_LLM_KEY: KEY, DEPLOY_TOKEN: TOKEN, ...extra });
+
+function cli(args: string[], o: { env?: Record<string, string>; node?: string[] } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    // Asynchronous: the test server lives in this process and must keep answering.
+    const child = spawn(process.execPath, [...(o.node ?? []), BIN, ...args], { cwd: dir, env: env(o.env), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+function write(text: string, name = 'spec.yaml'): string {
+  fs.writeFileSync(path.join(dir, name), text);
+  return name;
+}
+function jobs(): string[] {
+  return fs.existsSync(runsDir) ? fs.readdirSync(runsDir).filter((n) => /^\d{8}-/.test(n)).sort() : [];
+}
+const latest = () => jobs().at(-1)!;
+const manifest = (job = latest()) => JSON.parse(fs.readFileSync(path.join(runsDir, job, 'manifest.json'), 'utf8'));
+const output = (step: string, job = latest()) => JSON.parse(fs.readFileSync(path.join(runsDir, job, 'outputs', `${step}.json`), 'utf8'));
+const events = (job = latest()) => fs.readFileSync(path.join(runsDir, job, 'events.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+const statuses = (m: { steps: Record<string, { status: string; cached: boolean }> }) => Object.fromEntries(Object.entries(m.steps).map(([k, s]) => [k, [s.status, s.cached]]));
+
+/** Every file below a folder, for byte-level greps. */
+function files(root: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else out.push(p);
+    }
+  };
+  if (fs.existsSync(root)) walk(root);
+  return out;
+}
+
+const provider = (extra = '') => `
+providers:
+  local:
+    type: openai
+    base_url: ${server.url}/v1
+    api_key_env: TEST_LLM_KEY
+    model: test-model
+${extra}`;
+
+const three = () => `
+name: three-prompts
+vars: { project: notes, topic: storage }
+${provider('    concurrency: 2')}
+steps:
+  architect:
+    prompt: "Design a \${{ vars.project }} API as JSON"
+    output: json
+    outputs_schema: { type: object, required: [endpoints] }
+  docs:
+    needs: [architect]
+    prompt: "Document \${{ join(steps.architect.outputs.endpoints, ', ') }}"
+  review:
+    needs: [architect]
+    system: be brief
+    prompt: "Review the \${{ vars.topic }} design"
+`;
+
+describe('a pipeline of prompt steps', () => {
+  it('runs; the second run makes zero requests; a changed prompt makes exactly one', async () => {
+    write(three());
+    const first = await cli(['run', 'spec.yaml']);
+    expect(first.stderr).toBe('');
+    expect(first.code).toBe(0);
+    expect(server.count()).toBe(3);
+    const m1 = manifest();
+    expect(statuses(m1)).toEqual({ architect: ['succeeded', false], docs: ['succeeded', false], review: ['succeeded', false] });
+    expect(output('architect').outputs).toEqual({ endpoints: ['/notes', '/notes/:id'] });
+    expect(output('docs').text).toBe('answer to: Document /notes, /notes/:id');
+    expect(server.requests.find((r) => r.prompt.startsWith('Review'))).toMatchObject({ system: 'be brief', model: 'test-model' });
+    // Token usage per step and summed per job.
+    const usage = ['architect', 'docs', 'review'].map((s) => m1.steps[s].usage);
+    expect(usage.every((u) => u.input_tokens > 0 && u.output_tokens > 0)).toBe(true);
+    expect(m1.usage).toEqual({ input_tokens: usage.reduce((n, u) => n + u.input_tokens, 0), output_tokens: usage.reduce((n, u) => n + u.output_tokens, 0) });
+    expect(output('review').usage).toEqual(m1.steps.review.usage);
+    const log = fs.readFileSync(path.join(runsDir, latest(), 'logs', 'architect.log'), 'utf8');
+    expect(log).toContain(`POST ${server.url}/v1/chat/completions`);
+    expect(log).toContain('Design a notes API as JSON');
+    expect(log).toContain('{"endpoints":["/notes","/notes/:id"]}');
+
+    const second = await cli(['run', 'spec.yaml']);
+    expect(second.code).toBe(0);
+    expect(server.count()).toBe(3);
+    const m2 = manifest();
+    expect(statuses(m2)).toEqual({ architect: ['succeeded', true], docs: ['succeeded', true], review: ['succeeded', true] });
+    expect(output('architect')).toMatchObject({ cached: true, outputs: { endpoints: ['/notes', '/notes/:id'] } });
+    expect(m2.usage).toBeUndefined(); // nothing spent
+
+    const third = await cli(['run', 'spec.yaml', '--var', 'topic=search']);
+    expect(third.code).toBe(0);
+    expect(server.count()).toBe(4);
+    expect(server.requests[3]!.prompt).toBe('Review the search design');
+    expect(statuses(manifest())).toEqual({ architect: ['succeeded', true], docs: ['succeeded', true], review: ['succeeded', false] });
+
+    // show --json explains the miss: the key and what it was made of.
+    const shown = await cli(['show', 'latest', '--json']);
+    const steps = JSON.parse(shown.stdout).steps;
+    expect(steps.review.cache_key).toMatch(/^[0-9a-f]{64}$/);
+    expect(steps.review.cache_key).not.toBe(m2.steps.review.cache_key);
+    expect(steps.review.cache_key_parts).toEqual({
+      format: 1,
+      provider: 'openai',
+      base_url: `${server.url}/v1`,
+      model: 'test-model',
+      system: 'be brief',
+      prompt: 'Review the search design',
+      temperature: null,
+      max_tokens: null,
+    });
+    expect(steps.architect.cache_key).toBe(m2.steps.architect.cache_key);
+  });
+
+  it('--offline answers from the cache and fails a miss; --no-cache asks again', async () => {
+    write(three());
+    expect((await cli(['run', 'spec.yaml'])).code).toBe(0);
+    const offline = await cli(['run', 'spec.yaml', '--offline', '--var', 'topic=new'], { env: { TEST_LLM_KEY: '' } });
+    expect(offline.code).toBe(1);
+    expect(server.count()).toBe(3);
+    const m = manifest();
+    expect(statuses(m)).toEqual({ architect: ['succeeded', true], docs: ['succeeded', true], review: ['failed', false] });
+    expect(m.steps.review.error.code).toBe('provider');
+    expect(m.steps.review.error.message).toMatch(/--offline/);
+    expect(m.steps.review.attempts).toBe(1);
+
+    expect((await cli(['run', 'spec.yaml', '--no-cache'])).code).toBe(0);
+    expect(server.count()).toBe(6);
+    expect((await cli(['run', 'spec.yaml', '--offline', '--no-cache'])).code).toBe(2);
+  });
+});
+
+describe('faults', () => {
+  const one = (extra: string) => `${provider()}
+steps:
+  ask:
+    prompt: hello
+${extra}`;
+
+  it('429 then 200 succeeds, after the delay Retry-After asked for', async () => {
+    write(one('    retry: { attempts: 3, delay: 10ms }'));
+    server.script({ status: 429, retryAfter: '1', message: 'Rate limit reached' });
+    const r = await cli(['run', 'spec.yaml']);
+    expect(r.code).toBe(0);
+    expect(server.count()).toBe(2);
+    expect(manifest().steps.ask).toMatchObject({ status: 'succeeded', attempts: 2 });
+    const retrying = events().filter((e) => e.type === 'step.retrying');
+    expect(retrying).toHaveLength(1);
+    expect(retrying[0]).toMatchObject({ attempt: 2, delay_s: 1, error: { code: 'provider' } });
+    expect(retrying[0].error.message).toMatch(/HTTP 429: Rate limit reached/);
+  });
+
+  it('401 fails after exactly one request, with the provider\'s message', async () => {
+    write(one('')); // the default LLM retry (4 attempts) must not apply to a 401
+    const r = await cli(['run', 'spec.yaml'], { env: { TEST_LLM_KEY: 'sk-wrong' } });
+    expect(r.code).toBe(1);
+    expect(server.count()).toBe(1);
+    const step = manifest().steps.ask;
+    expect(step).toMatchObject({ status: 'failed', attempts: 1, error: { code: 'provider' } });
+    expect(step.error.message).toBe('provider "local": HTTP 401: Incorrect API key provided');
+  });
+
+  it('500 is retried; a silent server fails by timeout', async () => {
+    write(one('    timeout: 1s\n    retry: { attempts: 2, delay: 10ms }'));
+    server.script({ status: 500 }, { hang: true });
+    const r = await cli(['run', 'spec.yaml']);
+    expect(r.code).toBe(1);
+    expect(server.count()).toBe(2);
+    const step = manifest().steps.ask;
+    expect(step).toMatchObject({ status: 'failed', attempts: 2, error: { code: 'timeout', message: 'no complete answer within 1.0s' } });
+    expect(step.duration_s).toBeLessThan(10);
+  });
+
+  it('malformed JSON fails after one request', async () => {
+    write(one(''));
+    server.script({ malformed: true });
+    const r = await cli(['run', 'spec.yaml']);
+    expect(r.code).toBe(1);
+    expect(server.count()).toBe(1);
+    expect(manifest().steps.ask.error).toMatchObject({ code: 'provider', message: expect.stringMatching(/malformed response/) });
+  });
+
+  it('idle_timeout: a stream that goes quiet', async () => {
+    write(one('    idle_timeout: 300ms\n    retry: 1'));
+    server.script({ stall: true });
+    expect((await cli(['run', 'spec.yaml'])).code).toBe(1);
+    expect(manifest().steps.ask.error.code).toBe('idle-timeout');
+  });
+});
+
+describe('configuration problems are reported before anything runs', () => {
+  it('a missing key, an unknown provider and a missing model: exit 2, every problem, no run folder, no request', async () => {
+    write(`
+providers:
+  local: { type: openai, base_url: "${server.url}/v1", api_key_env: TEST_LLM_KEY, model: m }
+  cloud: { type: anthropic, base_url: "${server.url}" }
+steps:
+  a: { prompt: hi, provider: local }
+  b: { prompt: hi, provider: nowhere }
+  c: { prompt: hi, provider: cloud }
+`);
+    const r = await cli(['run', 'spec.yaml'], { env: { TEST_LLM_KEY: '' } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/spec\.yaml:3:\d+: providers\.local: \$TEST_LLM_KEY is not set/);
+    expect(r.stderr).toMatch(/spec\.yaml:4:\d+: providers\.cloud: \$ANTHROPIC_API_KEY is not set/);
+    expect(r.stderr).toMatch(/spec\.yaml:7:\d+: steps\.b\.provider: unknown provider "nowhere"/);
+    expect(r.stderr).toMatch(/spec\.yaml:8:\d+: steps\.c: no model/);
+    expect(r.stderr).not.toMatch(/internal error|at .*\.js:\d+/);
+    expect(fs.existsSync(runsDir)).toBe(false);
+    expect(server.count()).toBe(0);
+  });
+
+  it('$ORCH_PROVIDER picks a type with its usual environment', async () => {
+    write('steps: { ask: { prompt: hello, model: env-model } }');
+    const r = await cli(['run', 'spec.yaml'], { env: { ORCH_PROVIDER: 'openai', OPENAI_BASE_URL: `${server.url}/v1`, OPENAI_API_KEY: KEY } });
+    expect(r.code).toBe(0);
+    expect(server.requests[0]).toMatchObject({ model: 'env-model', prompt: 'hello' });
+  });
+});
+
+describe('anthropic and ollama', () => {
+  it('both answer through their own APIs, and are cached like the rest', async () => {
+    write(`
+providers:
+  claude: { type: anthropic, base_url: "${server.url}", api_key_env: TEST_LLM_KEY, model: claude-test, max_tokens: 64 }
+  llama: { type: ollama, base_url: "${server.url}", api_key_env: TEST_LLM_KEY, model: llama-test, temperature: 0 }
+steps:
+  a: { prompt: "from claude", provider: claude, system: terse }
+  b: { prompt: "from llama", provider: llama }
+`);
+    expect((await cli(['run', 'spec.yaml'])).code).toBe(0);
+    expect(server.requests.map((r) => [r.api, r.model, r.prompt]).sort()).toEqual([
+      ['anthropic', 'claude-test', 'from claude'],
+      ['ollama', 'llama-test', 'from llama'],
+    ]);
+    expect(server.requests.find((r) => r.api === 'anthropic')!.body).toMatchObject({ max_tokens: 64, system: 'terse', stream: true });
+    expect(server.requests.find((r) => r.api === 'ollama')!.body).toMatchObject({ options: { temperature: 0 }, stream: true });
+    expect(output('a').text).toBe('answer to: from claude');
+    expect(output('b').text).toBe('answer to: from llama');
+    expect(manifest().steps.b.usage).toEqual({ input_tokens: 2, output_tokens: 4 });
+    expect((await cli(['run', 'spec.yaml'])).code).toBe(0);
+    expect(server.count()).toBe(2);
+  });
+});
+
+describe('secrets', () => {
+  it('no key or secret value appears in any file of the run folders or the cache', async () => {
+    write(`
+secrets: [DEPLOY_TOKEN]
+${provider()}
+steps:
+  shell:
+    run: 'echo "key=$TEST_LLM_KEY token=$DEPLOY_TOKEN"; echo "err $TEST_LLM_KEY" >&2'
+  echo_key:
+    prompt: "repeat \${{ env.TEST_LLM_KEY }} and \${{ env.DEPLOY_TOKEN }}"
+  rejected:
+    needs: [echo_key]
+    prompt: "something else"
+    retry: 1
+`);
+    // echo_key gets its answer (the key and token repeated), then a provider that echoes the key in an error.
+    server.script({ reply: `answer to: repeat ${KEY} and ${TOKEN}` }, { status: 401, message: `Incorrect API key provided: ${KEY}` });
+    const r = await cli(['run', 'spec.yaml', '--json']);
+    expect(r.code).toBe(1);
+    await cli(['run', 'spec.yaml']); // and once more from the cache
+    expect(server.count()).toBe(3);
+    expect(server.requests.every((q) => q.headers.authorization === `Bearer ${KEY}`)).toBe(true); // it was really sent
+
+    const all = files(runsDir);
+    expect(all.some((f) => f.includes(`${path.sep}.cache${path.sep}`))).toBe(true);
+    for (const file of all) {
+      const bytes = fs.readFileSync(file);
+      expect(bytes.includes(KEY), file).toBe(false);
+      expect(bytes.includes(TOKEN), file).toBe(false);
+    }
+    expect(r.stdout).not.toContain(KEY);
+    const outputs = fs.readFileSync(path.join(runsDir, jobs()[0]!, 'outputs', 'echo_key.json'), 'utf8');
+    expect(outputs).toContain('answer to: repeat *** and ***');
+    expect(manifest(jobs()[0]).steps.rejected.error.message).toBe('provider "local": HTTP 401: Incorrect API key provided: ***');
+  });
+});
+
+describe('the response cache', () => {
+  it('an entry that fails its integrity check is reported and asked again', async () => {
+    write(`${provider()}\nsteps: { ask: { prompt: hello } }\n`);
+    expect((await cli(['run', 'spec.yaml'])).code).toBe(0);
+    const content = files(path.join(runsDir, '.cache', 'content-v2'));
+    expect(content).toHaveLength(1);
+    fs.chmodSync(content[0]!, 0o644);
+    fs.writeFileSync(content[0]!, fs.readFileSync(content[0]!, 'utf8').replace('answer to: hello', 'answer to: tampered'));
+    const r = await cli(['run', 'spec.yaml']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/^warning: step "ask": cache entry [0-9a-f]{12}… failed its integrity check: .*; treated as a miss$/m);
+    expect(server.count()).toBe(2);
+    expect(output('ask')).toMatchObject({ text: 'answer to: hello', cached: false });
+    expect((await cli(['run', 'spec.yaml'])).code).toBe(0);
+    expect(server.count()).toBe(2);
+  });
+
+  it('is shared by runs that write at once; --cache-dir and $ORCH_CACHE_DIR move it; stats and clear', async () => {
+    write(three());
+    const cacheDir = path.join(dir, 'shared-cache');
+    const both = await Promise.all([cli(['run', 'spec.yaml', '--cache-dir', cacheDir]), cli(['run', 'spec.yaml'], { env: { ORCH_CACHE_DIR: cacheDir } })]);
+    expect(both.map((r) => r.code)).toEqual([0, 0]);
+    expect(fs.existsSync(path.join(runsDir, '.cache'))).toBe(false);
+    const asked = server.count();
+    expect(asked).toBeGreaterThanOrEqual(3);
+    expect((await cli(['run', 'spec.yaml', '--cache-dir', cacheDir])).code).toBe(0);
+    expect(server.count()).toBe(asked);
+
+    const stats = JSON.parse((await cli(['cache', 'stats', '--json'], { env: { ORCH_CACHE_DIR: cacheDir } })).stdout);
+    expect(stats).toMatchObject({ dir: cacheDir, entries: 3, by_model: { 'openai/test-model': 3 } });
+    expect(stats.size_bytes).toBeGreaterThan(0);
+    const plain = await cli(['cache', 'stats', '--cache-dir', cacheDir]);
+    expect(plain.stdout).toMatch(/3 entries/);
+    const cleared = await cli(['cache', 'clear', '--cache-dir', cacheDir]);
+    expect(cleared.code).toBe(0);
+    expect(cleared.stdout).toMatch(/^removed 3 entries \(.+\) from /);
+    expect(JSON.parse((await cli(['cache', 'stats', '--json', '--cache-dir', cacheDir])).stdout).entries).toBe(0);
+    expect((await cli(['cache', 'nonsense'])).code).toBe(2);
+  });
+
+  it('per-step cache: false always asks', async () => {
+    write(`${provider()}\nsteps: { ask: { prompt: hello, cache: false } }\n`);
+    await cli(['run', 'spec.yaml']);
+    await cli(['run', 'spec.yaml']);
+    expect(server.count()).toBe(2);
+    expect(fs.existsSync(path.join(runsDir, '.cache'))).toBe(false);
+  });
+});
+
+describe('examples/llm_spec.yaml', () => {
+  it('runs green against a keyless OpenAI-compatible server (the test server standing in for Ollama)', async () => {
+    const ollama = await LlmTestServer.start({
+      reply: (r) =>
+        r.prompt.includes('one JSON object')
+          ? JSON.stringify({ service: 'notes', endpoints: [{ method: 'GET', path: '/notes', summary: 'list' }] })
+          : `- [ ] ${r.prompt.slice(0, 40)}`,
+    });
+    try {
+      const example = fs.readFileSync(path.resolve(path.dirname(BIN), '../examples/llm_spec.yaml'), 'utf8');
+      expect(example).toContain('base_url: http://127.0.0.1:11434/v1');
+      write(example.replace('http://127.0.0.1:11434/v1', `${ollama.url}/v1`), 'llm_spec.yaml');
+      const r = await cli(['run', 'llm_spec.yaml']);
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      expect(ollama.count()).toBe(3);
+      expect(ollama.requests.every((q) => q.headers.authorization === undefined && q.model === 'llama3.2')).toBe(true);
+      const artifacts = path.join(runsDir, latest(), 'artifacts', 'save');
+      expect(fs.readdirSync(artifacts).sort()).toEqual(['API.md', 'TESTS.md']);
+      expect((await cli(['run', 'llm_spec.yaml', '--var', 'audience=ops'])).code).toBe(0);
+      expect(ollama.count()).toBe(5); // architect from the cache; docs and test_plan changed
+    } finally {
+      await ollama.close();
+    }
+  });
+});
+
+describe('start-up', () => {
+  it('loads a client package only for the provider types a spec uses, and none for a shell-only spec', async () => {
+    const loaded = path.join(dir, 'loaded.txt');
+    fs.writeFileSync(
+      path.join(dir, 'hooks.mjs'),
+      `import fs from 'node:fs';
+export async function resolve(specifier, context, next) {
+  const r = await next(specifier, context);
+  const m = /node_modules\\/(openai|@anthropic-ai\\/sdk|ollama|cacache)\\//.exec(r.url);
+  if (m) fs.appendFileSync(${JSON.stringify(loaded)}, m[1] + '\\n');
+  return r;
+}
+`,
+    );
+    fs.writeFileSync(path.join(dir, 'register.mjs'), `import { register } from 'node:module';\nregister('./hooks.mjs', import.meta.url);\n`);
+    const node = ['--import', pathToUrl(path.join(dir, 'register.mjs'))];
+    write('steps: { a: { run: "echo hi" } }', 'shell.yaml');
+    const shell = await cli(['run', 'shell.yaml'], { node });
+    expect(shell.code, shell.stdout + shell.stderr).toBe(0);
+    expect(fs.existsSync(loaded)).toBe(false);
+    write(`${provider()}\nsteps: { ask: { prompt: hello } }\n`);
+    const withLlm = await cli(['run', 'spec.yaml'], { node });
+    expect(withLlm.code, withLlm.stdout + withLlm.stderr).toBe(0);
+    expect([...new Set(fs.readFileSync(loaded, 'utf8').trim().split('\n'))].sort()).toEqual(['cacache', 'openai']);
+  });
+});
+
+function pathToUrl(p: string): string {
+  return new URL(`file://${p}`).href;
+}
