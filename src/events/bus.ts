@@ -5,15 +5,19 @@ export class EventBus {
   #seq = 0;
   readonly #sinks: EventSink[];
   readonly #jobId: string;
+  readonly #mask: ((text: string) => string) | undefined;
 
-  constructor(jobId: string, sinks: EventSink[]) {
+  /** `mask` (secrets to ***) is applied once here, so no sink — file, terminal or --json — ever sees a secret. */
+  constructor(jobId: string, sinks: EventSink[], mask?: (text: string) => string) {
     this.#jobId = jobId;
     this.#sinks = sinks;
+    this.#mask = mask;
   }
 
   /** Emit one event to every sink; returns the stamped event. */
   emit(body: RunEventBody): RunEvent {
-    const event = { ts: new Date().toISOString(), seq: ++this.#seq, job_id: this.#jobId, ...body } as RunEvent;
+    let event = { ts: new Date().toISOString(), seq: ++this.#seq, job_id: this.#jobId, ...body } as RunEvent;
+    if (this.#mask) event = JSON.parse(this.#mask(JSON.stringify(event))) as RunEvent;
     for (const sink of this.#sinks) sink.emit(event);
     return event;
   }

@@ -40,6 +40,8 @@ export type RunEventBody =
       reused: boolean;
       usage?: TokenUsage;
       cache_key?: string;
+      /** What the response-cache key was made of, so a user can see why a step missed. */
+      cache_key_parts?: Record<string, unknown>;
       /** outputs/<step>.json and artifacts/<step>/*, hashed when the step settled (what resume verifies). */
       files?: FileRecord[];
     }
@@ -52,6 +54,8 @@ export type RunEventBody =
       error: StepError;
       continue_on_error: boolean;
       usage?: TokenUsage;
+      cache_key?: string;
+      cache_key_parts?: Record<string, unknown>;
       files?: FileRecord[];
     }
   | { type: 'step.skipped'; step: string; error: StepError; files?: FileRecord[] }

@@ -59,11 +59,14 @@ export async function runJob(o: JobOptions): Promise<JobOutcome> {
     specSha256: sha256(spec.text),
     concurrency: o.concurrency,
   });
-  const journal = new Journal(runDir.eventsPath, redactor);
-  const bus = new EventBus(runDir.jobId, [journal, builder, ...o.sinks]);
+  const journal = new Journal(runDir.eventsPath);
+  const bus = new EventBus(runDir.jobId, [journal, builder, ...o.sinks], redactor.isActive ? (t) => redactor.redact(t) : undefined);
   // The first manifest only needs to be whole (the journal is the truth while the job runs); the last one is also made durable.
-  const writeManifest = (durable: boolean) =>
-    (durable ? writeDurable : writeAtomic)(runDir.manifestPath, redactor.redact(JSON.stringify(builder.manifest, null, 2)) + '\n');
+  const writeManifest = (durable: boolean): string => {
+    const text = redactor.redact(JSON.stringify(builder.manifest, null, 2)) + '\n';
+    (durable ? writeDurable : writeAtomic)(runDir.manifestPath, text);
+    return text;
+  };
 
   const graph = buildGraph(spec.steps);
   const runsDir = path.resolve(o.runsDir);
@@ -94,12 +97,7 @@ export async function runJob(o: JobOptions): Promise<JobOutcome> {
     rank,
     emit: (e) => bus.emit(e),
     execute: (step, attempt, signal, context) => (step.kind === 'shell' ? shell : llm!).runAttempt({ step, attempt, signal, context }),
-    onSettled: (step, result) => {
-      // LLM steps: the cache key and what it was made of, so `show --json` can explain a miss (not carried by events).
-      const record = builder.manifest.steps[step.id];
-      if (record && result.cacheKey) Object.assign(record, { cache_key: result.cacheKey, cache_key_parts: result.cacheKeyParts });
-      return recordStep(runDir, redactor, step, result);
-    },
+    onSettled: (step, result) => recordStep(runDir, redactor, step, result),
     checkContract: o.checkContract,
     reused: o.reuse?.steps,
     contexts: { vars: spec.vars, env: { ...process.env }, job: { id: runDir.jobId, name: spec.name, run_dir: runDir.root } },
@@ -113,9 +111,10 @@ export async function runJob(o: JobOptions): Promise<JobOutcome> {
   builder.manifest.files = listFiles(runDir.root)
     .filter((p) => p !== 'manifest.json' && p !== 'events.jsonl')
     .map((p) => builder.knownFiles.get(p) ?? hashFile(runDir.root, p));
-  writeManifest(true);
+  const text = writeManifest(true);
   writeHistory(runsDir, history, builder.manifest);
-  return { status: outcome.status, manifest: builder.manifest, runDir };
+  // What callers print (run --json) is what was written: masked.
+  return { status: outcome.status, manifest: JSON.parse(text) as JobManifest, runDir };
 }
 
 /** Write outputs/<step>.json and hash it with the step's artifacts, for the step's final event. */

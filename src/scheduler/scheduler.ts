@@ -216,10 +216,10 @@ export function runScheduler(o: SchedulerOptions): Promise<SchedulerOutcome> {
       const base = { step: step.id, ...(files ? { files } : {}) };
       switch (r.status) {
         case 'succeeded':
-          o.emit({ type: 'step.succeeded', ...base, attempt: r.attempts, exit_code: r.exitCode, duration_s: r.durationS ?? 0, cached: r.cached, reused: r.reused, ...(r.usage ? { usage: r.usage } : {}), ...(r.cacheKey ? { cache_key: r.cacheKey } : {}) });
+          o.emit({ type: 'step.succeeded', ...base, attempt: r.attempts, exit_code: r.exitCode, duration_s: r.durationS ?? 0, cached: r.cached, reused: r.reused, ...(r.usage ? { usage: r.usage } : {}), ...cacheFields(r) });
           return;
         case 'failed':
-          o.emit({ type: 'step.failed', ...base, attempt: r.attempts, exit_code: r.exitCode, duration_s: r.durationS ?? 0, error: r.error!, continue_on_error: step.continueOnError, ...(r.usage ? { usage: r.usage } : {}) });
+          o.emit({ type: 'step.failed', ...base, attempt: r.attempts, exit_code: r.exitCode, duration_s: r.durationS ?? 0, error: r.error!, continue_on_error: step.continueOnError, ...(r.usage ? { usage: r.usage } : {}), ...cacheFields(r) });
           return;
         case 'skipped':
           o.emit({ type: 'step.skipped', ...base, error: r.error! });
@@ -256,6 +256,11 @@ export function runScheduler(o: SchedulerOptions): Promise<SchedulerOutcome> {
 }
 
 const EMPTY_CONTEXT: EvalContext = { contexts: {} };
+
+/** An LLM step's cache key and its parts, for its final event. */
+function cacheFields(r: StepResult): { cache_key?: string; cache_key_parts?: Record<string, unknown> } {
+  return r.cacheKey ? { cache_key: r.cacheKey, ...(r.cacheKeyParts ? { cache_key_parts: r.cacheKeyParts } : {}) } : {};
+}
 
 function notStarted(status: 'skipped' | 'cancelled' | 'failed', error: StepError): StepResult {
   return { status, attempts: 0, exitCode: null, text: '', outputs: {}, error, cached: false, reused: false, startedAt: null, finishedAt: null, durationS: null };

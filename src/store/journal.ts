@@ -1,19 +1,17 @@
 import fs from 'node:fs';
 import type { EventSink, RunEvent } from '../events/types.js';
-import type { Redactor } from './redact.js';
 
 /** events.jsonl: each event is one append (one write call) as it happens, so a crash loses nothing already emitted. */
 export class Journal implements EventSink {
   readonly #fd: number;
-  readonly #redactor: Redactor;
 
-  constructor(file: string, redactor: Redactor) {
+  /** Events reach it already masked (see EventBus). */
+  constructor(file: string) {
     this.#fd = fs.openSync(file, 'a');
-    this.#redactor = redactor;
   }
 
   emit(event: RunEvent): void {
-    fs.writeSync(this.#fd, this.#redactor.redact(JSON.stringify(event)) + '\n');
+    fs.writeSync(this.#fd, JSON.stringify(event) + '\n');
   }
 
   /** Flush to disk and close (at the end of a job). */

@@ -92,11 +92,12 @@ export class ManifestBuilder implements EventSink {
         Object.assign(step!, { status: 'succeeded', attempts: e.attempt, finished_at: e.ts, duration_s: e.duration_s, exit_code: e.exit_code, cached: e.cached, reused: e.reused, error: null });
         if (e.reused) step!.started_at = e.ts;
         this.#addUsage(step!, e.usage);
-        if (e.cache_key) step!.cache_key = e.cache_key;
+        this.#addCacheKey(step!, e);
         return;
       case 'step.failed':
         Object.assign(step!, { status: 'failed', attempts: e.attempt, finished_at: e.ts, duration_s: e.duration_s, exit_code: e.exit_code, error: e.error });
         this.#addUsage(step!, e.usage);
+        this.#addCacheKey(step!, e);
         return;
       case 'step.skipped':
         Object.assign(step!, { status: 'skipped', error: e.error });
@@ -112,6 +113,11 @@ export class ManifestBuilder implements EventSink {
       default:
         return; // readers ignore event types they do not know
     }
+  }
+
+  #addCacheKey(step: StepRecord, e: { cache_key?: string; cache_key_parts?: Record<string, unknown> }): void {
+    if (e.cache_key) step.cache_key = e.cache_key;
+    if (e.cache_key_parts) step.cache_key_parts = e.cache_key_parts;
   }
 
   #addUsage(step: StepRecord, usage: TokenUsage | undefined): void {

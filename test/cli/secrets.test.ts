@@ -1,0 +1,46 @@
+// Secrets named in `secrets:` never reach a file, the terminal, or --json (SPEC §4).
+import fs from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { useCliRig } from '../helpers/cli.js';
+
+const SECRET = 'tok-SECRET-4242-xyz';
+const rig = useCliRig('orch-secrets-');
+
+describe('secrets', () => {
+  it('are masked in every file, in progress lines, in the summary and in run --json', () => {
+    const r = rig();
+    r.write(
+      'spec.yaml',
+      `secrets: [DEPLOY_TOKEN]
+steps:
+  leak:
+    run: |
+      echo "stdout $DEPLOY_TOKEN"
+      echo "stderr $DEPLOY_TOKEN" >&2
+      echo "key=$DEPLOY_TOKEN" >> "$ORCH_OUTPUT"
+  parse:
+    needs: [leak]
+    if: fromJSON(steps.leak.outputs.key)
+    run: echo never
+  fail:
+    needs: [leak]
+    run: echo "failing with \${{ steps.leak.outputs.key }}"; exit 1
+`,
+    );
+    const res = r.run(['run', 'spec.yaml', '--json'], { env: { DEPLOY_TOKEN: SECRET } });
+    expect(res.code).toBe(1);
+    expect(res.stdout + res.stderr).not.toContain(SECRET);
+    const manifest = JSON.parse(res.stdout);
+    expect(manifest.steps.leak.status).toBe('succeeded');
+    // The expression error quotes the value it could not parse: masked on the terminal and in --json.
+    expect(manifest.steps.parse.error.code).toBe('expression');
+    expect(manifest.steps.parse.error.message).toContain('***');
+    expect(r.log('leak')).toContain('stdout ***');
+    expect(r.log('leak')).toContain('stderr ***');
+    const written = r.allFiles('runs').filter((f) => !f.includes('/artifacts/'));
+    expect(written.length).toBeGreaterThan(5);
+    for (const file of written) expect(fs.readFileSync(r.path(file), 'utf8'), file).not.toContain(SECRET);
+    const show = r.run(['show', 'latest', '--events']);
+    expect(show.stdout).not.toContain(SECRET);
+  });
+});
