@@ -18,7 +18,7 @@ if (!process.argv.includes('--no-check')) {
 const dist = path.join(root, 'dist');
 const next = `${dist}.next-${process.pid}`;
 await build({
-  entryPoints: [path.join(root, 'src/cli/main.ts')],
+  entryPoints: [path.join(root, 'src/cli/main.ts'), path.join(root, 'src/launcher.ts')],
   outdir: next,
   outbase: path.join(root, 'src'),
   bundle: true,

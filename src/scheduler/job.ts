@@ -2,9 +2,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { EventBus } from '../events/bus.js';
 import type { EventSink, JobStatus } from '../events/types.js';
-import { buildGraph } from '../graph/build.js';
+import { buildGraph, topologicalOrder } from '../graph/build.js';
 import { longestRemainingPath } from '../graph/priority.js';
 import type { JobSpec, StepSpec } from '../spec/model.js';
+import { createLauncher, type ProcessLauncher } from '../steps/launcher.js';
 import { ShellExecutor } from '../steps/shell.js';
 import type { StepExecutor, StepResult } from '../steps/types.js';
 import { writeAtomic, writeDurable } from '../store/atomic.js';
@@ -12,6 +13,7 @@ import { hashFile, listFiles, sha256, type FileRecord } from '../store/hash.js';
 import { Journal } from '../store/journal.js';
 import { ManifestBuilder, type JobManifest } from '../store/manifest.js';
 import { Redactor } from '../store/redact.js';
+import { StepFilePrefetcher } from '../store/prefetch.js';
 import { RunDir } from '../store/run-dir.js';
 import { readHistory, stepWeights, writeHistory } from '../store/history.js';
 import { runScheduler } from './scheduler.js';
@@ -33,6 +35,8 @@ export interface JobOptions {
   llm?: (runDir: RunDir, redactor: Redactor) => StepExecutor;
   /** outputs_schema checks, when the spec has any. */
   checkContract?: (step: StepSpec, outputs: Record<string, unknown>) => StepError | undefined;
+  /** Receives the job's process launcher, e.g. to kill every step on a second Ctrl-C. */
+  onLauncher?: (launcher: ProcessLauncher) => void;
   /** Names of environment variables whose values never reach a file. */
   secretNames: string[];
 }
@@ -72,7 +76,11 @@ export async function runJob(o: JobOptions): Promise<JobOutcome> {
   const runsDir = path.resolve(o.runsDir);
   const history = readHistory(runsDir, spec.path);
   const rank = longestRemainingPath(graph, stepWeights(graph.ids, history));
-  const shell = new ShellExecutor({ runDir, baseEnv: { ...process.env, ...spec.env }, redactor });
+  const launcher = createLauncher(spec.steps.filter((s) => s.kind === 'shell').length, { ...process.env, ...spec.env });
+  o.onLauncher?.(launcher);
+  const reusedIds = o.reuse?.steps ?? new Map();
+  const files = new StepFilePrefetcher(runDir, topologicalOrder(graph).map((i) => graph.ids[i]!).filter((id) => !reusedIds.has(id)));
+  const shell = new ShellExecutor({ runDir, launcher, redactor, files });
   const llm = o.llm?.(runDir, redactor);
   const started = Date.now();
 
@@ -97,7 +105,10 @@ export async function runJob(o: JobOptions): Promise<JobOutcome> {
     rank,
     emit: (e) => bus.emit(e),
     execute: (step, attempt, signal, context) => (step.kind === 'shell' ? shell : llm!).runAttempt({ step, attempt, signal, context }),
-    onSettled: (step, result) => recordStep(runDir, redactor, step, result),
+    onSettled: (step, result) => {
+      if (result.attempts === 0 && !result.reused) files.discard(step.id);
+      return recordStep(runDir, redactor, step, result);
+    },
     checkContract: o.checkContract,
     reused: o.reuse?.steps,
     contexts: { vars: spec.vars, env: { ...process.env }, job: { id: runDir.jobId, name: spec.name, run_dir: runDir.root } },
@@ -105,6 +116,8 @@ export async function runJob(o: JobOptions): Promise<JobOutcome> {
     jobTimeoutMs: spec.timeoutMs,
   });
 
+  await launcher.close();
+  await files.settle();
   bus.emit({ type: 'job.finished', status: outcome.status, duration_s: (Date.now() - started) / 1000 });
   journal.close();
   fs.rmSync(runDir.workDir, { recursive: true, force: true });
@@ -138,7 +151,9 @@ function recordStep(runDir: RunDir, redactor: Redactor, step: StepSpec, r: StepR
     ) + '\n',
   );
   const rel = `outputs/${step.id}.json`;
-  writeAtomic(runDir.outputPath(step.id), body);
+  // Rewritten in place: the prefetcher created it (creating files is what is slow), and resume trusts it
+  // only through the SHA-256 in this step's final event, which is written after it.
+  fs.writeFileSync(runDir.outputPath(step.id), body);
   const files: FileRecord[] = [{ path: rel, sha256: sha256(body), size_bytes: Buffer.byteLength(body) }];
   for (const p of listFiles(runDir.root, runDir.artifactsDir(step.id))) files.push(hashFile(runDir.root, p));
   return files;

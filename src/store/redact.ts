@@ -14,6 +14,11 @@ export class Redactor {
     return new Redactor([...names].map((n) => env[n]));
   }
 
+  /** The values masked (for a launcher process that masks step logs itself). */
+  get values(): string[] {
+    return [...this.#secrets];
+  }
+
   get isActive(): boolean {
     return this.#secrets.length > 0;
   }

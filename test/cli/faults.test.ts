@@ -9,7 +9,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/orchestrator.js');
 let dir: string;
 let runsDir: string;
-const env = () => ({ PATH: process.env.PATH!, HOME: dir, NO_COLOR: '1', ORCH_RUNS_DIR: runsDir });
+/** Which process starts the steps: this one (small jobs) or the launcher process (large jobs); both must hold. */
+let launcher = 'local';
+const env = () => ({ PATH: process.env.PATH!, HOME: dir, NO_COLOR: '1', ORCH_RUNS_DIR: runsDir, ORCH_LAUNCHER: launcher });
 
 beforeEach(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-faults-'));
@@ -59,157 +61,165 @@ async function until(what: string, test: () => boolean, ms = 15_000): Promise<vo
 }
 const exited = (p: ChildProcess) => new Promise<number | null>((r) => p.on('exit', (code, sig) => r(code ?? (sig ? 128 : null))));
 
-describe('retries', () => {
-  it('retries a failing step with backoff, records step.retrying and attempts', () => {
-    spec(`
-steps:
-  flaky:
-    retry: { attempts: 3, delay: 50ms, backoff: exponential, max_delay: 1s }
-    run: |
-      n=$(cat ${dir}/n 2>/dev/null || echo 0); echo $((n+1)) > ${dir}/n
-      [ "$n" -ge 2 ]
-`);
-    const r = cli('run', 'spec.yaml');
-    expect(r.code).toBe(0);
-    const [job] = jobs();
-    const retrying = events(job!).filter((e) => e.type === 'step.retrying');
-    expect(retrying.map((e) => [e.attempt, e.delay_s])).toEqual([[2, 0.05], [3, 0.1]]);
-    expect(manifest(job!).steps.flaky).toMatchObject({ status: 'succeeded', attempts: 3 });
+describe.each(['local', 'process'])('steps started by the %s launcher', (which) => {
+  beforeEach(() => {
+    launcher = which;
+  });
+  afterEach(() => {
+    launcher = 'local';
   });
 
-  it('gives up after the last attempt and fails the job', () => {
-    spec(`steps:\n  bad:\n    retry: 2\n    run: exit 3\n`);
-    const r = cli('run', 'spec.yaml');
-    expect(r.code).toBe(1);
-    expect(manifest(jobs()[0]!).steps.bad).toMatchObject({ status: 'failed', attempts: 2, exit_code: 3, error: { code: 'exit' } });
-  });
-});
+  describe('retries', () => {
+    it('retries a failing step with backoff, records step.retrying and attempts', () => {
+      spec(`
+  steps:
+    flaky:
+      retry: { attempts: 3, delay: 50ms, backoff: exponential, max_delay: 1s }
+      run: |
+        n=$(cat ${dir}/n 2>/dev/null || echo 0); echo $((n+1)) > ${dir}/n
+        [ "$n" -ge 2 ]
+  `);
+      const r = cli('run', 'spec.yaml');
+      expect(r.code).toBe(0);
+      const [job] = jobs();
+      const retrying = events(job!).filter((e) => e.type === 'step.retrying');
+      expect(retrying.map((e) => [e.attempt, e.delay_s])).toEqual([[2, 0.05], [3, 0.1]]);
+      expect(manifest(job!).steps.flaky).toMatchObject({ status: 'succeeded', attempts: 3 });
+    });
 
-describe('timeouts', () => {
-  it('kills the whole process tree, grandchildren included, at the step timeout', async () => {
-    spec(`
-steps:
-  hang:
-    timeout: 500ms
-    run: |
-      sleep 30 &
-      echo $! > ${dir}/grandchild.pid
-      sleep 30
-`);
-    const t0 = Date.now();
-    const r = cli('run', 'spec.yaml');
-    expect(r.code).toBe(1);
-    expect(Date.now() - t0).toBeLessThan(5000);
-    expect(manifest(jobs()[0]!).steps.hang.error).toMatchObject({ code: 'timeout' });
-    const gc = Number(fs.readFileSync(path.join(dir, 'grandchild.pid'), 'utf8'));
-    await until('the grandchild to die', () => !isAlive(gc), 3000);
+    it('gives up after the last attempt and fails the job', () => {
+      spec(`steps:\n  bad:\n    retry: 2\n    run: exit 3\n`);
+      const r = cli('run', 'spec.yaml');
+      expect(r.code).toBe(1);
+      expect(manifest(jobs()[0]!).steps.bad).toMatchObject({ status: 'failed', attempts: 2, exit_code: 3, error: { code: 'exit' } });
+    });
   });
 
-  it('SIGKILLs a step that ignores SIGTERM after the 5 s grace', () => {
-    spec(`
-steps:
-  stubborn:
-    timeout: 300ms
-    run: trap '' TERM; sleep 30; sleep 30
-`);
-    const t0 = Date.now();
-    const r = cli('run', 'spec.yaml');
-    const took = Date.now() - t0;
-    expect(r.code).toBe(1);
-    expect(took).toBeGreaterThan(5000);
-    expect(took).toBeLessThan(12_000);
-    expect(manifest(jobs()[0]!).steps.stubborn.error.code).toBe('timeout');
-  }, 20_000);
+  describe('timeouts', () => {
+    it('kills the whole process tree, grandchildren included, at the step timeout', async () => {
+      spec(`
+  steps:
+    hang:
+      timeout: 500ms
+      run: |
+        sleep 30 &
+        echo $! > ${dir}/grandchild.pid
+        sleep 30
+  `);
+      const t0 = Date.now();
+      const r = cli('run', 'spec.yaml');
+      expect(r.code).toBe(1);
+      expect(Date.now() - t0).toBeLessThan(5000);
+      expect(manifest(jobs()[0]!).steps.hang.error).toMatchObject({ code: 'timeout' });
+      const gc = Number(fs.readFileSync(path.join(dir, 'grandchild.pid'), 'utf8'));
+      await until('the grandchild to die', () => !isAlive(gc), 3000);
+    });
 
-  it('kills a step that prints nothing for idle_timeout', () => {
-    spec(`
-steps:
-  wedged:
-    idle_timeout: 400ms
-    run: echo started; sleep 30
-`);
-    const r = cli('run', 'spec.yaml');
-    expect(r.code).toBe(1);
-    const s = manifest(jobs()[0]!).steps.wedged;
-    expect(s.error.code).toBe('idle-timeout');
-    expect(fs.readFileSync(path.join(runsDir, jobs()[0]!, 'logs/wedged.log'), 'utf8')).toContain('started');
+    it('SIGKILLs a step that ignores SIGTERM after the 5 s grace', () => {
+      spec(`
+  steps:
+    stubborn:
+      timeout: 300ms
+      run: trap '' TERM; sleep 30; sleep 30
+  `);
+      const t0 = Date.now();
+      const r = cli('run', 'spec.yaml');
+      const took = Date.now() - t0;
+      expect(r.code).toBe(1);
+      expect(took).toBeGreaterThan(5000);
+      expect(took).toBeLessThan(12_000);
+      expect(manifest(jobs()[0]!).steps.stubborn.error.code).toBe('timeout');
+    }, 20_000);
+
+    it('kills a step that prints nothing for idle_timeout', () => {
+      spec(`
+  steps:
+    wedged:
+      idle_timeout: 400ms
+      run: echo started; sleep 30
+  `);
+      const r = cli('run', 'spec.yaml');
+      expect(r.code).toBe(1);
+      const s = manifest(jobs()[0]!).steps.wedged;
+      expect(s.error.code).toBe('idle-timeout');
+      expect(fs.readFileSync(path.join(runsDir, jobs()[0]!, 'logs/wedged.log'), 'utf8')).toContain('started');
+    });
+
+    it('a chatty step is not idle', () => {
+      spec(`
+  steps:
+    chatty:
+      idle_timeout: 400ms
+      run: for i in 1 2 3 4 5 6; do echo tick $i; sleep 0.15; done
+  `);
+      expect(cli('run', 'spec.yaml').code).toBe(0);
+    });
+
+    it('the job timeout stops running steps and fails the job', () => {
+      spec(`
+  timeout: 600ms
+  steps:
+    slow:
+      run: sleep 30
+    after:
+      needs: [slow]
+      run: echo never
+  `);
+      const r = cli('run', 'spec.yaml');
+      expect(r.code).toBe(1);
+      const m = manifest(jobs()[0]!);
+      expect(m.status).toBe('failed');
+      expect(m.steps.slow).toMatchObject({ status: 'cancelled', error: { code: 'timeout' } });
+      expect(m.steps.after.status).toBe('cancelled');
+    });
   });
 
-  it('a chatty step is not idle', () => {
-    spec(`
-steps:
-  chatty:
-    idle_timeout: 400ms
-    run: for i in 1 2 3 4 5 6; do echo tick $i; sleep 0.15; done
-`);
-    expect(cli('run', 'spec.yaml').code).toBe(0);
+  describe('cancellation', () => {
+    it('SIGINT cancels running steps, kills their trees, records cancelled, exits 130', async () => {
+      spec(`
+  steps:
+    long:
+      run: |
+        sleep 30 &
+        echo $! > ${dir}/gc.pid
+        sleep 30
+    later:
+      needs: [long]
+      run: echo never
+  `);
+      const p = start('run', 'spec.yaml');
+      const code = exited(p);
+      await until('the step to start', () => fs.existsSync(path.join(dir, 'gc.pid')) && fs.readFileSync(path.join(dir, 'gc.pid'), 'utf8').trim() !== '');
+      p.kill('SIGINT');
+      expect(await code).toBe(130);
+      const job = jobs()[0]!;
+      const m = manifest(job);
+      expect(m.status).toBe('cancelled');
+      expect(m.steps.long.status).toBe('cancelled');
+      expect(m.steps.later.status).toBe('cancelled');
+      expect(events(job).some((e) => e.type === 'step.cancelled' && e.step === 'long')).toBe(true);
+      const gc = Number(fs.readFileSync(path.join(dir, 'gc.pid'), 'utf8'));
+      await until('the grandchild to die', () => !isAlive(gc), 8000);
+    });
+
+    it('--fail-fast cancels running steps when one fails', () => {
+      spec(`
+  steps:
+    slow:
+      run: sleep 30
+    bad:
+      run: sleep 0.2; exit 1
+  `);
+      const r = cli('run', 'spec.yaml', '--fail-fast', '--concurrency', '2');
+      expect(r.code).toBe(1);
+      const m = manifest(jobs()[0]!);
+      expect(m.steps.bad.status).toBe('failed');
+      expect(m.steps.slow.status).toBe('cancelled');
+    });
   });
 
-  it('the job timeout stops running steps and fails the job', () => {
-    spec(`
-timeout: 600ms
-steps:
-  slow:
-    run: sleep 30
-  after:
-    needs: [slow]
-    run: echo never
-`);
-    const r = cli('run', 'spec.yaml');
-    expect(r.code).toBe(1);
-    const m = manifest(jobs()[0]!);
-    expect(m.status).toBe('failed');
-    expect(m.steps.slow).toMatchObject({ status: 'cancelled', error: { code: 'timeout' } });
-    expect(m.steps.after.status).toBe('cancelled');
-  });
-});
-
-describe('cancellation', () => {
-  it('SIGINT cancels running steps, kills their trees, records cancelled, exits 130', async () => {
-    spec(`
-steps:
-  long:
-    run: |
-      sleep 30 &
-      echo $! > ${dir}/gc.pid
-      sleep 30
-  later:
-    needs: [long]
-    run: echo never
-`);
-    const p = start('run', 'spec.yaml');
-    const code = exited(p);
-    await until('the step to start', () => fs.existsSync(path.join(dir, 'gc.pid')) && fs.readFileSync(path.join(dir, 'gc.pid'), 'utf8').trim() !== '');
-    p.kill('SIGINT');
-    expect(await code).toBe(130);
-    const job = jobs()[0]!;
-    const m = manifest(job);
-    expect(m.status).toBe('cancelled');
-    expect(m.steps.long.status).toBe('cancelled');
-    expect(m.steps.later.status).toBe('cancelled');
-    expect(events(job).some((e) => e.type === 'step.cancelled' && e.step === 'long')).toBe(true);
-    const gc = Number(fs.readFileSync(path.join(dir, 'gc.pid'), 'utf8'));
-    await until('the grandchild to die', () => !isAlive(gc), 8000);
-  });
-
-  it('--fail-fast cancels running steps when one fails', () => {
-    spec(`
-steps:
-  slow:
-    run: sleep 30
-  bad:
-    run: sleep 0.2; exit 1
-`);
-    const r = cli('run', 'spec.yaml', '--fail-fast', '--concurrency', '2');
-    expect(r.code).toBe(1);
-    const m = manifest(jobs()[0]!);
-    expect(m.steps.bad.status).toBe('failed');
-    expect(m.steps.slow.status).toBe('cancelled');
-  });
-});
-
-describe('crash safety and resume', () => {
-  const dag = (log: string) => `
+  describe('crash safety and resume', () => {
+    const dag = (log: string) => `
 concurrency: 3
 steps:
 ${['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h']
@@ -220,66 +230,90 @@ ${['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h']
   .join('\n')}
 `;
 
-  it('after kill -9 at random moments the folder reads, shows interrupted, and resume reruns no finished step', async () => {
-    const log = path.join(dir, 'executions.log');
-    spec(dag(log));
-    let interrupted = 0;
-    for (let trial = 0; trial < 10; trial++) {
-      fs.rmSync(runsDir, { recursive: true, force: true });
-      const p = start('run', 'spec.yaml');
-      const code = exited(p);
-      await new Promise((r) => setTimeout(r, 120 + Math.floor(Math.random() * 350)));
-      p.kill('SIGKILL');
-      await code;
-      const ids = jobs();
-      if (ids.length === 0) continue; // killed before the run folder existed: nothing to check
-      const job = ids[0]!;
-      // Every file reads: the manifest is whole JSON, every complete journal line is JSON.
-      if (fs.existsSync(path.join(runsDir, job, 'manifest.json'))) manifest(job);
-      const finished = new Set(events(job).filter((e) => e.type === 'step.succeeded').map((e) => e.step));
-      const show = cli('show', 'latest', '--json');
-      expect(show.code).toBe(0);
-      const status = JSON.parse(show.stdout).status;
-      expect(['interrupted', 'succeeded']).toContain(status);
-      if (status !== 'interrupted') continue;
-      interrupted++;
-      expect(cli('list-runs').stdout).toContain('interrupted');
-      const r = cli('resume', 'latest');
-      expect(r.code, r.stderr + r.stdout).toBe(0);
-      const resumed = jobs()[1]!;
-      const m = manifest(resumed);
-      expect(m.resumed_from).toBe(job);
-      expect(Object.values(m.steps).every((s: any) => s.status === 'succeeded')).toBe(true);
-      const ranAgain = fs.readFileSync(log, 'utf8').split('\n').filter((l) => l.startsWith(resumed)).map((l) => l.split(' ')[1]);
-      for (const s of finished) {
-        expect(ranAgain, `step ${s} had finished in ${job} but ran again`).not.toContain(s);
-        expect(m.steps[s!].reused).toBe(true);
+    it('after kill -9 at random moments the folder reads, shows interrupted, and resume reruns no finished step', async () => {
+      const log = path.join(dir, 'executions.log');
+      spec(dag(log));
+      let interrupted = 0;
+      for (let trial = 0; trial < 10; trial++) {
+        fs.rmSync(runsDir, { recursive: true, force: true });
+        const p = start('run', 'spec.yaml');
+        const code = exited(p);
+        await new Promise((r) => setTimeout(r, 120 + Math.floor(Math.random() * 350)));
+        p.kill('SIGKILL');
+        await code;
+        const ids = jobs();
+        if (ids.length === 0) continue; // killed before the run folder existed: nothing to check
+        const job = ids[0]!;
+        // Every file reads: the manifest is whole JSON, every complete journal line is JSON.
+        if (fs.existsSync(path.join(runsDir, job, 'manifest.json'))) manifest(job);
+        const finished = new Set(events(job).filter((e) => e.type === 'step.succeeded').map((e) => e.step));
+        const show = cli('show', 'latest', '--json');
+        expect(show.code).toBe(0);
+        const status = JSON.parse(show.stdout).status;
+        expect(['interrupted', 'succeeded']).toContain(status);
+        if (status !== 'interrupted') continue;
+        interrupted++;
+        expect(cli('list-runs').stdout).toContain('interrupted');
+        const r = cli('resume', 'latest');
+        expect(r.code, r.stderr + r.stdout).toBe(0);
+        const resumed = jobs()[1]!;
+        const m = manifest(resumed);
+        expect(m.resumed_from).toBe(job);
+        expect(Object.values(m.steps).every((s: any) => s.status === 'succeeded')).toBe(true);
+        const ranAgain = fs.readFileSync(log, 'utf8').split('\n').filter((l) => l.startsWith(resumed)).map((l) => l.split(' ')[1]);
+        for (const s of finished) {
+          expect(ranAgain, `step ${s} had finished in ${job} but ran again`).not.toContain(s);
+          expect(m.steps[s!].reused).toBe(true);
+        }
       }
-    }
-    expect(interrupted).toBeGreaterThan(0);
-  }, 120_000);
+      expect(interrupted).toBeGreaterThan(0);
+    }, 120_000);
 
-  it('resume refuses a reused step whose recorded output was tampered with', () => {
-    spec(`steps:\n  a:\n    run: echo "x=1" >> "$ORCH_OUTPUT"\n  b:\n    needs: [a]\n    run: exit 1\n`);
-    expect(cli('run', 'spec.yaml').code).toBe(1);
-    const job = jobs()[0]!;
-    fs.writeFileSync(path.join(runsDir, job, 'outputs/a.json'), '{"status":"succeeded","outputs":{"x":"2"}}');
-    const r = cli('resume', 'latest');
-    expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/cannot reuse step "a": .*changed since the run/);
-    expect(jobs()).toHaveLength(1);
+    it('resume refuses a reused step whose recorded output was tampered with', () => {
+      spec(`steps:\n  a:\n    run: echo "x=1" >> "$ORCH_OUTPUT"\n  b:\n    needs: [a]\n    run: exit 1\n`);
+      expect(cli('run', 'spec.yaml').code).toBe(1);
+      const job = jobs()[0]!;
+      fs.writeFileSync(path.join(runsDir, job, 'outputs/a.json'), '{"status":"succeeded","outputs":{"x":"2"}}');
+      const r = cli('resume', 'latest');
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/cannot reuse step "a": .*changed since the run/);
+      expect(jobs()).toHaveLength(1);
+    });
+
+    it('rerun --step re-runs the step and what depends on it; --no-cascade only the step', () => {
+      const log = path.join(dir, 'runs.log');
+      spec(`steps:\n  a:\n    run: echo a >> ${log}\n  b:\n    needs: [a]\n    run: echo b >> ${log}\n  c:\n    needs: [b]\n    run: echo c >> ${log}\n`);
+      expect(cli('run', 'spec.yaml').code).toBe(0);
+      expect(cli('rerun', 'latest', '--step', 'b').code).toBe(0);
+      expect(cli('rerun', 'latest', '--step', 'b', '--no-cascade').code).toBe(0);
+      expect(fs.readFileSync(log, 'utf8').split('\n').filter(Boolean)).toEqual(['a', 'b', 'c', 'b', 'c', 'b']);
+      const [, second, third] = jobs();
+      expect(manifest(second!).rerun_of).toBe(jobs()[0]);
+      expect(manifest(third!).steps).toMatchObject({ a: { reused: true }, b: { reused: false }, c: { reused: true } });
+    });
   });
+});
 
-  it('rerun --step re-runs the step and what depends on it; --no-cascade only the step', () => {
-    const log = path.join(dir, 'runs.log');
-    spec(`steps:\n  a:\n    run: echo a >> ${log}\n  b:\n    needs: [a]\n    run: echo b >> ${log}\n  c:\n    needs: [b]\n    run: echo c >> ${log}\n`);
-    expect(cli('run', 'spec.yaml').code).toBe(0);
-    expect(cli('rerun', 'latest', '--step', 'b').code).toBe(0);
-    expect(cli('rerun', 'latest', '--step', 'b', '--no-cascade').code).toBe(0);
-    expect(fs.readFileSync(log, 'utf8').split('\n').filter(Boolean)).toEqual(['a', 'b', 'c', 'b', 'c', 'b']);
-    const [, second, third] = jobs();
-    expect(manifest(second!).rerun_of).toBe(jobs()[0]);
-    expect(manifest(third!).steps).toMatchObject({ a: { reused: true }, b: { reused: false }, c: { reused: true } });
+describe('the launcher process of large jobs', () => {
+  it('stops every running step when the orchestrator itself is killed with kill -9', async () => {
+    spec(`
+steps:
+  long:
+    run: |
+      sleep 30 &
+      echo $! > ${dir}/gc.pid
+      sleep 30
+`);
+    launcher = 'process';
+    const p = start('run', 'spec.yaml');
+    launcher = 'local';
+    const code = exited(p);
+    const pidFile = path.join(dir, 'gc.pid');
+    await until('the step to start', () => fs.existsSync(pidFile) && fs.readFileSync(pidFile, 'utf8').trim() !== '');
+    p.kill('SIGKILL');
+    await code;
+    const gc = Number(fs.readFileSync(pidFile, 'utf8'));
+    await until('the orphaned step to be stopped', () => !isAlive(gc), 5000);
   });
 });
 

@@ -1,7 +1,7 @@
 import { OrchestratorError } from '../../errors.js';
 import type { EventSink } from '../../events/types.js';
 import { runJob, type JobOptions } from '../../scheduler/job.js';
-import { killAllStepsNow } from '../../steps/shell.js';
+import type { ProcessLauncher } from '../../steps/launcher.js';
 import type { JobSpec } from '../../spec/model.js';
 import { defaultConcurrency, parseSpec } from '../../spec/validate.js';
 import { runsDirOf } from '../options.js';
@@ -69,6 +69,7 @@ export async function executeJob(spec: JobSpec, opts: RunOptions, extra: Pick<Jo
   else if (!opts.quiet) sinks.push(new PlainRenderer(progress, colors, stepIds));
 
   const controller = new AbortController();
+  let launcher: ProcessLauncher | undefined;
   let signals = 0;
   // While the live view draws, messages go through it so they do not tear its frame.
   const say = (line: string) => (live ? live.print(line) : process.stderr.write(`${line}\n`));
@@ -79,7 +80,7 @@ export async function executeJob(spec: JobSpec, opts: RunOptions, extra: Pick<Jo
       controller.abort();
     } else {
       say(`${sig} again: killing every step now`);
-      killAllStepsNow();
+      launcher?.killAllNow();
       process.exit(130);
     }
   };
@@ -96,6 +97,7 @@ export async function executeJob(spec: JobSpec, opts: RunOptions, extra: Pick<Jo
       checkContract,
       llm: llm?.executor,
       secretNames: [...spec.secrets, ...(llm?.secretNames ?? [])],
+      onLauncher: (l) => (launcher = l),
       ...extra,
     });
     live?.close();

@@ -1,0 +1,184 @@
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { OrchestratorError } from '../errors.js';
+
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a whole number ≥ 1');
+  return n;
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+const runsDirOption = () => new Option('--runs-dir <dir>', 'where runs are recorded (default: $ORCH_RUNS_DIR or ./runs)');
+
+function examples(lines: string[]): string {
+  return `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`;
+}
+
+/** The exit code the command's action returned. */
+let exitCode = 0;
+const done = (code: number) => {
+  exitCode = code;
+};
+
+function buildProgram(version: string): Command {
+  const program = new Command('orchestrator')
+    .description('Run a DAG of shell and LLM steps from a YAML spec, and record every run.')
+    .version(version, '-V, --version')
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+    .addHelpText(
+      'after',
+      examples([
+        'orchestrator run examples/tiny_spec.yaml',
+        'orchestrator show latest --events',
+        'orchestrator list-runs --status failed',
+      ]),
+    );
+
+  program
+    .command('run')
+    .description('run a job: live progress on a terminal, one plain line per event otherwise')
+    .argument('<spec>', 'the spec file (YAML or JSON)')
+    .option('-c, --concurrency <n>', 'steps at once (default: the spec, else the number of CPUs)', positiveInt)
+    .option('--var <key=value>', 'set vars.key (repeatable; wins over the spec)', collect)
+    .option('--fail-fast', 'stop at the first failure: cancel running steps, start nothing new')
+    .option('--no-cache', 'do not read the LLM response cache')
+    .option('--offline', 'fail any LLM step whose answer is not cached')
+    .option('--cache-dir <dir>', 'LLM response cache (default: $ORCH_CACHE_DIR or <runs-dir>/.cache)')
+    .option('--json', 'print the manifest as JSON on stdout (progress goes to stderr)')
+    .option('--junit <file>', 'also write JUnit XML, one test case per step')
+    .option('-q, --quiet', 'print only the end-of-run summary')
+    .addOption(runsDirOption())
+    .addHelpText('after', examples(['orchestrator run examples/tiny_spec.yaml', 'orchestrator run ci.yaml --concurrency 4 --fail-fast', 'orchestrator run pipeline.yaml --var project=notes --json > manifest.json']))
+    .action(async (spec: string, opts) => done(await (await import('./commands/run.js')).runCommand(spec, opts)));
+
+  program
+    .command('validate')
+    .description('check a spec; print every problem as file:line:col: message')
+    .argument('<spec>', 'the spec file')
+    .option('--json', 'print {ok, problems[]} as JSON')
+    .addOption(runsDirOption())
+    .addHelpText('after', examples(['orchestrator validate examples/tiny_spec.yaml', 'orchestrator validate spec.yaml --json']))
+    .action(async (spec: string, opts) => done(await (await import('./commands/validate.js')).validateCommand(spec, opts)));
+
+  program
+    .command('graph')
+    .description('print the DAG of a spec')
+    .argument('<spec>', 'the spec file')
+    .addOption(new Option('--format <format>', 'output format').choices(['mermaid', 'dot']).default('mermaid'))
+    .addOption(runsDirOption())
+    .addHelpText('after', examples(['orchestrator graph examples/tiny_spec.yaml', 'orchestrator graph spec.yaml --format dot | dot -Tsvg > dag.svg']))
+    .action(async (spec: string, opts) => done(await (await import('./commands/graph.js')).graphCommand(spec, opts)));
+
+  program
+    .command('show')
+    .description("a job's summary, events, files, logs or timeline")
+    .argument('<job>', 'a job id, a unique prefix of one, or "latest"')
+    .option('--events', 'the event journal')
+    .option('--files', 'every file of the run folder with its SHA-256')
+    .option('--logs <step>', "a step's log")
+    .option('--json', 'the manifest as JSON (with --events: plus an events array)')
+    .option('--timeline', 'a Gantt chart of the steps on a time axis, critical path marked with *')
+    .addOption(runsDirOption())
+    .addHelpText('after', examples(['orchestrator show latest', 'orchestrator show latest --events', 'orchestrator show latest --timeline', 'orchestrator show 20261121 --logs build', 'orchestrator show latest --json | jq .steps']))
+    .action(async (job: string, opts) => done(await (await import('./commands/show.js')).showCommand(job, opts)));
+
+  program
+    .command('list-runs')
+    .description('past jobs, newest first')
+    .option('-n, --limit <n>', 'at most this many', positiveInt, 20)
+    .addOption(new Option('--status <status>', 'only jobs with this status').choices(['running', 'succeeded', 'failed', 'cancelled', 'interrupted']))
+    .option('--json', 'an array of {job_id, name, status, started_at, duration_s}')
+    .addOption(runsDirOption())
+    .addHelpText('after', examples(['orchestrator list-runs', 'orchestrator list-runs --status failed --limit 5', 'orchestrator list-runs --json']))
+    .action(async (opts) => done(await (await import('./commands/list-runs.js')).listRunsCommand(opts)));
+
+  program
+    .command('report')
+    .description('write report.html into the run folder (graph, timeline, steps, logs; one self-contained file) and print its path')
+    .argument('<job>', 'a job id, a unique prefix of one, or "latest"')
+    .option('--json', 'print {"path": <absolute path of report.html>}')
+    .addOption(runsDirOption())
+    .addHelpText('after', '\nreport.html is written after the job ended, so the manifest\'s files[] (made at job end) does not list it.\n' + examples(['orchestrator report latest', 'orchestrator report 20261121 --runs-dir ci/runs', 'xdg-open "$(orchestrator report latest)"']))
+    .action(async (job: string, opts) => done(await (await import('./commands/report.js')).reportCommand(job, opts)));
+
+  program
+    .command('schema')
+    .description('print the JSON Schema of the spec format, for editors (yaml-language-server, VS Code)')
+    .addHelpText('after', '\nIn a spec, point your editor at it with a first line such as\n  # yaml-language-server: $schema=./spec.schema.json\n' + examples(['orchestrator schema > spec.schema.json', 'orchestrator schema | jq .properties.steps']))
+    .action(async () => done(await (await import('./commands/schema.js')).schemaCommand()));
+
+  program
+    .command('cache')
+    .description('the LLM response cache: stats (entries, size, per model) or clear (remove every entry)')
+    .argument('<action>', 'stats or clear', (v: string) => {
+      if (v !== 'stats' && v !== 'clear') throw new InvalidArgumentError('expected stats or clear');
+      return v;
+    })
+    .option('--cache-dir <dir>', 'the cache (default: $ORCH_CACHE_DIR or <runs-dir>/.cache)')
+    .option('--json', 'print the numbers as JSON')
+    .addOption(runsDirOption())
+    .addHelpText('after', examples(['orchestrator cache stats', 'orchestrator cache stats --json', 'orchestrator cache clear --cache-dir ~/.cache/orchestrator']))
+    .action(async (action: string, opts) => done(await (await import('./commands/cache.js')).cacheCommand(action, opts)));
+
+  const runLikeOptions = (cmd: Command) =>
+    cmd
+      .option('-c, --concurrency <n>', 'steps at once (default: the spec, else the number of CPUs)', positiveInt)
+      .option('--fail-fast', 'stop at the first failure')
+      .option('--no-cache', 'do not read the LLM response cache')
+      .option('--offline', 'fail any LLM step whose answer is not cached')
+      .option('--cache-dir <dir>', 'LLM response cache (default: $ORCH_CACHE_DIR or <runs-dir>/.cache)')
+      .option('--json', 'print the new manifest as JSON on stdout (progress goes to stderr)')
+      .option('--junit <file>', 'also write JUnit XML, one test case per step')
+      .option('-q, --quiet', 'print only the end-of-run summary')
+      .addOption(runsDirOption());
+
+  runLikeOptions(
+    program
+      .command('resume')
+      .description("new job that reuses the old job's succeeded steps (files checked by SHA-256) and runs the rest")
+      .argument('<job>', 'a job id, a unique prefix of one, or "latest"'),
+  )
+    .addHelpText('after', examples(['orchestrator resume latest', 'orchestrator resume 20261121-2148 --concurrency 1']))
+    .action(async (job: string, opts) => done(await (await import('./commands/resume.js')).resumeCommand(job, opts)));
+
+  runLikeOptions(
+    program
+      .command('rerun')
+      .description('new job that re-runs a step and (by default) everything downstream of it, reusing the rest')
+      .argument('<job>', 'a job id, a unique prefix of one, or "latest"')
+      .requiredOption('-s, --step <id>', 'the step to re-run (repeatable)', collect)
+      .option('--no-cascade', 're-run only the named steps, not what depends on them'),
+  )
+    .addHelpText('after', examples(['orchestrator rerun latest --step build', 'orchestrator rerun latest --step docs --no-cascade']))
+    .action(async (job: string, opts) => done(await (await import('./commands/resume.js')).rerunCommand(job, opts)));
+
+  return program;
+}
+
+/** Parse argv, run the command, and turn its outcome into an exit code. */
+export async function runCli(argv: string[], version: string): Promise<number> {
+  const program = buildProgram(version);
+  try {
+    await program.parseAsync(argv);
+    return exitCode;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
+      return 2;
+    }
+    if (e instanceof OrchestratorError) {
+      const [{ formatDiagnosticsWithFrames }, { colorsFor }] = await Promise.all([import('./render/code-frame.js'), import('./render/color.js')]);
+      process.stderr.write(formatDiagnosticsWithFrames(e.diagnostics, colorsFor(process.stderr)));
+      return 2;
+    }
+    process.stderr.write(`orchestrator: internal error: ${(e as Error)?.stack ?? String(e)}\n`);
+    return 1;
+  }
+}
+

@@ -1,0 +1,67 @@
+// The step launcher: a small process that starts the processes of shell steps for a large job
+// (see steps/launcher.ts). It reads requests as JSON lines on stdin and answers on stdout. When
+// its stdin closes (the job is done, or the orchestrator died), it stops every step it started.
+import readline from 'node:readline';
+import { killAllGroupsNow, startProcess, type RunningProcess } from './steps/process.js';
+import type { LauncherReply, LauncherRequest } from './steps/launcher.js';
+
+let baseEnv: Record<string, string | undefined> = {};
+const running = new Map<number, RunningProcess>();
+const reply = (m: LauncherReply) => process.stdout.write(`${JSON.stringify(m)}\n`);
+
+readline
+  .createInterface({ input: process.stdin })
+  .on('line', (line) => {
+    const m = JSON.parse(line) as LauncherRequest;
+    switch (m.t) {
+      case 'init':
+        baseEnv = m.env;
+        return;
+      case 'run': {
+        let p: RunningProcess;
+        try {
+          p = startProcess(m.req, baseEnv);
+        } catch (e) {
+          reply({ t: 'error', id: m.id, message: (e as Error).message });
+          return;
+        }
+        running.set(m.id, p);
+        p.outcome.then(
+          (outcome) => {
+            running.delete(m.id);
+            reply({ t: 'done', id: m.id, outcome });
+          },
+          (e: unknown) => {
+            running.delete(m.id);
+            reply({ t: 'error', id: m.id, message: (e as Error).message });
+          },
+        );
+        return;
+      }
+      case 'cancel':
+        running.get(m.id)?.cancel();
+        return;
+      default: {
+        const never: never = m;
+        throw new Error(`unknown launcher request ${JSON.stringify(never)}`);
+      }
+    }
+  })
+  .on('close', () => {
+    // Normal end: nothing is running. The orchestrator died: nothing may outlive it.
+    killAllGroupsNow();
+    process.exit(0);
+  });
+
+process.stdout.on('error', () => {
+  // The orchestrator is gone (EPIPE): stop what it started.
+  killAllGroupsNow();
+  process.exit(1);
+});
+process.on('SIGTERM', () => {
+  killAllGroupsNow();
+  process.exit(143);
+});
+process.on('SIGINT', () => {
+  // Ctrl-C reaches the whole foreground group; the orchestrator decides what to cancel.
+});

@@ -1,0 +1,185 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import { Redactor } from '../store/redact.js';
+import { directCommand } from './direct.js';
+
+/** Grace between SIGTERM and SIGKILL for a step's process group (SPEC §3). */
+export const KILL_GRACE_MS = 5000;
+/** How much stdout is kept in memory for `.text` and `output: json`; the log always gets everything. */
+const MAX_CAPTURE_BYTES = 16 * 1024 * 1024;
+
+/** One attempt of a shell step, as plain data: it may cross to the launcher process. */
+export interface ProcessRequest {
+  shell: string;
+  script: string;
+  cwd: string;
+  /** Variables over the launcher's base environment. */
+  env: Record<string, string>;
+  logPath: string;
+  /** First attempt: a new log; later attempts append under a header. */
+  attempt: number;
+  /** Created before the process starts ($ORCH_ARTIFACTS). */
+  artifactsDir: string;
+  /** $ORCH_OUTPUT: read and removed when the process ends. */
+  outputFile: string;
+  timeoutMs?: number;
+  idleTimeoutMs?: number;
+  /** Values masked as *** in the log. */
+  secrets: string[];
+}
+
+/** How an attempt's process ended. */
+export interface ProcessOutcome {
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  truncated: boolean;
+  reason?: 'timeout' | 'idle-timeout' | 'cancelled';
+  spawnError?: string;
+  /** What the step wrote to $ORCH_OUTPUT, if anything. */
+  outputText?: string;
+}
+
+/** A running attempt: its outcome, and a way to stop it. */
+export interface RunningProcess {
+  outcome: Promise<ProcessOutcome>;
+  cancel(): void;
+}
+
+/** Process groups of steps still running, for a second Ctrl-C that must stop everything at once. */
+const liveGroups = new Set<number>();
+
+/** SIGKILL every step's process group in this process, now. */
+export function killAllGroupsNow(): void {
+  for (const pid of liveGroups) killGroup(pid, 'SIGKILL');
+}
+
+/** Signal a whole process group; a group that is already gone is fine. */
+function killGroup(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, sig);
+  } catch {
+    // ESRCH: nothing left in the group
+  }
+}
+
+/** The program and arguments for a step's shell (SPEC §1: bash -e -o pipefail -c, or `shell` with -c). */
+function shellCommand(shell: string, script: string): [string, string[]] {
+  if (shell === 'bash') return ['bash', ['-e', '-o', 'pipefail', '-c', script]];
+  return [shell, ['-c', script]];
+}
+
+/**
+ * Start one attempt: its own process group (so the whole tree can be killed), stdout captured and
+ * logged, stderr straight to the log (or through us, to mask secrets or watch for idleness),
+ * timeouts as SIGTERM then SIGKILL. Nothing the script leaves running outlives it.
+ */
+export function startProcess(req: ProcessRequest, baseEnv: Record<string, string | undefined>): RunningProcess {
+  const redactor = new Redactor(req.secrets);
+  const watchStderr = redactor.isActive || req.idleTimeoutMs !== undefined;
+  const env = { ...baseEnv, ...req.env };
+  let reason: ProcessOutcome['reason'];
+  // Replaced below: the promise's executor runs before startProcess returns.
+  let terminate: (why: NonNullable<ProcessOutcome['reason']>) => void = () => {};
+  const outcome = new Promise<ProcessOutcome>((resolve) => {
+    fs.mkdirSync(req.artifactsDir, { recursive: true });
+    const logFd = fs.openSync(req.logPath, req.attempt === 1 ? 'w' : 'a');
+    if (req.attempt > 1) fs.writeSync(logFd, `\n--- attempt ${req.attempt} ---\n`);
+    const [cmd, args] = directCommand(req.shell, req.script, env, req.cwd) ?? shellCommand(req.shell, req.script);
+    const chunks: Buffer[] = [];
+    let captured = 0;
+    let truncated = false;
+    let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+    let spawnError: string | undefined;
+    const timers: NodeJS.Timeout[] = [];
+    let killTimer: NodeJS.Timeout | undefined;
+
+    const child = spawn(cmd, args, { cwd: req.cwd, env, detached: true, stdio: ['ignore', 'pipe', watchStderr ? 'pipe' : logFd] });
+    const pid = child.pid;
+    if (pid !== undefined) liveGroups.add(pid);
+
+    terminate = (why) => {
+      if (reason || exit || pid === undefined) return; // the first reason wins
+      reason = why;
+      killGroup(pid, 'SIGTERM');
+      killTimer ??= setTimeout(() => killGroup(pid, 'SIGKILL'), KILL_GRACE_MS);
+    };
+
+    if (req.timeoutMs !== undefined) timers.push(setTimeout(() => terminate('timeout'), req.timeoutMs));
+    const idle = req.idleTimeoutMs !== undefined ? setTimeout(() => terminate('idle-timeout'), req.idleTimeoutMs) : undefined;
+    if (idle) timers.push(idle);
+
+    // Output that passes through us: masked when there are secrets. Each stream keeps its own carry so
+    // a secret split across two chunks is still caught.
+    const sink = (capture: boolean) => {
+      let carry = '';
+      const keep = Math.max(0, redactor.longest - 1);
+      return {
+        data: (chunk: Buffer) => {
+          idle?.refresh();
+          if (capture) {
+            if (captured + chunk.length <= MAX_CAPTURE_BYTES) chunks.push(chunk);
+            else truncated = true;
+            captured += chunk.length;
+          }
+          if (!redactor.isActive) {
+            fs.writeSync(logFd, chunk);
+            return;
+          }
+          const safe = redactor.redact(carry + chunk.toString('utf8'));
+          const cut = Math.max(0, safe.length - keep); // hold back a tail that could start a secret
+          fs.writeSync(logFd, safe.slice(0, cut));
+          carry = safe.slice(cut);
+        },
+        end: () => {
+          if (carry) fs.writeSync(logFd, redactor.redact(carry));
+          carry = '';
+        },
+      };
+    };
+    const out = sink(true);
+    child.stdout!.on('data', out.data).on('end', out.end);
+    if (watchStderr) {
+      const err = sink(false);
+      child.stderr!.on('data', err.data).on('end', err.end);
+    }
+
+    child.on('error', (e: NodeJS.ErrnoException) => {
+      spawnError = e.code === 'ENOENT' && !fs.existsSync(req.cwd) ? `working directory ${req.cwd} does not exist` : `cannot start ${cmd}: ${e.message}`;
+    });
+    child.on('exit', (code, sig) => {
+      exit = { code, signal: sig };
+      // Whatever the script left running in its group goes with it (nothing outlives its step).
+      if (pid !== undefined) killGroup(pid, 'SIGTERM');
+      killTimer ??= setTimeout(() => pid !== undefined && killGroup(pid, 'SIGKILL'), KILL_GRACE_MS);
+    });
+    child.on('close', (code, sig) => {
+      if (pid !== undefined) liveGroups.delete(pid);
+      for (const t of timers) clearTimeout(t);
+      if (killTimer) clearTimeout(killTimer);
+      fs.closeSync(logFd);
+      const e = exit ?? { code, signal: sig };
+      resolve({
+        exitCode: spawnError ? null : e.code,
+        signal: e.signal,
+        stdout: Buffer.concat(chunks).toString('utf8'),
+        truncated,
+        reason,
+        spawnError,
+        outputText: readAndRemove(req.outputFile),
+      });
+    });
+  });
+  return { outcome, cancel: () => terminate('cancelled') };
+}
+
+function readAndRemove(file: string): string | undefined {
+  try {
+    const text = fs.readFileSync(file, 'utf8');
+    fs.unlinkSync(file);
+    return text;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+}
