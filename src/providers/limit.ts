@@ -1,4 +1,5 @@
 import pLimit, { type LimitFunction } from 'p-limit';
+import { sleep } from '../util/sleep.js';
 
 /** Thrown (and only ever caught by the LLM executor) when the job is cancelled while a request waits for its turn. */
 export class WaitCancelled extends Error {
@@ -30,24 +31,11 @@ export class ProviderLimiter {
         const now = Date.now();
         const start = Math.max(now, this.#nextStart);
         this.#nextStart = start + this.#intervalMs;
-        await waitFor(start - now, signal);
+        await sleep(start - now, signal);
         if (signal.aborted) throw new WaitCancelled();
       }
       return fn();
     };
     return this.#limit ? this.#limit(go) : go();
   }
-}
-
-function waitFor(ms: number, signal: AbortSignal): Promise<void> {
-  if (ms <= 0) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

@@ -8,7 +8,8 @@ import type { JobSpec, StepSpec } from '../spec/model.js';
 import type { FileRecord } from '../store/hash.js';
 import type { AttemptResult, StepResult } from '../steps/types.js';
 import { ReadyQueue } from './heap.js';
-import { retryDelayMs, sleep } from './retry.js';
+import { sleep } from '../util/sleep.js';
+import { retryDelayMs } from './retry.js';
 
 /** Everything the scheduler needs; it only emits events and calls `execute`. */
 export interface SchedulerOptions {
