@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { LineCounter, parseDocument, visit, type Document } from 'yaml';
+import { LineCounter, isScalar, parseDocument, visit, type Document } from 'yaml';
 import { OrchestratorError, type Diagnostic } from '../errors.js';
 import { Locator } from './locate.js';
 
@@ -45,14 +45,29 @@ export function loadDocument(file: string): LoadedDocument {
 export function parseDocumentText(text: string, where: { displayPath: string; path: string; format: 'yaml' | 'json' }): LoadedDocument {
   const { displayPath: file, path: abs, format } = where;
   const lines = new LineCounter();
-  // YAML 1.2 parses JSON too, and keeps positions for both.
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, strict: true });
+  // YAML 1.2 parses JSON too, and keeps positions for both. Duplicate keys are found below in one
+  // pass: yaml's own check compares every new key with every earlier one (quadratic in steps).
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: false, strict: true });
   const locator = new Locator(doc, lines, text);
   const problems: Diagnostic[] = doc.errors.map((e) => {
     const at = locator.at(e.pos[0]);
-    const message = e.code === 'DUPLICATE_KEY' ? duplicateKeyMessage(text, e.pos) : cleanYamlMessage(e.message);
-    return { code: 'spec-syntax', message, file, ...at };
+    return { code: 'spec-syntax', message: cleanYamlMessage(e.message), file, ...at };
   });
+  visit(doc, {
+    Map(_, map) {
+      const seen = new Set<unknown>();
+      for (const pair of map.items) {
+        const key = isScalar(pair.key) ? pair.key.value : pair.key;
+        if (!seen.has(key)) {
+          seen.add(key);
+          continue;
+        }
+        const range = (pair.key as { range?: [number, number, number] } | null)?.range ?? [0, 0, 0];
+        problems.push({ code: 'spec-syntax', message: duplicateKeyMessage(text, [range[0], range[1]]), file, ...locator.at(range[0]) });
+      }
+    },
+  });
+  problems.sort((a, b) => a.line! - b.line! || a.col! - b.col!);
   if (format === 'json' && problems.length === 0) {
     try {
       JSON.parse(text);
