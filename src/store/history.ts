@@ -51,9 +51,9 @@ export function writeHistory(runsDir: string, history: History, m: JobManifest):
 /** Weight of each step for ranking: its learnt duration; unknown steps weigh the mean of the known ones (1 when none is known). */
 export function stepWeights(ids: readonly string[], history: History): (i: number) => number {
   const known = ids.map((id) => history.steps[id]).filter((d): d is number => typeof d === 'number' && Number.isFinite(d));
-  const fallback = known.length > 0 ? known.reduce((a, b) => a + b, 0) / known.length : 1;
+  const meanKnown = known.length > 0 ? known.reduce((a, b) => a + b, 0) / known.length : 1;
   return (i) => {
     const d = history.steps[ids[i]!];
-    return typeof d === 'number' && Number.isFinite(d) ? d : fallback;
+    return typeof d === 'number' && Number.isFinite(d) ? d : meanKnown;
   };
 }
