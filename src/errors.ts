@@ -30,11 +30,6 @@ export class OrchestratorError extends Error {
   }
 }
 
-/** Shorthand for a single-diagnostic user error. */
-export function userError(code: ErrorCode, message: string): OrchestratorError {
-  return new OrchestratorError({ code, message });
-}
-
 /** `file:line:col: message` (or just the message when there is no location). */
 export function formatDiagnostic(d: Diagnostic): string {
   if (d.file === undefined) return d.message;
