@@ -69,6 +69,7 @@ function recordedFiles(oldDir: string): Map<string, FileRecord[]> {
   try {
     events = readJournal(path.join(oldDir, 'events.jsonl'));
   } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return byStep; // died before its first event: nothing finished
     throw new OrchestratorError({ code: 'run-folder', message: `cannot read ${path.join(oldDir, 'events.jsonl')}: ${(e as Error).message}` });
   }
   for (const e of events) if (e.type === 'step.succeeded' && e.files) byStep.set(e.step, e.files);

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { OrchestratorError } from '../errors.js';
 import { nearest } from '../util/suggest.js';
 import { isJobId } from './job-id.js';
+import type { RunEvent } from '../events/types.js';
 import { readJournal } from './journal.js';
 import { ManifestBuilder, type JobManifest } from './manifest.js';
 import os from 'node:os';
@@ -41,6 +42,7 @@ export function resolveJob(runsDir: string, ref: string): string {
 /** Whether the process that wrote a `running` manifest is still alive on this host. */
 function isWriterAlive(m: JobManifest): boolean {
   if (m.hostname !== os.hostname()) return true; // another machine's job: we cannot tell, so we do not claim it died
+  if (!(m.pid > 0)) return false; // never recorded (and kill(-1 or 0) would signal a whole group)
   try {
     process.kill(m.pid, 0);
   } catch (e) {
@@ -56,7 +58,11 @@ export function readManifest(runsDir: string, jobId: string): JobManifest {
   try {
     m = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as JobManifest;
   } catch (e) {
-    throw new OrchestratorError({ code: 'run-folder', message: `cannot read ${path.join(dir, 'manifest.json')}: ${(e as Error).message}` });
+    // Killed between creating the folder and writing the first manifest: the journal says what there is.
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') {
+      throw new OrchestratorError({ code: 'run-folder', message: `cannot read ${path.join(dir, 'manifest.json')}: ${(e as Error).message}` });
+    }
+    m = manifestFromJournalStart(dir, jobId);
   }
   if (m.status !== 'running') return m;
   const live = replayJournal(dir, m);
@@ -70,15 +76,42 @@ export function readManifest(runsDir: string, jobId: string): JobManifest {
 
 /** Rebuild a manifest from events.jsonl: the journal is the truth while a job runs or after a crash. */
 export function replayJournal(dir: string, start: JobManifest): JobManifest {
-  let events;
+  let events: RunEvent[];
   try {
     events = readJournal(path.join(dir, 'events.jsonl'));
   } catch (e) {
-    throw new OrchestratorError({ code: 'run-folder', message: `cannot read ${path.join(dir, 'events.jsonl')}: ${(e as Error).message}` });
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') {
+      throw new OrchestratorError({ code: 'run-folder', message: `cannot read ${path.join(dir, 'events.jsonl')}: ${(e as Error).message}` });
+    }
+    events = []; // died before its first event
   }
   const builder = new ManifestBuilder({ jobId: start.job_id, name: start.name, specPath: start.spec.path, specSha256: start.spec.sha256, concurrency: start.concurrency, startedAt: start.started_at });
   Object.assign(builder.manifest, { pid: start.pid, hostname: start.hostname, steps: { ...start.steps } });
   for (const id of Object.keys(builder.manifest.steps)) builder.manifest.steps[id] = { ...builder.manifest.steps[id]! };
   for (const e of events) builder.emit(e);
+  return builder.manifest;
+}
+
+/** The starting manifest of a job that died before writing one: from its `job.started` event, if it got that far. */
+function manifestFromJournalStart(dir: string, jobId: string): JobManifest {
+  let started: Extract<RunEvent, { type: 'job.started' }> | undefined;
+  try {
+    started = readJournal(path.join(dir, 'events.jsonl')).find((e): e is Extract<RunEvent, { type: 'job.started' }> => e.type === 'job.started');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') {
+      throw new OrchestratorError({ code: 'run-folder', message: `cannot read ${path.join(dir, 'events.jsonl')}: ${(e as Error).message}` });
+    }
+  }
+  const builder = new ManifestBuilder({
+    jobId,
+    name: started?.name ?? '(never started)',
+    specPath: started?.spec_path ?? '',
+    specSha256: '',
+    concurrency: started?.concurrency ?? 0,
+    startedAt: started?.ts ?? fs.statSync(dir).mtime.toISOString(),
+  });
+  // No pid recorded means the process died before its first event: it cannot be alive.
+  Object.assign(builder.manifest, { pid: started?.pid ?? -1, hostname: os.hostname() });
+  if (started) builder.emit(started);
   return builder.manifest;
 }

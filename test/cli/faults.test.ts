@@ -59,6 +59,17 @@ async function until(what: string, test: () => boolean, ms = 15_000): Promise<vo
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+/** A `run:` script that backgrounds a grandchild, records its pid in gc.pid, and hangs. */
+const hangWithGrandchild = () => `|
+        sleep 30 &
+        echo $! > ${dir}/gc.pid
+        sleep 30`;
+/** The grandchild's pid, once the step has written it. */
+async function grandchildPid(): Promise<number> {
+  const file = path.join(dir, 'gc.pid');
+  await until('the step to start', () => fs.existsSync(file) && fs.readFileSync(file, 'utf8').trim() !== '');
+  return Number(fs.readFileSync(file, 'utf8'));
+}
 const exited = (p: ChildProcess) => new Promise<number | null>((r) => p.on('exit', (code, sig) => r(code ?? (sig ? 128 : null))));
 
 describe.each(['local', 'process'])('steps started by the %s launcher', (which) => {
@@ -179,17 +190,14 @@ describe.each(['local', 'process'])('steps started by the %s launcher', (which) 
       spec(`
   steps:
     long:
-      run: |
-        sleep 30 &
-        echo $! > ${dir}/gc.pid
-        sleep 30
+      run: ${hangWithGrandchild()}
     later:
       needs: [long]
       run: echo never
   `);
       const p = start('run', 'spec.yaml');
       const code = exited(p);
-      await until('the step to start', () => fs.existsSync(path.join(dir, 'gc.pid')) && fs.readFileSync(path.join(dir, 'gc.pid'), 'utf8').trim() !== '');
+      const gc = await grandchildPid();
       p.kill('SIGINT');
       expect(await code).toBe(130);
       const job = jobs()[0]!;
@@ -198,7 +206,6 @@ describe.each(['local', 'process'])('steps started by the %s launcher', (which) 
       expect(m.steps.long.status).toBe('cancelled');
       expect(m.steps.later.status).toBe('cancelled');
       expect(events(job).some((e) => e.type === 'step.cancelled' && e.step === 'long')).toBe(true);
-      const gc = Number(fs.readFileSync(path.join(dir, 'gc.pid'), 'utf8'));
       await until('the grandchild to die', () => !isAlive(gc), 8000);
     });
 
@@ -299,21 +306,40 @@ describe('the launcher process of large jobs', () => {
     spec(`
 steps:
   long:
-    run: |
-      sleep 30 &
-      echo $! > ${dir}/gc.pid
-      sleep 30
+    run: ${hangWithGrandchild()}
 `);
     launcher = 'process';
     const p = start('run', 'spec.yaml');
     launcher = 'local';
     const code = exited(p);
-    const pidFile = path.join(dir, 'gc.pid');
-    await until('the step to start', () => fs.existsSync(pidFile) && fs.readFileSync(pidFile, 'utf8').trim() !== '');
+    const gc = await grandchildPid();
     p.kill('SIGKILL');
     await code;
-    const gc = Number(fs.readFileSync(pidFile, 'utf8'));
     await until('the orphaned step to be stopped', () => !isAlive(gc), 5000);
+  });
+});
+
+describe('a run folder from a process killed before its first manifest', () => {
+  it('reads as interrupted from its journal, or as never started without one, and resumes', () => {
+    spec(`steps:\n  a:\n    run: echo "x=1" >> "$ORCH_OUTPUT"\n  b:\n    needs: [a]\n    run: "true"\n`);
+    expect(cli('run', 'spec.yaml').code).toBe(0);
+    const job = jobs()[0]!;
+    // As if killed right after job.started: no manifest, a journal of one line.
+    fs.rmSync(path.join(runsDir, job, 'manifest.json'));
+    const first = fs.readFileSync(path.join(runsDir, job, 'events.jsonl'), 'utf8').split('\n')[0]!;
+    fs.writeFileSync(path.join(runsDir, job, 'events.jsonl'), `${first}\n`);
+    const show = cli('show', job, '--json');
+    expect(show.code, show.stderr).toBe(0);
+    expect(JSON.parse(show.stdout)).toMatchObject({ status: 'interrupted', steps: { a: { status: 'pending' }, b: { status: 'pending' } } });
+    const r = cli('resume', job);
+    expect(r.code, r.stderr).toBe(0);
+    expect(manifest(jobs()[1]!).steps).toMatchObject({ a: { status: 'succeeded', reused: false }, b: { status: 'succeeded' } });
+    // Killed before even that: no journal either.
+    fs.rmSync(path.join(runsDir, job, 'events.jsonl'));
+    const bare = cli('show', job, '--json');
+    expect(bare.code, bare.stderr).toBe(0);
+    expect(JSON.parse(bare.stdout).status).toBe('interrupted');
+    expect(cli('list-runs').stdout).toContain('never started');
   });
 });
 
