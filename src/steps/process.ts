@@ -70,21 +70,30 @@ function shellCommand(shell: string, script: string): [string, string[]] {
 }
 
 /**
- * Start one attempt: its own process group (so the whole tree can be killed), stdout captured and
- * logged, stderr straight to the log (or through us, to mask secrets or watch for idleness),
+ * Start one attempt: its own process group (so the whole tree can be killed), stdout and stderr through
+ * us into the log in the order they arrive (masked when there are secrets), stdout also kept for `.text`,
  * timeouts as SIGTERM then SIGKILL. Nothing the script leaves running outlives it.
+ *
+ * The log is created at the first byte: a step that prints nothing has no log. Creating a file is the
+ * dearest thing a step does to the disk (on ext4 without a journal, each creation scans past every inode
+ * freed in the last 30 s), and most steps of a large DAG print nothing. A later attempt always opens the
+ * log, to write its header.
  */
 export function startProcess(req: ProcessRequest, baseEnv: Record<string, string | undefined>): RunningProcess {
   const redactor = new Redactor(req.secrets);
-  const watchStderr = redactor.isActive || req.idleTimeoutMs !== undefined;
   const env = { ...baseEnv, ...req.env };
   let reason: ProcessOutcome['reason'];
   // Replaced below: the promise's executor runs before startProcess returns.
   let terminate: (why: NonNullable<ProcessOutcome['reason']>) => void = () => {};
   const outcome = new Promise<ProcessOutcome>((resolve) => {
     fs.mkdirSync(req.artifactsDir, { recursive: true });
-    const logFd = fs.openSync(req.logPath, req.attempt === 1 ? 'w' : 'a');
-    if (req.attempt > 1) fs.writeSync(logFd, `\n--- attempt ${req.attempt} ---\n`);
+    let logFd: number | undefined;
+    const log = (data: Uint8Array | string) => {
+      if (logFd === undefined) logFd = fs.openSync(req.logPath, req.attempt === 1 ? 'w' : 'a');
+      if (typeof data === 'string') fs.writeSync(logFd, data);
+      else fs.writeSync(logFd, data);
+    };
+    if (req.attempt > 1) log(`\n--- attempt ${req.attempt} ---\n`);
     const [cmd, args] = directCommand(req.shell, req.script, env, req.cwd) ?? shellCommand(req.shell, req.script);
     const chunks: Buffer[] = [];
     let captured = 0;
@@ -94,7 +103,7 @@ export function startProcess(req: ProcessRequest, baseEnv: Record<string, string
     const timers: NodeJS.Timeout[] = [];
     let killTimer: NodeJS.Timeout | undefined;
 
-    const child = spawn(cmd, args, { cwd: req.cwd, env, detached: true, stdio: ['ignore', 'pipe', watchStderr ? 'pipe' : logFd] });
+    const child = spawn(cmd, args, { cwd: req.cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     const pid = child.pid;
     if (pid !== undefined) liveGroups.add(pid);
 
@@ -123,26 +132,24 @@ export function startProcess(req: ProcessRequest, baseEnv: Record<string, string
             captured += chunk.length;
           }
           if (!redactor.isActive) {
-            fs.writeSync(logFd, chunk);
+            log(chunk);
             return;
           }
           const safe = redactor.redact(carry + chunk.toString('utf8'));
           const cut = Math.max(0, safe.length - keep); // hold back a tail that could start a secret
-          fs.writeSync(logFd, safe.slice(0, cut));
+          if (cut > 0) log(safe.slice(0, cut));
           carry = safe.slice(cut);
         },
         end: () => {
-          if (carry) fs.writeSync(logFd, redactor.redact(carry));
+          if (carry) log(redactor.redact(carry));
           carry = '';
         },
       };
     };
     const out = sink(true);
     child.stdout!.on('data', out.data).on('end', out.end);
-    if (watchStderr) {
-      const err = sink(false);
-      child.stderr!.on('data', err.data).on('end', err.end);
-    }
+    const err = sink(false);
+    child.stderr!.on('data', err.data).on('end', err.end);
 
     child.on('error', (e: NodeJS.ErrnoException) => {
       spawnError = e.code === 'ENOENT' && !fs.existsSync(req.cwd) ? `working directory ${req.cwd} does not exist` : `cannot start ${cmd}: ${e.message}`;
@@ -157,7 +164,7 @@ export function startProcess(req: ProcessRequest, baseEnv: Record<string, string
       if (pid !== undefined) liveGroups.delete(pid);
       for (const t of timers) clearTimeout(t);
       if (killTimer) clearTimeout(killTimer);
-      fs.closeSync(logFd);
+      if (logFd !== undefined) fs.closeSync(logFd);
       const e = exit ?? { code, signal: sig };
       resolve({
         exitCode: spawnError ? null : e.code,

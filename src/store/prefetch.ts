@@ -5,10 +5,10 @@ import type { RunDir } from './run-dir.js';
 const IN_FLIGHT = 3;
 
 /**
- * Creates each step's `logs/<id>.log`, `outputs/<id>.json` and `artifacts/<id>/` ahead of time, in
- * the likely order of the run, on the thread pool. Creating a file is the dearest file operation on
- * many disks (a new inode and a directory entry); done here, it is off the critical path of the
- * steps, which then only open or rewrite files that exist.
+ * Creates each step's `outputs/<id>.json` and `artifacts/<id>/` ahead of time, in the likely order of
+ * the run, on the thread pool. Creating a file is the dearest file operation on many disks (a new
+ * inode and a directory entry); done here, it is off the critical path of the steps, which then only
+ * rewrite files that exist. (A step's log is created by its first byte of output: see startProcess.)
  */
 export class StepFilePrefetcher {
   readonly #runDir: RunDir;
@@ -28,7 +28,7 @@ export class StepFilePrefetcher {
     return this.#done.get(id) ?? this.#create(id);
   }
 
-  /** A step that never ran (skipped, cancelled before it started): no empty log or artifacts folder is left for it. */
+  /** A step that never ran (skipped, cancelled before it started): no empty artifacts folder is left for it. */
   discard(id: string): void {
     const made = this.#done.get(id);
     if (!made) {
@@ -36,11 +36,7 @@ export class StepFilePrefetcher {
       return;
     }
     const dir = this.#runDir;
-    const removeIfEmpty = async () => {
-      const log = await fs.promises.stat(dir.logPath(id)).catch(() => undefined);
-      if (log?.size === 0) await fs.promises.unlink(dir.logPath(id)).catch(() => undefined);
-      await fs.promises.rmdir(dir.artifactsDir(id)).catch(() => undefined); // only if empty
-    };
+    const removeIfEmpty = () => fs.promises.rmdir(dir.artifactsDir(id)).catch(() => undefined); // only if empty
     this.#done.set(id, made.then(removeIfEmpty));
   }
 
@@ -64,9 +60,9 @@ export class StepFilePrefetcher {
 
   #create(id: string): Promise<void> {
     const dir = this.#runDir;
-    // 'a' creates the file when missing and never truncates what a step may already have written.
+    // 'a' creates the file when missing and never truncates what may already be there.
     const touch = (file: string) => fs.promises.open(file, 'a').then((h) => h.close());
-    const made = Promise.all([fs.promises.mkdir(dir.artifactsDir(id), { recursive: true }), touch(dir.logPath(id)), touch(dir.outputPath(id))]).then(() => undefined);
+    const made = Promise.all([fs.promises.mkdir(dir.artifactsDir(id), { recursive: true }), touch(dir.outputPath(id))]).then(() => undefined);
     this.#done.set(id, made);
     return made;
   }

@@ -163,6 +163,16 @@ describe('run --json, failures, list-runs filters', () => {
     expect(limited).toHaveLength(1);
   });
 
+  it('a step that prints nothing has no log; stdout and stderr reach a log in the order they were written', () => {
+    rig().write('logs.yaml', 'steps:\n  quiet:\n    run: "true"\n  mixed:\n    run: |\n      echo one; sleep 0.05; echo two >&2; sleep 0.05; echo three\n');
+    expect(rig().run(['run', 'logs.yaml']).code).toBe(0);
+    expect(fs.existsSync(rig().runPath('logs/quiet.log'))).toBe(false);
+    expect(rig().manifest().files.map((f) => f.path)).not.toContain('logs/quiet.log');
+    expect(rig().run(['show', 'latest', '--logs', 'quiet']).stdout).toBe('step "quiet" has no log (it printed nothing)\n');
+    expect(rig().log('mixed')).toBe('one\ntwo\nthree\n');
+    expect(rig().output('mixed').text).toBe('one\nthree');
+  });
+
   it('list-runs with no runs yet', () => {
     const r = rig().run(['list-runs']);
     expect(r.code).toBe(0);

@@ -76,7 +76,9 @@ export async function showCommand(ref: string, opts: ShowOptions): Promise<numbe
     }
     const file = path.join(dir, 'logs', `${opts.logs}.log`);
     if (!fs.existsSync(file)) {
-      out.write(`step "${opts.logs}" has no log (it is ${m.steps[opts.logs]!.status})\n`);
+      const st = m.steps[opts.logs]!;
+      const why = st.attempts > 0 && st.status !== 'skipped' ? 'it printed nothing' : `it is ${st.status}`;
+      out.write(`step "${opts.logs}" has no log (${why})\n`);
       return 0;
     }
     out.write(fs.readFileSync(file));
