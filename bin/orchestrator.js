@@ -1,2 +1,3 @@
 #!/usr/bin/env node
-import '../dist/cli/main.js';
+// CommonJS (see bin/package.json): Node starts no ES module loader for the CLI.
+require('../dist/cli/main.cjs');

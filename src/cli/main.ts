@@ -1,8 +1,8 @@
-// The entry point: as little as possible before the command is known, so `--version` is instant
-// and each command loads only what it uses (the program and its commands are imported on demand).
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
-import { setLauncherScript } from '../steps/launcher-path.js';
+// The entry point (built as CommonJS: no ES module loader to start): as little as possible before the
+// command is known, so `--version` is instant, then the program bundle (dist/cli/program.cjs) through
+// V8's code cache (see code-cache.ts).
+import path from 'node:path';
+import { requireWithCodeCache } from './code-cache.js';
 
 // `orchestrator show … | head`: a reader that stops early is not an error.
 for (const stream of [process.stdout, process.stderr]) {
@@ -12,13 +12,16 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
-const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
+// Bundled into this file at build time.
+const { version } = require('../../package.json') as { version: string };
 const args = process.argv.slice(2);
 
 if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
   process.stdout.write(`${version}\n`);
 } else {
-  // The launcher of large jobs' steps is built beside this entry point (dist/launcher.js).
-  setLauncherScript(fileURLToPath(new URL('../launcher.js', import.meta.url)));
-  process.exitCode = await (await import('./program.js')).runCli(process.argv, version);
+  const program = requireWithCodeCache(path.join(__dirname, 'program.cjs')) as typeof import('./program.js');
+  // The launcher of large jobs' steps is built beside the CLI (dist/launcher.cjs).
+  void program.runCli(process.argv, version, path.join(__dirname, '../launcher.cjs')).then((code) => {
+    process.exitCode = code;
+  });
 }

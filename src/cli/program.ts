@@ -1,5 +1,6 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { OrchestratorError } from '../errors.js';
+import { setLauncherScript } from '../steps/launcher-path.js';
 
 
 function positiveInt(value: string): number {
@@ -162,7 +163,8 @@ function buildProgram(version: string): Command {
 }
 
 /** Parse argv, run the command, and turn its outcome into an exit code. */
-export async function runCli(argv: string[], version: string): Promise<number> {
+export async function runCli(argv: string[], version: string, launcherScript: string): Promise<number> {
+  setLauncherScript(launcherScript);
   const program = buildProgram(version);
   try {
     await program.parseAsync(argv);

@@ -398,20 +398,17 @@ describe('examples/llm_spec.yaml', () => {
 
 describe('start-up', () => {
   it('loads a client package only for the provider types a spec uses, and none for a shell-only spec', async () => {
+    // The CLI is CommonJS (dist/cli/*.cjs) and requires client packages lazily: at exit, list those in require.cache.
     const loaded = path.join(dir, 'loaded.txt');
     fs.writeFileSync(
-      path.join(dir, 'hooks.mjs'),
-      `import fs from 'node:fs';
-export async function resolve(specifier, context, next) {
-  const r = await next(specifier, context);
-  const m = /node_modules\\/(openai|@anthropic-ai\\/sdk|ollama|cacache)\\//.exec(r.url);
-  if (m) fs.appendFileSync(${JSON.stringify(loaded)}, m[1] + '\\n');
-  return r;
-}
+      path.join(dir, 'record-loaded.cjs'),
+      `process.on('exit', () => {
+  const names = Object.keys(require.cache).map((f) => /node_modules\\/(openai|@anthropic-ai\\/sdk|ollama|cacache)\\//.exec(f)?.[1]).filter(Boolean);
+  if (names.length > 0) require('node:fs').appendFileSync(${JSON.stringify(loaded)}, names.join('\\n') + '\\n');
+});
 `,
     );
-    fs.writeFileSync(path.join(dir, 'register.mjs'), `import { register } from 'node:module';\nregister('./hooks.mjs', import.meta.url);\n`);
-    const node = ['--import', pathToUrl(path.join(dir, 'register.mjs'))];
+    const node = ['--require', path.join(dir, 'record-loaded.cjs')];
     write('steps: { a: { run: "echo hi" } }', 'shell.yaml');
     const shell = await cli(['run', 'shell.yaml'], { node });
     expect(shell.code, shell.stdout + shell.stderr).toBe(0);
@@ -422,7 +419,3 @@ export async function resolve(specifier, context, next) {
     expect([...new Set(fs.readFileSync(loaded, 'utf8').trim().split('\n'))].sort()).toEqual(['cacache', 'openai']);
   });
 });
-
-function pathToUrl(p: string): string {
-  return new URL(`file://${p}`).href;
-}

@@ -182,7 +182,7 @@ export function sha256File(file: string): string {
 
 /** Fails loudly when the binary was not built: black-box tests need `node scripts/build.mjs` first. */
 export function assertBuilt(): void {
-  if (!fs.existsSync(path.join(REPO, 'dist/cli/main.js'))) throw new Error(`${REPO}/dist is missing: run \`node scripts/build.mjs\` before the black-box tests`);
+  if (!fs.existsSync(path.join(REPO, 'dist/cli/main.cjs'))) throw new Error(`${REPO}/dist is missing: run \`node scripts/build.mjs\` before the black-box tests`);
 }
 
 /** A fresh CliRig for each test of the calling file, removed afterwards. */
