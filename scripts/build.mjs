@@ -70,7 +70,7 @@ try {
       '',
     ].join('\n'),
   );
-  execFileSync(process.execPath, [path.join(dist, 'cli/main.cjs'), 'run', 'spec.yaml', '--runs-dir', 'runs', '--quiet'], {
+  execFileSync(process.execPath, [path.join(dist, 'cli/main.cjs'), 'run', 'spec.yaml', '--runs-dir', 'runs'], {
     cwd: warm,
     stdio: ['ignore', 'ignore', 'inherit'],
     env: { ...process.env, ORCH_WRITE_CODE_CACHE: path.join(dist, 'cli/program.cjs.cache') },

@@ -3,7 +3,7 @@
 // its stdin closes (the job is done, or the orchestrator died), it stops every step it started.
 import readline from 'node:readline';
 import { killAllGroupsNow, startProcess, type RunningProcess } from './steps/process.js';
-import type { LauncherReply, LauncherRequest } from './steps/launcher.js';
+import type { LauncherReply, LauncherRequest } from './steps/forked-launcher.js';
 
 let baseEnv: Record<string, string | undefined> = {};
 const running = new Map<number, RunningProcess>();

@@ -76,10 +76,12 @@ export async function runJob(o: JobOptions): Promise<JobOutcome> {
   const runsDir = path.resolve(o.runsDir);
   const history = readHistory(runsDir, spec.path);
   const rank = longestRemainingPath(graph, stepWeights(graph.ids, history));
-  const launcher = createLauncher(spec.steps.filter((s) => s.kind === 'shell').length, { ...process.env, ...spec.env });
+  const launcher = await createLauncher(spec.steps.filter((s) => s.kind === 'shell').length, { ...process.env, ...spec.env });
   o.onLauncher?.(launcher);
   const reusedIds = o.reuse?.steps ?? new Map();
-  const files = new StepFilePrefetcher(runDir, topologicalOrder(graph).map((i) => graph.ids[i]!).filter((id) => !reusedIds.has(id)));
+  const toRun = topologicalOrder(graph).filter((i) => !reusedIds.has(graph.ids[i]!));
+  const roots = toRun.filter((i) => graph.needs[i]!.length === 0).length; // first in a topological order
+  const files = new StepFilePrefetcher(runDir, toRun.map((i) => graph.ids[i]!), Math.min(roots, o.concurrency));
   const shell = new ShellExecutor({ runDir, launcher, redactor, files });
   const llm = o.llm?.(runDir, redactor);
   const started = Date.now();
@@ -119,15 +121,28 @@ export async function runJob(o: JobOptions): Promise<JobOutcome> {
   await launcher.close();
   await files.settle();
   bus.emit({ type: 'job.finished', status: outcome.status, duration_s: (Date.now() - started) / 1000 });
-  journal.close();
-  fs.rmSync(runDir.workDir, { recursive: true, force: true });
+  const journalClosed = journal.close();
+  removeWorkDir(runDir.workDir);
   builder.manifest.files = listFiles(runDir.root)
     .filter((p) => p !== 'manifest.json' && p !== 'events.jsonl')
     .map((p) => builder.knownFiles.get(p) ?? hashFile(runDir.root, p));
   const text = writeManifest(true);
   writeHistory(runsDir, history, builder.manifest);
+  await journalClosed;
   // What callers print (run --json) is what was written: masked.
   return { status: outcome.status, manifest: JSON.parse(text) as JobManifest, runDir };
+}
+
+/** .work/ is empty unless a step was stopped before its $ORCH_OUTPUT file was read. */
+function removeWorkDir(dir: string): void {
+  try {
+    fs.rmdirSync(dir);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return;
+    if (code !== 'ENOTEMPTY') throw e;
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** Write outputs/<step>.json and hash it with the step's artifacts, for the step's final event. */

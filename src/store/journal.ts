@@ -14,10 +14,13 @@ export class Journal implements EventSink {
     fs.writeSync(this.#fd, JSON.stringify(event) + '\n');
   }
 
-  /** Flush to disk and close (at the end of a job). */
-  close(): void {
-    fs.fsyncSync(this.#fd);
-    fs.closeSync(this.#fd);
+  /** Flush to disk and close (at the end of a job): on the thread pool, while the manifest is written. */
+  close(): Promise<void> {
+    return new Promise((resolve, reject) =>
+      fs.fsync(this.#fd, (e) => {
+        fs.close(this.#fd, (e2) => (e ?? e2 ? reject(e ?? e2) : resolve()));
+      }),
+    );
   }
 }
 

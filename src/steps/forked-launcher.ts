@@ -1,0 +1,61 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import readline from 'node:readline';
+import type { ProcessLauncher } from './launcher.js';
+import type { ProcessOutcome, ProcessRequest, RunningProcess } from './process.js';
+
+/** Messages to the launcher process, one JSON object per line. */
+export type LauncherRequest = { t: 'init'; env: Record<string, string | undefined> } | { t: 'run'; id: number; req: ProcessRequest } | { t: 'cancel'; id: number };
+/** Messages from it. */
+export type LauncherReply = { t: 'done'; id: number; outcome: ProcessOutcome } | { t: 'error'; id: number; message: string };
+
+/** Steps started by a launcher process; if this process dies, the launcher sees its pipe close and stops every step. */
+export class ForkedLauncher implements ProcessLauncher {
+  readonly #child: ChildProcess;
+  readonly #pending = new Map<number, { resolve: (o: ProcessOutcome) => void; reject: (e: Error) => void }>();
+  readonly #exited: Promise<void>;
+  #nextId = 0;
+
+  constructor(script: string, baseEnv: Record<string, string | undefined>) {
+    this.#child = spawn(process.execPath, [script], { stdio: ['pipe', 'pipe', 'inherit'] });
+    this.#exited = new Promise((resolve) => this.#child.once('exit', () => resolve()));
+    this.#child.once('exit', (code, signal) => {
+      const why = new Error(`the step launcher stopped (${signal ?? `exit ${code}`})`);
+      for (const p of this.#pending.values()) p.reject(why);
+      this.#pending.clear();
+    });
+    this.#child.once('error', (e) => {
+      for (const p of this.#pending.values()) p.reject(e);
+      this.#pending.clear();
+    });
+    readline.createInterface({ input: this.#child.stdout! }).on('line', (line) => {
+      const m = JSON.parse(line) as LauncherReply;
+      const p = this.#pending.get(m.id);
+      if (!p) return;
+      this.#pending.delete(m.id);
+      if (m.t === 'done') p.resolve(m.outcome);
+      else p.reject(new Error(m.message));
+    });
+    this.#send({ t: 'init', env: baseEnv });
+  }
+
+  #send(m: LauncherRequest): void {
+    this.#child.stdin!.write(`${JSON.stringify(m)}\n`);
+  }
+
+  start(req: ProcessRequest): RunningProcess {
+    const id = ++this.#nextId;
+    const outcome = new Promise<ProcessOutcome>((resolve, reject) => this.#pending.set(id, { resolve, reject }));
+    this.#send({ t: 'run', id, req });
+    return { outcome, cancel: () => this.#pending.has(id) && this.#send({ t: 'cancel', id }) };
+  }
+
+  killAllNow(): void {
+    // The launcher SIGKILLs every group when its pipe closes; killing it closes the pipe.
+    this.#child.kill('SIGTERM');
+  }
+
+  async close(): Promise<void> {
+    this.#child.stdin!.end();
+    await this.#exited;
+  }
+}
