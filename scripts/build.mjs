@@ -38,7 +38,16 @@ await Promise.all(
     ['src/cli/main.ts', 'cli/main.cjs'],
     ['src/cli/program.ts', 'cli/program.cjs'],
     ['src/launcher.ts', 'launcher.cjs'],
-  ].map(([from, to]) => build({ ...common, entryPoints: [path.join(root, from)], outfile: path.join(next, to), format: 'cjs' })),
+  ].map(([from, to]) =>
+    build({
+      ...common,
+      entryPoints: [path.join(root, from)],
+      outfile: path.join(next, to),
+      format: 'cjs',
+      // main.cjs loads the program with vm.Script (see src/cli/code-cache.ts): it comes wrapped as a function.
+      ...(to === 'cli/program.cjs' ? { banner: { js: '(function (exports, require, module, __filename, __dirname) {' }, footer: { js: '})' } } : {}),
+    }),
+  ),
 );
 
 const old = `${dist}.old-${process.pid}`;

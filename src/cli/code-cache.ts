@@ -17,10 +17,11 @@ export const WRITE_CODE_CACHE_ENV = 'ORCH_WRITE_CODE_CACHE';
  * `require` would: nothing else depends on it.
  */
 export function requireWithCodeCache(file: string): unknown {
+  // The build wraps the bundle as `(function (exports, require, module, __filename, __dirname) {…})`
+  // (CommonJS's own wrapper), so its 900 KB need not be copied into a wrapper here.
   const source = fs.readFileSync(file, 'utf8');
   const cachedData = readIfExists(`${file}.cache`);
-  const wrapper = `(function (exports, require, module, __filename, __dirname) {${source}\n})`;
-  const script = new vm.Script(wrapper, { filename: file, cachedData });
+  const script = new vm.Script(source, { filename: file, cachedData });
   const module = { exports: {} as unknown };
   (script.runInThisContext() as (...args: unknown[]) => void).call(module.exports, module.exports, createRequire(file), module, file, path.dirname(file));
 
