@@ -7,7 +7,17 @@ import type { LauncherReply, LauncherRequest } from './steps/forked-launcher.js'
 
 let baseEnv: Record<string, string | undefined> = {};
 const running = new Map<number, RunningProcess>();
-const reply = (m: LauncherReply) => process.stdout.write(`${JSON.stringify(m)}\n`);
+// Replies of one turn of the event loop go out in one write: every write wakes the orchestrator.
+let outbox = '';
+const reply = (m: LauncherReply) => {
+  if (outbox === '') setImmediate(flush);
+  outbox += `${JSON.stringify(m)}\n`;
+};
+const flush = () => {
+  const text = outbox;
+  outbox = '';
+  process.stdout.write(text);
+};
 
 readline
   .createInterface({ input: process.stdin })

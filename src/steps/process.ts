@@ -18,8 +18,6 @@ export interface ProcessRequest {
   logPath: string;
   /** First attempt: a new log; later attempts append under a header. */
   attempt: number;
-  /** Created before the process starts ($ORCH_ARTIFACTS). */
-  artifactsDir: string;
   /** $ORCH_OUTPUT: read and removed when the process ends. */
   outputFile: string;
   timeoutMs?: number;
@@ -54,12 +52,18 @@ export function killAllGroupsNow(): void {
   for (const pid of liveGroups) killGroup(pid, 'SIGKILL');
 }
 
-/** Signal a whole process group; a group that is already gone is fine. */
-function killGroup(pid: number, sig: NodeJS.Signals): void {
+/** Signal a whole process group; false when it is already gone (which is fine). */
+function killGroup(pid: number, sig: NodeJS.Signals): boolean {
+  // After almost every step the group is gone: the ESRCH error needs no stack trace (it is dropped).
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
   try {
     process.kill(-pid, sig);
+    return true;
   } catch {
-    // ESRCH: nothing left in the group
+    return false; // ESRCH: nothing left in the group
+  } finally {
+    Error.stackTraceLimit = limit;
   }
 }
 
@@ -86,7 +90,6 @@ export function startProcess(req: ProcessRequest, baseEnv: Record<string, string
   // Replaced below: the promise's executor runs before startProcess returns.
   let terminate: (why: NonNullable<ProcessOutcome['reason']>) => void = () => {};
   const outcome = new Promise<ProcessOutcome>((resolve) => {
-    fs.mkdirSync(req.artifactsDir, { recursive: true });
     let logFd: number | undefined;
     const log = (data: Uint8Array | string) => {
       if (logFd === undefined) logFd = fs.openSync(req.logPath, req.attempt === 1 ? 'w' : 'a');
@@ -157,8 +160,7 @@ export function startProcess(req: ProcessRequest, baseEnv: Record<string, string
     child.on('exit', (code, sig) => {
       exit = { code, signal: sig };
       // Whatever the script left running in its group goes with it (nothing outlives its step).
-      if (pid !== undefined) killGroup(pid, 'SIGTERM');
-      killTimer ??= setTimeout(() => pid !== undefined && killGroup(pid, 'SIGKILL'), KILL_GRACE_MS);
+      if (pid !== undefined && killGroup(pid, 'SIGTERM')) killTimer ??= setTimeout(() => killGroup(pid, 'SIGKILL'), KILL_GRACE_MS);
     });
     child.on('close', (code, sig) => {
       if (pid !== undefined) liveGroups.delete(pid);
@@ -180,13 +182,10 @@ export function startProcess(req: ProcessRequest, baseEnv: Record<string, string
   return { outcome, cancel: () => terminate('cancelled') };
 }
 
+/** What the step wrote to $ORCH_OUTPUT (most write nothing: no file), then the file is removed. */
 function readAndRemove(file: string): string | undefined {
-  try {
-    const text = fs.readFileSync(file, 'utf8');
-    fs.unlinkSync(file);
-    return text;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw e;
-  }
+  if (!fs.statSync(file, { throwIfNoEntry: false })) return undefined;
+  const text = fs.readFileSync(file, 'utf8');
+  fs.unlinkSync(file);
+  return text;
 }

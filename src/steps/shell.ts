@@ -38,7 +38,7 @@ export class ShellExecutor implements StepExecutor {
       return failure({ code: 'expression', message: e.message });
     }
     const dir = this.#runDir;
-    await this.#files.ready(step.id);
+    await this.#files.ready(step.id); // outputs/<id>.json and artifacts/<id>/ exist from here
     const artifactsDir = dir.artifactsDir(step.id);
     const outputFile = path.join(dir.workDir, `${step.id}.${attempt}.out`);
     const running = this.#launcher.start({
@@ -48,7 +48,6 @@ export class ShellExecutor implements StepExecutor {
       env: { ...stepEnv, ...exprEnv, ORCH_JOB_ID: dir.jobId, ORCH_STEP: step.id, ORCH_RUN_DIR: dir.root, ORCH_ARTIFACTS: artifactsDir, ORCH_OUTPUT: outputFile },
       logPath: dir.logPath(step.id),
       attempt,
-      artifactsDir,
       outputFile,
       timeoutMs: step.timeoutMs,
       idleTimeoutMs: step.idleTimeoutMs,
