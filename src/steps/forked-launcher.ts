@@ -8,6 +8,20 @@ export type LauncherRequest = { t: 'init'; env: Record<string, string | undefine
 /** Messages from it. */
 export type LauncherReply = { t: 'done'; id: number; outcome: ProcessOutcome } | { t: 'error'; id: number; message: string };
 
+/**
+ * The launcher is kept lean, because the kernel copies the page tables of the process that forks: a
+ * 1 MB young generation and no V8 helper threads are plenty for passing messages (measured: a fan of
+ * 1,000 steps 1.48x -> 1.35x the Node yardstick).
+ */
+const LAUNCHER_NODE_FLAGS = ['--max-semi-space-size=1', '--v8-pool-size=0'];
+
+/** Its own environment: ours without NODE_EXTRA_CA_CERTS (it makes no TLS connection; loading them costs ~25 ms of start-up). Steps get the job's environment from the init message. */
+function launcherEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env.NODE_EXTRA_CA_CERTS;
+  return env;
+}
+
 /** Steps started by a launcher process; if this process dies, the launcher sees its pipe close and stops every step. */
 export class ForkedLauncher implements ProcessLauncher {
   readonly #child: ChildProcess;
@@ -16,7 +30,7 @@ export class ForkedLauncher implements ProcessLauncher {
   #nextId = 0;
 
   constructor(script: string, baseEnv: Record<string, string | undefined>) {
-    this.#child = spawn(process.execPath, [script], { stdio: ['pipe', 'pipe', 'inherit'] });
+    this.#child = spawn(process.execPath, [...LAUNCHER_NODE_FLAGS, script], { stdio: ['pipe', 'pipe', 'inherit'], env: launcherEnv() });
     this.#exited = new Promise((resolve) => this.#child.once('exit', () => resolve()));
     this.#child.once('exit', (code, signal) => {
       const why = new Error(`the step launcher stopped (${signal ?? `exit ${code}`})`);
