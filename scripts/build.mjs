@@ -2,13 +2,14 @@
 // Build: type-check with tsc, then bundle src/ into dist/ with esbuild, then warm V8's code cache.
 //   dist/cli/main.cjs       the entry point (tiny: `--version` answers without loading the program)
 //   dist/cli/program.cjs    every command, one bundle, loaded by main.cjs through vm.Script with
-//   dist/cli/program.cjs.cache  V8's code cache for it, written by running a small job once (below)
+//   dist/cli/program.<id>.cache  V8's code cache for it, written by running a small job once (below)
 //   dist/launcher.cjs       the process that starts shell steps for large jobs
 // Start-up is part of the product (issue 7): bundles instead of hundreds of ES modules, CommonJS so
 // that Node never starts its ES module loader (~4 ms), and bytecode from the cache instead of parsing
 // ~900 KB of JavaScript on every command. Provider SDKs, the response
 // cache and the browser driver stay external: required lazily, only by specs and commands that use them.
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -33,22 +34,17 @@ const common = {
   logLevel: 'warning',
   external: ['openai', '@anthropic-ai/sdk', 'ollama', 'cacache', 'playwright-core'],
 };
-await Promise.all(
-  [
-    ['src/cli/main.ts', 'cli/main.cjs'],
-    ['src/cli/program.ts', 'cli/program.cjs'],
-    ['src/launcher.ts', 'launcher.cjs'],
-  ].map(([from, to]) =>
-    build({
-      ...common,
-      entryPoints: [path.join(root, from)],
-      outfile: path.join(next, to),
-      format: 'cjs',
-      // main.cjs loads the program with vm.Script (see src/cli/code-cache.ts): it comes wrapped as a function.
-      ...(to === 'cli/program.cjs' ? { banner: { js: '(function (exports, require, module, __filename, __dirname) {' }, footer: { js: '})' } } : {}),
-    }),
-  ),
-);
+const bundle = (from, to, extra = {}) => build({ ...common, entryPoints: [path.join(root, from)], outfile: path.join(next, to), format: 'cjs', ...extra });
+await Promise.all([
+  // main.cjs loads the program with vm.Script (see src/cli/code-cache.ts): it comes wrapped as a function.
+  bundle('src/cli/program.ts', 'cli/program.cjs', { banner: { js: '(function (exports, require, module, __filename, __dirname) {' }, footer: { js: '})' } }),
+  bundle('src/launcher.ts', 'launcher.cjs'),
+]);
+// V8 checks a code cache against the length of its source only: the cache is named after the bundle's
+// content, which main.cjs is built knowing, so a changed bundle never runs with bytecode of another.
+const programId = createHash('sha256').update(fs.readFileSync(path.join(next, 'cli/program.cjs'))).digest('hex').slice(0, 16);
+const { version } = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
+await bundle('src/cli/main.ts', 'cli/main.cjs', { define: { ORCH_PROGRAM_ID: JSON.stringify(programId), ORCH_VERSION: JSON.stringify(version) } });
 
 const old = `${dist}.old-${process.pid}`;
 if (fs.existsSync(dist)) fs.renameSync(dist, old);
@@ -82,7 +78,7 @@ try {
   execFileSync(process.execPath, [path.join(dist, 'cli/main.cjs'), 'run', 'spec.yaml', '--runs-dir', 'runs'], {
     cwd: warm,
     stdio: ['ignore', 'ignore', 'inherit'],
-    env: { ...process.env, ORCH_WRITE_CODE_CACHE: path.join(dist, 'cli/program.cjs.cache') },
+    env: { ...process.env, ORCH_WRITE_CODE_CACHE: path.join(dist, `cli/program.${programId}.cache`) },
   });
 } finally {
   fs.rmSync(warm, { recursive: true, force: true });

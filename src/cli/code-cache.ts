@@ -12,15 +12,15 @@ import vm from 'node:vm';
 export const WRITE_CODE_CACHE_ENV = 'ORCH_WRITE_CODE_CACHE';
 
 /**
- * `require()` a CommonJS bundle, compiled from `<file>.cache` when V8 accepts it. A cache V8 rejects
- * (another Node version, other V8 flags, a rebuilt bundle) only means compiling from source, as
- * `require` would: nothing else depends on it.
+ * `require()` a CommonJS bundle, compiled from `cacheFile` when it exists and V8 accepts it. A cache
+ * V8 rejects (another Node version, other V8 flags) only means compiling from source, as `require`
+ * would: nothing else depends on it.
  */
-export function requireWithCodeCache(file: string): unknown {
+export function requireWithCodeCache(file: string, cacheFile: string): unknown {
   // The build wraps the bundle as `(function (exports, require, module, __filename, __dirname) {…})`
   // (CommonJS's own wrapper), so its 900 KB need not be copied into a wrapper here.
   const source = fs.readFileSync(file, 'utf8');
-  const cachedData = readIfExists(`${file}.cache`);
+  const cachedData = readIfExists(cacheFile);
   const script = new vm.Script(source, { filename: file, cachedData });
   const module = { exports: {} as unknown };
   (script.runInThisContext() as (...args: unknown[]) => void).call(module.exports, module.exports, createRequire(file), module, file, path.dirname(file));

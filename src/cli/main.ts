@@ -12,14 +12,17 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
-// Bundled into this file at build time.
-const { version } = require('../../package.json') as { version: string };
+/** Set by the build: the program bundle's content hash (its code cache is named after it), and package.json's version. */
+declare const ORCH_PROGRAM_ID: string;
+declare const ORCH_VERSION: string;
+
+const version = ORCH_VERSION;
 const args = process.argv.slice(2);
 
 if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
   process.stdout.write(`${version}\n`);
 } else {
-  const program = requireWithCodeCache(path.join(__dirname, 'program.cjs')) as typeof import('./program.js');
+  const program = requireWithCodeCache(path.join(__dirname, 'program.cjs'), path.join(__dirname, `program.${ORCH_PROGRAM_ID}.cache`)) as typeof import('./program.js');
   // The launcher of large jobs' steps is built beside the CLI (dist/launcher.cjs).
   void program.runCli(process.argv, version, path.join(__dirname, '../launcher.cjs')).then((code) => {
     process.exitCode = code;

@@ -1,0 +1,42 @@
+// What `npm run build` leaves in dist/ for the start-up of every command (issue 7): a CommonJS entry
+// that never starts Node's ES module loader, and a program bundle with a V8 code cache that belongs to
+// it. A build whose warm-up run failed to write the cache, or a cache left from another bundle, would
+// only make every command slower: nothing else would notice.
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import vm from 'node:vm';
+import { describe, expect, it } from 'vitest';
+import { assertBuilt, BIN, REPO } from '../helpers/cli.js';
+
+const CLI = path.join(REPO, 'dist/cli');
+
+describe('the build', () => {
+  it('writes a code cache named after the program bundle, and V8 accepts it', () => {
+    assertBuilt();
+    const program = fs.readFileSync(path.join(CLI, 'program.cjs'));
+    const id = createHash('sha256').update(program).digest('hex').slice(0, 16);
+    expect(fs.readdirSync(CLI).filter((f) => f.endsWith('.cache'))).toEqual([`program.${id}.cache`]);
+    const script = new vm.Script(program.toString('utf8'), { filename: path.join(CLI, 'program.cjs'), cachedData: fs.readFileSync(path.join(CLI, `program.${id}.cache`)) });
+    expect(script.cachedDataRejected).toBe(false);
+  });
+
+  it('the CLI runs as CommonJS: answering --version loads no ES module', () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { version: string };
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-build-'));
+    try {
+      // Node 20 loads its ES module machinery (module_job) only to run an ES module.
+      const probe = path.join(dir, 'probe.cjs');
+      fs.writeFileSync(probe, `process.on('exit', () => { if (process.moduleLoadList.some((m) => m.endsWith('esm/module_job'))) process.stderr.write('ES module loader started'); });\n`);
+      const r = spawnSync(process.execPath, ['--require', probe, BIN, '--version'], { encoding: 'utf8' });
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toBe(`${pkg.version}\n`);
+      fs.writeFileSync(path.join(dir, 'esm.mjs'), '');
+      expect(spawnSync(process.execPath, ['--require', probe, path.join(dir, 'esm.mjs')], { encoding: 'utf8' }).stderr).toBe('ES module loader started'); // the probe works
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
