@@ -1,5 +1,5 @@
 // Start-up (issue 7): most of what a command costs before it does anything is V8 parsing and
-// compiling ~800 KB of bundled JavaScript (yaml, zod, commander, our own code). Node 20 has no
+// compiling ~900 KB of bundled JavaScript (yaml, zod, commander, our own code). Node 20 has no
 // compile cache for ES modules, so the program is bundled as one CommonJS file and loaded here
 // through vm.Script with V8's code cache: bytecode made by `npm run build` (which runs a small job
 // to warm it), checked by V8 against the source and its own version and flags before use.
@@ -9,7 +9,7 @@ import path from 'node:path';
 import vm from 'node:vm';
 
 /** Set by the build (scripts/build.mjs) to the file the warmed code cache is written to after the command. */
-export const WRITE_CODE_CACHE_ENV = 'ORCH_WRITE_CODE_CACHE';
+const WRITE_CODE_CACHE_ENV = 'ORCH_WRITE_CODE_CACHE';
 
 /**
  * `require()` a CommonJS bundle, compiled from `cacheFile` when it exists and V8 accepts it. A cache
