@@ -4,6 +4,7 @@
 //   dist/cli/program.cjs    every command, one bundle, loaded by main.cjs through vm.Script with
 //   dist/cli/program.<id>.cache  V8's code cache for it, written by running a small job once (below)
 //   dist/launcher.cjs       the process that starts shell steps for large jobs
+//   dist/native/spawn.node  native/spawn.c, built with node-gyp: starts step processes with posix_spawn
 // Start-up is part of the product (issue 7): bundles instead of hundreds of ES modules, CommonJS so
 // that Node never starts its ES module loader (~4 ms), and bytecode from the cache instead of parsing
 // ~900 KB of JavaScript on every command. Provider SDKs, the response
@@ -21,6 +22,16 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 if (!process.argv.includes('--no-check')) {
   execFileSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '--noEmit', '-p', path.join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
 }
+// The native spawn helper (native/spawn.c; why: its header). node-gyp compiles it against the headers
+// of the Node that runs this build when they sit beside it (Debian's /usr/include/node, an official
+// tarball's include/node), else those npm is configured with or node-gyp's own download.
+const gyp = (...args) =>
+  execFileSync(process.execPath, [path.join(root, 'node_modules/node-gyp/bin/node-gyp.js'), '--loglevel=warn', ...args], { cwd: path.join(root, 'native'), stdio: ['ignore', 'ignore', 'inherit'] });
+const ownHeaders = path.resolve(path.dirname(process.execPath), '..');
+const nodedir = fs.existsSync(path.join(ownHeaders, 'include/node/node_api.h')) ? ownHeaders : process.env.npm_config_nodedir;
+if (!fs.existsSync(path.join(root, 'native/build/config.gypi'))) gyp('configure', ...(nodedir ? [`--nodedir=${nodedir}`] : []));
+gyp('build');
+
 // Build beside dist/ and swap it in, so a binary started meanwhile never sees half a build.
 const dist = path.join(root, 'dist');
 const next = `${dist}.next-${process.pid}`;
@@ -45,6 +56,9 @@ await Promise.all([
 const programId = createHash('sha256').update(fs.readFileSync(path.join(next, 'cli/program.cjs'))).digest('hex').slice(0, 16);
 const { version } = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
 await bundle('src/cli/main.ts', 'cli/main.cjs', { define: { ORCH_PROGRAM_ID: JSON.stringify(programId), ORCH_VERSION: JSON.stringify(version) } });
+
+fs.mkdirSync(path.join(next, 'native'));
+fs.copyFileSync(path.join(root, 'native/build/Release/spawn.node'), path.join(next, 'native/spawn.node'));
 
 const old = `${dist}.old-${process.pid}`;
 if (fs.existsSync(dist)) fs.renameSync(dist, old);

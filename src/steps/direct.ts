@@ -32,7 +32,8 @@ export function directCommand(shell: string, script: string, env: Record<string,
   return resolved === null ? undefined : [resolved, words.slice(1)];
 }
 
-function onPath(program: string, searchPath: string): string | null {
+/** Where `program` is on `searchPath` (absolute entries only), as execvp would find it; remembered. */
+export function onPath(program: string, searchPath: string): string | null {
   const key = `${searchPath}\0${program}`;
   let hit = lookups.get(key);
   if (hit === undefined) {

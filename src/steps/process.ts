@@ -1,7 +1,7 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { Redactor } from '../store/redact.js';
 import { directCommand } from './direct.js';
+import { spawnProcess, type StartedProcess } from './native-spawn.js';
 
 /** Grace between SIGTERM and SIGKILL for a step's process group (SPEC §3). */
 export const KILL_GRACE_MS = 5000;
@@ -106,15 +106,48 @@ export function startProcess(req: ProcessRequest, baseEnv: Record<string, string
     const timers: NodeJS.Timeout[] = [];
     let killTimer: NodeJS.Timeout | undefined;
 
-    const child = spawn(cmd, args, { cwd: req.cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    const pid = child.pid;
-    if (pid !== undefined) liveGroups.add(pid);
+    let pid: number | undefined;
+    let open = 3; // the process, its stdout and its stderr: the outcome is known when all three have ended
+    const finish = () => {
+      if (--open > 0) return;
+      if (pid !== undefined) liveGroups.delete(pid);
+      for (const t of timers) clearTimeout(t);
+      if (killTimer) clearTimeout(killTimer);
+      if (logFd !== undefined) fs.closeSync(logFd);
+      resolve({
+        exitCode: spawnError ? null : (exit?.code ?? null),
+        signal: exit?.signal ?? null,
+        stdout: Buffer.concat(chunks).toString('utf8'),
+        truncated,
+        reason,
+        spawnError,
+        outputText: readAndRemove(req.outputFile),
+      });
+    };
+
+    let child: StartedProcess;
+    try {
+      child = spawnProcess(cmd, args, req.cwd, env, (code, signal) => {
+        exit = { code, signal };
+        // Whatever the script left running in its group goes with it (nothing outlives its step).
+        if (killGroup(pid!, 'SIGTERM')) killTimer ??= setTimeout(() => killGroup(pid!, 'SIGKILL'), KILL_GRACE_MS);
+        finish();
+      });
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      spawnError = code === 'ENOENT' && !fs.existsSync(req.cwd) ? `working directory ${req.cwd} does not exist` : `cannot start ${cmd}: ${(e as Error).message}`;
+      open = 1;
+      finish();
+      return;
+    }
+    pid = child.pid;
+    liveGroups.add(pid);
 
     terminate = (why) => {
       if (reason || exit || pid === undefined) return; // the first reason wins
       reason = why;
       killGroup(pid, 'SIGTERM');
-      killTimer ??= setTimeout(() => killGroup(pid, 'SIGKILL'), KILL_GRACE_MS);
+      killTimer ??= setTimeout(() => killGroup(pid!, 'SIGKILL'), KILL_GRACE_MS);
     };
 
     if (req.timeoutMs !== undefined) timers.push(setTimeout(() => terminate('timeout'), req.timeoutMs));
@@ -150,34 +183,9 @@ export function startProcess(req: ProcessRequest, baseEnv: Record<string, string
       };
     };
     const out = sink(true);
-    child.stdout!.on('data', out.data).on('end', out.end);
+    child.stdout.on('data', out.data).on('end', out.end).on('close', finish);
     const err = sink(false);
-    child.stderr!.on('data', err.data).on('end', err.end);
-
-    child.on('error', (e: NodeJS.ErrnoException) => {
-      spawnError = e.code === 'ENOENT' && !fs.existsSync(req.cwd) ? `working directory ${req.cwd} does not exist` : `cannot start ${cmd}: ${e.message}`;
-    });
-    child.on('exit', (code, sig) => {
-      exit = { code, signal: sig };
-      // Whatever the script left running in its group goes with it (nothing outlives its step).
-      if (pid !== undefined && killGroup(pid, 'SIGTERM')) killTimer ??= setTimeout(() => killGroup(pid, 'SIGKILL'), KILL_GRACE_MS);
-    });
-    child.on('close', (code, sig) => {
-      if (pid !== undefined) liveGroups.delete(pid);
-      for (const t of timers) clearTimeout(t);
-      if (killTimer) clearTimeout(killTimer);
-      if (logFd !== undefined) fs.closeSync(logFd);
-      const e = exit ?? { code, signal: sig };
-      resolve({
-        exitCode: spawnError ? null : e.code,
-        signal: e.signal,
-        stdout: Buffer.concat(chunks).toString('utf8'),
-        truncated,
-        reason,
-        spawnError,
-        outputText: readAndRemove(req.outputFile),
-      });
-    });
+    child.stderr.on('data', err.data).on('end', err.end).on('close', finish);
   });
   return { outcome, cancel: () => terminate('cancelled') };
 }

@@ -173,6 +173,49 @@ describe('run --json, failures, list-runs filters', () => {
     expect(rig().output('mixed').text).toBe('one\nthree');
   });
 
+  it("a step's process starts as from a shell: own session, stdin from /dev/null, default signals, its env and cwd; or fails saying why", () => {
+    // Steps start through posix_spawn (native/spawn.c): what libuv's spawn did for us, it must do too.
+    fs.mkdirSync(rig().path('sub'), { recursive: true });
+    rig().write(
+      'proc.yaml',
+      [
+        'env: { GREETING: hi }',
+        'steps:',
+        '  probe:',
+        '    cwd: sub',
+        '    run: |',
+        '      read -r stat < /proc/$$/stat; set -- ${stat##*) }',
+        '      echo "pid=$$ pgrp=$3 session=$4"',
+        '      echo "stdin=$(readlink /proc/$$/fd/0) cwd=$(pwd) greeting=$GREETING"',
+        '  direct:',
+        '    run: cat /proc/self/status /proc/self/environ',
+        '  no-shell:',
+        '    shell: /nonexistent/shell',
+        '    run: echo unreachable',
+        '  no-cwd:',
+        '    cwd: missing-folder',
+        '    run: "true"',
+        '',
+      ].join('\n'),
+    );
+    expect(rig().run(['run', 'proc.yaml']).code).toBe(1);
+    const log = rig().log('probe');
+    const [, pid, pgrp, session] = /pid=(\d+) pgrp=(\d+) session=(\d+)/.exec(log)!;
+    expect([pgrp, session]).toEqual([pid, pid]);
+    expect(log).toContain(`stdin=/dev/null cwd=${fs.realpathSync(rig().path('sub'))} greeting=hi`);
+    // A plain command is exec'd with no shell between (src/steps/direct.ts): what it sees is what we gave it.
+    const direct = rig().log('direct');
+    // Node ignores SIGPIPE; the step must not. (glibc's posix_spawn leaves its own two internal signals,
+    // 32 and 33, ignored in every program it starts, make's included: no program can use them.)
+    const ignored = BigInt(`0x${/^SigIgn:\t([0-9a-f]+)$/m.exec(direct)![1]}`);
+    expect(ignored & ~0x180000000n).toBe(0n);
+    expect(direct).toContain('SigBlk:\t0000000000000000');
+    expect(direct.split('\0')).toContain('GREETING=hi');
+    const steps = rig().manifest().steps;
+    expect(steps['no-shell']).toMatchObject({ status: 'failed', error: { code: 'spawn', message: 'cannot start /nonexistent/shell: spawn /nonexistent/shell ENOENT' } });
+    expect(steps['no-cwd']).toMatchObject({ status: 'failed', error: { code: 'spawn', message: `working directory ${rig().path('missing-folder')} does not exist` } });
+  });
+
   it('list-runs with no runs yet', () => {
     const r = rig().run(['list-runs']);
     expect(r.code).toBe(0);

@@ -1,0 +1,94 @@
+// Start a step's process through native/spawn.c (posix_spawn) instead of child_process.spawn, whose
+// fork() costs ~1 ms of the event loop per step and more as the process grows (issue 7; the C file's
+// header says why). The process ends are watched as libuv watches its own: on SIGCHLD, each process
+// of ours is asked with waitpid(pid, WNOHANG) — never waitpid(-1), which would take libuv's children.
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { onPath } from './direct.js';
+
+interface Binding {
+  spawn(file: string, argv: string[], envp: string[], cwd: string): number[];
+  reap(pid: number): number[] | null;
+}
+
+/** A started process: its pid, and the reading ends of its stdout and stderr. */
+export interface StartedProcess {
+  pid: number;
+  stdout: net.Socket;
+  stderr: net.Socket;
+}
+
+export type ExitListener = (code: number | null, signal: NodeJS.Signals | null) => void;
+
+let binding: Binding | undefined;
+let listening = false;
+const waiting = new Map<number, ExitListener>();
+/** SIGCHLD's listener does not keep Node running: this does, while a process of ours has not been reaped. */
+let keepAlive: NodeJS.Timeout | undefined;
+
+const signalNames = new Map<number, NodeJS.Signals>(Object.entries(os.constants.signals).map(([name, n]) => [n, name as NodeJS.Signals]));
+const errnoNames = new Map<number, string>(Object.entries(os.constants.errno).map(([name, n]) => [n, name]));
+
+/**
+ * Start `file` (a path, or a name looked up on the child's PATH) with `args` in `cwd`, in a session of
+ * its own, stdin from /dev/null, stdout and stderr on pipes. `onExit` is called once, when it has ended.
+ * Throws an error with `code` (ENOENT, EACCES …) when it cannot start, like child_process.spawn's.
+ */
+export function spawnProcess(file: string, args: string[], cwd: string, env: Record<string, string | undefined>, onExit: ExitListener): StartedProcess {
+  const native = (binding ??= load());
+  // Before the first process starts: a SIGCHLD that came before Node handled it would be lost.
+  if (!listening) {
+    process.on('SIGCHLD', reapEnded);
+    listening = true;
+  }
+  const envp: string[] = [];
+  for (const [k, v] of Object.entries(env)) if (v !== undefined) envp.push(`${k}=${v}`);
+  for (const s of [file, cwd, ...args, ...envp]) {
+    if (s.includes('\0')) throw Object.assign(new Error(`cannot pass a string with a null byte to ${file}`), { code: 'ERR_INVALID_ARG_VALUE' });
+  }
+  // Looked up here, on the child's PATH, as execvp would (posix_spawn itself takes a path).
+  const program = file.includes('/') ? file : onPath(file, env.PATH ?? '/usr/bin:/bin');
+  const started = program === null ? [-os.constants.errno.ENOENT] : native.spawn(program, [file, ...args], envp, cwd);
+  if (started.length === 1) {
+    const code = errnoNames.get(-started[0]!) ?? `errno ${-started[0]!}`;
+    throw Object.assign(new Error(`spawn ${file} ${code}`), { code, errno: started[0], syscall: `spawn ${file}`, path: file });
+  }
+  const [pid, out, err] = started as [number, number, number];
+  if (waiting.size === 0) keepAlive = setInterval(() => {}, 2 ** 30);
+  waiting.set(pid, onExit);
+  const stdout = new net.Socket({ fd: out, readable: true, writable: false });
+  const stderr = new net.Socket({ fd: err, readable: true, writable: false });
+  // Both pipes closed: the process has most likely ended, often before its SIGCHLD is read.
+  let open = 2;
+  const closed = () => --open === 0 && reapEnded();
+  stdout.once('close', closed);
+  stderr.once('close', closed);
+  return { pid, stdout, stderr };
+}
+
+/** A SIGCHLD stands for one or more ended children (signals merge): ask each of ours. */
+function reapEnded(): void {
+  for (const [pid, onExit] of waiting) {
+    const ended = binding!.reap(pid);
+    if (ended === null) continue;
+    waiting.delete(pid);
+    if (ended.length === 1) onExit(null, null); // not ours to reap after all (ECHILD): cannot happen
+    else onExit(ended[1] ? null : ended[0]!, ended[1] ? (signalNames.get(ended[1]) ?? null) : null);
+  }
+  if (waiting.size === 0 && keepAlive) {
+    clearInterval(keepAlive);
+    keepAlive = undefined;
+  }
+}
+
+/** The helper the build put beside the bundles: dist/native/spawn.node (from dist/ or dist/cli/). */
+function load(): Binding {
+  const candidates = [path.join(__dirname, 'native', 'spawn.node'), path.join(__dirname, '..', 'native', 'spawn.node')];
+  const file = candidates.find((f) => fs.existsSync(f));
+  if (!file) throw new Error(`orchestrator's native spawn helper is missing (looked for ${candidates.join(', ')}): run \`npm run build\``);
+  const module = { exports: {} as Binding };
+  process.dlopen(module, file);
+  return module.exports;
+}
