@@ -15,7 +15,7 @@ import { ManifestBuilder, type JobManifest } from '../store/manifest.js';
 import { Redactor } from '../store/redact.js';
 import { StepFilePrefetcher } from '../store/prefetch.js';
 import { RunDir } from '../store/run-dir.js';
-import { readHistory, stepWeights, writeHistory } from '../store/history.js';
+import { planRank, readHistory, stepWeights, writeHistory } from '../store/history.js';
 import { runScheduler } from './scheduler.js';
 import type { StepError } from '../errors.js';
 
@@ -75,7 +75,8 @@ export async function runJob(o: JobOptions): Promise<JobOutcome> {
   const graph = buildGraph(spec.steps);
   const runsDir = path.resolve(o.runsDir);
   const history = readHistory(runsDir, spec.path);
-  const rank = longestRemainingPath(graph, stepWeights(graph.ids, history));
+  // Ready steps go by the ranking the last run's durations simulated best, else by longest remaining path.
+  const rank = planRank(graph, history, o.concurrency) ?? longestRemainingPath(graph, stepWeights(graph.ids, history));
   const launcher = await createLauncher(spec.steps.filter((s) => s.kind === 'shell').length, { ...process.env, ...spec.env });
   o.onLauncher?.(launcher);
   const reusedIds = o.reuse?.steps ?? new Map();
@@ -127,7 +128,7 @@ export async function runJob(o: JobOptions): Promise<JobOutcome> {
     .filter((p) => p !== 'manifest.json' && p !== 'events.jsonl')
     .map((p) => builder.knownFiles.get(p) ?? hashFile(runDir.root, p));
   const text = writeManifest(true);
-  writeHistory(runsDir, history, builder.manifest);
+  writeHistory(runsDir, history, builder.manifest, graph, o.concurrency);
   await journalClosed;
   // What callers print (run --json) is what was written: masked.
   return { status: outcome.status, manifest: JSON.parse(text) as JobManifest, runDir };

@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { writeAtomic } from './atomic.js';
+import type { Graph } from '../graph/build.js';
+import { planRanking, type Plan } from '../scheduler/plan.js';
 import type { JobManifest } from './manifest.js';
 
 /** Step durations learnt from earlier runs of one spec file: what ranks ready steps by longest remaining path. */
@@ -9,6 +11,8 @@ export interface History {
   spec_path: string;
   /** Seconds per step, a running average over the runs that executed it. */
   steps: Record<string, number>;
+  /** A ranking of the steps that simulates shorter than longest-remaining-path at this concurrency (scheduler/plan.ts). */
+  plan?: { concurrency: number; ratio: number; rank: Record<string, number> };
 }
 
 function historyPath(runsDir: string, specPath: string): string {
@@ -35,17 +39,44 @@ export function readHistory(runsDir: string, specPath: string): History {
   return { spec_path: specPath, steps: {} };
 }
 
-/** Fold this job's executed steps into the history (atomic replace; with concurrent jobs the last one wins). */
-export function writeHistory(runsDir: string, history: History, m: JobManifest): void {
+/**
+ * Fold this job's executed steps into the history, with a ranking for the next run when simulation finds
+ * one better than longest-remaining-path (atomic replace; with concurrent jobs the last one wins).
+ */
+export function writeHistory(runsDir: string, history: History, m: JobManifest, g: Graph, concurrency: number): void {
   const steps = { ...history.steps };
   for (const [id, s] of Object.entries(m.steps)) {
     if (s.status !== 'succeeded' || s.reused || s.cached || s.duration_s === null) continue;
     const old = steps[id];
     steps[id] = old === undefined ? s.duration_s : (old + s.duration_s) / 2;
   }
+  const updated: History = { spec_path: history.spec_path, steps };
+  const weight = g.ids.map((id) => steps[id]);
+  if (weight.every((d) => typeof d === 'number' && Number.isFinite(d))) {
+    const plan = planRanking(g, Float64Array.from(weight as number[]), concurrency, planOf(g, history, concurrency));
+    if (plan) updated.plan = { concurrency, ratio: plan.ratio, rank: Object.fromEntries(g.ids.map((id, i) => [id, plan.rank[i]!])) };
+  }
   const file = historyPath(runsDir, history.spec_path);
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  writeAtomic(file, JSON.stringify({ spec_path: history.spec_path, steps }));
+  writeAtomic(file, JSON.stringify(updated));
+}
+
+/** The history's ranking when it was made for these steps at this concurrency, else undefined. */
+export function planRank(g: Graph, history: History, concurrency: number): Float64Array | undefined {
+  return planOf(g, history, concurrency)?.rank;
+}
+
+function planOf(g: Graph, history: History, concurrency: number): Plan | undefined {
+  const plan = history.plan;
+  if (!plan || plan.concurrency !== concurrency || typeof plan.ratio !== 'number' || typeof plan.rank !== 'object' || plan.rank === null) return undefined;
+  if (Object.keys(plan.rank).length !== g.ids.length) return undefined;
+  const rank = new Float64Array(g.ids.length);
+  for (let i = 0; i < g.ids.length; i++) {
+    const r = plan.rank[g.ids[i]!];
+    if (typeof r !== 'number' || !Number.isFinite(r)) return undefined;
+    rank[i] = r;
+  }
+  return { rank, ratio: plan.ratio };
 }
 
 /** Weight of each step for ranking: its learnt duration; unknown steps weigh the mean of the known ones (1 when none is known). */

@@ -216,6 +216,23 @@ describe('run --json, failures, list-runs filters', () => {
     expect(steps['no-cwd']).toMatchObject({ status: 'failed', error: { code: 'spawn', message: `working directory ${rig().path('missing-folder')} does not exist` } });
   });
 
+  it('ready steps go by the ranking the last run left in the history, at the concurrency it was made for', () => {
+    rig().write('order.yaml', 'concurrency: 1\nsteps:\n  a:\n    run: "true"\n  b:\n    run: "true"\n  c:\n    run: "true"\n');
+    const started = () => rig().events().filter((e) => e.type === 'step.started').map((e) => e.step);
+    expect(rig().run(['run', 'order.yaml']).code).toBe(0);
+    expect(started()).toEqual(['a', 'b', 'c']); // equal durations: spec order
+    const dir = rig().path('runs/.history');
+    const [file] = fs.readdirSync(dir);
+    const history = JSON.parse(fs.readFileSync(path.join(dir, file!), 'utf8'));
+    expect(Object.keys(history.steps).sort()).toEqual(['a', 'b', 'c']);
+    fs.writeFileSync(path.join(dir, file!), JSON.stringify({ ...history, plan: { concurrency: 1, ratio: 1, rank: { a: 1, b: 3, c: 2 } } }));
+    expect(rig().run(['run', 'order.yaml']).code).toBe(0);
+    expect(started()).toEqual(['b', 'c', 'a']);
+    fs.writeFileSync(path.join(dir, file!), JSON.stringify({ ...history, plan: { concurrency: 2, ratio: 1, rank: { a: 1, b: 3, c: 2 } } }));
+    expect(rig().run(['run', 'order.yaml']).code).toBe(0);
+    expect(started()).toEqual(['a', 'b', 'c']); // made for another concurrency: not used
+  });
+
   it('list-runs with no runs yet', () => {
     const r = rig().run(['list-runs']);
     expect(r.code).toBe(0);

@@ -1,0 +1,90 @@
+// The ranking a finished job leaves for the next run (src/scheduler/plan.ts), checked against the
+// benchmark's own simulator (bench/gen.mjs), which was written apart from it.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+// @ts-expect-error: plain JavaScript without types, used as an independent reference
+import { bounds, buildDag, simulateGreedy } from '../../../bench/gen.mjs';
+import { buildGraph, type Graph } from '../../../src/graph/build.js';
+import { longestRemainingPath } from '../../../src/graph/priority.js';
+import { lowerBound, planRanking, PLAN_MAX_STEPS, simulate } from '../../../src/scheduler/plan.js';
+import { planRank, readHistory, writeHistory } from '../../../src/store/history.js';
+import type { JobManifest } from '../../../src/store/manifest.js';
+import { jobSpecOf } from '../../helpers/fake-executor.js';
+
+interface BenchDag {
+  n: number;
+  nodes: { id: string; deps: number[]; dur: number }[];
+}
+
+function graphOf(dag: BenchDag): { g: Graph; weight: Float64Array } {
+  const steps = Object.fromEntries(dag.nodes.map((nd) => [nd.id, { needs: nd.deps.map((d) => dag.nodes[d]!.id) }]));
+  return { g: buildGraph(jobSpecOf(steps).steps), weight: Float64Array.from(dag.nodes.map((nd) => nd.dur)) };
+}
+
+const dags = ['skewed', 'layered'].map((shape) => ({ shape, dag: buildDag({ shape, n: 60, cmd: 'sleep', seed: 1 }) as BenchDag }));
+
+describe('simulate and lowerBound', () => {
+  for (const { shape, dag } of dags) {
+    for (const c of [2, 4]) {
+      it(`agree with the benchmark's simulator: ${shape} N=60 C=${c}`, () => {
+        const { g, weight } = graphOf(dag);
+        const lrp = longestRemainingPath(g, (i) => weight[i]!);
+        expect(simulate(g, weight, lrp, c)).toBeCloseTo(simulateGreedy(dag, c, 'lrp') as number, 9);
+        expect(lowerBound(g, weight, c)).toBeCloseTo((bounds(dag, c) as { lowerBound: number }).lowerBound, 3);
+      });
+    }
+  }
+
+  it('a chain takes the sum of its steps at any concurrency', () => {
+    const { g, weight } = graphOf(buildDag({ shape: 'chain', n: 10, cmd: 'sleep', seed: 3 }) as BenchDag);
+    const sum = weight.reduce((a, b) => a + b, 0);
+    expect(simulate(g, weight, new Float64Array(10), 4)).toBeCloseTo(sum, 9);
+    expect(lowerBound(g, weight, 4)).toBeCloseTo(sum, 9);
+  });
+});
+
+describe('planRanking', () => {
+  it('finds a ranking close to the lower bound where longest remaining path leaves slots idle', () => {
+    const { g, weight } = graphOf(dags[0]!.dag); // skewed, C=4: LRP is ~4 % over the bound
+    const lrp = simulate(g, weight, longestRemainingPath(g, (i) => weight[i]!), 4);
+    const bound = lowerBound(g, weight, 4);
+    expect(lrp / bound).toBeGreaterThan(1.03);
+    const plan = planRanking(g, weight, 4)!;
+    expect(plan).toBeDefined();
+    expect(simulate(g, weight, plan.rank, 4) / bound).toBeLessThan(1.005);
+    expect(plan.ratio).toBeCloseTo(simulate(g, weight, plan.rank, 4) / bound, 9);
+    expect(planRanking(g, weight, 4)).toEqual(plan); // seeded: the same durations give the same plan
+  });
+
+  it('keeps a ranking from before that is still good, and gives none when LRP is as good', () => {
+    const { g, weight } = graphOf(dags[0]!.dag);
+    const plan = planRanking(g, weight, 4)!;
+    expect(planRanking(g, weight, 4, plan)!.rank).toBe(plan.rank);
+    const chain = graphOf(buildDag({ shape: 'chain', n: 20, cmd: 'sleep' }) as BenchDag);
+    expect(planRanking(chain.g, chain.weight, 2)).toBeUndefined();
+    const big = graphOf(buildDag({ shape: 'skewed', n: PLAN_MAX_STEPS + 4, cmd: 'sleep' }) as BenchDag);
+    expect(planRanking(big.g, big.weight, 4)).toBeUndefined(); // larger jobs keep LRP
+  });
+});
+
+describe('the plan in the history', () => {
+  it('is written after a job and read back only for the same steps and concurrency', () => {
+    const runsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-plan-'));
+    try {
+      const { g, weight } = graphOf(dags[0]!.dag);
+      const steps = Object.fromEntries(g.ids.map((id, i) => [id, { status: 'succeeded', reused: false, cached: false, duration_s: weight[i] }]));
+      writeHistory(runsDir, readHistory(runsDir, '/spec.yaml'), { steps } as unknown as JobManifest, g, 4);
+      const history = readHistory(runsDir, '/spec.yaml');
+      expect(history.plan?.concurrency).toBe(4);
+      const rank = planRank(g, history, 4)!;
+      expect(rank).toEqual(planRanking(g, weight, 4)!.rank);
+      expect(planRank(g, history, 2)).toBeUndefined();
+      const renamed = buildGraph(jobSpecOf(Object.fromEntries(g.ids.map((id, i) => [i === 0 ? 'other' : id, { needs: g.needs[i]!.map((d) => g.ids[d]!) }]))).steps);
+      expect(planRank(renamed, history, 4)).toBeUndefined();
+    } finally {
+      fs.rmSync(runsDir, { recursive: true, force: true });
+    }
+  });
+});
