@@ -97,7 +97,8 @@ export function startProcess(req: ProcessRequest, baseEnv: Record<string, string
       else fs.writeSync(logFd, data);
     };
     if (req.attempt > 1) log(`\n--- attempt ${req.attempt} ---\n`);
-    const [cmd, args] = directCommand(req.shell, req.script, env, req.cwd) ?? shellCommand(req.shell, req.script);
+    const direct = directCommand(req.shell, req.script, env, req.cwd);
+    let [cmd, args] = direct ?? shellCommand(req.shell, req.script);
     const chunks: Buffer[] = [];
     let captured = 0;
     let truncated = false;
@@ -125,14 +126,23 @@ export function startProcess(req: ProcessRequest, baseEnv: Record<string, string
       });
     };
 
+    const onExit = (code: number | null, signal: NodeJS.Signals | null) => {
+      exit = { code, signal };
+      // Whatever the script left running in its group goes with it (nothing outlives its step).
+      if (killGroup(pid!, 'SIGTERM')) killTimer ??= setTimeout(() => killGroup(pid!, 'SIGKILL'), KILL_GRACE_MS);
+      finish();
+    };
     let child: StartedProcess;
     try {
-      child = spawnProcess(cmd, args, req.cwd, env, (code, signal) => {
-        exit = { code, signal };
-        // Whatever the script left running in its group goes with it (nothing outlives its step).
-        if (killGroup(pid!, 'SIGTERM')) killTimer ??= setTimeout(() => killGroup(pid!, 'SIGKILL'), KILL_GRACE_MS);
-        finish();
-      });
+      try {
+        child = spawnProcess(cmd, args, req.cwd, env, onExit);
+      } catch (e) {
+        // An executable file without `#!` (ENOEXEC): the shell runs such a file as a script of its own,
+        // as it would have without our shortcut (src/steps/direct.ts).
+        if (!direct || (e as NodeJS.ErrnoException).code !== 'ENOEXEC') throw e;
+        [cmd, args] = shellCommand(req.shell, req.script);
+        child = spawnProcess(cmd, args, req.cwd, env, onExit);
+      }
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       spawnError = code === 'ENOENT' && !fs.existsSync(req.cwd) ? `working directory ${req.cwd} does not exist` : `cannot start ${cmd}: ${(e as Error).message}`;

@@ -189,6 +189,8 @@ describe('run --json, failures, list-runs filters', () => {
         '      echo "stdin=$(readlink /proc/$$/fd/0) cwd=$(pwd) greeting=$GREETING"',
         '  direct:',
         '    run: cat /proc/self/status /proc/self/environ',
+        '  no-shebang:',
+        '    run: ./plain-script arg',
         '  no-shell:',
         '    shell: /nonexistent/shell',
         '    run: echo unreachable',
@@ -198,7 +200,10 @@ describe('run --json, failures, list-runs filters', () => {
         '',
       ].join('\n'),
     );
+    rig().write('plain-script', 'echo "a script without #! ran with $1"\n');
+    fs.chmodSync(rig().path('plain-script'), 0o755);
     expect(rig().run(['run', 'proc.yaml']).code).toBe(1);
+    expect(rig().log('no-shebang')).toBe('a script without #! ran with arg\n'); // as bash runs it
     const log = rig().log('probe');
     const [, pid, pgrp, session] = /pid=(\d+) pgrp=(\d+) session=(\d+)/.exec(log)!;
     expect([pgrp, session]).toEqual([pid, pid]);
@@ -225,10 +230,11 @@ describe('run --json, failures, list-runs filters', () => {
     const [file] = fs.readdirSync(dir);
     const history = JSON.parse(fs.readFileSync(path.join(dir, file!), 'utf8'));
     expect(Object.keys(history.steps).sort()).toEqual(['a', 'b', 'c']);
-    fs.writeFileSync(path.join(dir, file!), JSON.stringify({ ...history, plan: { concurrency: 1, ratio: 1, rank: { a: 1, b: 3, c: 2 } } }));
+    const equal = { a: 0.01, b: 0.01, c: 0.01 }; // recorded durations alone would keep spec order
+    fs.writeFileSync(path.join(dir, file!), JSON.stringify({ ...history, steps: equal, plan: { concurrency: 1, ratio: 1, rank: { a: 1, b: 3, c: 2 } } }));
     expect(rig().run(['run', 'order.yaml']).code).toBe(0);
     expect(started()).toEqual(['b', 'c', 'a']);
-    fs.writeFileSync(path.join(dir, file!), JSON.stringify({ ...history, plan: { concurrency: 2, ratio: 1, rank: { a: 1, b: 3, c: 2 } } }));
+    fs.writeFileSync(path.join(dir, file!), JSON.stringify({ ...history, steps: equal, plan: { concurrency: 2, ratio: 1, rank: { a: 1, b: 3, c: 2 } } }));
     expect(rig().run(['run', 'order.yaml']).code).toBe(0);
     expect(started()).toEqual(['a', 'b', 'c']); // made for another concurrency: not used
   });
