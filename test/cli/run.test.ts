@@ -221,6 +221,20 @@ describe('run --json, failures, list-runs filters', () => {
     expect(steps['no-cwd']).toMatchObject({ status: 'failed', error: { code: 'spawn', message: `working directory ${rig().path('missing-folder')} does not exist` } });
   });
 
+  it('after hundreds of steps the orchestrator holds no pipe and no unreaped child of theirs', () => {
+    // Every step's pipes are closed and its process reaped (src/steps/native-spawn.ts): a last step
+    // looks at its parent, the orchestrator, from inside. ORCH_LAUNCHER=local: steps start in-process.
+    const ids = Array.from({ length: 300 }, (_, i) => `s${i}`);
+    const steps = ids.map((id) => `  ${id}:\n    run: "true"\n`).join('');
+    const probe = `  probe:\n    needs: [${ids.join(', ')}]\n    run: ls /proc/$PPID/fd | wc -l; ps -o stat= --ppid $PPID\n`;
+    rig().write('many.yaml', `concurrency: 4\nsteps:\n${steps}${probe}`);
+    expect(rig().run(['run', 'many.yaml'], { env: { ORCH_LAUNCHER: 'local' } }).code).toBe(0);
+    const [fds, ...children] = rig().log('probe').trim().split('\n');
+    expect(Number(fds)).toBeLessThan(40); // stdio, the journal, libuv's own: not 2 × 300 pipes
+    expect(children).toHaveLength(1); // only the probe's own shell
+    expect(children[0]!.trim()).not.toMatch(/^Z/); // and it is no zombie
+  });
+
   it('ready steps go by the ranking the last run left in the history, at the concurrency it was made for', () => {
     rig().write('order.yaml', 'concurrency: 1\nsteps:\n  a:\n    run: "true"\n  b:\n    run: "true"\n  c:\n    run: "true"\n');
     const started = () => rig().events().filter((e) => e.type === 'step.started').map((e) => e.step);
