@@ -128,7 +128,7 @@ export async function runJob(o: JobOptions): Promise<JobOutcome> {
     .filter((p) => p !== 'manifest.json' && p !== 'events.jsonl')
     .map((p) => builder.knownFiles.get(p) ?? hashFile(runDir.root, p));
   const text = writeManifest(true);
-  writeHistory(runsDir, history, builder.manifest, graph, o.concurrency);
+  writeHistory({ runsDir, history, manifest: builder.manifest, graph, concurrency: o.concurrency });
   await journalClosed;
   // What callers print (run --json) is what was written: masked.
   return { status: outcome.status, manifest: JSON.parse(text) as JobManifest, runDir };

@@ -17,8 +17,16 @@ const SEARCH_ITERATIONS = 600;
 /** A ranking this close to the lower bound is kept as it is. */
 const GOOD_ENOUGH = 1.002;
 
-/** Makespan of the list schedule that starts ready steps in `rank` order, at most `concurrency` at once. */
-export function simulate(g: Graph, weight: Float64Array, rank: ArrayLike<number>, concurrency: number): number {
+/** A DAG with a duration for each step, to be run at most `concurrency` steps at once. */
+export interface ScheduleProblem {
+  graph: Graph;
+  /** Seconds per step, by index. */
+  weight: Float64Array;
+  concurrency: number;
+}
+
+/** Makespan of the list schedule that starts ready steps in `rank` order (highest first), at most `concurrency` at once. */
+export function simulate({ graph: g, weight, concurrency }: ScheduleProblem, rank: ArrayLike<number>): number {
   const n = g.ids.length;
   const waiting = new Int32Array(n);
   const ready = new ReadyQueue(rank);
@@ -55,7 +63,7 @@ export function simulate(g: Graph, weight: Float64Array, rank: ArrayLike<number>
 }
 
 /** max(critical path, total work / concurrency): no schedule is shorter. */
-export function lowerBound(g: Graph, weight: Float64Array, concurrency: number): number {
+export function lowerBound({ graph: g, weight, concurrency }: ScheduleProblem): number {
   const lrp = longestRemainingPath(g, (i) => weight[i]!);
   let critical = 0;
   let work = 0;
@@ -78,17 +86,18 @@ export interface Plan {
  * the change when the simulated makespan is no longer) unless it is within 0.2 % of the lower bound or
  * still as good as when it was made. The search costs at most ~40,000 simulated step starts.
  */
-export function planRanking(g: Graph, weight: Float64Array, concurrency: number, previous?: Plan): Plan | undefined {
+export function planRanking(problem: ScheduleProblem, previous?: Plan): Plan | undefined {
+  const { graph: g, weight } = problem;
   const n = g.ids.length;
   if (n === 0 || n > PLAN_MAX_STEPS) return undefined;
-  const bound = lowerBound(g, weight, concurrency);
+  const bound = lowerBound(problem);
   const lrp = longestRemainingPath(g, (i) => weight[i]!);
-  const lrpSpan = simulate(g, weight, lrp, concurrency);
+  const lrpSpan = simulate(problem, lrp);
   let best = lrp;
   let bestSpan = lrpSpan;
   let settled = bestSpan <= bound * GOOD_ENOUGH;
   if (previous) {
-    const span = simulate(g, weight, previous.rank, concurrency);
+    const span = simulate(problem, previous.rank);
     if (span < bestSpan) {
       [best, bestSpan] = [previous.rank, span];
       settled = span <= bound * Math.max(GOOD_ENOUGH, previous.ratio + 0.002);
@@ -116,7 +125,7 @@ export function planRanking(g: Graph, weight: Float64Array, concurrency: number,
         const b = Math.floor(random() * n);
         [trial[a], trial[b]] = [trial[b]!, trial[a]!];
       }
-      const span = simulate(g, weight, trial, concurrency);
+      const span = simulate(problem, trial);
       if (span <= bestSpan) [best, bestSpan] = [trial, span];
     }
   }

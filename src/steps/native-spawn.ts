@@ -20,7 +20,17 @@ export interface StartedProcess {
   stderr: net.Socket;
 }
 
+/** Called once when a process has ended: its exit code, or the signal that ended it. */
 export type ExitListener = (code: number | null, signal: NodeJS.Signals | null) => void;
+
+/** What to start: `file` is a path, or a name looked up on the child's PATH. */
+export interface SpawnRequest {
+  file: string;
+  args: string[];
+  cwd: string;
+  env: Record<string, string | undefined>;
+  onExit: ExitListener;
+}
 
 let binding: Binding | undefined;
 let listening = false;
@@ -32,11 +42,11 @@ const signalNames = new Map<number, NodeJS.Signals>(Object.entries(os.constants.
 const errnoNames = new Map<number, string>(Object.entries(os.constants.errno).map(([name, n]) => [n, name]));
 
 /**
- * Start `file` (a path, or a name looked up on the child's PATH) with `args` in `cwd`, in a session of
- * its own, stdin from /dev/null, stdout and stderr on pipes. `onExit` is called once, when it has ended.
- * Throws an error with `code` (ENOENT, EACCES …) when it cannot start, like child_process.spawn's.
+ * Start `file` with `args` in `cwd`, in a session of its own, stdin from /dev/null, stdout and stderr on
+ * pipes; `onExit` is called once, when it has ended. Throws an error with `code` (ENOENT, EACCES …) when
+ * it cannot start, like child_process.spawn's.
  */
-export function spawnProcess(file: string, args: string[], cwd: string, env: Record<string, string | undefined>, onExit: ExitListener): StartedProcess {
+export function spawnProcess({ file, args, cwd, env, onExit }: SpawnRequest): StartedProcess {
   const native = (binding ??= load());
   // Before the first process starts: a SIGCHLD that came before Node handled it would be lost.
   if (!listening) {

@@ -135,13 +135,13 @@ export function startProcess(req: ProcessRequest, baseEnv: Record<string, string
     let child: StartedProcess;
     try {
       try {
-        child = spawnProcess(cmd, args, req.cwd, env, onExit);
+        child = spawnProcess({ file: cmd, args, cwd: req.cwd, env, onExit });
       } catch (e) {
         // An executable file without `#!` (ENOEXEC): the shell runs such a file as a script of its own,
         // as it would have without our shortcut (src/steps/direct.ts).
         if (!direct || (e as NodeJS.ErrnoException).code !== 'ENOEXEC') throw e;
         [cmd, args] = shellCommand(req.shell, req.script);
-        child = spawnProcess(cmd, args, req.cwd, env, onExit);
+        child = spawnProcess({ file: cmd, args, cwd: req.cwd, env, onExit });
       }
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;

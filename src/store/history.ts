@@ -43,9 +43,10 @@ export function readHistory(runsDir: string, specPath: string): History {
  * Fold this job's executed steps into the history, with a ranking for the next run when simulation finds
  * one better than longest-remaining-path (atomic replace; with concurrent jobs the last one wins).
  */
-export function writeHistory(runsDir: string, history: History, m: JobManifest, g: Graph, concurrency: number): void {
+export function writeHistory(o: { runsDir: string; history: History; manifest: JobManifest; graph: Graph; concurrency: number }): void {
+  const { history, graph: g, concurrency } = o;
   const steps = { ...history.steps };
-  for (const [id, s] of Object.entries(m.steps)) {
+  for (const [id, s] of Object.entries(o.manifest.steps)) {
     if (s.status !== 'succeeded' || s.reused || s.cached || s.duration_s === null) continue;
     const old = steps[id];
     steps[id] = old === undefined ? s.duration_s : (old + s.duration_s) / 2;
@@ -53,10 +54,10 @@ export function writeHistory(runsDir: string, history: History, m: JobManifest, 
   const updated: History = { spec_path: history.spec_path, steps };
   const weight = g.ids.map((id) => steps[id]);
   if (weight.every((d) => typeof d === 'number' && Number.isFinite(d))) {
-    const plan = planRanking(g, Float64Array.from(weight as number[]), concurrency, planOf(g, history, concurrency));
+    const plan = planRanking({ graph: g, weight: Float64Array.from(weight as number[]), concurrency }, planOf(g, history, concurrency));
     if (plan) updated.plan = { concurrency, ratio: plan.ratio, rank: Object.fromEntries(g.ids.map((id, i) => [id, plan.rank[i]!])) };
   }
-  const file = historyPath(runsDir, history.spec_path);
+  const file = historyPath(o.runsDir, history.spec_path);
   fs.mkdirSync(path.dirname(file), { recursive: true });
   writeAtomic(file, JSON.stringify(updated));
 }

@@ -31,8 +31,8 @@ describe('simulate and lowerBound', () => {
       it(`agree with the benchmark's simulator: ${shape} N=60 C=${c}`, () => {
         const { g, weight } = graphOf(dag);
         const lrp = longestRemainingPath(g, (i) => weight[i]!);
-        expect(simulate(g, weight, lrp, c)).toBeCloseTo(simulateGreedy(dag, c, 'lrp') as number, 9);
-        expect(lowerBound(g, weight, c)).toBeCloseTo((bounds(dag, c) as { lowerBound: number }).lowerBound, 3);
+        expect(simulate({ graph: g, weight, concurrency: c }, lrp)).toBeCloseTo(simulateGreedy(dag, c, 'lrp') as number, 9);
+        expect(lowerBound({ graph: g, weight, concurrency: c })).toBeCloseTo((bounds(dag, c) as { lowerBound: number }).lowerBound, 3);
       });
     }
   }
@@ -40,32 +40,33 @@ describe('simulate and lowerBound', () => {
   it('a chain takes the sum of its steps at any concurrency', () => {
     const { g, weight } = graphOf(buildDag({ shape: 'chain', n: 10, cmd: 'sleep', seed: 3 }) as BenchDag);
     const sum = weight.reduce((a, b) => a + b, 0);
-    expect(simulate(g, weight, new Float64Array(10), 4)).toBeCloseTo(sum, 9);
-    expect(lowerBound(g, weight, 4)).toBeCloseTo(sum, 9);
+    expect(simulate({ graph: g, weight, concurrency: 4 }, new Float64Array(10))).toBeCloseTo(sum, 9);
+    expect(lowerBound({ graph: g, weight, concurrency: 4 })).toBeCloseTo(sum, 9);
   });
 });
 
 describe('planRanking', () => {
   it('finds a ranking close to the lower bound where longest remaining path leaves slots idle', () => {
     const { g, weight } = graphOf(dags[0]!.dag); // skewed, C=4: LRP is ~4 % over the bound
-    const lrp = simulate(g, weight, longestRemainingPath(g, (i) => weight[i]!), 4);
-    const bound = lowerBound(g, weight, 4);
+    const problem = { graph: g, weight, concurrency: 4 };
+    const lrp = simulate(problem, longestRemainingPath(g, (i) => weight[i]!));
+    const bound = lowerBound(problem);
     expect(lrp / bound).toBeGreaterThan(1.03);
-    const plan = planRanking(g, weight, 4)!;
+    const plan = planRanking(problem)!;
     expect(plan).toBeDefined();
-    expect(simulate(g, weight, plan.rank, 4) / bound).toBeLessThan(1.005);
-    expect(plan.ratio).toBeCloseTo(simulate(g, weight, plan.rank, 4) / bound, 9);
-    expect(planRanking(g, weight, 4)).toEqual(plan); // seeded: the same durations give the same plan
+    expect(simulate(problem, plan.rank) / bound).toBeLessThan(1.005);
+    expect(plan.ratio).toBeCloseTo(simulate(problem, plan.rank) / bound, 9);
+    expect(planRanking(problem)).toEqual(plan); // seeded: the same durations give the same plan
   });
 
   it('keeps a ranking from before that is still good, and gives none when LRP is as good', () => {
     const { g, weight } = graphOf(dags[0]!.dag);
-    const plan = planRanking(g, weight, 4)!;
-    expect(planRanking(g, weight, 4, plan)!.rank).toBe(plan.rank);
+    const plan = planRanking({ graph: g, weight, concurrency: 4 })!;
+    expect(planRanking({ graph: g, weight, concurrency: 4 }, plan)!.rank).toBe(plan.rank);
     const chain = graphOf(buildDag({ shape: 'chain', n: 20, cmd: 'sleep' }) as BenchDag);
-    expect(planRanking(chain.g, chain.weight, 2)).toBeUndefined();
+    expect(planRanking({ graph: chain.g, weight: chain.weight, concurrency: 2 })).toBeUndefined();
     const big = graphOf(buildDag({ shape: 'skewed', n: PLAN_MAX_STEPS + 4, cmd: 'sleep' }) as BenchDag);
-    expect(planRanking(big.g, big.weight, 4)).toBeUndefined(); // larger jobs keep LRP
+    expect(planRanking({ graph: big.g, weight: big.weight, concurrency: 4 })).toBeUndefined(); // larger jobs keep LRP
   });
 });
 
@@ -75,11 +76,11 @@ describe('the plan in the history', () => {
     try {
       const { g, weight } = graphOf(dags[0]!.dag);
       const steps = Object.fromEntries(g.ids.map((id, i) => [id, { status: 'succeeded', reused: false, cached: false, duration_s: weight[i] }]));
-      writeHistory(runsDir, readHistory(runsDir, '/spec.yaml'), { steps } as unknown as JobManifest, g, 4);
+      writeHistory({ runsDir, history: readHistory(runsDir, '/spec.yaml'), manifest: { steps } as unknown as JobManifest, graph: g, concurrency: 4 });
       const history = readHistory(runsDir, '/spec.yaml');
       expect(history.plan?.concurrency).toBe(4);
       const rank = planRank(g, history, 4)!;
-      expect(rank).toEqual(planRanking(g, weight, 4)!.rank);
+      expect(rank).toEqual(planRanking({ graph: g, weight, concurrency: 4 })!.rank);
       expect(planRank(g, history, 2)).toBeUndefined();
       const renamed = buildGraph(jobSpecOf(Object.fromEntries(g.ids.map((id, i) => [i === 0 ? 'other' : id, { needs: g.needs[i]!.map((d) => g.ids[d]!) }]))).steps);
       expect(planRank(renamed, history, 4)).toBeUndefined();
