@@ -33,7 +33,6 @@ export interface SpawnRequest {
 }
 
 let binding: Binding | undefined;
-let listening = false;
 const waiting = new Map<number, ExitListener>();
 /** SIGCHLD's listener does not keep Node running: this does, while a process of ours has not been reaped. */
 let keepAlive: NodeJS.Timeout | undefined;
@@ -48,11 +47,6 @@ const errnoNames = new Map<number, string>(Object.entries(os.constants.errno).ma
  */
 export function spawnProcess({ file, args, cwd, env, onExit }: SpawnRequest): StartedProcess {
   const native = (binding ??= load());
-  // Before the first process starts: a SIGCHLD that came before Node handled it would be lost.
-  if (!listening) {
-    process.on('SIGCHLD', reapEnded);
-    listening = true;
-  }
   const envp: string[] = [];
   for (const [k, v] of Object.entries(env)) if (v !== undefined) envp.push(`${k}=${v}`);
   for (const s of [file, cwd, ...args, ...envp]) {
@@ -93,12 +87,14 @@ function reapEnded(): void {
   }
 }
 
-/** The helper the build put beside the bundles: dist/native/spawn.node (from dist/ or dist/cli/). */
+/** The helper the build put beside the bundles (dist/native/spawn.node, from dist/ or dist/cli/), with its SIGCHLD listener. */
 function load(): Binding {
   const candidates = [path.join(__dirname, 'native', 'spawn.node'), path.join(__dirname, '..', 'native', 'spawn.node')];
   const file = candidates.find((f) => fs.existsSync(f));
   if (!file) throw new Error(`orchestrator's native spawn helper is missing (looked for ${candidates.join(', ')}): run \`npm run build\``);
   const module = { exports: {} as Binding };
   process.dlopen(module, file);
+  // Listening before the first process starts: a SIGCHLD that came before Node handled it would be lost.
+  process.on('SIGCHLD', reapEnded);
   return module.exports;
 }

@@ -154,9 +154,9 @@ export function startProcess(req: ProcessRequest, baseEnv: Record<string, string
     liveGroups.add(pid);
 
     terminate = (why) => {
-      if (reason || exit || pid === undefined) return; // the first reason wins
+      if (reason || exit) return; // the first reason wins
       reason = why;
-      killGroup(pid, 'SIGTERM');
+      killGroup(pid!, 'SIGTERM');
       killTimer ??= setTimeout(() => killGroup(pid!, 'SIGKILL'), KILL_GRACE_MS);
     };
 
