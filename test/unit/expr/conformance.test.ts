@@ -4,9 +4,9 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { evaluate, ExpressionError, parseExpression } from '../../../src/expr/index.js';
 
-/** GitHub's conformance data lives beside the repository: <root>/../shared/conformance/…. */
+/** GitHub's conformance data, vendored with its licence: test/fixtures/github-actions-expressions/ (its README names the source). */
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const dataDir = path.resolve(repoRoot, '../shared/conformance/github-actions-expressions');
+const dataDir = path.join(repoRoot, 'test/fixtures/github-actions-expressions');
 
 interface Case {
   expr: string;
