@@ -4,7 +4,8 @@
 //   dist/cli/program.cjs    every command, one bundle, loaded by main.cjs through vm.Script with
 //   dist/cli/program.<id>.cache  V8's code cache for it, written by running a small job once (below)
 //   dist/launcher.cjs       the process that starts shell steps for large jobs
-//   dist/native/spawn.node  native/spawn.c, built with node-gyp: starts step processes with posix_spawn
+//   dist/native/spawn-<platform>-<arch>[-<libc>].node  native/spawn.c, built with node-gyp where it can be:
+//                           starts step processes with posix_spawn (else Node's child_process.spawn)
 // Start-up is part of the product (issue 7): bundles instead of hundreds of ES modules, CommonJS so
 // that Node never starts its ES module loader (~4 ms), and bytecode from the cache instead of parsing
 // ~900 KB of JavaScript on every command. Provider SDKs, the response
@@ -22,15 +23,34 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 if (!process.argv.includes('--no-check')) {
   execFileSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '--noEmit', '-p', path.join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
 }
-// The native spawn helper (native/spawn.c; why: its header). node-gyp compiles it against the headers
-// of the Node that runs this build when they sit beside it (Debian's /usr/include/node, an official
-// tarball's include/node), else those npm is configured with or node-gyp's own download.
-const gyp = (...args) =>
-  execFileSync(process.execPath, [path.join(root, 'node_modules/node-gyp/bin/node-gyp.js'), '--loglevel=warn', ...args], { cwd: path.join(root, 'native'), stdio: ['ignore', 'ignore', 'inherit'] });
-const ownHeaders = path.resolve(path.dirname(process.execPath), '..');
-const nodedir = fs.existsSync(path.join(ownHeaders, 'include/node/node_api.h')) ? ownHeaders : process.env.npm_config_nodedir;
-if (!fs.existsSync(path.join(root, 'native/build/config.gypi'))) gyp('configure', ...(nodedir ? [`--nodedir=${nodedir}`] : []));
-gyp('build');
+// The native spawn helper (native/spawn.c; why: its header) is an optimisation, never a requirement:
+// where it cannot be built (no C compiler, make or python3; a platform without posix_spawn's chdir),
+// the build says so in one line and steps start through Node's child_process.spawn (`doctor` tells).
+// node-gyp compiles it against the headers of the Node that runs this build when they sit beside it
+// (Debian's /usr/include/node, an official tarball's include/node), else those npm is configured with
+// or node-gyp's own download. ORCH_NO_NATIVE=1 skips it (to try the plain path, or a build without it).
+const helper = helperName();
+let helperBuilt = false;
+if (process.env.ORCH_NO_NATIVE !== '1') {
+  const gyp = (...args) =>
+    execFileSync(process.execPath, [path.join(root, 'node_modules/node-gyp/bin/node-gyp.js'), '--loglevel=silent', ...args], { cwd: path.join(root, 'native'), stdio: ['ignore', 'ignore', 'pipe'] });
+  const ownHeaders = path.resolve(path.dirname(process.execPath), '..');
+  const nodedir = fs.existsSync(path.join(ownHeaders, 'include/node/node_api.h')) ? ownHeaders : process.env.npm_config_nodedir;
+  try {
+    if (!fs.existsSync(path.join(root, 'native/build/config.gypi'))) gyp('configure', ...(nodedir ? [`--nodedir=${nodedir}`] : []));
+    gyp('build');
+    helperBuilt = true;
+  } catch (e) {
+    const why = String(e.stderr ?? e.message).split('\n').find((l) => /error|not found|No such/i.test(l)) ?? String(e.message).split('\n')[0];
+    console.warn(`orchestrator: the posix_spawn helper was not built (${why.trim()}); steps will start through Node's child_process.spawn. \`orchestrator doctor\` says which is in use.`);
+  }
+}
+
+/** The helper's name for this platform: keep in step with helperName() in src/steps/native-spawn.ts. */
+function helperName() {
+  const musl = process.platform === 'linux' && (() => { try { return fs.readdirSync('/lib').some((f) => f.startsWith('ld-musl-')); } catch { return false; } })();
+  return `spawn-${process.platform}-${process.arch}${process.platform === 'linux' ? (musl ? '-musl' : '-glibc') : ''}.node`;
+}
 
 // Build beside dist/ and swap it in, so a binary started meanwhile never sees half a build.
 const dist = path.join(root, 'dist');
@@ -57,8 +77,10 @@ const programId = createHash('sha256').update(fs.readFileSync(path.join(next, 'c
 const { version } = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
 await bundle('src/cli/main.ts', 'cli/main.cjs', { define: { ORCH_PROGRAM_ID: JSON.stringify(programId), ORCH_VERSION: JSON.stringify(version) } });
 
-fs.mkdirSync(path.join(next, 'native'));
-fs.copyFileSync(path.join(root, 'native/build/Release/spawn.node'), path.join(next, 'native/spawn.node'));
+if (helperBuilt) {
+  fs.mkdirSync(path.join(next, 'native'));
+  fs.copyFileSync(path.join(root, 'native/build/Release/spawn.node'), path.join(next, 'native', helper));
+}
 
 const old = `${dist}.old-${process.pid}`;
 if (fs.existsSync(dist)) fs.renameSync(dist, old);

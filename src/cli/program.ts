@@ -159,6 +159,15 @@ function buildProgram(version: string): Command {
     .addHelpText('after', examples(['orchestrator rerun latest --step build', 'orchestrator rerun latest --step docs --no-cascade']))
     .action(async (job: string, opts) => done(await (await import('./commands/resume.js')).rerunCommand(job, opts)));
 
+  program
+    .command('doctor')
+    .description('what this installation uses and why: Node, platform, bash, how steps start, folders, provider SDKs')
+    .option('--json', 'print the checks as JSON')
+    .option('--cache-dir <dir>', 'the LLM response cache to check')
+    .addOption(runsDirOption())
+    .addHelpText('after', '\nExits 1 when something stops jobs from running as they should (marked ✗).\n' + examples(['orchestrator doctor', 'orchestrator doctor --json | jq -r .checks[].name']))
+    .action(async (opts) => done(await (await import('./commands/doctor.js')).doctorCommand(version, opts)));
+
   return program;
 }
 

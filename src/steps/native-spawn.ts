@@ -7,29 +7,11 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { onPath } from './direct.js';
+import type { ExitListener, SpawnRequest, Spawner, StartedProcess } from './spawner.js';
 
 interface Binding {
   spawn(file: string, argv: string[], envp: string[], cwd: string): number[];
   reap(pid: number): number[] | null;
-}
-
-/** A started process: its pid, and the reading ends of its stdout and stderr. */
-export interface StartedProcess {
-  pid: number;
-  stdout: net.Socket;
-  stderr: net.Socket;
-}
-
-/** Called once when a process has ended: its exit code, or the signal that ended it. */
-export type ExitListener = (code: number | null, signal: NodeJS.Signals | null) => void;
-
-/** What to start: `file` is a path, or a name looked up on the child's PATH. */
-export interface SpawnRequest {
-  file: string;
-  args: string[];
-  cwd: string;
-  env: Record<string, string | undefined>;
-  onExit: ExitListener;
 }
 
 let binding: Binding | undefined;
@@ -45,8 +27,8 @@ const errnoNames = new Map<number, string>(Object.entries(os.constants.errno).ma
  * pipes; `onExit` is called once, when it has ended. Throws an error with `code` (ENOENT, EACCES …) when
  * it cannot start, like child_process.spawn's.
  */
-export function spawnProcess({ file, args, cwd, env, onExit }: SpawnRequest): StartedProcess {
-  const native = (binding ??= load());
+function spawnNative({ file, args, cwd, env, onExit }: SpawnRequest): StartedProcess {
+  const native = binding!;
   const envp: string[] = [];
   for (const [k, v] of Object.entries(env)) if (v !== undefined) envp.push(`${k}=${v}`);
   for (const s of [file, cwd, ...args, ...envp]) {
@@ -87,14 +69,36 @@ function reapEnded(): void {
   }
 }
 
-/** The helper the build put beside the bundles (dist/native/spawn.node, from dist/ or dist/cli/), with its SIGCHLD listener. */
-function load(): Binding {
-  const candidates = [path.join(__dirname, 'native', 'spawn.node'), path.join(__dirname, '..', 'native', 'spawn.node')];
+/** The helper's file name for this platform: a helper built elsewhere is never loaded. */
+export function helperName(platform: NodeJS.Platform = process.platform, arch: string = process.arch): string {
+  return `spawn-${platform}-${arch}${platform === 'linux' ? `-${isMusl() ? 'musl' : 'glibc'}` : ''}.node`;
+}
+
+function isMusl(): boolean {
+  try {
+    return fs.readdirSync('/lib').some((f) => f.startsWith('ld-musl-'));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The helper the build put beside the bundles (dist/native/, seen from dist/ or dist/cli/), loaded with
+ * its SIGCHLD listener; or why it cannot be used here.
+ */
+export function loadHelper(): Spawner | { reason: string } {
+  const name = helperName();
+  const candidates = [path.join(__dirname, 'native', name), path.join(__dirname, '..', 'native', name)];
   const file = candidates.find((f) => fs.existsSync(f));
-  if (!file) throw new Error(`orchestrator's native spawn helper is missing (looked for ${candidates.join(', ')}): run \`npm run build\``);
+  if (!file) return { reason: `this installation has no posix_spawn helper for ${name.slice(6, -5)} (it is built by \`npm run build\` where a C compiler, make and python3 are at hand)` };
   const module = { exports: {} as Binding };
-  process.dlopen(module, file);
+  try {
+    process.dlopen(module, file);
+  } catch (e) {
+    return { reason: `the posix_spawn helper ${file} does not load: ${(e as Error).message.split('\n')[0]}` };
+  }
+  binding = module.exports;
   // Listening before the first process starts: a SIGCHLD that came before Node handled it would be lost.
   process.on('SIGCHLD', reapEnded);
-  return module.exports;
+  return { kind: 'posix_spawn helper', spawn: spawnNative };
 }

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { Redactor } from '../store/redact.js';
 import { directCommand } from './direct.js';
-import { spawnProcess, type StartedProcess } from './native-spawn.js';
+import { chooseSpawner, type StartedProcess } from './spawner.js';
 
 /** Grace between SIGTERM and SIGKILL for a step's process group (SPEC §3). */
 export const KILL_GRACE_MS = 5000;
@@ -54,6 +54,7 @@ export function killAllGroupsNow(): void {
 
 /** Signal a whole process group; false when it is already gone (which is fine). */
 function killGroup(pid: number, sig: NodeJS.Signals): boolean {
+  if (!(pid > 0)) return false; // never started: no group (and -0 would be our own)
   // After almost every step the group is gone: the ESRCH error needs no stack trace (it is dropped).
   const limit = Error.stackTraceLimit;
   Error.stackTraceLimit = 0;
@@ -126,32 +127,35 @@ export function startProcess(req: ProcessRequest, baseEnv: Record<string, string
       });
     };
 
-    const onExit = (code: number | null, signal: NodeJS.Signals | null) => {
+    const describeSpawnError = (e: NodeJS.ErrnoException) =>
+      e.code === 'ENOENT' && !fs.existsSync(req.cwd) ? `working directory ${req.cwd} does not exist` : `cannot start ${cmd}: ${e.message}`;
+    const onExit = (code: number | null, signal: NodeJS.Signals | null, error?: NodeJS.ErrnoException) => {
+      if (error) spawnError = describeSpawnError(error);
       exit = { code, signal };
       // Whatever the script left running in its group goes with it (nothing outlives its step).
       if (killGroup(pid!, 'SIGTERM')) killTimer ??= setTimeout(() => killGroup(pid!, 'SIGKILL'), KILL_GRACE_MS);
       finish();
     };
+    const spawner = chooseSpawner();
     let child: StartedProcess;
     try {
       try {
-        child = spawnProcess({ file: cmd, args, cwd: req.cwd, env, onExit });
+        child = spawner.spawn({ file: cmd, args, cwd: req.cwd, env, onExit });
       } catch (e) {
         // An executable file without `#!` (ENOEXEC): the shell runs such a file as a script of its own,
         // as it would have without our shortcut (src/steps/direct.ts).
         if (!direct || (e as NodeJS.ErrnoException).code !== 'ENOEXEC') throw e;
         [cmd, args] = shellCommand(req.shell, req.script);
-        child = spawnProcess({ file: cmd, args, cwd: req.cwd, env, onExit });
+        child = spawner.spawn({ file: cmd, args, cwd: req.cwd, env, onExit });
       }
     } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      spawnError = code === 'ENOENT' && !fs.existsSync(req.cwd) ? `working directory ${req.cwd} does not exist` : `cannot start ${cmd}: ${(e as Error).message}`;
+      spawnError = describeSpawnError(e as NodeJS.ErrnoException);
       open = 1;
       finish();
       return;
     }
     pid = child.pid;
-    liveGroups.add(pid);
+    if (pid > 0) liveGroups.add(pid);
 
     terminate = (why) => {
       if (reason || exit) return; // the first reason wins

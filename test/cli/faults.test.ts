@@ -11,7 +11,9 @@ let dir: string;
 let runsDir: string;
 /** Which process starts the steps: this one (small jobs) or the launcher process (large jobs); both must hold. */
 let launcher = 'local';
-const env = () => ({ PATH: process.env.PATH!, HOME: dir, NO_COLOR: '1', ORCH_RUNS_DIR: runsDir, ORCH_LAUNCHER: launcher });
+/** How a step's process starts: the posix_spawn helper or Node's child_process.spawn; both must hold. */
+let spawner = 'native';
+const env = () => ({ PATH: process.env.PATH!, HOME: dir, NO_COLOR: '1', ORCH_RUNS_DIR: runsDir, ORCH_LAUNCHER: launcher, ORCH_SPAWNER: spawner });
 
 beforeEach(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-faults-'));
@@ -72,12 +74,19 @@ async function grandchildPid(): Promise<number> {
 }
 const exited = (p: ChildProcess) => new Promise<number | null>((r) => p.on('exit', (code, sig) => r(code ?? (sig ? 128 : null))));
 
-describe.each(['local', 'process'])('steps started by the %s launcher', (which) => {
+describe.each([
+  ['local', 'native'],
+  ['process', 'native'],
+  ['local', 'node'],
+  ['process', 'node'],
+])('steps started by the %s launcher with the %s spawner', (which, how) => {
   beforeEach(() => {
     launcher = which;
+    spawner = how;
   });
   afterEach(() => {
     launcher = 'local';
+    spawner = 'native';
   });
 
   describe('retries', () => {
@@ -301,7 +310,13 @@ ${['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h']
   });
 });
 
-describe('the launcher process of large jobs', () => {
+describe.each(['native', 'node'])('the launcher process of large jobs (%s spawner)', (how) => {
+  beforeEach(() => {
+    spawner = how;
+  });
+  afterEach(() => {
+    spawner = 'native';
+  });
   it('stops every running step when the orchestrator itself is killed with kill -9', async () => {
     spec(`
 steps:

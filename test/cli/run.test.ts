@@ -173,8 +173,8 @@ describe('run --json, failures, list-runs filters', () => {
     expect(rig().output('mixed').text).toBe('one\nthree');
   });
 
-  it("a step's process starts as from a shell: own session, stdin from /dev/null, default signals, its env and cwd; or fails saying why", () => {
-    // Steps start through posix_spawn (native/spawn.c): what libuv's spawn did for us, it must do too.
+  it.each(['native', 'node'])("a step's process starts as from a shell (%s spawner): own session, stdin from /dev/null, default signals, its env and cwd; or fails saying why", (spawner) => {
+    // Steps start through posix_spawn (native/spawn.c) or Node's spawn (src/steps/spawner.ts): the child sees the same.
     fs.mkdirSync(rig().path('sub'), { recursive: true });
     rig().write(
       'proc.yaml',
@@ -202,7 +202,7 @@ describe('run --json, failures, list-runs filters', () => {
     );
     rig().write('plain-script', 'echo "a script without #! ran with $1"\n');
     fs.chmodSync(rig().path('plain-script'), 0o755);
-    expect(rig().run(['run', 'proc.yaml']).code).toBe(1);
+    expect(rig().run(['run', 'proc.yaml'], { env: { ORCH_SPAWNER: spawner } }).code).toBe(1);
     expect(rig().log('no-shebang')).toBe('a script without #! ran with arg\n'); // as bash runs it
     const log = rig().log('probe');
     const [, pid, pgrp, session] = /pid=(\d+) pgrp=(\d+) session=(\d+)/.exec(log)!;
@@ -221,14 +221,14 @@ describe('run --json, failures, list-runs filters', () => {
     expect(steps['no-cwd']).toMatchObject({ status: 'failed', error: { code: 'spawn', message: `working directory ${rig().path('missing-folder')} does not exist` } });
   });
 
-  it('after hundreds of steps the orchestrator holds no pipe and no unreaped child of theirs', () => {
+  it.each(['native', 'node'])('after hundreds of steps the orchestrator holds no pipe and no unreaped child of theirs (%s spawner)', (spawner) => {
     // Every step's pipes are closed and its process reaped (src/steps/native-spawn.ts): a last step
     // looks at its parent, the orchestrator, from inside. ORCH_LAUNCHER=local: steps start in-process.
     const ids = Array.from({ length: 300 }, (_, i) => `s${i}`);
     const steps = ids.map((id) => `  ${id}:\n    run: "true"\n`).join('');
     const probe = `  probe:\n    needs: [${ids.join(', ')}]\n    run: ls /proc/$PPID/fd | wc -l; ps -o stat= --ppid $PPID\n`;
     rig().write('many.yaml', `concurrency: 4\nsteps:\n${steps}${probe}`);
-    expect(rig().run(['run', 'many.yaml'], { env: { ORCH_LAUNCHER: 'local' } }).code).toBe(0);
+    expect(rig().run(['run', 'many.yaml'], { env: { ORCH_LAUNCHER: 'local', ORCH_SPAWNER: spawner } }).code).toBe(0);
     const [fds, ...children] = rig().log('probe').trim().split('\n');
     expect(Number(fds)).toBeLessThan(40); // stdio, the journal, libuv's own: not 2 × 300 pipes
     expect(children).toHaveLength(1); // only the probe's own shell

@@ -2,6 +2,7 @@ import { OrchestratorError } from '../../errors.js';
 import type { EventSink } from '../../events/types.js';
 import { runJob, type JobOptions } from '../../scheduler/job.js';
 import type { ProcessLauncher } from '../../steps/launcher.js';
+import { chooseSpawner } from '../../steps/spawner.js';
 import type { JobSpec } from '../../spec/model.js';
 import { defaultConcurrency, parseSpec } from '../../spec/validate.js';
 import { runsDirOf } from '../options.js';
@@ -43,6 +44,8 @@ export async function runCommand(file: string, opts: RunOptions): Promise<number
 /** Run a checked spec with the CLI's renderers and signal handling (shared by run, resume and rerun). */
 export async function executeJob(spec: JobSpec, opts: RunOptions, extra: Pick<JobOptions, 'reuse'>): Promise<number> {
   const concurrency = opts.concurrency ?? spec.concurrency ?? defaultConcurrency();
+  // How shell steps start ($ORCH_SPAWNER, else the helper where it loads): a bad choice fails here, before a run folder.
+  if (spec.steps.some((s) => s.kind === 'shell')) chooseSpawner();
   const checkContract = spec.steps.some((s) => s.outputsSchema)
     ? (await import('../../steps/contract.js')).compileContracts(spec)
     : undefined;
