@@ -31,9 +31,14 @@ if (!process.argv.includes('--no-check')) {
 // or node-gyp's own download. ORCH_NO_NATIVE=1 skips it (to try the plain path, or a build without it).
 const helper = helperName();
 let helperBuilt = false;
-if (process.env.ORCH_NO_NATIVE !== '1') {
+const missingTools = ['python3', 'make', 'cc'].filter((tool) => !(process.env.PATH ?? '').split(':').some((dir) => dir && fs.existsSync(path.join(dir, tool))));
+if (process.env.ORCH_NO_NATIVE === '1') {
+  // Asked not to: say nothing, as asked.
+} else if (missingTools.length > 0) {
+  skipHelper(`${missingTools.join(', ')} not on PATH`);
+} else {
   const gyp = (...args) =>
-    execFileSync(process.execPath, [path.join(root, 'node_modules/node-gyp/bin/node-gyp.js'), '--loglevel=silent', ...args], { cwd: path.join(root, 'native'), stdio: ['ignore', 'ignore', 'pipe'] });
+    execFileSync(process.execPath, [path.join(root, 'node_modules/node-gyp/bin/node-gyp.js'), '--loglevel=error', ...args], { cwd: path.join(root, 'native'), stdio: ['ignore', 'ignore', 'pipe'] });
   const ownHeaders = path.resolve(path.dirname(process.execPath), '..');
   const nodedir = fs.existsSync(path.join(ownHeaders, 'include/node/node_api.h')) ? ownHeaders : process.env.npm_config_nodedir;
   try {
@@ -41,9 +46,13 @@ if (process.env.ORCH_NO_NATIVE !== '1') {
     gyp('build');
     helperBuilt = true;
   } catch (e) {
-    const why = String(e.stderr ?? e.message).split('\n').find((l) => /error|not found|No such/i.test(l)) ?? String(e.message).split('\n')[0];
-    console.warn(`orchestrator: the posix_spawn helper was not built (${why.trim()}); steps will start through Node's child_process.spawn. \`orchestrator doctor\` says which is in use.`);
+    const lines = String(e.stderr ?? '').split('\n');
+    skipHelper(`node-gyp: ${(lines.find((l) => /(^|\s)error[: ]|Error:/.test(l)) ?? String(e.message).split('\n')[0]).replace(/^gyp ERR! (stack )?/, '').trim()}`);
   }
+}
+
+function skipHelper(why) {
+  console.warn(`orchestrator: the posix_spawn helper was not built (${why}): steps will start through Node's child_process.spawn, which works the same and is slower per step. \`orchestrator doctor\` says which is in use.`);
 }
 
 /** The helper's name for this platform: keep in step with helperName() in src/steps/native-spawn.ts. */
