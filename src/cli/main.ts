@@ -21,6 +21,11 @@ const args = process.argv.slice(2);
 
 if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
   process.stdout.write(`${version}\n`);
+} else if (process.platform === 'win32' && !asksForHelp(args)) {
+  // Steps run under bash, in process groups, started with posix_spawn: none of it exists on Windows, and
+  // failing one step at a time would say so less clearly than this.
+  process.stderr.write('orchestrator needs bash and a POSIX system: on Windows, run it inside WSL (https://learn.microsoft.com/windows/wsl/)\n');
+  process.exitCode = 2;
 } else {
   const program = requireWithCodeCache(path.join(__dirname, 'program.cjs'), path.join(__dirname, `program.${ORCH_PROGRAM_ID}.cache`)) as typeof import('./program.js');
   // The launcher of large jobs' steps is built beside the CLI (dist/launcher.cjs).
@@ -30,4 +35,9 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
     // is still queued (a pipe on macOS is written asynchronously).
     if (process.stdout.writableLength === 0 && process.stderr.writableLength === 0) process.exit();
   });
+}
+
+/** Help and version print text and run nothing: they work everywhere. */
+function asksForHelp(argv: string[]): boolean {
+  return argv.length === 0 || argv[0] === 'help' || argv.some((a) => a === '--help' || a === '-h' || a === '--version' || a === '-V');
 }

@@ -17,7 +17,7 @@ import {
   type ResolvedProvider,
 } from './provider.js';
 
-/** Any OpenAI-compatible endpoint (OpenAI, Ollama's /v1, vLLM, llama.cpp server) through the `openai` package, streamed. */
+/** Any OpenAI-compatible endpoint (OpenAI, Ollama's /v1, vLLM, llama.cpp server, mlx_lm.server) through the `openai` package, streamed. */
 export function createOpenAiProvider(config: ResolvedProvider): Provider {
   let client: OpenAI | undefined;
   // Built on first use: an --offline run that answers from the cache never needs a client (or a key).

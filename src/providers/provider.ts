@@ -1,10 +1,10 @@
 import type { TokenUsage } from '../events/types.js';
 
 /** The kinds of endpoint SPEC §5 knows. */
-export type ProviderType = 'openai' | 'anthropic' | 'ollama';
+export type ProviderType = 'openai' | 'anthropic' | 'ollama' | 'mlx';
 
 /** Every provider type, for messages and `$ORCH_PROVIDER`. */
-export const PROVIDER_TYPES: readonly ProviderType[] = ['openai', 'anthropic', 'ollama'];
+export const PROVIDER_TYPES: readonly ProviderType[] = ['openai', 'anthropic', 'ollama', 'mlx'];
 
 /** A provider as a run uses it: the spec's `providers:` entry (or `$ORCH_PROVIDER`) with defaults applied. */
 export interface ResolvedProvider {

@@ -12,6 +12,7 @@ const DEFAULT_BASE_URL: Record<ProviderType, string> = {
   openai: 'https://api.openai.com/v1',
   anthropic: 'https://api.anthropic.com',
   ollama: 'http://127.0.0.1:11434',
+  mlx: 'http://127.0.0.1:8080/v1', // mlx_lm.server's own default host and port
 };
 
 /** The usual key variables: their values are masked in every file even when a spec names another. */
@@ -70,7 +71,7 @@ export function resolveProviders(spec: JobSpec, o: { env: NodeJS.ProcessEnv; off
     } else {
       const why =
         declared.length === 0
-          ? 'declare one under `providers:`, or set $ORCH_PROVIDER to openai, anthropic or ollama'
+          ? `declare one under \`providers:\`, or set $ORCH_PROVIDER to ${PROVIDER_TYPES.slice(0, -1).join(', ')} or ${PROVIDER_TYPES.at(-1)}`
           : `the spec declares ${declared.length} (${declared.join(', ')}); name one with \`provider:\` or set $ORCH_PROVIDER`;
       report(at, `steps.${step.id}: no provider: ${why}`);
       continue;
@@ -146,6 +147,10 @@ function envProvider(type: ProviderType, at: readonly PropertyKey[], o: { env: N
       break;
     case 'ollama':
       url = env.OLLAMA_HOST ? ollamaHost(env.OLLAMA_HOST) : undefined;
+      break;
+    case 'mlx':
+      // mlx_lm.server reads no variable of its own and wants no key: MLX_BASE_URL is ours.
+      url = env.MLX_BASE_URL || undefined;
       break;
     default: {
       const never: never = type;

@@ -70,7 +70,7 @@ const stepSchema = z.strictObject({
 });
 
 const providerSchema = z.strictObject({
-  type: z.enum(['openai', 'anthropic', 'ollama']),
+  type: z.enum(['openai', 'anthropic', 'ollama', 'mlx']),
   base_url: opt(z.string()),
   api_key_env: opt(z.string().check(z.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be the NAME of an environment variable'))),
   model: opt(z.string()),

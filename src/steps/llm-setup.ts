@@ -58,6 +58,7 @@ export async function prepareLlm(
 async function loadFactory(type: ProviderType): Promise<ProviderFactory> {
   switch (type) {
     case 'openai':
+    case 'mlx': // mlx_lm.server speaks OpenAI's chat completions
       return (await import('../providers/openai.js')).createOpenAiProvider;
     case 'anthropic':
       return (await import('../providers/anthropic.js')).createAnthropicProvider;

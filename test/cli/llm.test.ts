@@ -284,6 +284,50 @@ steps:
   });
 });
 
+describe('mlx (mlx_lm.server)', () => {
+  // A keyless server, as mlx_lm.server is: a request carrying any key would still pass, so the test checks the header.
+  let mlx: LlmTestServer;
+  beforeAll(async () => {
+    mlx = await LlmTestServer.start({});
+  });
+  afterAll(() => mlx.close());
+  beforeEach(() => mlx.reset());
+
+  it('type: mlx asks {base_url}/chat/completions with no key, and caches the answer under its own type', async () => {
+    write(`
+providers:
+  mac: { type: mlx, base_url: "${mlx.url}/v1", model: mlx-community/Llama-3.2-3B-Instruct-4bit }
+steps:
+  ask: { prompt: "hello from a Mac" }
+`);
+    const first = await cli(['run', 'spec.yaml'], { env: { TEST_LLM_KEY: '' } });
+    expect(first.stderr).toBe('');
+    expect(first.code).toBe(0);
+    expect(mlx.requests).toHaveLength(1);
+    expect(mlx.requests[0]).toMatchObject({ api: 'openai', path: '/v1/chat/completions', model: 'mlx-community/Llama-3.2-3B-Instruct-4bit', prompt: 'hello from a Mac' });
+    expect(mlx.requests[0]!.headers.authorization).toBeUndefined();
+    expect(output('ask').text).toBe('answer to: hello from a Mac');
+    expect(fs.readFileSync(path.join(runsDir, latest(), 'logs', 'ask.log'), 'utf8')).toContain(`POST ${mlx.url}/v1/chat/completions`);
+    expect(manifest().steps.ask.cache_key_parts).toMatchObject({ provider: 'mlx', base_url: `${mlx.url}/v1` });
+
+    const second = await cli(['run', 'spec.yaml'], { env: { TEST_LLM_KEY: '' } });
+    expect(second.code).toBe(0);
+    expect(mlx.count()).toBe(1);
+    expect(statuses(manifest())).toEqual({ ask: ['succeeded', true] });
+  });
+
+  it('$ORCH_PROVIDER=mlx with $MLX_BASE_URL, no key in the environment', async () => {
+    write('steps: { ask: { prompt: hello, model: local-model } }');
+    const r = await cli(['run', 'spec.yaml'], { env: { ORCH_PROVIDER: 'mlx', MLX_BASE_URL: `${mlx.url}/v1`, TEST_LLM_KEY: '' } });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(mlx.requests).toHaveLength(1);
+    expect(mlx.requests[0]).toMatchObject({ path: '/v1/chat/completions', model: 'local-model', prompt: 'hello' });
+    expect(mlx.requests[0]!.headers.authorization).toBeUndefined();
+    expect(manifest().steps.ask.cache_key_parts).toMatchObject({ provider: 'mlx', base_url: `${mlx.url}/v1` });
+  });
+});
+
 describe('secrets', () => {
   it('no key or secret value appears in any file of the run folders or the cache', async () => {
     write(`

@@ -80,6 +80,36 @@ steps: { a: { prompt: hi } }
     expect(ollama.providers.get('ollama')!.baseUrl).toBe('http://10.0.0.5:11434');
   });
 
+  it('mlx: mlx_lm.server at its default address, no key needed; api_key_env still sends one', () => {
+    const plan = resolveProviders(spec(`
+providers: { mac: { type: mlx, model: mlx-community/Llama-3.2-3B-Instruct-4bit } }
+steps: { a: { prompt: hi } }
+`), { env: { OPENAI_API_KEY: 'not-for-mlx' }, offline: false });
+    expect(plan.providers.get('mac')).toMatchObject({ type: 'mlx', baseUrl: 'http://127.0.0.1:8080/v1' });
+    expect(plan.providers.get('mac')!.apiKey).toBeUndefined();
+    const keyed = resolveProviders(spec(`
+providers: { mac: { type: mlx, model: m, api_key_env: MLX_KEY, base_url: "http://10.0.0.7:9000/v1" } }
+steps: { a: { prompt: hi } }
+`), { env: { MLX_KEY: 'k' }, offline: false });
+    expect(keyed.providers.get('mac')).toMatchObject({ baseUrl: 'http://10.0.0.7:9000/v1', apiKey: 'k', apiKeyEnv: 'MLX_KEY' });
+    expect(keyed.secretNames).toContain('MLX_KEY');
+    expect(problems('providers: { mac: { type: mlx, model: m, api_key_env: MLX_KEY } }\nsteps: { a: { prompt: hi } }')).toEqual([
+      '1:55: providers.mac: $MLX_KEY is not set: export the API key there',
+    ]);
+  });
+
+  it('$ORCH_PROVIDER=mlx: the default address, or $MLX_BASE_URL; never a key', () => {
+    const text = 'steps: { a: { prompt: hi, model: m } }';
+    const plain = resolveProviders(spec(text), { env: { ORCH_PROVIDER: 'mlx', OPENAI_API_KEY: 'not-for-mlx' }, offline: false });
+    expect(plain.stepProvider.get('a')).toBe('mlx');
+    expect(plain.providers.get('mlx')).toEqual({ name: 'mlx', type: 'mlx', baseUrl: 'http://127.0.0.1:8080/v1' });
+    const moved = resolveProviders(spec(text), { env: { ORCH_PROVIDER: 'mlx', MLX_BASE_URL: 'http://127.0.0.1:9090/v1/' }, offline: false });
+    expect(moved.providers.get('mlx')!.baseUrl).toBe('http://127.0.0.1:9090/v1');
+    expect(problems(text, { ORCH_PROVIDER: 'mlx', MLX_BASE_URL: 'localhost:8080' })).toEqual([
+      '1:13: $ORCH_PROVIDER=mlx: "localhost:8080" (from the environment) is not an http(s) URL',
+    ]);
+  });
+
   it('reports every problem at once, each with its place in the spec', () => {
     const found = problems(`
 providers:
@@ -108,10 +138,10 @@ steps:
 
   it('no provider at all, or an unknown $ORCH_PROVIDER', () => {
     expect(problems('steps: { a: { prompt: hi, model: m } }')).toEqual([
-      '1:13: steps.a: no provider: declare one under `providers:`, or set $ORCH_PROVIDER to openai, anthropic or ollama',
+      '1:13: steps.a: no provider: declare one under `providers:`, or set $ORCH_PROVIDER to openai, anthropic, ollama or mlx',
     ]);
     expect(problems('steps: { a: { prompt: hi, model: m } }', { ORCH_PROVIDER: 'gemini' })).toEqual([
-      '1:13: $ORCH_PROVIDER is "gemini": neither a provider of this spec nor one of openai, anthropic, ollama',
+      '1:13: $ORCH_PROVIDER is "gemini": neither a provider of this spec nor one of openai, anthropic, ollama, mlx',
     ]);
     expect(problems('steps: { a: { prompt: hi, model: m } }', { ORCH_PROVIDER: 'anthropic' })).toEqual(['1:13: $ORCH_PROVIDER=anthropic: $ANTHROPIC_API_KEY is not set: export the API key there']);
   });

