@@ -48,6 +48,11 @@ function isAlive(pid: number): boolean {
   } catch {
     return false;
   }
+  if (process.platform !== 'linux') {
+    // No /proc (macOS): ps tells a zombie by its state.
+    const state = spawnSync('ps', ['-o', 'stat=', '-p', String(pid)], { encoding: 'utf8' }).stdout.trim();
+    return state !== '' && !state.startsWith('Z');
+  }
   try {
     return !/^\d+ \(.*\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
   } catch {
