@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { spawnersBuilt } from '../helpers/cli.js';
 
 const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/orchestrator.js');
 let dir: string;
@@ -12,7 +13,7 @@ let runsDir: string;
 /** Which process starts the steps: this one (small jobs) or the launcher process (large jobs); both must hold. */
 let launcher = 'local';
 /** How a step's process starts: the posix_spawn helper or Node's child_process.spawn; both must hold. */
-let spawner = 'native';
+let spawner = spawnersBuilt()[0]!;
 const env = () => ({ PATH: process.env.PATH!, HOME: dir, NO_COLOR: '1', ORCH_RUNS_DIR: runsDir, ORCH_LAUNCHER: launcher, ORCH_SPAWNER: spawner });
 
 beforeEach(() => {
@@ -79,19 +80,14 @@ async function grandchildPid(): Promise<number> {
 }
 const exited = (p: ChildProcess) => new Promise<number | null>((r) => p.on('exit', (code, sig) => r(code ?? (sig ? 128 : null))));
 
-describe.each([
-  ['local', 'native'],
-  ['process', 'native'],
-  ['local', 'node'],
-  ['process', 'node'],
-])('steps started by the %s launcher with the %s spawner', (which, how) => {
+describe.each(spawnersBuilt().flatMap((how) => [['local', how], ['process', how]]))('steps started by the %s launcher with the %s spawner', (which, how) => {
   beforeEach(() => {
     launcher = which;
     spawner = how;
   });
   afterEach(() => {
     launcher = 'local';
-    spawner = 'native';
+    spawner = spawnersBuilt()[0]!;
   });
 
   describe('retries', () => {
@@ -315,12 +311,12 @@ ${['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h']
   });
 });
 
-describe.each(['native', 'node'])('the launcher process of large jobs (%s spawner)', (how) => {
+describe.each(spawnersBuilt())('the launcher process of large jobs (%s spawner)', (how) => {
   beforeEach(() => {
     spawner = how;
   });
   afterEach(() => {
-    spawner = 'native';
+    spawner = spawnersBuilt()[0]!;
   });
   it('stops every running step when the orchestrator itself is killed with kill -9', async () => {
     spec(`

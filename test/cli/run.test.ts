@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertBuilt, CliRig, REPO, sha256File, useCliRig, type CliResult } from '../helpers/cli.js';
+import { assertBuilt, CliRig, REPO, sha256File, spawnersBuilt, useCliRig, type CliResult } from '../helpers/cli.js';
 
 const TINY = path.join(REPO, 'examples/tiny_spec.yaml');
 const OUTPUTS = path.join(REPO, 'examples/outputs_spec.yaml');
@@ -174,7 +174,7 @@ describe('run --json, failures, list-runs filters', () => {
   });
 
   // Both read what the child sees from Linux's /proc (and GNU ps); elsewhere they are skipped.
-  it.skipIf(process.platform !== 'linux').each(['native', 'node'])("a step's process starts as from a shell (%s spawner): own session, stdin from /dev/null, default signals, its env and cwd; or fails saying why", (spawner) => {
+  it.skipIf(process.platform !== 'linux').each(spawnersBuilt())("a step's process starts as from a shell (%s spawner): own session, stdin from /dev/null, default signals, its env and cwd; or fails saying why", (spawner) => {
     // Steps start through posix_spawn (native/spawn.c) or Node's spawn (src/steps/spawner.ts): the child sees the same.
     fs.mkdirSync(rig().path('sub'), { recursive: true });
     rig().write(
@@ -222,7 +222,7 @@ describe('run --json, failures, list-runs filters', () => {
     expect(steps['no-cwd']).toMatchObject({ status: 'failed', error: { code: 'spawn', message: `working directory ${rig().path('missing-folder')} does not exist` } });
   });
 
-  it.skipIf(process.platform !== 'linux').each(['native', 'node'])('after hundreds of steps the orchestrator holds no pipe and no unreaped child of theirs (%s spawner)', (spawner) => {
+  it.skipIf(process.platform !== 'linux').each(spawnersBuilt())('after hundreds of steps the orchestrator holds no pipe and no unreaped child of theirs (%s spawner)', (spawner) => {
     // Every step's pipes are closed and its process reaped (src/steps/native-spawn.ts): a last step
     // looks at its parent, the orchestrator, from inside. ORCH_LAUNCHER=local: steps start in-process.
     const ids = Array.from({ length: 300 }, (_, i) => `s${i}`);

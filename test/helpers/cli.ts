@@ -201,3 +201,19 @@ export function useCliRig(prefix?: string): () => CliRig {
     return rig;
   };
 }
+
+/**
+ * How step processes can start in this build: with the posix_spawn helper where `npm run build` could
+ * compile it (a C compiler at hand), and always with Node's spawn. Tests of both run only the first where
+ * it was built, and say so once when it was not.
+ */
+export function spawnersBuilt(): ('native' | 'node')[] {
+  const dir = path.join(REPO, 'dist/native');
+  const built = fs.existsSync(dir) && fs.readdirSync(dir).some((f) => f.endsWith('.node'));
+  if (!built && !warnedNoHelper) {
+    warnedNoHelper = true;
+    process.stderr.write('skipping the posix_spawn helper\'s runs of the process tests: this build has no helper (no C compiler at `npm run build`); Node\'s spawn is tested\n');
+  }
+  return built ? ['native', 'node'] : ['node'];
+}
+let warnedNoHelper = false;
