@@ -1,3 +1,4 @@
+import { parseUntrustedJson } from '../util/json.js';
 import { evalError } from './errors.js';
 
 /** Containers nested deeper than this are not serialised (a guard against runaway recursion). */
@@ -56,9 +57,7 @@ export function toJsonText(value: unknown, pos = 0): string {
 /** Parse JSON text for fromJSON(); bad or empty JSON is an evaluation error at `pos`. */
 export function parseJsonText(text: string, pos: number): unknown {
   if (text.trim() === '') throw evalError('Error parsing fromJson: empty input', pos);
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (e) {
-    throw evalError(`Error parsing fromJson: ${(e as Error).message}`, pos);
-  }
+  const parsed = parseUntrustedJson(text);
+  if ('error' in parsed) throw evalError(`Error parsing fromJson: ${parsed.error}`, pos);
+  return parsed.value;
 }

@@ -172,5 +172,8 @@ function recordStep(runDir: RunDir, redactor: Redactor, step: StepSpec, r: StepR
   fs.writeFileSync(runDir.outputPath(step.id), body);
   const files: FileRecord[] = [{ path: rel, sha256: sha256(body), size_bytes: Buffer.byteLength(body) }];
   for (const p of listFiles(runDir.root, runDir.artifactsDir(step.id))) files.push(hashFile(runDir.root, p));
+  // The log too: resume copies exactly what a step's event recorded, and finds a log that went missing.
+  const log = `logs/${step.id}.log`;
+  if (fs.existsSync(path.join(runDir.root, log))) files.push(hashFile(runDir.root, log));
   return files;
 }

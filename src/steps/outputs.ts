@@ -1,3 +1,5 @@
+import { parseUntrustedJson } from '../util/json.js';
+
 /**
  * Parse `$ORCH_OUTPUT`: `key=value` lines, and GitHub's multi-line form
  * `key<<DELIM` … `DELIM`. Later keys win. Returns an error message for a malformed file.
@@ -31,13 +33,10 @@ function setKey(outputs: Record<string, string>, key: string, value: string): vo
 
 /** `output: json`: stdout must be one JSON object, whose keys become the step's outputs. */
 export function parseJsonOutput(stdout: string): { outputs: Record<string, unknown> } | { error: string } {
-  let value: unknown;
-  try {
-    value = JSON.parse(stdout);
-  } catch (e) {
-    const preview = stdout.trim().slice(0, 80);
-    return { error: `output: json, but stdout is not JSON (${(e as Error).message}): ${JSON.stringify(preview)}` };
-  }
+  // The message never quotes stdout: it may hold a secret (src/util/json.ts).
+  const parsed = parseUntrustedJson(stdout);
+  if ('error' in parsed) return { error: `output: json, but stdout is ${parsed.error.startsWith('not') ? parsed.error : `JSON ${parsed.error}`}` };
+  const value = parsed.value;
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     return { error: `output: json expects a JSON object on stdout, got ${Array.isArray(value) ? 'an array' : value === null ? 'null' : typeof value}` };
   }

@@ -14,10 +14,21 @@ export function sha256(data: string | Buffer): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-/** Hash one file of a run folder (path relative to `root`). */
+/** Bytes read at a time when hashing: memory stays the same whatever a file's size (a 3 GiB artifact too). */
+const HASH_CHUNK_BYTES = 1024 * 1024;
+
+/** Hash one file of a run folder (path relative to `root`), reading it a chunk at a time. */
 export function hashFile(root: string, rel: string): FileRecord {
-  const data = fs.readFileSync(path.join(root, rel));
-  return { path: rel, sha256: sha256(data), size_bytes: data.length };
+  const hash = createHash('sha256');
+  const fd = fs.openSync(path.join(root, rel), 'r');
+  const buffer = Buffer.allocUnsafe(HASH_CHUNK_BYTES);
+  let size = 0;
+  try {
+    for (let n; (n = fs.readSync(fd, buffer, 0, buffer.length, null)) > 0; size += n) hash.update(buffer.subarray(0, n));
+  } finally {
+    fs.closeSync(fd);
+  }
+  return { path: rel, sha256: hash.digest('hex'), size_bytes: size };
 }
 
 /** Every regular file below `dir`, as paths relative to `root` with forward slashes, sorted. */

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { OrchestratorError } from '../errors.js';
 import { topologicalOrder, type Graph } from '../graph/build.js';
 import type { StepResult } from '../steps/types.js';
-import { hashFile, type FileRecord } from './hash.js';
+import { hashFile, listFiles, type FileRecord } from './hash.js';
 import { readJournal } from './journal.js';
 import type { JobManifest } from './manifest.js';
 import type { RunDir } from './run-dir.js';
@@ -51,12 +51,16 @@ export function planReuse(o: { oldDir: string; old: JobManifest; graph: Graph; e
   }
   return {
     steps,
+    // Exactly the files each step's event recorded, byte for byte as verified above: nothing the old
+    // folder gained since (a file added to its artifacts, a FIFO) comes along. outputs/ is written anew.
     copy: (runDir) => {
       for (const id of steps.keys()) {
-        const from = path.join(oldDir, 'artifacts', id);
-        if (fs.existsSync(from)) fs.cpSync(from, runDir.artifactsDir(id), { recursive: true });
-        const log = path.join(oldDir, 'logs', `${id}.log`);
-        if (fs.existsSync(log)) fs.copyFileSync(log, runDir.logPath(id));
+        for (const f of recorded.get(id)!) {
+          if (f.path.startsWith('outputs/')) continue;
+          const to = path.join(runDir.root, f.path);
+          fs.mkdirSync(path.dirname(to), { recursive: true });
+          fs.copyFileSync(path.join(oldDir, f.path), to);
+        }
       }
     },
   };
@@ -77,6 +81,10 @@ function recordedFiles(oldDir: string): Map<string, FileRecord[]> {
 }
 
 function verify(oldDir: string, id: string, files: FileRecord[]): void {
+  const known = new Set(files.map((f) => f.path));
+  for (const p of listFiles(oldDir, path.join(oldDir, 'artifacts', id))) {
+    if (!known.has(p)) throw new OrchestratorError({ code: 'run-folder', message: `cannot reuse step "${id}": ${path.join(oldDir, p)} was not there when the step finished (it was added since)` });
+  }
   for (const f of files) {
     let actual: FileRecord;
     try {
