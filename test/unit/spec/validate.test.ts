@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { OrchestratorError } from '../../../src/errors.js';
 import { parseDuration } from '../../../src/spec/duration.js';
-import { loadDocument } from '../../../src/spec/load.js';
+import { loadDocument, parseWithPositions } from '../../../src/spec/load.js';
 import { parseSpec } from '../../../src/spec/validate.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-spec-'));
@@ -303,12 +303,12 @@ describe('loadDocument', () => {
     const text = `steps:\n  a:\n    run: echo '{"a": [{"b": 1}]}'\n${Array.from({ length: 10 }, (_, i) => `  s${i}:\n    needs: [a]\n    outputs_schema: { type: object }\n    run: echo '${i}'\n`).join('')}`;
     const found = problems(text);
     expect(found).toHaveLength(6);
-    expect(found[0]).toMatch(/^3:10: /);
+    expect(found[0]).toMatch(/^3:20: ": " inside the value of `run` starts a nested mapping in YAML/);
     expect(found[5]).toMatch(/^\d+:\d+: \d+ more syntax errors from here on \(often echoes of the first one\)$/);
   });
 
   it('keeps syntax messages short when the parser quotes a long stretch of the file', () => {
-    const text = `steps:\n  a:\n    run: echo '{"a": [{"b": 1}]}'\n${Array.from({ length: 20 }, (_, i) => `  s${i}:\n    run: echo ${i}\n`).join('')}`;
+    const text = `steps:\n  a:\n    run: echo x'\n    y: }'\n${Array.from({ length: 20 }, (_, i) => `  s${i}:\n    run: echo ${i}\n`).join('')}`;
     const found = problems(text);
     expect(found.some((p) => p.includes('token in YAML stream: "'))).toBe(true);
     for (const p of found) expect(p.length).toBeLessThan(160);
@@ -318,5 +318,30 @@ describe('loadDocument', () => {
     const found = problems('steps:\n  a: {run: [echo\n  b: "open\n');
     expect(found.length).toBeGreaterThan(0);
     for (const p of found) expect(p).toMatch(/^\d+:\d+: \S/);
+  });
+});
+
+describe('YAML traps in our words', () => {
+  const problems = (text: string) => {
+    try {
+      parseWithPositions(text, { displayPath: 's.yaml', path: '/s.yaml', format: 'yaml' });
+    } catch (e) {
+      return (e as OrchestratorError).diagnostics.map((d) => `${d.line}:${d.col}: ${d.message}`);
+    }
+    return [];
+  };
+
+  it('a value that starts with a quote and goes on after it', () => {
+    expect(problems('steps:\n  a:\n    run: "echo" hi\n')).toEqual([
+      '3:10: the value of `run` starts with a quote, so YAML reads a quoted string that must be the whole value: quote all of it or use `run: |` with the text on the next lines',
+    ]);
+  });
+
+  it('a second ": " mistake further down is explained too; sound lines after a mistake are not', () => {
+    const found = problems('steps:\n  a:\n    run: echo a: b\n  b:\n    needs: [a]\n    run: echo c: d\n');
+    expect(found).toEqual([
+      '3:16: ": " inside the value of `run` starts a nested mapping in YAML: quote the value or use `run: |` with the text on the next lines',
+      '6:16: ": " inside the value of `run` starts a nested mapping in YAML: quote the value or use `run: |` with the text on the next lines',
+    ]);
   });
 });
