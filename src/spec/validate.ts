@@ -49,6 +49,7 @@ function lenientView(data: unknown): RawSpec {
     const view: Record<string, unknown> = { env: strings(s.env) };
     for (const f of ['run', 'prompt', 'system', 'cwd', 'model', 'if']) if (typeof s[f] === 'string') view[f] = s[f];
     if (Array.isArray(s.needs)) view.needs = s.needs.filter((n): n is string => typeof n === 'string');
+    if (isMapping(s.outputs_schema)) view.outputs_schema = s.outputs_schema;
     steps[id] = view;
   }
   return { env: strings(d.env), defaults: strings(d.defaults), steps } as unknown as RawSpec;

@@ -224,7 +224,7 @@ steps:
 describe('expression positions', () => {
   const badRef = 'steps.other.text';
   const msg = 'step "b" reads steps.other but does not need it (add "other" to its needs, directly or through another step)';
-  const specWith = (runLines: string) => `steps:\n  other:\n    run: echo\n  b:\n${runLines}`;
+  const specWith = (runLines: string) => `vars: {x: 1}\nsteps:\n  other:\n    run: echo\n  b:\n${runLines}`;
 
   it.each([
     ['a plain scalar', `    run: echo \${{ ${badRef} }}\n`],
@@ -241,7 +241,7 @@ describe('expression positions', () => {
   });
 
   it('points inside a bare if:', () => {
-    const text = `steps:\n  other:\n    run: echo\n  b:\n    if: vars.go && ${badRef} == 'x'\n    run: echo\n`;
+    const text = `vars: {go: true}\nsteps:\n  other:\n    run: echo\n  b:\n    if: vars.go && ${badRef} == 'x'\n    run: echo\n`;
     expect(problems(text)).toEqual([`${posOf(text, badRef)}: steps.b.if: ${msg}`]);
   });
 
@@ -270,9 +270,35 @@ describe('expression positions', () => {
   });
 
   it('checks defaults that steps inherit', () => {
-    const text = 'defaults:\n  cwd: ${{ vars.dir }}/${{ steps.a.text }}\nsteps:\n  a:\n    run: echo\n';
+    const text = 'vars: {dir: x}\ndefaults:\n  cwd: ${{ vars.dir }}/${{ steps.a.text }}\nsteps:\n  a:\n    run: echo\n';
     expect(problems(text)).toEqual([`${posOf(text, 'steps.a')}: defaults.cwd: steps cannot be read here`]);
     expect(problems('defaults:\n  cwd: ${{ vars.dir }}\nvars: {dir: x}\nsteps:\n  a:\n    run: echo\n')).toEqual([]);
+  });
+
+  it('refuses a var the spec does not declare, with its position (also in a | block) and a suggestion', () => {
+    const text = 'vars: {service: notes, region: eu}\nsteps:\n  a:\n    run: |\n      echo start\n      echo "${{ vars.srevice }}" "${{ vars.nope }}"\n';
+    expect(problems(text)).toEqual([
+      `${posOf(text, 'vars.srevice')}: steps.a.run: unknown var "srevice" (did you mean "service"?)`,
+      `${posOf(text, 'vars.nope')}: steps.a.run: unknown var "nope" (declared: service, region)`,
+    ]);
+    const none = 'steps:\n  a:\n    if: vars.go\n    run: echo\n';
+    expect(problems(none)).toEqual([`3:9: steps.a.if: unknown var "go": the spec declares no vars (declare it under \`vars:\`; --var can then override it)`]);
+  });
+
+  it('keeps GitHub semantics inside a declared value: members of vars, fromJSON(...) and case-insensitive names', () => {
+    const text = "vars: {cfg: {a: 1}, Service: x}\nsteps:\n  a:\n    run: echo ${{ vars.cfg.missing }} ${{ fromJSON('{}').x }} ${{ vars.SERVICE }} ${{ vars[format('c{0}', 'fg')] }}\n";
+    expect(problems(text)).toEqual([]);
+  });
+
+  it('refuses steps.<id>.outputs.<name> only where the outputs_schema closes the outputs', () => {
+    const schema = (extra: string) => `    output: json\n    outputs_schema:\n      type: object\n      properties: { passed: { type: boolean } }\n${extra}    run: echo '{}'\n`;
+    const reader = '  b:\n    needs: [a]\n    run: echo ${{ steps.a.outputs.pased }} ${{ steps.a.outputs.PASSED }} ${{ steps.a.outputs.* }}\n';
+    const closed = `steps:\n  a:\n${schema('      additionalProperties: false\n')}${reader}`;
+    expect(problems(closed)).toEqual([
+      `${posOf(closed, 'steps.a.outputs.pased')}: steps.b.run: steps.a.outputs has no "pased": its outputs_schema allows only passed (additionalProperties: false) (did you mean "passed"?)`,
+    ]);
+    expect(problems(`steps:\n  a:\n${schema('')}${reader}`)).toEqual([]);
+    expect(problems(`steps:\n  a:\n    run: echo\n${reader}`)).toEqual([]);
   });
 
   it('reads vars, env and job fields anywhere', () => {
