@@ -71,9 +71,9 @@ function buildProgram(version: string): Command {
     .command('graph')
     .description('print the DAG of a spec')
     .argument('<spec>', 'the spec file')
-    .addOption(new Option('--format <format>', 'output format').choices(['mermaid', 'dot']).default('mermaid'))
+    .addOption(new Option('--format <format>', 'output format (ascii, alias text: layers drawn in the terminal)').choices(['mermaid', 'dot', 'ascii', 'text']).default('mermaid'))
     .addOption(runsDirOption())
-    .addHelpText('after', examples(['orchestrator graph examples/tiny_spec.yaml', 'orchestrator graph spec.yaml --format dot | dot -Tsvg > dag.svg']))
+    .addHelpText('after', examples(['orchestrator graph examples/tiny_spec.yaml --format ascii', 'orchestrator graph examples/tiny_spec.yaml', 'orchestrator graph spec.yaml --format dot | dot -Tsvg > dag.svg']))
     .action(async (spec: string, opts) => done(await (await import('./commands/graph.js')).graphCommand(spec, opts)));
 
   program
