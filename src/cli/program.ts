@@ -46,7 +46,7 @@ function buildProgram(version: string): Command {
     .description('run a job: live progress on a terminal, one plain line per event otherwise')
     .argument('<spec>', 'the spec file (YAML or JSON)')
     .option('-c, --concurrency <n>', 'steps at once (default: the spec, else the number of CPUs)', positiveInt)
-    .option('--var <key=value>', 'set vars.key (repeatable; wins over the spec)', collect)
+    .option('--var <key=value>', 'override a var the spec declares (repeatable)', collect)
     .option('--fail-fast', 'stop at the first failure: cancel running steps, start nothing new')
     .option('--no-cache', 'do not read the LLM response cache')
     .option('--offline', 'fail any LLM step whose answer is not cached')
@@ -71,9 +71,9 @@ function buildProgram(version: string): Command {
     .command('graph')
     .description('print the DAG of a spec')
     .argument('<spec>', 'the spec file')
-    .addOption(new Option('--format <format>', 'output format').choices(['mermaid', 'dot']).default('mermaid'))
+    .addOption(new Option('--format <format>', 'output format (ascii, alias text: layers drawn in the terminal)').choices(['mermaid', 'dot', 'ascii', 'text']).default('mermaid'))
     .addOption(runsDirOption())
-    .addHelpText('after', examples(['orchestrator graph examples/tiny_spec.yaml', 'orchestrator graph spec.yaml --format dot | dot -Tsvg > dag.svg']))
+    .addHelpText('after', examples(['orchestrator graph examples/tiny_spec.yaml --format ascii', 'orchestrator graph examples/tiny_spec.yaml', 'orchestrator graph spec.yaml --format dot | dot -Tsvg > dag.svg']))
     .action(async (spec: string, opts) => done(await (await import('./commands/graph.js')).graphCommand(spec, opts)));
 
   program

@@ -1,4 +1,5 @@
 import { collectReferences, ExpressionError, hasTemplate, parseExpression, parseTemplate, type Expr } from '../expr/index.js';
+import { didYouMean } from '../util/suggest.js';
 import type { LoadedDocument } from './load.js';
 import type { RawSpec } from './schema.js';
 
@@ -13,9 +14,13 @@ const STATUS_FUNCTIONS = new Set(['success', 'failure', 'always', 'cancelled']);
 /** Step fields whose strings may hold `${{ }}`. */
 const STEP_STRING_FIELDS = ['run', 'prompt', 'system', 'cwd', 'model'] as const;
 
-/** Every expression in the spec parses, reads known contexts, and reads only steps it transitively needs. */
+/**
+ * Every expression in the spec parses, reads known contexts, declared vars and, where a step's outputs_schema closes
+ * its outputs, declared outputs, and reads only steps it transitively needs.
+ */
 export function checkExpressions(spec: RawSpec, doc: LoadedDocument, report: Report): void {
   const ancestors = new Ancestors(spec);
+  const known: KnownNames = { vars: declaredVars(doc.data), outputs: (id) => (Object.hasOwn(spec.steps, id) ? closedOutputs(spec.steps[id]!.outputs_schema) : undefined) };
   const check = (fieldPath: PropertyKey[], source: string, opts: { bare: boolean; reader?: string }) => {
     const exprs: { expr: Expr; offset: number }[] = [];
     try {
@@ -35,7 +40,7 @@ export function checkExpressions(spec: RawSpec, doc: LoadedDocument, report: Rep
         }
       }
       for (const ref of refs.contexts) {
-        const problem = checkReference(ref.context.toLowerCase(), ref.path, opts.reader, ancestors);
+        const problem = checkReference(ref.context.toLowerCase(), ref.path, opts.reader, ancestors) ?? checkDeclared(ref.context.toLowerCase(), ref.path, known);
         if (problem) report(at(ref.pos), `${fieldPath.join('.')}: ${problem}`, 'spec-expression');
       }
     }
@@ -76,6 +81,51 @@ function checkReference(context: string, path: string[], reader: string | undefi
     return `steps.${target} has no field "${field}" (it has status, outputs, text, exit_code)`;
   }
   return undefined;
+}
+
+/** Names a spec declares, for references that would otherwise silently read null: undefined when not checkable. */
+interface KnownNames {
+  vars: string[] | undefined;
+  outputs: (step: string) => string[] | undefined;
+}
+
+/** The spec's var names as the document has them (undefined when `vars:` is not a mapping: reported elsewhere). */
+function declaredVars(data: unknown): string[] | undefined {
+  const vars = (data as Record<string, unknown> | null)?.vars;
+  if (vars === undefined) return [];
+  return vars !== null && typeof vars === 'object' && !Array.isArray(vars) ? Object.keys(vars) : undefined;
+}
+
+/** The only output names an outputs_schema allows (`properties` with `additionalProperties: false`), else undefined. */
+function closedOutputs(schema: Record<string, unknown> | undefined): string[] | undefined {
+  if (schema?.additionalProperties !== false || schema.patternProperties !== undefined) return undefined;
+  const props = schema.properties;
+  return props !== null && typeof props === 'object' && !Array.isArray(props) ? Object.keys(props) : [];
+}
+
+/** `vars.nope` and `steps.a.outputs.pased` (closed by a schema) name nothing: a typo, never an empty string. */
+function checkDeclared(context: string, path: string[], known: KnownNames): string | undefined {
+  if (context === 'vars' && known.vars !== undefined) {
+    const [name] = path;
+    if (name === undefined || name === '*' || hasName(known.vars, name)) return undefined;
+    const hint = didYouMean(name, known.vars);
+    if (hint) return `unknown var "${name}"${hint}`;
+    if (known.vars.length === 0) return `unknown var "${name}": the spec declares no vars (declare it under \`vars:\`; --var can then override it)`;
+    return `unknown var "${name}" (declared: ${known.vars.join(', ')})`;
+  }
+  if (context !== 'steps') return undefined;
+  const [step, field, name] = path;
+  if (step === undefined || step === '*' || field?.toLowerCase() !== 'outputs' || name === undefined || name === '*') return undefined;
+  const allowed = known.outputs(step);
+  if (allowed === undefined || hasName(allowed, name)) return undefined;
+  const only = allowed.length === 0 ? 'allows no outputs' : `allows only ${allowed.join(', ')}`;
+  return `steps.${step}.outputs has no "${name}": its outputs_schema ${only} (additionalProperties: false)${didYouMean(name, allowed)}`;
+}
+
+/** Property names are case-insensitive, as the evaluator reads them. */
+function hasName(names: string[], name: string): boolean {
+  const folded = name.toLowerCase();
+  return names.some((n) => n.toLowerCase() === folded);
 }
 
 /** A lazy view of which steps each step transitively needs: computed per reader, on first use. */

@@ -4,6 +4,7 @@ import { load as loadYaml } from 'js-yaml';
 import { LineCounter, isScalar, parseDocument, visit, type Document } from 'yaml';
 import { OrchestratorError, type Diagnostic } from '../errors.js';
 import { Locator } from './locate.js';
+import { explainYamlProblems } from './yaml-hints.js';
 
 /** Specs larger than this are refused before parsing (SPEC §7). */
 export const MAX_SPEC_BYTES = 5 * 1024 * 1024;
@@ -100,10 +101,8 @@ export function parseWithPositions(text: string, where: Origin): LoadedDocument 
   // pass: yaml's own check compares every new key with every earlier one (quadratic in steps).
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: false, strict: true });
   const locator = new Locator(doc, lines, text);
-  const problems: Diagnostic[] = doc.errors.map((e) => {
-    const at = locator.at(e.pos[0]);
-    return { code: 'spec-syntax', message: cleanYamlMessage(e.message), file, ...at };
-  });
+  const syntax = explainYamlProblems(doc.errors.map((e) => ({ code: e.code, offset: e.pos[0], message: cleanYamlMessage(e.message) })), text);
+  const problems: Diagnostic[] = syntax.map((e) => ({ code: 'spec-syntax', message: e.message, file, ...locator.at(e.offset) }));
   visit(doc, {
     Map(_, map) {
       const seen = new Set<unknown>();

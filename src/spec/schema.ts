@@ -28,15 +28,18 @@ const duration = described(
   'a duration: 500ms, 30s, 5m, 1h, or a number of seconds',
 );
 
-const retry = z.union([
-  described(int(1), 'number of attempts'),
-  z.strictObject({
-    attempts: int(1),
-    delay: opt(duration),
-    backoff: opt(z.enum(['fixed', 'exponential'])),
-    max_delay: opt(duration),
-  }),
-]);
+const retry = described(
+  z.union([
+    described(int(1), 'number of attempts'),
+    z.strictObject({
+      attempts: described(int(1), 'how many attempts in all, at least 1'),
+      delay: opt(described(duration, 'wait before a retry (default 1s): 500ms, 30s, 5m, 1h or seconds')),
+      backoff: opt(described(z.enum(['fixed', 'exponential']), 'fixed (default): the same delay each time; exponential: the delay doubles')),
+      max_delay: opt(described(duration, 'longest wait between attempts with exponential backoff')),
+    }),
+  ]),
+  'retries on failure: a number of attempts, or {attempts, delay, backoff, max_delay}',
+);
 
 const scalar = z.union([z.string(), z.number(), z.boolean()]);
 const envMap = z.record(z.string(), scalar);
@@ -44,58 +47,64 @@ const temperature = z.number().check(z.minimum(0), z.maximum(2));
 
 /** Fields `defaults:` may set for every step. */
 const stepDefaults = {
-  timeout: opt(duration),
-  idle_timeout: opt(duration),
+  timeout: opt(described(duration, 'time limit of each attempt (500ms, 30s, 5m, 1h or seconds); then SIGTERM, and SIGKILL 5 s later')),
+  idle_timeout: opt(described(duration, 'fail an attempt that prints (or, for prompt steps, streams) nothing for this long')),
   retry: opt(retry),
-  continue_on_error: opt(z.boolean()),
-  shell: opt(z.string().check(z.minLength(1))),
-  cwd: opt(z.string()),
-  provider: opt(z.string()),
-  model: opt(z.string()),
-  temperature: opt(temperature),
-  max_tokens: opt(int(1)),
-  cache: opt(z.boolean()),
+  continue_on_error: opt(described(z.boolean(), 'a failure of this step neither fails the job nor skips the steps that need it')),
+  shell: opt(described(z.string().check(z.minLength(1)), 'the shell of run: bash (default), sh, or a path; it gets the script with -c')),
+  cwd: opt(described(z.string(), "working folder of run, relative to the spec's folder (default: the spec's folder)")),
+  provider: opt(described(z.string(), 'name of the provider under providers: that prompt steps ask')),
+  model: opt(described(z.string(), "model of prompt steps (wins over the provider's)")),
+  temperature: opt(described(temperature, 'sampling temperature of prompt steps, 0 to 2')),
+  max_tokens: opt(described(int(1), 'longest answer of prompt steps, in tokens')),
+  cache: opt(described(z.boolean(), 'false: never answer prompt steps from the response cache')),
 };
 
-const stepSchema = z.strictObject({
-  ...stepDefaults,
-  run: opt(z.string()),
-  prompt: opt(z.string()),
-  system: opt(z.string()),
-  needs: opt(z.array(z.string())),
-  if: opt(z.union([z.string(), z.boolean()])),
-  output: opt(z.enum(['text', 'json'])),
-  outputs_schema: opt(z.record(z.string(), z.unknown())),
-  env: opt(envMap),
-});
+const stepSchema = described(
+  z.strictObject({
+    ...stepDefaults,
+    run: opt(described(z.string(), 'shell script, run with bash -e -o pipefail -c; each ${{ }} arrives as an environment variable')),
+    prompt: opt(described(z.string(), 'the text sent to the model: makes this an LLM step (exactly one of run or prompt)')),
+    system: opt(described(z.string(), 'system message of a prompt step')),
+    needs: opt(described(z.array(z.string()), 'ids of the steps this step waits for')),
+    if: opt(described(z.union([z.string(), z.boolean()]), 'run the step only when this expression is true (default: success())')),
+    output: opt(described(z.enum(['text', 'json']), 'text (default), or json: stdout or the answer, parsed as JSON, becomes outputs')),
+    outputs_schema: opt(described(z.record(z.string(), z.unknown()), "JSON Schema the step's outputs must satisfy, else the step fails (contract)")),
+    env: opt(described(envMap, 'environment variables of a run step; values may hold ${{ }}')),
+  }),
+  'a step: a shell script (run) or an LLM call (prompt)',
+);
 
-const providerSchema = z.strictObject({
-  type: z.enum(['openai', 'anthropic', 'ollama', 'mlx']),
-  base_url: opt(z.string()),
-  api_key_env: opt(z.string().check(z.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be the NAME of an environment variable'))),
-  model: opt(z.string()),
-  system: opt(z.string()),
-  temperature: opt(temperature),
-  max_tokens: opt(int(1)),
-  timeout: opt(duration),
-  concurrency: opt(int(1)),
-  requests_per_minute: opt(z.number().check(z.positive())),
-});
+const providerSchema = described(
+  z.strictObject({
+    type: described(z.enum(['openai', 'anthropic', 'ollama', 'mlx']), 'openai (any OpenAI-compatible server), anthropic, ollama or mlx (mlx-lm\'s server, no key)'),
+    base_url: opt(described(z.string(), 'server address: openai http://host:port/v1, anthropic and ollama http://host:port')),
+    api_key_env: opt(described(z.string().check(z.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be the NAME of an environment variable')), 'NAME of the environment variable that holds the key (never the key itself)')),
+    model: opt(described(z.string(), "model of this provider's steps, unless a step names its own")),
+    system: opt(described(z.string(), "system message of this provider's steps, unless a step sets its own")),
+    temperature: opt(described(temperature, "sampling temperature of this provider's steps, 0 to 2")),
+    max_tokens: opt(described(int(1), "longest answer of this provider's steps, in tokens")),
+    timeout: opt(described(duration, 'time limit of each request (default 120s), unless a step sets its own')),
+    concurrency: opt(described(int(1), 'at most this many requests in flight to this provider')),
+    requests_per_minute: opt(described(z.number().check(z.positive()), 'rate budget: request starts are spaced 60/N seconds apart')),
+  }),
+  'an LLM endpoint',
+);
 
 /** The whole spec format of SPEC §1: unknown keys are rejected everywhere. */
 export const specSchema = z.strictObject({
-  $schema: opt(z.string()),
-  version: opt(z.literal(1)),
-  name: opt(z.string().check(z.minLength(1))),
-  concurrency: opt(int(1)),
-  on_failure: opt(z.enum(['continue', 'stop'])),
-  timeout: opt(duration),
-  secrets: opt(z.array(z.string())),
-  vars: opt(z.record(z.string(), z.unknown())),
-  env: opt(envMap),
-  defaults: opt(z.strictObject(stepDefaults)),
-  providers: opt(z.record(z.string(), providerSchema)),
-  steps: z.record(z.string(), stepSchema),
+  $schema: opt(described(z.string(), 'the JSON Schema of this file, for editors')),
+  version: opt(described(z.literal(1), 'version of the spec format; only 1 exists')),
+  name: opt(described(z.string().check(z.minLength(1)), "the job's name (default: the file name without extension)")),
+  concurrency: opt(described(int(1), 'steps running at once (default: the number of CPUs; run --concurrency wins)')),
+  on_failure: opt(described(z.enum(['continue', 'stop']), 'continue (default): other branches go on after a failure; stop: cancel running steps, start nothing new')),
+  timeout: opt(described(duration, 'time limit of the whole job: running steps are stopped and the job fails')),
+  secrets: opt(described(z.array(z.string()), 'environment variables whose values are written as *** everywhere')),
+  vars: opt(described(z.record(z.string(), z.unknown()), 'values read as ${{ vars.name }}; run --var name=value overrides a declared one')),
+  env: opt(described(envMap, 'environment variables of every shell step')),
+  defaults: opt(described(z.strictObject(stepDefaults), 'values every step gets unless it sets them')),
+  providers: opt(described(z.record(z.string(), providerSchema), 'named LLM endpoints for prompt steps')),
+  steps: described(z.record(z.string(), stepSchema), 'the steps, by id; a step starts when all of its needs have settled'),
 });
 
 /** A spec as written, after zod (durations in ms). */

@@ -6,6 +6,7 @@ import { findCycles } from '../graph/cycles.js';
 import { didYouMean } from '../util/suggest.js';
 import { checkExpressions } from './expressions.js';
 import { loadDocument, parseDocumentText, type LoadedDocument } from './load.js';
+import { explainFlowValue } from './yaml-hints.js';
 import type { JobSpec, RetryPolicy, StepSpec } from './model.js';
 import { knownKeysAt, STEP_ID, specSchema, type RawRetry, type RawSpec, type RawStep } from './schema.js';
 
@@ -48,6 +49,7 @@ function lenientView(data: unknown): RawSpec {
     const view: Record<string, unknown> = { env: strings(s.env) };
     for (const f of ['run', 'prompt', 'system', 'cwd', 'model', 'if']) if (typeof s[f] === 'string') view[f] = s[f];
     if (Array.isArray(s.needs)) view.needs = s.needs.filter((n): n is string => typeof n === 'string');
+    if (isMapping(s.outputs_schema)) view.outputs_schema = s.outputs_schema;
     steps[id] = view;
   }
   return { env: strings(d.env), defaults: strings(d.defaults), steps } as unknown as RawSpec;
@@ -88,7 +90,8 @@ function reportIssue(doc: LoadedDocument, issue: $ZodIssue, report: Report): voi
       if (!(where.length === 1 && where[0] === 'steps')) report(at, `${field}is required`);
       return;
     }
-    report(at, `${field}expected ${TYPE_WORDS[issue.expected] ?? issue.expected}, got ${describeValue(found.value)}`);
+    const written = issue.expected === 'string' && typeof found.value === 'object' ? flowHint(doc, where, at) : '';
+    report(at, `${field}expected ${TYPE_WORDS[issue.expected] ?? issue.expected}, got ${describeValue(found.value)}${written}`);
     return;
   }
   if (issue.code === 'invalid_value') {
@@ -124,6 +127,15 @@ function valueAt(data: unknown, where: readonly PropertyKey[]): { present: boole
     node = (node as Record<string | number, unknown>)[k];
   }
   return { present: true, value: node };
+}
+
+/** `: "{" at the start of a value opens …` when a string field was written as a flow mapping or sequence. */
+function flowHint(doc: LoadedDocument, where: readonly PropertyKey[], at: { line: number; col: number }): string {
+  const key = where[where.length - 1];
+  if (doc.format !== 'yaml' || typeof key !== 'string') return '';
+  const line = doc.text.split('\n', at.line)[at.line - 1] ?? '';
+  const hint = explainFlowValue(key, line.slice(at.col - 1));
+  return hint === undefined ? '' : `; ${hint}`;
 }
 
 const TYPE_WORDS: Record<string, string> = {

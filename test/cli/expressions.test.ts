@@ -19,6 +19,7 @@ describe('outputs flowing through a DAG', () => {
       `vars:
   greeting: hello
   list: [1, 2]
+  extra: unset
 steps:
   kv:
     run: |
@@ -63,6 +64,41 @@ steps:
       'soft=failed/4 kv=succeeded/0',
       'list=1+2 extra=a=b',
     ]);
+  });
+
+  it('a var or a schema-closed output that is not declared is an error before any run folder; so is --var for an undeclared var', () => {
+    rig().write(
+      'typo.yaml',
+      `vars: { service: notes }
+steps:
+  a:
+    output: json
+    outputs_schema: { type: object, properties: { passed: { type: boolean } }, additionalProperties: false }
+    run: |
+      echo '{"passed": true}'
+  b:
+    needs: [a]
+    run: |
+      echo "\${{ vars.servce }}"
+      echo "\${{ steps.a.outputs.pased }}"
+`,
+    );
+    const r = rig().run(['run', 'typo.yaml']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.split('\n').filter((l) => l.startsWith('typo.yaml:'))).toEqual([
+      'typo.yaml:11:17: steps.b.run: unknown var "servce" (did you mean "service"?)',
+      'typo.yaml:12:17: steps.b.run: steps.a.outputs has no "pased": its outputs_schema allows only passed (additionalProperties: false) (did you mean "passed"?)',
+    ]);
+    expect(rig().exists('runs')).toBe(false);
+
+    rig().write('ok.yaml', 'vars: { service: notes, region: eu }\nsteps:\n  a:\n    run: echo "\${{ vars.service }}"\n');
+    const woh = rig().run(['run', 'ok.yaml', '--var', 'woh=bob']);
+    expect(woh.code).toBe(2);
+    expect(woh.stderr).toBe('--var woh: no such var (the spec declares "service", "region"; a var must be declared under `vars:` to be set)\n');
+    expect(rig().exists('runs')).toBe(false);
+    const upper = rig().run(['run', 'ok.yaml', '--var', 'SERVICE=bob']);
+    expect(upper.code).toBe(0);
+    expect(rig().output('a').text).toBe('bob');
   });
 
   it('examples/outputs_spec.yaml runs green; its JSON output picks the branch, and --var flips it', () => {
@@ -242,7 +278,8 @@ describe('injection attempts stay strings', () => {
   it('from --var: echoed exactly, quoted or not, in run, env and if', () => {
     rig().write(
       'vars.yaml',
-      `steps:
+      `vars: { ${HOSTILE.map((_, i) => `v${i + 1}: ""`).join(', ')} }
+steps:
   echo:
     env:
       FROM_ENV: "\${{ vars.v1 }}"

@@ -1,8 +1,12 @@
 import { parseSpec } from '../../spec/validate.js';
 
-/** `orchestrator graph <spec>`: the DAG as Mermaid or Graphviz dot. */
-export async function graphCommand(file: string, opts: { format: 'mermaid' | 'dot' }): Promise<number> {
+/** `orchestrator graph <spec>`: the DAG as Mermaid, Graphviz dot, or text for the terminal (ascii, alias text). */
+export async function graphCommand(file: string, opts: { format: 'mermaid' | 'dot' | 'ascii' | 'text' }): Promise<number> {
   const spec = parseSpec(file);
+  if (opts.format === 'ascii' || opts.format === 'text') {
+    process.stdout.write((await import('../render/graph-ascii.js')).renderAsciiGraph(spec));
+    return 0;
+  }
   const lines: string[] = [];
   if (opts.format === 'dot') {
     lines.push(`digraph ${JSON.stringify(spec.name)} {`, '  rankdir=LR;', '  node [shape=box, style=rounded];');

@@ -1,4 +1,5 @@
 import { OrchestratorError } from '../../errors.js';
+import { didYouMean } from '../../util/suggest.js';
 import type { EventSink } from '../../events/types.js';
 import { runJob, type JobOptions } from '../../scheduler/job.js';
 import type { ProcessLauncher } from '../../steps/launcher.js';
@@ -25,13 +26,23 @@ export interface RunOptions {
   runsDir?: string;
 }
 
-/** `--var k=v` pairs over the spec's vars. */
+/** `--var k=v` pairs over the spec's vars: only declared vars, so that a typo is an error rather than an unused value. */
 export function applyVars(spec: JobSpec, pairs: string[] = []): void {
+  const declared = Object.keys(spec.vars);
   for (const pair of pairs) {
     const eq = pair.indexOf('=');
     if (eq <= 0) throw new OrchestratorError({ code: 'usage', message: `--var expects key=value, got "${pair}"` });
-    spec.vars = { ...spec.vars, [pair.slice(0, eq)]: pair.slice(eq + 1) };
+    const name = pair.slice(0, eq);
+    // Expressions read names case-insensitively: --var SERVICE=x sets the declared `service`.
+    const key = declared.find((k) => k === name) ?? declared.find((k) => k.toLowerCase() === name.toLowerCase());
+    if (key === undefined) throw new OrchestratorError({ code: 'usage', message: undeclaredVarMessage(name, declared) });
+    spec.vars = { ...spec.vars, [key]: pair.slice(eq + 1) };
   }
+}
+
+function undeclaredVarMessage(name: string, declared: string[]): string {
+  const which = declared.length === 0 ? 'the spec declares no vars' : `the spec declares ${declared.map((k) => `"${k}"`).join(', ')}`;
+  return `--var ${name}: no such var (${which}; a var must be declared under \`vars:\` to be set)${didYouMean(name, declared)}`;
 }
 
 /** `orchestrator run <spec>`: 0 succeeded, 1 a step failed, 130 cancelled. */

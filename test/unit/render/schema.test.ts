@@ -26,6 +26,25 @@ describe('the spec JSON Schema', () => {
     expect(validate({ steps: { a: { run: 'x', output: 'xml' } } })).toBe(false);
   });
 
+  it('has a one-line description for every property, for editors to show on hover', () => {
+    const missing: string[] = [];
+    const lines: string[] = [];
+    const walk = (node: unknown, at: string): void => {
+      if (node === null || typeof node !== 'object') return;
+      const props = (node as { properties?: Record<string, { description?: unknown }> }).properties;
+      for (const [key, value] of Object.entries(props ?? {})) {
+        if (typeof value.description !== 'string' || value.description.trim() === '') missing.push(`${at}/properties/${key}`);
+        else lines.push(value.description);
+      }
+      for (const [key, value] of Object.entries(node)) walk(value, `${at}/${key}`);
+    };
+    const schema = specJsonSchema();
+    walk(schema, '#');
+    expect(missing).toEqual([]);
+    expect(lines.length).toBeGreaterThan(40);
+    for (const line of lines) expect(line).not.toContain('\n');
+  });
+
   it.each(examples)('examples/%s starts with the yaml-language-server comment and validates', (file) => {
     const text = fs.readFileSync(path.join(root, 'examples', file), 'utf8');
     expect(text.split('\n')[0]).toBe('# yaml-language-server: $schema=../schema/spec.schema.json');

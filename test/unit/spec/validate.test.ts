@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { OrchestratorError } from '../../../src/errors.js';
 import { parseDuration } from '../../../src/spec/duration.js';
-import { loadDocument } from '../../../src/spec/load.js';
+import { loadDocument, parseWithPositions } from '../../../src/spec/load.js';
 import { parseSpec } from '../../../src/spec/validate.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-spec-'));
@@ -224,7 +224,7 @@ steps:
 describe('expression positions', () => {
   const badRef = 'steps.other.text';
   const msg = 'step "b" reads steps.other but does not need it (add "other" to its needs, directly or through another step)';
-  const specWith = (runLines: string) => `steps:\n  other:\n    run: echo\n  b:\n${runLines}`;
+  const specWith = (runLines: string) => `vars: {x: 1}\nsteps:\n  other:\n    run: echo\n  b:\n${runLines}`;
 
   it.each([
     ['a plain scalar', `    run: echo \${{ ${badRef} }}\n`],
@@ -241,7 +241,7 @@ describe('expression positions', () => {
   });
 
   it('points inside a bare if:', () => {
-    const text = `steps:\n  other:\n    run: echo\n  b:\n    if: vars.go && ${badRef} == 'x'\n    run: echo\n`;
+    const text = `vars: {go: true}\nsteps:\n  other:\n    run: echo\n  b:\n    if: vars.go && ${badRef} == 'x'\n    run: echo\n`;
     expect(problems(text)).toEqual([`${posOf(text, badRef)}: steps.b.if: ${msg}`]);
   });
 
@@ -270,9 +270,35 @@ describe('expression positions', () => {
   });
 
   it('checks defaults that steps inherit', () => {
-    const text = 'defaults:\n  cwd: ${{ vars.dir }}/${{ steps.a.text }}\nsteps:\n  a:\n    run: echo\n';
+    const text = 'vars: {dir: x}\ndefaults:\n  cwd: ${{ vars.dir }}/${{ steps.a.text }}\nsteps:\n  a:\n    run: echo\n';
     expect(problems(text)).toEqual([`${posOf(text, 'steps.a')}: defaults.cwd: steps cannot be read here`]);
     expect(problems('defaults:\n  cwd: ${{ vars.dir }}\nvars: {dir: x}\nsteps:\n  a:\n    run: echo\n')).toEqual([]);
+  });
+
+  it('refuses a var the spec does not declare, with its position (also in a | block) and a suggestion', () => {
+    const text = 'vars: {service: notes, region: eu}\nsteps:\n  a:\n    run: |\n      echo start\n      echo "${{ vars.srevice }}" "${{ vars.nope }}"\n';
+    expect(problems(text)).toEqual([
+      `${posOf(text, 'vars.srevice')}: steps.a.run: unknown var "srevice" (did you mean "service"?)`,
+      `${posOf(text, 'vars.nope')}: steps.a.run: unknown var "nope" (declared: service, region)`,
+    ]);
+    const none = 'steps:\n  a:\n    if: vars.go\n    run: echo\n';
+    expect(problems(none)).toEqual([`3:9: steps.a.if: unknown var "go": the spec declares no vars (declare it under \`vars:\`; --var can then override it)`]);
+  });
+
+  it('keeps GitHub semantics inside a declared value: members of vars, fromJSON(...) and case-insensitive names', () => {
+    const text = "vars: {cfg: {a: 1}, Service: x}\nsteps:\n  a:\n    run: echo ${{ vars.cfg.missing }} ${{ fromJSON('{}').x }} ${{ vars.SERVICE }} ${{ vars[format('c{0}', 'fg')] }}\n";
+    expect(problems(text)).toEqual([]);
+  });
+
+  it('refuses steps.<id>.outputs.<name> only where the outputs_schema closes the outputs', () => {
+    const schema = (extra: string) => `    output: json\n    outputs_schema:\n      type: object\n      properties: { passed: { type: boolean } }\n${extra}    run: echo '{}'\n`;
+    const reader = '  b:\n    needs: [a]\n    run: echo ${{ steps.a.outputs.pased }} ${{ steps.a.outputs.PASSED }} ${{ steps.a.outputs.* }}\n';
+    const closed = `steps:\n  a:\n${schema('      additionalProperties: false\n')}${reader}`;
+    expect(problems(closed)).toEqual([
+      `${posOf(closed, 'steps.a.outputs.pased')}: steps.b.run: steps.a.outputs has no "pased": its outputs_schema allows only passed (additionalProperties: false) (did you mean "passed"?)`,
+    ]);
+    expect(problems(`steps:\n  a:\n${schema('')}${reader}`)).toEqual([]);
+    expect(problems(`steps:\n  a:\n    run: echo\n${reader}`)).toEqual([]);
   });
 
   it('reads vars, env and job fields anywhere', () => {
@@ -303,12 +329,12 @@ describe('loadDocument', () => {
     const text = `steps:\n  a:\n    run: echo '{"a": [{"b": 1}]}'\n${Array.from({ length: 10 }, (_, i) => `  s${i}:\n    needs: [a]\n    outputs_schema: { type: object }\n    run: echo '${i}'\n`).join('')}`;
     const found = problems(text);
     expect(found).toHaveLength(6);
-    expect(found[0]).toMatch(/^3:10: /);
+    expect(found[0]).toMatch(/^3:20: ": " inside the value of `run` starts a nested mapping in YAML/);
     expect(found[5]).toMatch(/^\d+:\d+: \d+ more syntax errors from here on \(often echoes of the first one\)$/);
   });
 
   it('keeps syntax messages short when the parser quotes a long stretch of the file', () => {
-    const text = `steps:\n  a:\n    run: echo '{"a": [{"b": 1}]}'\n${Array.from({ length: 20 }, (_, i) => `  s${i}:\n    run: echo ${i}\n`).join('')}`;
+    const text = `steps:\n  a:\n    run: echo x'\n    y: }'\n${Array.from({ length: 20 }, (_, i) => `  s${i}:\n    run: echo ${i}\n`).join('')}`;
     const found = problems(text);
     expect(found.some((p) => p.includes('token in YAML stream: "'))).toBe(true);
     for (const p of found) expect(p.length).toBeLessThan(160);
@@ -318,5 +344,30 @@ describe('loadDocument', () => {
     const found = problems('steps:\n  a: {run: [echo\n  b: "open\n');
     expect(found.length).toBeGreaterThan(0);
     for (const p of found) expect(p).toMatch(/^\d+:\d+: \S/);
+  });
+});
+
+describe('YAML traps in our words', () => {
+  const problems = (text: string) => {
+    try {
+      parseWithPositions(text, { displayPath: 's.yaml', path: '/s.yaml', format: 'yaml' });
+    } catch (e) {
+      return (e as OrchestratorError).diagnostics.map((d) => `${d.line}:${d.col}: ${d.message}`);
+    }
+    return [];
+  };
+
+  it('a value that starts with a quote and goes on after it', () => {
+    expect(problems('steps:\n  a:\n    run: "echo" hi\n')).toEqual([
+      '3:10: the value of `run` starts with a quote, so YAML reads a quoted string that must be the whole value: quote all of it or use `run: |` with the text on the next lines',
+    ]);
+  });
+
+  it('a second ": " mistake further down is explained too; sound lines after a mistake are not', () => {
+    const found = problems('steps:\n  a:\n    run: echo a: b\n  b:\n    needs: [a]\n    run: echo c: d\n');
+    expect(found).toEqual([
+      '3:16: ": " inside the value of `run` starts a nested mapping in YAML: quote the value or use `run: |` with the text on the next lines',
+      '6:16: ": " inside the value of `run` starts a nested mapping in YAML: quote the value or use `run: |` with the text on the next lines',
+    ]);
   });
 });

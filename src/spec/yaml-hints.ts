@@ -1,0 +1,78 @@
+/** A syntax error of the `yaml` parser: its code, where it is (an offset into the text) and what it says. */
+export interface YamlProblem {
+  code: string;
+  offset: number;
+  message: string;
+}
+
+/** `key: value` on one line (also as a list item), with where the value starts. */
+const KEY_VALUE = /^([ \t]*(?:-[ \t]+)?)([^\s#:"'{[][^:#]*?):[ \t]+(\S.*)$/;
+
+/**
+ * The common YAML traps, said in our words: a `: ` inside a plain value, tabs in indentation, a value that opens
+ * a flow mapping or sequence, or that starts with a quote and goes on after it. Once a line is explained, the
+ * parser's other errors on it (echoes of the same mistake) are dropped. Other errors pass through unchanged.
+ */
+export function explainYamlProblems(problems: readonly YamlProblem[], text: string): YamlProblem[] {
+  const out: YamlProblem[] = [];
+  let shadowEnd = -1; // errors before this offset echo a trap already explained
+  let isFirst = true;
+  for (const p of [...problems].sort((a, b) => a.offset - b.offset)) {
+    if (p.offset < shadowEnd) continue;
+    // After the first mistake the parser is often out of step, and its later errors land on sound lines: only the
+    // first error is read from the shape of its line; the later ones only by their own code.
+    const hint = explainOne(p, text, isFirst);
+    isFirst &&= p.code === 'TAB_AS_INDENT';
+    if (!hint) {
+      out.push(p);
+      continue;
+    }
+    out.push(hint);
+    shadowEnd = nextContentOffset(text, p.offset);
+  }
+  return out;
+}
+
+function explainOne(p: YamlProblem, text: string, isFirst: boolean): YamlProblem | undefined {
+  if (p.code === 'TAB_AS_INDENT') {
+    return { ...p, message: 'tabs are not allowed in YAML indentation: indent with spaces' };
+  }
+  const lineStart = text.lastIndexOf('\n', p.offset - 1) + 1;
+  const lineEnd = text.indexOf('\n', lineStart);
+  const line = text.slice(lineStart, lineEnd < 0 ? undefined : lineEnd).replace(/\r$/, '');
+  const m = KEY_VALUE.exec(line);
+  if (!m) return undefined;
+  const key = m[2]!.trim();
+  const value = m[3]!;
+  const valueOffset = lineStart + line.length - value.length;
+  const block = blockHint(key);
+  const flow = isFirst ? explainFlowValue(key, value) : undefined;
+  if (flow) return { ...p, offset: valueOffset, message: flow };
+  if (isFirst && (value.startsWith('"') || value.startsWith("'"))) {
+    return { ...p, offset: valueOffset, message: `the value of \`${key}\` starts with a quote, so YAML reads a quoted string that must be the whole value: quote all of it or use ${block}` };
+  }
+  const colon = value.indexOf(': ');
+  if (p.code === 'BLOCK_AS_IMPLICIT_KEY' && colon >= 0) {
+    return { ...p, offset: valueOffset + colon, message: `": " inside the value of \`${key}\` starts a nested mapping in YAML: quote the value or use ${block}` };
+  }
+  return undefined;
+}
+
+/** Why a value starting with `{` or `[` is not text (`run: {echo hi}` is a mapping), or undefined for other values. */
+export function explainFlowValue(key: string, value: string): string | undefined {
+  if (!value.startsWith('{') && !value.startsWith('[')) return undefined;
+  const what = value.startsWith('{') ? 'a YAML flow mapping' : 'a YAML flow sequence';
+  return `"${value[0]}" at the start of a value opens ${what}: if \`${key}\` is meant as text, quote the whole value or use ${blockHint(key)}`;
+}
+
+function blockHint(key: string): string {
+  return `\`${key}: |\` with the text on the next lines`;
+}
+
+/** The offset of the first non-blank character after the line holding `offset`. */
+function nextContentOffset(text: string, offset: number): number {
+  const eol = text.indexOf('\n', offset);
+  if (eol < 0) return text.length + 1;
+  const rest = /\S/.exec(text.slice(eol + 1));
+  return rest ? eol + 1 + rest.index : text.length + 1;
+}

@@ -1,0 +1,96 @@
+// `orchestrator graph --format ascii` (alias text): the DAG in layers for a terminal, through the built binary.
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { REPO, useCliRig } from '../helpers/cli.js';
+
+const rig = useCliRig('orch-graph-ascii-');
+
+function graph(file: string, format = 'ascii'): string {
+  const r = rig().run(['graph', file, '--format', format]);
+  expect(r.stderr).toBe('');
+  expect(r.code).toBe(0);
+  return r.stdout;
+}
+
+describe('graph --format ascii', () => {
+  it('draws examples/tiny_spec.yaml in its three layers, each step with its needs; text is the same', () => {
+    const tiny = path.join(REPO, 'examples/tiny_spec.yaml');
+    expect(graph(tiny)).toBe(
+      [
+        'tiny-notes: 4 steps in 3 layers (each step below all of its needs)',
+        '',
+        'layer 1  architect',
+        'layer 2  builder    <- architect',
+        '         docs       <- architect',
+        'layer 3  qa         <- builder, docs',
+        '',
+      ].join('\n'),
+    );
+    expect(graph(tiny, 'text')).toBe(graph(tiny));
+  });
+
+  it('puts a step below its longest chain of needs, not its shortest; marks prompt steps', () => {
+    rig().write(
+      'diamond.yaml',
+      `name: diamond
+providers:
+  llm: { type: openai, model: m, base_url: "http://127.0.0.1:9/v1" }
+steps:
+  top:
+    run: echo
+  right:
+    needs: [top]
+    prompt: summarise
+  left:
+    needs: [top]
+    run: echo
+  deeper:
+    needs: [left]
+    run: echo
+  bottom:
+    needs: [top, right, deeper]
+    run: echo
+`,
+    );
+    expect(graph('diamond.yaml')).toBe(
+      [
+        'diamond: 5 steps in 4 layers (each step below all of its needs)',
+        '',
+        'layer 1  top',
+        'layer 2  right (llm)  <- top',
+        '         left         <- top',
+        'layer 3  deeper       <- left',
+        'layer 4  bottom       <- top, right, deeper',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('keeps a wide fan readable: one line per step, long needs wrapped under each other, the same every time', () => {
+    const ids = Array.from({ length: 30 }, (_, i) => `shard_${String(i + 1).padStart(2, '0')}`);
+    rig().write(
+      'fan.yaml',
+      `name: fan\nsteps:\n  split:\n    run: echo\n${ids.map((id) => `  ${id}:\n    needs: [split]\n    run: echo\n`).join('')}  gather:\n    needs: [${ids.join(', ')}]\n    run: echo\n`,
+    );
+    const out = graph('fan.yaml');
+    const lines = out.trimEnd().split('\n');
+    expect(lines[0]).toBe('fan: 32 steps in 3 layers (each step below all of its needs)');
+    expect(lines[2]).toBe('layer 1  split');
+    expect(lines[3]).toBe('layer 2  shard_01  <- split');
+    expect(lines.slice(3, 33).map((l) => l.trim().split(/\s+/).at(-3))).toEqual(ids);
+    expect(lines[33]).toMatch(/^layer 3 {2}gather {4}<- shard_01, shard_02, /);
+    const wrapped = lines.slice(34);
+    expect(wrapped.length).toBeGreaterThan(0);
+    for (const l of lines) expect(l.length).toBeLessThanOrEqual(100);
+    for (const l of wrapped) expect(l).toMatch(/^ {22}shard_\d\d/);
+    expect(lines.slice(33).join(' ').match(/shard_\d\d/g)).toEqual(ids);
+    expect(graph('fan.yaml')).toBe(out);
+  });
+
+  it('a spec with a problem is refused as with every other format', () => {
+    rig().write('bad.yaml', 'steps:\n  a:\n    needs: [b]\n    run: echo\n');
+    const r = rig().run(['graph', 'bad.yaml', '--format', 'ascii']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^bad\.yaml:3:13: step "a" needs unknown step "b"/);
+  });
+});
