@@ -21,6 +21,8 @@ export interface RunOptions {
   json?: boolean;
   junit?: string;
   quiet?: boolean;
+  /** Log lines the summary shows per failed step. */
+  tail?: number;
   runsDir?: string;
 }
 
@@ -101,7 +103,7 @@ export async function executeJob(spec: JobSpec, opts: RunOptions, extra: Pick<Jo
       ...extra,
     });
     live?.close();
-    printSummary(progress, colors, outcome.manifest, outcome.runDir.root);
+    printSummary({ out: progress, colors, manifest: outcome.manifest, runDir: outcome.runDir.root, tail: opts.tail });
     if (opts.junit !== undefined) (await import('../render/junit.js')).writeJunit(opts.junit, outcome.manifest, outcome.runDir.root);
     if (opts.json) process.stdout.write(`${JSON.stringify(outcome.manifest, null, 2)}\n`);
     return outcome.status === 'succeeded' ? 0 : outcome.status === 'cancelled' ? 130 : 1;
