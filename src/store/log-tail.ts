@@ -8,6 +8,10 @@ export const FAILURE_SCAN_BYTES = 1024 * 1024;
 export const MAX_FAILURE_LINES = 10;
 /** A quoted failure line is cut to this many characters. */
 const FAILURE_LINE_CHARS = 200;
+/** Never more than this is read for a tail (a log of one endless line has no line boundary to stop at)… */
+const MAX_READ_BYTES = 4 * 1024 * 1024;
+/** …unless many lines are asked for: then up to this much per line. */
+const MAX_READ_BYTES_PER_LINE = 1024;
 
 /**
  * Lines that usually say what failed: TAP's `not ok`, test runners' FAIL / ✗ / ✖, `Error:` (also `TypeError:` …) and
@@ -29,11 +33,22 @@ export interface LogLines {
   end: number;
 }
 
-/** The last `lines` lines of a log read from its end in bounded chunks, with failure-looking lines from up to 1 MiB above them; undefined if there is no file. */
-export function readLogLines(file: string, lines: number): LogLines | undefined {
+/** Which lines of a log to read, and how long a tail line may be. */
+export interface LogLinesOptions {
+  lines: number;
+  /** Cut longer tail lines to this many characters, saying how many were left out (for summaries, not for `show`). */
+  lineChars?: number;
+}
+
+/**
+ * The last `lines` lines of a log read from its end in bounded chunks (at most 4 MiB, or 1 KiB a line when more
+ * lines are asked for), with failure-looking lines from up to 1 MiB above them; undefined if there is no file.
+ */
+export function readLogLines(file: string, { lines, lineChars }: LogLinesOptions): LogLines | undefined {
+  const cap = Math.max(MAX_READ_BYTES, lines * MAX_READ_BYTES_PER_LINE);
   return withFile(file, (fd, size) => {
     // One more newline than lines wanted, so the first line kept is whole; a trailing newline does not count.
-    const { buf, start } = readBack(fd, size, (bytes, newlines) => newlines > lines + 1 && bytes >= FAILURE_SCAN_BYTES);
+    const { buf, start } = readBack(fd, size, (bytes, newlines) => (newlines > lines + 1 && bytes >= FAILURE_SCAN_BYTES) || bytes >= cap);
     let text = buf.toString('utf8');
     if (start > 0) text = text.slice(text.indexOf('\n') + 1); // the first line read is cut: drop it
     const all = text.replace(/\s+$/, '').split('\n');
@@ -41,7 +56,7 @@ export function readLogLines(file: string, lines: number): LogLines | undefined 
     const above = all.slice(0, Math.max(0, all.length - lines));
     const matched = above.filter((l) => FAILURE_LINE.test(l));
     return {
-      tail: all.slice(above.length),
+      tail: all.slice(above.length).map((l) => (lineChars !== undefined && l.length > lineChars ? `${l.slice(0, lineChars)}… (${l.length - lineChars} more characters)` : l)),
       failures: matched.slice(-MAX_FAILURE_LINES).map((l) => (l.length > FAILURE_LINE_CHARS ? `${l.slice(0, FAILURE_LINE_CHARS - 1)}…` : l)),
       failureCount: matched.length,
       earlier: start === 0 ? above.length : undefined,

@@ -124,7 +124,7 @@ async function showLog(o: { out: NodeJS.WriteStream; dir: string; manifest: JobM
   const file = path.join(o.dir, 'logs', `${step}.log`);
   let from = 0;
   if (o.tail !== undefined) {
-    const log = readLogLines(file, o.tail);
+    const log = readLogLines(file, { lines: o.tail });
     if (log && log.tail.length > 0) out.write(`${log.tail.join('\n')}\n`);
     from = log?.end ?? 0;
   } else if (fs.existsSync(file)) {

@@ -6,6 +6,8 @@ import type { JobManifest } from '../../store/manifest.js';
 
 /** Log lines quoted in a failure's body. */
 const LOG_TAIL_LINES = 50;
+/** A longer log line is cut in a failure's body. */
+const LINE_CHARS = 2000;
 
 /** Text safe inside an XML attribute or element: escaped, and without characters XML 1.0 forbids. */
 export function xmlEscape(text: string): string {
@@ -74,7 +76,7 @@ export function renderJunit(m: JobManifest, readLog: (step: string, lines: numbe
 
 /** Write `--junit FILE` for a finished job (creating its folder). */
 export function writeJunit(file: string, m: JobManifest, runDir: string): void {
-  const xml = renderJunit(m, (step, n) => readLogLines(path.join(runDir, 'logs', `${step}.log`), n));
+  const xml = renderJunit(m, (step, n) => readLogLines(path.join(runDir, 'logs', `${step}.log`), { lines: n, lineChars: LINE_CHARS }));
   try {
     fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     fs.writeFileSync(file, xml);

@@ -7,6 +7,8 @@ import { formatDuration } from '../../spec/duration.js';
 
 /** Log lines a failed step shows in the summary unless `--tail` says otherwise. */
 export const DEFAULT_TAIL_LINES = 10;
+/** A summary is read in a terminal: a longer log line is cut. */
+const LINE_CHARS = 500;
 
 /** What the end-of-run report is about and where it goes. */
 export interface SummaryOptions {
@@ -43,7 +45,7 @@ export function printSummary({ out, colors: c, manifest: m, runDir, tail = DEFAU
 function logExcerpt(c: ChalkInstance, file: string, tail: number, showCommand: string): string[] {
   let log: LogLines | undefined;
   try {
-    log = readLogLines(file, tail);
+    log = readLogLines(file, { lines: tail, lineChars: LINE_CHARS });
   } catch (e) {
     return [c.dim(`    │ (cannot read its log ${file}: ${(e as Error).message})`)];
   }
