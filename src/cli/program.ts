@@ -54,6 +54,7 @@ function buildProgram(version: string): Command {
     .option('--json', 'print the manifest as JSON on stdout (progress goes to stderr)')
     .option('--junit <file>', 'also write JUnit XML, one test case per step')
     .option('-q, --quiet', 'print only the end-of-run summary')
+    .option('--tail <n>', "log lines the summary shows of each failed step (default: 10)", positiveInt)
     .addOption(runsDirOption())
     .addHelpText('after', examples(['orchestrator run examples/tiny_spec.yaml', 'orchestrator run ci.yaml --concurrency 4 --fail-fast', 'orchestrator run pipeline.yaml --var project=notes --json > manifest.json']))
     .action(async (spec: string, opts) => done(await (await import('./commands/run.js')).runCommand(spec, opts)));
@@ -83,10 +84,12 @@ function buildProgram(version: string): Command {
     .option('--events', 'the event journal')
     .option('--files', 'every file of the run folder with its SHA-256')
     .option('--logs <step>', "a step's log")
+    .option('--tail <n>', 'with --logs: only its last n lines', positiveInt)
+    .option('-f, --follow', 'with --logs: keep printing what a running step writes, until it ends')
     .option('--json', 'the manifest as JSON (with --events: plus an events array)')
     .option('--timeline', 'a Gantt chart of the steps on a time axis, critical path marked with *')
     .addOption(runsDirOption())
-    .addHelpText('after', examples(['orchestrator show latest', 'orchestrator show latest --events', 'orchestrator show latest --timeline', 'orchestrator show 20261121 --logs build', 'orchestrator show latest --json | jq .steps']))
+    .addHelpText('after', examples(['orchestrator show latest', 'orchestrator show latest --events', 'orchestrator show latest --timeline', 'orchestrator show 20261121 --logs build', 'orchestrator show latest --logs test --follow', 'orchestrator show latest --json | jq .steps']))
     .action(async (job: string, opts) => done(await (await import('./commands/show.js')).showCommand(job, opts)));
 
   program
@@ -137,6 +140,7 @@ function buildProgram(version: string): Command {
       .option('--json', 'print the new manifest as JSON on stdout (progress goes to stderr)')
       .option('--junit <file>', 'also write JUnit XML, one test case per step')
       .option('-q, --quiet', 'print only the end-of-run summary')
+      .option('--tail <n>', "log lines the summary shows of each failed step (default: 10)", positiveInt)
       .addOption(runsDirOption());
 
   runLikeOptions(

@@ -38,6 +38,8 @@ export type RunEventBody =
       duration_s: number;
       cached: boolean;
       reused: boolean;
+      /** `steps.<id>.text` holds only the first 16 MiB of stdout; absent when it holds all of it. */
+      text_truncated?: true;
       usage?: TokenUsage;
       cache_key?: string;
       /** What the response-cache key was made of, so a user can see why a step missed. */
@@ -53,6 +55,7 @@ export type RunEventBody =
       duration_s: number;
       error: StepError;
       continue_on_error: boolean;
+      text_truncated?: true;
       usage?: TokenUsage;
       cache_key?: string;
       cache_key_parts?: Record<string, unknown>;

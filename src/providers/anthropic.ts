@@ -1,5 +1,5 @@
 import Anthropic, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from '@anthropic-ai/sdk';
-import type { MessageCreateParamsStreaming, RawMessageStreamEvent } from '@anthropic-ai/sdk/resources/messages';
+import type { Message, MessageCreateParamsStreaming, RawMessageStreamEvent } from '@anthropic-ai/sdk/resources/messages';
 import {
   clientTimeoutMs,
   httpError,
@@ -7,7 +7,9 @@ import {
   isBrokenConnection,
   joinUrl,
   malformedResponse,
+  mediaTypeOf,
   networkError,
+  readWholeBody,
   ProviderError,
   type ChatAnswer,
   type ChatOptions,
@@ -15,6 +17,7 @@ import {
   type FinishReason,
   type Provider,
   type ResolvedProvider,
+  type WholeBody,
 } from './provider.js';
 
 /** Error types Anthropic sends inside a stream that another attempt may get past. */
@@ -46,50 +49,78 @@ export function createAnthropicProvider(config: ResolvedProvider): Provider {
     config,
     describe: (req) => ({ url: joinUrl(config.baseUrl, 'v1/messages'), body: { ...body(req) } }),
     async chat(req: ChatRequest, o: ChatOptions): Promise<ChatAnswer> {
-      let text = '';
-      let stop: string | null = null;
-      let input = 0;
-      let output = 0;
-      let hasUsage = false;
-      let ended = false;
+      const got: Collected = { text: '', stop: null, input: 0, output: 0, hasUsage: false, ended: false };
       try {
-        const stream = await clientFor().messages.create(body(req), { signal: o.signal, timeout: clientTimeoutMs(o.timeoutMs) });
-        for await (const event of stream as AsyncIterable<RawMessageStreamEvent>) {
-          let piece = '';
-          switch (event.type) {
-            case 'message_start':
-              input = event.message.usage?.input_tokens ?? 0;
-              output = event.message.usage?.output_tokens ?? 0;
-              hasUsage = event.message.usage !== undefined;
-              break;
-            case 'content_block_delta':
-              if (event.delta.type === 'text_delta') piece = event.delta.text;
-              break;
-            case 'message_delta':
-              stop = event.delta.stop_reason ?? stop;
-              // Cumulative counts.
-              if (event.usage?.output_tokens != null) output = event.usage.output_tokens;
-              if (event.usage?.input_tokens != null) input = event.usage.input_tokens;
-              hasUsage ||= event.usage !== undefined;
-              break;
-            case 'message_stop':
-              ended = true;
-              break;
-            default:
-              break; // content_block_start/stop and event types added later
-          }
-          text += piece;
-          o.onData(piece);
-        }
+        // withResponse: the stream is parsed lazily, so a server that ignored `stream: true` can still be read whole.
+        const { data, response } = await clientFor().messages.create(body(req), { signal: o.signal, timeout: clientTimeoutMs(o.timeoutMs) }).withResponse();
+        if (mediaTypeOf(response.headers) === 'text/event-stream') await collectStream(data, got, o.onData);
+        else collectMessage(await readWholeBody(response), got, o.onData);
       } catch (e) {
         throw classify(e, config.baseUrl);
       }
-      const usage = hasUsage ? { input_tokens: input, output_tokens: output } : undefined;
+      const { text, stop } = got;
+      const usage = got.hasUsage ? { input_tokens: got.input, output_tokens: got.output } : undefined;
       if (o.signal.aborted) return { text, finish: 'other', rawFinishReason: 'aborted', usage };
-      if (!ended || stop === null) throw incompleteAnswer();
+      if (!got.ended || stop === null) throw incompleteAnswer();
       return { text, finish: finishOf(stop), rawFinishReason: stop, ...(stop === 'refusal' ? { refusal: text } : {}), usage };
     },
   };
+}
+
+/** What an answer says, streamed or whole. */
+interface Collected {
+  text: string;
+  stop: string | null;
+  input: number;
+  output: number;
+  hasUsage: boolean;
+  ended: boolean;
+}
+
+async function collectStream(stream: AsyncIterable<RawMessageStreamEvent>, got: Collected, onData: (text: string) => void): Promise<void> {
+  for await (const event of stream) {
+    let piece = '';
+    switch (event.type) {
+      case 'message_start':
+        got.input = event.message.usage?.input_tokens ?? 0;
+        got.output = event.message.usage?.output_tokens ?? 0;
+        got.hasUsage = event.message.usage !== undefined;
+        break;
+      case 'content_block_delta':
+        if (event.delta.type === 'text_delta') piece = event.delta.text;
+        break;
+      case 'message_delta':
+        got.stop = event.delta.stop_reason ?? got.stop;
+        // Cumulative counts.
+        if (event.usage?.output_tokens != null) got.output = event.usage.output_tokens;
+        if (event.usage?.input_tokens != null) got.input = event.usage.input_tokens;
+        got.hasUsage ||= event.usage !== undefined;
+        break;
+      case 'message_stop':
+        got.ended = true;
+        break;
+      default:
+        break; // content_block_start/stop and event types added later
+    }
+    got.text += piece;
+    onData(piece);
+  }
+}
+
+/** A plain `message` sent instead of the stream asked for; anything else fails, quoting what came back. */
+function collectMessage(whole: WholeBody, got: Collected, onData: (text: string) => void): void {
+  const message = whole.json as Partial<Message> | undefined;
+  if (message?.type !== 'message' || !Array.isArray(message.content)) throw whole.unexpected();
+  got.text = message.content.map((block) => (block.type === 'text' ? block.text : '')).join('');
+  // A whole body is complete by construction: without a reason it is an answer of unknown kind (kept, not cached).
+  got.stop = message.stop_reason ?? 'unknown';
+  got.ended = true;
+  if (message.usage) {
+    got.input = message.usage.input_tokens ?? 0;
+    got.output = message.usage.output_tokens ?? 0;
+    got.hasUsage = true;
+  }
+  onData(got.text);
 }
 
 function finishOf(reason: string): FinishReason {

@@ -5,8 +5,11 @@ import {
   isBrokenConnection,
   joinUrl,
   malformedResponse,
+  mediaTypeOf,
   networkError,
+  readWholeBody,
   ProviderError,
+  unexpectedResponse,
   type ChatAnswer,
   type ChatOptions,
   type ChatRequest,
@@ -94,8 +97,17 @@ function fetchFor(signal: AbortSignal, baseUrl: string): typeof fetch {
     }
     if (!res.ok) throw httpError(res.status, await errorMessage(res), res.headers);
     if (!res.body) return res;
-    return new Response(res.body.pipeThrough(ndjsonGuard()), { status: res.status, statusText: res.statusText, headers: res.headers });
+    const body = mediaTypeOf(res.headers) === 'application/json' ? new Response(await wholeAsLine(res)).body! : res.body;
+    return new Response(body.pipeThrough(ndjsonGuard(res)), { status: res.status, statusText: res.statusText, headers: res.headers });
   };
+}
+
+/** A server that ignored `stream: true` sends one JSON object, maybe over several lines: passed on as the one NDJSON line it stands for. */
+async function wholeAsLine(res: Response): Promise<string> {
+  const whole = await readWholeBody(res);
+  const value = whole.json as { done?: unknown; error?: unknown } | undefined;
+  if (typeof value?.done !== 'boolean' && typeof value?.error !== 'string') throw whole.unexpected();
+  return `${JSON.stringify(value)}\n`;
 }
 
 /** Ollama's `{"error": "..."}` body, else the body's text, else the status text. */
@@ -116,19 +128,28 @@ async function errorMessage(res: Response): Promise<string> {
   return trimmed ? trimmed.slice(0, 500) : res.statusText || 'no body';
 }
 
-/** Passes NDJSON through unchanged, but errors the stream on a line that is not JSON or that carries `error`. */
-function ndjsonGuard(): TransformStream<Uint8Array, Uint8Array> {
+/**
+ * Passes NDJSON through unchanged, but errors the stream on a line that is not JSON or that carries `error`.
+ * A body not declared as NDJSON whose first line is not JSON is something else altogether: the error says what came back.
+ */
+function ndjsonGuard(response: { status: number; headers: Headers }): TransformStream<Uint8Array, Uint8Array> {
   const decoder = new TextDecoder();
   let pending = '';
+  let head = '';
+  let isNdjson = false;
   const check = (line: string, controller: TransformStreamDefaultController<Uint8Array>): boolean => {
     if (line.trim() === '') return true;
     let value: unknown;
     try {
       value = JSON.parse(line);
     } catch {
-      controller.error(malformedResponse(`not a JSON line: ${JSON.stringify(line.slice(0, 120))}`));
+      // A stream declared as NDJSON that breaks is malformed; any other body that is not even one JSON line is something else.
+      const isDeclared = isNdjson || mediaTypeOf(response.headers).includes('ndjson');
+      const bytes = Buffer.from(head);
+      controller.error(isDeclared ? malformedResponse(`not a JSON line: ${JSON.stringify(line.slice(0, 120))}`) : unexpectedResponse({ status: response.status, contentType: response.headers.get('content-type'), head: bytes }));
       return false;
     }
+    isNdjson = true;
     if (value !== null && typeof value === 'object' && typeof (value as { error?: unknown }).error === 'string') {
       controller.error(new ProviderError(`error in the response stream: ${(value as { error: string }).error}`, { retryable: false }));
       return false;
@@ -137,14 +158,18 @@ function ndjsonGuard(): TransformStream<Uint8Array, Uint8Array> {
   };
   return new TransformStream({
     transform(chunk, controller) {
-      pending += decoder.decode(chunk, { stream: true });
+      const text = decoder.decode(chunk, { stream: true });
+      if (!isNdjson && head.length < 1024) head += text.slice(0, 1024);
+      pending += text;
       const lines = pending.split('\n');
       pending = lines.pop() ?? '';
       for (const line of lines) if (!check(line, controller)) return;
       controller.enqueue(chunk);
     },
     flush(controller) {
-      pending += decoder.decode();
+      const rest = decoder.decode();
+      pending += rest;
+      if (!isNdjson) head += rest;
       check(pending, controller);
     },
   });

@@ -1,5 +1,6 @@
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
-import type { ChatCompletionChunk, ChatCompletionCreateParamsStreaming } from 'openai/resources/chat/completions';
+import type { ChatCompletion, ChatCompletionChunk, ChatCompletionCreateParamsStreaming } from 'openai/resources/chat/completions';
+import type { CompletionUsage } from 'openai/resources/completions';
 import {
   clientTimeoutMs,
   httpError,
@@ -7,7 +8,9 @@ import {
   isBrokenConnection,
   joinUrl,
   malformedResponse,
+  mediaTypeOf,
   networkError,
+  readWholeBody,
   ProviderError,
   type ChatAnswer,
   type ChatOptions,
@@ -15,6 +18,7 @@ import {
   type FinishReason,
   type Provider,
   type ResolvedProvider,
+  type WholeBody,
 } from './provider.js';
 
 /** Any OpenAI-compatible endpoint (OpenAI, Ollama's /v1, vLLM, llama.cpp server, mlx_lm.server) through the `openai` package, streamed. */
@@ -45,29 +49,58 @@ export function createOpenAiProvider(config: ResolvedProvider): Provider {
     config,
     describe: (req) => ({ url: joinUrl(config.baseUrl, 'chat/completions'), body: { ...body(req) } }),
     async chat(req: ChatRequest, o: ChatOptions): Promise<ChatAnswer> {
-      let text = '';
-      let refusal = '';
-      let finish: string | null = null;
-      let usage: ChatAnswer['usage'];
+      const got: Collected = { text: '', refusal: '', finish: null };
       try {
-        const stream = await clientFor().chat.completions.create(body(req), { signal: o.signal, timeout: clientTimeoutMs(o.timeoutMs) });
-        for await (const chunk of stream as AsyncIterable<ChatCompletionChunk>) {
-          const choice = chunk.choices?.[0];
-          const piece = choice?.delta?.content ?? '';
-          text += piece;
-          if (choice?.delta?.refusal) refusal += choice.delta.refusal;
-          if (choice?.finish_reason) finish = choice.finish_reason;
-          if (chunk.usage) usage = { input_tokens: chunk.usage.prompt_tokens ?? 0, output_tokens: chunk.usage.completion_tokens ?? 0 };
-          o.onData(piece);
-        }
+        // withResponse: the stream is parsed lazily, so a server that ignored `stream: true` can still be read whole.
+        const { data, response } = await clientFor().chat.completions.create(body(req), { signal: o.signal, timeout: clientTimeoutMs(o.timeoutMs) }).withResponse();
+        if (mediaTypeOf(response.headers) === 'text/event-stream') await collectStream(data, got, o.onData);
+        else collectCompletion(await readWholeBody(response), got, o.onData);
       } catch (e) {
         throw classify(e, config.baseUrl);
       }
+      const { text, refusal, finish, usage } = got;
       if (o.signal.aborted) return { text, finish: 'other', rawFinishReason: 'aborted', usage };
       if (finish === null) throw incompleteAnswer();
       return { text, finish: finishOf(finish, refusal), rawFinishReason: finish, ...(refusal ? { refusal } : {}), usage };
     },
   };
+}
+
+/** What an answer says, streamed or whole. */
+interface Collected {
+  text: string;
+  refusal: string;
+  finish: string | null;
+  usage?: ChatAnswer['usage'];
+}
+
+async function collectStream(stream: AsyncIterable<ChatCompletionChunk>, got: Collected, onData: (text: string) => void): Promise<void> {
+  for await (const chunk of stream) {
+    const choice = chunk.choices?.[0];
+    const piece = choice?.delta?.content ?? '';
+    got.text += piece;
+    if (choice?.delta?.refusal) got.refusal += choice.delta.refusal;
+    if (choice?.finish_reason) got.finish = choice.finish_reason;
+    if (chunk.usage) got.usage = usageOf(chunk.usage);
+    onData(piece);
+  }
+}
+
+/** A plain `chat.completion` sent instead of the stream asked for; anything else fails, quoting what came back. */
+function collectCompletion(whole: WholeBody, got: Collected, onData: (text: string) => void): void {
+  const completion = whole.json as Partial<ChatCompletion> | undefined;
+  const choice = Array.isArray(completion?.choices) ? completion.choices[0] : undefined;
+  if (typeof choice?.message !== 'object' || choice.message === null) throw whole.unexpected();
+  got.text = choice.message.content ?? '';
+  got.refusal = choice.message.refusal ?? '';
+  // A whole body is complete by construction: without a reason it is an answer of unknown kind (kept, not cached).
+  got.finish = choice.finish_reason ?? 'unknown';
+  if (completion?.usage) got.usage = usageOf(completion.usage);
+  onData(got.text);
+}
+
+function usageOf(u: CompletionUsage): ChatAnswer['usage'] {
+  return { input_tokens: u.prompt_tokens ?? 0, output_tokens: u.completion_tokens ?? 0 };
 }
 
 function finishOf(reason: string, refusal: string): FinishReason {

@@ -134,6 +134,45 @@ export function malformedResponse(detail: string): ProviderError {
   return new ProviderError(`malformed response from the provider: ${detail}`, { retryable: false });
 }
 
+/** How many bytes of an unexpected body a message quotes. */
+const QUOTED_BODY_BYTES = 200;
+
+/** A response's media type (`text/event-stream`), lower case and without parameters; '' when it has none. */
+export function mediaTypeOf(headers: HeaderReader): string {
+  return (headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+}
+
+/** The body of a response that did not stream, read whole: its JSON (undefined if it is not JSON), and the error to throw if that is no answer. */
+export interface WholeBody {
+  json: unknown;
+  unexpected: () => ProviderError;
+}
+
+/** Reads a response that did not stream (some OpenAI-compatible servers and proxies ignore `stream: true`). */
+export async function readWholeBody(res: Response): Promise<WholeBody> {
+  const bytes = Buffer.from(await res.arrayBuffer());
+  let json: unknown;
+  try {
+    json = JSON.parse(bytes.toString('utf8'));
+  } catch {
+    json = undefined;
+  }
+  return { json, unexpected: () => unexpectedResponse({ status: res.status, contentType: res.headers.get('content-type'), head: bytes }) };
+}
+
+/**
+ * A successful status whose body is neither the stream asked for nor a whole answer (an HTML login page, a proxy's
+ * notice): not retried, since a server that answers so keeps doing so. Quotes what came back; the caller masks secrets.
+ */
+export function unexpectedResponse(o: { status: number; contentType: string | null; head: Uint8Array }): ProviderError {
+  const head = Buffer.from(o.head.subarray(0, QUOTED_BODY_BYTES)).toString('utf8');
+  const more = o.head.length > QUOTED_BODY_BYTES ? ` (its first ${QUOTED_BODY_BYTES} bytes)` : '';
+  const body = o.head.length === 0 ? 'an empty body' : `body ${JSON.stringify(head)}${more}`;
+  return new ProviderError(`the server answered with neither a stream nor a complete answer: HTTP ${o.status}, content-type ${o.contentType ?? '(none)'}, ${body}`, {
+    retryable: false,
+  });
+}
+
 /** A network failure below HTTP (connection refused, reset, DNS): transient. Names the server and the system's error code. */
 export function networkError(e: unknown, baseUrl: string): ProviderError {
   const err = e as { message?: string; code?: string; cause?: { code?: string; message?: string } };

@@ -4,6 +4,7 @@ import { OrchestratorError, formatDiagnostic } from '../errors.js';
 import type { RunEvent } from '../events/types.js';
 import { loadDocument } from '../spec/load.js';
 import { readJournal } from '../store/journal.js';
+import { readLogEnd } from '../store/log-tail.js';
 import type { JobManifest } from '../store/manifest.js';
 import type { LogTail, ReportInput, ReportStep } from './model.js';
 
@@ -36,27 +37,12 @@ function readGraph(dir: string): Map<string, { kind: 'shell' | 'llm'; needs: str
   return graph;
 }
 
-/** The last `max` bytes of a file, starting at a line boundary when one is near; undefined if there is no file. */
+/** The last `max` bytes of a step's log, from a line start when one is near; undefined if there is no log. */
 export function readLogTail(file: string, max = LOG_TAIL_BYTES): LogTail | undefined {
-  let fd: number;
   try {
-    fd = fs.openSync(file, 'r');
+    return readLogEnd(file, max);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw folderError(file, e);
-  }
-  try {
-    const size = fs.fstatSync(fd).size;
-    const start = Math.max(0, size - max);
-    const buf = Buffer.alloc(size - start);
-    fs.readSync(fd, buf, 0, buf.length, start);
-    if (start === 0) return { text: buf.toString('utf8'), omittedBytes: 0 };
-    // Cut at the first newline (within reach) so the tail does not open mid-line or mid-character.
-    const nl = buf.indexOf(0x0a);
-    const cut = nl >= 0 && nl < 4096 ? nl + 1 : 0;
-    return { text: buf.subarray(cut).toString('utf8'), omittedBytes: start + cut };
-  } finally {
-    fs.closeSync(fd);
   }
 }
 

@@ -154,6 +154,7 @@ function recordStep(runDir: RunDir, redactor: Redactor, step: StepSpec, r: StepR
         status: r.status,
         outputs: r.outputs,
         text: r.text,
+        ...(r.textTruncated ? { text_truncated: true } : {}),
         exit_code: r.exitCode,
         attempts: r.attempts,
         cached: r.cached,

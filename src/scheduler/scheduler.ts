@@ -200,6 +200,7 @@ export function runScheduler(o: SchedulerOptions): Promise<SchedulerOutcome> {
         attempts: attempt,
         exitCode: last.exitCode,
         text: last.text,
+        ...(last.textTruncated ? { textTruncated: true } : {}),
         outputs: last.outputs,
         error: last.status === 'succeeded' ? null : (last.error ?? { code: 'exit', message: 'failed' }),
         cached: last.cached ?? false,
@@ -217,10 +218,10 @@ export function runScheduler(o: SchedulerOptions): Promise<SchedulerOutcome> {
       const base = { step: step.id, ...(files ? { files } : {}) };
       switch (r.status) {
         case 'succeeded':
-          o.emit({ type: 'step.succeeded', ...base, attempt: r.attempts, exit_code: r.exitCode, duration_s: r.durationS ?? 0, cached: r.cached, reused: r.reused, ...(r.usage ? { usage: r.usage } : {}), ...cacheFields(r) });
+          o.emit({ type: 'step.succeeded', ...base, attempt: r.attempts, exit_code: r.exitCode, duration_s: r.durationS ?? 0, cached: r.cached, reused: r.reused, ...truncation(r), ...(r.usage ? { usage: r.usage } : {}), ...cacheFields(r) });
           return;
         case 'failed':
-          o.emit({ type: 'step.failed', ...base, attempt: r.attempts, exit_code: r.exitCode, duration_s: r.durationS ?? 0, error: r.error!, continue_on_error: step.continueOnError, ...(r.usage ? { usage: r.usage } : {}), ...cacheFields(r) });
+          o.emit({ type: 'step.failed', ...base, attempt: r.attempts, exit_code: r.exitCode, duration_s: r.durationS ?? 0, error: r.error!, continue_on_error: step.continueOnError, ...truncation(r), ...(r.usage ? { usage: r.usage } : {}), ...cacheFields(r) });
           return;
         case 'skipped':
           o.emit({ type: 'step.skipped', ...base, error: r.error! });
@@ -259,6 +260,11 @@ export function runScheduler(o: SchedulerOptions): Promise<SchedulerOutcome> {
 const EMPTY_CONTEXT: EvalContext = { contexts: {} };
 
 /** An LLM step's cache key and its parts, for its final event. */
+/** `text_truncated: true` on a step whose text is only the start of its stdout; absent otherwise. */
+function truncation(r: StepResult): { text_truncated?: true } {
+  return r.textTruncated ? { text_truncated: true } : {};
+}
+
 function cacheFields(r: StepResult): { cache_key?: string; cache_key_parts?: Record<string, unknown> } {
   return r.cacheKey ? { cache_key: r.cacheKey, ...(r.cacheKeyParts ? { cache_key_parts: r.cacheKeyParts } : {}) } : {};
 }

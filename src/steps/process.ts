@@ -5,8 +5,8 @@ import { chooseSpawner, type StartedProcess } from './spawner.js';
 
 /** Grace between SIGTERM and SIGKILL for a step's process group (SPEC §3). */
 export const KILL_GRACE_MS = 5000;
-/** How much stdout is kept in memory for `.text` and `output: json`; the log always gets everything. */
-const MAX_CAPTURE_BYTES = 16 * 1024 * 1024;
+/** How much stdout is kept in memory for `.text` and `output: json`; the log always gets everything (SPEC §4). */
+export const MAX_CAPTURE_BYTES = 16 * 1024 * 1024;
 
 /** One attempt of a shell step, as plain data: it may cross to the launcher process. */
 export interface ProcessRequest {
@@ -31,6 +31,7 @@ export interface ProcessOutcome {
   exitCode: number | null;
   signal: NodeJS.Signals | null;
   stdout: string;
+  /** stdout went past MAX_CAPTURE_BYTES: `stdout` holds its first MAX_CAPTURE_BYTES. */
   truncated: boolean;
   reason?: 'timeout' | 'idle-timeout' | 'cancelled';
   spawnError?: string;
@@ -177,8 +178,9 @@ export function startProcess(req: ProcessRequest, baseEnv: Record<string, string
         data: (chunk: Buffer) => {
           idle?.refresh();
           if (capture) {
-            if (captured + chunk.length <= MAX_CAPTURE_BYTES) chunks.push(chunk);
-            else truncated = true;
+            // Kept up to the limit exactly, so the text is the first 16 MiB whatever the pipe's chunk sizes.
+            if (captured < MAX_CAPTURE_BYTES) chunks.push(chunk.subarray(0, MAX_CAPTURE_BYTES - captured));
+            if (captured + chunk.length > MAX_CAPTURE_BYTES) truncated = true;
             captured += chunk.length;
           }
           if (!redactor.isActive) {

@@ -8,7 +8,7 @@ import type { StepFilePrefetcher } from '../store/prefetch.js';
 import type { RunDir } from '../store/run-dir.js';
 import type { ProcessLauncher } from './launcher.js';
 import { parseJsonOutput, parseOutputFile } from './outputs.js';
-import type { ProcessOutcome } from './process.js';
+import { MAX_CAPTURE_BYTES, type ProcessOutcome } from './process.js';
 import { renderField, renderScript } from './render.js';
 import { cancellationError, type AttemptInput, type AttemptResult, type StepExecutor } from './types.js';
 
@@ -66,7 +66,7 @@ export class ShellExecutor implements StepExecutor {
 
 function result(step: StepSpec, run: ProcessOutcome, signal: AbortSignal): AttemptResult {
   const text = run.stdout.trim();
-  const base = { exitCode: run.exitCode, text, outputs: {} };
+  const base = { exitCode: run.exitCode, text, outputs: {}, ...(run.truncated ? { textTruncated: true } : {}) };
   if (run.reason === 'cancelled') return { ...base, status: 'cancelled', error: cancellationError(signal), retryable: false };
   if (run.reason === 'timeout') return { ...base, status: 'failed', error: { code: 'timeout', message: `timed out after ${formatDuration(step.timeoutMs!)}` }, retryable: true };
   if (run.reason === 'idle-timeout') return { ...base, status: 'failed', error: { code: 'idle-timeout', message: `no output for ${formatDuration(step.idleTimeoutMs!)}` }, retryable: true };
@@ -82,7 +82,10 @@ function result(step: StepSpec, run: ProcessOutcome, signal: AbortSignal): Attem
     outputs = parsed.outputs;
   }
   if (step.output === 'json') {
-    if (run.truncated) return { ...base, status: 'failed', error: { code: 'output', message: 'output: json, but stdout is larger than 16 MiB' }, retryable: false };
+    if (run.truncated) {
+      const message = `output: json, but stdout was cut at ${MAX_CAPTURE_BYTES / (1024 * 1024)} MiB, the most a step's stdout is kept in memory: not parsed (the log has all of it)`;
+      return { ...base, status: 'failed', error: { code: 'output', message }, retryable: false };
+    }
     const parsed = parseJsonOutput(run.stdout);
     if ('error' in parsed) return { ...base, status: 'failed', error: { code: 'output', message: parsed.error }, retryable: false };
     outputs = { ...outputs, ...parsed.outputs };

@@ -9,6 +9,8 @@ export interface AttemptResult {
   exitCode: number | null;
   /** stdout (shell) or the response (LLM), trimmed. */
   text: string;
+  /** `text` holds only the first MAX_CAPTURE_BYTES of a longer stdout. */
+  textTruncated?: boolean;
   outputs: Record<string, unknown>;
   error?: StepError;
   /** Whether another attempt may help (exit or timeout for shell; transient errors for LLM). */
@@ -43,6 +45,8 @@ export interface StepResult {
   attempts: number;
   exitCode: number | null;
   text: string;
+  /** `text` holds only the first MAX_CAPTURE_BYTES of a longer stdout. */
+  textTruncated?: boolean;
   outputs: Record<string, unknown>;
   error: StepError | null;
   cached: boolean;

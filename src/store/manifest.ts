@@ -14,6 +14,8 @@ export interface StepRecord {
   cached: boolean;
   reused: boolean;
   error: StepError | null;
+  /** `steps.<id>.text` holds only the first 16 MiB of stdout; absent when it holds all of it. */
+  text_truncated?: true;
   usage?: TokenUsage;
   cache_key?: string;
   cache_key_parts?: Record<string, unknown>;
@@ -91,11 +93,13 @@ export class ManifestBuilder implements EventSink {
       case 'step.succeeded':
         Object.assign(step!, { status: 'succeeded', attempts: e.attempt, finished_at: e.ts, duration_s: e.duration_s, exit_code: e.exit_code, cached: e.cached, reused: e.reused, error: null });
         if (e.reused) step!.started_at = e.ts;
+        if (e.text_truncated) step!.text_truncated = true;
         this.#addUsage(step!, e.usage);
         this.#addCacheKey(step!, e);
         return;
       case 'step.failed':
         Object.assign(step!, { status: 'failed', attempts: e.attempt, finished_at: e.ts, duration_s: e.duration_s, exit_code: e.exit_code, error: e.error });
+        if (e.text_truncated) step!.text_truncated = true;
         this.#addUsage(step!, e.usage);
         this.#addCacheKey(step!, e);
         return;

@@ -40,6 +40,7 @@ export function planReuse(o: { oldDir: string; old: JobManifest; graph: Graph; e
       attempts: rec.attempts,
       exitCode: rec.exit_code,
       text: typeof out.text === 'string' ? out.text : '',
+      ...(out.text_truncated === true ? { textTruncated: true } : {}),
       outputs: (out.outputs ?? {}) as Record<string, unknown>,
       error: null,
       cached: rec.cached,
@@ -98,9 +99,9 @@ function verify(oldDir: string, id: string, files: FileRecord[]): void {
   }
 }
 
-function readOutput(oldDir: string, id: string): { text?: unknown; outputs?: unknown } {
+function readOutput(oldDir: string, id: string): { text?: unknown; text_truncated?: unknown; outputs?: unknown } {
   try {
-    return JSON.parse(fs.readFileSync(path.join(oldDir, 'outputs', `${id}.json`), 'utf8')) as { text?: unknown; outputs?: unknown };
+    return JSON.parse(fs.readFileSync(path.join(oldDir, 'outputs', `${id}.json`), 'utf8')) as { text?: unknown; text_truncated?: unknown; outputs?: unknown };
   } catch (e) {
     throw new OrchestratorError({ code: 'run-folder', message: `cannot reuse step "${id}": ${(e as Error).message}` });
   }

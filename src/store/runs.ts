@@ -40,7 +40,7 @@ export function resolveJob(runsDir: string, ref: string): string {
 }
 
 /** Whether the process that wrote a `running` manifest is still alive on this host. */
-function isWriterAlive(m: JobManifest): boolean {
+export function isWriterAlive(m: JobManifest): boolean {
   if (m.hostname !== os.hostname()) return true; // another machine's job: we cannot tell, so we do not claim it died
   if (!(m.pid > 0)) return false; // never recorded (and kill(-1 or 0) would signal a whole group)
   try {

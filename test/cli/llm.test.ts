@@ -221,6 +221,31 @@ ${extra}`;
     expect(manifest().steps.ask.error).toMatchObject({ code: 'provider', message: expect.stringMatching(/malformed response/) });
   });
 
+  it('a server that ignores stream: true is answered from its plain JSON, in one request', async () => {
+    write(one(''));
+    server.script({ whole: true });
+    const r = await cli(['run', 'spec.yaml']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(server.count()).toBe(1);
+    expect(output('ask')).toMatchObject({ status: 'succeeded', text: 'answer to: hello', attempts: 1 });
+    expect((await cli(['run', 'spec.yaml'])).code).toBe(0);
+    expect(server.count()).toBe(1); // a complete answer, so cached
+  });
+
+  it('a body that is neither a stream nor an answer fails once, quoting it with secrets masked', async () => {
+    write(one('')); // the default LLM retry (4 attempts) must not apply
+    server.script({ body: `<html><body>Proxy login required for key ${KEY}</body></html>`, contentType: 'text/html' });
+    const r = await cli(['run', 'spec.yaml']);
+    expect(r.code).toBe(1);
+    expect(server.count()).toBe(1);
+    const step = manifest().steps.ask;
+    expect(step).toMatchObject({ status: 'failed', attempts: 1, error: { code: 'provider' } });
+    expect(step.error.message).toBe(
+      'provider "local": the server answered with neither a stream nor a complete answer: HTTP 200, content-type text/html, body "<html><body>Proxy login required for key ***</body></html>"',
+    );
+    expect(r.stdout + r.stderr).not.toContain(KEY);
+  });
+
   it('idle_timeout: a stream that goes quiet', async () => {
     write(one('    idle_timeout: 300ms\n    retry: 1'));
     server.script({ stall: true });

@@ -29,7 +29,11 @@ export type Fault =
   /** 200, then a stream line that is not JSON. */
   | { malformed: true }
   /** A given answer, ending normally, truncated (`length`) or as a refusal. */
-  | { reply: string; finish?: 'stop' | 'length' | 'refusal' };
+  | { reply: string; finish?: 'stop' | 'length' | 'refusal' }
+  /** The whole answer as one JSON document (application/json), even to a request that asked for a stream; `pretty` spreads it over lines. */
+  | { whole: true; pretty?: boolean }
+  /** 200 with this body and content-type, whatever was asked (a proxy's HTML page, say). */
+  | { body: string; contentType: string };
 
 /** How the server answers when no fault is scripted. */
 export interface TestServerOptions {
@@ -132,12 +136,13 @@ export class LlmTestServer {
     if (fault && 'status' in fault) return sendError(res, api, fault.status, fault.message ?? `scripted ${fault.status}`, fault.retryAfter);
     if (fault && 'hang' in fault) return; // never answer; close() destroys the socket
     if (fault && 'malformed' in fault) return sendMalformed(res, api);
+    if (fault && 'body' in fault) return void res.writeHead(200, { 'content-type': fault.contentType }).end(fault.body);
     const text = fault && 'reply' in fault ? fault.reply : (this.#o.reply ?? ((r) => `answer to: ${r.prompt}`))(seen);
     const finish = fault && 'reply' in fault ? (fault.finish ?? 'stop') : 'stop';
     const answer = { text, finish, input: words(seen.prompt) + words(seen.system ?? ''), output: words(text), model: seen.model };
     if (fault && 'stall' in fault) return sendStream(res, api, answer, true);
-    if (stream) return sendStream(res, api, answer, false);
-    return sendWhole(res, api, answer);
+    if (stream && !(fault && 'whole' in fault)) return sendStream(res, api, answer, false);
+    return sendWhole(res, api, answer, fault && 'whole' in fault ? fault.pretty : false);
   }
 }
 
@@ -246,16 +251,17 @@ function sendStream(res: http.ServerResponse, api: Api, a: Answer, stall: boolea
   res.end();
 }
 
-function sendWhole(res: http.ServerResponse, api: Api, a: Answer): void {
+function sendWhole(res: http.ServerResponse, api: Api, a: Answer, pretty = false): void {
   res.writeHead(200, { 'content-type': 'application/json' });
+  const send = (body: unknown) => res.end(pretty ? JSON.stringify(body, null, 2) : JSON.stringify(body));
   if (api === 'openai') {
     const finish = a.finish === 'length' ? 'length' : 'stop';
     const message = a.finish === 'refusal' ? { role: 'assistant', content: null, refusal: a.text } : { role: 'assistant', content: a.text, refusal: null };
-    res.end(JSON.stringify({ id: 'chatcmpl-test', object: 'chat.completion', created: 1, model: a.model, choices: [{ index: 0, message, finish_reason: finish }], usage: { prompt_tokens: a.input, completion_tokens: a.output, total_tokens: a.input + a.output } }));
+    send({ id: 'chatcmpl-test', object: 'chat.completion', created: 1, model: a.model, choices: [{ index: 0, message, finish_reason: finish }], usage: { prompt_tokens: a.input, completion_tokens: a.output, total_tokens: a.input + a.output } });
   } else if (api === 'anthropic') {
     const stop = a.finish === 'length' ? 'max_tokens' : a.finish === 'refusal' ? 'refusal' : 'end_turn';
-    res.end(JSON.stringify({ id: 'msg_test', type: 'message', role: 'assistant', model: a.model, content: [{ type: 'text', text: a.text }], stop_reason: stop, stop_sequence: null, usage: { input_tokens: a.input, output_tokens: a.output } }));
+    send({ id: 'msg_test', type: 'message', role: 'assistant', model: a.model, content: [{ type: 'text', text: a.text }], stop_reason: stop, stop_sequence: null, usage: { input_tokens: a.input, output_tokens: a.output } });
   } else {
-    res.end(JSON.stringify({ model: a.model, created_at: '2026-01-01T00:00:00Z', message: { role: 'assistant', content: a.text }, done: true, done_reason: a.finish === 'length' ? 'length' : 'stop', prompt_eval_count: a.input, eval_count: a.output }));
+    send({ model: a.model, created_at: '2026-01-01T00:00:00Z', message: { role: 'assistant', content: a.text }, done: true, done_reason: a.finish === 'length' ? 'length' : 'stop', prompt_eval_count: a.input, eval_count: a.output });
   }
 }

@@ -4,6 +4,7 @@ import type { EventSink } from '../../events/types.js';
 import { runJob, type JobOptions } from '../../scheduler/job.js';
 import type { ProcessLauncher } from '../../steps/launcher.js';
 import { chooseSpawner } from '../../steps/spawner.js';
+import { MAX_CAPTURE_BYTES } from '../../steps/process.js';
 import type { JobSpec } from '../../spec/model.js';
 import { defaultConcurrency, parseSpec } from '../../spec/validate.js';
 import { runsDirOf } from '../options.js';
@@ -23,6 +24,8 @@ export interface RunOptions {
   json?: boolean;
   junit?: string;
   quiet?: boolean;
+  /** Log lines the summary shows per failed step. */
+  tail?: number;
   runsDir?: string;
 }
 
@@ -87,6 +90,14 @@ export async function executeJob(spec: JobSpec, opts: RunOptions, extra: Pick<Jo
   let signals = 0;
   // While the live view draws, messages go through it so they do not tear its frame.
   const say = (line: string) => (live ? live.print(line) : process.stderr.write(`${line}\n`));
+  // A step's text cut at the limit: said where the user looks (the event, manifest and outputs file record it too).
+  sinks.push({
+    emit: (e) => {
+      if ((e.type === 'step.succeeded' || e.type === 'step.failed') && e.text_truncated) {
+        say(`warning: step "${e.step}": stdout is over ${MAX_CAPTURE_BYTES / (1024 * 1024)} MiB; steps.${e.step}.text holds only its first ${MAX_CAPTURE_BYTES / (1024 * 1024)} MiB (the log has all of it)`);
+      }
+    },
+  });
   const onSignal = (sig: NodeJS.Signals) => {
     signals++;
     if (signals === 1) {
@@ -115,7 +126,7 @@ export async function executeJob(spec: JobSpec, opts: RunOptions, extra: Pick<Jo
       ...extra,
     });
     live?.close();
-    printSummary(progress, colors, outcome.manifest, outcome.runDir.root);
+    printSummary({ out: progress, colors, manifest: outcome.manifest, runDir: outcome.runDir.root, tail: opts.tail });
     if (opts.junit !== undefined) (await import('../render/junit.js')).writeJunit(opts.junit, outcome.manifest, outcome.runDir.root);
     if (opts.json) process.stdout.write(`${JSON.stringify(outcome.manifest, null, 2)}\n`);
     return outcome.status === 'succeeded' ? 0 : outcome.status === 'cancelled' ? 130 : 1;

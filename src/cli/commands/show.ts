@@ -1,16 +1,20 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { OrchestratorError } from '../../errors.js';
 import type { RunEvent } from '../../events/types.js';
 import { formatDuration } from '../../spec/duration.js';
 import { loadDocument } from '../../spec/load.js';
 import { hashFile, listFiles } from '../../store/hash.js';
 import { readJournal } from '../../store/journal.js';
+import { readLogLines } from '../../store/log-tail.js';
+import type { JobManifest } from '../../store/manifest.js';
 import { readManifest, resolveJob } from '../../store/runs.js';
 import { didYouMean } from '../../util/suggest.js';
 import { runsDirOf } from '../options.js';
 import { colorsFor, paintStatus } from '../render/color.js';
 import { PlainRenderer } from '../render/plain.js';
+import { followLog } from './follow-log.js';
 import { table } from '../render/table.js';
 import { renderTimeline } from '../render/timeline.js';
 
@@ -19,6 +23,10 @@ export interface ShowOptions {
   events?: boolean;
   files?: boolean;
   logs?: string;
+  /** With `logs`: only the last lines. */
+  tail?: number;
+  /** With `logs`: keep printing a running step's log until it ends. */
+  follow?: boolean;
   json?: boolean;
   timeline?: boolean;
   runsDir?: string;
@@ -70,20 +78,8 @@ export async function showCommand(ref: string, opts: ShowOptions): Promise<numbe
   }
   const out = process.stdout;
   const c = colorsFor(out);
-  if (opts.logs !== undefined) {
-    if (!Object.hasOwn(m.steps, opts.logs)) {
-      throw new OrchestratorError({ code: 'usage', message: `job ${jobId} has no step "${opts.logs}"${didYouMean(opts.logs, Object.keys(m.steps))}` });
-    }
-    const file = path.join(dir, 'logs', `${opts.logs}.log`);
-    if (!fs.existsSync(file)) {
-      const st = m.steps[opts.logs]!;
-      const why = st.attempts > 0 && st.status !== 'skipped' ? 'it printed nothing' : `it is ${st.status}`;
-      out.write(`step "${opts.logs}" has no log (${why})\n`);
-      return 0;
-    }
-    out.write(fs.readFileSync(file));
-    return 0;
-  }
+  if (opts.logs !== undefined) return showLog({ out, dir, manifest: m, step: opts.logs, tail: opts.tail, follow: opts.follow ?? false });
+  if (opts.tail !== undefined || opts.follow) throw new OrchestratorError({ code: 'usage', message: `--${opts.follow ? 'follow' : 'tail'} goes with --logs <step>` });
   if (opts.timeline) {
     const needs = specNeeds(dir);
     out.write(renderTimeline(m, { width: out.columns ?? 100, colors: c, needs }));
@@ -116,5 +112,34 @@ export async function showCommand(ref: string, opts: ShowOptions): Promise<numbe
     s.error ? `${s.error.code}: ${s.error.message}` : '',
   ]);
   out.write(`${header.join('\n')}\n\n${table(['STEP', 'STATUS', 'ATTEMPTS', 'TOOK', 'EXIT', 'ERROR'], rows)}\n`);
+  return 0;
+}
+
+/** `show <job> --logs <step> [--tail N] [--follow]`: the log whole or its end, then, while the step runs, what it adds. */
+async function showLog(o: { out: NodeJS.WriteStream; dir: string; manifest: JobManifest; step: string; tail?: number; follow: boolean }): Promise<number> {
+  const { out, manifest: m, step } = o;
+  if (!Object.hasOwn(m.steps, step)) {
+    throw new OrchestratorError({ code: 'usage', message: `job ${m.job_id} has no step "${step}"${didYouMean(step, Object.keys(m.steps))}` });
+  }
+  const file = path.join(o.dir, 'logs', `${step}.log`);
+  let from = 0;
+  if (o.tail !== undefined) {
+    const log = readLogLines(file, { lines: o.tail });
+    if (log && log.tail.length > 0) out.write(`${log.tail.join('\n')}\n`);
+    from = log?.end ?? 0;
+  } else if (fs.existsSync(file)) {
+    from = fs.statSync(file).size;
+    await pipeline(fs.createReadStream(file, { end: Math.max(0, from - 1) }), out, { end: false });
+  }
+  if (o.follow && m.status === 'running') {
+    const ended = await followLog({ out, dir: o.dir, manifest: m, step, from });
+    if (ended === 'signal') return 130;
+    if (ended === 'interrupted') process.stderr.write(`the job's process is gone (interrupted): ${step} will write no more\n`);
+  }
+  if (!fs.existsSync(file)) {
+    const st = readManifest(path.dirname(o.dir), m.job_id).steps[step]!;
+    const why = st.attempts > 0 && st.status !== 'skipped' ? 'it printed nothing' : `it is ${st.status}`;
+    out.write(`step "${step}" has no log (${why})\n`);
+  }
   return 0;
 }

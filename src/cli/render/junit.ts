@@ -1,10 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { OrchestratorError } from '../../errors.js';
+import { readLogLines, type LogLines } from '../../store/log-tail.js';
 import type { JobManifest } from '../../store/manifest.js';
 
 /** Log lines quoted in a failure's body. */
 const LOG_TAIL_LINES = 50;
+/** A longer log line is cut in a failure's body. */
+const LINE_CHARS = 2000;
 
 /** Text safe inside an XML attribute or element: escaped, and without characters XML 1.0 forbids. */
 export function xmlEscape(text: string): string {
@@ -26,9 +29,10 @@ function stripAnsi(text: string): string {
 /**
  * JUnit XML for a finished job: one `<testsuite>` (the job), one `<testcase>` per step. A failed step
  * carries `<failure>` with its error and the tail of its log; skipped and cancelled steps carry
- * `<skipped>` with the reason. `logTail(step)` gives the last lines of a step's log.
+ * `<skipped>` with the reason. `readLog(step, lines)` gives the end of a step's log: its last lines and the
+ * failure-looking lines above them, which the body quotes first.
  */
-export function renderJunit(m: JobManifest, logTail: (step: string, lines: number) => string[]): string {
+export function renderJunit(m: JobManifest, readLog: (step: string, lines: number) => LogLines | undefined): string {
   const steps = Object.entries(m.steps);
   const failures = steps.filter(([, s]) => s.status === 'failed').length;
   const skipped = steps.filter(([, s]) => s.status !== 'failed' && s.status !== 'succeeded').length;
@@ -47,7 +51,9 @@ export function renderJunit(m: JobManifest, logTail: (step: string, lines: numbe
         break;
       case 'failed': {
         const attempts = s.attempts > 1 ? ` (after ${s.attempts} attempts)` : '';
-        const body = [`${message}${attempts}`, ...logTail(id, LOG_TAIL_LINES).map(stripAnsi)].join('\n');
+        const log = readLog(id, LOG_TAIL_LINES);
+        const above = log && log.failures.length > 0 ? ['lines above that look like failures:', ...log.failures, '…'] : [];
+        const body = [`${message}${attempts}`, ...[...above, ...(log?.tail ?? [])].map(stripAnsi)].join('\n');
         out.push(`${open}>`, `      <failure${attr('message', message + attempts)}${attr('type', s.error?.code ?? 'failed')}>${xmlEscape(body)}</failure>`, '    </testcase>');
         break;
       }
@@ -68,21 +74,9 @@ export function renderJunit(m: JobManifest, logTail: (step: string, lines: numbe
   return `${out.join('\n')}\n`;
 }
 
-/** The last `count` lines of a step's log in a run folder (none when it has no log). */
-export function readLogTail(runDir: string, step: string, count: number): string[] {
-  let text: string;
-  try {
-    text = fs.readFileSync(path.join(runDir, 'logs', `${step}.log`), 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw e;
-  }
-  return text.trimEnd().split('\n').slice(-count);
-}
-
 /** Write `--junit FILE` for a finished job (creating its folder). */
 export function writeJunit(file: string, m: JobManifest, runDir: string): void {
-  const xml = renderJunit(m, (step, n) => readLogTail(runDir, step, n));
+  const xml = renderJunit(m, (step, n) => readLogLines(path.join(runDir, 'logs', `${step}.log`), { lines: n, lineChars: LINE_CHARS }));
   try {
     fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     fs.writeFileSync(file, xml);

@@ -1,14 +1,27 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import type { ChalkInstance } from 'chalk';
 import { cleanLogText } from '../../report/escape.js';
+import { readLogLines, type LogLines } from '../../store/log-tail.js';
 import type { JobManifest } from '../../store/manifest.js';
 import { formatDuration } from '../../spec/duration.js';
 
-const LOG_TAIL_LINES = 10;
+/** Log lines a failed step shows in the summary unless `--tail` says otherwise. */
+export const DEFAULT_TAIL_LINES = 10;
+/** A summary is read in a terminal: a longer log line is cut. */
+const LINE_CHARS = 500;
+
+/** What the end-of-run report is about and where it goes. */
+export interface SummaryOptions {
+  out: NodeJS.WritableStream;
+  colors: ChalkInstance;
+  manifest: JobManifest;
+  runDir: string;
+  /** Log lines shown per failed step (`--tail`). */
+  tail?: number;
+}
 
 /** The end-of-run report: counts, then every failed step with its error and last log lines, every skipped or cancelled step with why. */
-export function printSummary(out: NodeJS.WritableStream, c: ChalkInstance, m: JobManifest, runDir: string): void {
+export function printSummary({ out, colors: c, manifest: m, runDir, tail = DEFAULT_TAIL_LINES }: SummaryOptions): void {
   const steps = Object.entries(m.steps);
   const count = (s: string) => steps.filter(([, r]) => r.status === s).length;
   const parts = [`${count('succeeded')} succeeded`, `${count('failed')} failed`, `${count('skipped')} skipped`];
@@ -20,10 +33,7 @@ export function printSummary(out: NodeJS.WritableStream, c: ChalkInstance, m: Jo
   for (const [id, r] of steps) {
     if (r.status !== 'failed') continue;
     lines.push(`${c.red('✗')} ${c.bold(id)}: ${r.error?.code}: ${r.error?.message}${r.attempts > 1 ? ` (after ${r.attempts} attempts)` : ''}`);
-    const { shown, total } = tail(path.join(runDir, 'logs', `${id}.log`));
-    if (total > shown.length) lines.push(c.dim(`    │ … ${total - shown.length} earlier lines: orchestrator show ${m.job_id} --logs ${id}`));
-    // A log's own colours are kept only where ours are (NO_COLOR, pipes and CI logs get plain text).
-    for (const l of shown) lines.push(c.dim(`    │ ${c.level > 0 ? l : cleanLogText(l)}`));
+    lines.push(...logExcerpt(c, path.join(runDir, 'logs', `${id}.log`), tail, `orchestrator show ${m.job_id} --logs ${id}`));
   }
   for (const [id, r] of steps) if (r.status === 'cancelled') lines.push(`${c.magenta('■')} ${c.bold(id)} cancelled: ${r.error?.message}`);
   for (const [id, r] of steps) if (r.status === 'skipped') lines.push(`${c.gray('↷')} ${c.bold(id)} skipped: ${r.error?.message}`);
@@ -31,14 +41,26 @@ export function printSummary(out: NodeJS.WritableStream, c: ChalkInstance, m: Jo
   out.write(`${lines.join('\n')}\n`);
 }
 
-/** The last lines of a log, and how many non-empty lines it has in all. */
-function tail(file: string): { shown: string[]; total: number } {
-  let text: string;
+/** A failed step's log as the summary quotes it: the lines above the tail that look like failures, then the tail. */
+function logExcerpt(c: ChalkInstance, file: string, tail: number, showCommand: string): string[] {
+  let log: LogLines | undefined;
   try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch {
-    return { shown: [], total: 0 };
+    log = readLogLines(file, { lines: tail, lineChars: LINE_CHARS });
+  } catch (e) {
+    return [c.dim(`    │ (cannot read its log ${file}: ${(e as Error).message})`)];
   }
-  const lines = text.trimEnd().split('\n').filter((l) => l.length > 0);
-  return { shown: lines.slice(-LOG_TAIL_LINES), total: lines.length };
+  if (!log) return [];
+  // A log's own colours are kept only where ours are (NO_COLOR, pipes and CI logs get plain text).
+  const quote = (l: string) => (c.level > 0 ? l : cleanLogText(l));
+  const lines: string[] = [];
+  if (log.failures.length > 0) {
+    const which = log.failureCount > log.failures.length ? `the last ${log.failures.length} of ${log.failureCount}` : String(log.failureCount);
+    lines.push(c.dim(`    │ lines above that look like failures (${which}):`));
+    for (const l of log.failures) lines.push(`    ${c.red('»')} ${quote(l)}`);
+  }
+  if (log.earlier === undefined || log.earlier > 0) {
+    lines.push(c.dim(`    │ … ${log.earlier === undefined ? 'more' : log.earlier} earlier lines: ${showCommand}`));
+  }
+  for (const l of log.tail) lines.push(c.dim(`    │ ${quote(l)}`));
+  return lines;
 }

@@ -99,6 +99,32 @@ describe.each(TYPES)('%s', (type) => {
     expect(e.message).toMatch(/malformed response/);
   });
 
+  it.each([false, true])('a server that ignores stream: true and sends the whole answer as JSON (pretty: %s) is read', async (pretty) => {
+    server.script({ whole: true, pretty });
+    const pieces: string[] = [];
+    const a = await chat(provider(type), 'tell me about notes', { onData: (t) => pieces.push(t) });
+    expect(a).toMatchObject({ text: 'answer to: tell me about notes', finish: 'stop', usage: { input_tokens: 4, output_tokens: 6 } });
+    expect(pieces.join('')).toBe(a.text);
+    expect(server.requests[0]!.body.stream).toBe(true);
+  });
+
+  it('a body that is neither a stream nor an answer fails for good, saying what came back', async () => {
+    const page = `<!DOCTYPE html><html><head><title>Sign in to the proxy</title></head><body>${'x'.repeat(300)}</body></html>`;
+    server.script({ body: page, contentType: 'text/html; charset=utf-8' });
+    const e = await failure(chat(provider(type)));
+    expect(e.retryable).toBe(false);
+    expect(e.message).toBe(
+      `the server answered with neither a stream nor a complete answer: HTTP 200, content-type text/html; charset=utf-8, body ${JSON.stringify(page.slice(0, 200))} (its first 200 bytes)`,
+    );
+  });
+
+  it('JSON that is not an answer fails for good too', async () => {
+    server.script({ body: '{"status": "queued"}', contentType: 'application/json' });
+    const e = await failure(chat(provider(type)));
+    expect(e.retryable).toBe(false);
+    expect(e.message).toMatch(/neither a stream nor a complete answer: HTTP 200, content-type application\/json, body "\{\\"status\\": \\"queued\\"\}"$/);
+  });
+
   it('a truncated answer says so', async () => {
     server.script({ reply: 'cut sho', finish: 'length' });
     expect(await chat(provider(type))).toMatchObject({ text: 'cut sho', finish: 'length' });

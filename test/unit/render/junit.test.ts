@@ -28,9 +28,13 @@ const m: JobManifest = {
 };
 
 const logs: Record<string, string[]> = { test: ['ok 1 - adds', 'not ok 2 - a < b && "c"', 'bad\u0007bell \u001b[31mred\u001b[0m'] };
+const tailOf = (id: string, n: number) => {
+  const lines = logs[id];
+  return lines && { tail: lines.slice(-n), failures: [], failureCount: 0, earlier: Math.max(0, lines.length - n), end: 0 };
+};
 
 describe('renderJunit', () => {
-  const xml = renderJunit(m, (id, n) => (logs[id] ?? []).slice(-n));
+  const xml = renderJunit(m, tailOf);
 
   it('is one testsuite for the job with a testcase per step and the right counts', () => {
     expect(xml.startsWith('<?xml version="1.0" encoding="UTF-8"?>\n<testsuites')).toBe(true);

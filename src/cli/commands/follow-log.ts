@@ -1,0 +1,133 @@
+import { once } from 'node:events';
+import fs from 'node:fs';
+import path from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
+import { isWriterAlive } from '../../store/runs.js';
+import type { JobManifest } from '../../store/manifest.js';
+
+/** How often a followed log and the journal are looked at again: often enough to feel live, rarely enough to cost nothing. */
+const POLL_MS = 100;
+/** Bytes copied from the log at a time. */
+const CHUNK_BYTES = 64 * 1024;
+/** Events after which a step writes nothing more to its log. */
+const STEP_ENDS = new Set(['step.succeeded', 'step.failed', 'step.skipped', 'step.cancelled']);
+
+/** What `show --logs <step> --follow` follows, and from where. */
+export interface FollowOptions {
+  out: NodeJS.WritableStream;
+  /** The job's run folder. */
+  dir: string;
+  manifest: JobManifest;
+  step: string;
+  /** Byte offset in the log to start from (after a `--tail` already printed). */
+  from: number;
+}
+
+/** Why following stopped. */
+export type FollowEnd = 'step-ended' | 'job-ended' | 'interrupted' | 'signal';
+
+/**
+ * Copies a running step's log to `out` as it grows, until the journal says the step (or the job) ended, the job's
+ * process is gone, or SIGINT/SIGTERM arrives. What was written before the end is always copied in full.
+ */
+export async function followLog(o: FollowOptions): Promise<FollowEnd> {
+  const logFile = path.join(o.dir, 'logs', `${o.step}.log`);
+  const journal = new JournalWatch(path.join(o.dir, 'events.jsonl'), o.step);
+  let offset = o.from;
+  let stopped: FollowEnd | undefined;
+  let wake: (() => void) | undefined;
+  const onSignal = () => {
+    stopped = 'signal';
+    wake?.();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    for (;;) {
+      // The journal first: an end seen now means the log is complete once copied below.
+      const ended = journal.readEnd() ?? (isWriterAlive(o.manifest) ? undefined : 'interrupted');
+      offset = await copyFrom(logFile, offset, o.out);
+      if (stopped) return stopped;
+      if (ended) return ended;
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        setTimeout(resolve, POLL_MS);
+      });
+    }
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+/** Copies a file's bytes from `offset` to its current end; returns the new offset (the same when there is no file yet). */
+async function copyFrom(file: string, offset: number, out: NodeJS.WritableStream): Promise<number> {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return offset; // the step has printed nothing yet
+    throw e;
+  }
+  try {
+    const buf = Buffer.alloc(CHUNK_BYTES);
+    for (;;) {
+      const n = fs.readSync(fd, buf, 0, buf.length, offset);
+      if (n === 0) return offset;
+      offset += n;
+      if (!out.write(Buffer.from(buf.subarray(0, n)))) await once(out, 'drain');
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Reads events.jsonl as it grows, looking for the end of one step or of the job. */
+class JournalWatch {
+  readonly #file: string;
+  readonly #step: string;
+  #offset = 0;
+  #partial = '';
+  // A poll can end inside a character the writer has half written.
+  readonly #decoder = new StringDecoder('utf8');
+
+  constructor(file: string, step: string) {
+    this.#file = file;
+    this.#step = step;
+  }
+
+  /** `step-ended` or `job-ended` once the journal says so, else undefined. */
+  readEnd(): FollowEnd | undefined {
+    const text = this.#readNew();
+    const lines = (this.#partial + text).split('\n');
+    this.#partial = lines.pop() ?? '';
+    let end: FollowEnd | undefined;
+    for (const line of lines) {
+      let e: { type?: unknown; step?: unknown };
+      try {
+        e = JSON.parse(line) as { type?: unknown; step?: unknown };
+      } catch {
+        continue; // a torn line of a killed writer: readers of the journal skip it too
+      }
+      if (e.type === 'job.finished') end ??= 'job-ended';
+      else if (e.step === this.#step && typeof e.type === 'string' && STEP_ENDS.has(e.type)) end ??= 'step-ended';
+    }
+    return end;
+  }
+
+  #readNew(): string {
+    const fd = fs.openSync(this.#file, 'r');
+    try {
+      let text = '';
+      const buf = Buffer.alloc(CHUNK_BYTES);
+      for (;;) {
+        const n = fs.readSync(fd, buf, 0, buf.length, this.#offset);
+        if (n === 0) return text;
+        text += this.#decoder.write(buf.subarray(0, n));
+        this.#offset += n;
+      }
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+}
