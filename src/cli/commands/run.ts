@@ -24,6 +24,12 @@ export interface RunOptions {
   runsDir?: string;
 }
 
+/** Something a user should know about how a job was started (resume/rerun): printed on stderr, and in `--json` as `notices`. */
+export interface Notice {
+  code: 'spec-changed' | 'spec-gone';
+  message: string;
+}
+
 /** `--var k=v` pairs over the spec's vars. */
 export function applyVars(spec: JobSpec, pairs: string[] = []): void {
   for (const pair of pairs) {
@@ -41,7 +47,9 @@ export async function runCommand(file: string, opts: RunOptions): Promise<number
 }
 
 /** Run a checked spec with the CLI's renderers and signal handling (shared by run, resume and rerun). */
-export async function executeJob(spec: JobSpec, opts: RunOptions, extra: Pick<JobOptions, 'reuse'>): Promise<number> {
+export async function executeJob(spec: JobSpec, opts: RunOptions, extra: Pick<JobOptions, 'reuse'> & { notices?: Notice[] }): Promise<number> {
+  const { notices = [], ...jobExtra } = extra;
+  for (const n of notices) process.stderr.write(`note: ${n.message}\n`);
   const concurrency = opts.concurrency ?? spec.concurrency ?? defaultConcurrency();
   const checkContract = spec.steps.some((s) => s.outputsSchema)
     ? (await import('../../steps/contract.js')).compileContracts(spec)
@@ -98,12 +106,12 @@ export async function executeJob(spec: JobSpec, opts: RunOptions, extra: Pick<Jo
       llm: llm?.executor,
       secretNames: [...spec.secrets, ...(llm?.secretNames ?? [])],
       onLauncher: (l) => (launcher = l),
-      ...extra,
+      ...jobExtra,
     });
     live?.close();
     printSummary(progress, colors, outcome.manifest, outcome.runDir.root);
     if (opts.junit !== undefined) (await import('../render/junit.js')).writeJunit(opts.junit, outcome.manifest, outcome.runDir.root);
-    if (opts.json) process.stdout.write(`${JSON.stringify(outcome.manifest, null, 2)}\n`);
+    if (opts.json) process.stdout.write(`${JSON.stringify(notices.length > 0 ? { ...outcome.manifest, notices } : outcome.manifest, null, 2)}\n`);
     return outcome.status === 'succeeded' ? 0 : outcome.status === 'cancelled' ? 130 : 1;
   } finally {
     live?.close();
