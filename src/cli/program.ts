@@ -50,7 +50,7 @@ function buildProgram(version: string): Command {
     .option('--fail-fast', 'stop at the first failure: cancel running steps, start nothing new')
     .option('--no-cache', 'do not read the LLM response cache')
     .option('--offline', 'fail any LLM step whose answer is not cached')
-    .option('--cache-dir <dir>', 'LLM response cache (default: $ORCH_CACHE_DIR or <runs-dir>/.cache)')
+    .option('--cache-dir <dir>', 'LLM response cache (default: $ORCH_CACHE_DIR, else your cache folder: ~/.cache/orchestrator, macOS ~/Library/Caches/orchestrator)')
     .option('--json', 'print the manifest as JSON on stdout (progress goes to stderr)')
     .option('--junit <file>', 'also write JUnit XML, one test case per step')
     .option('-q, --quiet', 'print only the end-of-run summary')
@@ -121,10 +121,10 @@ function buildProgram(version: string): Command {
       if (v !== 'stats' && v !== 'clear') throw new InvalidArgumentError('expected stats or clear');
       return v;
     })
-    .option('--cache-dir <dir>', 'the cache (default: $ORCH_CACHE_DIR or <runs-dir>/.cache)')
+    .option('--cache-dir <dir>', 'the cache (default: $ORCH_CACHE_DIR, else your cache folder: ~/.cache/orchestrator, macOS ~/Library/Caches/orchestrator)')
     .option('--json', 'print the numbers as JSON')
     .addOption(runsDirOption())
-    .addHelpText('after', examples(['orchestrator cache stats', 'orchestrator cache stats --json', 'orchestrator cache clear --cache-dir ~/.cache/orchestrator']))
+    .addHelpText('after', examples(['orchestrator cache stats', 'orchestrator cache stats --json', 'orchestrator cache clear --cache-dir ci/llm-cache']))
     .action(async (action: string, opts) => done(await (await import('./commands/cache.js')).cacheCommand(action, opts)));
 
   const runLikeOptions = (cmd: Command) =>
@@ -133,7 +133,7 @@ function buildProgram(version: string): Command {
       .option('--fail-fast', 'stop at the first failure')
       .option('--no-cache', 'do not read the LLM response cache')
       .option('--offline', 'fail any LLM step whose answer is not cached')
-      .option('--cache-dir <dir>', 'LLM response cache (default: $ORCH_CACHE_DIR or <runs-dir>/.cache)')
+      .option('--cache-dir <dir>', 'LLM response cache (default: $ORCH_CACHE_DIR, else your cache folder: ~/.cache/orchestrator, macOS ~/Library/Caches/orchestrator)')
       .option('--json', 'print the new manifest as JSON on stdout (progress goes to stderr)')
       .option('--junit <file>', 'also write JUnit XML, one test case per step')
       .option('-q, --quiet', 'print only the end-of-run summary')

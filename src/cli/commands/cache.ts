@@ -1,5 +1,5 @@
 import { OrchestratorError } from '../../errors.js';
-import { cacheDirOf, cacheStats, clearCache, type CacheStats } from '../../store/cache.js';
+import { cacheDirOf, cacheStats, clearCache, oldCacheNotice, type CacheStats } from '../../store/cache.js';
 import { runsDirOf } from '../options.js';
 import { table } from '../render/table.js';
 
@@ -8,11 +8,13 @@ export const CACHE_ACTIONS = ['stats', 'clear'] as const;
 
 /** `orchestrator cache stats|clear`: the LLM response cache (SPEC §5). */
 export async function cacheCommand(action: string, opts: { cacheDir?: string; runsDir?: string; json?: boolean }): Promise<number> {
-  const dir = cacheDirOf({ cacheDir: opts.cacheDir, runsDir: runsDirOf(opts) });
+  const dir = cacheDirOf({ cacheDir: opts.cacheDir });
   switch (action) {
     case 'stats': {
       const stats = await cacheStats(dir);
-      process.stdout.write(opts.json ? `${JSON.stringify(stats, null, 2)}\n` : describe(stats));
+      const old = oldCacheNotice(runsDirOf(opts), dir);
+      if (opts.json) process.stdout.write(`${JSON.stringify(old ? { ...stats, notices: [{ code: 'old-cache', message: old }] } : stats, null, 2)}\n`);
+      else process.stdout.write(describe(stats) + (old ? `note: ${old}\n` : ''));
       return 0;
     }
     case 'clear': {
