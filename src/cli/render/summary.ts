@@ -4,6 +4,7 @@ import type { ChalkInstance } from 'chalk';
 import { cleanLogText } from '../../report/escape.js';
 import type { JobManifest } from '../../store/manifest.js';
 import { formatDuration } from '../../spec/duration.js';
+import { showCommandFor } from './hint.js';
 
 const LOG_TAIL_LINES = 10;
 
@@ -16,18 +17,19 @@ export function printSummary(out: NodeJS.WritableStream, c: ChalkInstance, m: Jo
   const paint = m.status === 'succeeded' ? c.green : m.status === 'failed' ? c.red : c.magenta;
   const took = m.duration_s === null ? '' : ` in ${formatDuration(m.duration_s * 1000)}`;
   const lines = ['', `${paint.bold(m.status)}${took}: ${parts.join(', ')}`];
+  const show = showCommandFor(m.job_id, runDir);
   // Failures first (what to fix), then what they cancelled and skipped.
   for (const [id, r] of steps) {
     if (r.status !== 'failed') continue;
     lines.push(`${c.red('✗')} ${c.bold(id)}: ${r.error?.code}: ${r.error?.message}${r.attempts > 1 ? ` (after ${r.attempts} attempts)` : ''}`);
     const { shown, total } = tail(path.join(runDir, 'logs', `${id}.log`));
-    if (total > shown.length) lines.push(c.dim(`    │ … ${total - shown.length} earlier lines: orchestrator show ${m.job_id} --logs ${id}`));
+    if (total > shown.length) lines.push(c.dim(`    │ … ${total - shown.length} earlier lines: ${show} --logs ${id}`));
     // A log's own colours are kept only where ours are (NO_COLOR, pipes and CI logs get plain text).
     for (const l of shown) lines.push(c.dim(`    │ ${c.level > 0 ? l : cleanLogText(l)}`));
   }
   for (const [id, r] of steps) if (r.status === 'cancelled') lines.push(`${c.magenta('■')} ${c.bold(id)} cancelled: ${r.error?.message}`);
   for (const [id, r] of steps) if (r.status === 'skipped') lines.push(`${c.gray('↷')} ${c.bold(id)} skipped: ${r.error?.message}`);
-  lines.push(c.dim(`run folder: ${path.relative(process.cwd(), runDir) || runDir}   (orchestrator show ${m.job_id})`));
+  lines.push(c.dim(`run folder: ${path.relative(process.cwd(), runDir) || runDir}   (${show})`));
   out.write(`${lines.join('\n')}\n`);
 }
 
