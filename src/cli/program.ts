@@ -1,5 +1,6 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { OrchestratorError } from '../errors.js';
+import { parseAge } from '../spec/duration.js';
 import { setLauncherScript } from '../steps/launcher-path.js';
 
 
@@ -7,6 +8,18 @@ function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a whole number ≥ 1');
   return n;
+}
+
+function nonNegativeInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a whole number ≥ 0');
+  return n;
+}
+
+function age(value: string): number {
+  const ms = parseAge(value);
+  if (ms === undefined) throw new InvalidArgumentError('expected an age: 30d, 12h, 90m, 45s');
+  return ms;
 }
 
 function collect(value: string, previous: string[] = []): string[] {
@@ -107,6 +120,17 @@ function buildProgram(version: string): Command {
     .addOption(runsDirOption())
     .addHelpText('after', '\nreport.html is written after the job ended, so the manifest\'s files[] (made at job end) does not list it.\n' + examples(['orchestrator report latest', 'orchestrator report 20261121 --runs-dir ci/runs', 'xdg-open "$(orchestrator report latest)"']))
     .action(async (job: string, opts) => done(await (await import('./commands/report.js')).reportCommand(job, opts)));
+
+  program
+    .command('prune')
+    .description('remove old run folders (never a running job), printing each and the space freed')
+    .option('--older-than <age>', 'remove jobs started longer ago than this: 30d, 12h, 90m', age)
+    .option('--keep <n>', 'always keep the n newest jobs', nonNegativeInt)
+    .option('--dry-run', 'say what would be removed; remove nothing')
+    .option('--json', 'print {dry_run, removed[], freed_bytes, kept, running[], unreadable[]} as JSON')
+    .addOption(runsDirOption())
+    .addHelpText('after', '\nAt least one of --older-than and --keep; with both, jobs older than the age go except the n newest.\n' + examples(['orchestrator prune --older-than 30d', 'orchestrator prune --keep 20', 'orchestrator prune --older-than 7d --keep 5 --dry-run']))
+    .action(async (opts) => done(await (await import('./commands/prune.js')).pruneCommand(opts)));
 
   program
     .command('schema')
