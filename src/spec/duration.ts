@@ -17,19 +17,17 @@ export function parseAge(value: string): number | undefined {
   return days ? Number(days[1]) * DAY_MS : parseDuration(value);
 }
 
-/** A human duration for terminals: `840ms`, `3.2s`, `2m05s`, `6h00m`, `3d04h`. */
+/** A human duration for terminals: `840ms`, `3.2s`, `2m05s`, `2m`, `6h`, `1h30m`, `3d04h`. */
 export function formatDuration(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)}ms`;
   if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
-  const two = (n: number) => String(n).padStart(2, '0');
-  if (ms < 3_600_000) {
-    const s = Math.round(ms / 1000);
-    return `${Math.floor(s / 60)}m${two(s % 60)}s`;
-  }
-  if (ms < DAY_MS) {
-    const m = Math.round(ms / 60_000);
-    return `${Math.floor(m / 60)}h${two(m % 60)}m`;
-  }
-  const h = Math.round(ms / 3_600_000);
-  return `${Math.floor(h / 24)}d${two(h % 24)}h`;
+  if (ms < 3_600_000) return twoUnits(Math.round(ms / 1000), 60, 'm', 's');
+  if (ms < DAY_MS) return twoUnits(Math.round(ms / 60_000), 60, 'h', 'm');
+  return twoUnits(Math.round(ms / 3_600_000), 24, 'd', 'h');
+}
+
+/** `2m05s`, or `2m` when the smaller unit is zero. */
+function twoUnits(small: number, per: number, big: string, little: string): string {
+  const rest = small % per;
+  return `${Math.floor(small / per)}${big}${rest === 0 ? '' : `${String(rest).padStart(2, '0')}${little}`}`;
 }

@@ -2,29 +2,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { OrchestratorError } from '../../errors.js';
 import { buildGraph, downstreamOf } from '../../graph/build.js';
-import { parseDocumentText } from '../../spec/load.js';
 import type { JobSpec } from '../../spec/model.js';
-import { checkSpec } from '../../spec/validate.js';
 import { sha256 } from '../../store/hash.js';
 import { planReuse } from '../../store/reuse.js';
 import { readManifest, resolveJob } from '../../store/runs.js';
 import { didYouMean } from '../../util/suggest.js';
+import { specOfJob } from '../job-spec.js';
 import { runsDirOf } from '../options.js';
 import { executeJob, type Notice, type RunOptions } from './run.js';
-
-/** The spec a job ran with: its copy in inputs/, resolved as if it still lived at its original path. */
-function specOfJob(runsDir: string, jobId: string, specPath: string): JobSpec {
-  const dir = path.join(runsDir, jobId, 'inputs');
-  const format = fs.existsSync(path.join(dir, 'spec.json')) ? 'json' : 'yaml';
-  const copy = path.join(dir, format === 'json' ? 'spec.json' : 'spec.yaml');
-  let text: string;
-  try {
-    text = fs.readFileSync(copy, 'utf8');
-  } catch (e) {
-    throw new OrchestratorError({ code: 'run-folder', message: `cannot read ${copy}: ${(e as Error).message}` });
-  }
-  return checkSpec(parseDocumentText(text, { displayPath: copy, path: specPath, format }));
-}
 
 /**
  * Whether the spec file at the job's recorded path still holds what the job ran: a user who edited it and

@@ -16,8 +16,9 @@ describe('durations', () => {
     expect(formatDuration(840)).toBe('840ms');
     expect(formatDuration(3200)).toBe('3.2s');
     expect(formatDuration(125_000)).toBe('2m05s');
-    expect(formatDuration(119_600)).toBe('2m00s');
-    expect(formatDuration(6 * 3_600_000)).toBe('6h00m');
+    expect(formatDuration(119_600)).toBe('2m');
+    expect(formatDuration(5_400_000)).toBe('1h30m');
+    expect(formatDuration(6 * 3_600_000)).toBe('6h');
     expect(formatDuration(3 * 86_400_000 + 4 * 3_600_000)).toBe('3d04h');
   });
 });
