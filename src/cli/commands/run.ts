@@ -86,9 +86,12 @@ export async function executeJob(spec: JobSpec, opts: RunOptions, extra: Pick<Jo
     if (signals === 1) {
       say(`\n${sig}: cancelling running steps (again to stop at once)`);
       controller.abort();
-    } else {
-      say(`${sig} again: killing every step now`);
+    } else if (signals === 2) {
+      // Killed, not abandoned: the steps' outcomes arrive as cancelled and the job is recorded before exit 130.
+      say(`${sig} again: killing every step now (once more to exit without recording the job)`);
       launcher?.killAllNow();
+    } else {
+      say(`${sig} a third time: exiting now; the job's records stop here (show reports it interrupted)`);
       process.exit(130);
     }
   };
