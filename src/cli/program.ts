@@ -1,5 +1,5 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { OrchestratorError } from '../errors.js';
+import { OrchestratorError, type Diagnostic } from '../errors.js';
 import { parseAge } from '../spec/duration.js';
 import { setLauncherScript } from '../steps/launcher-path.js';
 
@@ -194,17 +194,34 @@ export async function runCli(argv: string[], version: string, launcherScript: st
     await program.parseAsync(argv);
     return exitCode;
   } catch (e) {
+    // With --json, stdout carries exactly one JSON document, failures included (as `validate --json` has it).
+    const json = asksForJson(argv);
     if (e instanceof CommanderError) {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
+      if (json) printProblems([{ code: 'usage', message: e.message.replace(/^error: /, '') }]);
       return 2;
     }
     if (e instanceof OrchestratorError) {
       const [{ formatDiagnosticsWithFrames }, { colorsFor }] = await Promise.all([import('./render/code-frame.js'), import('./render/color.js')]);
       process.stderr.write(formatDiagnosticsWithFrames(e.diagnostics, colorsFor(process.stderr)));
+      if (json) printProblems(e.diagnostics);
       return 2;
     }
     process.stderr.write(`orchestrator: internal error: ${(e as Error)?.stack ?? String(e)}\n`);
+    if (json) printProblems([{ code: 'internal', message: `internal error: ${(e as Error)?.message ?? String(e)}` }]);
     return 1;
   }
+}
+
+/** Whether the command line asks for `--json` (before a `--` that ends the options). */
+function asksForJson(argv: string[]): boolean {
+  const args = argv.slice(2);
+  const end = args.indexOf('--');
+  return (end === -1 ? args : args.slice(0, end)).includes('--json');
+}
+
+/** `{"ok": false, "problems": [...]}` on stdout: what a failed `--json` command prints. */
+function printProblems(problems: (Diagnostic | { code: 'internal'; message: string })[]): void {
+  process.stdout.write(`${JSON.stringify({ ok: false, problems }, null, 2)}\n`);
 }
 
