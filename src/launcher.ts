@@ -51,6 +51,10 @@ readline
       case 'cancel':
         running.get(m.id)?.cancel();
         return;
+      case 'kill-all':
+        // The second Ctrl-C: every step dies now, and each outcome is still reported, so the job is recorded.
+        killAllGroupsNow();
+        return;
       default: {
         const never: never = m;
         throw new Error(`unknown launcher request ${JSON.stringify(never)}`);

@@ -1,5 +1,6 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { OrchestratorError } from '../errors.js';
+import { OrchestratorError, type Diagnostic } from '../errors.js';
+import { parseAge } from '../spec/duration.js';
 import { setLauncherScript } from '../steps/launcher-path.js';
 
 
@@ -7,6 +8,18 @@ function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a whole number ≥ 1');
   return n;
+}
+
+function nonNegativeInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a whole number ≥ 0');
+  return n;
+}
+
+function age(value: string): number {
+  const ms = parseAge(value);
+  if (ms === undefined) throw new InvalidArgumentError('expected an age: 30d, 12h, 90m, 45s');
+  return ms;
 }
 
 function collect(value: string, previous: string[] = []): string[] {
@@ -50,7 +63,7 @@ function buildProgram(version: string): Command {
     .option('--fail-fast', 'stop at the first failure: cancel running steps, start nothing new')
     .option('--no-cache', 'do not read the LLM response cache')
     .option('--offline', 'fail any LLM step whose answer is not cached')
-    .option('--cache-dir <dir>', 'LLM response cache (default: $ORCH_CACHE_DIR or <runs-dir>/.cache)')
+    .option('--cache-dir <dir>', 'LLM response cache (default: $ORCH_CACHE_DIR, else your cache folder: ~/.cache/orchestrator, macOS ~/Library/Caches/orchestrator)')
     .option('--json', 'print the manifest as JSON on stdout (progress goes to stderr)')
     .option('--junit <file>', 'also write JUnit XML, one test case per step')
     .option('-q, --quiet', 'print only the end-of-run summary')
@@ -112,6 +125,17 @@ function buildProgram(version: string): Command {
     .action(async (job: string, opts) => done(await (await import('./commands/report.js')).reportCommand(job, opts)));
 
   program
+    .command('prune')
+    .description('remove old run folders (never a running job), printing each and the space freed')
+    .option('--older-than <age>', 'remove jobs started longer ago than this: 30d, 12h, 90m', age)
+    .option('--keep <n>', 'always keep the n newest jobs', nonNegativeInt)
+    .option('--dry-run', 'say what would be removed; remove nothing')
+    .option('--json', 'print {dry_run, removed[], freed_bytes, kept, running[], unreadable[]} as JSON')
+    .addOption(runsDirOption())
+    .addHelpText('after', '\nAt least one of --older-than and --keep; with both, jobs older than the age go except the n newest.\n' + examples(['orchestrator prune --older-than 30d', 'orchestrator prune --keep 20', 'orchestrator prune --older-than 7d --keep 5 --dry-run']))
+    .action(async (opts) => done(await (await import('./commands/prune.js')).pruneCommand(opts)));
+
+  program
     .command('schema')
     .description('print the JSON Schema of the spec format, for editors (yaml-language-server, VS Code)')
     .addHelpText('after', '\nIn a spec, point your editor at it with a first line such as\n  # yaml-language-server: $schema=./spec.schema.json\n' + examples(['orchestrator schema > spec.schema.json', 'orchestrator schema | jq .properties.steps']))
@@ -124,10 +148,10 @@ function buildProgram(version: string): Command {
       if (v !== 'stats' && v !== 'clear') throw new InvalidArgumentError('expected stats or clear');
       return v;
     })
-    .option('--cache-dir <dir>', 'the cache (default: $ORCH_CACHE_DIR or <runs-dir>/.cache)')
+    .option('--cache-dir <dir>', 'the cache (default: $ORCH_CACHE_DIR, else your cache folder: ~/.cache/orchestrator, macOS ~/Library/Caches/orchestrator)')
     .option('--json', 'print the numbers as JSON')
     .addOption(runsDirOption())
-    .addHelpText('after', examples(['orchestrator cache stats', 'orchestrator cache stats --json', 'orchestrator cache clear --cache-dir ~/.cache/orchestrator']))
+    .addHelpText('after', examples(['orchestrator cache stats', 'orchestrator cache stats --json', 'orchestrator cache clear --cache-dir ci/llm-cache']))
     .action(async (action: string, opts) => done(await (await import('./commands/cache.js')).cacheCommand(action, opts)));
 
   const runLikeOptions = (cmd: Command) =>
@@ -136,7 +160,7 @@ function buildProgram(version: string): Command {
       .option('--fail-fast', 'stop at the first failure')
       .option('--no-cache', 'do not read the LLM response cache')
       .option('--offline', 'fail any LLM step whose answer is not cached')
-      .option('--cache-dir <dir>', 'LLM response cache (default: $ORCH_CACHE_DIR or <runs-dir>/.cache)')
+      .option('--cache-dir <dir>', 'LLM response cache (default: $ORCH_CACHE_DIR, else your cache folder: ~/.cache/orchestrator, macOS ~/Library/Caches/orchestrator)')
       .option('--json', 'print the new manifest as JSON on stdout (progress goes to stderr)')
       .option('--junit <file>', 'also write JUnit XML, one test case per step')
       .option('-q, --quiet', 'print only the end-of-run summary')
@@ -183,17 +207,34 @@ export async function runCli(argv: string[], version: string, launcherScript: st
     await program.parseAsync(argv);
     return exitCode;
   } catch (e) {
+    // With --json, stdout carries exactly one JSON document, failures included (as `validate --json` has it).
+    const json = asksForJson(argv);
     if (e instanceof CommanderError) {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
+      if (json) printProblems([{ code: 'usage', message: e.message.replace(/^error: /, '') }]);
       return 2;
     }
     if (e instanceof OrchestratorError) {
       const [{ formatDiagnosticsWithFrames }, { colorsFor }] = await Promise.all([import('./render/code-frame.js'), import('./render/color.js')]);
       process.stderr.write(formatDiagnosticsWithFrames(e.diagnostics, colorsFor(process.stderr)));
+      if (json) printProblems(e.diagnostics);
       return 2;
     }
     process.stderr.write(`orchestrator: internal error: ${(e as Error)?.stack ?? String(e)}\n`);
+    if (json) printProblems([{ code: 'internal', message: `internal error: ${(e as Error)?.message ?? String(e)}` }]);
     return 1;
   }
+}
+
+/** Whether the command line asks for `--json` (before a `--` that ends the options). */
+function asksForJson(argv: string[]): boolean {
+  const args = argv.slice(2);
+  const end = args.indexOf('--');
+  return (end === -1 ? args : args.slice(0, end)).includes('--json');
+}
+
+/** `{"ok": false, "problems": [...]}` on stdout: what a failed `--json` command prints. */
+function printProblems(problems: (Diagnostic | { code: 'internal'; message: string })[]): void {
+  process.stdout.write(`${JSON.stringify({ ok: false, problems }, null, 2)}\n`);
 }
 

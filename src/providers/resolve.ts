@@ -1,10 +1,20 @@
 import { OrchestratorError, type Diagnostic } from '../errors.js';
-import type { JobSpec } from '../spec/model.js';
+import type { JobSpec, StepSpec } from '../spec/model.js';
 import { didYouMean } from '../util/suggest.js';
 import { PROVIDER_TYPES, type ProviderType, type ResolvedProvider } from './provider.js';
 
 /** Per-request timeout when neither the step nor its provider sets `timeout`. */
 export const DEFAULT_LLM_TIMEOUT_MS = 120_000;
+/**
+ * An LLM request's time limit: the step's `timeout`, else the provider's, else DEFAULT_LLM_TIMEOUT_MS. A request
+ * always has one: `timeout: none` (meant for shell steps, perhaps through `defaults:`) leaves the provider's or the default.
+ */
+export function llmTimeoutMs(step: StepSpec, providerTimeoutMs: number | undefined): number {
+  const own = step.timeoutMs !== undefined && Number.isFinite(step.timeoutMs) ? step.timeoutMs : undefined;
+  return own ?? providerTimeoutMs ?? DEFAULT_LLM_TIMEOUT_MS;
+}
+
+
 /** Anthropic requires max_tokens; this is what a request sends when nothing sets it (and what the cache key records). */
 export const ANTHROPIC_DEFAULT_MAX_TOKENS = 4096;
 

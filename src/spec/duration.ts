@@ -1,5 +1,7 @@
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
 const DURATION = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)$/;
+const DAY_MS = 86_400_000;
+const DAYS = /^(\d+(?:\.\d+)?)\s*d$/;
 
 /** `500ms`, `30s`, `5m`, `1h`, or a number of seconds, in milliseconds; undefined if malformed. */
 export function parseDuration(value: string | number): number | undefined {
@@ -9,11 +11,23 @@ export function parseDuration(value: string | number): number | undefined {
   return Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS];
 }
 
-/** A human duration for terminals: `840ms`, `3.2s`, `2m05s`. */
+/** An age on the command line (`prune --older-than`): a duration as in a spec, or days (`30d`), in milliseconds. */
+export function parseAge(value: string): number | undefined {
+  const days = DAYS.exec(value.trim());
+  return days ? Number(days[1]) * DAY_MS : parseDuration(value);
+}
+
+/** A human duration for terminals: `840ms`, `3.2s`, `2m05s`, `2m`, `6h`, `1h30m`, `3d04h`. */
 export function formatDuration(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)}ms`;
   if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
-  const m = Math.floor(ms / 60_000);
-  const s = Math.round((ms % 60_000) / 1000);
-  return `${m}m${String(s).padStart(2, '0')}s`;
+  if (ms < 3_600_000) return twoUnits(Math.round(ms / 1000), 60, 'm', 's');
+  if (ms < DAY_MS) return twoUnits(Math.round(ms / 60_000), 60, 'h', 'm');
+  return twoUnits(Math.round(ms / 3_600_000), 24, 'd', 'h');
+}
+
+/** `2m05s`, or `2m` when the smaller unit is zero. */
+function twoUnits(small: number, per: number, big: string, little: string): string {
+  const rest = small % per;
+  return `${Math.floor(small / per)}${big}${rest === 0 ? '' : `${String(rest).padStart(2, '0')}${little}`}`;
 }

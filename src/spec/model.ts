@@ -24,6 +24,7 @@ export interface StepSpec {
   if?: string;
   output: 'text' | 'json';
   outputsSchema?: Record<string, unknown>;
+  /** Per attempt, as written (step, else `defaults:`); undefined when neither sets it; Infinity for `none` (no limit). */
   timeoutMs?: number;
   idleTimeoutMs?: number;
   retry: RetryPolicy;

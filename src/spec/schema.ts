@@ -13,20 +13,26 @@ const opt = z.optional;
 const int = (min: number) => z.int().check(z.minimum(min));
 const described = <T extends z.ZodMiniType>(schema: T, description: string): T => schema.check(z.meta({ description })) as T;
 
-const duration = described(
-  z.pipe(
-    z.union([z.number().check(z.minimum(0)), z.string()]),
-    z.transform((v: number | string, ctx) => {
-      const ms = parseDuration(v);
-      if (ms === undefined) {
-        ctx.issues.push({ code: 'custom', message: `invalid duration ${JSON.stringify(v)} (use 500ms, 30s, 5m, 1h or a number of seconds)`, input: v });
-        return z.NEVER;
-      }
-      return ms;
-    }),
-  ),
-  'a duration: 500ms, 30s, 5m, 1h, or a number of seconds',
-);
+/** A duration field: `500ms`, `30s`, `5m`, `1h` or seconds; with `orNone`, also `none` (or 0) for no limit, as Infinity. */
+const durationField = (orNone: boolean) =>
+  described(
+    z.pipe(
+      z.union([z.number().check(z.minimum(0)), z.string()]),
+      z.transform((v: number | string, ctx) => {
+        if (orNone && v === 'none') return Infinity;
+        const ms = parseDuration(v);
+        if (ms === undefined) {
+          ctx.issues.push({ code: 'custom', message: `invalid duration ${JSON.stringify(v)} (use 500ms, 30s, 5m, 1h${orNone ? ', a number of seconds, or none' : ' or a number of seconds'})`, input: v });
+          return z.NEVER;
+        }
+        return orNone && ms === 0 ? Infinity : ms;
+      }),
+    ),
+    orNone ? 'a duration: 500ms, 30s, 5m, 1h, or a number of seconds; none (or 0) for no time limit' : 'a duration: 500ms, 30s, 5m, 1h, or a number of seconds',
+  );
+const duration = durationField(false);
+/** A step's `timeout`: shell steps without one stop after 6 hours; `none` lifts that. */
+const stepTimeout = durationField(true);
 
 const retry = described(
   z.union([
@@ -47,7 +53,7 @@ const temperature = z.number().check(z.minimum(0), z.maximum(2));
 
 /** Fields `defaults:` may set for every step. */
 const stepDefaults = {
-  timeout: opt(described(duration, 'time limit of each attempt (500ms, 30s, 5m, 1h or seconds); then SIGTERM, and SIGKILL 5 s later')),
+  timeout: opt(described(stepTimeout, 'time limit of each attempt (500ms, 30s, 5m, 1h or seconds; default 6h; none for no limit); then SIGTERM, and SIGKILL 5 s later')),
   idle_timeout: opt(described(duration, 'fail an attempt that prints (or, for prompt steps, streams) nothing for this long')),
   retry: opt(retry),
   continue_on_error: opt(described(z.boolean(), 'a failure of this step neither fails the job nor skips the steps that need it')),

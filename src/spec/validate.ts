@@ -165,6 +165,7 @@ function lowerFirst(s: string): string {
 
 function unionHint(where: readonly PropertyKey[]): string {
   const last = String(where[where.length - 1]);
+  if (last === 'timeout' && (where[0] === 'defaults' || where[0] === 'steps')) return 'expected a duration: 500ms, 30s, 5m, 1h, a number of seconds, or none';
   if (['timeout', 'idle_timeout', 'delay', 'max_delay'].includes(last)) return 'expected a duration: 500ms, 30s, 5m, 1h or a number of seconds';
   if (last === 'retry') return 'expected a number of attempts or {attempts, delay, backoff, max_delay}';
   if (last === 'if') return 'expected an expression (string) or a boolean';

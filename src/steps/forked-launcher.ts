@@ -4,7 +4,11 @@ import type { ProcessLauncher } from './launcher.js';
 import type { ProcessOutcome, ProcessRequest, RunningProcess } from './process.js';
 
 /** Messages to the launcher process, one JSON object per line. */
-export type LauncherRequest = { t: 'init'; env: Record<string, string | undefined> } | { t: 'run'; id: number; req: ProcessRequest } | { t: 'cancel'; id: number };
+export type LauncherRequest =
+  | { t: 'init'; env: Record<string, string | undefined> }
+  | { t: 'run'; id: number; req: ProcessRequest }
+  | { t: 'cancel'; id: number }
+  | { t: 'kill-all' };
 /** Messages from it. */
 export type LauncherReply = { t: 'done'; id: number; outcome: ProcessOutcome } | { t: 'error'; id: number; message: string };
 
@@ -64,8 +68,8 @@ export class ForkedLauncher implements ProcessLauncher {
   }
 
   killAllNow(): void {
-    // The launcher SIGKILLs every group when its pipe closes; killing it closes the pipe.
-    this.#child.kill('SIGTERM');
+    // The launcher stays up to report each killed step's outcome (it kills them all if this process dies anyway).
+    if (this.#child.exitCode === null && this.#child.signalCode === null) this.#send({ t: 'kill-all' });
   }
 
   async close(): Promise<void> {

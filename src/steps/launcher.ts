@@ -8,7 +8,7 @@ import { killAllGroupsNow, startProcess, type ProcessRequest, type RunningProces
  */
 export interface ProcessLauncher {
   start(req: ProcessRequest): RunningProcess;
-  /** SIGKILL every running step at once (the second Ctrl-C). */
+  /** SIGKILL every running step at once (the second Ctrl-C); their outcomes still arrive, as cancelled. */
   killAllNow(): void;
   /** Stop the launcher when the job is done. */
   close(): Promise<void>;

@@ -3,7 +3,7 @@ import { ProviderLimiter } from '../providers/limit.js';
 import type { ProviderFactory, ProviderType } from '../providers/provider.js';
 import { resolveProviders } from '../providers/resolve.js';
 import type { JobSpec } from '../spec/model.js';
-import { cacheDirOf, ResponseCache } from '../store/cache.js';
+import { cacheDirOf, oldCacheNotice, ResponseCache } from '../store/cache.js';
 import type { Redactor } from '../store/redact.js';
 import type { RunDir } from '../store/run-dir.js';
 import { LlmExecutor, type LlmBinding } from './llm.js';
@@ -31,7 +31,10 @@ export async function prepareLlm(
   }
   const plan = resolveProviders(spec, { env: process.env, offline: o.offline });
   const usesCache = spec.steps.some((s) => s.kind === 'llm' && s.cache);
-  const cache = usesCache ? ResponseCache.open(cacheDirOf({ cacheDir: o.cacheDir, runsDir: o.runsDir })) : undefined;
+  const cacheDir = usesCache ? cacheDirOf({ cacheDir: o.cacheDir }) : undefined;
+  const cache = cacheDir === undefined ? undefined : ResponseCache.open(cacheDir);
+  const old = cacheDir === undefined ? undefined : oldCacheNotice(o.runsDir, cacheDir);
+  if (old) o.warn?.(old);
 
   const factories = new Map<ProviderType, ProviderFactory>();
   for (const config of plan.providers.values()) {

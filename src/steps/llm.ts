@@ -5,7 +5,7 @@ import { ExpressionError, type EvalContext } from '../expr/index.js';
 import type { ProviderLimiter } from '../providers/limit.js';
 import { WaitCancelled } from '../providers/limit.js';
 import { ProviderError, type ChatAnswer, type ChatRequest, type Provider, type ResolvedProvider } from '../providers/provider.js';
-import { DEFAULT_LLM_TIMEOUT_MS } from '../providers/resolve.js';
+import { llmTimeoutMs } from '../providers/resolve.js';
 import { formatDuration } from '../spec/duration.js';
 import type { StepSpec } from '../spec/model.js';
 import { CACHE_FORMAT, cacheKey, type ResponseCache } from '../store/cache.js';
@@ -107,7 +107,7 @@ export class LlmExecutor implements StepExecutor {
         return { ...failure({ code: 'provider', message }, false), ...keyed };
       }
 
-      const timeoutMs = step.timeoutMs ?? config.timeoutMs ?? DEFAULT_LLM_TIMEOUT_MS;
+      const timeoutMs = llmTimeoutMs(step, config.timeoutMs);
       const outcome = await request(binding, req, { signal, timeoutMs, idleTimeoutMs: step.idleTimeoutMs });
       if ('aborted' in outcome) {
         if (outcome.partial) log.write(`--- partial response ---\n${outcome.partial}\n`);

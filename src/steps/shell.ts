@@ -12,6 +12,15 @@ import { MAX_CAPTURE_BYTES, type ProcessOutcome } from './process.js';
 import { renderField, renderScript } from './render.js';
 import { cancellationError, type AttemptInput, type AttemptResult, type StepExecutor } from './types.js';
 
+/** A shell step's time limit per attempt when neither it nor `defaults:` sets `timeout` (as GitHub Actions: 6 hours). */
+export const DEFAULT_SHELL_TIMEOUT_MS = 6 * 3_600_000;
+
+/** A shell step's time limit per attempt: its `timeout`, else the default; undefined for `timeout: none`. */
+export function shellTimeoutMs(step: StepSpec): number | undefined {
+  const ms = step.timeoutMs ?? DEFAULT_SHELL_TIMEOUT_MS;
+  return Number.isFinite(ms) ? ms : undefined;
+}
+
 /** Runs `run:` steps: one process group per attempt, output to logs/<step>.log, killed as a tree. */
 export class ShellExecutor implements StepExecutor {
   readonly #runDir: RunDir;
@@ -49,7 +58,7 @@ export class ShellExecutor implements StepExecutor {
       logPath: dir.logPath(step.id),
       attempt,
       outputFile,
-      timeoutMs: step.timeoutMs,
+      timeoutMs: shellTimeoutMs(step),
       idleTimeoutMs: step.idleTimeoutMs,
       secrets: this.#secrets,
     });
@@ -68,7 +77,12 @@ function result(step: StepSpec, run: ProcessOutcome, signal: AbortSignal): Attem
   const text = run.stdout.trim();
   const base = { exitCode: run.exitCode, text, outputs: {}, ...(run.truncated ? { textTruncated: true } : {}) };
   if (run.reason === 'cancelled') return { ...base, status: 'cancelled', error: cancellationError(signal), retryable: false };
-  if (run.reason === 'timeout') return { ...base, status: 'failed', error: { code: 'timeout', message: `timed out after ${formatDuration(step.timeoutMs!)}` }, retryable: true };
+  if (run.reason === 'timeout') {
+    const limit = formatDuration(shellTimeoutMs(step)!);
+    // A step that never asked for a limit should learn where this one came from, and how to change it.
+    const message = step.timeoutMs === undefined ? `timed out after ${limit} (the default; set \`timeout:\` on the step or in \`defaults:\`, or \`timeout: none\`)` : `timed out after ${limit}`;
+    return { ...base, status: 'failed', error: { code: 'timeout', message }, retryable: true };
+  }
   if (run.reason === 'idle-timeout') return { ...base, status: 'failed', error: { code: 'idle-timeout', message: `no output for ${formatDuration(step.idleTimeoutMs!)}` }, retryable: true };
   if (run.spawnError) return { ...base, status: 'failed', error: { code: 'spawn', message: run.spawnError }, retryable: false };
   if (run.exitCode !== 0) {

@@ -1,4 +1,5 @@
 import cacache from 'cacache';
+import envPaths from 'env-paths';
 import fs from 'node:fs';
 import path from 'node:path';
 import { OrchestratorError } from '../errors.js';
@@ -27,9 +28,23 @@ interface StoredEntry {
 /** The outcome of a lookup: a hit, a plain miss, or an entry that failed its checks (reported, removed, and a miss). */
 export type CacheLookup = { kind: 'hit'; answer: CachedAnswer } | { kind: 'miss' } | { kind: 'corrupt'; problem: string };
 
-/** `--cache-dir`, else `$ORCH_CACHE_DIR`, else `<runs-dir>/.cache` (SPEC §5). */
-export function cacheDirOf(o: { cacheDir?: string; runsDir: string }, env: NodeJS.ProcessEnv = process.env): string {
-  return path.resolve(o.cacheDir ?? (env.ORCH_CACHE_DIR || path.join(o.runsDir, '.cache')));
+/**
+ * `--cache-dir`, else `$ORCH_CACHE_DIR`, else the user's cache folder (SPEC §5): `$XDG_CACHE_HOME/orchestrator`
+ * or `~/.cache/orchestrator` on Linux, `~/Library/Caches/orchestrator` on macOS. Not the runs folder: runs are
+ * per project and pruned, answers are worth keeping across projects.
+ */
+export function cacheDirOf(o: { cacheDir?: string }, env: NodeJS.ProcessEnv = process.env): string {
+  return path.resolve(o.cacheDir ?? (env.ORCH_CACHE_DIR || envPaths('orchestrator', { suffix: '' }).cache));
+}
+
+/**
+ * Earlier versions kept the cache in `<runs-dir>/.cache`. When such a folder exists and is not the cache in
+ * use, what to do about it (its answers are no longer read); undefined otherwise.
+ */
+export function oldCacheNotice(runsDir: string, cacheDir: string): string | undefined {
+  const old = path.resolve(runsDir, '.cache');
+  if (old === path.resolve(cacheDir) || !fs.existsSync(path.join(old, 'index-v5'))) return undefined;
+  return `${old} is the response cache of an older version and is no longer read (the cache is now ${cacheDir}); to keep its answers, move it there or pass --cache-dir ${old}, else remove it`;
 }
 
 /** JSON with object keys sorted at every level and no whitespace: equal values give equal text. */

@@ -35,7 +35,7 @@ let tmp: string;
 let context: BrowserContext;
 
 function orchestrator(args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', ORCH_RUNS_DIR: path.join(tmp, 'runs') };
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', ORCH_RUNS_DIR: path.join(tmp, 'runs'), ORCH_CACHE_DIR: path.join(tmp, 'cache') };
   for (const k of ['OPENAI_API_KEY', 'ANTHROPIC_API_KEY', 'OLLAMA_HOST', 'ORCH_PROVIDER']) delete env[k];
   const r = spawnSync(process.execPath, [bin, ...args], { cwd: tmp, env, encoding: 'utf8' });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };

@@ -219,6 +219,38 @@ describe.each(spawnersBuilt().flatMap((how) => [['local', how], ['process', how]
       await until('the grandchild to die', () => !isAlive(gc), 8000);
     });
 
+    it('a second SIGINT kills steps that ignore SIGTERM at once, and still records every step and the job as cancelled', async () => {
+      // Each step ignores SIGTERM (so the graceful cancel of the first SIGINT waits out its 5 s grace), records its
+      // shell's pid and its child's, and waits.
+      const step = (id: string) => `  ${id}:\n    run: |\n      trap "" TERM\n      sleep 30 &\n      echo "$$ $!" > ${dir}/${id}.pids\n      wait\n`;
+      spec(`concurrency: 2\nsteps:\n${step('a')}${step('b')}  c:\n    needs: [a, b]\n    run: echo never\n`);
+      const p = start('run', 'spec.yaml');
+      let stderr = '';
+      p.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+      const code = exited(p);
+      const pidsOf = (id: string) => fs.readFileSync(path.join(dir, `${id}.pids`), 'utf8').trim().split(' ').map(Number);
+      await until('both steps to start', () => ['a', 'b'].every((id) => fs.existsSync(path.join(dir, `${id}.pids`)) && pidsOf(id).length === 2));
+      const pids = [...pidsOf('a'), ...pidsOf('b')];
+      p.kill('SIGINT');
+      await until('the graceful cancel to begin', () => stderr.includes('cancelling running steps'));
+      const second = Date.now();
+      p.kill('SIGINT');
+      expect(await code).toBe(130);
+      // Well before the 5 s grace that would have SIGKILLed them anyway.
+      expect(Date.now() - second).toBeLessThan(4000);
+      expect(stderr).toContain('again: killing every step now');
+      const job = jobs()[0]!;
+      const all = events(job);
+      expect(all.at(-1)).toMatchObject({ type: 'job.finished', status: 'cancelled' });
+      expect(all.filter((e) => e.type === 'step.cancelled').map((e) => e.step).sort()).toEqual(['a', 'b', 'c']);
+      const m = manifest(job);
+      expect(m.status).toBe('cancelled');
+      expect(m.finished_at).not.toBeNull();
+      expect(Object.values(m.steps).map((s: any) => s.status)).toEqual(['cancelled', 'cancelled', 'cancelled']);
+      expect(cli('show', job, '--json').stdout).toContain('"status": "cancelled"');
+      await until('every step process to be gone', () => pids.every((pid) => !isAlive(pid)), 5000);
+    });
+
     it('--fail-fast cancels running steps when one fails', () => {
       spec(`
   steps:

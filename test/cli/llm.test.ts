@@ -16,6 +16,8 @@ const TOKEN = 'deploy-TOKEN-456';
 let server: LlmTestServer;
 let dir: string;
 let runsDir: string;
+/** The response cache's default folder: the user's cache folder, here inside the temp dir (XDG_CACHE_HOME). */
+let cacheHome: string;
 
 beforeAll(async () => {
   server = await LlmTestServer.start({
@@ -28,11 +30,12 @@ beforeEach(() => {
   server.reset();
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-llm-cli-'));
   runsDir = path.join(dir, 'runs');
+  cacheHome = path.join(dir, '.cache', 'orchestrator');
 });
 afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 /** No provider keys from the machine running the tests: only what a test gives. */
-const env = (extra: Record<string, string> = {}) => ({ PATH: process.env.PATH!, HOME: dir, NO_COLOR: '1', ORCH_RUNS_DIR: runsDir, TEST_LLM_KEY: KEY, DEPLOY_TOKEN: TOKEN, ...extra });
+const env = (extra: Record<string, string> = {}) => ({ PATH: process.env.PATH!, HOME: dir, XDG_CACHE_HOME: path.join(dir, '.cache'), NO_COLOR: '1', ORCH_RUNS_DIR: runsDir, TEST_LLM_KEY: KEY, DEPLOY_TOKEN: TOKEN, ...extra });
 
 function cli(args: string[], o: { env?: Record<string, string>; node?: string[] } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -376,8 +379,8 @@ steps:
     expect(server.count()).toBe(3);
     expect(server.requests.every((q) => q.headers.authorization === `Bearer ${KEY}`)).toBe(true); // it was really sent
 
-    const all = files(runsDir);
-    expect(all.some((f) => f.includes(`${path.sep}.cache${path.sep}`))).toBe(true);
+    const all = [...files(runsDir), ...files(cacheHome)];
+    expect(files(cacheHome).length).toBeGreaterThan(0);
     for (const file of all) {
       const bytes = fs.readFileSync(file);
       expect(bytes.includes(KEY), file).toBe(false);
@@ -394,7 +397,7 @@ describe('the response cache', () => {
   it('an entry that fails its integrity check is reported and asked again', async () => {
     write(`${provider()}\nsteps: { ask: { prompt: hello } }\n`);
     expect((await cli(['run', 'spec.yaml'])).code).toBe(0);
-    const content = files(path.join(runsDir, '.cache', 'content-v2'));
+    const content = files(path.join(cacheHome, 'content-v2'));
     expect(content).toHaveLength(1);
     fs.chmodSync(content[0]!, 0o644);
     fs.writeFileSync(content[0]!, fs.readFileSync(content[0]!, 'utf8').replace('answer to: hello', 'answer to: tampered'));
@@ -412,7 +415,7 @@ describe('the response cache', () => {
     const cacheDir = path.join(dir, 'shared-cache');
     const both = await Promise.all([cli(['run', 'spec.yaml', '--cache-dir', cacheDir]), cli(['run', 'spec.yaml'], { env: { ORCH_CACHE_DIR: cacheDir } })]);
     expect(both.map((r) => r.code)).toEqual([0, 0]);
-    expect(fs.existsSync(path.join(runsDir, '.cache'))).toBe(false);
+    expect(fs.existsSync(cacheHome)).toBe(false);
     const asked = server.count();
     expect(asked).toBeGreaterThanOrEqual(3);
     expect((await cli(['run', 'spec.yaml', '--cache-dir', cacheDir])).code).toBe(0);
@@ -430,12 +433,35 @@ describe('the response cache', () => {
     expect((await cli(['cache', 'nonsense'])).code).toBe(2);
   });
 
+  it('lives in the user cache folder ($XDG_CACHE_HOME, else ~/.cache); an old <runs-dir>/.cache is named, not read', async () => {
+    write(`${provider()}\nsteps: { ask: { prompt: hello } }\n`);
+    expect((await cli(['run', 'spec.yaml'])).code).toBe(0);
+    expect(files(cacheHome).length).toBeGreaterThan(0);
+    expect(fs.existsSync(path.join(runsDir, '.cache'))).toBe(false);
+    const home = path.join(dir, 'home');
+    expect(JSON.parse((await cli(['cache', 'stats', '--json'], { env: { HOME: home, XDG_CACHE_HOME: '' } })).stdout).dir).toBe(path.join(home, '.cache', 'orchestrator'));
+
+    // What an older version left: the cache inside the runs folder.
+    fs.renameSync(cacheHome, path.join(runsDir, '.cache'));
+    const stats = await cli(['cache', 'stats']);
+    expect(stats.stdout).toMatch(/^response cache .*: empty$/m);
+    expect(stats.stdout).toMatch(/^note: .*runs\/\.cache is the response cache of an older version and is no longer read \(the cache is now .*\.cache\/orchestrator\)/m);
+    expect(JSON.parse((await cli(['cache', 'stats', '--json'])).stdout).notices).toEqual([{ code: 'old-cache', message: expect.stringContaining('no longer read') }]);
+    const again = await cli(['run', 'spec.yaml']);
+    expect(again.code).toBe(0);
+    expect(again.stderr).toMatch(/^warning: .*runs\/\.cache is the response cache of an older version/m);
+    expect(server.count()).toBe(2); // not read: asked again
+    const old = await cli(['run', 'spec.yaml', '--cache-dir', path.join(runsDir, '.cache')]);
+    expect(old.stderr).not.toContain('older version');
+    expect(server.count()).toBe(2); // read when named
+  });
+
   it('per-step cache: false always asks', async () => {
     write(`${provider()}\nsteps: { ask: { prompt: hello, cache: false } }\n`);
     await cli(['run', 'spec.yaml']);
     await cli(['run', 'spec.yaml']);
     expect(server.count()).toBe(2);
-    expect(fs.existsSync(path.join(runsDir, '.cache'))).toBe(false);
+    expect(fs.existsSync(cacheHome)).toBe(false);
   });
 });
 

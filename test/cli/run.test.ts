@@ -77,7 +77,7 @@ describe('the main example, then show / list-runs', () => {
     const r = rig.run(['show', 'latest']);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`tiny-notes  ${rig.latest()}  succeeded`);
-    expect(r.stdout).toMatch(/^qa\s+succeeded\s+1\s+\S+\s+0\s*$/m);
+    expect(r.stdout).toMatch(/^qa\s+succeeded\s+1\s+\S+\s+30\.0s\s+0\s*$/m);
   });
 
   it('show latest --events: one line per event', () => {
@@ -151,7 +151,7 @@ describe('run --json, failures, list-runs filters', () => {
     // stdout and stderr reach the log through different pipes: both are there, their order is not guaranteed.
     expect(rig().log('build').split('\n').sort()).toEqual(['', 'boom', 'compiling']);
     const show = rig().run(['show', 'latest']);
-    expect(show.stdout).toMatch(/^build\s+failed\s+1\s+\S+\s+3\s+exit: exited with code 3$/m);
+    expect(show.stdout).toMatch(/^build\s+failed\s+1\s+\S+\s+6h \(default\)\s+3\s+exit: exited with code 3$/m);
 
     rig().write('ok.yaml', 'steps:\n  a:\n    run: "true"\n');
     expect(rig().run(['run', 'ok.yaml']).code).toBe(0);

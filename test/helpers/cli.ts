@@ -69,9 +69,17 @@ export class CliRig {
     this.runsDir = path.join(this.dir, 'runs');
   }
 
-  /** PATH, HOME (the temp dir), NO_COLOR and ORCH_RUNS_DIR: no provider keys, nothing else from the outer shell. */
+  /** The response cache's default folder under this rig's environment (XDG_CACHE_HOME/orchestrator). */
+  get cacheDir(): string {
+    return path.join(this.dir, '.cache', 'orchestrator');
+  }
+
+  /**
+   * PATH, HOME and XDG_CACHE_HOME (inside the temp dir: no test writes to the real user cache), NO_COLOR and
+   * ORCH_RUNS_DIR: no provider keys, nothing else from the outer shell.
+   */
   env(extra: Record<string, string> = {}): Record<string, string> {
-    return { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: this.dir, NO_COLOR: '1', ORCH_RUNS_DIR: this.runsDir, ...extra };
+    return { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: this.dir, XDG_CACHE_HOME: path.join(this.dir, '.cache'), NO_COLOR: '1', ORCH_RUNS_DIR: this.runsDir, ...extra };
   }
 
   /** Write a file under the temp dir (folders made as needed); returns its name relative to the dir. */

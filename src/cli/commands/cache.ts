@@ -1,24 +1,27 @@
 import { OrchestratorError } from '../../errors.js';
-import { cacheDirOf, cacheStats, clearCache, type CacheStats } from '../../store/cache.js';
+import { cacheDirOf, cacheStats, clearCache, oldCacheNotice, type CacheStats } from '../../store/cache.js';
 import { runsDirOf } from '../options.js';
 import { table } from '../render/table.js';
+import { formatBytes, plural } from '../render/units.js';
 
 /** The actions of `orchestrator cache`. */
 export const CACHE_ACTIONS = ['stats', 'clear'] as const;
 
 /** `orchestrator cache stats|clear`: the LLM response cache (SPEC §5). */
 export async function cacheCommand(action: string, opts: { cacheDir?: string; runsDir?: string; json?: boolean }): Promise<number> {
-  const dir = cacheDirOf({ cacheDir: opts.cacheDir, runsDir: runsDirOf(opts) });
+  const dir = cacheDirOf({ cacheDir: opts.cacheDir });
   switch (action) {
     case 'stats': {
       const stats = await cacheStats(dir);
-      process.stdout.write(opts.json ? `${JSON.stringify(stats, null, 2)}\n` : describe(stats));
+      const old = oldCacheNotice(runsDirOf(opts), dir);
+      if (opts.json) process.stdout.write(`${JSON.stringify(old ? { ...stats, notices: [{ code: 'old-cache', message: old }] } : stats, null, 2)}\n`);
+      else process.stdout.write(describe(stats) + (old ? `note: ${old}\n` : ''));
       return 0;
     }
     case 'clear': {
       const before = await clearCache(dir);
       if (opts.json) process.stdout.write(`${JSON.stringify({ dir, removed_entries: before.entries, removed_bytes: before.size_bytes }, null, 2)}\n`);
-      else process.stdout.write(`removed ${plural(before.entries, 'entry', 'entries')} (${bytes(before.size_bytes)}) from ${dir}\n`);
+      else process.stdout.write(`removed ${plural(before.entries, 'entry', 'entries')} (${formatBytes(before.size_bytes)}) from ${dir}\n`);
       return 0;
     }
     default:
@@ -30,20 +33,10 @@ function describe(s: CacheStats): string {
   if (s.entries === 0) return `response cache ${s.dir}: empty\n`;
   const lines = [
     `response cache ${s.dir}`,
-    `  ${plural(s.entries, 'entry', 'entries')}, ${bytes(s.size_bytes)}`,
+    `  ${plural(s.entries, 'entry', 'entries')}, ${formatBytes(s.size_bytes)}`,
     `  oldest ${s.oldest}, newest ${s.newest}`,
     '',
     table(['PROVIDER/MODEL', 'ENTRIES'], Object.entries(s.by_model).sort(([a], [b]) => a.localeCompare(b)).map(([k, n]) => [k, String(n)])),
   ];
   return `${lines.join('\n')}\n`;
-}
-
-function plural(n: number, one: string, many: string): string {
-  return `${n} ${n === 1 ? one : many}`;
-}
-
-function bytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
-  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
 }

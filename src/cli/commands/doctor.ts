@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { OrchestratorError } from '../../errors.js';
-import { cacheDirOf } from '../../store/cache.js';
+import { cacheDirOf, oldCacheNotice } from '../../store/cache.js';
 import { onPath } from '../../steps/direct.js';
 import { FORKED_LAUNCHER_MIN_STEPS } from '../../steps/launcher.js';
 import { chooseSpawner } from '../../steps/spawner.js';
@@ -62,7 +62,7 @@ export function diagnose(opts: { runsDir?: string; cacheDir?: string }, env: Nod
     spawnerCheck(env),
     launcherCheck(env),
     folderCheck('runs dir', path.resolve(runsDirOf(opts))),
-    folderCheck('cache dir', cacheDirOf({ cacheDir: opts.cacheDir, runsDir: runsDirOf(opts) }, env)),
+    cacheCheck(opts, env),
     ...PROVIDER_SDKS.map(([types, pkg]) => sdkCheck(types, pkg)),
     chromiumCheck(env),
   ];
@@ -119,6 +119,15 @@ function folderCheck(name: string, dir: string): DoctorCheck {
     return { name, state: 'problem', value: dir, detail: `not writable (${probe})` };
   }
   return { name, state: 'ok', value: dir, ...(probe !== dir ? { detail: 'made at the first run' } : {}) };
+}
+
+/** The response cache: the user's cache folder unless --cache-dir or $ORCH_CACHE_DIR says otherwise. */
+function cacheCheck(opts: { runsDir?: string; cacheDir?: string }, env: NodeJS.ProcessEnv): DoctorCheck {
+  const dir = cacheDirOf({ cacheDir: opts.cacheDir }, env);
+  const check = folderCheck('cache dir', dir);
+  const old = oldCacheNotice(runsDirOf(opts), dir);
+  const from = opts.cacheDir ? '--cache-dir' : env.ORCH_CACHE_DIR ? '$ORCH_CACHE_DIR' : "the user's cache folder";
+  return { ...check, value: `${dir} (${from})`, ...(old ? { detail: old } : {}) };
 }
 
 function sdkCheck(types: string, pkg: string): DoctorCheck {

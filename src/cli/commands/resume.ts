@@ -1,28 +1,30 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { OrchestratorError } from '../../errors.js';
 import { buildGraph, downstreamOf } from '../../graph/build.js';
-import { parseDocumentText } from '../../spec/load.js';
 import type { JobSpec } from '../../spec/model.js';
-import { checkSpec } from '../../spec/validate.js';
+import { sha256 } from '../../store/hash.js';
 import { planReuse } from '../../store/reuse.js';
 import { readManifest, resolveJob } from '../../store/runs.js';
 import { didYouMean } from '../../util/suggest.js';
+import { specOfJob } from '../job-spec.js';
 import { runsDirOf } from '../options.js';
-import { executeJob, type RunOptions } from './run.js';
-import fs from 'node:fs';
+import { executeJob, type Notice, type RunOptions } from './run.js';
 
-/** The spec a job ran with: its copy in inputs/, resolved as if it still lived at its original path. */
-function specOfJob(runsDir: string, jobId: string, specPath: string): JobSpec {
-  const dir = path.join(runsDir, jobId, 'inputs');
-  const format = fs.existsSync(path.join(dir, 'spec.json')) ? 'json' : 'yaml';
-  const copy = path.join(dir, format === 'json' ? 'spec.json' : 'spec.yaml');
-  let text: string;
+/**
+ * Whether the spec file at the job's recorded path still holds what the job ran: a user who edited it and
+ * typed `resume` would otherwise silently get the old spec.
+ */
+function specChangeNotices(spec: JobSpec, command: 'resume' | 'rerun'): Notice[] {
+  let current: Buffer;
   try {
-    text = fs.readFileSync(copy, 'utf8');
+    current = fs.readFileSync(spec.path);
   } catch (e) {
-    throw new OrchestratorError({ code: 'run-folder', message: `cannot read ${copy}: ${(e as Error).message}` });
+    const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'is gone' : `cannot be read (${(e as Error).message})`;
+    return [{ code: 'spec-gone', message: `the spec file ${spec.path} ${why}: ${command} uses the job's copy` }];
   }
-  return checkSpec(parseDocumentText(text, { displayPath: copy, path: specPath, format }));
+  if (sha256(current) === sha256(spec.text)) return [];
+  return [{ code: 'spec-changed', message: `the spec changed since this job (${spec.path}): ${command} uses the job's copy; \`run\` takes your edits` }];
 }
 
 /** `orchestrator resume <job>`: a new job that reuses the old one's succeeded steps and runs the rest. */
@@ -34,7 +36,7 @@ export async function resumeCommand(ref: string, opts: RunOptions): Promise<numb
   const spec = specOfJob(runsDir, jobId, old.spec.path);
   spec.vars = old.vars ?? spec.vars;
   const reuse = planReuse({ oldDir: path.join(runsDir, jobId), old, graph: buildGraph(spec.steps), eligible: () => true, needsReused: true });
-  return executeJob(spec, opts, { reuse: { ...reuse, resumedFrom: jobId } });
+  return executeJob(spec, opts, { reuse: { ...reuse, resumedFrom: jobId }, notices: specChangeNotices(spec, 'resume') });
 }
 
 /** `orchestrator rerun <job> --step X`: re-run X (and by default everything downstream of it), reuse the rest. */
@@ -53,5 +55,5 @@ export async function rerunCommand(ref: string, opts: RunOptions & { step: strin
   });
   const rerun = opts.cascade === false ? new Set(roots) : downstreamOf(graph, roots);
   const reuse = planReuse({ oldDir: path.join(runsDir, jobId), old, graph, eligible: (i) => !rerun.has(i), needsReused: opts.cascade !== false });
-  return executeJob(spec, opts, { reuse: { ...reuse, rerunOf: jobId } });
+  return executeJob(spec, opts, { reuse: { ...reuse, rerunOf: jobId }, notices: specChangeNotices(spec, 'rerun') });
 }

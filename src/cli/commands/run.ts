@@ -29,6 +29,12 @@ export interface RunOptions {
   runsDir?: string;
 }
 
+/** Something a user should know about how a job was started (resume/rerun): printed on stderr, and in `--json` as `notices`. */
+export interface Notice {
+  code: 'spec-changed' | 'spec-gone';
+  message: string;
+}
+
 /** `--var k=v` pairs over the spec's vars: only declared vars, so that a typo is an error rather than an unused value. */
 export function applyVars(spec: JobSpec, pairs: string[] = []): void {
   const declared = Object.keys(spec.vars);
@@ -56,7 +62,9 @@ export async function runCommand(file: string, opts: RunOptions): Promise<number
 }
 
 /** Run a checked spec with the CLI's renderers and signal handling (shared by run, resume and rerun). */
-export async function executeJob(spec: JobSpec, opts: RunOptions, extra: Pick<JobOptions, 'reuse'>): Promise<number> {
+export async function executeJob(spec: JobSpec, opts: RunOptions, extra: Pick<JobOptions, 'reuse'> & { notices?: Notice[] }): Promise<number> {
+  const { notices = [], ...jobExtra } = extra;
+  for (const n of notices) process.stderr.write(`note: ${n.message}\n`);
   const concurrency = opts.concurrency ?? spec.concurrency ?? defaultConcurrency();
   // How shell steps start ($ORCH_SPAWNER, else the helper where it loads): a bad choice fails here, before a run folder.
   if (spec.steps.some((s) => s.kind === 'shell')) chooseSpawner();
@@ -103,9 +111,12 @@ export async function executeJob(spec: JobSpec, opts: RunOptions, extra: Pick<Jo
     if (signals === 1) {
       say(`\n${sig}: cancelling running steps (again to stop at once)`);
       controller.abort();
-    } else {
-      say(`${sig} again: killing every step now`);
+    } else if (signals === 2) {
+      // Killed, not abandoned: the steps' outcomes arrive as cancelled and the job is recorded before exit 130.
+      say(`${sig} again: killing every step now (once more to exit without recording the job)`);
       launcher?.killAllNow();
+    } else {
+      say(`${sig} a third time: exiting now; the job's records stop here (show reports it interrupted)`);
       process.exit(130);
     }
   };
@@ -123,12 +134,12 @@ export async function executeJob(spec: JobSpec, opts: RunOptions, extra: Pick<Jo
       llm: llm?.executor,
       secretNames: [...spec.secrets, ...(llm?.secretNames ?? [])],
       onLauncher: (l) => (launcher = l),
-      ...extra,
+      ...jobExtra,
     });
     live?.close();
     printSummary({ out: progress, colors, manifest: outcome.manifest, runDir: outcome.runDir.root, tail: opts.tail });
     if (opts.junit !== undefined) (await import('../render/junit.js')).writeJunit(opts.junit, outcome.manifest, outcome.runDir.root);
-    if (opts.json) process.stdout.write(`${JSON.stringify(outcome.manifest, null, 2)}\n`);
+    if (opts.json) process.stdout.write(`${JSON.stringify(notices.length > 0 ? { ...outcome.manifest, notices } : outcome.manifest, null, 2)}\n`);
     return outcome.status === 'succeeded' ? 0 : outcome.status === 'cancelled' ? 130 : 1;
   } finally {
     live?.close();

@@ -17,6 +17,8 @@ import { PlainRenderer } from '../render/plain.js';
 import { followLog } from './follow-log.js';
 import { table } from '../render/table.js';
 import { renderTimeline } from '../render/timeline.js';
+import { timeoutLabel } from '../render/timeout-label.js';
+import { specOfJob } from '../job-spec.js';
 
 /** Options of `orchestrator show`. */
 export interface ShowOptions {
@@ -51,6 +53,18 @@ function specNeeds(dir: string): Record<string, string[]> | undefined {
     needs[id] = Array.isArray(list) ? list.map(String) : [];
   }
   return needs;
+}
+
+/** Each step's time limit, from the spec copy in the run folder; undefined when that no longer checks. */
+function timeoutsOf(runsDir: string, jobId: string, specPath: string): Map<string, string> | undefined {
+  let spec;
+  try {
+    spec = specOfJob(runsDir, jobId, specPath);
+  } catch (e) {
+    if (e instanceof OrchestratorError) return undefined;
+    throw e;
+  }
+  return new Map(spec.steps.map((s) => [s.id, timeoutLabel(s, spec)]));
 }
 
 /** `orchestrator show <job>`: summary, events, files, logs, or JSON. */
@@ -103,15 +117,17 @@ export async function showCommand(ref: string, opts: ShowOptions): Promise<numbe
   ];
   if (m.resumed_from) header.push(c.dim(`resumed from ${m.resumed_from}`));
   if (m.rerun_of) header.push(c.dim(`re-run of ${m.rerun_of}`));
+  const timeouts = timeoutsOf(runsDir, jobId, m.spec.path);
   const rows = Object.entries(m.steps).map(([id, s]) => [
     id,
     paintStatus(c, s.status) + (s.reused ? c.dim(' (reused)') : s.cached ? c.dim(' (cached)') : ''),
     String(s.attempts),
     s.duration_s === null ? '-' : formatDuration(s.duration_s * 1000),
+    timeouts?.get(id) ?? '-',
     s.exit_code === null ? '-' : String(s.exit_code),
     s.error ? `${s.error.code}: ${s.error.message}` : '',
   ]);
-  out.write(`${header.join('\n')}\n\n${table(['STEP', 'STATUS', 'ATTEMPTS', 'TOOK', 'EXIT', 'ERROR'], rows)}\n`);
+  out.write(`${header.join('\n')}\n\n${table(['STEP', 'STATUS', 'ATTEMPTS', 'TOOK', 'TIMEOUT', 'EXIT', 'ERROR'], rows)}\n`);
   return 0;
 }
 

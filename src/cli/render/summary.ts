@@ -4,6 +4,7 @@ import { cleanLogText } from '../../report/escape.js';
 import { readLogLines, type LogLines } from '../../store/log-tail.js';
 import type { JobManifest } from '../../store/manifest.js';
 import { formatDuration } from '../../spec/duration.js';
+import { showCommandFor } from './hint.js';
 
 /** Log lines a failed step shows in the summary unless `--tail` says otherwise. */
 export const DEFAULT_TAIL_LINES = 10;
@@ -29,15 +30,16 @@ export function printSummary({ out, colors: c, manifest: m, runDir, tail = DEFAU
   const paint = m.status === 'succeeded' ? c.green : m.status === 'failed' ? c.red : c.magenta;
   const took = m.duration_s === null ? '' : ` in ${formatDuration(m.duration_s * 1000)}`;
   const lines = ['', `${paint.bold(m.status)}${took}: ${parts.join(', ')}`];
+  const show = showCommandFor(m.job_id, runDir);
   // Failures first (what to fix), then what they cancelled and skipped.
   for (const [id, r] of steps) {
     if (r.status !== 'failed') continue;
     lines.push(`${c.red('✗')} ${c.bold(id)}: ${r.error?.code}: ${r.error?.message}${r.attempts > 1 ? ` (after ${r.attempts} attempts)` : ''}`);
-    lines.push(...logExcerpt(c, path.join(runDir, 'logs', `${id}.log`), tail, `orchestrator show ${m.job_id} --logs ${id}`));
+    lines.push(...logExcerpt(c, path.join(runDir, 'logs', `${id}.log`), tail, `${show} --logs ${id}`));
   }
   for (const [id, r] of steps) if (r.status === 'cancelled') lines.push(`${c.magenta('■')} ${c.bold(id)} cancelled: ${r.error?.message}`);
   for (const [id, r] of steps) if (r.status === 'skipped') lines.push(`${c.gray('↷')} ${c.bold(id)} skipped: ${r.error?.message}`);
-  lines.push(c.dim(`run folder: ${path.relative(process.cwd(), runDir) || runDir}   (orchestrator show ${m.job_id})`));
+  lines.push(c.dim(`run folder: ${path.relative(process.cwd(), runDir) || runDir}   (${show})`));
   out.write(`${lines.join('\n')}\n`);
 }
 

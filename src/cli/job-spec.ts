@@ -1,0 +1,20 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { OrchestratorError } from '../errors.js';
+import { parseDocumentText } from '../spec/load.js';
+import type { JobSpec } from '../spec/model.js';
+import { checkSpec } from '../spec/validate.js';
+
+/** The spec a job ran with: its copy in inputs/, resolved as if it still lived at its original path. */
+export function specOfJob(runsDir: string, jobId: string, specPath: string): JobSpec {
+  const dir = path.join(runsDir, jobId, 'inputs');
+  const format = fs.existsSync(path.join(dir, 'spec.json')) ? 'json' : 'yaml';
+  const copy = path.join(dir, format === 'json' ? 'spec.json' : 'spec.yaml');
+  let text: string;
+  try {
+    text = fs.readFileSync(copy, 'utf8');
+  } catch (e) {
+    throw new OrchestratorError({ code: 'run-folder', message: `cannot read ${copy}: ${(e as Error).message}` });
+  }
+  return checkSpec(parseDocumentText(text, { displayPath: copy, path: specPath, format }));
+}
