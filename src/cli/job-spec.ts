@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { OrchestratorError } from '../errors.js';
-import { parseDocumentText } from '../spec/load.js';
-import type { JobSpec } from '../spec/model.js';
-import { checkSpec } from '../spec/validate.js';
+import { parseDocumentText } from '../specfile/load.js';
+import type { JobSpec } from '../specfile/model.js';
+import { checkSpec } from '../specfile/validate.js';
 
 /** The spec a job ran with: its copy in inputs/, resolved as if it still lived at its original path. */
 export function specOfJob(runsDir: string, jobId: string, specPath: string): JobSpec {

@@ -1,6 +1,6 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { OrchestratorError, type Diagnostic } from '../errors.js';
-import { parseAge } from '../spec/duration.js';
+import { parseAge } from '../specfile/duration.js';
 import { setLauncherScript } from '../steps/launcher-path.js';
 
 

@@ -1,4 +1,4 @@
-import type { StepSpec } from '../spec/model.js';
+import type { StepSpec } from '../specfile/model.js';
 
 /** The DAG as index arrays: O(steps + edges) to build and to walk. */
 export interface Graph {

@@ -1,5 +1,5 @@
 import { OrchestratorError, type Diagnostic } from '../errors.js';
-import type { JobSpec, StepSpec } from '../spec/model.js';
+import type { JobSpec, StepSpec } from '../specfile/model.js';
 import { didYouMean } from '../util/suggest.js';
 import { PROVIDER_TYPES, type ProviderType, type ResolvedProvider } from './provider.js';
 

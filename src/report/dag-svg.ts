@@ -1,4 +1,4 @@
-import { formatDuration } from '../spec/duration.js';
+import { formatDuration } from '../specfile/duration.js';
 import type { StepRecord } from '../store/manifest.js';
 import { escapeHtml as esc, truncate } from './escape.js';
 import { statusIcon, type ReportStep } from './model.js';

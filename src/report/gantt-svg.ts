@@ -1,5 +1,5 @@
 import type { RunEvent } from '../events/types.js';
-import { formatDuration } from '../spec/duration.js';
+import { formatDuration } from '../specfile/duration.js';
 import type { JobManifest } from '../store/manifest.js';
 import { escapeHtml as esc, truncate } from './escape.js';
 import { statusIcon, timeOf, type ReportStep } from './model.js';

@@ -1,4 +1,4 @@
-import { formatDuration } from '../spec/duration.js';
+import { formatDuration } from '../specfile/duration.js';
 import type { JobManifest, StepRecord } from '../store/manifest.js';
 import { renderDagSvg } from './dag-svg.js';
 import { cleanLogText, escapeHtml as esc } from './escape.js';

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { OrchestratorError, formatDiagnostic } from '../errors.js';
 import type { RunEvent } from '../events/types.js';
-import { loadDocument } from '../spec/load.js';
+import { loadDocument } from '../specfile/load.js';
 import { readJournal } from '../store/journal.js';
 import { readLogEnd } from '../store/log-tail.js';
 import type { JobManifest } from '../store/manifest.js';

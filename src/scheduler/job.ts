@@ -4,7 +4,7 @@ import { EventBus } from '../events/bus.js';
 import type { EventSink, JobStatus } from '../events/types.js';
 import { buildGraph, topologicalOrder } from '../graph/build.js';
 import { longestRemainingPath } from '../graph/priority.js';
-import type { JobSpec, StepSpec } from '../spec/model.js';
+import type { JobSpec, StepSpec } from '../specfile/model.js';
 import { createLauncher, type ProcessLauncher } from '../steps/launcher.js';
 import { ShellExecutor } from '../steps/shell.js';
 import type { StepExecutor, StepResult } from '../steps/types.js';

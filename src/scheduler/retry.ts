@@ -1,4 +1,4 @@
-import type { RetryPolicy } from '../spec/model.js';
+import type { RetryPolicy } from '../specfile/model.js';
 
 /** Delay before attempt `next` (2, 3, …): fixed, or doubling from `delay`, capped by `max_delay`; a server's Retry-After wins when longer. */
 export function retryDelayMs(policy: RetryPolicy, next: number, retryAfterMs?: number): number {

@@ -1,6 +1,6 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { OrchestratorError, type Diagnostic, type StepError } from '../errors.js';
-import type { JobSpec, StepSpec } from '../spec/model.js';
+import type { JobSpec, StepSpec } from '../specfile/model.js';
 
 /** Compile every outputs_schema before anything runs; a bad schema is a spec error (exit 2). */
 export function compileContracts(spec: JobSpec): (step: StepSpec, outputs: Record<string, unknown>) => StepError | undefined {

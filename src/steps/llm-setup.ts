@@ -2,7 +2,7 @@ import { OrchestratorError } from '../errors.js';
 import { ProviderLimiter } from '../providers/limit.js';
 import type { ProviderFactory, ProviderType } from '../providers/provider.js';
 import { resolveProviders } from '../providers/resolve.js';
-import type { JobSpec } from '../spec/model.js';
+import type { JobSpec } from '../specfile/model.js';
 import { cacheDirOf, oldCacheNotice, ResponseCache } from '../store/cache.js';
 import type { Redactor } from '../store/redact.js';
 import type { RunDir } from '../store/run-dir.js';

@@ -1,8 +1,8 @@
 import path from 'node:path';
 import type { StepError } from '../errors.js';
 import { ExpressionError } from '../expr/index.js';
-import { formatDuration } from '../spec/duration.js';
-import type { StepSpec } from '../spec/model.js';
+import { formatDuration } from '../specfile/duration.js';
+import type { StepSpec } from '../specfile/model.js';
 import type { Redactor } from '../store/redact.js';
 import type { StepFilePrefetcher } from '../store/prefetch.js';
 import type { RunDir } from '../store/run-dir.js';

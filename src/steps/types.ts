@@ -1,7 +1,7 @@
 import type { StepError } from '../errors.js';
 import type { StepStatus, TokenUsage } from '../events/types.js';
 import type { EvalContext } from '../expr/index.js';
-import type { StepSpec } from '../spec/model.js';
+import type { StepSpec } from '../specfile/model.js';
 
 /** What one attempt of a step produced. */
 export interface AttemptResult {

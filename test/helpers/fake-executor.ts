@@ -6,7 +6,7 @@ import type { EvalContext } from '../../src/expr/index.js';
 import { buildGraph } from '../../src/graph/build.js';
 import { longestRemainingPath } from '../../src/graph/priority.js';
 import { runScheduler, type SchedulerOutcome } from '../../src/scheduler/scheduler.js';
-import type { JobSpec, StepSpec } from '../../src/spec/model.js';
+import type { JobSpec, StepSpec } from '../../src/specfile/model.js';
 import { cancellationError, type AttemptInput, type AttemptResult, type StepExecutor } from '../../src/steps/types.js';
 
 /** One attempt the scheduler started on the fake; the test ends it with succeed/fail. */

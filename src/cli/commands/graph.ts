@@ -1,4 +1,4 @@
-import { parseSpec } from '../../spec/validate.js';
+import { parseSpec } from '../../specfile/validate.js';
 
 /** `orchestrator graph <spec>`: the DAG as Mermaid, Graphviz dot, or text for the terminal (ascii, alias text). */
 export async function graphCommand(file: string, opts: { format: 'mermaid' | 'dot' | 'ascii' | 'text' }): Promise<number> {

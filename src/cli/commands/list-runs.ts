@@ -1,5 +1,5 @@
 import { OrchestratorError } from '../../errors.js';
-import { formatDuration } from '../../spec/duration.js';
+import { formatDuration } from '../../specfile/duration.js';
 import type { JobManifest } from '../../store/manifest.js';
 import { listJobIds, readManifest } from '../../store/runs.js';
 import { runsDirOf } from '../options.js';

@@ -1,5 +1,5 @@
 import { OrchestratorError } from '../../errors.js';
-import { formatDuration } from '../../spec/duration.js';
+import { formatDuration } from '../../specfile/duration.js';
 import { planPrune, removeRuns, type PruneEntry } from '../../store/prune.js';
 import { runsDirOf } from '../options.js';
 import { formatBytes, plural } from '../render/units.js';

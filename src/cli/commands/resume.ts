@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { OrchestratorError } from '../../errors.js';
 import { buildGraph, downstreamOf } from '../../graph/build.js';
-import type { JobSpec } from '../../spec/model.js';
+import type { JobSpec } from '../../specfile/model.js';
 import { sha256 } from '../../store/hash.js';
 import { planReuse } from '../../store/reuse.js';
 import { readManifest, resolveJob } from '../../store/runs.js';

@@ -1,5 +1,5 @@
 import { toJSONSchema } from 'zod/mini';
-import { specSchema } from '../../spec/schema.js';
+import { specSchema } from '../../specfile/schema.js';
 
 /** The `$id` of the spec format's JSON Schema. */
 export const SPEC_SCHEMA_ID = 'urn:orchestrator:spec:1';

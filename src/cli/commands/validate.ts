@@ -1,5 +1,5 @@
 import { OrchestratorError, formatDiagnostic } from '../../errors.js';
-import { parseSpec } from '../../spec/validate.js';
+import { parseSpec } from '../../specfile/validate.js';
 
 /** `orchestrator validate <spec>`: 0 when the spec is sound, 2 with every problem listed. */
 export async function validateCommand(file: string, opts: { json?: boolean }): Promise<number> {

@@ -1,5 +1,5 @@
 import { buildGraph, topologicalOrder } from '../../graph/build.js';
-import type { JobSpec } from '../../spec/model.js';
+import type { JobSpec } from '../../specfile/model.js';
 
 /** Lines are wrapped at this width (fixed, not the terminal's, so the output is the same everywhere). */
 const WIDTH = 100;

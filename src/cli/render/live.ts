@@ -1,7 +1,7 @@
 import type { ChalkInstance } from 'chalk';
 import { createLogUpdate } from 'log-update';
 import type { EventSink, RunEvent } from '../../events/types.js';
-import { formatDuration } from '../../spec/duration.js';
+import { formatDuration } from '../../specfile/duration.js';
 
 /** The terminal a live view draws on: a writable stream with (optionally) its size. */
 export interface LiveStream extends NodeJS.WritableStream {

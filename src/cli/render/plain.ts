@@ -1,6 +1,6 @@
 import type { ChalkInstance } from 'chalk';
 import type { EventSink, RunEvent } from '../../events/types.js';
-import { formatDuration } from '../../spec/duration.js';
+import { formatDuration } from '../../specfile/duration.js';
 
 /** One plain line per event: for pipes, CI logs, and `show --events`. */
 export class PlainRenderer implements EventSink {

@@ -3,7 +3,7 @@ import type { ChalkInstance } from 'chalk';
 import { cleanLogText } from '../../report/escape.js';
 import { readLogLines, type LogLines } from '../../store/log-tail.js';
 import type { JobManifest } from '../../store/manifest.js';
-import { formatDuration } from '../../spec/duration.js';
+import { formatDuration } from '../../specfile/duration.js';
 import { showCommandFor } from './hint.js';
 
 /** Log lines a failed step shows in the summary unless `--tail` says otherwise. */

@@ -1,5 +1,5 @@
 import type { ChalkInstance } from 'chalk';
-import { formatDuration } from '../../spec/duration.js';
+import { formatDuration } from '../../specfile/duration.js';
 import type { JobManifest, StepRecord } from '../../store/manifest.js';
 
 /** What `renderTimeline` needs besides the manifest. */

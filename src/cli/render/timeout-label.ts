@@ -1,6 +1,6 @@
 import { DEFAULT_LLM_TIMEOUT_MS } from '../../providers/resolve.js';
-import { formatDuration } from '../../spec/duration.js';
-import type { JobSpec, StepSpec } from '../../spec/model.js';
+import { formatDuration } from '../../specfile/duration.js';
+import type { JobSpec, StepSpec } from '../../specfile/model.js';
 import { DEFAULT_SHELL_TIMEOUT_MS, shellTimeoutMs } from '../../steps/shell.js';
 
 /** A step's time limit per attempt for `show`: `30s`, `6h (default)`, `none`; for LLM steps the request's limit. */

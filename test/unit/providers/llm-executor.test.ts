@@ -7,7 +7,7 @@ import type { EvalContext } from '../../../src/expr/index.js';
 import { ProviderLimiter } from '../../../src/providers/limit.js';
 import { createOpenAiProvider } from '../../../src/providers/openai.js';
 import type { ResolvedProvider } from '../../../src/providers/provider.js';
-import type { StepSpec } from '../../../src/spec/model.js';
+import type { StepSpec } from '../../../src/specfile/model.js';
 import { LlmExecutor, type LlmBinding } from '../../../src/steps/llm.js';
 import { ResponseCache } from '../../../src/store/cache.js';
 import { Redactor } from '../../../src/store/redact.js';

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { OrchestratorError } from '../../../src/errors.js';
 import { resolveProviders } from '../../../src/providers/resolve.js';
-import { parseSpec } from '../../../src/spec/validate.js';
+import { parseSpec } from '../../../src/specfile/validate.js';
 
 let dir: string;
 beforeEach(() => {

@@ -14,7 +14,7 @@ const examples = fs.readdirSync(path.join(root, 'examples')).filter((f) => /\.ya
 
 describe('the spec JSON Schema', () => {
   it('is committed exactly as `orchestrator schema` prints it', () => {
-    // If this fails after a change to src/spec/schema.ts: node bin/orchestrator.js schema > schema/spec.schema.json
+    // If this fails after a change to src/specfile/schema.ts: node bin/orchestrator.js schema > schema/spec.schema.json
     expect(fs.readFileSync(committed, 'utf8')).toBe(`${JSON.stringify(specJsonSchema(), null, 2)}\n`);
   });
 

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseSpec } from '../../../src/spec/validate.js';
+import { parseSpec } from '../../../src/specfile/validate.js';
 import { DEFAULT_SHELL_TIMEOUT_MS, shellTimeoutMs } from '../../../src/steps/shell.js';
 
 describe('a shell step\'s time limit', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatDuration, parseAge, parseDuration } from '../../../src/spec/duration.js';
+import { formatDuration, parseAge, parseDuration } from '../../../src/specfile/duration.js';
 
 describe('durations', () => {
   it('parseAge takes what a spec takes, plus days; a bare number needs a unit there', () => {

@@ -1,4 +1,4 @@
-// The spec loader has two YAML parsers (src/spec/load.ts): js-yaml for the fast path, `yaml` for positions
+// The spec loader has two YAML parsers (src/specfile/load.ts): js-yaml for the fast path, `yaml` for positions
 // and for everything the fast path declines. They must give the same data for every text both accept,
 // and the fast path must decline what `yaml` refuses, or a spec would mean one thing on one path and
 // another on the other.
@@ -7,8 +7,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
-import { quickParse } from '../../../src/spec/load.js';
-import { parseSpec } from '../../../src/spec/validate.js';
+import { quickParse } from '../../../src/specfile/load.js';
+import { parseSpec } from '../../../src/specfile/validate.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 

@@ -4,9 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { OrchestratorError } from '../../../src/errors.js';
-import { parseDuration } from '../../../src/spec/duration.js';
-import { loadDocument, parseWithPositions } from '../../../src/spec/load.js';
-import { parseSpec } from '../../../src/spec/validate.js';
+import { parseDuration } from '../../../src/specfile/duration.js';
+import { loadDocument, parseWithPositions } from '../../../src/specfile/load.js';
+import { parseSpec } from '../../../src/specfile/validate.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-spec-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));

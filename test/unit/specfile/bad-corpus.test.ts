@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { OrchestratorError, type Diagnostic } from '../../../src/errors.js';
-import { parseSpec } from '../../../src/spec/validate.js';
+import { parseSpec } from '../../../src/specfile/validate.js';
 
 const BAD = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../fixtures/bad');
 const files = fs.readdirSync(BAD).filter((f) => f.endsWith('.yaml')).sort();

@@ -58,7 +58,7 @@ interface Origin {
  * 1,000-step spec: ~35 ms against ~150 ms, issue 7). Whatever js-yaml does not take — a syntax error,
  * a duplicate key, any alias, a document that is not a mapping — is parsed by `yaml`, which says
  * where and why; and the first time a check needs a position (a spec with a problem), `yaml` parses
- * the text too, and its syntax errors come first. test/unit/spec/parsers-agree.test.ts holds both
+ * the text too, and its syntax errors come first. test/unit/specfile/parsers-agree.test.ts holds both
  * parsers to the same data on every spec we have.
  */
 export function parseDocumentText(text: string, where: Origin): LoadedDocument {
