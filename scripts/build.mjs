@@ -55,7 +55,7 @@ function skipHelper(why) {
   console.warn(`orchestrator: the posix_spawn helper was not built (${why}): steps will start through Node's child_process.spawn, which works the same and is slower per step. \`orchestrator doctor\` says which is in use.`);
 }
 
-/** The helper's name for this platform: keep in step with helperName() in src/steps/native-spawn.ts. */
+/** The helper's name for this platform: keep in step with helperName() in src/process/native-spawn.ts. */
 function helperName() {
   const musl = process.platform === 'linux' && (() => { try { return fs.readdirSync('/lib').some((f) => f.startsWith('ld-musl-')); } catch { return false; } })();
   return `spawn-${process.platform}-${process.arch}${process.platform === 'linux' ? (musl ? '-musl' : '-glibc') : ''}.node`;
@@ -78,7 +78,7 @@ const bundle = (from, to, extra = {}) => build({ ...common, entryPoints: [path.j
 await Promise.all([
   // main.cjs loads the program with vm.Script (see src/cli/code-cache.ts): it comes wrapped as a function.
   bundle('src/cli/program.ts', 'cli/program.cjs', { banner: { js: '(function (exports, require, module, __filename, __dirname) {' }, footer: { js: '})' } }),
-  bundle('src/launcher.ts', 'launcher.cjs'),
+  bundle('src/process/launcher-main.ts', 'launcher.cjs'),
 ]);
 // V8 checks a code cache against the length of its source only: the cache is named after the bundle's
 // content, which main.cjs is built knowing, so a changed bundle never runs with bytecode of another.

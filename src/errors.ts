@@ -37,22 +37,4 @@ export function formatDiagnostic(d: Diagnostic): string {
   return `${d.file}:${d.line}:${d.col ?? 1}: ${d.message}`;
 }
 
-/** Codes a step failure carries in events and the manifest. */
-export type StepErrorCode =
-  | 'exit'
-  | 'timeout'
-  | 'idle-timeout'
-  | 'contract'
-  | 'provider'
-  | 'cancelled'
-  | 'expression'
-  | 'spawn'
-  | 'output'
-  | 'skipped'
-  | 'reuse';
-
-/** Why a step failed, was skipped or was cancelled. */
-export interface StepError {
-  code: StepErrorCode;
-  message: string;
-}
+export type { StepError, StepErrorCode } from './events/types.js';

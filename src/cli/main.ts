@@ -28,8 +28,7 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
   process.exitCode = 2;
 } else {
   const program = requireWithCodeCache(path.join(__dirname, 'program.cjs'), path.join(__dirname, `program.${ORCH_PROGRAM_ID}.cache`)) as typeof import('./program.js');
-  // The launcher of large jobs' steps is built beside the CLI (dist/launcher.cjs).
-  void program.runCli(process.argv, version, path.join(__dirname, '../launcher.cjs')).then((code) => {
+  void program.runCli(process.argv, version).then((code) => {
     process.exitCode = code;
     // The command is done: exit now rather than let the event loop wind down (~4 ms), unless output
     // is still queued (a pipe on macOS is written asynchronously).

@@ -1,7 +1,6 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { OrchestratorError, type Diagnostic } from '../errors.js';
 import { parseAge } from '../specfile/duration.js';
-import { setLauncherScript } from '../steps/launcher-path.js';
 
 
 function positiveInt(value: string): number {
@@ -200,8 +199,7 @@ function buildProgram(version: string): Command {
 }
 
 /** Parse argv, run the command, and turn its outcome into an exit code. */
-export async function runCli(argv: string[], version: string, launcherScript: string): Promise<number> {
-  setLauncherScript(launcherScript);
+export async function runCli(argv: string[], version: string): Promise<number> {
   const program = buildProgram(version);
   try {
     await program.parseAsync(argv);

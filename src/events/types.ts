@@ -1,5 +1,32 @@
-import type { StepError } from '../errors.js';
-import type { FileRecord } from '../store/hash.js';
+// Plain data: the events, and what they carry. Imports nothing: every room may depend on it.
+
+/** Codes a step failure carries in events and the manifest. */
+export type StepErrorCode =
+  | 'exit'
+  | 'timeout'
+  | 'idle-timeout'
+  | 'contract'
+  | 'provider'
+  | 'cancelled'
+  | 'expression'
+  | 'spawn'
+  | 'output'
+  | 'skipped'
+  | 'reuse';
+
+/** Why a step failed, was skipped or was cancelled. */
+export interface StepError {
+  code: StepErrorCode;
+  message: string;
+}
+
+/** One file of a run folder as the manifest lists it. */
+export interface FileRecord {
+  path: string;
+  sha256: string;
+  size_bytes: number;
+}
+
 
 /** Lifecycle of a step, in the spec's words. */
 export type StepStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'cancelled';

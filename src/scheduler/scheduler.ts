@@ -5,8 +5,8 @@ import { collectReferences, evaluate, hasTemplate, isTruthy, parseExpression, pa
 import { upstreamOf, type Graph } from '../graph/build.js';
 import { formatDuration } from '../specfile/duration.js';
 import type { JobSpec, StepSpec } from '../specfile/model.js';
-import type { FileRecord } from '../store/hash.js';
-import type { AttemptResult, StepResult } from '../steps/types.js';
+import type { FileRecord } from '../events/types.js';
+import type { AttemptResult, StepResult } from '../events/step-result.js';
 import { ReadyQueue } from './heap.js';
 import { sleep } from '../util/sleep.js';
 import { retryDelayMs } from './retry.js';

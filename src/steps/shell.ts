@@ -6,9 +6,9 @@ import type { StepSpec } from '../specfile/model.js';
 import type { Redactor } from '../store/redact.js';
 import type { StepFilePrefetcher } from '../store/prefetch.js';
 import type { RunDir } from '../store/run-dir.js';
-import type { ProcessLauncher } from './launcher.js';
+import type { ProcessLauncher } from '../process/launcher.js';
 import { parseJsonOutput, parseOutputFile } from './outputs.js';
-import { MAX_CAPTURE_BYTES, type ProcessOutcome } from './process.js';
+import { MAX_CAPTURE_BYTES, type ProcessOutcome } from '../process/step-process.js';
 import { renderField, renderScript } from './render.js';
 import { cancellationError, type AttemptInput, type AttemptResult, type StepExecutor } from './types.js';
 

@@ -1,13 +1,9 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import type { FileRecord } from '../events/types.js';
 
-/** One file of a run folder as the manifest lists it. */
-export interface FileRecord {
-  path: string;
-  sha256: string;
-  size_bytes: number;
-}
+export type { FileRecord } from '../events/types.js';
 
 /** SHA-256 of bytes, hex. */
 export function sha256(data: string | Buffer): string {

@@ -175,7 +175,7 @@ describe('run --json, failures, list-runs filters', () => {
 
   // Both read what the child sees from Linux's /proc (and GNU ps); elsewhere they are skipped.
   it.skipIf(process.platform !== 'linux').each(spawnersBuilt())("a step's process starts as from a shell (%s spawner): own session, stdin from /dev/null, default signals, its env and cwd; or fails saying why", (spawner) => {
-    // Steps start through posix_spawn (native/spawn.c) or Node's spawn (src/steps/spawner.ts): the child sees the same.
+    // Steps start through posix_spawn (native/spawn.c) or Node's spawn (src/process/spawner.ts): the child sees the same.
     fs.mkdirSync(rig().path('sub'), { recursive: true });
     rig().write(
       'proc.yaml',
@@ -209,7 +209,7 @@ describe('run --json, failures, list-runs filters', () => {
     const [, pid, pgrp, session] = /pid=(\d+) pgrp=(\d+) session=(\d+)/.exec(log)!;
     expect([pgrp, session]).toEqual([pid, pid]);
     expect(log).toContain(`stdin=/dev/null cwd=${fs.realpathSync(rig().path('sub'))} greeting=hi`);
-    // A plain command is exec'd with no shell between (src/steps/direct.ts): what it sees is what we gave it.
+    // A plain command is exec'd with no shell between (src/process/direct.ts): what it sees is what we gave it.
     const direct = rig().log('direct');
     // Node ignores SIGPIPE; the step must not. (glibc's posix_spawn leaves its own two internal signals,
     // 32 and 33, ignored in every program it starts, make's included: no program can use them.)
@@ -223,7 +223,7 @@ describe('run --json, failures, list-runs filters', () => {
   });
 
   it.skipIf(process.platform !== 'linux').each(spawnersBuilt())('after hundreds of steps the orchestrator holds no pipe and no unreaped child of theirs (%s spawner)', (spawner) => {
-    // Every step's pipes are closed and its process reaped (src/steps/native-spawn.ts): a last step
+    // Every step's pipes are closed and its process reaped (src/process/native-spawn.ts): a last step
     // looks at its parent, the orchestrator, from inside. ORCH_LAUNCHER=local: steps start in-process.
     const ids = Array.from({ length: 300 }, (_, i) => `s${i}`);
     const steps = ids.map((id) => `  ${id}:\n    run: "true"\n`).join('');

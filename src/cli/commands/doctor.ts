@@ -4,9 +4,9 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { OrchestratorError } from '../../errors.js';
 import { cacheDirOf, oldCacheNotice } from '../../store/cache.js';
-import { onPath } from '../../steps/direct.js';
-import { FORKED_LAUNCHER_MIN_STEPS } from '../../steps/launcher.js';
-import { chooseSpawner } from '../../steps/spawner.js';
+import { onPath } from '../../process/direct.js';
+import { FORKED_LAUNCHER_MIN_STEPS, launcherChoice } from '../../process/launcher.js';
+import { chooseSpawner } from '../../process/spawner.js';
 import { runsDirOf } from '../options.js';
 import { colorsFor } from '../render/color.js';
 
@@ -98,14 +98,16 @@ function spawnerCheck(env: NodeJS.ProcessEnv): DoctorCheck {
 }
 
 function launcherCheck(env: NodeJS.ProcessEnv): DoctorCheck {
-  const forced = env.ORCH_LAUNCHER;
-  const value =
-    forced === 'local' || forced === 'process'
-      ? `$ORCH_LAUNCHER=${forced}: every job starts its steps ${forced === 'local' ? 'from its own process' : 'from a launcher process'}`
-      : `jobs of ${FORKED_LAUNCHER_MIN_STEPS} or more shell steps start them from a launcher process`;
-  if (forced !== undefined && forced !== 'local' && forced !== 'process') {
-    return { name: 'launcher', state: 'problem', value: `$ORCH_LAUNCHER=${forced}`, detail: 'it must be "local" or "process"' };
+  let forced;
+  try {
+    forced = launcherChoice(env);
+  } catch (e) {
+    if (!(e instanceof OrchestratorError)) throw e;
+    return { name: 'launcher', state: 'problem', value: `$ORCH_LAUNCHER=${env.ORCH_LAUNCHER}`, detail: e.message };
   }
+  const value = forced
+    ? `$ORCH_LAUNCHER=${forced}: every job starts its steps ${forced === 'local' ? 'from its own process' : 'from a launcher process'}`
+    : `jobs of ${FORKED_LAUNCHER_MIN_STEPS} or more shell steps start them from a launcher process`;
   return { name: 'launcher', state: 'info', value };
 }
 

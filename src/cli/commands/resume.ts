@@ -4,7 +4,7 @@ import { OrchestratorError } from '../../errors.js';
 import { buildGraph, downstreamOf } from '../../graph/build.js';
 import type { JobSpec } from '../../specfile/model.js';
 import { sha256 } from '../../store/hash.js';
-import { planReuse } from '../../store/reuse.js';
+import { planReuse } from '../../job/reuse.js';
 import { readManifest, resolveJob } from '../../store/runs.js';
 import { didYouMean } from '../../util/suggest.js';
 import { specOfJob } from '../job-spec.js';

@@ -1,10 +1,11 @@
 import { OrchestratorError } from '../../errors.js';
 import { didYouMean } from '../../util/suggest.js';
 import type { EventSink } from '../../events/types.js';
-import { runJob, type JobOptions } from '../../scheduler/job.js';
-import type { ProcessLauncher } from '../../steps/launcher.js';
-import { chooseSpawner } from '../../steps/spawner.js';
-import { MAX_CAPTURE_BYTES } from '../../steps/process.js';
+import { runJob, type JobOptions } from '../../job/run-job.js';
+import type { ProcessLauncher } from '../../process/launcher.js';
+import { launcherChoice } from '../../process/launcher.js';
+import { chooseSpawner } from '../../process/spawner.js';
+import { MAX_CAPTURE_BYTES } from '../../process/step-process.js';
 import type { JobSpec } from '../../specfile/model.js';
 import { defaultConcurrency, parseSpec } from '../../specfile/validate.js';
 import { runsDirOf } from '../options.js';
@@ -67,7 +68,10 @@ export async function executeJob(spec: JobSpec, opts: RunOptions, extra: Pick<Jo
   for (const n of notices) process.stderr.write(`note: ${n.message}\n`);
   const concurrency = opts.concurrency ?? spec.concurrency ?? defaultConcurrency();
   // How shell steps start ($ORCH_SPAWNER, else the helper where it loads): a bad choice fails here, before a run folder.
-  if (spec.steps.some((s) => s.kind === 'shell')) chooseSpawner();
+  if (spec.steps.some((s) => s.kind === 'shell')) {
+    chooseSpawner();
+    launcherChoice();
+  }
   const checkContract = spec.steps.some((s) => s.outputsSchema)
     ? (await import('../../steps/contract.js')).compileContracts(spec)
     : undefined;

@@ -9,7 +9,7 @@ import { bounds, buildDag, simulateGreedy } from '../../../bench/gen.mjs';
 import { buildGraph, type Graph } from '../../../src/graph/build.js';
 import { longestRemainingPath } from '../../../src/graph/priority.js';
 import { lowerBound, planRanking, PLAN_MAX_STEPS, simulate } from '../../../src/scheduler/plan.js';
-import { planRank, readHistory, writeHistory } from '../../../src/store/history.js';
+import { planRank, readHistory, writeHistory } from '../../../src/job/history.js';
 import type { JobManifest } from '../../../src/store/manifest.js';
 import { jobSpecOf } from '../../helpers/fake-executor.js';
 

@@ -45,12 +45,19 @@ export interface RunningProcess {
   cancel(): void;
 }
 
-/** Process groups of steps still running, for a second Ctrl-C that must stop everything at once. */
-const liveGroups = new Set<number>();
-
-/** SIGKILL every step's process group in this process, now. */
-export function killAllGroupsNow(): void {
-  for (const pid of liveGroups) killGroup(pid, 'SIGKILL');
+/** The process groups of the steps a launcher has running, for a second Ctrl-C that must stop them all at once. */
+export class ProcessGroups {
+  readonly #live = new Set<number>();
+  add(pid: number): void {
+    this.#live.add(pid);
+  }
+  delete(pid: number): void {
+    this.#live.delete(pid);
+  }
+  /** SIGKILL every group still running, now. */
+  killAll(): void {
+    for (const pid of this.#live) killGroup(pid, 'SIGKILL');
+  }
 }
 
 /** Signal a whole process group; false when it is already gone (which is fine). */
@@ -85,7 +92,8 @@ function shellCommand(shell: string, script: string): [string, string[]] {
  * freed in the last 30 s), and most steps of a large DAG print nothing. A later attempt always opens the
  * log, to write its header.
  */
-export function startProcess(req: ProcessRequest, baseEnv: Record<string, string | undefined>): RunningProcess {
+export function startProcess(req: ProcessRequest, o: { baseEnv: Record<string, string | undefined>; groups: ProcessGroups }): RunningProcess {
+  const { baseEnv, groups } = o;
   const redactor = new Redactor(req.secrets);
   const env = { ...baseEnv, ...req.env };
   let reason: ProcessOutcome['reason'];
@@ -113,7 +121,7 @@ export function startProcess(req: ProcessRequest, baseEnv: Record<string, string
     let open = 3; // the process, its stdout and its stderr: the outcome is known when all three have ended
     const finish = () => {
       if (--open > 0) return;
-      if (pid !== undefined) liveGroups.delete(pid);
+      if (pid !== undefined) groups.delete(pid);
       for (const t of timers) clearTimeout(t);
       if (killTimer) clearTimeout(killTimer);
       if (logFd !== undefined) fs.closeSync(logFd);
@@ -144,7 +152,7 @@ export function startProcess(req: ProcessRequest, baseEnv: Record<string, string
         child = spawner.spawn({ file: cmd, args, cwd: req.cwd, env, onExit });
       } catch (e) {
         // An executable file without `#!` (ENOEXEC): the shell runs such a file as a script of its own,
-        // as it would have without our shortcut (src/steps/direct.ts).
+        // as it would have without our shortcut (src/process/direct.ts).
         if (!direct || (e as NodeJS.ErrnoException).code !== 'ENOEXEC') throw e;
         [cmd, args] = shellCommand(req.shell, req.script);
         child = spawner.spawn({ file: cmd, args, cwd: req.cwd, env, onExit });
@@ -156,7 +164,7 @@ export function startProcess(req: ProcessRequest, baseEnv: Record<string, string
       return;
     }
     pid = child.pid;
-    if (pid > 0) liveGroups.add(pid);
+    if (pid > 0) groups.add(pid);
 
     terminate = (why) => {
       if (reason || exit) return; // the first reason wins

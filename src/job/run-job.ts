@@ -5,9 +5,10 @@ import type { EventSink, JobStatus } from '../events/types.js';
 import { buildGraph, topologicalOrder } from '../graph/build.js';
 import { longestRemainingPath } from '../graph/priority.js';
 import type { JobSpec, StepSpec } from '../specfile/model.js';
-import { createLauncher, type ProcessLauncher } from '../steps/launcher.js';
+import { createLauncher, type ProcessLauncher } from '../process/launcher.js';
 import { ShellExecutor } from '../steps/shell.js';
-import type { StepExecutor, StepResult } from '../steps/types.js';
+import type { StepResult } from '../events/step-result.js';
+import type { StepExecutor } from '../steps/types.js';
 import { writeAtomic, writeDurable } from '../store/atomic.js';
 import { hashFile, listFiles, sha256, type FileRecord } from '../store/hash.js';
 import { Journal } from '../store/journal.js';
@@ -15,8 +16,8 @@ import { ManifestBuilder, type JobManifest } from '../store/manifest.js';
 import { Redactor } from '../store/redact.js';
 import { StepFilePrefetcher } from '../store/prefetch.js';
 import { RunDir } from '../store/run-dir.js';
-import { planRank, readHistory, stepWeights, writeHistory } from '../store/history.js';
-import { runScheduler } from './scheduler.js';
+import { planRank, readHistory, stepWeights, writeHistory } from './history.js';
+import { runScheduler } from '../scheduler/scheduler.js';
 import type { StepError } from '../errors.js';
 
 /** What a caller sets for one job. */
@@ -77,7 +78,7 @@ export async function runJob(o: JobOptions): Promise<JobOutcome> {
   const history = readHistory(runsDir, spec.path);
   // Ready steps go by the ranking the last run's durations simulated best, else by longest remaining path.
   const rank = planRank(graph, history, o.concurrency) ?? longestRemainingPath(graph, stepWeights(graph.ids, history));
-  const launcher = await createLauncher(spec.steps.filter((s) => s.kind === 'shell').length, { ...process.env, ...spec.env });
+  const launcher = await createLauncher({ shellSteps: spec.steps.filter((s) => s.kind === 'shell').length, baseEnv: { ...process.env, ...spec.env } });
   o.onLauncher?.(launcher);
   const reusedIds = o.reuse?.steps ?? new Map();
   const toRun = topologicalOrder(graph).filter((i) => !reusedIds.has(graph.ids[i]!));

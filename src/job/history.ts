@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { writeAtomic } from './atomic.js';
+import { writeAtomic } from '../store/atomic.js';
 import type { Graph } from '../graph/build.js';
 import { planRanking, type Plan } from '../scheduler/plan.js';
-import type { JobManifest } from './manifest.js';
+import type { JobManifest } from '../store/manifest.js';
 
 /** Step durations learnt from earlier runs of one spec file: what ranks ready steps by longest remaining path. */
 export interface History {

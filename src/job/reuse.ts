@@ -2,11 +2,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { OrchestratorError } from '../errors.js';
 import { topologicalOrder, type Graph } from '../graph/build.js';
-import type { StepResult } from '../steps/types.js';
-import { hashFile, listFiles, type FileRecord } from './hash.js';
-import { readJournal } from './journal.js';
-import type { JobManifest } from './manifest.js';
-import type { RunDir } from './run-dir.js';
+import type { StepResult } from '../events/step-result.js';
+import { hashFile, listFiles, type FileRecord } from '../store/hash.js';
+import { readJournal } from '../store/journal.js';
+import type { JobManifest } from '../store/manifest.js';
+import type { RunDir } from '../store/run-dir.js';
 
 /** What a new job takes over from an old one: settled results, and how to copy their files in. */
 export interface ReusePlan {

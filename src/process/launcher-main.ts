@@ -1,12 +1,13 @@
 // The step launcher: a small process that starts the processes of shell steps for a large job
-// (see steps/launcher.ts). It reads requests as JSON lines on stdin and answers on stdout. When
+// (see process/launcher.ts). It reads requests as JSON lines on stdin and answers on stdout. When
 // its stdin closes (the job is done, or the orchestrator died), it stops every step it started.
 import readline from 'node:readline';
-import { killAllGroupsNow, startProcess, type RunningProcess } from './steps/process.js';
-import type { LauncherReply, LauncherRequest } from './steps/forked-launcher.js';
+import { ProcessGroups, startProcess, type RunningProcess } from './step-process.js';
+import type { LauncherReply, LauncherRequest } from './forked-launcher.js';
 
 let baseEnv: Record<string, string | undefined> = {};
 const running = new Map<number, RunningProcess>();
+const groups = new ProcessGroups();
 // Replies of one turn of the event loop go out in one write: every write wakes the orchestrator.
 let outbox = '';
 const reply = (m: LauncherReply) => {
@@ -30,7 +31,7 @@ readline
       case 'run': {
         let p: RunningProcess;
         try {
-          p = startProcess(m.req, baseEnv);
+          p = startProcess(m.req, { baseEnv, groups });
         } catch (e) {
           reply({ t: 'error', id: m.id, message: (e as Error).message });
           return;
@@ -53,7 +54,7 @@ readline
         return;
       case 'kill-all':
         // The second Ctrl-C: every step dies now, and each outcome is still reported, so the job is recorded.
-        killAllGroupsNow();
+        groups.killAll();
         return;
       default: {
         const never: never = m;
@@ -63,17 +64,17 @@ readline
   })
   .on('close', () => {
     // Normal end: nothing is running. The orchestrator died: nothing may outlive it.
-    killAllGroupsNow();
+    groups.killAll();
     process.exit(0);
   });
 
 process.stdout.on('error', () => {
   // The orchestrator is gone (EPIPE): stop what it started.
-  killAllGroupsNow();
+  groups.killAll();
   process.exit(1);
 });
 process.on('SIGTERM', () => {
-  killAllGroupsNow();
+  groups.killAll();
   process.exit(143);
 });
 process.on('SIGINT', () => {

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { directCommand } from '../../../src/steps/direct.js';
+import { directCommand } from '../../../src/process/direct.js';
 
 const env = { PATH: process.env.PATH };
 const cwd = os.tmpdir();
