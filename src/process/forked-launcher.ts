@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import readline from 'node:readline';
-import type { ProcessLauncher } from './launcher.js';
+import type { ProcessLauncher } from './types.js';
 import type { ProcessOutcome, ProcessRequest, RunningProcess } from './step-process.js';
 
 /** Messages to the launcher process, one JSON object per line. */

@@ -2,19 +2,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { OrchestratorError } from '../errors.js';
 import { ProcessGroups, startProcess, type ProcessRequest, type RunningProcess } from './step-process.js';
+import type { ProcessLauncher } from './types.js';
 
-/**
- * Starts the processes of shell steps. Forking a process costs in proportion to the memory of the
- * process that forks, and ours holds the whole job; so large jobs start their steps from a small
- * launcher process of their own (the same code, behind a pipe), small jobs from this process.
- */
-export interface ProcessLauncher {
-  start(req: ProcessRequest): RunningProcess;
-  /** SIGKILL every running step at once (the second Ctrl-C); their outcomes still arrive, as cancelled. */
-  killAllNow(): void;
-  /** Stop the launcher when the job is done. */
-  close(): Promise<void>;
-}
+export type { ProcessLauncher } from './types.js';
+
 
 /**
  * Shell steps from which a job uses the launcher process. Its start-up (one lean node start, ~35 ms,

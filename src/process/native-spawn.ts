@@ -7,7 +7,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { onPath } from './direct.js';
-import type { ExitListener, SpawnRequest, Spawner, StartedProcess } from './spawner.js';
+import type { ExitListener, SpawnRequest, Spawner, StartedProcess } from './types.js';
 
 interface Binding {
   spawn(file: string, argv: string[], envp: string[], cwd: string): number[];

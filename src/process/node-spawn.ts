@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import os from 'node:os';
 import { onPath } from './direct.js';
-import type { SpawnRequest, StartedProcess } from './spawner.js';
+import type { SpawnRequest, StartedProcess } from './types.js';
 
 /**
  * Start `file` with `args` in `cwd`, stdin from /dev/null, stdout and stderr on pipes. A program that is

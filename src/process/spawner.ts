@@ -3,43 +3,12 @@
 // Both give the child the same world: its own session, stdin from /dev/null, stdout and stderr on pipes,
 // every signal at its default, the step's env and cwd. The helper is only faster (issue 7); `doctor`
 // says which one is in use and why. `$ORCH_SPAWNER` (`native` or `node`) chooses one by hand.
-import type { Readable } from 'node:stream';
 import { OrchestratorError } from '../errors.js';
 import { loadHelper } from './native-spawn.js';
 import { spawnWithNode } from './node-spawn.js';
+import type { Spawner } from './types.js';
 
-/** A started process: its pid, and the reading ends of its stdout and stderr. */
-export interface StartedProcess {
-  pid: number;
-  stdout: Readable;
-  stderr: Readable;
-}
-
-/**
- * Called once when a process has ended: its exit code, or the signal that ended it; or, when it could
- * not start after all (Node reports some of those after the call), the error, with code and signal null.
- */
-export type ExitListener = (code: number | null, signal: NodeJS.Signals | null, error?: NodeJS.ErrnoException) => void;
-
-/** What to start: `file` is a path, or a name looked up on the child's PATH. */
-export interface SpawnRequest {
-  file: string;
-  args: string[];
-  cwd: string;
-  env: Record<string, string | undefined>;
-  onExit: ExitListener;
-}
-
-/** The two ways, by the names `doctor` prints. */
-export type SpawnerKind = 'posix_spawn helper' | 'node child_process';
-
-/** A way to start step processes; throws an error with `code` (ENOENT, EACCES …) when one cannot start. */
-export interface Spawner {
-  kind: SpawnerKind;
-  /** Why this one, when it is not the helper. */
-  reason?: string;
-  spawn(req: SpawnRequest): StartedProcess;
-}
+export type { ExitListener, SpawnRequest, Spawner, SpawnerKind, StartedProcess } from './types.js';
 
 /** `$ORCH_SPAWNER`'s values. */
 const CHOICES = ['native', 'node'] as const;

@@ -1,49 +1,16 @@
 import fs from 'node:fs';
 import { Redactor } from '../store/redact.js';
 import { directCommand } from './direct.js';
-import { chooseSpawner, type StartedProcess } from './spawner.js';
+import { chooseSpawner } from './spawner.js';
+import type { ProcessOutcome, ProcessRequest, RunningProcess, StartedProcess } from './types.js';
 
 /** Grace between SIGTERM and SIGKILL for a step's process group (SPEC §3). */
 export const KILL_GRACE_MS = 5000;
 /** How much stdout is kept in memory for `.text` and `output: json`; the log always gets everything (SPEC §4). */
 export const MAX_CAPTURE_BYTES = 16 * 1024 * 1024;
 
-/** One attempt of a shell step, as plain data: it may cross to the launcher process. */
-export interface ProcessRequest {
-  shell: string;
-  script: string;
-  cwd: string;
-  /** Variables over the launcher's base environment. */
-  env: Record<string, string>;
-  logPath: string;
-  /** First attempt: a new log; later attempts append under a header. */
-  attempt: number;
-  /** $ORCH_OUTPUT: read and removed when the process ends. */
-  outputFile: string;
-  timeoutMs?: number;
-  idleTimeoutMs?: number;
-  /** Values masked as *** in the log. */
-  secrets: string[];
-}
+export type { ProcessOutcome, ProcessRequest, RunningProcess } from './types.js';
 
-/** How an attempt's process ended. */
-export interface ProcessOutcome {
-  exitCode: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  /** stdout went past MAX_CAPTURE_BYTES: `stdout` holds its first MAX_CAPTURE_BYTES. */
-  truncated: boolean;
-  reason?: 'timeout' | 'idle-timeout' | 'cancelled';
-  spawnError?: string;
-  /** What the step wrote to $ORCH_OUTPUT, if anything. */
-  outputText?: string;
-}
-
-/** A running attempt: its outcome, and a way to stop it. */
-export interface RunningProcess {
-  outcome: Promise<ProcessOutcome>;
-  cancel(): void;
-}
 
 /** The process groups of the steps a launcher has running, for a second Ctrl-C that must stop them all at once. */
 export class ProcessGroups {

@@ -1,0 +1,72 @@
+// The architecture's arrows (docs/architecture.md), checked by test/unit/architecture.test.ts on every
+// `npm test`; `npx depcruise src` shows the same. Rooms, top to bottom:
+//   cli -> job -> scheduler | steps -> process | providers | store | report -> events, errors
+//   specfile, expr, graph, util: usable from every room above them.
+/** @type {import('dependency-cruiser').IConfiguration} */
+const below = (room, forbidden, comment) => ({
+  name: `${room}-not-up`,
+  comment,
+  severity: 'error',
+  from: { path: `^src/${room}/` },
+  to: { path: `^src/(${forbidden.join('|')})/` },
+});
+
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-circular',
+      comment: 'A cycle means two modules cannot be understood, tested or moved apart: break it by moving the shared part down.',
+      severity: 'error',
+      from: {},
+      to: { circular: true },
+    },
+    {
+      name: 'only-cli-imports-cli',
+      comment: 'cli/ turns outcomes into text and exit codes; nothing else may depend on how the CLI prints. Move what you need out of cli/ into the room it belongs to.',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/cli/' },
+      to: { path: '^src/cli/' },
+    },
+    {
+      name: 'job-is-the-composition-root',
+      comment: 'job/ wires a run together and is the library entry; only cli/ and the library index may use it.',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/(cli|job|index\\.ts)' },
+      to: { path: '^src/job/' },
+    },
+    below('scheduler', ['store', 'steps', 'process', 'providers', 'report', 'cli', 'job'], 'The scheduler is the pure engine (ready queue, plan, retry, cancellation): it receives what it needs through SchedulerOptions and imports no I/O room.'),
+    below('steps', ['scheduler', 'cli', 'job'], 'A step executor runs one attempt; it knows nothing of the scheduler that calls it or the CLI that shows it.'),
+    below('store', ['scheduler', 'steps', 'process', 'providers', 'cli', 'job'], 'The store reads and writes files (run folder, cache, hashes); it depends only on events, errors and the pure rooms.'),
+    below('providers', ['scheduler', 'steps', 'process', 'store', 'cli', 'job'], 'Providers are HTTP clients only: no scheduling, no files, no CLI.'),
+    below('process', ['scheduler', 'steps', 'providers', 'cli', 'job'], 'process/ starts and stops process trees for whoever asks; it knows nothing of steps or scheduling.'),
+    below('report', ['scheduler', 'steps', 'process', 'providers', 'cli', 'job'], 'report/ renders a run folder; it reads through the store and depends on nothing that runs jobs.'),
+    {
+      name: 'events-import-nothing',
+      comment: 'Events (and the plain data they carry) are what every room exchanges: they import nothing of ours.',
+      severity: 'error',
+      from: { path: '^src/events/' },
+      to: { path: '^src/', pathNot: '^src/events/' },
+    },
+    {
+      name: 'expr-is-pure',
+      comment: 'The expression language is pure: it imports nothing of ours but itself and pure utilities, and no Node module that does I/O.',
+      severity: 'error',
+      from: { path: '^src/expr/' },
+      to: { pathNot: '^src/(expr|util)/' },
+    },
+    {
+      name: 'pure-rooms-stay-pure',
+      comment: 'specfile/, graph/ and util/ are used from every room: they must not reach up into one.',
+      severity: 'error',
+      from: { path: '^src/(specfile|graph|util)/' },
+      to: { path: '^src/(cli|job|scheduler|steps|process|providers|store|report)/' },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: '^(dist|node_modules)' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: { extensions: ['.ts', '.js', '.json'] },
+  },
+};
