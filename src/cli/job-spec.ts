@@ -4,12 +4,11 @@ import { OrchestratorError } from '../errors.js';
 import { parseDocumentText } from '../specfile/load.js';
 import type { JobSpec } from '../specfile/model.js';
 import { checkSpec } from '../specfile/validate.js';
+import { specCopyFile } from '../store/spec-copy.js';
 
 /** The spec a job ran with: its copy in inputs/, resolved as if it still lived at its original path. */
 export function specOfJob(runsDir: string, jobId: string, specPath: string): JobSpec {
-  const dir = path.join(runsDir, jobId, 'inputs');
-  const format = fs.existsSync(path.join(dir, 'spec.json')) ? 'json' : 'yaml';
-  const copy = path.join(dir, format === 'json' ? 'spec.json' : 'spec.yaml');
+  const { file: copy, format } = specCopyFile(path.join(runsDir, jobId)) ?? { file: path.join(runsDir, jobId, 'inputs', 'spec.yaml'), format: 'yaml' as const };
   let text: string;
   try {
     text = fs.readFileSync(copy, 'utf8');

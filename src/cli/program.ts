@@ -27,6 +27,21 @@ function collect(value: string, previous: string[] = []): string[] {
 
 const runsDirOption = () => new Option('--runs-dir <dir>', 'where runs are recorded (default: $ORCH_RUNS_DIR or ./runs)');
 
+/** The options of every command that runs a job (run, resume, rerun), declared once. */
+function withRunOptions(cmd: Command): Command {
+  return cmd
+    .option('-c, --concurrency <n>', 'steps at once (default: the spec, else the number of CPUs)', positiveInt)
+    .option('--fail-fast', 'stop at the first failure: cancel running steps, start nothing new')
+    .option('--no-cache', 'do not read the LLM response cache')
+    .option('--offline', 'fail any LLM step whose answer is not cached')
+    .option('--cache-dir <dir>', 'LLM response cache (default: $ORCH_CACHE_DIR, else your cache folder: ~/.cache/orchestrator, macOS ~/Library/Caches/orchestrator)')
+    .option('--json', "print the job's manifest as JSON on stdout (progress goes to stderr)")
+    .option('--junit <file>', 'also write JUnit XML, one test case per step')
+    .option('-q, --quiet', 'print only the end-of-run summary')
+    .option('--tail <n>', 'log lines the summary shows of each failed step (default: 10)', positiveInt)
+    .addOption(runsDirOption());
+}
+
 function examples(lines: string[]): string {
   return `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`;
 }
@@ -53,21 +68,13 @@ function buildProgram(version: string): Command {
       ]),
     );
 
-  program
-    .command('run')
-    .description('run a job: live progress on a terminal, one plain line per event otherwise')
-    .argument('<spec>', 'the spec file (YAML or JSON)')
-    .option('-c, --concurrency <n>', 'steps at once (default: the spec, else the number of CPUs)', positiveInt)
-    .option('--var <key=value>', 'override a var the spec declares (repeatable)', collect)
-    .option('--fail-fast', 'stop at the first failure: cancel running steps, start nothing new')
-    .option('--no-cache', 'do not read the LLM response cache')
-    .option('--offline', 'fail any LLM step whose answer is not cached')
-    .option('--cache-dir <dir>', 'LLM response cache (default: $ORCH_CACHE_DIR, else your cache folder: ~/.cache/orchestrator, macOS ~/Library/Caches/orchestrator)')
-    .option('--json', 'print the manifest as JSON on stdout (progress goes to stderr)')
-    .option('--junit <file>', 'also write JUnit XML, one test case per step')
-    .option('-q, --quiet', 'print only the end-of-run summary')
-    .option('--tail <n>', "log lines the summary shows of each failed step (default: 10)", positiveInt)
-    .addOption(runsDirOption())
+  withRunOptions(
+    program
+      .command('run')
+      .description('run a job: live progress on a terminal, one plain line per event otherwise')
+      .argument('<spec>', 'the spec file (YAML or JSON)')
+      .option('--var <key=value>', 'override a var the spec declares (repeatable)', collect),
+  )
     .addHelpText('after', examples(['orchestrator run examples/tiny_spec.yaml', 'orchestrator run ci.yaml --concurrency 4 --fail-fast', 'orchestrator run pipeline.yaml --var project=notes --json > manifest.json']))
     .action(async (spec: string, opts) => done(await (await import('./commands/run.js')).runCommand(spec, opts)));
 
@@ -153,20 +160,7 @@ function buildProgram(version: string): Command {
     .addHelpText('after', examples(['orchestrator cache stats', 'orchestrator cache stats --json', 'orchestrator cache clear --cache-dir ci/llm-cache']))
     .action(async (action: string, opts) => done(await (await import('./commands/cache.js')).cacheCommand(action, opts)));
 
-  const runLikeOptions = (cmd: Command) =>
-    cmd
-      .option('-c, --concurrency <n>', 'steps at once (default: the spec, else the number of CPUs)', positiveInt)
-      .option('--fail-fast', 'stop at the first failure')
-      .option('--no-cache', 'do not read the LLM response cache')
-      .option('--offline', 'fail any LLM step whose answer is not cached')
-      .option('--cache-dir <dir>', 'LLM response cache (default: $ORCH_CACHE_DIR, else your cache folder: ~/.cache/orchestrator, macOS ~/Library/Caches/orchestrator)')
-      .option('--json', 'print the new manifest as JSON on stdout (progress goes to stderr)')
-      .option('--junit <file>', 'also write JUnit XML, one test case per step')
-      .option('-q, --quiet', 'print only the end-of-run summary')
-      .option('--tail <n>', "log lines the summary shows of each failed step (default: 10)", positiveInt)
-      .addOption(runsDirOption());
-
-  runLikeOptions(
+  withRunOptions(
     program
       .command('resume')
       .description("new job that reuses the old job's succeeded steps (files checked by SHA-256) and runs the rest")
@@ -175,7 +169,7 @@ function buildProgram(version: string): Command {
     .addHelpText('after', examples(['orchestrator resume latest', 'orchestrator resume 20261121-2148 --concurrency 1']))
     .action(async (job: string, opts) => done(await (await import('./commands/resume.js')).resumeCommand(job, opts)));
 
-  runLikeOptions(
+  withRunOptions(
     program
       .command('rerun')
       .description('new job that re-runs a step and (by default) everything downstream of it, reusing the rest')

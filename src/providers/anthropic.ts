@@ -1,14 +1,11 @@
 import Anthropic, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from '@anthropic-ai/sdk';
 import type { Message, MessageCreateParamsStreaming, RawMessageStreamEvent } from '@anthropic-ai/sdk/resources/messages';
 import {
+  classifySdkError,
   clientTimeoutMs,
-  httpError,
   incompleteAnswer,
-  isBrokenConnection,
   joinUrl,
-  malformedResponse,
   mediaTypeOf,
-  networkError,
   readWholeBody,
   ProviderError,
   type ChatAnswer,
@@ -132,16 +129,14 @@ function finishOf(reason: string): FinishReason {
 
 /** The package's errors in our terms. */
 function classify(e: unknown, baseUrl: string): unknown {
-  if (e instanceof APIUserAbortError) return e; // the attempt's own signal: the caller knows why
-  if (e instanceof APIConnectionTimeoutError) return new ProviderError('no response before the timeout', { retryable: true, isTimeout: true });
-  if (e instanceof APIConnectionError) return networkError(e.cause ?? e, baseUrl);
-  if (e instanceof APIError) {
-    const message = e.apiMessage ?? e.message;
-    if (typeof e.status === 'number') return httpError(e.status, message, e.headers);
+  return classifySdkError(e, {
+    sdk: { APIUserAbortError, APIConnectionTimeoutError, APIConnectionError, APIError },
+    baseUrl,
+    messageOf: (err) => (err as APIError).apiMessage ?? err.message,
     // `event: error` inside a 200 stream (e.g. overloaded_error).
-    return new ProviderError(`error in the response stream: ${e.type ? `${e.type}: ` : ''}${message}`, { retryable: TRANSIENT_STREAM_ERRORS.has(e.type ?? '') });
-  }
-  if (e instanceof SyntaxError) return malformedResponse(e.message);
-  if (isBrokenConnection(e)) return networkError(e, baseUrl);
-  return e;
+    inStream: (err, message) => {
+      const type = (err as APIError).type;
+      return new ProviderError(`error in the response stream: ${type ? `${type}: ` : ''}${message}`, { retryable: TRANSIENT_STREAM_ERRORS.has(type ?? '') });
+    },
+  });
 }

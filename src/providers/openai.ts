@@ -2,14 +2,11 @@ import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUse
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionCreateParamsStreaming } from 'openai/resources/chat/completions';
 import type { CompletionUsage } from 'openai/resources/completions';
 import {
+  classifySdkError,
   clientTimeoutMs,
-  httpError,
   incompleteAnswer,
-  isBrokenConnection,
   joinUrl,
-  malformedResponse,
   mediaTypeOf,
-  networkError,
   readWholeBody,
   ProviderError,
   type ChatAnswer,
@@ -112,17 +109,14 @@ function finishOf(reason: string, refusal: string): FinishReason {
 
 /** The package's errors in our terms. */
 function classify(e: unknown, baseUrl: string): unknown {
-  if (e instanceof APIUserAbortError) return e; // the attempt's own signal: the caller knows why
-  if (e instanceof APIConnectionTimeoutError) return new ProviderError('no response before the timeout', { retryable: true, isTimeout: true });
-  if (e instanceof APIConnectionError) return networkError(e.cause ?? e, baseUrl);
-  if (e instanceof APIError) {
-    const body = e.error as { message?: unknown; type?: unknown } | undefined;
-    const message = typeof body?.message === 'string' ? body.message : e.message;
-    if (typeof e.status === 'number') return httpError(e.status, message, e.headers);
+  return classifySdkError(e, {
+    sdk: { APIUserAbortError, APIConnectionTimeoutError, APIConnectionError, APIError },
+    baseUrl,
+    messageOf: (err) => {
+      const body = (err as APIError).error as { message?: unknown } | undefined;
+      return typeof body?.message === 'string' ? body.message : err.message;
+    },
     // An error sent inside a 200 stream.
-    return new ProviderError(`error in the response stream: ${message}`, { retryable: body?.type === 'server_error' });
-  }
-  if (e instanceof SyntaxError) return malformedResponse(e.message);
-  if (isBrokenConnection(e)) return networkError(e, baseUrl);
-  return e;
+    inStream: (err, message) => new ProviderError(`error in the response stream: ${message}`, { retryable: ((err as APIError).error as { type?: unknown } | undefined)?.type === 'server_error' }),
+  });
 }

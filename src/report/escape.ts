@@ -1,3 +1,5 @@
+import { stripAnsi } from '../util/ansi.js';
+
 const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
 /** Text made safe for HTML and SVG, in element content and in quoted attributes alike. */
@@ -5,14 +7,12 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ENTITIES[c]!);
 }
 
-// CSI sequences (colours, cursor moves) and OSC sequences (titles, hyperlinks) that tools print to terminals.
-const ANSI = /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)|\u001b[@-_]/g;
 // C0 controls other than tab, newline and carriage return, and DEL: noise in a page.
 const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g;
 
 /** Log text as a page shows it: terminal escape codes and stray control characters removed (not yet escaped). */
 export function cleanLogText(text: string): string {
-  return text.replace(ANSI, '').replace(CONTROL, '').replace(/\r\n/g, '\n');
+  return stripAnsi(text).replace(CONTROL, '').replace(/\r\n/g, '\n');
 }
 
 /** A label cut to `max` characters with an ellipsis. */

@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { OrchestratorError, formatDiagnostic } from '../errors.js';
 import type { RunEvent } from '../events/types.js';
-import { loadDocument } from '../specfile/load.js';
 import { readJournal } from '../store/journal.js';
+import { readStepShapes } from '../store/spec-copy.js';
 import { readLogEnd } from '../store/log-tail.js';
 import type { JobManifest } from '../store/manifest.js';
 import type { LogTail, ReportInput, ReportStep } from './model.js';
@@ -16,26 +16,6 @@ function folderError(file: string, e: unknown): OrchestratorError {
   return new OrchestratorError({ code: 'run-folder', message: `cannot read ${file}: ${detail}` });
 }
 
-/** Each step's kind and needs, from the run folder's copy of the spec (the manifest does not record the graph). */
-function readGraph(dir: string): Map<string, { kind: 'shell' | 'llm'; needs: string[] }> {
-  const file = ['spec.yaml', 'spec.json'].map((f) => path.join(dir, 'inputs', f)).find((f) => fs.existsSync(f));
-  if (!file) throw new OrchestratorError({ code: 'run-folder', message: `${path.join(dir, 'inputs')} holds no spec.yaml or spec.json: cannot draw the graph` });
-  let data: unknown;
-  try {
-    data = loadDocument(file).data;
-  } catch (e) {
-    throw folderError(file, e);
-  }
-  const steps = (data as { steps?: unknown }).steps;
-  const graph = new Map<string, { kind: 'shell' | 'llm'; needs: string[] }>();
-  if (steps === null || typeof steps !== 'object') return graph;
-  for (const [id, raw] of Object.entries(steps as Record<string, unknown>)) {
-    const s = (raw ?? {}) as { needs?: unknown; prompt?: unknown };
-    const needs = Array.isArray(s.needs) ? s.needs.filter((n): n is string => typeof n === 'string') : [];
-    graph.set(id, { kind: s.prompt !== undefined ? 'llm' : 'shell', needs: [...new Set(needs)] });
-  }
-  return graph;
-}
 
 /** The last `max` bytes of a step's log, from a line start when one is near; undefined if there is no log. */
 export function readLogTail(file: string, max = LOG_TAIL_BYTES): LogTail | undefined {
@@ -73,7 +53,7 @@ export function loadReportInput(dir: string, manifest: JobManifest): ReportInput
   } catch (e) {
     throw folderError(eventsFile, e);
   }
-  const graph = readGraph(dir);
+  const graph = readStepShapes(dir);
   const steps: ReportStep[] = Object.keys(manifest.steps).map((id) => {
     const g = graph.get(id);
     if (!g) throw new OrchestratorError({ code: 'run-folder', message: `${path.join(dir, 'inputs')}: the spec copy has no step "${id}", which the manifest lists` });

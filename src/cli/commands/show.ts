@@ -4,8 +4,8 @@ import { pipeline } from 'node:stream/promises';
 import { OrchestratorError } from '../../errors.js';
 import type { RunEvent } from '../../events/types.js';
 import { formatDuration } from '../../specfile/duration.js';
-import { loadDocument } from '../../specfile/load.js';
 import { hashFile, listFiles } from '../../store/hash.js';
+import { readStepShapes } from '../../store/spec-copy.js';
 import { readJournal } from '../../store/journal.js';
 import { readLogLines } from '../../store/log-tail.js';
 import type { JobManifest } from '../../store/manifest.js';
@@ -36,23 +36,12 @@ export interface ShowOptions {
 
 /** Each step's `needs`, from the spec copy in the run folder; undefined when it cannot be read. */
 function specNeeds(dir: string): Record<string, string[]> | undefined {
-  const file = ['spec.yaml', 'spec.json'].map((f) => path.join(dir, 'inputs', f)).find((f) => fs.existsSync(f));
-  if (file === undefined) return undefined;
-  let data: unknown;
   try {
-    data = loadDocument(file).data;
+    return Object.fromEntries([...readStepShapes(dir)].map(([id, s]) => [id, s.needs]));
   } catch (e) {
     if (e instanceof OrchestratorError) return undefined;
     throw e;
   }
-  const steps = (data as { steps?: unknown }).steps;
-  if (steps === null || typeof steps !== 'object') return undefined;
-  const needs: Record<string, string[]> = {};
-  for (const [id, step] of Object.entries(steps)) {
-    const list = (step as { needs?: unknown } | null)?.needs;
-    needs[id] = Array.isArray(list) ? list.map(String) : [];
-  }
-  return needs;
 }
 
 /** Each step's time limit, from the spec copy in the run folder; undefined when that no longer checks. */

@@ -7,18 +7,24 @@ export function colorsFor(stream: NodeJS.WriteStream): ChalkInstance {
   return new Chalk({ level: stream.isTTY ? chalk.level || 1 : 0 });
 }
 
-/** A status word in its colour. */
-export function paintStatus(c: ChalkInstance, status: string): string {
+/** The colour of a status (job or step), for words, marks and bars: the one map every renderer uses. */
+export function statusPaint(c: ChalkInstance, status: string): (text: string) => string {
   switch (status) {
     case 'succeeded':
-      return c.green(status);
+      return c.green;
     case 'failed':
-      return c.red(status);
+      return c.red;
     case 'running':
-      return c.blue(status);
+      return c.blue;
     case 'skipped':
-      return c.gray(status);
+    case 'pending':
+      return c.gray;
     default:
-      return c.magenta(status);
+      return c.magenta;
   }
+}
+
+/** A status word in its colour. */
+export function paintStatus(c: ChalkInstance, status: string): string {
+  return statusPaint(c, status)(status);
 }

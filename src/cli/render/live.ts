@@ -2,6 +2,7 @@ import type { ChalkInstance } from 'chalk';
 import { createLogUpdate } from 'log-update';
 import type { EventSink, RunEvent } from '../../events/types.js';
 import { formatDuration } from '../../specfile/duration.js';
+import { stripAnsi } from '../../util/ansi.js';
 
 /** The terminal a live view draws on: a writable stream with (optionally) its size. */
 export interface LiveStream extends NodeJS.WritableStream {
@@ -234,5 +235,5 @@ export class LiveRenderer implements EventSink {
 
 /** Length of a string as the terminal shows it (without colour codes). */
 function visibleLength(s: string): number {
-  return s.replace(/\u001B\[[0-9;]*m/g, '').length;
+  return stripAnsi(s).length;
 }

@@ -1,6 +1,7 @@
 import type { ChalkInstance } from 'chalk';
 import type { EventSink, RunEvent } from '../../events/types.js';
 import { formatDuration } from '../../specfile/duration.js';
+import { statusPaint } from './color.js';
 
 /** One plain line per event: for pipes, CI logs, and `show --events`. */
 export class PlainRenderer implements EventSink {
@@ -43,7 +44,7 @@ export class PlainRenderer implements EventSink {
       case 'step.cancelled':
         return `${tag('cancel', c.magenta)}${id(e.step)}  ${c.dim(e.error.message)}`;
       case 'job.finished': {
-        const paint = e.status === 'succeeded' ? c.green : e.status === 'failed' ? c.red : c.magenta;
+        const paint = statusPaint(c, e.status);
         return `${tag('job', c.cyan)}${paint(e.status)} in ${dur(e.duration_s)}  ${c.dim(e.job_id)}`;
       }
       default:

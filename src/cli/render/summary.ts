@@ -5,6 +5,7 @@ import { readLogLines, type LogLines } from '../../store/log-tail.js';
 import type { JobManifest } from '../../store/manifest.js';
 import { formatDuration } from '../../specfile/duration.js';
 import { showCommandFor } from './hint.js';
+import { statusPaint } from './color.js';
 
 /** Log lines a failed step shows in the summary unless `--tail` says otherwise. */
 export const DEFAULT_TAIL_LINES = 10;
@@ -27,9 +28,9 @@ export function printSummary({ out, colors: c, manifest: m, runDir, tail = DEFAU
   const count = (s: string) => steps.filter(([, r]) => r.status === s).length;
   const parts = [`${count('succeeded')} succeeded`, `${count('failed')} failed`, `${count('skipped')} skipped`];
   if (count('cancelled') > 0) parts.push(`${count('cancelled')} cancelled`);
-  const paint = m.status === 'succeeded' ? c.green : m.status === 'failed' ? c.red : c.magenta;
+  const paint = statusPaint(c, m.status);
   const took = m.duration_s === null ? '' : ` in ${formatDuration(m.duration_s * 1000)}`;
-  const lines = ['', `${paint.bold(m.status)}${took}: ${parts.join(', ')}`];
+  const lines = ['', `${c.bold(paint(m.status))}${took}: ${parts.join(', ')}`];
   const show = showCommandFor(m.job_id, runDir);
   // Failures first (what to fix), then what they cancelled and skipped.
   for (const [id, r] of steps) {

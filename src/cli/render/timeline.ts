@@ -1,6 +1,7 @@
 import type { ChalkInstance } from 'chalk';
 import { formatDuration } from '../../specfile/duration.js';
 import type { JobManifest, StepRecord } from '../../store/manifest.js';
+import { statusPaint } from './color.js';
 
 /** What `renderTimeline` needs besides the manifest. */
 export interface TimelineOptions {
@@ -44,7 +45,7 @@ export function renderTimeline(m: JobManifest, opts: TimelineOptions): string {
   const unstarted = ids.filter((id) => m.steps[id]!.started_at === null);
 
   const took = m.duration_s === null ? '' : ` in ${formatDuration(m.duration_s * 1000)}`;
-  const header = `${c.bold(m.name)}  ${m.job_id}  ${paintBy(c, m.status)(m.status)}${took}`;
+  const header = `${c.bold(m.name)}  ${m.job_id}  ${statusPaint(c, m.status)(m.status)}${took}`;
   if (spans.length === 0) return `${header}\n${c.dim('no step has started')}\n`;
 
   const jobEnd = m.finished_at !== null ? Date.parse(m.finished_at) - t0 : now - t0;
@@ -64,14 +65,14 @@ export function renderTimeline(m: JobManifest, opts: TimelineOptions): string {
   const right = (r: StepRecord, ms: number | null) => {
     const dur = ms === null ? '-' : formatDuration(ms);
     const how = r.reused ? ' (reused)' : r.cached ? ' (cached)' : '';
-    return `  ${dur.padStart(DURATION_WIDTH)} ${paintBy(c, r.status)(r.status)}${c.dim(how)}`;
+    return `  ${dur.padStart(DURATION_WIDTH)} ${statusPaint(c, r.status)(r.status)}${c.dim(how)}`;
   };
 
   const lines = [header, ''];
   for (const s of spans) {
     const from = Math.min(col(s.start), barWidth - 1);
     const to = Math.max(from + 1, col(s.end));
-    const bar = ' '.repeat(from) + paintBy(c, s.record.status)('█'.repeat(to - from)) + ' '.repeat(barWidth - to);
+    const bar = ' '.repeat(from) + statusPaint(c, s.record.status)('█'.repeat(to - from)) + ' '.repeat(barWidth - to);
     const ms = s.record.duration_s !== null ? s.record.duration_s * 1000 : s.end - s.start;
     lines.push(`${label(s.id, critical.has(s.id))}${c.dim('│')}${bar}${c.dim('│')}${right(s.record, ms)}`);
   }
@@ -130,19 +131,3 @@ function niceStep(raw: number): number {
   return 10 * power;
 }
 
-/** The colour of a status, for bars and words. */
-function paintBy(c: ChalkInstance, status: string): (s: string) => string {
-  switch (status) {
-    case 'succeeded':
-      return c.green;
-    case 'failed':
-      return c.red;
-    case 'running':
-      return c.blue;
-    case 'skipped':
-    case 'pending':
-      return c.gray;
-    default:
-      return c.magenta;
-  }
-}
