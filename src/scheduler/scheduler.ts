@@ -47,224 +47,267 @@ const isOk = (r: StepResult, step: StepSpec) => r.status === 'succeeded' || (r.s
 
 /** Run the DAG: a ready queue under the concurrency limit, longest remaining path first. O(steps + edges) bookkeeping. */
 export function runScheduler(o: SchedulerOptions): Promise<SchedulerOutcome> {
-  const { graph: g, spec } = o;
-  const n = g.ids.length;
-  const steps = spec.steps;
-  const results: (StepResult | undefined)[] = new Array(n);
-  const pending = g.needs.map((x) => x.length);
-  const failedUpstream = new Uint8Array(n);
-  const ready = new ReadyQueue(o.rank);
-  const stop = new AbortController();
-  setMaxListeners(0, stop.signal); // one listener per running step, legitimately many
-  let stopReason: StepError | undefined;
-  let running = 0;
-  let settledCount = 0;
-  let jobFailed = false;
-  const reused = o.reused ?? new Map<string, StepResult>();
+  return new SchedulerRun(o).run();
+}
 
-  return new Promise<SchedulerOutcome>((resolve) => {
-    const onExternalAbort = () => halt({ code: 'cancelled', message: 'cancelled by signal' });
-    o.signal.addEventListener('abort', onExternalAbort, { once: true });
-    const jobTimer =
-      o.jobTimeoutMs === undefined
-        ? undefined
-        : setTimeout(() => {
-            jobFailed = true;
-            halt({ code: 'timeout', message: `job timed out after ${formatDuration(o.jobTimeoutMs!)}` });
-          }, o.jobTimeoutMs);
-    const finish = () => {
-      o.signal.removeEventListener('abort', onExternalAbort);
-      clearTimeout(jobTimer);
-      const status = o.signal.aborted ? 'cancelled' : jobFailed ? 'failed' : 'succeeded';
-      resolve({ status, results: results as StepResult[] });
-    };
+/**
+ * One run of the engine. Its state is a handful of fields; its phases are the methods, in the order a step
+ * meets them: `decide` (skip, cancel or queue a step whose needs are settled), `pump` (start ready steps
+ * under the limit), `runStep` (attempts and retries), `settle` (record, then release the children), and
+ * `halt` (stop: cancel what runs, settle what waits). `finish` resolves when every step is settled.
+ */
+class SchedulerRun {
+  readonly #o: SchedulerOptions;
+  readonly #g: Graph;
+  readonly #steps: StepSpec[];
+  /** Each step's result once settled (index = graph index). */
+  readonly #results: (StepResult | undefined)[];
+  /** Needs not yet settled, per step. */
+  readonly #pending: number[];
+  /** 1 where a need (transitively) failed: what failure() answers. */
+  readonly #failedUpstream: Uint8Array;
+  readonly #ready: ReadyQueue;
+  readonly #reused: ReadonlyMap<string, StepResult>;
+  /** Aborted by halt(): every running attempt sees it. */
+  readonly #stop = new AbortController();
+  #stopReason: StepError | undefined;
+  #running = 0;
+  #settledCount = 0;
+  #jobFailed = false;
+  #resolve: (outcome: SchedulerOutcome) => void = () => {};
+  #jobTimer: NodeJS.Timeout | undefined;
+  readonly #onExternalAbort = () => this.#halt({ code: 'cancelled', message: 'cancelled by signal' });
 
-    function halt(reason: StepError): void {
-      if (stopReason) return;
-      stopReason = reason;
-      stop.abort(reason);
-      for (const i of ready.drain()) settle(i, notStarted('cancelled', { code: 'cancelled', message: `not started: ${reason.message}` }));
-    }
+  constructor(o: SchedulerOptions) {
+    this.#o = o;
+    this.#g = o.graph;
+    this.#steps = o.spec.steps;
+    const n = o.graph.ids.length;
+    this.#results = new Array(n);
+    this.#pending = o.graph.needs.map((x) => x.length);
+    this.#failedUpstream = new Uint8Array(n);
+    this.#ready = new ReadyQueue(o.rank);
+    this.#reused = o.reused ?? new Map<string, StepResult>();
+    setMaxListeners(0, this.#stop.signal); // one listener per running step, legitimately many
+  }
 
-    /** Settle a step and release its children; skips cascade through a worklist, never recursion. */
-    function settle(first: number, firstResult: StepResult): void {
-      const work: [number, StepResult][] = [[first, firstResult]];
-      while (work.length > 0) {
-        const [i, result] = work.pop()!;
-        results[i] = result;
-        settledCount++;
-        const step = steps[i]!;
-        emitFinal(step, result, o.onSettled(step, result));
-        if (result.status === 'failed' && !step.continueOnError) {
-          jobFailed = true;
-          if (o.failFast) halt({ code: 'cancelled', message: `job stopped after step "${step.id}" failed` });
-        }
-        for (const c of g.children[i]!) {
-          if (result.status === 'failed' && !step.continueOnError) failedUpstream[c] = 1;
-          if (failedUpstream[i]) failedUpstream[c] = 1;
-          if (--pending[c]! > 0 || reused.has(g.ids[c]!)) continue;
-          const decided = decide(c);
-          if (decided) work.push([c, decided]);
-          else ready.push(c);
-        }
+  /** Reused steps settle first, then every step with no unsettled needs is decided, then the queue runs. */
+  run(): Promise<SchedulerOutcome> {
+    const o = this.#o;
+    return new Promise<SchedulerOutcome>((resolve) => {
+      this.#resolve = resolve;
+      o.signal.addEventListener('abort', this.#onExternalAbort, { once: true });
+      if (o.jobTimeoutMs !== undefined) {
+        this.#jobTimer = setTimeout(() => {
+          this.#jobFailed = true;
+          this.#halt({ code: 'timeout', message: `job timed out after ${formatDuration(o.jobTimeoutMs!)}` });
+        }, o.jobTimeoutMs);
       }
-      if (settledCount === n) finish();
-    }
+      const n = this.#g.ids.length;
+      if (n === 0) return this.#finish();
+      const initial: number[] = [];
+      for (let i = 0; i < n; i++) if (this.#pending[i] === 0 && !this.#reused.has(this.#g.ids[i]!)) initial.push(i);
+      for (const [id, r] of this.#reused) {
+        const i = this.#g.index.get(id);
+        if (i !== undefined) this.#settle(i, r);
+      }
+      for (const i of initial) {
+        if (this.#results[i] || this.#pending[i]! > 0) continue;
+        const decided = this.#decide(i);
+        if (decided) this.#settle(i, decided);
+        else this.#ready.push(i);
+      }
+      this.#pump();
+    });
+  }
 
-    /** All needs of step i are settled: skip it, cancel it, or queue it (undefined). */
-    function decide(i: number): StepResult | undefined {
-      const step = steps[i]!;
-      if (stopReason) return notStarted('cancelled', { code: 'cancelled', message: `not started: ${stopReason.message}` });
-      // As in GitHub Actions, an `if:` without a status function still implies success(): only
-      // always(), failure() or cancelled() let a step run after a need failed or was skipped.
-      const condition = step.if === undefined ? undefined : parseCondition(step.if);
-      if (condition === undefined || !condition.hasStatusFunction) {
-        for (const j of g.needs[i]!) {
-          const r = results[j]!;
-          if (!isOk(r, steps[j]!)) return notStarted('skipped', { code: 'skipped', message: `need "${steps[j]!.id}" ${r.status}` });
-        }
-        if (condition === undefined) return undefined;
-      }
-      let value: unknown;
-      try {
-        value = condition.evaluate(contextFor(i, true));
-      } catch (e) {
-        return notStarted('failed', { code: 'expression', message: `if: ${(e as Error).message}` });
-      }
-      if (!isTruthy(value)) return notStarted('skipped', { code: 'skipped', message: `if: ${step.if!.trim()} was false` });
-      return undefined;
-    }
+  #finish(): void {
+    const o = this.#o;
+    o.signal.removeEventListener('abort', this.#onExternalAbort);
+    clearTimeout(this.#jobTimer);
+    const status = o.signal.aborted ? 'cancelled' : this.#jobFailed ? 'failed' : 'succeeded';
+    this.#resolve({ status, results: this.#results as StepResult[] });
+  }
 
-    function contextFor(i: number, withStatus: boolean): EvalContext {
-      const visible: Record<string, unknown> = {};
-      for (const j of upstreamOf(g, i)) {
-        const r = results[j]!;
-        visible[g.ids[j]!] = { status: r.status, outputs: r.outputs, text: r.text, exit_code: r.exitCode };
-      }
-      const context: EvalContext = { contexts: { ...o.contexts, steps: visible } };
-      if (withStatus) {
-        context.status = {
-          success: () => g.needs[i]!.every((j) => isOk(results[j]!, steps[j]!)),
-          failure: () => failedUpstream[i] === 1,
-          cancelled: () => o.signal.aborted,
-        };
-      }
-      return context;
-    }
+  /** Stop the job: running attempts are aborted with `reason`, queued steps settle as cancelled. */
+  #halt(reason: StepError): void {
+    if (this.#stopReason) return;
+    this.#stopReason = reason;
+    this.#stop.abort(reason);
+    for (const i of this.#ready.drain()) this.#settle(i, notStarted('cancelled', { code: 'cancelled', message: `not started: ${reason.message}` }));
+  }
 
-    function pump(): void {
-      while (running < o.concurrency && ready.size > 0) {
-        const i = ready.pop()!;
-        running++;
-        void start(i)
-          .catch((e: unknown): StepResult => {
-            // A bug or an I/O failure around the step (not the step's own failure): record it, never hang the job.
-            const error = { code: 'spawn' as const, message: `internal error: ${(e as Error)?.message ?? String(e)}` };
-            return { ...notStarted('failed', error), attempts: 1 };
-          })
-          .then((result) => {
-            running--;
-            settle(i, result);
-            pump();
-          });
+  /** Settle a step and release its children; skips cascade through a worklist, never recursion. */
+  #settle(first: number, firstResult: StepResult): void {
+    const g = this.#g;
+    const work: [number, StepResult][] = [[first, firstResult]];
+    while (work.length > 0) {
+      const [i, result] = work.pop()!;
+      this.#results[i] = result;
+      this.#settledCount++;
+      const step = this.#steps[i]!;
+      this.#emitFinal(step, result, this.#o.onSettled(step, result));
+      const failed = result.status === 'failed' && !step.continueOnError;
+      if (failed) {
+        this.#jobFailed = true;
+        if (this.#o.failFast) this.#halt({ code: 'cancelled', message: `job stopped after step "${step.id}" failed` });
+      }
+      for (const c of g.children[i]!) {
+        if (failed || this.#failedUpstream[i]) this.#failedUpstream[c] = 1;
+        if (--this.#pending[c]! > 0 || this.#reused.has(g.ids[c]!)) continue;
+        const decided = this.#decide(c);
+        if (decided) work.push([c, decided]);
+        else this.#ready.push(c);
       }
     }
+    if (this.#settledCount === g.ids.length) this.#finish();
+  }
 
-    async function start(i: number): Promise<StepResult> {
-      const step = steps[i]!;
-      const started = Date.now();
-      const context = usesExpressions(step) ? contextFor(i, false) : EMPTY_CONTEXT;
-      let attempt = 1;
-      let last: AttemptResult;
-      o.emit({ type: 'step.started', step: step.id, attempt });
-      for (;;) {
-        last = await o.execute(step, attempt, stop.signal, context);
-        if (last.status === 'succeeded' && o.checkContract) {
-          const broken = o.checkContract(step, last.outputs);
-          if (broken) last = { ...last, status: 'failed', error: broken, retryable: false };
-        }
-        if (last.status !== 'failed' || !last.retryable || attempt >= step.retry.attempts || stop.signal.aborted) break;
-        const delay = retryDelayMs(step.retry, attempt + 1, last.retryAfterMs);
-        attempt++;
-        o.emit({ type: 'step.retrying', step: step.id, attempt, delay_s: delay / 1000, error: last.error! });
-        await sleep(delay, stop.signal);
-        if (stop.signal.aborted) {
-          last = { ...last, status: 'cancelled', error: { code: 'cancelled', message: `cancelled before attempt ${attempt}` } };
-          attempt--; // that attempt never ran
-          break;
-        }
+  /** All needs of step i are settled: skip it, cancel it, or queue it (undefined). */
+  #decide(i: number): StepResult | undefined {
+    const step = this.#steps[i]!;
+    if (this.#stopReason) return notStarted('cancelled', { code: 'cancelled', message: `not started: ${this.#stopReason.message}` });
+    // As in GitHub Actions, an `if:` without a status function still implies success(): only
+    // always(), failure() or cancelled() let a step run after a need failed or was skipped.
+    const condition = step.if === undefined ? undefined : parseCondition(step.if);
+    if (condition === undefined || !condition.hasStatusFunction) {
+      for (const j of this.#g.needs[i]!) {
+        const r = this.#results[j]!;
+        if (!isOk(r, this.#steps[j]!)) return notStarted('skipped', { code: 'skipped', message: `need "${this.#steps[j]!.id}" ${r.status}` });
       }
-      const finished = Date.now();
-      return {
-        status: last.status,
-        attempts: attempt,
-        exitCode: last.exitCode,
-        text: last.text,
-        ...(last.textTruncated ? { textTruncated: true } : {}),
-        outputs: last.outputs,
-        error: last.status === 'succeeded' ? null : (last.error ?? { code: 'exit', message: 'failed' }),
-        cached: last.cached ?? false,
-        reused: false,
-        startedAt: new Date(started).toISOString(),
-        finishedAt: new Date(finished).toISOString(),
-        durationS: (finished - started) / 1000,
-        usage: last.usage,
-        cacheKey: last.cacheKey,
-        cacheKeyParts: last.cacheKeyParts,
+      if (condition === undefined) return undefined;
+    }
+    let value: unknown;
+    try {
+      value = condition.evaluate(this.#contextFor(i, true));
+    } catch (e) {
+      return notStarted('failed', { code: 'expression', message: `if: ${(e as Error).message}` });
+    }
+    if (!isTruthy(value)) return notStarted('skipped', { code: 'skipped', message: `if: ${step.if!.trim()} was false` });
+    return undefined;
+  }
+
+  /** What step i's expressions see: the base contexts and the results of the steps it (transitively) needs. */
+  #contextFor(i: number, withStatus: boolean): EvalContext {
+    const g = this.#g;
+    const visible: Record<string, unknown> = {};
+    for (const j of upstreamOf(g, i)) {
+      const r = this.#results[j]!;
+      visible[g.ids[j]!] = { status: r.status, outputs: r.outputs, text: r.text, exit_code: r.exitCode };
+    }
+    const context: EvalContext = { contexts: { ...this.#o.contexts, steps: visible } };
+    if (withStatus) {
+      context.status = {
+        success: () => g.needs[i]!.every((j) => isOk(this.#results[j]!, this.#steps[j]!)),
+        failure: () => this.#failedUpstream[i] === 1,
+        cancelled: () => this.#o.signal.aborted,
       };
     }
+    return context;
+  }
 
-    function emitFinal(step: StepSpec, r: StepResult, files: FileRecord[] | undefined): void {
-      const base = { step: step.id, ...(files ? { files } : {}) };
-      switch (r.status) {
-        case 'succeeded':
-          o.emit({ type: 'step.succeeded', ...base, attempt: r.attempts, exit_code: r.exitCode, duration_s: r.durationS ?? 0, cached: r.cached, reused: r.reused, ...truncation(r), ...(r.usage ? { usage: r.usage } : {}), ...cacheFields(r) });
-          return;
-        case 'failed':
-          o.emit({ type: 'step.failed', ...base, attempt: r.attempts, exit_code: r.exitCode, duration_s: r.durationS ?? 0, error: r.error!, continue_on_error: step.continueOnError, ...truncation(r), ...(r.usage ? { usage: r.usage } : {}), ...cacheFields(r) });
-          return;
-        case 'skipped':
-          o.emit({ type: 'step.skipped', ...base, error: r.error! });
-          return;
-        case 'cancelled':
-          o.emit({ type: 'step.cancelled', ...base, ...(r.attempts > 0 ? { attempt: r.attempts, duration_s: r.durationS ?? 0 } : {}), error: r.error! });
-          return;
-        case 'pending':
-        case 'running':
-          throw new Error(`step ${step.id} settled as ${r.status}`);
-        default: {
-          const never: never = r.status;
-          throw new Error(`unknown status ${String(never)}`);
-        }
+  /** Start ready steps, best rank first, while the concurrency limit allows. */
+  #pump(): void {
+    while (this.#running < this.#o.concurrency && this.#ready.size > 0) {
+      const i = this.#ready.pop()!;
+      this.#running++;
+      void this.#runStep(i)
+        .catch((e: unknown): StepResult => {
+          // A bug or an I/O failure around the step (not the step's own failure): record it, never hang the job.
+          const error = { code: 'spawn' as const, message: `internal error: ${(e as Error)?.message ?? String(e)}` };
+          return { ...notStarted('failed', error), attempts: 1 };
+        })
+        .then((result) => {
+          this.#running--;
+          this.#settle(i, result);
+          this.#pump();
+        });
+    }
+  }
+
+  /** Every attempt of step i, with its contract check and retries, as one settled result. */
+  async #runStep(i: number): Promise<StepResult> {
+    const o = this.#o;
+    const signal = this.#stop.signal;
+    const step = this.#steps[i]!;
+    const started = Date.now();
+    const context = usesExpressions(step) ? this.#contextFor(i, false) : EMPTY_CONTEXT;
+    let attempt = 1;
+    let last: AttemptResult;
+    o.emit({ type: 'step.started', step: step.id, attempt });
+    for (;;) {
+      last = await o.execute(step, attempt, signal, context);
+      if (last.status === 'succeeded' && o.checkContract) {
+        const broken = o.checkContract(step, last.outputs);
+        if (broken) last = { ...last, status: 'failed', error: broken, retryable: false };
+      }
+      if (last.status !== 'failed' || !last.retryable || attempt >= step.retry.attempts || signal.aborted) break;
+      const delay = retryDelayMs(step.retry, attempt + 1, last.retryAfterMs);
+      attempt++;
+      o.emit({ type: 'step.retrying', step: step.id, attempt, delay_s: delay / 1000, error: last.error! });
+      await sleep(delay, signal);
+      if (signal.aborted) {
+        last = { ...last, status: 'cancelled', error: { code: 'cancelled', message: `cancelled before attempt ${attempt}` } };
+        attempt--; // that attempt never ran
+        break;
       }
     }
+    const finished = Date.now();
+    return {
+      status: last.status,
+      attempts: attempt,
+      exitCode: last.exitCode,
+      text: last.text,
+      ...(last.textTruncated ? { textTruncated: true } : {}),
+      outputs: last.outputs,
+      error: last.status === 'succeeded' ? null : (last.error ?? { code: 'exit', message: 'failed' }),
+      cached: last.cached ?? false,
+      reused: false,
+      startedAt: new Date(started).toISOString(),
+      finishedAt: new Date(finished).toISOString(),
+      durationS: (finished - started) / 1000,
+      usage: last.usage,
+      cacheKey: last.cacheKey,
+      cacheKeyParts: last.cacheKeyParts,
+    };
+  }
 
-    // Reused steps settle first, then every step with no unsettled needs is decided.
-    if (n === 0) return finish();
-    const initial: number[] = [];
-    for (let i = 0; i < n; i++) if (pending[i] === 0 && !reused.has(g.ids[i]!)) initial.push(i);
-    for (const [id, r] of reused) {
-      const i = g.index.get(id);
-      if (i !== undefined) settle(i, r);
+  /** The step's terminal event, with the files it left (from onSettled). */
+  #emitFinal(step: StepSpec, r: StepResult, files: FileRecord[] | undefined): void {
+    const emit = this.#o.emit;
+    const base = { step: step.id, ...(files ? { files } : {}) };
+    switch (r.status) {
+      case 'succeeded':
+        emit({ type: 'step.succeeded', ...base, attempt: r.attempts, exit_code: r.exitCode, duration_s: r.durationS ?? 0, cached: r.cached, reused: r.reused, ...truncation(r), ...(r.usage ? { usage: r.usage } : {}), ...cacheFields(r) });
+        return;
+      case 'failed':
+        emit({ type: 'step.failed', ...base, attempt: r.attempts, exit_code: r.exitCode, duration_s: r.durationS ?? 0, error: r.error!, continue_on_error: step.continueOnError, ...truncation(r), ...(r.usage ? { usage: r.usage } : {}), ...cacheFields(r) });
+        return;
+      case 'skipped':
+        emit({ type: 'step.skipped', ...base, error: r.error! });
+        return;
+      case 'cancelled':
+        emit({ type: 'step.cancelled', ...base, ...(r.attempts > 0 ? { attempt: r.attempts, duration_s: r.durationS ?? 0 } : {}), error: r.error! });
+        return;
+      case 'pending':
+      case 'running':
+        throw new Error(`step ${step.id} settled as ${r.status}`);
+      default: {
+        const never: never = r.status;
+        throw new Error(`unknown status ${String(never)}`);
+      }
     }
-    for (const i of initial) {
-      if (results[i] || pending[i]! > 0) continue;
-      const decided = decide(i);
-      if (decided) settle(i, decided);
-      else ready.push(i);
-    }
-    pump();
-  });
+  }
 }
 
 const EMPTY_CONTEXT: EvalContext = { contexts: {} };
 
-/** An LLM step's cache key and its parts, for its final event. */
 /** `text_truncated: true` on a step whose text is only the start of its stdout; absent otherwise. */
 function truncation(r: StepResult): { text_truncated?: true } {
   return r.textTruncated ? { text_truncated: true } : {};
 }
 
+/** An LLM step's cache key and its parts, for its final event. */
 function cacheFields(r: StepResult): { cache_key?: string; cache_key_parts?: Record<string, unknown> } {
   return r.cacheKey ? { cache_key: r.cacheKey, ...(r.cacheKeyParts ? { cache_key_parts: r.cacheKeyParts } : {}) } : {};
 }
