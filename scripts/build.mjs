@@ -20,8 +20,14 @@ import { build } from 'esbuild';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
+// Type-check, and write the library's type declarations (dist/types, for `import … from 'orchestrator-dag'`).
+const types = path.join(root, `dist.types-${process.pid}`);
 if (!process.argv.includes('--no-check')) {
-  execFileSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '--noEmit', '-p', path.join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
+  execFileSync(
+    process.execPath,
+    [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', path.join(root, 'tsconfig.build.json'), '--noEmit', 'false', '--declaration', '--emitDeclarationOnly', '--outDir', types],
+    { stdio: 'inherit' },
+  );
 }
 // The native spawn helper (native/spawn.c; why: its header) is an optimisation, never a requirement:
 // where it cannot be built (no C compiler, make or python3; a platform without posix_spawn's chdir),
@@ -79,12 +85,18 @@ await Promise.all([
   // main.cjs loads the program with vm.Script (see src/cli/code-cache.ts): it comes wrapped as a function.
   bundle('src/cli/program.ts', 'cli/program.cjs', { banner: { js: '(function (exports, require, module, __filename, __dirname) {' }, footer: { js: '})' } }),
   bundle('src/process/launcher-main.ts', 'launcher.cjs'),
+  // The library (src/index.ts): CommonJS, and an ES module face over it for `import`.
+  bundle('src/index.ts', 'lib/index.cjs'),
 ]);
 // V8 checks a code cache against the length of its source only: the cache is named after the bundle's
 // content, which main.cjs is built knowing, so a changed bundle never runs with bytecode of another.
 const programId = createHash('sha256').update(fs.readFileSync(path.join(next, 'cli/program.cjs'))).digest('hex').slice(0, 16);
 const { version } = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
 await bundle('src/cli/main.ts', 'cli/main.cjs', { define: { ORCH_PROGRAM_ID: JSON.stringify(programId), ORCH_VERSION: JSON.stringify(version) } });
+
+fs.writeFileSync(path.join(next, 'lib/index.mjs'), "import lib from './index.cjs';\nexport const { run, validate, OrchestratorError } = lib;\n");
+if (fs.existsSync(types)) fs.renameSync(types, path.join(next, 'types'));
+else if (fs.existsSync(path.join(dist, 'types'))) fs.cpSync(path.join(dist, 'types'), path.join(next, 'types'), { recursive: true }); // --no-check: keep the last declarations
 
 if (helperBuilt) {
   fs.mkdirSync(path.join(next, 'native'));

@@ -52,11 +52,11 @@ afterAll(() => {
 });
 
 describe('the package as npm pack makes it', () => {
-  it('carries the built CLI, its launcher and license, and no sources, tests or source maps', () => {
+  it('carries the built CLI, its launcher, the library with its declarations and the license; no sources, tests or source maps', () => {
     const dry = spawnSync('npm', ['pack', '--dry-run', '--ignore-scripts', '--json'], { cwd: REPO, encoding: 'utf8' });
     const files = (JSON.parse(dry.stdout) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path);
-    expect(files).toEqual(expect.arrayContaining(['bin/orchestrator.js', 'bin/package.json', 'dist/cli/main.cjs', 'dist/cli/program.cjs', 'dist/launcher.cjs', 'package.json', 'README.md', 'LICENSE']));
-    expect(files.filter((f) => /^(src|test|native|scripts|bench|docs|examples)\/|\.map$|\.ts$/.test(f))).toEqual([]);
+    expect(files).toEqual(expect.arrayContaining(['bin/orchestrator.js', 'bin/package.json', 'dist/cli/main.cjs', 'dist/cli/program.cjs', 'dist/launcher.cjs', 'dist/lib/index.cjs', 'dist/lib/index.mjs', 'dist/types/index.d.ts', 'package.json', 'README.md', 'LICENSE']));
+    expect(files.filter((f) => /^(src|test|native|scripts|bench|docs|examples)\/|\.map$|(?<!\.d)\.ts$/.test(f))).toEqual([]);
   });
 
   it('installs with npm i -g where there is no compiler, and runs a spec from any folder', () => {
@@ -89,5 +89,42 @@ describe('the package as npm pack makes it', () => {
     fs.writeFileSync(path.join(work, 'spec.yaml'), 'steps:\n  a:\n    run: echo plain\n');
     const run = sh(path.join(prefix, 'bin/orchestrator'), ['run', 'spec.yaml'], { cwd: work });
     expect(run.status, run.stderr).toBe(0);
+  });
+
+  it('is a library too: a plain ES module imports run and validate from the installed package, with its types', () => {
+    const installed = path.join(prefix, 'lib/node_modules/orchestrator-dag');
+    const work = fs.mkdtempSync(path.join(tmp, 'lib-'));
+    fs.mkdirSync(path.join(work, 'node_modules'));
+    fs.symlinkSync(installed, path.join(work, 'node_modules/orchestrator-dag'));
+    fs.writeFileSync(path.join(work, 'spec.yaml'), 'vars: { who: nobody }\nsteps:\n  hello:\n    run: echo "hello ${{ vars.who }}"\n  wait:\n    needs: [hello]\n    run: sleep 30\n');
+    fs.writeFileSync(
+      path.join(work, 'main.mjs'),
+      `import { run, validate, OrchestratorError } from 'orchestrator-dag';
+const bad = await validate({ steps: { a: { run: 'true' }, b: { needs: ['nope'], run: 'true' } } });
+console.log(JSON.stringify({ bad }));
+const events = [];
+const controller = new AbortController();
+const result = await run('spec.yaml', {
+  runsDir: 'lib-runs', vars: { who: 'library' }, signal: controller.signal,
+  onEvent: (e) => { events.push(e.type + (e.step ? ':' + e.step : '')); if (e.type === 'step.started' && e.step === 'wait') controller.abort(); },
+});
+console.log(JSON.stringify({ status: result.status, runDir: result.runDir, steps: result.manifest.steps.hello.status, events }));
+try { await run('missing.yaml'); } catch (e) { console.log(JSON.stringify({ rejected: e instanceof OrchestratorError, diagnostics: e.diagnostics })); }
+`,
+    );
+    const r = sh(process.execPath, ['main.mjs'], { cwd: work });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const [bad, ran, rejected] = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(bad.bad).toEqual({ ok: false, problems: [{ code: 'spec-invalid', message: 'step "b" needs unknown step "nope"', file: '<spec object>', line: 8, col: 9 }] });
+    expect(ran).toMatchObject({ status: 'cancelled', steps: 'succeeded' });
+    expect(ran.events).toEqual(['job.started', 'step.started:hello', 'step.succeeded:hello', 'step.started:wait', 'step.cancelled:wait', 'job.finished']);
+    expect(fs.readFileSync(path.join(ran.runDir, 'logs/hello.log'), 'utf8')).toBe('hello library\n');
+    expect(rejected).toEqual({ rejected: true, diagnostics: [{ code: 'spec-read', message: 'no such spec file', file: 'missing.yaml' }] });
+    // The declarations ship with it: a TypeScript program that uses the API wrongly does not compile.
+    fs.writeFileSync(path.join(work, 'use.ts'), "import { run, type RunResult } from 'orchestrator-dag';\nconst r: Promise<RunResult> = run('spec.yaml', { concurrency: 2 });\nvoid r;\nrun('spec.yaml', { concurency: 2 });\n");
+    const tsc = sh(process.execPath, [path.join(REPO, 'node_modules/typescript/bin/tsc'), '--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--skipLibCheck', '--typeRoots', path.join(REPO, 'node_modules/@types'), '--types', 'node', 'use.ts'], { cwd: work });
+    expect(tsc.stdout).toMatch(/use\.ts\(4,.*'concurency' does not exist in type 'RunOptions'/);
+    expect(tsc.stdout.trim().split('\n')).toHaveLength(1);
   });
 });

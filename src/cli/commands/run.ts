@@ -1,13 +1,12 @@
 import { OrchestratorError } from '../../errors.js';
-import { didYouMean } from '../../util/suggest.js';
 import type { EventSink } from '../../events/types.js';
-import { runJob, type JobOptions } from '../../job/run-job.js';
+import type { JobOptions } from '../../job/run-job.js';
+import { startJob } from '../../job/start-job.js';
+import { setVars } from '../../job/vars.js';
 import type { ProcessLauncher } from '../../process/launcher.js';
-import { launcherChoice } from '../../process/launcher.js';
-import { chooseSpawner } from '../../process/spawner.js';
 import { MAX_CAPTURE_BYTES } from '../../process/step-process.js';
 import type { JobSpec } from '../../specfile/model.js';
-import { defaultConcurrency, parseSpec } from '../../specfile/validate.js';
+import { parseSpec } from '../../specfile/validate.js';
 import { runsDirOf } from '../options.js';
 import { colorsFor } from '../render/color.js';
 import { isLiveTerminal } from '../render/terminal.js';
@@ -38,21 +37,13 @@ export interface Notice {
 
 /** `--var k=v` pairs over the spec's vars: only declared vars, so that a typo is an error rather than an unused value. */
 export function applyVars(spec: JobSpec, pairs: string[] = []): void {
-  const declared = Object.keys(spec.vars);
+  const values: [string, string][] = [];
   for (const pair of pairs) {
     const eq = pair.indexOf('=');
     if (eq <= 0) throw new OrchestratorError({ code: 'usage', message: `--var expects key=value, got "${pair}"` });
-    const name = pair.slice(0, eq);
-    // Expressions read names case-insensitively: --var SERVICE=x sets the declared `service`.
-    const key = declared.find((k) => k === name) ?? declared.find((k) => k.toLowerCase() === name.toLowerCase());
-    if (key === undefined) throw new OrchestratorError({ code: 'usage', message: undeclaredVarMessage(name, declared) });
-    spec.vars = { ...spec.vars, [key]: pair.slice(eq + 1) };
+    values.push([pair.slice(0, eq), pair.slice(eq + 1)]);
   }
-}
-
-function undeclaredVarMessage(name: string, declared: string[]): string {
-  const which = declared.length === 0 ? 'the spec declares no vars' : `the spec declares ${declared.map((k) => `"${k}"`).join(', ')}`;
-  return `--var ${name}: no such var (${which}; a var must be declared under \`vars:\` to be set)${didYouMean(name, declared)}`;
+  setVars(spec, values, '--var');
 }
 
 /** `orchestrator run <spec>`: 0 succeeded, 1 a step failed, 130 cancelled. */
@@ -66,26 +57,6 @@ export async function runCommand(file: string, opts: RunOptions): Promise<number
 export async function executeJob(spec: JobSpec, opts: RunOptions, extra: Pick<JobOptions, 'reuse'> & { notices?: Notice[] }): Promise<number> {
   const { notices = [], ...jobExtra } = extra;
   for (const n of notices) process.stderr.write(`note: ${n.message}\n`);
-  const concurrency = opts.concurrency ?? spec.concurrency ?? defaultConcurrency();
-  // How shell steps start ($ORCH_SPAWNER, else the helper where it loads): a bad choice fails here, before a run folder.
-  if (spec.steps.some((s) => s.kind === 'shell')) {
-    chooseSpawner();
-    launcherChoice();
-  }
-  const checkContract = spec.steps.some((s) => s.outputsSchema)
-    ? (await import('../../steps/contract.js')).compileContracts(spec)
-    : undefined;
-  // Providers, keys and the response cache are checked before any step runs; their packages load only for LLM specs.
-  const llm = spec.steps.some((s) => s.kind === 'llm')
-    ? await (await import('../../steps/llm-setup.js')).prepareLlm(spec, {
-        runsDir: runsDirOf(opts),
-        cacheDir: opts.cacheDir,
-        noCache: opts.cache === false,
-        offline: opts.offline ?? false,
-        warn: (message) => process.stderr.write(`warning: ${message}\n`),
-      })
-    : undefined;
-
   // Progress goes to stdout, or to stderr when stdout carries --json.
   const progress = opts.json ? process.stderr : process.stdout;
   const colors = colorsFor(progress);
@@ -127,16 +98,17 @@ export async function executeJob(spec: JobSpec, opts: RunOptions, extra: Pick<Jo
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    const outcome = await runJob({
+    const outcome = await startJob({
       spec,
       runsDir: runsDirOf(opts),
-      concurrency,
-      failFast: opts.failFast ?? spec.onFailure === 'stop',
+      concurrency: opts.concurrency,
+      failFast: opts.failFast,
+      cacheDir: opts.cacheDir,
+      noCache: opts.cache === false,
+      offline: opts.offline,
       sinks,
       signal: controller.signal,
-      checkContract,
-      llm: llm?.executor,
-      secretNames: [...spec.secrets, ...(llm?.secretNames ?? [])],
+      warn: (message) => process.stderr.write(`warning: ${message}\n`),
       onLauncher: (l) => (launcher = l),
       ...jobExtra,
     });

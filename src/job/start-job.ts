@@ -1,0 +1,67 @@
+// Everything a job needs before its first step, checked before a run folder exists, then the run itself:
+// what the CLI (`run`, `resume`, `rerun`) and the library's run() share. Renderers and signal handling stay
+// with the caller; they come in as sinks and an AbortSignal.
+import type { EventSink } from '../events/types.js';
+import { launcherChoice, type ProcessLauncher } from '../process/launcher.js';
+import { chooseSpawner } from '../process/spawner.js';
+import type { JobSpec } from '../specfile/model.js';
+import { defaultConcurrency } from '../specfile/validate.js';
+import { runJob, type JobOptions, type JobOutcome } from './run-job.js';
+
+/** A job to start, and how. */
+export interface StartJobOptions {
+  spec: JobSpec;
+  runsDir: string;
+  /** Steps at once; default: the spec's `concurrency`, else the number of CPUs. */
+  concurrency?: number;
+  /** Stop at the first failure; default: the spec's `on_failure: stop`. */
+  failFast?: boolean;
+  /** The LLM response cache; default: $ORCH_CACHE_DIR, else the user's cache folder. */
+  cacheDir?: string;
+  /** Do not read the response cache. */
+  noCache?: boolean;
+  /** Fail any LLM step whose answer is not cached. */
+  offline?: boolean;
+  sinks: EventSink[];
+  signal: AbortSignal;
+  /** Told what a user should know before the job starts (e.g. an old cache folder). */
+  warn: (message: string) => void;
+  onLauncher?: (launcher: ProcessLauncher) => void;
+  reuse?: JobOptions['reuse'];
+}
+
+/**
+ * Check what the job needs (how steps start, outputs_schema contracts, providers, keys and the response
+ * cache: their packages load only for specs that use them), then run it. Problems found before the first
+ * step are OrchestratorErrors, and no run folder is made.
+ */
+export async function startJob(o: StartJobOptions): Promise<JobOutcome> {
+  const { spec } = o;
+  if (spec.steps.some((s) => s.kind === 'shell')) {
+    chooseSpawner();
+    launcherChoice();
+  }
+  const checkContract = spec.steps.some((s) => s.outputsSchema) ? (await import('../steps/contract.js')).compileContracts(spec) : undefined;
+  const llm = spec.steps.some((s) => s.kind === 'llm')
+    ? await (await import('../steps/llm-setup.js')).prepareLlm(spec, {
+        runsDir: o.runsDir,
+        cacheDir: o.cacheDir,
+        noCache: o.noCache ?? false,
+        offline: o.offline ?? false,
+        warn: o.warn,
+      })
+    : undefined;
+  return runJob({
+    spec,
+    runsDir: o.runsDir,
+    concurrency: o.concurrency ?? spec.concurrency ?? defaultConcurrency(),
+    failFast: o.failFast ?? spec.onFailure === 'stop',
+    sinks: o.sinks,
+    signal: o.signal,
+    checkContract,
+    llm: llm?.executor,
+    secretNames: [...spec.secrets, ...(llm?.secretNames ?? [])],
+    onLauncher: o.onLauncher,
+    reuse: o.reuse,
+  });
+}
