@@ -27,6 +27,9 @@ describe('orchestrator doctor', () => {
     expect(report.checks.find((c) => c.name === 'node')!.value).toContain(`v${process.versions.node}`);
     expect(report.checks.find((c) => c.name === 'bash')!.value).toMatch(/\/bash \(GNU bash, version/);
     expect(report.checks.find((c) => c.name === 'runs dir')!.value).toBe(rig().runsDir);
+    // The response cache lives in the user's cache folder ($XDG_CACHE_HOME here), not in the runs folder.
+    expect(report.checks.find((c) => c.name === 'cache dir')!.value).toBe(`${rig().env().XDG_CACHE_HOME}/orchestrator (the user's cache folder)`);
+    expect(doctor({ ORCH_CACHE_DIR: rig().path('c') }).report.checks.find((c) => c.name === 'cache dir')!.value).toBe(`${rig().path('c')} ($ORCH_CACHE_DIR)`);
     // `npm run build` made the helper where a C compiler was at hand: then it runs steps, else Node's spawn, saying why.
     const built = fs.existsSync(path.join(REPO, 'dist/native')) && fs.readdirSync(path.join(REPO, 'dist/native')).length > 0;
     expect(report.spawner).toBe(built ? 'posix_spawn helper' : 'node child_process');
