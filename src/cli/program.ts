@@ -56,7 +56,7 @@ function buildProgram(version: string): Command {
   program
     .command('run')
     .description('run a job: live progress on a terminal, one plain line per event otherwise')
-    .argument('<spec>', 'the spec file (YAML or JSON)')
+    .argument('<spec>', 'the spec file (YAML or JSON); - (or /dev/stdin) reads it from stdin')
     .option('-c, --concurrency <n>', 'steps at once (default: the spec, else the number of CPUs)', positiveInt)
     .option('--var <key=value>', 'override a var the spec declares (repeatable)', collect)
     .option('--fail-fast', 'stop at the first failure: cancel running steps, start nothing new')
@@ -74,7 +74,7 @@ function buildProgram(version: string): Command {
   program
     .command('validate')
     .description('check a spec; print every problem as file:line:col: message')
-    .argument('<spec>', 'the spec file')
+    .argument('<spec>', 'the spec file; - reads it from stdin')
     .option('--json', 'print {ok, problems[]} as JSON')
     .addOption(runsDirOption())
     .addHelpText('after', examples(['orchestrator validate examples/tiny_spec.yaml', 'orchestrator validate spec.yaml --json']))
@@ -83,7 +83,7 @@ function buildProgram(version: string): Command {
   program
     .command('graph')
     .description('print the DAG of a spec')
-    .argument('<spec>', 'the spec file')
+    .argument('<spec>', 'the spec file; - reads it from stdin')
     .addOption(new Option('--format <format>', 'output format (ascii, alias text: layers drawn in the terminal)').choices(['mermaid', 'dot', 'ascii', 'text']).default('mermaid'))
     .addOption(runsDirOption())
     .addHelpText('after', examples(['orchestrator graph examples/tiny_spec.yaml --format ascii', 'orchestrator graph examples/tiny_spec.yaml', 'orchestrator graph spec.yaml --format dot | dot -Tsvg > dag.svg']))

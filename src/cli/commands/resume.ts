@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { OrchestratorError } from '../../errors.js';
 import { buildGraph, downstreamOf } from '../../graph/build.js';
+import { STDIN_NAME } from '../../specfile/load.js';
 import type { JobSpec } from '../../specfile/model.js';
 import { sha256 } from '../../store/hash.js';
 import { planReuse } from '../../job/reuse.js';
@@ -16,6 +17,7 @@ import { executeJob, type Notice, type RunOptions } from './run.js';
  * typed `resume` would otherwise silently get the old spec.
  */
 function specChangeNotices(spec: JobSpec, command: 'resume' | 'rerun'): Notice[] {
+  if (path.basename(spec.path) === STDIN_NAME) return []; // read from stdin: the job's copy is the only one there is
   let current: Buffer;
   try {
     current = fs.readFileSync(spec.path);

@@ -7,7 +7,8 @@ import { launcherChoice } from '../../process/launcher.js';
 import { chooseSpawner } from '../../process/spawner.js';
 import { MAX_CAPTURE_BYTES } from '../../process/step-process.js';
 import type { JobSpec } from '../../specfile/model.js';
-import { defaultConcurrency, parseSpec } from '../../specfile/validate.js';
+import { defaultConcurrency } from '../../specfile/validate.js';
+import { parseSpecArg } from '../spec-arg.js';
 import { runsDirOf } from '../options.js';
 import { colorsFor } from '../render/color.js';
 import { isLiveTerminal } from '../render/terminal.js';
@@ -57,7 +58,7 @@ function undeclaredVarMessage(name: string, declared: string[]): string {
 
 /** `orchestrator run <spec>`: 0 succeeded, 1 a step failed, 130 cancelled. */
 export async function runCommand(file: string, opts: RunOptions): Promise<number> {
-  const spec = parseSpec(file);
+  const spec = await parseSpecArg(file);
   applyVars(spec, opts.var);
   return executeJob(spec, opts, {});
 }

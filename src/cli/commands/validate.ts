@@ -1,10 +1,10 @@
 import { OrchestratorError, formatDiagnostic } from '../../errors.js';
-import { parseSpec } from '../../specfile/validate.js';
+import { parseSpecArg } from '../spec-arg.js';
 
 /** `orchestrator validate <spec>`: 0 when the spec is sound, 2 with every problem listed. */
 export async function validateCommand(file: string, opts: { json?: boolean }): Promise<number> {
   try {
-    const spec = parseSpec(file);
+    const spec = await parseSpecArg(file);
     if (spec.steps.some((s) => s.outputsSchema)) await (await import('../../steps/contract.js')).compileContracts(spec);
     if (opts.json) process.stdout.write(`${JSON.stringify({ ok: true, file, name: spec.name, steps: spec.steps.length, problems: [] }, null, 2)}\n`);
     else process.stdout.write(`${file}: ok (${spec.steps.length} step${spec.steps.length === 1 ? '' : 's'})\n`);
