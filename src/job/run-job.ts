@@ -65,10 +65,10 @@ export async function runJob(o: JobOptions): Promise<JobOutcome> {
     concurrency: o.concurrency,
   });
   const journal = new Journal(runDir.eventsPath);
-  const bus = new EventBus(runDir.jobId, [journal, builder, ...o.sinks], redactor.isActive ? (t) => redactor.redact(t) : undefined);
+  const bus = new EventBus(runDir.jobId, [journal, builder, ...o.sinks], redactor.isActive ? (e) => redactor.redactValue(e) : undefined);
   // The first manifest only needs to be whole (the journal is the truth while the job runs); the last one is also made durable.
   const writeManifest = (durable: boolean): string => {
-    const text = redactor.redact(JSON.stringify(builder.manifest, null, 2)) + '\n';
+    const text = JSON.stringify(redactor.redactValue(builder.manifest), null, 2) + '\n';
     (durable ? writeDurable : writeAtomic)(runDir.manifestPath, text);
     return text;
   };
@@ -149,25 +149,21 @@ function removeWorkDir(dir: string): void {
 
 /** Write outputs/<step>.json and hash it with the step's artifacts, for the step's final event. */
 function recordStep(runDir: RunDir, redactor: Redactor, step: StepSpec, r: StepResult): FileRecord[] {
-  const body = redactor.redact(
-    JSON.stringify(
-      {
-        status: r.status,
-        outputs: r.outputs,
-        text: r.text,
-        ...(r.textTruncated ? { text_truncated: true } : {}),
-        exit_code: r.exitCode,
-        attempts: r.attempts,
-        cached: r.cached,
-        reused: r.reused,
-        error: r.error,
-        ...(r.usage ? { usage: r.usage } : {}),
-        ...(r.cacheKey ? { cache_key: r.cacheKey, cache_key_parts: r.cacheKeyParts } : {}),
-      },
-      null,
-      2,
-    ) + '\n',
-  );
+  const record = {
+    status: r.status,
+    outputs: r.outputs,
+    // Cut at 16 MiB: a secret the cut went through is masked by what is left of it.
+    text: r.textTruncated ? redactor.redactCut(r.text) : r.text,
+    ...(r.textTruncated ? { text_truncated: true } : {}),
+    exit_code: r.exitCode,
+    attempts: r.attempts,
+    cached: r.cached,
+    reused: r.reused,
+    error: r.error,
+    ...(r.usage ? { usage: r.usage } : {}),
+    ...(r.cacheKey ? { cache_key: r.cacheKey, cache_key_parts: r.cacheKeyParts } : {}),
+  };
+  const body = JSON.stringify(redactor.redactValue(record), null, 2) + '\n';
   const rel = `outputs/${step.id}.json`;
   // Rewritten in place: the prefetcher created it (creating files is what is slow), and resume trusts it
   // only through the SHA-256 in this step's final event, which is written after it.

@@ -7,6 +7,7 @@ import {
   isBrokenConnection,
   joinUrl,
   malformedResponse,
+  thrownMessage,
   mediaTypeOf,
   networkError,
   readWholeBody,
@@ -54,7 +55,7 @@ export function createAnthropicProvider(config: ResolvedProvider): Provider {
         // withResponse: the stream is parsed lazily, so a server that ignored `stream: true` can still be read whole.
         const { data, response } = await clientFor().messages.create(body(req), { signal: o.signal, timeout: clientTimeoutMs(o.timeoutMs) }).withResponse();
         if (mediaTypeOf(response.headers) === 'text/event-stream') await collectStream(data, got, o.onData);
-        else collectMessage(await readWholeBody(response), got, o.onData);
+        else collectMessage(await readWholeBody(response, o.mask), got, o.onData);
       } catch (e) {
         throw classify(e, config.baseUrl);
       }
@@ -141,7 +142,7 @@ function classify(e: unknown, baseUrl: string): unknown {
     // `event: error` inside a 200 stream (e.g. overloaded_error).
     return new ProviderError(`error in the response stream: ${e.type ? `${e.type}: ` : ''}${message}`, { retryable: TRANSIENT_STREAM_ERRORS.has(e.type ?? '') });
   }
-  if (e instanceof SyntaxError) return malformedResponse(e.message);
+  if (e instanceof SyntaxError) return malformedResponse(thrownMessage(e));
   if (isBrokenConnection(e)) return networkError(e, baseUrl);
   return e;
 }

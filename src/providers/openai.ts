@@ -8,6 +8,7 @@ import {
   isBrokenConnection,
   joinUrl,
   malformedResponse,
+  thrownMessage,
   mediaTypeOf,
   networkError,
   readWholeBody,
@@ -54,7 +55,7 @@ export function createOpenAiProvider(config: ResolvedProvider): Provider {
         // withResponse: the stream is parsed lazily, so a server that ignored `stream: true` can still be read whole.
         const { data, response } = await clientFor().chat.completions.create(body(req), { signal: o.signal, timeout: clientTimeoutMs(o.timeoutMs) }).withResponse();
         if (mediaTypeOf(response.headers) === 'text/event-stream') await collectStream(data, got, o.onData);
-        else collectCompletion(await readWholeBody(response), got, o.onData);
+        else collectCompletion(await readWholeBody(response, o.mask), got, o.onData);
       } catch (e) {
         throw classify(e, config.baseUrl);
       }
@@ -122,7 +123,7 @@ function classify(e: unknown, baseUrl: string): unknown {
     // An error sent inside a 200 stream.
     return new ProviderError(`error in the response stream: ${message}`, { retryable: body?.type === 'server_error' });
   }
-  if (e instanceof SyntaxError) return malformedResponse(e.message);
+  if (e instanceof SyntaxError) return malformedResponse(thrownMessage(e));
   if (isBrokenConnection(e)) return networkError(e, baseUrl);
   return e;
 }
