@@ -108,8 +108,8 @@ function buildProgram(version: string): Command {
     .command('list-runs')
     .description('past jobs, newest first')
     .option('-n, --limit <n>', 'at most this many', positiveInt, 20)
-    .addOption(new Option('--status <status>', 'only jobs with this status').choices(['running', 'succeeded', 'failed', 'cancelled', 'interrupted']))
-    .option('--json', 'an array of {job_id, name, status, started_at, duration_s}')
+    .addOption(new Option('--status <status>', 'only jobs with this status').choices(['running', 'succeeded', 'failed', 'cancelled', 'interrupted', 'damaged']))
+    .option('--json', 'an array of {job_id, name, status, started_at, duration_s, damaged?}')
     .addOption(runsDirOption())
     .addHelpText('after', examples(['orchestrator list-runs', 'orchestrator list-runs --status failed --limit 5', 'orchestrator list-runs --json']))
     .action(async (opts) => done(await (await import('./commands/list-runs.js')).listRunsCommand(opts)));

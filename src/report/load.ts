@@ -6,6 +6,7 @@ import { loadDocument } from '../specfile/load.js';
 import { readJournal } from '../store/journal.js';
 import { readLogEnd } from '../store/log-tail.js';
 import type { JobManifest } from '../store/manifest.js';
+import { parseUntrustedJson } from '../util/json.js';
 import type { LogTail, ReportInput, ReportStep } from './model.js';
 
 /** How much of each log a report holds: the end, where failures show. */
@@ -16,25 +17,28 @@ function folderError(file: string, e: unknown): OrchestratorError {
   return new OrchestratorError({ code: 'run-folder', message: `cannot read ${file}: ${detail}` });
 }
 
-/** Each step's kind and needs, from the run folder's copy of the spec (the manifest does not record the graph). */
-function readGraph(dir: string): Map<string, { kind: 'shell' | 'llm'; needs: string[] }> {
+type StepGraph = Map<string, { kind: 'shell' | 'llm'; needs: string[] }>;
+
+/** Each step's kind and needs, from the run folder's copy of the spec (the manifest does not record the graph); a problem when it cannot be read. */
+function readGraph(dir: string): { graph: StepGraph } | { problem: string } {
   const file = ['spec.yaml', 'spec.json'].map((f) => path.join(dir, 'inputs', f)).find((f) => fs.existsSync(f));
-  if (!file) throw new OrchestratorError({ code: 'run-folder', message: `${path.join(dir, 'inputs')} holds no spec.yaml or spec.json: cannot draw the graph` });
+  if (!file) return { problem: `${path.join(dir, 'inputs')} holds no spec.yaml or spec.json: the graph shows no edges` };
   let data: unknown;
   try {
     data = loadDocument(file).data;
   } catch (e) {
-    throw folderError(file, e);
+    if (!(e instanceof OrchestratorError)) throw e;
+    return { problem: `${folderError(file, e).message}: the graph shows no edges` };
   }
   const steps = (data as { steps?: unknown }).steps;
-  const graph = new Map<string, { kind: 'shell' | 'llm'; needs: string[] }>();
-  if (steps === null || typeof steps !== 'object') return graph;
+  const graph: StepGraph = new Map();
+  if (steps === null || typeof steps !== 'object') return { graph };
   for (const [id, raw] of Object.entries(steps as Record<string, unknown>)) {
     const s = (raw ?? {}) as { needs?: unknown; prompt?: unknown };
     const needs = Array.isArray(s.needs) ? s.needs.filter((n): n is string => typeof n === 'string') : [];
     graph.set(id, { kind: s.prompt !== undefined ? 'llm' : 'shell', needs: [...new Set(needs)] });
   }
-  return graph;
+  return { graph };
 }
 
 /** The last `max` bytes of a step's log, from a line start when one is near; undefined if there is no log. */
@@ -46,40 +50,45 @@ export function readLogTail(file: string, max = LOG_TAIL_BYTES): LogTail | undef
   }
 }
 
-function readOutputs(file: string): Record<string, unknown> | undefined {
+/** A step's `outputs` from outputs/<id>.json: undefined when it has none; a problem when the file is unreadable. */
+function readOutputs(file: string): { outputs?: Record<string, unknown>; problem?: string } {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw folderError(file, e);
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    return { problem: `cannot read ${file}: ${(e as Error).message}` };
   }
-  let doc: { outputs?: unknown };
-  try {
-    doc = JSON.parse(text) as { outputs?: unknown };
-  } catch (e) {
-    throw folderError(file, e);
-  }
-  const o = doc.outputs;
-  return o !== null && typeof o === 'object' && !Array.isArray(o) ? (o as Record<string, unknown>) : undefined;
+  const parsed = parseUntrustedJson(text);
+  if ('error' in parsed) return { problem: `${file} is damaged (it is ${parsed.error})` };
+  const o = (parsed.value as { outputs?: unknown } | null)?.outputs;
+  return o !== null && typeof o === 'object' && !Array.isArray(o) ? { outputs: o as Record<string, unknown> } : {};
 }
 
-/** Gather what a report shows from a run folder: the journal, the spec copy's graph, each step's outputs and log tail. */
+/**
+ * Gather what a report shows from a run folder: the journal, the spec copy's graph, each step's outputs and
+ * log tail. What is missing or damaged (other than the journal) is left out and named in `warnings`.
+ */
 export function loadReportInput(dir: string, manifest: JobManifest): ReportInput {
   const eventsFile = path.join(dir, 'events.jsonl');
   let events: RunEvent[];
   try {
     events = readJournal(eventsFile);
   } catch (e) {
-    throw folderError(eventsFile, e);
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw folderError(eventsFile, e);
+    events = [];
   }
-  const graph = readGraph(dir);
+  const warnings: string[] = [];
+  const read = readGraph(dir);
+  if ('problem' in read) warnings.push(read.problem);
+  const graph = 'graph' in read ? read.graph : new Map();
   const steps: ReportStep[] = Object.keys(manifest.steps).map((id) => {
     const g = graph.get(id);
-    if (!g) throw new OrchestratorError({ code: 'run-folder', message: `${path.join(dir, 'inputs')}: the spec copy has no step "${id}", which the manifest lists` });
-    const outputs = readOutputs(path.join(dir, 'outputs', `${id}.json`));
+    if (!g && 'graph' in read) warnings.push(`${path.join(dir, 'inputs')}: the spec copy has no step "${id}", which the manifest lists: drawn without its edges`);
+    const { outputs, problem } = readOutputs(path.join(dir, 'outputs', `${id}.json`));
+    if (problem) warnings.push(problem);
     const log = readLogTail(path.join(dir, 'logs', `${id}.log`));
-    return { id, kind: g.kind, needs: g.needs, ...(outputs ? { outputs } : {}), ...(log ? { log } : {}) };
+    return { id, kind: g?.kind ?? 'shell', needs: g?.needs ?? [], ...(outputs ? { outputs } : {}), ...(log ? { log } : {}) };
   });
-  return { manifest, events, steps, generatedAt: new Date().toISOString() };
+  return { manifest, events, steps, generatedAt: new Date().toISOString(), warnings };
 }

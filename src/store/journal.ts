@@ -1,5 +1,7 @@
 import fs from 'node:fs';
 import type { EventSink, RunEvent } from '../events/types.js';
+import { parseUntrustedJson } from '../util/json.js';
+import { checkEvent } from './record-schema.js';
 
 /** events.jsonl: each event is one append (one write call) as it happens, so a crash loses nothing already emitted. */
 export class Journal implements EventSink {
@@ -24,19 +26,25 @@ export class Journal implements EventSink {
   }
 }
 
-/** Read a journal; a torn last line (a crash mid-write) is ignored, any other bad line is an error. */
+/**
+ * Read a journal; a torn last line (a crash or a full disk mid-write) is ignored, any other bad line is an
+ * error naming the line and what is wrong with it (never what it says), as is an event of the wrong shape.
+ */
 export function readJournal(file: string): RunEvent[] {
   const text = fs.readFileSync(file, 'utf8');
   const lines = text.split('\n');
   const events: RunEvent[] = [];
   lines.forEach((line, i) => {
     if (line.trim() === '') return;
-    try {
-      events.push(JSON.parse(line) as RunEvent);
-    } catch {
+    const parsed = parseUntrustedJson(line);
+    if ('error' in parsed) {
       const isLast = lines.slice(i + 1).every((l) => l.trim() === '');
-      if (!isLast) throw new Error(`${file}:${i + 1}: not a JSON line`);
+      if (!isLast) throw new Error(`line ${i + 1} is not a JSON event`);
+      return;
     }
+    const checked = checkEvent(parsed.value);
+    if ('problem' in checked) throw new Error(`line ${i + 1}: ${checked.problem}`);
+    events.push(checked.event);
   });
   return events;
 }

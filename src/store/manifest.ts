@@ -40,6 +40,8 @@ export interface JobManifest {
   usage?: TokenUsage;
   steps: Record<string, StepRecord>;
   files: FileRecord[];
+  /** A reader's note, never written: manifest.json was damaged, and this was rebuilt from the journal. */
+  damaged?: string;
 }
 
 function pendingStep(): StepRecord {
