@@ -1,6 +1,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { OrchestratorError, type Diagnostic } from '../errors.js';
 import { parseAge } from '../specfile/duration.js';
+import { INTERNAL_ERROR_EXIT, reportInternalError } from './crash.js';
 
 
 function positiveInt(value: string): number {
@@ -200,6 +201,13 @@ function buildProgram(version: string): Command {
 
 /** Parse argv, run the command, and turn its outcome into an exit code. */
 export async function runCli(argv: string[], version: string): Promise<number> {
+  // A bug that escapes the command (an exception in a stream or timer callback) is reported the same way.
+  const crash = (e: unknown) => {
+    process.stderr.write(`${reportInternalError(e)}\n`);
+    process.exit(INTERNAL_ERROR_EXIT);
+  };
+  process.on('uncaughtException', crash);
+  process.on('unhandledRejection', crash);
   const program = buildProgram(version);
   try {
     await program.parseAsync(argv);
@@ -218,9 +226,10 @@ export async function runCli(argv: string[], version: string): Promise<number> {
       if (json) printProblems(e.diagnostics);
       return 2;
     }
-    process.stderr.write(`orchestrator: internal error: ${(e as Error)?.stack ?? String(e)}\n`);
-    if (json) printProblems([{ code: 'internal', message: `internal error: ${(e as Error)?.message ?? String(e)}` }]);
-    return 1;
+    const line = reportInternalError(e);
+    process.stderr.write(`${line}\n`);
+    if (json) printProblems([{ code: 'internal', message: line.replace(/^orchestrator: /, '') }]);
+    return INTERNAL_ERROR_EXIT;
   }
 }
 

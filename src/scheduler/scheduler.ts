@@ -23,8 +23,11 @@ export interface SchedulerOptions {
   emit: (event: RunEventBody) => void;
   /** Run one attempt of a step. */
   execute: (step: StepSpec, attempt: number, signal: AbortSignal, context: EvalContext) => Promise<AttemptResult>;
-  /** A step's final result is known: write its outputs file; the files it returns go into its final event. */
-  onSettled: (step: StepSpec, result: StepResult) => FileRecord[] | undefined;
+  /**
+   * A step's final result is known: write its outputs file; the files it returns go into its final event.
+   * A `fault` (its records could not be written: disk-full, io) fails the step with that error.
+   */
+  onSettled: (step: StepSpec, result: StepResult) => { files?: FileRecord[]; fault?: StepError } | undefined;
   /** Validate a successful attempt's outputs against outputs_schema. */
   checkContract?: (step: StepSpec, outputs: Record<string, unknown>) => StepError | undefined;
   /** Steps carried over from an earlier job (resume/rerun): settled before anything runs. */
@@ -63,7 +66,8 @@ export function runScheduler(o: SchedulerOptions): Promise<SchedulerOutcome> {
   const reused = o.reused ?? new Map<string, StepResult>();
 
   return new Promise<SchedulerOutcome>((resolve) => {
-    const onExternalAbort = () => halt({ code: 'cancelled', message: 'cancelled by signal' });
+    // The abort's reason, when it gives one as a StepError (the job's records could not be written), says why.
+    const onExternalAbort = () => halt(isStepError(o.signal.reason) ? o.signal.reason : { code: 'cancelled', message: 'cancelled by signal' });
     o.signal.addEventListener('abort', onExternalAbort, { once: true });
     const jobTimer =
       o.jobTimeoutMs === undefined
@@ -90,11 +94,14 @@ export function runScheduler(o: SchedulerOptions): Promise<SchedulerOutcome> {
     function settle(first: number, firstResult: StepResult): void {
       const work: [number, StepResult][] = [[first, firstResult]];
       while (work.length > 0) {
-        const [i, result] = work.pop()!;
+        const [i, found] = work.pop()!;
+        const step = steps[i]!;
+        const recorded = o.onSettled(step, found);
+        // A succeeded step whose records could not be written fails with that; one that did not succeed keeps what it was.
+        const result: StepResult = recorded?.fault && found.status === 'succeeded' ? { ...found, status: 'failed', error: recorded.fault } : found;
         results[i] = result;
         settledCount++;
-        const step = steps[i]!;
-        emitFinal(step, result, o.onSettled(step, result));
+        emitFinal(step, result, recorded?.files);
         if (result.status === 'failed' && !step.continueOnError) {
           jobFailed = true;
           if (o.failFast) halt({ code: 'cancelled', message: `job stopped after step "${step.id}" failed` });
@@ -258,6 +265,10 @@ export function runScheduler(o: SchedulerOptions): Promise<SchedulerOutcome> {
 }
 
 const EMPTY_CONTEXT: EvalContext = { contexts: {} };
+
+function isStepError(v: unknown): v is StepError {
+  return typeof (v as StepError | null)?.code === 'string' && typeof (v as StepError).message === 'string';
+}
 
 /** An LLM step's cache key and its parts, for its final event. */
 /** `text_truncated: true` on a step whose text is only the start of its stdout; absent otherwise. */

@@ -9,6 +9,7 @@ import { llmTimeoutMs } from '../providers/resolve.js';
 import { formatDuration } from '../specfile/duration.js';
 import type { StepSpec } from '../specfile/model.js';
 import { CACHE_FORMAT, cacheKey, type ResponseCache } from '../store/cache.js';
+import { ioFault, isIoError } from '../store/io-fault.js';
 import type { Redactor } from '../store/redact.js';
 import type { RunDir } from '../store/run-dir.js';
 import { parseJsonOutput } from './outputs.js';
@@ -52,7 +53,14 @@ export class LlmExecutor implements StepExecutor {
   }
 
   async runAttempt(input: AttemptInput): Promise<AttemptResult> {
-    const r = await this.#attempt(input);
+    let r: AttemptResult;
+    try {
+      r = await this.#attempt(input);
+    } catch (e) {
+      // The step's log could not be written (a full disk, a deleted run folder): the step fails with that.
+      if (!isIoError(e)) throw e;
+      return failure(ioFault(e, e.path ?? this.#o.runDir.logPath(input.step.id)), false);
+    }
     // Error messages (a provider may echo a key) and key parts (a prompt may hold a secret) go to the terminal and
     // `run --json` as well as to files: masked here already. The text stays as it is: dependents may need it.
     const redactor = this.#o.redactor;

@@ -49,6 +49,7 @@ const manifestSchema = z.looseObject({
   rerun_of: opt(str),
   vars: opt(z.record(str, z.unknown())),
   usage: opt(usage),
+  error: opt(stepError),
   steps: z.record(str, stepRecord),
   files: z.array(fileRecord),
 });
@@ -64,7 +65,7 @@ const eventSchemas: Record<string, z.ZodMiniType> = {
   'step.failed': z.looseObject({ ...step, ...settled, error: stepError }),
   'step.skipped': z.looseObject({ ...step, error: stepError, files: opt(z.array(fileRecord)) }),
   'step.cancelled': z.looseObject({ ...step, error: stepError, duration_s: opt(num), files: opt(z.array(fileRecord)) }),
-  'job.finished': z.looseObject({ ...base, status: z.enum(['succeeded', 'failed', 'cancelled']), duration_s: num }),
+  'job.finished': z.looseObject({ ...base, status: z.enum(['succeeded', 'failed', 'cancelled']), duration_s: num, error: opt(stepError) }),
 };
 const anyEvent = z.looseObject({ type: str });
 

@@ -6,6 +6,7 @@ import type { ProcessLauncher } from '../../process/launcher.js';
 import { launcherChoice } from '../../process/launcher.js';
 import { chooseSpawner } from '../../process/spawner.js';
 import { MAX_CAPTURE_BYTES } from '../../process/step-process.js';
+import { tryWrite } from '../../store/io-fault.js';
 import type { JobSpec } from '../../specfile/model.js';
 import { defaultConcurrency } from '../../specfile/validate.js';
 import { parseSpecArg } from '../spec-arg.js';
@@ -143,7 +144,18 @@ export async function executeJob(spec: JobSpec, opts: RunOptions, extra: Pick<Jo
     });
     live?.close();
     printSummary({ out: progress, colors, manifest: outcome.manifest, runDir: outcome.runDir.root, tail: opts.tail });
-    if (opts.junit !== undefined) (await import('../render/junit.js')).writeJunit(opts.junit, outcome.manifest, outcome.runDir.root);
+    for (const w of outcome.warnings) process.stderr.write(`warning: ${w}\n`);
+    // The job's records could not be written: one line that says where and why (the summary shows what was recorded).
+    if (outcome.fault) process.stderr.write(`orchestrator: ${outcome.fault.message}: the job failed, recorded as far as the disk allowed\n`);
+    if (opts.junit !== undefined) {
+      const junit = opts.junit;
+      const { writeJunit } = await import('../render/junit.js');
+      const failed = tryWrite(junit, () => writeJunit(junit, outcome.manifest, outcome.runDir.root));
+      if (failed) {
+        process.stderr.write(`orchestrator: --junit: ${failed.message}\n`);
+        return outcome.status === 'cancelled' ? 130 : 1;
+      }
+    }
     if (opts.json) process.stdout.write(`${JSON.stringify(notices.length > 0 ? { ...outcome.manifest, notices } : outcome.manifest, null, 2)}\n`);
     return outcome.status === 'succeeded' ? 0 : outcome.status === 'cancelled' ? 130 : 1;
   } finally {
