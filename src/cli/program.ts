@@ -1,6 +1,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { OrchestratorError, type Diagnostic } from '../errors.js';
 import { parseAge } from '../specfile/duration.js';
+import { INTERNAL_ERROR_EXIT, reportInternalError } from './crash.js';
 
 
 function positiveInt(value: string): number {
@@ -72,7 +73,7 @@ function buildProgram(version: string): Command {
     program
       .command('run')
       .description('run a job: live progress on a terminal, one plain line per event otherwise')
-      .argument('<spec>', 'the spec file (YAML or JSON)')
+      .argument('<spec>', 'the spec file (YAML or JSON); - (or /dev/stdin) reads it from stdin')
       .option('--var <key=value>', 'override a var the spec declares (repeatable)', collect),
   )
     .addHelpText('after', examples(['orchestrator run examples/tiny_spec.yaml', 'orchestrator run ci.yaml --concurrency 4 --fail-fast', 'orchestrator run pipeline.yaml --var project=notes --json > manifest.json']))
@@ -81,7 +82,7 @@ function buildProgram(version: string): Command {
   program
     .command('validate')
     .description('check a spec; print every problem as file:line:col: message')
-    .argument('<spec>', 'the spec file')
+    .argument('<spec>', 'the spec file; - reads it from stdin')
     .option('--json', 'print {ok, problems[]} as JSON')
     .addOption(runsDirOption())
     .addHelpText('after', examples(['orchestrator validate examples/tiny_spec.yaml', 'orchestrator validate spec.yaml --json']))
@@ -90,7 +91,7 @@ function buildProgram(version: string): Command {
   program
     .command('graph')
     .description('print the DAG of a spec')
-    .argument('<spec>', 'the spec file')
+    .argument('<spec>', 'the spec file; - reads it from stdin')
     .addOption(new Option('--format <format>', 'output format (ascii, alias text: layers drawn in the terminal)').choices(['mermaid', 'dot', 'ascii', 'text']).default('mermaid'))
     .addOption(runsDirOption())
     .addHelpText('after', examples(['orchestrator graph examples/tiny_spec.yaml --format ascii', 'orchestrator graph examples/tiny_spec.yaml', 'orchestrator graph spec.yaml --format dot | dot -Tsvg > dag.svg']))
@@ -115,8 +116,8 @@ function buildProgram(version: string): Command {
     .command('list-runs')
     .description('past jobs, newest first')
     .option('-n, --limit <n>', 'at most this many', positiveInt, 20)
-    .addOption(new Option('--status <status>', 'only jobs with this status').choices(['running', 'succeeded', 'failed', 'cancelled', 'interrupted']))
-    .option('--json', 'an array of {job_id, name, status, started_at, duration_s}')
+    .addOption(new Option('--status <status>', 'only jobs with this status').choices(['running', 'succeeded', 'failed', 'cancelled', 'interrupted', 'damaged']))
+    .option('--json', 'an array of {job_id, name, status, started_at, duration_s, damaged?}')
     .addOption(runsDirOption())
     .addHelpText('after', examples(['orchestrator list-runs', 'orchestrator list-runs --status failed --limit 5', 'orchestrator list-runs --json']))
     .action(async (opts) => done(await (await import('./commands/list-runs.js')).listRunsCommand(opts)));
@@ -194,6 +195,13 @@ function buildProgram(version: string): Command {
 
 /** Parse argv, run the command, and turn its outcome into an exit code. */
 export async function runCli(argv: string[], version: string): Promise<number> {
+  // A bug that escapes the command (an exception in a stream or timer callback) is reported the same way.
+  const crash = (e: unknown) => {
+    process.stderr.write(`${reportInternalError(e)}\n`);
+    process.exit(INTERNAL_ERROR_EXIT);
+  };
+  process.on('uncaughtException', crash);
+  process.on('unhandledRejection', crash);
   const program = buildProgram(version);
   try {
     await program.parseAsync(argv);
@@ -212,9 +220,10 @@ export async function runCli(argv: string[], version: string): Promise<number> {
       if (json) printProblems(e.diagnostics);
       return 2;
     }
-    process.stderr.write(`orchestrator: internal error: ${(e as Error)?.stack ?? String(e)}\n`);
-    if (json) printProblems([{ code: 'internal', message: `internal error: ${(e as Error)?.message ?? String(e)}` }]);
-    return 1;
+    const line = reportInternalError(e);
+    process.stderr.write(`${line}\n`);
+    if (json) printProblems([{ code: 'internal', message: line.replace(/^orchestrator: /, '') }]);
+    return INTERNAL_ERROR_EXIT;
   }
 }
 

@@ -5,10 +5,10 @@ export class EventBus {
   #seq = 0;
   readonly #sinks: EventSink[];
   readonly #jobId: string;
-  readonly #mask: ((text: string) => string) | undefined;
+  readonly #mask: ((event: RunEvent) => RunEvent) | undefined;
 
-  /** `mask` (secrets to ***) is applied once here, so no sink — file, terminal or --json — ever sees a secret. */
-  constructor(jobId: string, sinks: EventSink[], mask?: (text: string) => string) {
+  /** `mask` (secrets to *** in every string of the event) is applied once here, so no sink — file, terminal or --json — ever sees a secret. */
+  constructor(jobId: string, sinks: EventSink[], mask?: (event: RunEvent) => RunEvent) {
     this.#jobId = jobId;
     this.#sinks = sinks;
     this.#mask = mask;
@@ -17,7 +17,7 @@ export class EventBus {
   /** Emit one event to every sink; returns the stamped event. */
   emit(body: RunEventBody): RunEvent {
     let event = { ts: new Date().toISOString(), seq: ++this.#seq, job_id: this.#jobId, ...body } as RunEvent;
-    if (this.#mask) event = JSON.parse(this.#mask(JSON.stringify(event))) as RunEvent;
+    if (this.#mask) event = this.#mask(event);
     for (const sink of this.#sinks) sink.emit(event);
     return event;
   }

@@ -12,7 +12,9 @@ export type StepErrorCode =
   | 'spawn'
   | 'output'
   | 'skipped'
-  | 'reuse';
+  | 'reuse'
+  | 'disk-full'
+  | 'io';
 
 /** Why a step failed, was skipped or was cancelled. */
 export interface StepError {
@@ -90,7 +92,13 @@ export type RunEventBody =
     }
   | { type: 'step.skipped'; step: string; error: StepError; files?: FileRecord[] }
   | { type: 'step.cancelled'; step: string; attempt?: number; duration_s?: number; error: StepError; files?: FileRecord[] }
-  | { type: 'job.finished'; status: Exclude<JobStatus, 'running'>; duration_s: number };
+  | {
+      type: 'job.finished';
+      status: Exclude<JobStatus, 'running'>;
+      duration_s: number;
+      /** Why the job failed when no step's failure explains it: its records could not be written (disk-full, io). */
+      error?: StepError;
+    };
 
 /** One line of events.jsonl. */
 export type RunEvent = EventBase & RunEventBody;

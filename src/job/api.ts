@@ -6,7 +6,8 @@ import { OrchestratorError, type Diagnostic } from '../errors.js';
 import type { JobStatus, RunEvent } from '../events/types.js';
 import { parseDocumentText } from '../specfile/load.js';
 import type { JobSpec } from '../specfile/model.js';
-import { checkSpec, parseSpec } from '../specfile/validate.js';
+import { parseSpecArg } from '../specfile/spec-arg.js';
+import { checkSpec } from '../specfile/validate.js';
 import type { JobManifest } from '../store/manifest.js';
 import { startJob } from './start-job.js';
 import { setVars } from './vars.js';
@@ -95,11 +96,11 @@ export async function validate(spec: SpecInput): Promise<ValidateResult> {
 }
 
 /**
- * Read and check a spec (a file, or an object read as JSON whose folder is the current directory),
+ * Read and check a spec (a file, `-` for stdin, or an object read as JSON whose folder is the current directory),
  * outputs_schema contracts included; every problem in one OrchestratorError.
  */
 export async function checkSpecInput(spec: SpecInput): Promise<JobSpec> {
-  const job = typeof spec === 'string' ? parseSpec(spec) : specOfObject(spec);
+  const job = typeof spec === 'string' ? await parseSpecArg(spec) : specOfObject(spec);
   if (job.steps.some((s) => s.outputsSchema)) (await import('../steps/contract.js')).compileContracts(job);
   return job;
 }

@@ -13,6 +13,7 @@ import { writeAtomic, writeDurable } from '../store/atomic.js';
 import { hashFile, listFiles, sha256, type FileRecord } from '../store/hash.js';
 import { Journal } from '../store/journal.js';
 import { ManifestBuilder, type JobManifest } from '../store/manifest.js';
+import { isIoError, tryWrite } from '../store/io-fault.js';
 import { Redactor } from '../store/redact.js';
 import { StepFilePrefetcher } from '../store/prefetch.js';
 import { RunDir } from '../store/run-dir.js';
@@ -47,16 +48,21 @@ export interface JobOutcome {
   status: Exclude<JobStatus, 'running'>;
   manifest: JobManifest;
   runDir: RunDir;
+  /** Why the job's records could not be written (disk-full, io), when that failed it. */
+  fault?: StepError;
+  /** Things the user should know that did not fail the job. */
+  warnings: string[];
 }
 
-/** Run one job end to end and record it in a new run folder (SPEC §4). */
+/**
+ * Run one job end to end and record it in a new run folder (SPEC §4). When the records themselves cannot be
+ * written (a full disk, the runs folder deleted: `disk-full`, `io`), the job stops and ends `failed` with
+ * that error, recorded as far as the disk allows; a step whose own files cannot be written fails with it.
+ */
 export async function runJob(o: JobOptions): Promise<JobOutcome> {
   const { spec } = o;
   const runDir = RunDir.create(path.resolve(o.runsDir));
-  fs.writeFileSync(runDir.specCopyPath(spec.format), spec.text);
-  o.reuse?.copy(runDir);
   const redactor = Redactor.fromEnv(o.secretNames);
-
   const builder = new ManifestBuilder({
     jobId: runDir.jobId,
     name: spec.name,
@@ -64,14 +70,39 @@ export async function runJob(o: JobOptions): Promise<JobOutcome> {
     specSha256: sha256(spec.text),
     concurrency: o.concurrency,
   });
-  const journal = new Journal(runDir.eventsPath);
-  const bus = new EventBus(runDir.jobId, [journal, builder, ...o.sinks], redactor.isActive ? (t) => redactor.redact(t) : undefined);
-  // The first manifest only needs to be whole (the journal is the truth while the job runs); the last one is also made durable.
+  // The first fault wins; it stops the job (its steps are cancelled), which then ends failed with it.
+  let fault: StepError | undefined;
+  const stop = new AbortController();
+  const onFault = (f: StepError) => {
+    fault ??= f;
+    stop.abort({ code: 'cancelled', message: `the job's records cannot be written (${f.message})` } satisfies StepError);
+  };
+  if (o.signal.aborted) stop.abort();
+  else o.signal.addEventListener('abort', () => stop.abort(), { once: true });
   const writeManifest = (durable: boolean): string => {
-    const text = redactor.redact(JSON.stringify(builder.manifest, null, 2)) + '\n';
-    (durable ? writeDurable : writeAtomic)(runDir.manifestPath, text);
+    const text = JSON.stringify(redactor.redactValue(builder.manifest), null, 2) + '\n';
+    // The first manifest only needs to be whole (the journal is the truth while the job runs); the last one is also made durable.
+    const failed = tryWrite(runDir.manifestPath, () => (durable ? writeDurable : writeAtomic)(runDir.manifestPath, text), { exact: true });
+    // A full disk has no room for the temp file beside it: rewriting the old one in place still fits when the
+    // old one's blocks hold the new text (tried only then: a rewrite cut short would leave no whole manifest).
+    if (failed && durable && fitsInPlace(runDir.manifestPath, text) && !tryWrite(runDir.manifestPath, () => fs.writeFileSync(runDir.manifestPath, text))) return text;
+    if (failed) onFault(failed);
     return text;
   };
+
+  let journal: Journal | undefined;
+  const setupFault =
+    tryWrite(runDir.specCopyPath(spec.format), () => fs.writeFileSync(runDir.specCopyPath(spec.format), spec.text)) ??
+    tryWrite(runDir.root, () => o.reuse?.copy(runDir)) ??
+    tryWrite(runDir.eventsPath, () => (journal = new Journal(runDir.eventsPath, onFault))) ??
+    tryWrite(runDir.reservePath, () => fs.writeFileSync(runDir.reservePath, Buffer.alloc(reserveBytes(spec.steps.length))));
+  if (setupFault || !journal) {
+    const f = setupFault!;
+    Object.assign(builder.manifest, { status: 'failed', error: f, finished_at: new Date().toISOString(), duration_s: 0 });
+    const text = writeManifest(true);
+    return { status: 'failed', manifest: JSON.parse(text) as JobManifest, runDir, fault: f, warnings: [] };
+  }
+  const bus = new EventBus(runDir.jobId, [journal, builder, ...o.sinks], redactor.isActive ? (e) => redactor.redactValue(e) : undefined);
 
   const graph = buildGraph(spec.steps);
   const runsDir = path.resolve(o.runsDir);
@@ -116,23 +147,56 @@ export async function runJob(o: JobOptions): Promise<JobOutcome> {
     checkContract: o.checkContract,
     reused: o.reuse?.steps,
     contexts: { vars: spec.vars, env: { ...process.env }, job: { id: runDir.jobId, name: spec.name, run_dir: runDir.root } },
-    signal: o.signal,
+    signal: stop.signal,
     jobTimeoutMs: spec.timeoutMs,
   });
 
   await launcher.close();
-  await files.settle();
-  bus.emit({ type: 'job.finished', status: outcome.status, duration_s: (Date.now() - started) / 1000 });
+  await files.settle().catch((e: unknown) => {
+    // A step that could not get its files failed with that already; the folder was not left half-made by us.
+    if (!isIoError(e)) throw e;
+  });
+  // The job's last records go into the space held back for them: a full disk still gets a finished job.
+  const reserveFault = tryWrite(runDir.reservePath, () => fs.rmSync(runDir.reservePath, { force: true }));
+  if (reserveFault) onFault(reserveFault);
+  journal.resume();
+  const status = fault ? 'failed' : outcome.status;
+  bus.emit({ type: 'job.finished', status, duration_s: (Date.now() - started) / 1000, ...(fault ? { error: fault } : {}) });
   const journalClosed = journal.close();
-  removeWorkDir(runDir.workDir);
-  builder.manifest.files = listFiles(runDir.root)
-    .filter((p) => p !== 'manifest.json' && p !== 'events.jsonl')
-    .map((p) => builder.knownFiles.get(p) ?? hashFile(runDir.root, p));
+  const endFault = tryWrite(runDir.workDir, () => removeWorkDir(runDir.workDir)) ?? tryWrite(runDir.root, () => {
+    builder.manifest.files = listFiles(runDir.root)
+      .filter((p) => p !== 'manifest.json' && p !== 'events.jsonl')
+      .map((p) => builder.knownFiles.get(p) ?? hashFile(runDir.root, p));
+  });
+  if (endFault) {
+    onFault(endFault);
+    Object.assign(builder.manifest, { status: 'failed', error: fault });
+  }
   const text = writeManifest(true);
-  writeHistory({ runsDir, history, manifest: builder.manifest, graph, concurrency: o.concurrency });
   await journalClosed;
+  const warnings: string[] = [];
+  // The history only ranks the next run's steps: a job whose records are whole does not fail for it.
+  const historyFault = fault ? undefined : tryWrite(runsDir, () => writeHistory({ runsDir, history, manifest: builder.manifest, graph, concurrency: o.concurrency }));
+  if (historyFault) warnings.push(`step durations not saved for the next run: ${historyFault.message}`);
   // What callers print (run --json) is what was written: masked.
-  return { status: outcome.status, manifest: JSON.parse(text) as JobManifest, runDir };
+  const manifest = JSON.parse(text) as JobManifest;
+  if (fault && manifest.status !== 'failed') Object.assign(manifest, { status: 'failed', error: fault }); // the journal broke after job.finished
+  return { status: fault ? 'failed' : outcome.status, manifest, runDir, ...(fault ? { fault } : {}), warnings };
+}
+
+/**
+ * Space held back at the start of a job for its last records: job.finished and the final manifest (a few
+ * hundred bytes per step, and its files), so that a disk that fills while the job runs still gets them.
+ */
+function reserveBytes(steps: number): number {
+  return Math.min(64 * 1024 + 1024 * steps, 8 * 1024 * 1024);
+}
+
+/** Whether `text` fits in the blocks a file already has on disk (so rewriting it needs no new ones). */
+function fitsInPlace(file: string, text: string): boolean {
+  let blocks = 0;
+  if (tryWrite(file, () => (blocks = fs.statSync(file, { throwIfNoEntry: false })?.blocks ?? 0))) return false;
+  return Buffer.byteLength(text) <= blocks * 512;
 }
 
 /** .work/ is empty unless a step was stopped before its $ORCH_OUTPUT file was read. */
@@ -147,27 +211,29 @@ function removeWorkDir(dir: string): void {
   }
 }
 
-/** Write outputs/<step>.json and hash it with the step's artifacts, for the step's final event. */
-function recordStep(runDir: RunDir, redactor: Redactor, step: StepSpec, r: StepResult): FileRecord[] {
-  const body = redactor.redact(
-    JSON.stringify(
-      {
-        status: r.status,
-        outputs: r.outputs,
-        text: r.text,
-        ...(r.textTruncated ? { text_truncated: true } : {}),
-        exit_code: r.exitCode,
-        attempts: r.attempts,
-        cached: r.cached,
-        reused: r.reused,
-        error: r.error,
-        ...(r.usage ? { usage: r.usage } : {}),
-        ...(r.cacheKey ? { cache_key: r.cacheKey, cache_key_parts: r.cacheKeyParts } : {}),
-      },
-      null,
-      2,
-    ) + '\n',
-  );
+/** Write outputs/<step>.json and hash it with the step's artifacts, for the step's final event; a file-system error is the step's fault. */
+function recordStep(runDir: RunDir, redactor: Redactor, step: StepSpec, r: StepResult): { files?: FileRecord[]; fault?: StepError } {
+  let files: FileRecord[] = [];
+  const fault = tryWrite(runDir.outputPath(step.id), () => (files = writeStepRecord(runDir, redactor, step, r)));
+  return fault ? { fault } : { files };
+}
+
+function writeStepRecord(runDir: RunDir, redactor: Redactor, step: StepSpec, r: StepResult): FileRecord[] {
+  const record = {
+    status: r.status,
+    outputs: r.outputs,
+    // Cut at 16 MiB: a secret the cut went through is masked by what is left of it.
+    text: r.textTruncated ? redactor.redactCut(r.text) : r.text,
+    ...(r.textTruncated ? { text_truncated: true } : {}),
+    exit_code: r.exitCode,
+    attempts: r.attempts,
+    cached: r.cached,
+    reused: r.reused,
+    error: r.error,
+    ...(r.usage ? { usage: r.usage } : {}),
+    ...(r.cacheKey ? { cache_key: r.cacheKey, cache_key_parts: r.cacheKeyParts } : {}),
+  };
+  const body = JSON.stringify(redactor.redactValue(record), null, 2) + '\n';
   const rel = `outputs/${step.id}.json`;
   // Rewritten in place: the prefetcher created it (creating files is what is slow), and resume trusts it
   // only through the SHA-256 in this step's final event, which is written after it.

@@ -1,4 +1,6 @@
 import fs from 'node:fs';
+import type { StepError } from '../events/types.js';
+import { tryWrite } from '../store/io-fault.js';
 import { Redactor } from '../store/redact.js';
 import { directCommand } from './direct.js';
 import { chooseSpawner } from './spawner.js';
@@ -68,10 +70,17 @@ export function startProcess(req: ProcessRequest, o: { baseEnv: Record<string, s
   let terminate: (why: NonNullable<ProcessOutcome['reason']>) => void = () => {};
   const outcome = new Promise<ProcessOutcome>((resolve) => {
     let logFd: number | undefined;
+    // The first write that fails (a full disk, a deleted run folder) ends the attempt: a step whose output
+    // cannot be recorded fails with that error (SPEC §4), rather than run on unrecorded or crash the job.
+    let ioError: StepError | undefined;
     const log = (data: Uint8Array | string) => {
-      if (logFd === undefined) logFd = fs.openSync(req.logPath, req.attempt === 1 ? 'w' : 'a');
-      if (typeof data === 'string') fs.writeSync(logFd, data);
-      else fs.writeSync(logFd, data);
+      if (ioError) return;
+      ioError = tryWrite(req.logPath, () => {
+        if (logFd === undefined) logFd = fs.openSync(req.logPath, req.attempt === 1 ? 'w' : 'a');
+        if (typeof data === 'string') fs.writeSync(logFd, data);
+        else fs.writeSync(logFd, data);
+      });
+      if (ioError) terminate('io');
     };
     if (req.attempt > 1) log(`\n--- attempt ${req.attempt} ---\n`);
     const direct = directCommand(req.shell, req.script, env, req.cwd);
@@ -91,7 +100,9 @@ export function startProcess(req: ProcessRequest, o: { baseEnv: Record<string, s
       if (pid !== undefined) groups.delete(pid);
       for (const t of timers) clearTimeout(t);
       if (killTimer) clearTimeout(killTimer);
-      if (logFd !== undefined) fs.closeSync(logFd);
+      if (logFd !== undefined) ioError ??= tryWrite(req.logPath, () => fs.closeSync(logFd!));
+      let outputText: string | undefined;
+      ioError ??= tryWrite(req.outputFile, () => (outputText = readAndRemove(req.outputFile)));
       resolve({
         exitCode: spawnError ? null : (exit?.code ?? null),
         signal: exit?.signal ?? null,
@@ -99,7 +110,8 @@ export function startProcess(req: ProcessRequest, o: { baseEnv: Record<string, s
         truncated,
         reason,
         spawnError,
-        outputText: readAndRemove(req.outputFile),
+        outputText,
+        ...(ioError ? { ioError } : {}),
       });
     };
 

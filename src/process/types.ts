@@ -1,6 +1,7 @@
 // The process room's interfaces: how a step's process is started (a Spawner) and how a job's steps are
 // launched (a ProcessLauncher). The strategies behind them import these; these import no strategy.
 import type { Readable } from 'node:stream';
+import type { StepError } from '../events/types.js';
 
 /** A started process: its pid, and the reading ends of its stdout and stderr. */
 export interface StartedProcess {
@@ -73,8 +74,10 @@ export interface ProcessOutcome {
   stdout: string;
   /** stdout went past MAX_CAPTURE_BYTES: `stdout` holds its first MAX_CAPTURE_BYTES. */
   truncated: boolean;
-  reason?: 'timeout' | 'idle-timeout' | 'cancelled';
+  reason?: 'timeout' | 'idle-timeout' | 'cancelled' | 'io';
   spawnError?: string;
+  /** The log or $ORCH_OUTPUT could not be written or read (disk-full, io): the attempt was stopped. */
+  ioError?: StepError;
   /** What the step wrote to $ORCH_OUTPUT, if anything. */
   outputText?: string;
 }

@@ -5,6 +5,7 @@ import {
   isBrokenConnection,
   joinUrl,
   malformedResponse,
+  quoteStart,
   mediaTypeOf,
   networkError,
   readWholeBody,
@@ -47,7 +48,7 @@ export function createOllamaProvider(config: ResolvedProvider): Provider {
     config,
     describe: (req) => ({ url: joinUrl(config.baseUrl, 'api/chat'), body: { ...body(req) } }),
     async chat(req: ChatRequest, o: ChatOptions): Promise<ChatAnswer> {
-      const client = new Ollama({ host: config.baseUrl, headers, fetch: fetchFor(o.signal, config.baseUrl) });
+      const client = new Ollama({ host: config.baseUrl, headers, fetch: fetchFor(o.signal, config.baseUrl, o.mask) });
       let text = '';
       let last: ChatResponse | undefined;
       try {
@@ -85,7 +86,7 @@ function classify(e: unknown, baseUrl: string): unknown {
 }
 
 /** A fetch for one request: the attempt's signal, HTTP errors as ProviderErrors, and a body that fails on a non-JSON line. */
-function fetchFor(signal: AbortSignal, baseUrl: string): typeof fetch {
+function fetchFor(signal: AbortSignal, baseUrl: string, mask: (text: string) => string): typeof fetch {
   return async (input, init) => {
     const combined = init?.signal ? AbortSignal.any([init.signal, signal]) : signal;
     let res: Response;
@@ -95,23 +96,23 @@ function fetchFor(signal: AbortSignal, baseUrl: string): typeof fetch {
       if (signal.aborted) throw e;
       throw networkError(e, baseUrl);
     }
-    if (!res.ok) throw httpError(res.status, await errorMessage(res), res.headers);
+    if (!res.ok) throw httpError(res.status, await errorMessage(res, mask), res.headers);
     if (!res.body) return res;
-    const body = mediaTypeOf(res.headers) === 'application/json' ? new Response(await wholeAsLine(res)).body! : res.body;
-    return new Response(body.pipeThrough(ndjsonGuard(res)), { status: res.status, statusText: res.statusText, headers: res.headers });
+    const body = mediaTypeOf(res.headers) === 'application/json' ? new Response(await wholeAsLine(res, mask)).body! : res.body;
+    return new Response(body.pipeThrough(ndjsonGuard(res, mask)), { status: res.status, statusText: res.statusText, headers: res.headers });
   };
 }
 
 /** A server that ignored `stream: true` sends one JSON object, maybe over several lines: passed on as the one NDJSON line it stands for. */
-async function wholeAsLine(res: Response): Promise<string> {
-  const whole = await readWholeBody(res);
+async function wholeAsLine(res: Response, mask: (text: string) => string): Promise<string> {
+  const whole = await readWholeBody(res, mask);
   const value = whole.json as { done?: unknown; error?: unknown } | undefined;
   if (typeof value?.done !== 'boolean' && typeof value?.error !== 'string') throw whole.unexpected();
   return `${JSON.stringify(value)}\n`;
 }
 
-/** Ollama's `{"error": "..."}` body, else the body's text, else the status text. */
-async function errorMessage(res: Response): Promise<string> {
+/** Ollama's `{"error": "..."}` body, else the start of the body's text (masked, then cut), else the status text. */
+async function errorMessage(res: Response, mask: (text: string) => string): Promise<string> {
   let text = '';
   try {
     text = await res.text();
@@ -125,14 +126,19 @@ async function errorMessage(res: Response): Promise<string> {
     // not JSON: use the text
   }
   const trimmed = text.trim();
-  return trimmed ? trimmed.slice(0, 500) : res.statusText || 'no body';
+  if (!trimmed) return res.statusText || 'no body';
+  const { quoted, isCut } = quoteStart(trimmed, 500, mask);
+  return isCut ? `${quoted}…` : quoted;
 }
+
+/** How much of a body that is not NDJSON is kept to quote the start of (masked first: see quoteStart). */
+const HEAD_CHARS = 64 * 1024;
 
 /**
  * Passes NDJSON through unchanged, but errors the stream on a line that is not JSON or that carries `error`.
  * A body not declared as NDJSON whose first line is not JSON is something else altogether: the error says what came back.
  */
-function ndjsonGuard(response: { status: number; headers: Headers }): TransformStream<Uint8Array, Uint8Array> {
+function ndjsonGuard(response: { status: number; headers: Headers }, mask: (text: string) => string): TransformStream<Uint8Array, Uint8Array> {
   const decoder = new TextDecoder();
   let pending = '';
   let head = '';
@@ -145,8 +151,8 @@ function ndjsonGuard(response: { status: number; headers: Headers }): TransformS
     } catch {
       // A stream declared as NDJSON that breaks is malformed; any other body that is not even one JSON line is something else.
       const isDeclared = isNdjson || mediaTypeOf(response.headers).includes('ndjson');
-      const bytes = Buffer.from(head);
-      controller.error(isDeclared ? malformedResponse(`not a JSON line: ${JSON.stringify(line.slice(0, 120))}`) : unexpectedResponse({ status: response.status, contentType: response.headers.get('content-type'), head: bytes }));
+      // The line is never quoted (it may hold a secret, and a quote cut short would slip past the mask).
+      controller.error(isDeclared ? malformedResponse('a line of the stream is not JSON') : unexpectedResponse({ status: response.status, contentType: response.headers.get('content-type'), head, mask }));
       return false;
     }
     isNdjson = true;
@@ -159,7 +165,7 @@ function ndjsonGuard(response: { status: number; headers: Headers }): TransformS
   return new TransformStream({
     transform(chunk, controller) {
       const text = decoder.decode(chunk, { stream: true });
-      if (!isNdjson && head.length < 1024) head += text.slice(0, 1024);
+      if (!isNdjson && head.length < HEAD_CHARS) head += text.slice(0, HEAD_CHARS);
       pending += text;
       const lines = pending.split('\n');
       pending = lines.pop() ?? '';

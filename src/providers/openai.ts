@@ -51,7 +51,7 @@ export function createOpenAiProvider(config: ResolvedProvider): Provider {
         // withResponse: the stream is parsed lazily, so a server that ignored `stream: true` can still be read whole.
         const { data, response } = await clientFor().chat.completions.create(body(req), { signal: o.signal, timeout: clientTimeoutMs(o.timeoutMs) }).withResponse();
         if (mediaTypeOf(response.headers) === 'text/event-stream') await collectStream(data, got, o.onData);
-        else collectCompletion(await readWholeBody(response), got, o.onData);
+        else collectCompletion(await readWholeBody(response, o.mask), got, o.onData);
       } catch (e) {
         throw classify(e, config.baseUrl);
       }

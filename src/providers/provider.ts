@@ -56,6 +56,8 @@ export interface ChatOptions {
   timeoutMs: number;
   /** Called with each piece of text as it streams in (also with '' for pieces without text). */
   onData: (text: string) => void;
+  /** Masks secrets in what an error message quotes of a response: applied before anything is cut. */
+  mask: (text: string) => string;
 }
 
 /** A chat endpoint reached through its client package. */
@@ -134,8 +136,25 @@ export function malformedResponse(detail: string): ProviderError {
   return new ProviderError(`malformed response from the provider: ${detail}`, { retryable: false });
 }
 
-/** How many bytes of an unexpected body a message quotes. */
-const QUOTED_BODY_BYTES = 200;
+/** How many characters of an unexpected body a message quotes. */
+const QUOTED_BODY_CHARS = 200;
+/**
+ * How much of a body is masked before the start of it is quoted: a secret that begins in the quoted part is
+ * whole in this much, so the mask finds it before the cut could split it.
+ */
+const MASK_WINDOW_CHARS = 64 * 1024;
+
+/** The start of `text`, masked first and cut second (the other way round, a cut secret would slip past the mask). */
+export function quoteStart(text: string, max: number, mask: (text: string) => string): { quoted: string; isCut: boolean } {
+  const masked = mask(text.slice(0, MASK_WINDOW_CHARS));
+  return masked.length <= max && text.length <= MASK_WINDOW_CHARS ? { quoted: masked, isCut: false } : { quoted: masked.slice(0, max), isCut: true };
+}
+
+/** What a client threw, in words that never quote the response: V8's JSON errors quote the text they could not parse. */
+export function thrownMessage(e: unknown): string {
+  if (e instanceof SyntaxError) return 'a part of the response is not JSON';
+  return (e as Error)?.message ?? String(e);
+}
 
 /** A response's media type (`text/event-stream`), lower case and without parameters; '' when it has none. */
 export function mediaTypeOf(headers: HeaderReader): string {
@@ -149,7 +168,7 @@ export interface WholeBody {
 }
 
 /** Reads a response that did not stream (some OpenAI-compatible servers and proxies ignore `stream: true`). */
-export async function readWholeBody(res: Response): Promise<WholeBody> {
+export async function readWholeBody(res: Response, mask: (text: string) => string): Promise<WholeBody> {
   const bytes = Buffer.from(await res.arrayBuffer());
   let json: unknown;
   try {
@@ -157,17 +176,17 @@ export async function readWholeBody(res: Response): Promise<WholeBody> {
   } catch {
     json = undefined;
   }
-  return { json, unexpected: () => unexpectedResponse({ status: res.status, contentType: res.headers.get('content-type'), head: bytes }) };
+  return { json, unexpected: () => unexpectedResponse({ status: res.status, contentType: res.headers.get('content-type'), head: bytes.toString('utf8'), mask }) };
 }
 
 /**
  * A successful status whose body is neither the stream asked for nor a whole answer (an HTML login page, a proxy's
- * notice): not retried, since a server that answers so keeps doing so. Quotes what came back; the caller masks secrets.
+ * notice): not retried, since a server that answers so keeps doing so. Quotes the start of what came back, masked.
  */
-export function unexpectedResponse(o: { status: number; contentType: string | null; head: Uint8Array }): ProviderError {
-  const head = Buffer.from(o.head.subarray(0, QUOTED_BODY_BYTES)).toString('utf8');
-  const more = o.head.length > QUOTED_BODY_BYTES ? ` (its first ${QUOTED_BODY_BYTES} bytes)` : '';
-  const body = o.head.length === 0 ? 'an empty body' : `body ${JSON.stringify(head)}${more}`;
+export function unexpectedResponse(o: { status: number; contentType: string | null; head: string; mask: (text: string) => string }): ProviderError {
+  const { quoted, isCut } = quoteStart(o.head, QUOTED_BODY_CHARS, o.mask);
+  const more = isCut ? ` (its first ${QUOTED_BODY_CHARS} characters)` : '';
+  const body = o.head.length === 0 ? 'an empty body' : `body ${JSON.stringify(quoted)}${more}`;
   return new ProviderError(`the server answered with neither a stream nor a complete answer: HTTP ${o.status}, content-type ${o.contentType ?? '(none)'}, ${body}`, {
     retryable: false,
   });
@@ -217,7 +236,7 @@ export function classifySdkError(
     const message = o.messageOf(e);
     return typeof e.status === 'number' ? httpError(e.status, message, e.headers) : o.inStream(e, message);
   }
-  if (e instanceof SyntaxError) return malformedResponse(e.message);
+  if (e instanceof SyntaxError) return malformedResponse(thrownMessage(e));
   if (isBrokenConnection(e)) return networkError(e, o.baseUrl);
   return e;
 }

@@ -3,9 +3,10 @@ import path from 'node:path';
 import { OrchestratorError, formatDiagnostic } from '../errors.js';
 import type { RunEvent } from '../events/types.js';
 import { readJournal } from '../store/journal.js';
-import { readStepShapes } from '../store/spec-copy.js';
+import { readStepShapes, type StepShape } from '../store/spec-copy.js';
 import { readLogEnd } from '../store/log-tail.js';
 import type { JobManifest } from '../store/manifest.js';
+import { parseUntrustedJson } from '../util/json.js';
 import type { LogTail, ReportInput, ReportStep } from './model.js';
 
 /** How much of each log a report holds: the end, where failures show. */
@@ -26,40 +27,49 @@ export function readLogTail(file: string, max = LOG_TAIL_BYTES): LogTail | undef
   }
 }
 
-function readOutputs(file: string): Record<string, unknown> | undefined {
+/** A step's `outputs` from outputs/<id>.json: undefined when it has none; a problem when the file is unreadable. */
+function readOutputs(file: string): { outputs?: Record<string, unknown>; problem?: string } {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw folderError(file, e);
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    return { problem: `cannot read ${file}: ${(e as Error).message}` };
   }
-  let doc: { outputs?: unknown };
-  try {
-    doc = JSON.parse(text) as { outputs?: unknown };
-  } catch (e) {
-    throw folderError(file, e);
-  }
-  const o = doc.outputs;
-  return o !== null && typeof o === 'object' && !Array.isArray(o) ? (o as Record<string, unknown>) : undefined;
+  const parsed = parseUntrustedJson(text);
+  if ('error' in parsed) return { problem: `${file} is damaged (it is ${parsed.error})` };
+  const o = (parsed.value as { outputs?: unknown } | null)?.outputs;
+  return o !== null && typeof o === 'object' && !Array.isArray(o) ? { outputs: o as Record<string, unknown> } : {};
 }
 
-/** Gather what a report shows from a run folder: the journal, the spec copy's graph, each step's outputs and log tail. */
+/**
+ * Gather what a report shows from a run folder: the journal, the spec copy's graph, each step's outputs and
+ * log tail. What is missing or damaged (other than the journal) is left out and named in `warnings`.
+ */
 export function loadReportInput(dir: string, manifest: JobManifest): ReportInput {
   const eventsFile = path.join(dir, 'events.jsonl');
   let events: RunEvent[];
   try {
     events = readJournal(eventsFile);
   } catch (e) {
-    throw folderError(eventsFile, e);
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw folderError(eventsFile, e);
+    events = [];
   }
-  const graph = readStepShapes(dir);
+  const warnings: string[] = [];
+  let graph: Map<string, StepShape> | undefined;
+  try {
+    graph = readStepShapes(dir);
+  } catch (e) {
+    if (!(e instanceof OrchestratorError)) throw e;
+    warnings.push(`${e.message}: the graph shows no edges`);
+  }
   const steps: ReportStep[] = Object.keys(manifest.steps).map((id) => {
-    const g = graph.get(id);
-    if (!g) throw new OrchestratorError({ code: 'run-folder', message: `${path.join(dir, 'inputs')}: the spec copy has no step "${id}", which the manifest lists` });
-    const outputs = readOutputs(path.join(dir, 'outputs', `${id}.json`));
+    const g = graph?.get(id);
+    if (!g && graph) warnings.push(`${path.join(dir, 'inputs')}: the spec copy has no step "${id}", which the manifest lists: drawn without its edges`);
+    const { outputs, problem } = readOutputs(path.join(dir, 'outputs', `${id}.json`));
+    if (problem) warnings.push(problem);
     const log = readLogTail(path.join(dir, 'logs', `${id}.log`));
-    return { id, kind: g.kind, needs: g.needs, ...(outputs ? { outputs } : {}), ...(log ? { log } : {}) };
+    return { id, kind: g?.kind ?? 'shell', needs: g?.needs ?? [], ...(outputs ? { outputs } : {}), ...(log ? { log } : {}) };
   });
-  return { manifest, events, steps, generatedAt: new Date().toISOString() };
+  return { manifest, events, steps, generatedAt: new Date().toISOString(), warnings };
 }

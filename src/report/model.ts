@@ -27,6 +27,8 @@ export interface ReportInput {
   steps: ReportStep[];
   /** When the report was made (ISO 8601), for the footer. */
   generatedAt: string;
+  /** What the run folder lacks that the report would have shown (a spec copy, a readable outputs file). */
+  warnings: string[];
 }
 
 /** A step's status as a report shows it. */

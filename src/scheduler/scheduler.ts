@@ -23,8 +23,11 @@ export interface SchedulerOptions {
   emit: (event: RunEventBody) => void;
   /** Run one attempt of a step. */
   execute: (step: StepSpec, attempt: number, signal: AbortSignal, context: EvalContext) => Promise<AttemptResult>;
-  /** A step's final result is known: write its outputs file; the files it returns go into its final event. */
-  onSettled: (step: StepSpec, result: StepResult) => FileRecord[] | undefined;
+  /**
+   * A step's final result is known: write its outputs file; the files it returns go into its final event.
+   * A `fault` (its records could not be written: disk-full, io) fails the step with that error.
+   */
+  onSettled: (step: StepSpec, result: StepResult) => { files?: FileRecord[]; fault?: StepError } | undefined;
   /** Validate a successful attempt's outputs against outputs_schema. */
   checkContract?: (step: StepSpec, outputs: Record<string, unknown>) => StepError | undefined;
   /** Steps carried over from an earlier job (resume/rerun): settled before anything runs. */
@@ -76,7 +79,8 @@ class SchedulerRun {
   #jobFailed = false;
   #resolve: (outcome: SchedulerOutcome) => void = () => {};
   #jobTimer: NodeJS.Timeout | undefined;
-  readonly #onExternalAbort = () => this.#halt({ code: 'cancelled', message: 'cancelled by signal' });
+  // The abort's reason, when it gives one as a StepError (the job's records could not be written), says why.
+  readonly #onExternalAbort = () => this.#halt(isStepError(this.#o.signal.reason) ? this.#o.signal.reason : { code: 'cancelled', message: 'cancelled by signal' });
 
   constructor(o: SchedulerOptions) {
     this.#o = o;
@@ -142,11 +146,14 @@ class SchedulerRun {
     const g = this.#g;
     const work: [number, StepResult][] = [[first, firstResult]];
     while (work.length > 0) {
-      const [i, result] = work.pop()!;
+      const [i, found] = work.pop()!;
+      const step = this.#steps[i]!;
+      const recorded = this.#o.onSettled(step, found);
+      // A succeeded step whose records could not be written fails with that; one that did not succeed keeps what it was.
+      const result: StepResult = recorded?.fault && found.status === 'succeeded' ? { ...found, status: 'failed', error: recorded.fault } : found;
       this.#results[i] = result;
       this.#settledCount++;
-      const step = this.#steps[i]!;
-      this.#emitFinal(step, result, this.#o.onSettled(step, result));
+      this.#emitFinal(step, result, recorded?.files);
       const failed = result.status === 'failed' && !step.continueOnError;
       if (failed) {
         this.#jobFailed = true;
@@ -301,6 +308,10 @@ class SchedulerRun {
 }
 
 const EMPTY_CONTEXT: EvalContext = { contexts: {} };
+
+function isStepError(v: unknown): v is StepError {
+  return typeof (v as StepError | null)?.code === 'string' && typeof (v as StepError).message === 'string';
+}
 
 /** `text_truncated: true` on a step whose text is only the start of its stdout; absent otherwise. */
 function truncation(r: StepResult): { text_truncated?: true } {

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { load as loadYaml } from 'js-yaml';
+import { CORE_SCHEMA, load as loadYaml, mergeTag } from 'js-yaml';
 import { LineCounter, isScalar, parseDocument, visit, type Document } from 'yaml';
 import { OrchestratorError, type Diagnostic } from '../errors.js';
 import { Locator } from './locate.js';
@@ -12,6 +12,9 @@ export const MAX_SPEC_BYTES = 5 * 1024 * 1024;
 const MAX_ALIAS_COUNT = 100;
 /** Syntax errors shown before the rest are summed up: after one real mistake the parser mostly reports echoes of it. */
 const MAX_SYNTAX_ERRORS = 5;
+
+/** How a spec read from stdin (`run -`) is named in messages, and the file name its path ends in. */
+export const STDIN_NAME = '<stdin>';
 
 /** A spec file read and parsed, before its shape is checked. */
 export interface LoadedDocument {
@@ -77,6 +80,9 @@ export function parseDocumentText(text: string, where: Origin): LoadedDocument {
   };
 }
 
+/** YAML 1.1 merge keys (`<<: *defaults`) on the fast path, as `yaml`'s `merge: true` on the slow one. */
+const FAST_SCHEMA = CORE_SCHEMA.withTags(mergeTag);
+
 /** A node tag (`!!float`, `!custom`), or text that might be one: the parsers resolve some tags differently. */
 const MAYBE_TAG = /(?:^|[\s[{,])![^\s=]/m;
 
@@ -85,7 +91,7 @@ export function quickParse(text: string, format: 'yaml' | 'json'): Record<string
   if (MAYBE_TAG.test(text)) return undefined;
   let data: unknown;
   try {
-    data = loadYaml(text, { maxAliases: 0 });
+    data = loadYaml(text, { maxAliases: 0, schema: FAST_SCHEMA });
     if (format === 'json') JSON.parse(text);
   } catch {
     return undefined; // the slow path reports it, with its position
@@ -99,7 +105,8 @@ export function parseWithPositions(text: string, where: Origin): LoadedDocument 
   const lines = new LineCounter();
   // YAML 1.2 parses JSON too, and keeps positions for both. Duplicate keys are found below in one
   // pass: yaml's own check compares every new key with every earlier one (quadratic in steps).
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: false, strict: true });
+  // `merge`: YAML 1.1 merge keys (`<<: *defaults`), which users of docker-compose and GitLab CI write.
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: false, strict: true, merge: true });
   const locator = new Locator(doc, lines, text);
   const syntax = explainYamlProblems(doc.errors.map((e) => ({ code: e.code, offset: e.pos[0], message: cleanYamlMessage(e.message) })), text);
   const problems: Diagnostic[] = syntax.map((e) => ({ code: 'spec-syntax', message: e.message, file, ...locator.at(e.offset) }));
@@ -151,6 +158,10 @@ export function parseWithPositions(text: string, where: Origin): LoadedDocument 
       const message = `alias *${name} has no anchor &${name} before it`;
       throw new OrchestratorError({ code: 'spec-syntax', message, file, ...locator.at(firstAliasOffset(doc, name) ?? 0) });
     }
+    if (/^Merge sources/.test(raw)) {
+      const message = 'a merge key `<<:` takes a mapping, an alias of one (`<<: *defaults`), or a list of them';
+      throw new OrchestratorError({ code: 'spec-syntax', message, file, ...locator.at(badMergeOffset(doc) ?? 0) });
+    }
     throw new OrchestratorError({ code: 'spec-syntax', message: raw, file, line: 1, col: 1 });
   }
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
@@ -158,6 +169,19 @@ export function parseWithPositions(text: string, where: Origin): LoadedDocument 
     throw new OrchestratorError({ code: 'spec-invalid', message: 'a spec must be a mapping with a `steps:` key', file, ...at });
   }
   return { path: abs, displayPath: file, text, format, data, locator };
+}
+
+/** Where the first merge key whose value is a plain scalar is written. */
+function badMergeOffset(doc: Document): number | undefined {
+  let offset: number | undefined;
+  visit(doc, {
+    Pair(_, pair) {
+      if (!isScalar(pair.key) || pair.key.source !== '<<' || !isScalar(pair.value)) return undefined;
+      offset = pair.key.range?.[0];
+      return visit.BREAK;
+    },
+  });
+  return offset;
 }
 
 /** Where the first alias (named `name`, if given) is written. */

@@ -5,7 +5,7 @@ import { OrchestratorError, type Diagnostic } from '../errors.js';
 import { findCycles } from '../graph/cycles.js';
 import { didYouMean } from '../util/suggest.js';
 import { checkExpressions } from './expressions.js';
-import { loadDocument, parseDocumentText, type LoadedDocument } from './load.js';
+import { loadDocument, parseDocumentText, STDIN_NAME, type LoadedDocument } from './load.js';
 import { explainFlowValue } from './yaml-hints.js';
 import type { JobSpec, RetryPolicy, StepSpec } from './model.js';
 import { knownKeysAt, STEP_ID, specSchema, type RawRetry, type RawSpec, type RawStep } from './schema.js';
@@ -21,12 +21,13 @@ export function checkSpec(doc: LoadedDocument): JobSpec {
   const report = (at: { line: number; col: number }, message: string, code: Diagnostic['code'] = 'spec-invalid') =>
     problems.push({ code, message, file: doc.displayPath, ...at });
 
-  const parsed = specSchema.safeParse(doc.data);
+  const data = withoutExtensions(doc.data);
+  const parsed = specSchema.safeParse(data);
   if (!parsed.success) for (const issue of parsed.error.issues) reportIssue(doc, issue, report);
 
   checkGraph(doc, report);
   // Expressions are checked even when other fields are wrong, so that one run lists every problem.
-  checkExpressions(parsed.success ? parsed.data : lenientView(doc.data), doc, report);
+  checkExpressions(parsed.success ? parsed.data : lenientView(data), doc, report);
 
   if (problems.length > 0 || !parsed.success) {
     problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.col ?? 0) - (b.col ?? 0));
@@ -38,6 +39,18 @@ export function checkSpec(doc: LoadedDocument): JobSpec {
 type Report = (at: { line: number; col: number }, message: string, code?: Diagnostic['code']) => void;
 
 const isMapping = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** Extension keys: `x-` at the top level and in a step are the user's own (a home for YAML anchors, as in docker-compose). */
+export const EXTENSION_KEY = /^x-/;
+
+/** The document without its extension keys (a step whose id starts with `x-` is still a step). */
+function withoutExtensions(data: unknown): unknown {
+  if (!isMapping(data)) return data;
+  const strip = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).filter(([k]) => !EXTENSION_KEY.test(k)));
+  const top = strip(data);
+  if (isMapping(top.steps)) top.steps = Object.fromEntries(Object.entries(top.steps).map(([id, s]) => [id, isMapping(s) ? strip(s) : s]));
+  return top;
+}
 
 /** What expression checks read, taken from a document that failed the schema: only values of the right type. */
 function lenientView(data: unknown): RawSpec {
@@ -281,7 +294,7 @@ function buildJobSpec(doc: LoadedDocument, raw: RawSpec): JobSpec {
     displayPath: doc.displayPath,
     text: doc.text,
     format: doc.format,
-    name: raw.name ?? path.basename(doc.path).replace(/\.(ya?ml|json)$/i, ''),
+    name: raw.name ?? (path.basename(doc.path) === STDIN_NAME ? 'stdin' : path.basename(doc.path).replace(/\.(ya?ml|json)$/i, '')),
     concurrency: raw.concurrency,
     onFailure: raw.on_failure ?? 'continue',
     timeoutMs: raw.timeout,

@@ -30,7 +30,8 @@ function describe(e: ErrorObject): string {
   let where = 'outputs';
   for (const part of e.instancePath.split('/').slice(1)) {
     const key = part.replace(/~1/g, '/').replace(/~0/g, '~');
-    where += /^\d+$/.test(key) ? `[${key}]` : /^[A-Za-z_][\w-]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`;
+    // A key comes from the step's output: written as it is (never escaped or cut), so that the mask finds a secret in it.
+    where += /^\d+$/.test(key) ? `[${key}]` : /^[A-Za-z_][\w-]*$/.test(key) ? `.${key}` : `["${key}"]`;
   }
   if (e.keyword === 'required') return `${where}.${String(e.params.missingProperty)} is required`;
   if (e.keyword === 'additionalProperties') return `${where}.${String(e.params.additionalProperty)} is not allowed`;

@@ -4,11 +4,12 @@ import type { TokenUsage } from '../events/types.js';
 import { ExpressionError, type EvalContext } from '../expr/index.js';
 import type { ProviderLimiter } from '../providers/limit.js';
 import { WaitCancelled } from '../providers/limit.js';
-import { ProviderError, type ChatAnswer, type ChatRequest, type Provider, type ResolvedProvider } from '../providers/provider.js';
+import { ProviderError, thrownMessage, type ChatAnswer, type ChatRequest, type Provider, type ResolvedProvider } from '../providers/provider.js';
 import { llmTimeoutMs } from '../providers/resolve.js';
 import { formatDuration } from '../specfile/duration.js';
 import type { StepSpec } from '../specfile/model.js';
 import { CACHE_FORMAT, cacheKey, type ResponseCache } from '../store/cache.js';
+import { ioFault, isIoError } from '../store/io-fault.js';
 import type { Redactor } from '../store/redact.js';
 import type { RunDir } from '../store/run-dir.js';
 import { parseJsonOutput } from './outputs.js';
@@ -52,7 +53,14 @@ export class LlmExecutor implements StepExecutor {
   }
 
   async runAttempt(input: AttemptInput): Promise<AttemptResult> {
-    const r = await this.#attempt(input);
+    let r: AttemptResult;
+    try {
+      r = await this.#attempt(input);
+    } catch (e) {
+      // The step's log could not be written (a full disk, a deleted run folder): the step fails with that.
+      if (!isIoError(e)) throw e;
+      return failure(ioFault(e, e.path ?? this.#o.runDir.logPath(input.step.id)), false);
+    }
     // Error messages (a provider may echo a key) and key parts (a prompt may hold a secret) go to the terminal and
     // `run --json` as well as to files: masked here already. The text stays as it is: dependents may need it.
     const redactor = this.#o.redactor;
@@ -60,7 +68,7 @@ export class LlmExecutor implements StepExecutor {
     return {
       ...r,
       ...(r.error ? { error: { ...r.error, message: redactor.redact(r.error.message) } } : {}),
-      ...(r.cacheKeyParts ? { cacheKeyParts: JSON.parse(redactor.redact(JSON.stringify(r.cacheKeyParts))) as Record<string, unknown> } : {}),
+      ...(r.cacheKeyParts ? { cacheKeyParts: redactor.redactValue(r.cacheKeyParts) } : {}),
     };
   }
 
@@ -108,7 +116,7 @@ export class LlmExecutor implements StepExecutor {
       }
 
       const timeoutMs = llmTimeoutMs(step, config.timeoutMs);
-      const outcome = await request(binding, req, { signal, timeoutMs, idleTimeoutMs: step.idleTimeoutMs });
+      const outcome = await request(binding, req, { signal, timeoutMs, idleTimeoutMs: step.idleTimeoutMs, mask: (t) => this.#o.redactor.redact(t) });
       if ('aborted' in outcome) {
         if (outcome.partial) log.write(`--- partial response ---\n${outcome.partial}\n`);
         const error = abortError(outcome.aborted, timeoutMs, step.idleTimeoutMs);
@@ -133,7 +141,8 @@ export class LlmExecutor implements StepExecutor {
       const usage = answer.usage;
       log.write(`--- response: finish_reason ${answer.rawFinishReason}${usage ? `, ${tokens(usage)}` : ''}, ${formatDuration(ms)} ---\n${answer.text}\n`);
       if (answer.finish === 'refusal') {
-        const said = (answer.refusal ?? answer.text).trim().slice(0, 300);
+        // Masked before it is cut: a secret the cut went through would slip past the mask.
+        const said = this.#o.redactor.redact((answer.refusal ?? answer.text).trim()).slice(0, 300);
         const message = `provider "${config.name}": the model refused (finish_reason ${answer.rawFinishReason})${said ? `: ${said}` : ''}`;
         log.write(`--- failed: the model refused; not cached ---\n`);
         return { ...failure({ code: 'provider', message }, false), ...(usage ? { usage } : {}), ...keyed };
@@ -150,7 +159,7 @@ export class LlmExecutor implements StepExecutor {
             parts,
             answer: { text: answer.text, finish_reason: answer.rawFinishReason, ...(usage ? { usage } : {}), stored_at: new Date().toISOString() },
             metadata: { provider: config.type, model: req.model },
-            redact: (s) => this.#o.redactor.redact(s),
+            redact: (v) => this.#o.redactor.redactValue(v),
           });
           log.write('cache: stored\n');
         } catch (e) {
@@ -201,7 +210,7 @@ function keyParts(config: ResolvedProvider, req: ChatRequest): Record<string, un
 }
 
 /** One attempt's request under the provider's limits, the attempt timeout and the idle timeout. */
-async function request(binding: LlmBinding, req: ChatRequest, o: { signal: AbortSignal; timeoutMs: number; idleTimeoutMs?: number }): Promise<Outcome> {
+async function request(binding: LlmBinding, req: ChatRequest, o: { signal: AbortSignal; timeoutMs: number; idleTimeoutMs?: number; mask: (text: string) => string }): Promise<Outcome> {
   const controller = new AbortController();
   let why: Aborted | undefined;
   const stop = (reason: Aborted) => {
@@ -225,6 +234,7 @@ async function request(binding: LlmBinding, req: ChatRequest, o: { signal: Abort
       return binding.provider.chat(req, {
         signal: controller.signal,
         timeoutMs: o.timeoutMs,
+        mask: o.mask,
         onData: (text) => {
           partial += text;
           idle?.refresh();
@@ -238,7 +248,7 @@ async function request(binding: LlmBinding, req: ChatRequest, o: { signal: Abort
     if (e instanceof WaitCancelled) return { aborted: 'cancelled', partial };
     if (e instanceof ProviderError) return { error: e, partial };
     // Not one of the failures the client module knows: still a failed step with the message, never a crash.
-    return { error: new ProviderError(`unexpected error from the ${binding.provider.config.type} client: ${(e as Error)?.message ?? String(e)}`, { retryable: false }), partial };
+    return { error: new ProviderError(`unexpected error from the ${binding.provider.config.type} client: ${thrownMessage(e)}`, { retryable: false }), partial };
   } finally {
     clearTimeout(timer);
     clearTimeout(idle);

@@ -19,7 +19,8 @@ export function parseOutputFile(text: string): { outputs: Record<string, string>
       continue;
     }
     const eq = line.indexOf('=');
-    if (eq <= 0) return { error: `$ORCH_OUTPUT line ${i + 1}: expected key=value, got ${JSON.stringify(line.slice(0, 80))}` };
+    // Never quoted: the line may hold a secret, and a quote cut short would slip past the mask.
+    if (eq <= 0) return { error: `$ORCH_OUTPUT line ${i + 1}: expected key=value or key<<DELIMITER` };
     setKey(outputs, line.slice(0, eq).trim(), line.slice(eq + 1));
   }
   return { outputs: { ...outputs } };

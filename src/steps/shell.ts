@@ -3,6 +3,7 @@ import type { StepError } from '../errors.js';
 import { ExpressionError } from '../expr/index.js';
 import { formatDuration } from '../specfile/duration.js';
 import type { StepSpec } from '../specfile/model.js';
+import { ioFault, isIoError } from '../store/io-fault.js';
 import type { Redactor } from '../store/redact.js';
 import type { StepFilePrefetcher } from '../store/prefetch.js';
 import type { RunDir } from '../store/run-dir.js';
@@ -47,7 +48,12 @@ export class ShellExecutor implements StepExecutor {
       return failure({ code: 'expression', message: e.message });
     }
     const dir = this.#runDir;
-    await this.#files.ready(step.id); // outputs/<id>.json and artifacts/<id>/ exist from here
+    try {
+      await this.#files.ready(step.id); // outputs/<id>.json and artifacts/<id>/ exist from here
+    } catch (e) {
+      if (!isIoError(e)) throw e;
+      return failure(ioFault(e, (e as NodeJS.ErrnoException).path ?? this.#runDir.outputPath(step.id)));
+    }
     const artifactsDir = dir.artifactsDir(step.id);
     const outputFile = path.join(dir.workDir, `${step.id}.${attempt}.out`);
     const running = this.#launcher.start({
@@ -76,6 +82,7 @@ export class ShellExecutor implements StepExecutor {
 function result(step: StepSpec, run: ProcessOutcome, signal: AbortSignal): AttemptResult {
   const text = run.stdout.trim();
   const base = { exitCode: run.exitCode, text, outputs: {}, ...(run.truncated ? { textTruncated: true } : {}) };
+  if (run.ioError) return { ...base, status: 'failed', error: run.ioError, retryable: false };
   if (run.reason === 'cancelled') return { ...base, status: 'cancelled', error: cancellationError(signal), retryable: false };
   if (run.reason === 'timeout') {
     const limit = formatDuration(shellTimeoutMs(step)!);

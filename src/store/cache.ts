@@ -116,11 +116,11 @@ export class ResponseCache {
     return { kind: 'hit', answer: entry.answer };
   }
 
-  /** Store a complete answer. `redact` masks secrets: nothing reaches the cache folder unmasked. */
-  async store(key: string, o: { parts: Record<string, unknown>; answer: CachedAnswer; metadata: Record<string, unknown>; redact: (s: string) => string }): Promise<void> {
+  /** Store a complete answer. `redact` masks secrets in every string of a value: nothing reaches the cache folder unmasked. */
+  async store(key: string, o: { parts: Record<string, unknown>; answer: CachedAnswer; metadata: Record<string, unknown>; redact: <T>(value: T) => T }): Promise<void> {
     const entry: StoredEntry = { format: CACHE_FORMAT, parts: o.parts, answer: o.answer };
-    const body = o.redact(JSON.stringify(entry));
-    const metadata = JSON.parse(o.redact(JSON.stringify(o.metadata))) as Record<string, unknown>;
+    const body = JSON.stringify(o.redact(entry));
+    const metadata = o.redact(o.metadata);
     await cacache.put(this.dir, key, body, { metadata });
   }
 

@@ -38,8 +38,12 @@ export interface JobManifest {
   rerun_of?: string;
   vars?: Record<string, unknown>;
   usage?: TokenUsage;
+  /** Why the job failed when no step's failure explains it: its records could not be written (disk-full, io). */
+  error?: StepError;
   steps: Record<string, StepRecord>;
   files: FileRecord[];
+  /** A reader's note, never written: manifest.json was damaged, and this was rebuilt from the journal. */
+  damaged?: string;
 }
 
 function pendingStep(): StepRecord {
@@ -113,6 +117,7 @@ export class ManifestBuilder implements EventSink {
         m.status = e.status;
         m.finished_at = e.ts;
         m.duration_s = e.duration_s;
+        if (e.error) m.error = e.error;
         return;
       default:
         return; // readers ignore event types they do not know

@@ -24,14 +24,18 @@ export class StepFilePrefetcher {
     this.#queue = [...likelyOrder];
     for (; this.#next < Math.min(startNow, this.#queue.length); this.#next++) {
       const id = this.#queue[this.#next]!;
-      fs.mkdirSync(runDir.artifactsDir(id), { recursive: true });
-      fs.closeSync(fs.openSync(runDir.outputPath(id), 'a'));
-      this.#done.set(id, Promise.resolve());
+      try {
+        fs.mkdirSync(runDir.artifactsDir(id), { recursive: true });
+        fs.closeSync(fs.openSync(runDir.outputPath(id), 'a'));
+        this.#done.set(id, Promise.resolve());
+      } catch (e) {
+        this.#done.set(id, observed(Promise.reject(e))); // the step fails with it (a full disk): see ready()
+      }
     }
     this.#pump();
   }
 
-  /** Resolves when the step's files exist: at once if they were made ahead, else made now. */
+  /** Resolves when the step's files exist: at once if they were made ahead, else made now; rejects with the file-system error that stopped that. */
   ready(id: string): Promise<void> {
     return this.#done.get(id) ?? this.#create(id);
   }
@@ -45,7 +49,7 @@ export class StepFilePrefetcher {
     }
     const dir = this.#runDir;
     const removeIfEmpty = () => new Promise<void>((resolve) => fs.rmdir(dir.artifactsDir(id), () => resolve())); // only if empty
-    this.#done.set(id, made.then(removeIfEmpty));
+    this.#done.set(id, observed(made.then(removeIfEmpty)));
   }
 
   /** Wait for everything under way (before the run folder is listed). */
@@ -59,10 +63,12 @@ export class StepFilePrefetcher {
       const id = this.#queue[this.#next++]!;
       if (this.#done.has(id)) continue;
       this.#active++;
-      void this.#create(id).finally(() => {
-        this.#active--;
-        this.#pump();
-      });
+      void this.#create(id)
+        .catch(() => {}) // seen by ready() and settle(), which the step and the job await
+        .finally(() => {
+          this.#active--;
+          this.#pump();
+        });
     }
   }
 
@@ -74,8 +80,14 @@ export class StepFilePrefetcher {
     const touch = new Promise<void>((resolve, reject) =>
       fs.open(dir.outputPath(id), 'a', (e, fd) => (e ? reject(e) : fs.close(fd, (e2) => (e2 ? reject(e2) : resolve())))),
     );
-    const made = Promise.all([mkdir, touch]).then(() => undefined);
+    const made = observed(Promise.all([mkdir, touch]).then(() => undefined));
     this.#done.set(id, made);
     return made;
   }
+}
+
+/** The same promise, marked as handled: its rejection reaches whoever awaits it, and is no unhandled rejection meanwhile. */
+function observed<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => {});
+  return p;
 }

@@ -1,12 +1,18 @@
 /** Replaces secret values with `***` in everything the orchestrator writes. */
 export class Redactor {
+  /** The secrets as given, longest first. */
   readonly #secrets: string[];
+  /** What is searched for: each secret, and also its form inside a JSON string where that differs (`"`, `\`, control characters). */
+  readonly #forms: string[];
 
   /** Values shorter than 3 characters are not masked: they would mangle ordinary text. */
   constructor(values: Iterable<string | undefined>) {
     this.#secrets = [...new Set([...values].filter((v): v is string => typeof v === 'string' && v.length >= 3))].sort(
       (a, b) => b.length - a.length,
     );
+    // Events, the manifest and outputs files are masked as JSON text, where a secret holding a quote or a
+    // backslash appears escaped: the escaped form is a secret too.
+    this.#forms = [...new Set(this.#secrets.flatMap((s) => [s, JSON.stringify(s).slice(1, -1)]))].sort((a, b) => b.length - a.length);
   }
 
   /** A redactor for the spec's `secrets:` and provider key variables, read from the environment. */
@@ -23,15 +29,48 @@ export class Redactor {
     return this.#secrets.length > 0;
   }
 
-  /** The longest secret, so streams can hold back that much across chunk boundaries. */
+  /** The longest form of a secret, so streams can hold back that much across chunk boundaries. */
   get longest(): number {
-    return this.#secrets[0]?.length ?? 0;
+    return this.#forms[0]?.length ?? 0;
   }
 
   redact(text: string): string {
-    if (this.#secrets.length === 0) return text;
+    if (this.#forms.length === 0) return text;
     let out = text;
-    for (const s of this.#secrets) if (out.includes(s)) out = out.split(s).join('***');
+    for (const s of this.#forms) if (out.includes(s)) out = out.split(s).join('***');
     return out;
+  }
+
+  /**
+   * A copy of a JSON-like value with every string and key masked: for what is written as JSON (events, the
+   * manifest, outputs files, cache entries). Masking the JSON text instead would miss a secret that a value
+   * holds already escaped (stdout that printed JSON), which JSON.stringify escapes a second time.
+   */
+  redactValue<T>(value: T): T {
+    if (this.#forms.length === 0) return value;
+    const walk = (v: unknown): unknown => {
+      if (typeof v === 'string') return this.redact(v);
+      if (v === null || typeof v !== 'object') return v;
+      if (Array.isArray(v)) return v.map(walk);
+      const out: Record<string, unknown> = {};
+      for (const [k, inner] of Object.entries(v)) out[this.redact(k)] = walk(inner);
+      return out;
+    };
+    return walk(value) as T;
+  }
+
+  /**
+   * Mask text that was cut short at its end (the first 16 MiB of a step's stdout): a secret the cut went
+   * through leaves its start behind, which no longer matches; that start is masked too.
+   */
+  redactCut(text: string): string {
+    const out = this.redact(text);
+    let cut = 0; // the longest end of the text that starts a secret
+    for (const s of this.#secrets) {
+      for (let n = Math.min(s.length - 1, out.length); n > cut; n--) {
+        if (out.endsWith(s.slice(0, n))) cut = n;
+      }
+    }
+    return cut === 0 ? out : `${out.slice(0, out.length - cut)}***`;
   }
 }

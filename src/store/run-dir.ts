@@ -45,6 +45,10 @@ export class RunDir {
   get workDir(): string {
     return path.join(this.root, '.work');
   }
+  /** Space held back for the job's last records (job.finished, the final manifest), freed just before they are written. */
+  get reservePath(): string {
+    return path.join(this.root, '.work', 'reserve');
+  }
   logPath(step: string): string {
     return path.join(this.root, 'logs', `${step}.log`);
   }

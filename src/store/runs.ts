@@ -7,6 +7,8 @@ import type { RunEvent } from '../events/types.js';
 import { readJournal } from './journal.js';
 import { ManifestBuilder, type JobManifest } from './manifest.js';
 import os from 'node:os';
+import { parseUntrustedJson } from '../util/json.js';
+import { checkManifest } from './record-schema.js';
 
 /** Job ids in a runs folder, oldest first (ids sort by start time). */
 export function listJobIds(runsDir: string): string[] {
@@ -51,22 +53,42 @@ export function isWriterAlive(m: JobManifest): boolean {
   return true;
 }
 
-/** Read a job's manifest; a `running` job is replayed from its journal, and reported `interrupted` if its process is gone. */
+/**
+ * Read a job's manifest; a `running` job is replayed from its journal, and reported `interrupted` if its
+ * process is gone. A manifest that is not what this version writes (wrong types, fields missing, not JSON)
+ * is rebuilt from the journal when that can be done, with `damaged` saying what was wrong; when it cannot,
+ * the error says what is missing.
+ */
 export function readManifest(runsDir: string, jobId: string): JobManifest {
   const dir = path.join(runsDir, jobId);
-  let m: JobManifest;
+  const file = path.join(dir, 'manifest.json');
+  let text: string | undefined;
   try {
-    m = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as JobManifest;
+    text = fs.readFileSync(file, 'utf8');
   } catch (e) {
     // Killed between creating the folder and writing the first manifest: the journal says what there is.
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') {
-      throw new OrchestratorError({ code: 'run-folder', message: `cannot read ${path.join(dir, 'manifest.json')}: ${(e as Error).message}` });
+      throw new OrchestratorError({ code: 'run-folder', message: `cannot read ${file}: ${(e as Error).message}` });
     }
-    m = manifestFromJournalStart(dir, jobId);
+  }
+  let m: JobManifest;
+  let damaged: string | undefined;
+  if (text === undefined) m = manifestFromJournalStart(dir, jobId);
+  else {
+    const parsed = parseUntrustedJson(text);
+    const checked = 'error' in parsed ? { problem: `it is ${parsed.error}` } : checkManifest(parsed.value);
+    if ('manifest' in checked) m = checked.manifest;
+    else {
+      damaged = `${file} is damaged (${checked.problem})`;
+      m = manifestFromJournalStart(dir, jobId);
+      if (m.pid === -1) throw new OrchestratorError({ code: 'run-folder', message: `${damaged}, and events.jsonl has no job.started event to rebuild it from` });
+    }
   }
   if (m.status !== 'running') return m;
   const live = replayJournal(dir, m);
-  if (isWriterAlive(m)) return live;
+  if (damaged) live.damaged = damaged;
+  // A journal that ends in job.finished is a finished job, whatever became of its manifest.
+  if (live.status !== 'running' || isWriterAlive(m)) return live;
   live.status = 'interrupted';
   for (const s of Object.values(live.steps)) {
     if (s.status === 'running') s.status = 'interrupted';

@@ -293,6 +293,7 @@ ${['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h']
         const ids = jobs();
         if (ids.length === 0) continue; // killed before the run folder existed: nothing to check
         const job = ids[0]!;
+        if (!fs.existsSync(path.join(runsDir, job, 'events.jsonl'))) continue; // killed before its first event: never started
         // Every file reads: the manifest is whole JSON, every complete journal line is JSON.
         if (fs.existsSync(path.join(runsDir, job, 'manifest.json'))) manifest(job);
         const finished = new Set(events(job).filter((e) => e.type === 'step.succeeded').map((e) => e.step));

@@ -249,6 +249,17 @@ ${extra}`;
     expect(r.stdout + r.stderr).not.toContain(KEY);
   });
 
+  it('a key that the quote\'s 200-character cut goes through is masked before the cut: no character of it is quoted', async () => {
+    write(one(''));
+    const head = '<html>'.padEnd(200 - 3, '.'); // the key starts 3 characters before the cut
+    server.script({ body: `${head}${KEY}</html>`, contentType: 'text/html' });
+    const r = await cli(['run', 'spec.yaml']);
+    expect(r.code).toBe(1);
+    expect(manifest().steps.ask.error.message).toMatch(new RegExp(`body "${head}\\*\\*\\*" \\(its first 200 characters\\)$`));
+    const written = [r.stdout, r.stderr, fs.readFileSync(path.join(runsDir, latest(), 'events.jsonl'), 'utf8'), fs.readFileSync(path.join(runsDir, latest(), 'manifest.json'), 'utf8')].join('\n');
+    expect(written).not.toContain(KEY.slice(0, 3));
+  });
+
   it('idle_timeout: a stream that goes quiet', async () => {
     write(one('    idle_timeout: 300ms\n    retry: 1'));
     server.script({ stall: true });

@@ -82,6 +82,9 @@ describe('orchestrator prune', () => {
     const m = JSON.parse(fs.readFileSync(file, 'utf8'));
     Object.assign(m, { status: 'running', pid: spawnSync('true').pid, finished_at: null });
     fs.writeFileSync(file, JSON.stringify(m));
+    // …and its journal never got to job.finished (a journal that did says the job finished).
+    const journal = rig().runPath('events.jsonl', dead);
+    fs.writeFileSync(journal, fs.readFileSync(journal, 'utf8').split('\n').filter((l) => !l.includes('"job.finished"')).join('\n'));
 
     rig().write('wait.yaml', `steps:\n  a:\n    run: while [ ! -f ${rig().path('go')} ]; do sleep 0.05; done\n`);
     const child = spawn(process.execPath, [BIN, 'run', 'wait.yaml'], { cwd: rig().dir, env: rig().env(), stdio: 'ignore' });

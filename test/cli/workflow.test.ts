@@ -113,6 +113,12 @@ describe('.ci/run', () => {
     ]);
   });
 
+  it('requires the full-disk tests (ORCH_REQUIRE_TMPFS=1) exactly where they can mount a tmpfs: Linux, as root', () => {
+    fs.writeFileSync(path.join(bin, 'npm'), `#!/bin/sh\necho "npm $* [ORCH_REQUIRE_TMPFS=\${ORCH_REQUIRE_TMPFS-}]" >> '${calls}'\n`, { mode: 0o755 });
+    const expected = process.platform === 'linux' && process.getuid?.() === 0 ? '1' : '';
+    expect(runScript().filter((l) => l.startsWith('npm test'))).toEqual([`npm test [ORCH_REQUIRE_TMPFS=${expected}]`]);
+  });
+
   it('with apt-get and Chromium already there (GitHub\'s Ubuntu runners): installs nothing, the browser test is required', () => {
     double('apt-get');
     double('chromium');

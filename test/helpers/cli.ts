@@ -100,9 +100,9 @@ export class CliRig {
     return fs.existsSync(path.join(this.dir, name));
   }
 
-  /** Run `orchestrator …args` in the temp dir and wait for it (blocking). */
-  run(args: string[], o: { env?: Record<string, string>; timeoutMs?: number } = {}): CliResult {
-    const r = spawnSync(process.execPath, [BIN, ...args], { cwd: this.dir, env: this.env(o.env), encoding: 'utf8', timeout: o.timeoutMs ?? 60_000 });
+  /** Run `orchestrator …args` in the temp dir and wait for it (blocking); `input` is written to its stdin. */
+  run(args: string[], o: { env?: Record<string, string>; timeoutMs?: number; input?: string } = {}): CliResult {
+    const r = spawnSync(process.execPath, [BIN, ...args], { cwd: this.dir, env: this.env(o.env), encoding: 'utf8', timeout: o.timeoutMs ?? 60_000, input: o.input });
     if (r.error) throw r.error;
     return { code: r.status, stdout: r.stdout, stderr: r.stderr };
   }

@@ -1,8 +1,8 @@
-import { parseSpec } from '../../specfile/validate.js';
+import { parseSpecArg } from '../../specfile/spec-arg.js';
 
 /** `orchestrator graph <spec>`: the DAG as Mermaid, Graphviz dot, or text for the terminal (ascii, alias text). */
 export async function graphCommand(file: string, opts: { format: 'mermaid' | 'dot' | 'ascii' | 'text' }): Promise<number> {
-  const spec = parseSpec(file);
+  const spec = await parseSpecArg(file);
   if (opts.format === 'ascii' || opts.format === 'text') {
     process.stdout.write((await import('../render/graph-ascii.js')).renderAsciiGraph(spec));
     return 0;

@@ -6,40 +6,67 @@ import { runsDirOf } from '../options.js';
 import { colorsFor, paintStatus } from '../render/color.js';
 import { table } from '../render/table.js';
 
-/** `orchestrator list-runs`: past jobs, newest first; reads only as many manifests as it shows. */
+/** One row of `list-runs`: a job as its records show it, or a run folder marked damaged with what is wrong. */
+interface Row {
+  job_id: string;
+  name: string | null;
+  status: string;
+  started_at: string | null;
+  duration_s: number | null;
+  steps?: { ok: number; total: number };
+  /** What is wrong with the run folder, when it is damaged. */
+  damaged?: string;
+}
+
+/** A job's row: a damaged manifest that the journal rebuilt is still marked damaged. */
+function rowOf(m: JobManifest): Row {
+  const steps = Object.values(m.steps);
+  return {
+    job_id: m.job_id,
+    name: m.name,
+    status: m.damaged ? 'damaged' : m.status,
+    started_at: m.started_at,
+    duration_s: m.duration_s,
+    steps: { ok: steps.filter((s) => s.status === 'succeeded').length, total: steps.length },
+    ...(m.damaged ? { damaged: m.damaged } : {}),
+  };
+}
+
+/** `orchestrator list-runs`: past jobs, newest first; reads only as many manifests as it shows. One damaged run folder gets its own row and a warning; the others are listed. */
 export async function listRunsCommand(opts: { limit: number; status?: string; json?: boolean; runsDir?: string }): Promise<number> {
   const runsDir = runsDirOf(opts);
   const ids = listJobIds(runsDir).reverse();
-  const jobs: JobManifest[] = [];
-  const unreadable: string[] = [];
+  const rows: Row[] = [];
   for (const id of ids) {
-    if (jobs.length >= opts.limit) break;
-    let m: JobManifest;
+    if (rows.length >= opts.limit) break;
+    let row: Row;
     try {
-      m = readManifest(runsDir, id);
+      row = rowOf(readManifest(runsDir, id));
     } catch (e) {
       if (!(e instanceof OrchestratorError)) throw e;
-      unreadable.push(e.message);
-      continue;
+      row = { job_id: id, name: null, status: 'damaged', started_at: null, duration_s: null, damaged: e.message };
     }
-    if (!opts.status || m.status === opts.status) jobs.push(m);
+    if (row.damaged) process.stderr.write(`warning: ${row.damaged}\n`);
+    if (!opts.status || row.status === opts.status) rows.push(row);
   }
-  for (const u of unreadable) process.stderr.write(`warning: ${u}\n`);
   if (opts.json) {
-    const rows = jobs.map((m) => ({ job_id: m.job_id, name: m.name, status: m.status, started_at: m.started_at, duration_s: m.duration_s }));
-    process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+    const out = rows.map((r) => ({ job_id: r.job_id, name: r.name, status: r.status, started_at: r.started_at, duration_s: r.duration_s, ...(r.damaged ? { damaged: r.damaged } : {}) }));
+    process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
     return 0;
   }
-  if (jobs.length === 0) {
+  if (rows.length === 0) {
     process.stdout.write(ids.length === 0 ? `no runs in ${runsDir} yet\n` : 'no runs match\n');
     return 0;
   }
   const c = colorsFor(process.stdout);
-  const rows = jobs.map((m) => {
-    const steps = Object.values(m.steps);
-    const done = steps.filter((s) => s.status === 'succeeded').length;
-    return [m.job_id, m.name, paintStatus(c, m.status), m.started_at.replace('T', ' ').slice(0, 19), m.duration_s === null ? '-' : formatDuration(m.duration_s * 1000), `${done}/${steps.length}`];
-  });
-  process.stdout.write(`${table(['JOB', 'NAME', 'STATUS', 'STARTED (UTC)', 'TOOK', 'STEPS OK'], rows)}\n`);
+  const cells = rows.map((r) => [
+    r.job_id,
+    r.name ?? '?',
+    paintStatus(c, r.status),
+    r.started_at === null ? '?' : r.started_at.replace('T', ' ').slice(0, 19),
+    r.duration_s === null ? '-' : formatDuration(r.duration_s * 1000),
+    r.steps ? `${r.steps.ok}/${r.steps.total}` : '?',
+  ]);
+  process.stdout.write(`${table(['JOB', 'NAME', 'STATUS', 'STARTED (UTC)', 'TOOK', 'STEPS OK'], cells)}\n`);
   return 0;
 }

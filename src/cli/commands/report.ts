@@ -17,7 +17,11 @@ export async function reportCommand(ref: string, opts: ReportOptions): Promise<n
   const runsDir = runsDirOf(opts);
   const jobId = resolveJob(runsDir, ref);
   const dir = path.join(runsDir, jobId);
-  const html = renderReport(loadReportInput(dir, readManifest(runsDir, jobId)));
+  const manifest = readManifest(runsDir, jobId);
+  if (manifest.damaged) process.stderr.write(`warning: ${manifest.damaged}; the report shows what events.jsonl recorded\n`);
+  const input = loadReportInput(dir, manifest);
+  for (const w of input.warnings) process.stderr.write(`warning: ${w}\n`);
+  const html = renderReport(input);
   const file = path.join(dir, 'report.html');
   try {
     writeAtomic(file, html);

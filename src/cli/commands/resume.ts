@@ -2,9 +2,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { OrchestratorError } from '../../errors.js';
 import { buildGraph, downstreamOf } from '../../graph/build.js';
+import { STDIN_NAME } from '../../specfile/load.js';
 import type { JobSpec } from '../../specfile/model.js';
 import { sha256 } from '../../store/hash.js';
 import { planReuse } from '../../job/reuse.js';
+import type { JobManifest } from '../../store/manifest.js';
 import { readManifest, resolveJob } from '../../store/runs.js';
 import { didYouMean } from '../../util/suggest.js';
 import { specOfJob } from '../job-spec.js';
@@ -16,6 +18,7 @@ import { executeJob, type Notice, type RunOptions } from './run.js';
  * typed `resume` would otherwise silently get the old spec.
  */
 function specChangeNotices(spec: JobSpec, command: 'resume' | 'rerun'): Notice[] {
+  if (path.basename(spec.path) === STDIN_NAME) return []; // read from stdin: the job's copy is the only one there is
   let current: Buffer;
   try {
     current = fs.readFileSync(spec.path);
@@ -27,11 +30,18 @@ function specChangeNotices(spec: JobSpec, command: 'resume' | 'rerun'): Notice[]
   return [{ code: 'spec-changed', message: `the spec changed since this job (${spec.path}): ${command} uses the job's copy; \`run\` takes your edits` }];
 }
 
+/** The job to take over from; a damaged manifest rebuilt from the journal is said so (what it reuses is still checked file by file). */
+function readOldJob(runsDir: string, jobId: string): JobManifest {
+  const old = readManifest(runsDir, jobId);
+  if (old.damaged) process.stderr.write(`warning: ${old.damaged}; using what events.jsonl recorded\n`);
+  return old;
+}
+
 /** `orchestrator resume <job>`: a new job that reuses the old one's succeeded steps and runs the rest. */
 export async function resumeCommand(ref: string, opts: RunOptions): Promise<number> {
   const runsDir = runsDirOf(opts);
   const jobId = resolveJob(runsDir, ref);
-  const old = readManifest(runsDir, jobId);
+  const old = readOldJob(runsDir, jobId);
   if (old.status === 'running') throw new OrchestratorError({ code: 'usage', message: `job ${jobId} is still running (pid ${old.pid}); resume it when it has stopped` });
   const spec = specOfJob(runsDir, jobId, old.spec.path);
   spec.vars = old.vars ?? spec.vars;
@@ -43,7 +53,7 @@ export async function resumeCommand(ref: string, opts: RunOptions): Promise<numb
 export async function rerunCommand(ref: string, opts: RunOptions & { step: string[]; cascade?: boolean }): Promise<number> {
   const runsDir = runsDirOf(opts);
   const jobId = resolveJob(runsDir, ref);
-  const old = readManifest(runsDir, jobId);
+  const old = readOldJob(runsDir, jobId);
   if (old.status === 'running') throw new OrchestratorError({ code: 'usage', message: `job ${jobId} is still running (pid ${old.pid})` });
   const spec = specOfJob(runsDir, jobId, old.spec.path);
   spec.vars = old.vars ?? spec.vars;

@@ -5,8 +5,9 @@ import { startJob } from '../../job/start-job.js';
 import { setVars } from '../../job/vars.js';
 import type { ProcessLauncher } from '../../process/launcher.js';
 import { MAX_CAPTURE_BYTES } from '../../process/step-process.js';
+import { tryWrite } from '../../store/io-fault.js';
 import type { JobSpec } from '../../specfile/model.js';
-import { parseSpec } from '../../specfile/validate.js';
+import { parseSpecArg } from '../../specfile/spec-arg.js';
 import { runsDirOf } from '../options.js';
 import { colorsFor } from '../render/color.js';
 import { isLiveTerminal } from '../render/terminal.js';
@@ -48,7 +49,7 @@ export function applyVars(spec: JobSpec, pairs: string[] = []): void {
 
 /** `orchestrator run <spec>`: 0 succeeded, 1 a step failed, 130 cancelled. */
 export async function runCommand(file: string, opts: RunOptions): Promise<number> {
-  const spec = parseSpec(file);
+  const spec = await parseSpecArg(file);
   applyVars(spec, opts.var);
   return executeJob(spec, opts, {});
 }
@@ -114,7 +115,18 @@ export async function executeJob(spec: JobSpec, opts: RunOptions, extra: Pick<Jo
     });
     live?.close();
     printSummary({ out: progress, colors, manifest: outcome.manifest, runDir: outcome.runDir.root, tail: opts.tail });
-    if (opts.junit !== undefined) (await import('../render/junit.js')).writeJunit(opts.junit, outcome.manifest, outcome.runDir.root);
+    for (const w of outcome.warnings) process.stderr.write(`warning: ${w}\n`);
+    // The job's records could not be written: one line that says where and why (the summary shows what was recorded).
+    if (outcome.fault) process.stderr.write(`orchestrator: ${outcome.fault.message}: the job failed, recorded as far as the disk allowed\n`);
+    if (opts.junit !== undefined) {
+      const junit = opts.junit;
+      const { writeJunit } = await import('../render/junit.js');
+      const failed = tryWrite(junit, () => writeJunit(junit, outcome.manifest, outcome.runDir.root));
+      if (failed) {
+        process.stderr.write(`orchestrator: --junit: ${failed.message}\n`);
+        return outcome.status === 'cancelled' ? 130 : 1;
+      }
+    }
     if (opts.json) process.stdout.write(`${JSON.stringify(notices.length > 0 ? { ...outcome.manifest, notices } : outcome.manifest, null, 2)}\n`);
     return outcome.status === 'succeeded' ? 0 : outcome.status === 'cancelled' ? 130 : 1;
   } finally {

@@ -11,6 +11,11 @@ export const SPEC_SCHEMA_ID = 'urn:orchestrator:spec:1';
 export function specJsonSchema(): Record<string, unknown> {
   // io: 'input' describes what is written (durations as "30s" or seconds), not what zod turns it into.
   const { $schema, ...generated } = toJSONSchema(specSchema, { io: 'input', target: 'draft-7' }) as Record<string, unknown>;
+  // `x-` keys at the top level and in a step are the user's own (SPEC §1), e.g. homes for anchors.
+  const extensions = { '^x-': { description: "the user's own: ignored (a home for YAML anchors)" } };
+  generated.patternProperties = extensions;
+  const steps = (generated.properties as Record<string, { additionalProperties?: Record<string, unknown> }>).steps;
+  if (steps?.additionalProperties) steps.additionalProperties.patternProperties = extensions;
   return {
     $schema,
     $id: SPEC_SCHEMA_ID,

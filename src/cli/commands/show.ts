@@ -62,6 +62,7 @@ export async function showCommand(ref: string, opts: ShowOptions): Promise<numbe
   const jobId = resolveJob(runsDir, ref);
   const dir = path.join(runsDir, jobId);
   const m = readManifest(runsDir, jobId);
+  if (m.damaged) process.stderr.write(`warning: ${m.damaged}; showing what events.jsonl recorded\n`);
   const readEvents = (): RunEvent[] => {
     try {
       return readJournal(path.join(dir, 'events.jsonl'));
@@ -70,7 +71,7 @@ export async function showCommand(ref: string, opts: ShowOptions): Promise<numbe
     }
   };
   // A job that never finished has no file list yet: compute it now, so --files still tells the truth.
-  if (m.status !== 'succeeded' && m.status !== 'failed' && m.status !== 'cancelled' && m.files.length === 0) {
+  if ((m.damaged || (m.status !== 'succeeded' && m.status !== 'failed' && m.status !== 'cancelled')) && m.files.length === 0) {
     m.files = listFiles(dir).filter((p) => p !== 'manifest.json' && p !== 'events.jsonl').map((p) => hashFile(dir, p));
   }
 
@@ -120,6 +121,15 @@ export async function showCommand(ref: string, opts: ShowOptions): Promise<numbe
   return 0;
 }
 
+/** Every file the journal's settle events recorded (the manifest's files[] exists only once a job ended). */
+function recordedFiles(dir: string): Set<string> {
+  try {
+    return new Set(readJournal(path.join(dir, 'events.jsonl')).flatMap((e) => ('files' in e && e.files ? e.files.map((f) => f.path) : [])));
+  } catch {
+    return new Set(); // unreadable: the summary names that; here it only means no file is known to be missing
+  }
+}
+
 /** `show <job> --logs <step> [--tail N] [--follow]`: the log whole or its end, then, while the step runs, what it adds. */
 async function showLog(o: { out: NodeJS.WriteStream; dir: string; manifest: JobManifest; step: string; tail?: number; follow: boolean }): Promise<number> {
   const { out, manifest: m, step } = o;
@@ -142,6 +152,11 @@ async function showLog(o: { out: NodeJS.WriteStream; dir: string; manifest: JobM
     if (ended === 'interrupted') process.stderr.write(`the job's process is gone (interrupted): ${step} will write no more\n`);
   }
   if (!fs.existsSync(file)) {
+    const rel = `logs/${step}.log`;
+    if (recordedFiles(o.dir).has(rel)) {
+      process.stderr.write(`warning: ${file} is missing: the run recorded it when ${step} settled\n`);
+      return 0;
+    }
     const st = readManifest(path.dirname(o.dir), m.job_id).steps[step]!;
     const why = st.attempts > 0 && st.status !== 'skipped' ? 'it printed nothing' : `it is ${st.status}`;
     out.write(`step "${step}" has no log (${why})\n`);

@@ -27,10 +27,14 @@ function provider(type: ProviderType, o: { key?: string | null; url?: string } =
   return createOllamaProvider(config);
 }
 
+/** The secret the test mask knows, as the job's redactor would know a key or a `secrets:` value. */
+const SECRET = 'sk-secret-0123456789';
+const maskSecret = (text: string) => text.split(SECRET).join('***');
+
 async function chat(p: Provider, prompt = 'hello there', extra: { system?: string; signal?: AbortSignal; onData?: (t: string) => void } = {}): Promise<ChatAnswer> {
   return p.chat(
     { model: 'test-model', prompt, ...(extra.system ? { system: extra.system } : {}), ...(p.config.maxTokens ? { maxTokens: p.config.maxTokens } : {}) },
-    { signal: extra.signal ?? new AbortController().signal, timeoutMs: 5000, onData: extra.onData ?? (() => {}) },
+    { signal: extra.signal ?? new AbortController().signal, timeoutMs: 5000, onData: extra.onData ?? (() => {}), mask: maskSecret },
   );
 }
 
@@ -59,7 +63,7 @@ describe.each(TYPES)('%s', (type) => {
   it('sends exactly the body describe() reports', async () => {
     const p = provider(type);
     const req = { model: 'test-model', prompt: 'p', temperature: 0.5, maxTokens: 42 };
-    await p.chat(req, { signal: new AbortController().signal, timeoutMs: 5000, onData: () => {} });
+    await p.chat(req, { signal: new AbortController().signal, timeoutMs: 5000, onData: () => {}, mask: maskSecret });
     const { url, body } = p.describe(req);
     expect(url).toBe(`${server.url}${server.requests[0]!.path}`);
     expect(server.requests[0]!.body).toEqual(body);
@@ -114,8 +118,16 @@ describe.each(TYPES)('%s', (type) => {
     const e = await failure(chat(provider(type)));
     expect(e.retryable).toBe(false);
     expect(e.message).toBe(
-      `the server answered with neither a stream nor a complete answer: HTTP 200, content-type text/html; charset=utf-8, body ${JSON.stringify(page.slice(0, 200))} (its first 200 bytes)`,
+      `the server answered with neither a stream nor a complete answer: HTTP 200, content-type text/html; charset=utf-8, body ${JSON.stringify(page.slice(0, 200))} (its first 200 characters)`,
     );
+  });
+
+  it('a secret that the 200-character cut would go through is masked before the cut: not one character of it is quoted', async () => {
+    const page = `<html>${'x'.repeat(190)}${SECRET}</html>`;
+    server.script({ body: page, contentType: 'text/html' });
+    const e = await failure(chat(provider(type)));
+    expect(e.message).toContain(`body ${JSON.stringify(`<html>${'x'.repeat(190)}***<`)} (its first 200 characters)`);
+    expect(e.message).not.toMatch(/"[^"]*x{190}s/);
   });
 
   it('JSON that is not an answer fails for good too', async () => {

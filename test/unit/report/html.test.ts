@@ -63,7 +63,7 @@ function fixture(): ReportInput {
     { id: 'lint', kind: 'llm', needs: ['setup'], outputs: {}, log: { text: 'ok\n', omittedBytes: 0 } },
     { id: 'ship', kind: 'shell', needs: ['build', 'lint'] },
   ];
-  return { manifest, events, steps, generatedAt: t(5000) };
+  return { manifest, events, steps, generatedAt: t(5000), warnings: [] };
 }
 
 /** The opening tag of the first element carrying these attributes. */

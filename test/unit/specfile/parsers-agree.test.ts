@@ -7,14 +7,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
-import { quickParse } from '../../../src/specfile/load.js';
+import { parseDocumentText, quickParse } from '../../../src/specfile/load.js';
 import { parseSpec } from '../../../src/specfile/validate.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
 /** What `yaml` makes of the text, as the slow path runs it; undefined when it reports errors. */
 function slow(text: string): unknown {
-  const doc = parseDocument(text, { uniqueKeys: false, strict: true, prettyErrors: false });
+  const doc = parseDocument(text, { uniqueKeys: false, strict: true, prettyErrors: false, merge: true });
   return doc.errors.length > 0 ? undefined : doc.toJS({ maxAliasCount: 100 });
 }
 
@@ -41,7 +41,8 @@ const SNIPPETS: Record<string, string> = {
   'comments everywhere': '# top\na: 1 # one\n# middle\nb:\n  # inner\n  - 2\n',
   'JSON text': '{"name": "j", "steps": {"a": {"run": "echo \\"hi\\""}}, "n": [1, 2.5, null, true]}',
   'dates stay strings': 'a: 2024-01-01\nb: 2001-12-14t21:59:43.10-05:00\n',
-  'merge key is a plain key': 'a: { <<: 1 }\n',
+  'merge keys (YAML 1.1): a mapping, a list of them, later keys win': 'a: { <<: { x: 1, y: 1 }, y: 2 }\nb:\n  <<: [{ p: 1 }, { p: 2, q: 3 }]\n  q: 4\n',
+  'a quoted "<<" is a plain key': 'c: { "<<": { z: 1 } }\n',
   'special key names': '__proto__: 1\nconstructor: 2\nsteps:\n  __proto__: { run: x }\n',
 };
 const REFUSED: Record<string, string> = {
@@ -57,6 +58,7 @@ const REFUSED: Record<string, string> = {
   'two documents': 'a: 1\n---\nb: 2\n',
   'unknown tag': 'a: !custom 1\n',
   'explicit tags (they resolve differently: js-yaml reads `!!float 1` as 1, yaml as "1")': 'a: !!str 123\nc: !!float 1\n',
+  'a merge key with a scalar (refused by both)': 'a: { <<: 1 }\n',
   'nested mapping in a compact value': `a: echo '{"ok": true}'\n`,
 };
 
@@ -81,6 +83,15 @@ describe('the two YAML parsers of the spec loader', () => {
     const steps = Array.from({ length: 1000 }, (_, i) => `  t${i}:\n${i ? `    needs: [t${i - 1}]\n` : ''}    run: "echo ${i} && true"\n    env: { N: "${i}" }\n`);
     const text = `name: big\nconcurrency: 2\nsteps:\n${steps.join('')}`;
     expect(quickParse(text, 'yaml')).toEqual(slow(text));
+  });
+
+  it('merge keys of aliases (the slow path: the fast one declines aliases) give what the fast path gives for the same mappings written out', () => {
+    const aliased = 'x-d: &d { run: echo, timeout: 5s }\nsteps:\n  a:\n    <<: *d\n    timeout: 9s\n  b:\n    <<: [*d, { shell: sh }]\n';
+    const inline = 'x-d: { run: echo, timeout: 5s }\nsteps:\n  a:\n    <<: { run: echo, timeout: 5s }\n    timeout: 9s\n  b:\n    <<: [{ run: echo, timeout: 5s }, { shell: sh }]\n';
+    expect(quickParse(aliased, 'yaml')).toBeUndefined();
+    const merged = parseDocumentText(aliased, { displayPath: 'm.yaml', path: '/m.yaml', format: 'yaml' }).data;
+    expect(merged).toEqual(quickParse(inline, 'yaml'));
+    expect(merged).toEqual({ 'x-d': { run: 'echo', timeout: '5s' }, steps: { a: { run: 'echo', timeout: '9s' }, b: { run: 'echo', timeout: '5s', shell: 'sh' } } });
   });
 
   it('a valid spec on the fast path still gets positions for a problem found after parsing', () => {
