@@ -59,8 +59,17 @@ async function main() {
   const started = Date.now();
   const results = [];
   let next = 0;
+  // Ctrl-C: start no new trial, let the running ones finish and clean up (tmpfs mounts, processes), then
+  // print the figures so far; a second Ctrl-C leaves at once.
+  let stopping = false;
+  const stop = () => {
+    if (stopping) process.exit(130);
+    stopping = true;
+    console.log('stopping: finishing the running trials (again to leave at once, without cleaning up)');
+  };
+  process.on('SIGINT', stop).on('SIGTERM', stop);
   const worker = async () => {
-    while (next < numbers.length) {
+    while (next < numbers.length && !stopping) {
       const plan = drawTrial({ seed: o.seed, trial: numbers[next++], spawners });
       if (o.trial !== undefined) console.log(`trial ${plan.trial}: fault ${JSON.stringify(plan.fault)}, resume ${JSON.stringify(plan.resume ?? null)}, env ${JSON.stringify(plan.env)}\n${plan.spec}`);
       const result = await runTrial({ plan, bin: BIN, keep, requireTmpfs });
@@ -70,7 +79,7 @@ async function main() {
   };
   await Promise.all(Array.from({ length: Math.min(o.jobs, numbers.length) }, worker));
   const failed = printSummary({ results, seed: o.seed, seconds: (Date.now() - started) / 1000 });
-  process.exitCode = failed ? 1 : 0;
+  process.exitCode = failed ? 1 : stopping ? 130 : 0;
 }
 
 function printProgress(result, done, total, verbose) {
