@@ -73,9 +73,9 @@ describe('.ci/run', () => {
   });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  /** A test double on the script's PATH: records its name, arguments and $ORCH_REQUIRE_BROWSER, then runs `then`. */
+  /** A test double on the script's PATH: records its name, arguments, $ORCH_REQUIRE_BROWSER and $ORCH_REQUIRE_TMPFS, then runs `then`. */
   const double = (name: string, then = '') =>
-    fs.writeFileSync(path.join(bin, name), `#!/bin/sh\necho "${name} $* [ORCH_REQUIRE_BROWSER=\${ORCH_REQUIRE_BROWSER-}]" >> '${calls}'\n${then}\n`, { mode: 0o755 });
+    fs.writeFileSync(path.join(bin, name), `#!/bin/sh\necho "${name} $* [ORCH_REQUIRE_BROWSER=\${ORCH_REQUIRE_BROWSER-}] [ORCH_REQUIRE_TMPFS=\${ORCH_REQUIRE_TMPFS-}]" >> '${calls}'\n${then}\n`, { mode: 0o755 });
 
   function runScript(): string[] {
     const r = spawnSync(path.join(bin, 'bash'), [path.join(root, '.ci/run')], { env: { PATH: bin, HOME: dir }, encoding: 'utf8' });
@@ -89,27 +89,33 @@ describe('.ci/run', () => {
     double('npx');
   });
 
-  it('without apt-get (macOS): npm ci, npm test without ORCH_REQUIRE_BROWSER, the smoke run', () => {
+  it('without apt-get (macOS): npm ci, npm test without ORCH_REQUIRE_BROWSER, the fault test without ORCH_REQUIRE_TMPFS, the smoke run', () => {
+    double('uname', 'echo Darwin');
     expect(runScript()).toEqual([
-      'npm ci [ORCH_REQUIRE_BROWSER=]',
-      'npm test [ORCH_REQUIRE_BROWSER=]',
-      'npx orchestrator run examples/tiny_spec.yaml --runs-dir <tmp>/runs [ORCH_REQUIRE_BROWSER=]',
+      'npm ci [ORCH_REQUIRE_BROWSER=] [ORCH_REQUIRE_TMPFS=]',
+      'npm test [ORCH_REQUIRE_BROWSER=] [ORCH_REQUIRE_TMPFS=]',
+      'uname  [ORCH_REQUIRE_BROWSER=] [ORCH_REQUIRE_TMPFS=]',
+      'npm run test:faults [ORCH_REQUIRE_BROWSER=] [ORCH_REQUIRE_TMPFS=]',
+      'npx orchestrator run examples/tiny_spec.yaml --runs-dir <tmp>/runs [ORCH_REQUIRE_BROWSER=] [ORCH_REQUIRE_TMPFS=]',
     ]);
   });
 
-  it('with apt-get and no Chromium, not root: installs it with sudo, and the browser test is required', () => {
+  it('with apt-get and no Chromium, not root: installs it with sudo, and the browser test and the fault test\'s tmpfs are required', () => {
     double('apt-get');
     double('id', 'echo 1001');
     double('sudo', '"$@"');
+    double('uname', 'echo Linux');
     expect(runScript()).toEqual([
-      'npm ci [ORCH_REQUIRE_BROWSER=]',
-      'id -u [ORCH_REQUIRE_BROWSER=]',
-      'sudo apt-get update [ORCH_REQUIRE_BROWSER=]',
-      'apt-get update [ORCH_REQUIRE_BROWSER=]',
-      'sudo apt-get install -y chromium [ORCH_REQUIRE_BROWSER=]',
-      'apt-get install -y chromium [ORCH_REQUIRE_BROWSER=]',
-      'npm test [ORCH_REQUIRE_BROWSER=1]',
-      'npx orchestrator run examples/tiny_spec.yaml --runs-dir <tmp>/runs [ORCH_REQUIRE_BROWSER=1]',
+      'npm ci [ORCH_REQUIRE_BROWSER=] [ORCH_REQUIRE_TMPFS=]',
+      'id -u [ORCH_REQUIRE_BROWSER=] [ORCH_REQUIRE_TMPFS=]',
+      'sudo apt-get update [ORCH_REQUIRE_BROWSER=] [ORCH_REQUIRE_TMPFS=]',
+      'apt-get update [ORCH_REQUIRE_BROWSER=] [ORCH_REQUIRE_TMPFS=]',
+      'sudo apt-get install -y chromium [ORCH_REQUIRE_BROWSER=] [ORCH_REQUIRE_TMPFS=]',
+      'apt-get install -y chromium [ORCH_REQUIRE_BROWSER=] [ORCH_REQUIRE_TMPFS=]',
+      'npm test [ORCH_REQUIRE_BROWSER=1] [ORCH_REQUIRE_TMPFS=]',
+      'uname  [ORCH_REQUIRE_BROWSER=1] [ORCH_REQUIRE_TMPFS=]',
+      'npm run test:faults [ORCH_REQUIRE_BROWSER=1] [ORCH_REQUIRE_TMPFS=1]',
+      'npx orchestrator run examples/tiny_spec.yaml --runs-dir <tmp>/runs [ORCH_REQUIRE_BROWSER=1] [ORCH_REQUIRE_TMPFS=1]',
     ]);
   });
 
@@ -119,13 +125,16 @@ describe('.ci/run', () => {
     expect(runScript().filter((l) => l.startsWith('npm test'))).toEqual([`npm test [ORCH_REQUIRE_TMPFS=${expected}]`]);
   });
 
-  it('with apt-get and Chromium already there (GitHub\'s Ubuntu runners): installs nothing, the browser test is required', () => {
+  it('with apt-get and Chromium already there (GitHub\'s Ubuntu runners): installs nothing, the browser test and the fault test\'s tmpfs are required', () => {
     double('apt-get');
     double('chromium');
+    double('uname', 'echo Linux');
     expect(runScript()).toEqual([
-      'npm ci [ORCH_REQUIRE_BROWSER=]',
-      'npm test [ORCH_REQUIRE_BROWSER=1]',
-      'npx orchestrator run examples/tiny_spec.yaml --runs-dir <tmp>/runs [ORCH_REQUIRE_BROWSER=1]',
+      'npm ci [ORCH_REQUIRE_BROWSER=] [ORCH_REQUIRE_TMPFS=]',
+      'npm test [ORCH_REQUIRE_BROWSER=1] [ORCH_REQUIRE_TMPFS=]',
+      'uname  [ORCH_REQUIRE_BROWSER=1] [ORCH_REQUIRE_TMPFS=]',
+      'npm run test:faults [ORCH_REQUIRE_BROWSER=1] [ORCH_REQUIRE_TMPFS=1]',
+      'npx orchestrator run examples/tiny_spec.yaml --runs-dir <tmp>/runs [ORCH_REQUIRE_BROWSER=1] [ORCH_REQUIRE_TMPFS=1]',
     ]);
   });
 });
