@@ -52,6 +52,8 @@ export interface JobOutcome {
 /** Run one job end to end and record it in a new run folder (SPEC §4). */
 export async function runJob(o: JobOptions): Promise<JobOutcome> {
   const { spec } = o;
+  // First: a launcher that cannot start (out of descriptors) leaves no run folder behind.
+  const launcher = await createLauncher({ shellSteps: spec.steps.filter((s) => s.kind === 'shell').length, baseEnv: { ...process.env, ...spec.env } });
   const runDir = RunDir.create(path.resolve(o.runsDir));
   fs.writeFileSync(runDir.specCopyPath(spec.format), spec.text);
   o.reuse?.copy(runDir);
@@ -78,7 +80,6 @@ export async function runJob(o: JobOptions): Promise<JobOutcome> {
   const history = readHistory(runsDir, spec.path);
   // Ready steps go by the ranking the last run's durations simulated best, else by longest remaining path.
   const rank = planRank(graph, history, o.concurrency) ?? longestRemainingPath(graph, stepWeights(graph.ids, history));
-  const launcher = await createLauncher({ shellSteps: spec.steps.filter((s) => s.kind === 'shell').length, baseEnv: { ...process.env, ...spec.env } });
   o.onLauncher?.(launcher);
   const reusedIds = o.reuse?.steps ?? new Map();
   const toRun = topologicalOrder(graph).filter((i) => !reusedIds.has(graph.ids[i]!));
@@ -120,7 +121,6 @@ export async function runJob(o: JobOptions): Promise<JobOutcome> {
     jobTimeoutMs: spec.timeoutMs,
   });
 
-  await launcher.close();
   await files.settle();
   bus.emit({ type: 'job.finished', status: outcome.status, duration_s: (Date.now() - started) / 1000 });
   const journalClosed = journal.close();
@@ -131,6 +131,9 @@ export async function runJob(o: JobOptions): Promise<JobOutcome> {
   const text = writeManifest(true);
   writeHistory({ runsDir, history, manifest: builder.manifest, graph, concurrency: o.concurrency });
   await journalClosed;
+  // The job is recorded; processes its steps left behind in their groups may still be owed their SIGKILL
+  // (at most the 5 s grace away), and this process must not end before they get it.
+  await launcher.close();
   // What callers print (run --json) is what was written: masked.
   return { status: outcome.status, manifest: JSON.parse(text) as JobManifest, runDir };
 }
