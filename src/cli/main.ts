@@ -4,10 +4,12 @@
 import path from 'node:path';
 import { requireWithCodeCache } from './code-cache.js';
 
-// `orchestrator show … | head`: a reader that stops early is not an error.
+// `orchestrator show … | head`: a reader that stops early is not an error. A terminal that hung up (EIO,
+// with the SIGHUP that cancels a job) shows nothing more: the command goes on, so the job is still recorded.
 for (const stream of [process.stdout, process.stderr]) {
   stream.on('error', (e: NodeJS.ErrnoException) => {
     if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    if (e.code === 'EIO') return;
     throw e;
   });
 }

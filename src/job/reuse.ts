@@ -3,7 +3,7 @@ import path from 'node:path';
 import { OrchestratorError } from '../errors.js';
 import { topologicalOrder, type Graph } from '../graph/build.js';
 import type { StepResult } from '../events/step-result.js';
-import { hashFile, listFiles, type FileRecord } from '../store/hash.js';
+import { hashFileInterruptibly, listFiles, type FileRecord } from '../store/hash.js';
 import { readJournal } from '../store/journal.js';
 import type { JobManifest } from '../store/manifest.js';
 import type { RunDir } from '../store/run-dir.js';
@@ -18,9 +18,10 @@ export interface ReusePlan {
  * Plan the reuse of an old job's succeeded steps. `eligible(i)` says which steps may be reused at all
  * (resume: every step; rerun: all but the re-run ones). A step is reused only if it succeeded and, with
  * `needsReused`, every step it needs is reused too (rerun --no-cascade keeps downstream steps as they were). Its outputs and artifacts are checked against the SHA-256 recorded when it
- * settled: a changed or missing file is an error, never a silent re-use.
+ * settled: a changed or missing file is an error, never a silent re-use. Aborting `signal` stops the
+ * check between two chunks of a file, with the signal's reason.
  */
-export function planReuse(o: { oldDir: string; old: JobManifest; graph: Graph; eligible: (i: number) => boolean; needsReused: boolean }): ReusePlan {
+export async function planReuse(o: { oldDir: string; old: JobManifest; graph: Graph; eligible: (i: number) => boolean; needsReused: boolean; signal: AbortSignal }): Promise<ReusePlan> {
   const { graph: g, old, oldDir } = o;
   const recorded = recordedFiles(oldDir);
   const reusable = new Uint8Array(g.ids.length);
@@ -33,7 +34,7 @@ export function planReuse(o: { oldDir: string; old: JobManifest; graph: Graph; e
     reusable[i] = 1;
     const files = recorded.get(id);
     if (!files) throw new OrchestratorError({ code: 'run-folder', message: `${oldDir}: step "${id}" succeeded but its files were never recorded; cannot reuse it safely` });
-    verify(oldDir, id, files);
+    await verify({ oldDir, id, files, signal: o.signal });
     const out = readOutput(oldDir, id);
     steps.set(id, {
       status: 'succeeded',
@@ -81,7 +82,7 @@ function recordedFiles(oldDir: string): Map<string, FileRecord[]> {
   return byStep;
 }
 
-function verify(oldDir: string, id: string, files: FileRecord[]): void {
+async function verify({ oldDir, id, files, signal }: { oldDir: string; id: string; files: FileRecord[]; signal: AbortSignal }): Promise<void> {
   const known = new Set(files.map((f) => f.path));
   for (const p of listFiles(oldDir, path.join(oldDir, 'artifacts', id))) {
     if (!known.has(p)) throw new OrchestratorError({ code: 'run-folder', message: `cannot reuse step "${id}": ${path.join(oldDir, p)} was not there when the step finished (it was added since)` });
@@ -89,9 +90,11 @@ function verify(oldDir: string, id: string, files: FileRecord[]): void {
   for (const f of files) {
     let actual: FileRecord;
     try {
-      actual = hashFile(oldDir, f.path);
-    } catch {
-      throw new OrchestratorError({ code: 'run-folder', message: `cannot reuse step "${id}": ${path.join(oldDir, f.path)} is missing` });
+      actual = await hashFileInterruptibly(oldDir, f.path, signal);
+    } catch (e) {
+      if (signal.aborted) throw e;
+      const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'is missing' : `cannot be read (${(e as Error).message})`;
+      throw new OrchestratorError({ code: 'run-folder', message: `cannot reuse step "${id}": ${path.join(oldDir, f.path)} ${why}` });
     }
     if (actual.sha256 !== f.sha256) {
       throw new OrchestratorError({ code: 'run-folder', message: `cannot reuse step "${id}": ${path.join(oldDir, f.path)} changed since the run (SHA-256 ${actual.sha256.slice(0, 12)}…, recorded ${f.sha256.slice(0, 12)}…)` });

@@ -61,6 +61,8 @@ export interface JobOutcome {
  */
 export async function runJob(o: JobOptions): Promise<JobOutcome> {
   const { spec } = o;
+  // First: a launcher that cannot start (out of descriptors) leaves no run folder behind.
+  const launcher = await createLauncher({ shellSteps: spec.steps.filter((s) => s.kind === 'shell').length, baseEnv: { ...process.env, ...spec.env } });
   const runDir = RunDir.create(path.resolve(o.runsDir));
   const redactor = Redactor.fromEnv(o.secretNames);
   const builder = new ManifestBuilder({
@@ -100,6 +102,7 @@ export async function runJob(o: JobOptions): Promise<JobOutcome> {
     const f = setupFault!;
     Object.assign(builder.manifest, { status: 'failed', error: f, finished_at: new Date().toISOString(), duration_s: 0 });
     const text = writeManifest(true);
+    await launcher.close();
     return { status: 'failed', manifest: JSON.parse(text) as JobManifest, runDir, fault: f, warnings: [] };
   }
   const bus = new EventBus(runDir.jobId, [journal, builder, ...o.sinks], redactor.isActive ? (e) => redactor.redactValue(e) : undefined);
@@ -109,7 +112,6 @@ export async function runJob(o: JobOptions): Promise<JobOutcome> {
   const history = readHistory(runsDir, spec.path);
   // Ready steps go by the ranking the last run's durations simulated best, else by longest remaining path.
   const rank = planRank(graph, history, o.concurrency) ?? longestRemainingPath(graph, stepWeights(graph.ids, history));
-  const launcher = await createLauncher({ shellSteps: spec.steps.filter((s) => s.kind === 'shell').length, baseEnv: { ...process.env, ...spec.env } });
   o.onLauncher?.(launcher);
   const reusedIds = o.reuse?.steps ?? new Map();
   const toRun = topologicalOrder(graph).filter((i) => !reusedIds.has(graph.ids[i]!));
@@ -151,7 +153,6 @@ export async function runJob(o: JobOptions): Promise<JobOutcome> {
     jobTimeoutMs: spec.timeoutMs,
   });
 
-  await launcher.close();
   await files.settle().catch((e: unknown) => {
     // A step that could not get its files failed with that already; the folder was not left half-made by us.
     if (!isIoError(e)) throw e;
@@ -178,6 +179,9 @@ export async function runJob(o: JobOptions): Promise<JobOutcome> {
   // The history only ranks the next run's steps: a job whose records are whole does not fail for it.
   const historyFault = fault ? undefined : tryWrite(runsDir, () => writeHistory({ runsDir, history, manifest: builder.manifest, graph, concurrency: o.concurrency }));
   if (historyFault) warnings.push(`step durations not saved for the next run: ${historyFault.message}`);
+  // The job is recorded; processes its steps left behind in their groups may still be owed their SIGKILL
+  // (at most the 5 s grace away), and this process must not end before they get it.
+  await launcher.close();
   // What callers print (run --json) is what was written: masked.
   const manifest = JSON.parse(text) as JobManifest;
   if (fault && manifest.status !== 'failed') Object.assign(manifest, { status: 'failed', error: fault }); // the journal broke after job.finished
@@ -222,8 +226,8 @@ function writeStepRecord(runDir: RunDir, redactor: Redactor, step: StepSpec, r: 
   const record = {
     status: r.status,
     outputs: r.outputs,
-    // Cut at 16 MiB: a secret the cut went through is masked by what is left of it.
-    text: r.textTruncated ? redactor.redactCut(r.text) : r.text,
+    // Cut at the limit: any start of a secret at its end is masked; a text that simply ends there, from 4 characters on.
+    text: redactor.redactCut(r.text, r.textTruncated ? 1 : 4),
     ...(r.textTruncated ? { text_truncated: true } : {}),
     exit_code: r.exitCode,
     attempts: r.attempts,

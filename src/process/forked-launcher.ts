@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import readline from 'node:readline';
+import { OrchestratorError } from '../errors.js';
+import { KILL_GRACE_MS } from './process-groups.js';
 import type { ProcessLauncher } from './types.js';
 import type { ProcessOutcome, ProcessRequest, RunningProcess } from './step-process.js';
 
@@ -19,6 +21,9 @@ export type LauncherReply = { t: 'done'; id: number; outcome: ProcessOutcome } |
  */
 const LAUNCHER_NODE_FLAGS = ['--max-semi-space-size=1', '--v8-pool-size=1'];
 
+/** How long the launcher may take to exit beyond the kill grace it may have to wait out. */
+const LAUNCHER_EXIT_MS = 5000;
+
 /** Its own environment: ours without NODE_EXTRA_CA_CERTS (it makes no TLS connection; loading them costs ~37 ms of start-up here). Steps get the job's environment from the init message. */
 function launcherEnv(): NodeJS.ProcessEnv {
   const env = { ...process.env };
@@ -35,6 +40,11 @@ export class ForkedLauncher implements ProcessLauncher {
 
   constructor(script: string, baseEnv: Record<string, string | undefined>) {
     this.#child = spawn(process.execPath, [...LAUNCHER_NODE_FLAGS, script], { stdio: ['pipe', 'pipe', 'inherit'], env: launcherEnv() });
+    if (this.#child.stdout == null) {
+      // Node makes no pipes only when there are no descriptors for them (see node-spawn.ts).
+      this.#child.once('error', () => {});
+      throw new OrchestratorError({ code: 'usage', message: 'cannot start the step launcher: out of file descriptors (raise `ulimit -n`)' });
+    }
     this.#exited = new Promise((resolve) => this.#child.once('exit', () => resolve()));
     this.#child.once('exit', (code, signal) => {
       const why = new Error(`the step launcher stopped (${signal ?? `exit ${code}`})`);
@@ -72,8 +82,14 @@ export class ForkedLauncher implements ProcessLauncher {
     if (this.#child.exitCode === null && this.#child.signalCode === null) this.#send({ t: 'kill-all' });
   }
 
+  /**
+   * Ends the launcher: it exits once no group it started is owed a SIGKILL (at most KILL_GRACE_MS). A
+   * launcher that is not gone a while after that is stuck, and is killed: the job does not wait on it.
+   */
   async close(): Promise<void> {
     this.#child.stdin!.end();
+    const stuck = setTimeout(() => this.#child.kill('SIGKILL'), KILL_GRACE_MS + LAUNCHER_EXIT_MS);
     await this.#exited;
+    clearTimeout(stuck);
   }
 }

@@ -2,12 +2,12 @@
 // (see process/launcher.ts). It reads requests as JSON lines on stdin and answers on stdout. When
 // its stdin closes (the job is done, or the orchestrator died), it stops every step it started.
 import readline from 'node:readline';
-import { ProcessGroups, startProcess, type RunningProcess } from './step-process.js';
+import { DescriptorGate, ProcessGroups, startProcess, type RunningProcess } from './step-process.js';
 import type { LauncherReply, LauncherRequest } from './forked-launcher.js';
 
-let baseEnv: Record<string, string | undefined> = {};
 const running = new Map<number, RunningProcess>();
 const groups = new ProcessGroups();
+const launching = { baseEnv: {} as Record<string, string | undefined>, groups, gate: new DescriptorGate() };
 // Replies of one turn of the event loop go out in one write: every write wakes the orchestrator.
 let outbox = '';
 const reply = (m: LauncherReply) => {
@@ -26,12 +26,12 @@ readline
     const m = JSON.parse(line) as LauncherRequest;
     switch (m.t) {
       case 'init':
-        baseEnv = m.env;
+        launching.baseEnv = m.env;
         return;
       case 'run': {
         let p: RunningProcess;
         try {
-          p = startProcess(m.req, { baseEnv, groups });
+          p = startProcess(m.req, launching);
         } catch (e) {
           reply({ t: 'error', id: m.id, message: (e as Error).message });
           return;
@@ -63,9 +63,10 @@ readline
     }
   })
   .on('close', () => {
-    // Normal end: nothing is running. The orchestrator died: nothing may outlive it.
-    groups.killAll();
-    process.exit(0);
+    // Normal end: nothing is running, but what steps left behind may still be owed its SIGKILL (at most
+    // KILL_GRACE_MS away): this process may not end before. The orchestrator died: nothing may outlive it.
+    if (running.size > 0) groups.killAll();
+    void groups.settled().then(() => process.exit(0));
   });
 
 process.stdout.on('error', () => {
@@ -77,6 +78,6 @@ process.on('SIGTERM', () => {
   groups.killAll();
   process.exit(143);
 });
-process.on('SIGINT', () => {
-  // Ctrl-C reaches the whole foreground group; the orchestrator decides what to cancel.
-});
+// Ctrl-C, and the SIGHUP of a closed terminal, reach the whole foreground group: the orchestrator decides what to cancel.
+process.on('SIGINT', () => {});
+process.on('SIGHUP', () => {});

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { OrchestratorError } from '../errors.js';
-import { ProcessGroups, startProcess, type ProcessRequest, type RunningProcess } from './step-process.js';
+import { DescriptorGate, ProcessGroups, startProcess, type ProcessRequest, type RunningProcess } from './step-process.js';
 import type { ProcessLauncher } from './types.js';
 
 export type { ProcessLauncher } from './types.js';
@@ -53,17 +53,19 @@ export async function createLauncher(o: LauncherOptions): Promise<ProcessLaunche
 
 /** Steps started from this process. */
 export class LocalLauncher implements ProcessLauncher {
-  readonly #baseEnv: Record<string, string | undefined>;
-  readonly #groups = new ProcessGroups();
+  readonly #launching;
   constructor(baseEnv: Record<string, string | undefined>) {
-    this.#baseEnv = baseEnv;
+    this.#launching = { baseEnv, groups: new ProcessGroups(), gate: new DescriptorGate() };
   }
   start(req: ProcessRequest): RunningProcess {
-    return startProcess(req, { baseEnv: this.#baseEnv, groups: this.#groups });
+    return startProcess(req, this.#launching);
   }
   killAllNow(): void {
-    this.#groups.killAll();
+    this.#launching.groups.killAll();
   }
-  async close(): Promise<void> {}
+  /** Waits out the grace of any group still owed its SIGKILL (at most KILL_GRACE_MS): this process must not end before it. */
+  async close(): Promise<void> {
+    await this.#launching.groups.settled();
+  }
 }
 

@@ -19,6 +19,13 @@ export function spawnWithNode({ file, args, cwd, env, onExit }: SpawnRequest): S
     throw Object.assign(new Error(`spawn ${file} ENOENT`), { code: 'ENOENT', errno: -os.constants.errno.ENOENT, syscall: `spawn ${file}`, path: file });
   }
   const child = spawn(program, args, { argv0: file, cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  if (child.stdout == null || child.stderr == null) {
+    // Node gives up before making the pipes only when there are no descriptors for them (EMFILE or
+    // ENFILE, reported a tick later as an 'error' that is dropped here): said now, as the helper does,
+    // so that the start can wait for descriptors.
+    child.once('error', () => {});
+    throw Object.assign(new Error(`spawn ${file} EMFILE`), { code: 'EMFILE', syscall: `spawn ${file}`, path: file });
+  }
   let ended = false;
   child.once('exit', (code, signal) => {
     ended = true;

@@ -2,48 +2,38 @@ import fs from 'node:fs';
 import type { StepError } from '../events/types.js';
 import { tryWrite } from '../store/io-fault.js';
 import { Redactor } from '../store/redact.js';
+import { DescriptorGate, isOutOfDescriptors } from './descriptor-gate.js';
 import { directCommand } from './direct.js';
+import { ProcessGroups } from './process-groups.js';
 import { chooseSpawner } from './spawner.js';
+import { StepLog, logWriter } from './step-log.js';
 import type { ProcessOutcome, ProcessRequest, RunningProcess, StartedProcess } from './types.js';
 
-/** Grace between SIGTERM and SIGKILL for a step's process group (SPEC §3). */
-export const KILL_GRACE_MS = 5000;
+export { KILL_GRACE_MS, ProcessGroups } from './process-groups.js';
+export { DescriptorGate } from './descriptor-gate.js';
 /** How much stdout is kept in memory for `.text` and `output: json`; the log always gets everything (SPEC §4). */
 export const MAX_CAPTURE_BYTES = 16 * 1024 * 1024;
+/**
+ * Once a step's process group is gone (or SIGKILLed), how long what is still in its pipes may take to
+ * arrive. A pipe still open after that is held by a process outside the group (one that called setsid):
+ * it is closed, and the step moves on.
+ */
+export const PIPE_DRAIN_MS = 500;
 
 export type { ProcessOutcome, ProcessRequest, RunningProcess } from './types.js';
 
-
-/** The process groups of the steps a launcher has running, for a second Ctrl-C that must stop them all at once. */
-export class ProcessGroups {
-  readonly #live = new Set<number>();
-  add(pid: number): void {
-    this.#live.add(pid);
-  }
-  delete(pid: number): void {
-    this.#live.delete(pid);
-  }
-  /** SIGKILL every group still running, now. */
-  killAll(): void {
-    for (const pid of this.#live) killGroup(pid, 'SIGKILL');
-  }
+/** What a launcher shares between the steps it starts. */
+export interface Launching {
+  /** The environment steps start from. */
+  baseEnv: Record<string, string | undefined>;
+  groups: ProcessGroups;
+  gate: DescriptorGate;
 }
 
-/** Signal a whole process group; false when it is already gone (which is fine). */
-function killGroup(pid: number, sig: NodeJS.Signals): boolean {
-  if (!(pid > 0)) return false; // never started: no group (and -0 would be our own)
-  // After almost every step the group is gone: the ESRCH error needs no stack trace (it is dropped).
-  const limit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 0;
-  try {
-    process.kill(-pid, sig);
-    return true;
-  } catch {
-    return false; // ESRCH: nothing left in the group
-  } finally {
-    Error.stackTraceLimit = limit;
-  }
-}
+/** Said in a step's log when its pipes had to be closed under a process that escaped its group. */
+const HELD_PIPES_NOTE =
+  '\n[orchestrator] the step had ended, but its stdout/stderr were still held open by a process outside its process group ' +
+  '(started with setsid?); they were closed and the step moved on. That process was not stopped, and what it prints is not logged.\n';
 
 /** The program and arguments for a step's shell (SPEC §1: bash -e -o pipefail -c, or `shell` with -c). */
 function shellCommand(shell: string, script: string): [string, string[]] {
@@ -54,35 +44,21 @@ function shellCommand(shell: string, script: string): [string, string[]] {
 /**
  * Start one attempt: its own process group (so the whole tree can be killed), stdout and stderr through
  * us into the log in the order they arrive (masked when there are secrets), stdout also kept for `.text`,
- * timeouts as SIGTERM then SIGKILL. Nothing the script leaves running outlives it.
- *
- * The log is created at the first byte: a step that prints nothing has no log. Creating a file is the
- * dearest thing a step does to the disk (on ext4 without a journal, each creation scans past every inode
- * freed in the last 30 s), and most steps of a large DAG print nothing. A later attempt always opens the
- * log, to write its header.
+ * timeouts as SIGTERM then SIGKILL. Nothing the script leaves in its group outlives it, and nothing it
+ * leaves anywhere holds the step past its process's end (or its deadline) and its group's SIGKILL grace.
+ * A start that finds no file descriptor waits for a step to give some back (DescriptorGate).
  */
-export function startProcess(req: ProcessRequest, o: { baseEnv: Record<string, string | undefined>; groups: ProcessGroups }): RunningProcess {
-  const { baseEnv, groups } = o;
+export function startProcess(req: ProcessRequest, { baseEnv, groups, gate }: Launching): RunningProcess {
   const redactor = new Redactor(req.secrets);
   const env = { ...baseEnv, ...req.env };
   let reason: ProcessOutcome['reason'];
   // Replaced below: the promise's executor runs before startProcess returns.
   let terminate: (why: NonNullable<ProcessOutcome['reason']>) => void = () => {};
   const outcome = new Promise<ProcessOutcome>((resolve) => {
-    let logFd: number | undefined;
+    let log: StepLog | undefined;
     // The first write that fails (a full disk, a deleted run folder) ends the attempt: a step whose output
     // cannot be recorded fails with that error (SPEC §4), rather than run on unrecorded or crash the job.
     let ioError: StepError | undefined;
-    const log = (data: Uint8Array | string) => {
-      if (ioError) return;
-      ioError = tryWrite(req.logPath, () => {
-        if (logFd === undefined) logFd = fs.openSync(req.logPath, req.attempt === 1 ? 'w' : 'a');
-        if (typeof data === 'string') fs.writeSync(logFd, data);
-        else fs.writeSync(logFd, data);
-      });
-      if (ioError) terminate('io');
-    };
-    if (req.attempt > 1) log(`\n--- attempt ${req.attempt} ---\n`);
     const direct = directCommand(req.shell, req.script, env, req.cwd);
     let [cmd, args] = direct ?? shellCommand(req.shell, req.script);
     const chunks: Buffer[] = [];
@@ -91,7 +67,8 @@ export function startProcess(req: ProcessRequest, o: { baseEnv: Record<string, s
     let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
     let spawnError: string | undefined;
     const timers: NodeJS.Timeout[] = [];
-    let killTimer: NodeJS.Timeout | undefined;
+    let child: StartedProcess | undefined;
+    let admitted = false;
 
     let pid: number | undefined;
     let open = 3; // the process, its stdout and its stderr: the outcome is known when all three have ended
@@ -99,8 +76,8 @@ export function startProcess(req: ProcessRequest, o: { baseEnv: Record<string, s
       if (--open > 0) return;
       if (pid !== undefined) groups.delete(pid);
       for (const t of timers) clearTimeout(t);
-      if (killTimer) clearTimeout(killTimer);
-      if (logFd !== undefined) ioError ??= tryWrite(req.logPath, () => fs.closeSync(logFd!));
+      if (log) ioError ??= log.close();
+      if (admitted) gate.release();
       let outputText: string | undefined;
       ioError ??= tryWrite(req.outputFile, () => (outputText = readAndRemove(req.outputFile)));
       resolve({
@@ -114,6 +91,27 @@ export function startProcess(req: ProcessRequest, o: { baseEnv: Record<string, s
         ...(ioError ? { ioError } : {}),
       });
     };
+    const failToStart = (message: string) => {
+      spawnError = message;
+      open = 1;
+      finish();
+    };
+
+    // Pipes still open once the group is gone are held by a process that left it: close them, keep what was read.
+    let drain: NodeJS.Timeout | undefined;
+    const closePipesSoon = () => {
+      if (open === 0 || drain) return;
+      drain = setTimeout(() => {
+        const held = [child!.stdout, child!.stderr].filter((s) => !s.closed);
+        if (held.length === 0) return;
+        out.end();
+        err.end();
+        log!.write(HELD_PIPES_NOTE);
+        for (const s of held) s.destroy();
+      }, PIPE_DRAIN_MS);
+      timers.push(drain);
+    };
+    const stopGroup = () => void groups.stop(pid!).then(closePipesSoon);
 
     const describeSpawnError = (e: NodeJS.ErrnoException) =>
       e.code === 'ENOENT' && !fs.existsSync(req.cwd) ? `working directory ${req.cwd} does not exist` : `cannot start ${cmd}: ${e.message}`;
@@ -121,46 +119,72 @@ export function startProcess(req: ProcessRequest, o: { baseEnv: Record<string, s
       if (error) spawnError = describeSpawnError(error);
       exit = { code, signal };
       // Whatever the script left running in its group goes with it (nothing outlives its step).
-      if (killGroup(pid!, 'SIGTERM')) killTimer ??= setTimeout(() => killGroup(pid!, 'SIGKILL'), KILL_GRACE_MS);
+      stopGroup();
       finish();
     };
-    const spawner = chooseSpawner();
-    let child: StartedProcess;
-    try {
+
+    const spawn = () => {
+      const spawner = chooseSpawner();
       try {
-        child = spawner.spawn({ file: cmd, args, cwd: req.cwd, env, onExit });
+        return spawner.spawn({ file: cmd, args, cwd: req.cwd, env, onExit });
       } catch (e) {
         // An executable file without `#!` (ENOEXEC): the shell runs such a file as a script of its own,
         // as it would have without our shortcut (src/process/direct.ts).
         if (!direct || (e as NodeJS.ErrnoException).code !== 'ENOEXEC') throw e;
         [cmd, args] = shellCommand(req.shell, req.script);
-        child = spawner.spawn({ file: cmd, args, cwd: req.cwd, env, onExit });
+        return spawner.spawn({ file: cmd, args, cwd: req.cwd, env, onExit });
       }
-    } catch (e) {
-      spawnError = describeSpawnError(e as NodeJS.ErrnoException);
-      open = 1;
-      finish();
-      return;
-    }
-    pid = child.pid;
-    if (pid > 0) groups.add(pid);
-
-    terminate = (why) => {
-      if (reason || exit) return; // the first reason wins
-      reason = why;
-      killGroup(pid!, 'SIGTERM');
-      killTimer ??= setTimeout(() => killGroup(pid!, 'SIGKILL'), KILL_GRACE_MS);
+    };
+    const begin = () => {
+      admitted = true;
+      if (reason) {
+        // Cancelled while it waited for descriptors: its outcome is out already.
+        admitted = false;
+        gate.release();
+        return;
+      }
+      try {
+        log = new StepLog(req.logPath, req.attempt > 1, (fault) => {
+          ioError ??= fault;
+          terminate('io');
+        });
+        child = spawn();
+      } catch (e) {
+        log?.close();
+        log = undefined;
+        admitted = false;
+        gate.release();
+        if (isOutOfDescriptors(e) && gate.exhausted()) {
+          gate.admit(begin); // again when another step has ended
+          return;
+        }
+        failToStart(isOutOfDescriptors(e) ? `cannot start ${cmd}: out of file descriptors with no other step running to wait for (raise \`ulimit -n\`): ${(e as Error).message}` : describeSpawnError(e as NodeJS.ErrnoException));
+        return;
+      }
+      if (req.attempt > 1) log.write(`\n--- attempt ${req.attempt} ---\n`);
+      pid = child.pid;
+      if (pid > 0) groups.add(pid);
+      if (req.timeoutMs !== undefined) timers.push(setTimeout(() => terminate('timeout'), req.timeoutMs));
+      if (req.idleTimeoutMs !== undefined) timers.push((idle = setTimeout(() => terminate('idle-timeout'), req.idleTimeoutMs)));
+      child.stdout.on('data', out.data).on('end', out.end).on('close', finish);
+      child.stderr.on('data', err.data).on('end', err.end).on('close', finish);
     };
 
-    if (req.timeoutMs !== undefined) timers.push(setTimeout(() => terminate('timeout'), req.timeoutMs));
-    const idle = req.idleTimeoutMs !== undefined ? setTimeout(() => terminate('idle-timeout'), req.idleTimeoutMs) : undefined;
-    if (idle) timers.push(idle);
+    terminate = (why) => {
+      if (reason || exit || spawnError !== undefined) return; // the first reason wins
+      reason = why;
+      if (child) stopGroup();
+      else {
+        // Still waiting for descriptors: it never starts.
+        open = 1;
+        finish();
+      }
+    };
 
-    // Output that passes through us: masked when there are secrets. Each stream keeps its own carry so
-    // a secret split across two chunks is still caught.
+    let idle: NodeJS.Timeout | undefined;
+    // Output that passes through us: to the log (masked when there are secrets), stdout also kept.
     const sink = (capture: boolean) => {
-      let carry = '';
-      const keep = Math.max(0, redactor.longest - 1);
+      let writer: ReturnType<typeof logWriter> | undefined;
       return {
         data: (chunk: Buffer) => {
           idle?.refresh();
@@ -170,25 +194,17 @@ export function startProcess(req: ProcessRequest, o: { baseEnv: Record<string, s
             if (captured + chunk.length > MAX_CAPTURE_BYTES) truncated = true;
             captured += chunk.length;
           }
-          if (!redactor.isActive) {
-            log(chunk);
-            return;
-          }
-          const safe = redactor.redact(carry + chunk.toString('utf8'));
-          const cut = Math.max(0, safe.length - keep); // hold back a tail that could start a secret
-          if (cut > 0) log(safe.slice(0, cut));
-          carry = safe.slice(cut);
+          (writer ??= logWriter(log!, redactor)).write(chunk);
         },
         end: () => {
-          if (carry) log(redactor.redact(carry));
-          carry = '';
+          writer?.end();
+          writer = undefined;
         },
       };
     };
     const out = sink(true);
-    child.stdout.on('data', out.data).on('end', out.end).on('close', finish);
     const err = sink(false);
-    child.stderr.on('data', err.data).on('end', err.end).on('close', finish);
+    gate.admit(begin);
   });
   return { outcome, cancel: () => terminate('cancelled') };
 }

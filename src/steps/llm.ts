@@ -225,13 +225,15 @@ async function request(binding: LlmBinding, req: ChatRequest, o: { signal: Abort
   let idle: NodeJS.Timeout | undefined;
   let partial = '';
   let started = Date.now();
+  const stopped = new Promise<never>((_, reject) => controller.signal.addEventListener('abort', () => reject(new Error('stopped')), { once: true }));
+  stopped.catch(() => {}); // read through `why`
   try {
     const answer = await binding.limiter.run(o.signal, () => {
       // The clock starts when the request does, not while it waits for the provider's limits.
       started = Date.now();
       timer = setTimeout(() => stop('timeout'), o.timeoutMs);
       if (o.idleTimeoutMs !== undefined) idle = setTimeout(() => stop('idle-timeout'), o.idleTimeoutMs);
-      return binding.provider.chat(req, {
+      const chat = binding.provider.chat(req, {
         signal: controller.signal,
         timeoutMs: o.timeoutMs,
         mask: o.mask,
@@ -240,6 +242,8 @@ async function request(binding: LlmBinding, req: ChatRequest, o: { signal: Abort
           idle?.refresh();
         },
       });
+      // A deadline holds even if a client does not notice its signal: once stopped, the request is not waited for.
+      return Promise.race([chat, stopped]);
     });
     if (why) return { aborted: why, partial };
     return { answer, ms: Date.now() - started };

@@ -27,6 +27,35 @@ export function hashFile(root: string, rel: string): FileRecord {
   return { path: rel, sha256: hash.digest('hex'), size_bytes: size };
 }
 
+/**
+ * `hashFile` on the thread pool, a chunk at a time, so that the process stays responsive (a signal is
+ * handled between two chunks); throws `signal`'s reason once it is aborted. Only a regular file is read:
+ * a FIFO in its place would block the read (it is opened without waiting for a writer, and refused).
+ */
+export async function hashFileInterruptibly(root: string, rel: string, signal: AbortSignal): Promise<FileRecord> {
+  const file = path.join(root, rel);
+  const fd = await new Promise<number>((resolve, reject) => fs.open(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK, (e, n) => (e ? reject(e) : resolve(n))));
+  if (!fs.fstatSync(fd).isFile()) {
+    fs.closeSync(fd);
+    throw Object.assign(new Error(`${file} is not a regular file`), { code: 'ENOTREG' });
+  }
+  const hash = createHash('sha256');
+  const buffer = Buffer.allocUnsafe(HASH_CHUNK_BYTES);
+  let size = 0;
+  try {
+    for (;;) {
+      signal.throwIfAborted();
+      const n = await new Promise<number>((resolve, reject) => fs.read(fd, buffer, 0, buffer.length, null, (e, read) => (e ? reject(e) : resolve(read))));
+      if (n === 0) break;
+      hash.update(buffer.subarray(0, n));
+      size += n;
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  return { path: rel, sha256: hash.digest('hex'), size_bytes: size };
+}
+
 /** Every regular file below `dir`, as paths relative to `root` with forward slashes, sorted. */
 export function listFiles(root: string, dir = root): string[] {
   const out: string[] = [];

@@ -61,13 +61,15 @@ export class Redactor {
 
   /**
    * Mask text that was cut short at its end (the first 16 MiB of a step's stdout): a secret the cut went
-   * through leaves its start behind, which no longer matches; that start is masked too.
+   * through leaves its start behind, which no longer matches; that start is masked too. A stream that
+   * simply ended (`minPrefix` 4) masks an end that starts a secret only from 4 characters on, so that
+   * ordinary text ending in a secret's first letter or two is left as it is.
    */
-  redactCut(text: string): string {
+  redactCut(text: string, minPrefix = 1): string {
     const out = this.redact(text);
     let cut = 0; // the longest end of the text that starts a secret
     for (const s of this.#secrets) {
-      for (let n = Math.min(s.length - 1, out.length); n > cut; n--) {
+      for (let n = Math.min(s.length - 1, out.length); n > cut && n >= minPrefix; n--) {
         if (out.endsWith(s.slice(0, n))) cut = n;
       }
     }

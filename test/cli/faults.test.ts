@@ -196,7 +196,8 @@ describe.each(spawnersBuilt().flatMap((how) => [['local', how], ['process', how]
   });
 
   describe('cancellation', () => {
-    it('SIGINT cancels running steps, kills their trees, records cancelled, exits 130', async () => {
+    // SIGHUP: a closed terminal or a lost SSH session cancels like the others (issue 14).
+    it.each(['SIGINT', 'SIGHUP'] as const)('%s cancels running steps, kills their trees, records cancelled, exits 130', async (sig) => {
       spec(`
   steps:
     long:
@@ -206,16 +207,20 @@ describe.each(spawnersBuilt().flatMap((how) => [['local', how], ['process', how]
       run: echo never
   `);
       const p = start('run', 'spec.yaml');
+      let stderr = '';
+      p.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
       const code = exited(p);
       const gc = await grandchildPid();
-      p.kill('SIGINT');
+      p.kill(sig);
       expect(await code).toBe(130);
+      expect(stderr).toContain(`${sig}: cancelling running steps`);
       const job = jobs()[0]!;
       const m = manifest(job);
       expect(m.status).toBe('cancelled');
       expect(m.steps.long.status).toBe('cancelled');
       expect(m.steps.later.status).toBe('cancelled');
       expect(events(job).some((e) => e.type === 'step.cancelled' && e.step === 'long')).toBe(true);
+      expect(events(job).at(-1)).toMatchObject({ type: 'job.finished', status: 'cancelled' });
       await until('the grandchild to die', () => !isAlive(gc), 8000);
     });
 
@@ -265,6 +270,110 @@ describe.each(spawnersBuilt().flatMap((how) => [['local', how], ['process', how]
       expect(m.steps.bad.status).toBe('failed');
       expect(m.steps.slow.status).toBe('cancelled');
     });
+  });
+
+  describe('bounded waits, whatever a step leaves behind (issue 14)', () => {
+    /** Processes a step leaves outside the job's reach: killed by the test, whatever happens. */
+    const daemons: string[] = [];
+    const daemonPid = (name: string) => {
+      daemons.push(name);
+      return Number(fs.readFileSync(path.join(dir, name), 'utf8'));
+    };
+    afterEach(() => {
+      for (const name of daemons.splice(0)) {
+        try {
+          process.kill(Number(fs.readFileSync(path.join(dir, name), 'utf8')), 'SIGKILL');
+        } catch {
+          // already gone, or never started
+        }
+      }
+    });
+
+    it('a daemon in a session of its own holding stdout does not hold the step: the issue reproduction ends at once, and the log says why', () => {
+      spec(`
+timeout: 3s
+steps:
+  a:
+    timeout: 2s
+    run: |
+      setsid bash -c 'trap "" TERM; echo $$ > ${dir}/d.pid; exec sleep 300' &
+      sleep 0.5; echo started
+`);
+      const t0 = Date.now();
+      const r = cli('run', 'spec.yaml');
+      daemonPid('d.pid');
+      expect(Date.now() - t0).toBeLessThan(20_000);
+      expect(r.code, r.stderr).toBe(0);
+      const job = jobs()[0]!;
+      const m = manifest(job);
+      expect(m).toMatchObject({ status: 'succeeded', steps: { a: { status: 'succeeded' } } });
+      expect(m.finished_at).not.toBeNull();
+      expect(events(job).at(-1)).toMatchObject({ type: 'job.finished' });
+      const log = fs.readFileSync(path.join(runsDir, job, 'logs/a.log'), 'utf8');
+      expect(log).toContain('started');
+      expect(log).toContain('still held open by a process outside its process group');
+    }, 30_000);
+
+    it('a step still running at its timeout, its pipes held outside its group, fails with timeout within the kill grace', () => {
+      spec(`
+steps:
+  a:
+    timeout: 1s
+    run: |
+      setsid bash -c 'trap "" TERM; echo $$ > ${dir}/d.pid; exec sleep 300' &
+      trap "" TERM
+      echo started; sleep 30
+  b:
+    needs: [a]
+    run: echo never
+`);
+      const t0 = Date.now();
+      const r = cli('run', 'spec.yaml');
+      daemonPid('d.pid');
+      expect(Date.now() - t0).toBeLessThan(20_000);
+      expect(r.code).toBe(1);
+      const m = manifest(jobs()[0]!);
+      expect(m.status).toBe('failed');
+      expect(m.steps.a).toMatchObject({ status: 'failed', error: { code: 'timeout' } });
+      expect(m.steps.b.status).toBe('skipped');
+    }, 30_000);
+
+    it('a leftover in the step group that ignores SIGTERM and SIGHUP gets its SIGKILL before the orchestrator exits', async () => {
+      spec(`
+steps:
+  a:
+    run: |
+      nohup bash -c 'trap "" TERM HUP; echo $$ > ${dir}/d.pid; exec sleep 300' > /dev/null 2>&1 &
+      until [ -s ${dir}/d.pid ]; do sleep 0.05; done
+      echo started
+`);
+      const r = cli('run', 'spec.yaml');
+      expect(r.code, r.stderr).toBe(0);
+      const pid = daemonPid('d.pid');
+      // Dead when the command returns; a moment allowed only for the kernel to tear it down.
+      await until('the leftover to be gone', () => !isAlive(pid), 2000);
+    }, 30_000);
+
+    it('a log masked for secrets keeps characters split between two reads whole', () => {
+      // 600 kB of a 3-byte character: pipe reads of 64 KiB cut through one again and again.
+      spec(`secrets: [MYTOK]\nsteps:\n  a:\n    run: node -e 'process.stdout.write("\\u20ac".repeat(200000) + process.env.MYTOK)'\n`);
+      const r = spawnSync(process.execPath, [BIN, 'run', 'spec.yaml'], { cwd: dir, env: { ...env(), MYTOK: 'sk-live-0123456789' }, encoding: 'utf8', timeout: 60_000 });
+      expect(r.status, r.stderr).toBe(0);
+      const log = fs.readFileSync(path.join(runsDir, jobs()[0]!, 'logs/a.log'), 'utf8');
+      expect(log).not.toContain('\ufffd');
+      expect(log).toBe('€'.repeat(200000) + '***');
+    });
+
+    it('out of file descriptors (ulimit -n 64, 200 steps at once): steps wait for descriptors instead of failing', () => {
+      const steps = Array.from({ length: 200 }, (_, i) => `  s${i}:\n    run: echo step ${i}; sleep 0.1\n`).join('');
+      spec(`concurrency: 200\nsteps:\n${steps}`);
+      const r = spawnSync('bash', ['-c', `ulimit -n 64 && exec "${process.execPath}" "${BIN}" run spec.yaml --quiet`], { cwd: dir, env: env(), encoding: 'utf8', timeout: 90_000 });
+      expect(r.stderr).not.toMatch(/EMFILE|internal error/);
+      expect(r.status, r.stdout).toBe(0);
+      const m = manifest(jobs()[0]!);
+      expect(Object.values(m.steps).filter((s: any) => s.status === 'succeeded')).toHaveLength(200);
+      expect(fs.readFileSync(path.join(runsDir, jobs()[0]!, 'logs/s199.log'), 'utf8')).toBe('step 199\n');
+    }, 100_000);
   });
 
   describe('crash safety and resume', () => {
@@ -409,4 +518,50 @@ describe('concurrent runs', () => {
     const listed = JSON.parse(cli('list-runs', '--json').stdout) as { job_id: string }[];
     expect(listed.map((j) => j.job_id).sort()).toEqual(ids);
   });
+});
+
+describe('cancelling a long chain (issue 14)', () => {
+  it('--quiet summarises the cancelled steps past the first ten instead of listing thousands', async () => {
+    const chain = Array.from({ length: 3000 }, (_, i) => `  s${i + 1}:\n    needs: [s${i}]\n    run: "true"\n`).join('');
+    spec(`steps:\n  s0:\n    run: touch ${dir}/started; sleep 30\n${chain}`);
+    const p = start('run', 'spec.yaml', '--quiet');
+    let stdout = '';
+    p.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    const code = exited(p);
+    await until('the first step to start', () => fs.existsSync(path.join(dir, 'started')));
+    p.kill('SIGINT');
+    expect(await code).toBe(130);
+    const lines = stdout.trim().split('\n');
+    expect(lines.length).toBeLessThan(20);
+    expect(stdout).toContain('3001 cancelled');
+    expect(lines.filter((l) => l.startsWith('■'))).toHaveLength(10);
+    expect(stdout).toContain('… and 2991 more cancelled (not started: cancelled by signal)');
+    expect(Object.keys(manifest(jobs()[0]!).steps)).toHaveLength(3001); // the record keeps every one
+  }, 60_000);
+});
+
+describe.skipIf(process.platform !== 'linux')('Ctrl-C while resume checks the old job (issue 14)', () => {
+  it("stops the check at once, says so, exits 130 and leaves no new run folder", async () => {
+    // A sparse 3 GiB artifact: no disk used, seconds to hash.
+    spec(`steps:\n  a:\n    run: truncate -s 3G "$ORCH_ARTIFACTS/disk.img"\n  b:\n    needs: [a]\n    run: exit 1\n`);
+    expect(cli('run', 'spec.yaml').code).toBe(1);
+    const p = start('resume', 'latest');
+    let stderr = '';
+    p.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const code = exited(p);
+    const hashing = () => {
+      try {
+        return fs.readdirSync(`/proc/${p.pid}/fd`).some((fd) => fs.readlinkSync(`/proc/${p.pid}/fd/${fd}`).endsWith('disk.img'));
+      } catch {
+        return false;
+      }
+    };
+    await until('resume to be reading the old artifact', hashing);
+    const sent = Date.now();
+    p.kill('SIGINT');
+    expect(await code).toBe(130);
+    expect(Date.now() - sent).toBeLessThan(2000);
+    expect(stderr).toContain("cancelled while checking the old job's files: no new job was started");
+    expect(jobs()).toHaveLength(1);
+  }, 60_000);
 });

@@ -91,3 +91,16 @@ describe('resume reuses exactly what the run recorded', () => {
     expect(spawnSync('cmp', [rig().runPath('artifacts/a/kept.txt'), rig().runPath('artifacts/a/kept.txt', old)]).status).toBe(0);
   });
 });
+
+describe('a secret cut short', () => {
+  it('a step that prints only the start of a secret leaves no byte of it in its log or its text', () => {
+    rig().write('pre.yaml', 'secrets: [TOK]\nsteps:\n  a:\n    run: printf "%s" "${TOK:0:7}"\n  b:\n    run: printf "tasks"\n');
+    expect(rig().run(['run', 'pre.yaml'], { env: { TOK: 'ZqABCDEFGHIJ' } }).code).toBe(0);
+    expect(rig().log('a')).toBe('***');
+    expect(JSON.parse(fs.readFileSync(rig().runPath('outputs/a.json'), 'utf8')).text).toBe('***');
+    // Ordinary text that merely ends like a secret begins (one letter) is left alone.
+    rig().write('one.yaml', 'secrets: [TOK]\nsteps:\n  b:\n    run: printf "tasks"\n');
+    expect(rig().run(['run', 'one.yaml'], { env: { TOK: 'sk-live-0123' } }).code).toBe(0);
+    expect(rig().log('b')).toBe('tasks');
+  });
+});

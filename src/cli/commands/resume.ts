@@ -5,13 +5,34 @@ import { buildGraph, downstreamOf } from '../../graph/build.js';
 import { STDIN_NAME } from '../../specfile/load.js';
 import type { JobSpec } from '../../specfile/model.js';
 import { sha256 } from '../../store/hash.js';
-import { planReuse } from '../../job/reuse.js';
+import { planReuse, type ReusePlan } from '../../job/reuse.js';
 import type { JobManifest } from '../../store/manifest.js';
 import { readManifest, resolveJob } from '../../store/runs.js';
 import { didYouMean } from '../../util/suggest.js';
 import { specOfJob } from '../job-spec.js';
 import { runsDirOf } from '../options.js';
-import { executeJob, type Notice, type RunOptions } from './run.js';
+import { CANCEL_SIGNALS, executeJob, type Notice, type RunOptions } from './run.js';
+
+/**
+ * Check the old job's files for reuse (hashing them can take a while) with Ctrl-C, SIGTERM and SIGHUP
+ * stopping the check at once. Cancelled: said on stderr, and undefined; no new job was started.
+ */
+async function checkReuse(plan: (signal: AbortSignal) => Promise<ReusePlan>): Promise<ReusePlan | undefined> {
+  const controller = new AbortController();
+  // Also when a read does not return (a hung network disk): the check is not waited for once cancelled.
+  const cancelled = new Promise<never>((_, reject) => controller.signal.addEventListener('abort', () => reject(controller.signal.reason as Error)));
+  const onSignal = () => controller.abort();
+  for (const sig of CANCEL_SIGNALS) process.on(sig, onSignal);
+  try {
+    return await Promise.race([plan(controller.signal), cancelled]);
+  } catch (e) {
+    if (!controller.signal.aborted) throw e;
+    process.stderr.write("cancelled while checking the old job's files: no new job was started\n");
+    return undefined;
+  } finally {
+    for (const sig of CANCEL_SIGNALS) process.off(sig, onSignal);
+  }
+}
 
 /**
  * Whether the spec file at the job's recorded path still holds what the job ran: a user who edited it and
@@ -45,7 +66,8 @@ export async function resumeCommand(ref: string, opts: RunOptions): Promise<numb
   if (old.status === 'running') throw new OrchestratorError({ code: 'usage', message: `job ${jobId} is still running (pid ${old.pid}); resume it when it has stopped` });
   const spec = specOfJob(runsDir, jobId, old.spec.path);
   spec.vars = old.vars ?? spec.vars;
-  const reuse = planReuse({ oldDir: path.join(runsDir, jobId), old, graph: buildGraph(spec.steps), eligible: () => true, needsReused: true });
+  const reuse = await checkReuse((signal) => planReuse({ oldDir: path.join(runsDir, jobId), old, graph: buildGraph(spec.steps), eligible: () => true, needsReused: true, signal }));
+  if (!reuse) return 130;
   return executeJob(spec, opts, { reuse: { ...reuse, resumedFrom: jobId }, notices: specChangeNotices(spec, 'resume') });
 }
 
@@ -64,6 +86,7 @@ export async function rerunCommand(ref: string, opts: RunOptions & { step: strin
     return i;
   });
   const rerun = opts.cascade === false ? new Set(roots) : downstreamOf(graph, roots);
-  const reuse = planReuse({ oldDir: path.join(runsDir, jobId), old, graph, eligible: (i) => !rerun.has(i), needsReused: opts.cascade !== false });
+  const reuse = await checkReuse((signal) => planReuse({ oldDir: path.join(runsDir, jobId), old, graph, eligible: (i) => !rerun.has(i), needsReused: opts.cascade !== false, signal }));
+  if (!reuse) return 130;
   return executeJob(spec, opts, { reuse: { ...reuse, rerunOf: jobId }, notices: specChangeNotices(spec, 'rerun') });
 }

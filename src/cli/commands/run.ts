@@ -14,6 +14,9 @@ import { isLiveTerminal } from '../render/terminal.js';
 import { PlainRenderer } from '../render/plain.js';
 import { printSummary } from '../render/summary.js';
 
+/** The signals that cancel a job (SPEC §3): each is counted towards the second and third. */
+export const CANCEL_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
 /** Options of `orchestrator run`. */
 export interface RunOptions {
   concurrency?: number;
@@ -96,8 +99,8 @@ export async function executeJob(spec: JobSpec, opts: RunOptions, extra: Pick<Jo
       process.exit(130);
     }
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  // SIGHUP (a closed terminal, a lost SSH session) is a cancel like the others: the job is still recorded.
+  for (const sig of CANCEL_SIGNALS) process.on(sig, onSignal);
   try {
     const outcome = await startJob({
       spec,
@@ -131,7 +134,6 @@ export async function executeJob(spec: JobSpec, opts: RunOptions, extra: Pick<Jo
     return outcome.status === 'succeeded' ? 0 : outcome.status === 'cancelled' ? 130 : 1;
   } finally {
     live?.close();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    for (const sig of CANCEL_SIGNALS) process.off(sig, onSignal);
   }
 }

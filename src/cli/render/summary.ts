@@ -11,6 +11,10 @@ import { statusPaint } from './color.js';
 export const DEFAULT_TAIL_LINES = 10;
 /** A summary is read in a terminal: a longer log line is cut. */
 const LINE_CHARS = 500;
+/** Failed steps shown in full (error and log excerpt); more are counted. */
+const FAILED_SHOWN = 20;
+/** Cancelled, and skipped, steps listed each; more are counted (a cancelled chain of 50,000 steps is one line, not 50,000). */
+const NOT_RUN_SHOWN = 10;
 
 /** What the end-of-run report is about and where it goes. */
 export interface SummaryOptions {
@@ -22,7 +26,10 @@ export interface SummaryOptions {
   tail?: number;
 }
 
-/** The end-of-run report: counts, then every failed step with its error and last log lines, every skipped or cancelled step with why. */
+/**
+ * The end-of-run report: counts, then each failed step with its error and last log lines, each cancelled
+ * and skipped step with why; past a few of a kind, the rest are counted, with their reason when they share one.
+ */
 export function printSummary({ out, colors: c, manifest: m, runDir, tail = DEFAULT_TAIL_LINES }: SummaryOptions): void {
   const steps = Object.entries(m.steps);
   const count = (s: string) => steps.filter(([, r]) => r.status === s).length;
@@ -33,15 +40,27 @@ export function printSummary({ out, colors: c, manifest: m, runDir, tail = DEFAU
   const lines = ['', `${c.bold(paint(m.status))}${took}: ${parts.join(', ')}`];
   const show = showCommandFor(m.job_id, runDir);
   // Failures first (what to fix), then what they cancelled and skipped.
-  for (const [id, r] of steps) {
-    if (r.status !== 'failed') continue;
+  const failed = steps.filter(([, r]) => r.status === 'failed');
+  for (const [id, r] of failed.slice(0, FAILED_SHOWN)) {
     lines.push(`${c.red('✗')} ${c.bold(id)}: ${r.error?.code}: ${r.error?.message}${r.attempts > 1 ? ` (after ${r.attempts} attempts)` : ''}`);
     lines.push(...logExcerpt(c, path.join(runDir, 'logs', `${id}.log`), tail, `${show} --logs ${id}`));
   }
-  for (const [id, r] of steps) if (r.status === 'cancelled') lines.push(`${c.magenta('■')} ${c.bold(id)} cancelled: ${r.error?.message}`);
-  for (const [id, r] of steps) if (r.status === 'skipped') lines.push(`${c.gray('↷')} ${c.bold(id)} skipped: ${r.error?.message}`);
+  lines.push(...moreLine(c, failed.slice(FAILED_SHOWN), 'failed', show));
+  for (const [status, mark] of [['cancelled', c.magenta('■')], ['skipped', c.gray('↷')]] as const) {
+    const these = steps.filter(([, r]) => r.status === status);
+    for (const [id, r] of these.slice(0, NOT_RUN_SHOWN)) lines.push(`${mark} ${c.bold(id)} ${status}: ${r.error?.message}`);
+    lines.push(...moreLine(c, these.slice(NOT_RUN_SHOWN), status, show));
+  }
   lines.push(c.dim(`run folder: ${path.relative(process.cwd(), runDir) || runDir}   (${show})`));
   out.write(`${lines.join('\n')}\n`);
+}
+
+/** `… and 2990 more cancelled (not started: cancelled by signal)`: the steps past those listed, with their reason when they share one. */
+function moreLine(c: ChalkInstance, rest: [string, JobManifest['steps'][string]][], status: string, show: string): string[] {
+  if (rest.length === 0) return [];
+  const first = rest[0]![1].error?.message;
+  const why = rest.every(([, r]) => r.error?.message === first) && first !== undefined ? `(${first})` : `(${show} lists them all)`;
+  return [c.dim(`  … and ${rest.length} more ${status} ${why}`)];
 }
 
 /** A failed step's log as the summary quotes it: the lines above the tail that look like failures, then the tail. */
