@@ -55,11 +55,12 @@ export function loadReportInput(dir: string, manifest: JobManifest): ReportInput
   }
   const graph = readStepShapes(dir);
   const steps: ReportStep[] = Object.keys(manifest.steps).map((id) => {
-    const g = graph.get(id);
+    const of = manifest.steps[id]!.instance_of;
+    const g = graph.get(of ?? id); // an instance is its fanned step's shape
     if (!g) throw new OrchestratorError({ code: 'run-folder', message: `${path.join(dir, 'inputs')}: the spec copy has no step "${id}", which the manifest lists` });
     const outputs = readOutputs(path.join(dir, 'outputs', `${id}.json`));
     const log = readLogTail(path.join(dir, 'logs', `${id}.log`));
-    return { id, kind: g.kind, needs: g.needs, ...(outputs ? { outputs } : {}), ...(log ? { log } : {}) };
+    return { id, kind: g.kind, needs: g.needs, ...(of !== undefined ? { instanceOf: of } : {}), ...(outputs ? { outputs } : {}), ...(log ? { log } : {}) };
   });
   return { manifest, events, steps, generatedAt: new Date().toISOString() };
 }

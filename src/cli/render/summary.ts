@@ -2,13 +2,15 @@ import path from 'node:path';
 import type { ChalkInstance } from 'chalk';
 import { cleanLogText } from '../../report/escape.js';
 import { readLogLines, type LogLines } from '../../store/log-tail.js';
-import type { JobManifest } from '../../store/manifest.js';
+import type { JobManifest, StepRecord } from '../../store/manifest.js';
 import { formatDuration } from '../../specfile/duration.js';
 import { showCommandFor } from './hint.js';
 import { statusPaint } from './color.js';
 
 /** Log lines a failed step shows in the summary unless `--tail` says otherwise. */
 export const DEFAULT_TAIL_LINES = 10;
+/** Failed (or cancelled, or skipped) instances of one fanned step the summary names; \`show\` lists them all. */
+const INSTANCES_QUOTED = 3;
 /** A summary is read in a terminal: a longer log line is cut. */
 const LINE_CHARS = 500;
 
@@ -32,14 +34,26 @@ export function printSummary({ out, colors: c, manifest: m, runDir, tail = DEFAU
   const took = m.duration_s === null ? '' : ` in ${formatDuration(m.duration_s * 1000)}`;
   const lines = ['', `${c.bold(paint(m.status))}${took}: ${parts.join(', ')}`];
   const show = showCommandFor(m.job_id, runDir);
-  // Failures first (what to fix), then what they cancelled and skipped.
+  // Failures first (what to fix), then what they cancelled and skipped. A fanned step quotes its first few
+  // instances: five hundred failed instances are one problem told five hundred times.
+  const quoted = new Map<string, number>();
+  const isQuoted = (r: StepRecord) => {
+    if (r.instance_of === undefined) return true;
+    const n = (quoted.get(r.instance_of) ?? 0) + 1;
+    quoted.set(r.instance_of, n);
+    return n <= INSTANCES_QUOTED;
+  };
+  const name = (id: string, r: StepRecord) => `${c.bold(id)}${r.label !== undefined ? c.dim(` (${r.label})`) : ''}`;
   for (const [id, r] of steps) {
-    if (r.status !== 'failed') continue;
-    lines.push(`${c.red('✗')} ${c.bold(id)}: ${r.error?.code}: ${r.error?.message}${r.attempts > 1 ? ` (after ${r.attempts} attempts)` : ''}`);
+    if (r.status !== 'failed' || !isQuoted(r)) continue;
+    lines.push(`${c.red('✗')} ${name(id, r)}: ${r.error?.code}: ${r.error?.message}${r.attempts > 1 ? ` (after ${r.attempts} attempts)` : ''}`);
     lines.push(...logExcerpt(c, path.join(runDir, 'logs', `${id}.log`), tail, `${show} --logs ${id}`));
   }
-  for (const [id, r] of steps) if (r.status === 'cancelled') lines.push(`${c.magenta('■')} ${c.bold(id)} cancelled: ${r.error?.message}`);
-  for (const [id, r] of steps) if (r.status === 'skipped') lines.push(`${c.gray('↷')} ${c.bold(id)} skipped: ${r.error?.message}`);
+  for (const [of, n] of quoted) if (n > INSTANCES_QUOTED) lines.push(c.dim(`  … ${n - INSTANCES_QUOTED} more failed instances of ${of}: ${show}`));
+  quoted.clear();
+  for (const [id, r] of steps) if (r.status === 'cancelled' && isQuoted(r)) lines.push(`${c.magenta('■')} ${name(id, r)} cancelled: ${r.error?.message}`);
+  quoted.clear();
+  for (const [id, r] of steps) if (r.status === 'skipped' && isQuoted(r)) lines.push(`${c.gray('↷')} ${name(id, r)} skipped: ${r.error?.message}`);
   lines.push(c.dim(`run folder: ${path.relative(process.cwd(), runDir) || runDir}   (${show})`));
   out.write(`${lines.join('\n')}\n`);
 }
