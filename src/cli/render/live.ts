@@ -66,6 +66,7 @@ export class LiveRenderer implements EventSink {
   /** Fanned steps by id, and each instance's step and name. */
   readonly #fans = new Map<string, Fan>();
   readonly #instances = new Map<string, { fan: Fan; name: string }>();
+  readonly #instanceNames = new Set<string>();
   /** Lines to print above the frame at the next draw. */
   #history: string[] = [];
   #timer: NodeJS.Timeout | undefined;
@@ -102,7 +103,11 @@ export class LiveRenderer implements EventSink {
         this.#running.set(e.step, { since: now, attempt: 1 });
         const fan: Fan = { total: e.instances.length, running: 0, counts: { succeeded: 0, failed: 0, skipped: 0, cancelled: 0 } };
         this.#fans.set(e.step, fan);
-        for (const x of e.instances) this.#instances.set(x.id, { fan, name: instanceName(e.step, x.label) });
+        for (const x of e.instances) {
+          const name = instanceName(e.step, x.label);
+          this.#instances.set(x.id, { fan, name });
+          this.#instanceNames.add(name);
+        }
         break;
       }
       case 'step.started': {
@@ -262,14 +267,17 @@ export class LiveRenderer implements EventSink {
 
   /** A line for a settled step, printed once above the frame. */
   #settled(mark: string, paint: (s: string) => string, id: string, status: string, detail: string): string {
-    return this.#line(paint(mark), id, paint(status), detail, Math.max(20, (this.#out.columns ?? 80) - 1));
+    const width = Math.max(20, (this.#out.columns ?? 80) - 1);
+    // An instance's name (`count (chapter-2.txt)`) gets the room it needs, up to half the line: cut, it says nothing.
+    const idWidth = this.#instanceNames.has(id) ? Math.max(this.#idWidth, Math.min(id.length, Math.floor(width / 2))) : this.#idWidth;
+    return this.#line(paint(mark), id, paint(status), detail, width, idWidth);
   }
 
   /** `mark id status detail`, with the id and detail cut so the line fits in `width` columns. */
-  #line(mark: string, id: string, status: string, detail: string, width: number): string {
-    const shownId = id.length > this.#idWidth ? `${id.slice(0, this.#idWidth - 1)}…` : id.padEnd(this.#idWidth);
+  #line(mark: string, id: string, status: string, detail: string, width: number, idWidth = this.#idWidth): string {
+    const shownId = id.length > idWidth ? `${id.slice(0, idWidth - 1)}…` : id.padEnd(idWidth);
     // 2 (indent) + mark + space + id + 2 + status (padded to 10) + 2
-    const used = 2 + 1 + 1 + this.#idWidth + 2 + 10 + 2;
+    const used = 2 + 1 + 1 + idWidth + 2 + 10 + 2;
     const statusWord = status + ' '.repeat(Math.max(0, 10 - visibleLength(status)));
     const room = width - used;
     const cut = detail.length > room ? `${detail.slice(0, Math.max(0, room - 1))}…` : detail;
