@@ -29,16 +29,22 @@ export function describeShape(v: unknown): string {
   return `${typeof v === 'number' ? 'a number' : typeof v === 'boolean' ? 'a boolean' : 'a string'} (${shown.length > 40 ? `${shown.slice(0, 37)}...` : shown})`;
 }
 
-/** How one value reads in a label: strings as they are, anything else as JSON. */
+/** How one value reads in a label: strings as they are, a mapping by its `id` or `name` when it has one, else JSON. */
 function shown(v: unknown): string {
-  return typeof v === 'string' ? v : canonicalJson(v);
+  if (typeof v === 'string') return v;
+  if (isMapping(v)) {
+    const name = v.id ?? v.name;
+    if (typeof name === 'string' || typeof name === 'number') return String(name);
+  }
+  return canonicalJson(v);
 }
 
 /**
  * The instances of a fanned step, in order: each matrix combination (GitHub's order) times each item of the
  * `for_each` array (the item varies fastest, as if it were the last matrix key). Ids are `<step>-<values>`: the
- * values made safe as a file name (letters, digits, `.`, `_`, `-`), with a short hash of the values when that
- * lost anything or would collide, so an id is stable across runs and follows its item, not its position.
+ * values made safe as a file name (letters, digits, `.`, `_`, `-`; a mapping by its `id` or `name` field), with a
+ * short hash of the values when that lost anything (always for a mapping: a changed field makes a new instance) or
+ * would collide, so an id is stable across runs and follows its item, not its position.
  * Returns an error message (never throws) for items that are not scalars or mappings, duplicates, or too many.
  */
 export function planInstances(o: { step: StepSpec; items?: unknown[]; isTaken: (id: string) => boolean }): InstanceInfo[] | { error: string } {
@@ -81,7 +87,7 @@ export function planInstances(o: { step: StepSpec; items?: unknown[]; isTaken: (
     const comboExact = combo ? Object.values(combo).every((v) => !isMapping(v)) : true;
     for (let k = 0; k < items.length; k++) {
       const item = items[k];
-      const values = o.items ? [...comboValues, typeof item === 'string' ? item : keys[k]!] : comboValues;
+      const values = o.items ? [...comboValues, typeof item === 'string' ? item : isMapping(item) ? shown(item) : keys[k]!] : comboValues;
       const label = values.join(', ');
       const raw = values.join('-');
       const slug = raw.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, SLUG_CHARS);

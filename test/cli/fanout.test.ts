@@ -1,8 +1,10 @@
 // Fan-out through the CLI (SPEC §8): matrix and for_each, instances as real steps, the ordered gather,
 // bad input, show / --junit, and resume / rerun per instance.
 import fs from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { useCliRig } from '../helpers/cli.js';
+import { REPO, useCliRig } from '../helpers/cli.js';
+import { LlmTestServer } from '../helpers/llm-test-server.js';
 
 const rig = useCliRig('orch-fanout-');
 
@@ -212,5 +214,42 @@ describe('downstream of instances', () => {
     const unknown = r.run(['rerun', 'latest', '--step', 'count-x']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/has no step "count-x" \(did you mean "count-\w"\?\)/);
+  });
+});
+
+describe('examples/eval.yaml', () => {
+  it('asks every question of both models (one cached prompt instance each) and scores the gathered answers into a table', async () => {
+    const r = rig();
+    // The test server stands in for Ollama: llama3.2 knows every answer, qwen2.5 all but the planet.
+    const ollama = await LlmTestServer.start({
+      reply: (q) => {
+        const answers: Record<string, string> = { capital: 'Paris.', water: 'H2O', prime: '2', planet: q.model === 'qwen2.5' ? 'Jupiter' : 'Mars' };
+        const key = Object.keys(answers).find((k) => q.prompt.toLowerCase().includes({ capital: 'capital', water: 'water', prime: 'prime', planet: 'planet' }[k]!));
+        return key ? answers[key]! : 'no idea';
+      },
+    });
+    try {
+      const example = fs.readFileSync(path.join(REPO, 'examples/eval.yaml'), 'utf8');
+      expect(example).toContain('base_url: http://127.0.0.1:11434/v1');
+      r.write('eval.yaml', example.replace('http://127.0.0.1:11434/v1', `${ollama.url}/v1`));
+      const first = await r.runAsync(['run', 'eval.yaml']);
+      expect(first.code, first.stdout + first.stderr).toBe(0);
+      expect(ollama.count()).toBe(8);
+      expect(new Set(ollama.requests.map((q) => `${q.model} ${q.prompt}`)).size).toBe(8);
+      const instances = (r.manifest().steps.ask as unknown as { instances: string[] }).instances;
+      expect(instances).toHaveLength(8);
+      expect(instances[0]).toMatch(/^ask-llama3\.2-capital-[0-9a-f]{10}$/);
+      expect(fs.readFileSync(r.runPath('artifacts/score/scores.md'), 'utf8')).toBe(
+        '| model | right | of | score |\n| --- | --- | --- | --- |\n| llama3.2 | 4 | 4 | 1.00 |\n| qwen2.5 | 3 | 4 | 0.75 |\n',
+      );
+      expect(fs.readFileSync(r.runPath('artifacts/score/scores.csv'), 'utf8')).toContain('qwen2.5,planet,no,"Jupiter"');
+      // Again: every prompt instance answers from the cache, by its own rendered prompt.
+      const second = await r.runAsync(['run', 'eval.yaml']);
+      expect(second.code, second.stdout + second.stderr).toBe(0);
+      expect(ollama.count()).toBe(8);
+      expect(instances.every((id) => r.manifest().steps[id]!.cached)).toBe(true);
+    } finally {
+      await ollama.close();
+    }
   });
 });
