@@ -1,8 +1,33 @@
 import type { StepError } from '../errors.js';
 import type { GatheredResult, StepResult } from '../events/step-result.js';
 import type { InstanceCounts } from '../events/types.js';
-import type { EvalContext } from '../expr/index.js';
-import type { InstanceInfo } from '../specfile/model.js';
+import { evaluate, parseTemplate, type EvalContext } from '../expr/index.js';
+import { describeShape, planInstances } from '../graph/instances.js';
+import type { InstanceInfo, StepSpec } from '../specfile/model.js';
+
+/**
+ * The instances of fanned step `step` now that its needs have settled: its for_each evaluated in `context` (the
+ * step's own) and checked, times its matrix. A bad value is the step's failure (code `expression`, with the
+ * value's shape), never an exception.
+ */
+export function planExpansion(o: { step: StepSpec; context: EvalContext; isTaken: (id: string) => boolean }): InstanceInfo[] | StepError {
+  const forEach = o.step.fan!.forEach;
+  let items: unknown[] | undefined;
+  if (forEach !== undefined) {
+    let value: unknown;
+    try {
+      // validate made sure the field is exactly one ${{ expr }}
+      const only = parseTemplate(forEach).find((p) => p.kind === 'expr');
+      value = only?.kind === 'expr' ? evaluate(only.expr, o.context) : null;
+    } catch (e) {
+      return { code: 'expression', message: `for_each: ${(e as Error).message}` };
+    }
+    if (!Array.isArray(value)) return { code: 'expression', message: `for_each: expected an array, got ${describeShape(value)}` };
+    items = value;
+  }
+  const infos = planInstances({ step: o.step, items, isTaken: o.isTaken });
+  return Array.isArray(infos) ? infos : { code: 'expression', message: `for_each: ${infos.error}` };
+}
 
 /**
  * One fanned step once expanded: its instances are graph nodes `first … first + size - 1` (appended together),

@@ -2,11 +2,11 @@ import { setMaxListeners } from 'node:events';
 import type { StepError } from '../errors.js';
 import type { JobStatus, RunEventBody } from '../events/types.js';
 import { collectReferences, evaluate, hasTemplate, isTruthy, parseExpression, parseTemplate, renderTemplate, type EvalContext, type Expr } from '../expr/index.js';
-import { upstreamOf, type Graph } from '../graph/build.js';
-import { describeShape, instanceStep, planInstances } from '../graph/instances.js';
-import { FanGroup } from './fan-group.js';
+import { appendInstances, upstreamOf, type Graph } from '../graph/build.js';
+import { instanceStep } from '../graph/instances.js';
+import { FanGroup, planExpansion } from './fan-group.js';
 import { formatDuration } from '../specfile/duration.js';
-import type { JobSpec, StepSpec } from '../specfile/model.js';
+import type { InstanceInfo, JobSpec, StepSpec } from '../specfile/model.js';
 import type { FileRecord } from '../events/types.js';
 import type { AttemptResult, StepResult } from '../events/step-result.js';
 import { ReadyQueue } from './heap.js';
@@ -64,7 +64,8 @@ class SchedulerRun {
   readonly #o: SchedulerOptions;
   /** The job's graph; a fanned step's instances are appended to it when it expands (its node becomes their gather). */
   readonly #g: Graph;
-  readonly #steps: StepSpec[];
+  /** By node; an instance's entry is made on first use (#stepAt). */
+  readonly #steps: (StepSpec | undefined)[];
   /** Each step's result once settled (index = graph index). */
   readonly #results: (StepResult | undefined)[];
   /** Needs not yet settled, per step; for an expanded fanned step, its instances not yet settled. */
@@ -74,7 +75,7 @@ class SchedulerRun {
   readonly #rank: number[];
   readonly #ready: ReadyQueue;
   /** By node: the group a fanned step expanded into (at its own index, the gather) or belongs to (at an instance's). */
-  readonly #groups: (FanGroup | undefined)[] = [];
+  readonly #groups: (FanGroup | undefined)[];
   /** Expanded groups whose gather has not settled: what halt() must stop. */
   readonly #active = new Set<FanGroup>();
   readonly #reused: ReadonlyMap<string, StepResult>;
@@ -99,6 +100,7 @@ class SchedulerRun {
     this.#pending = g.needs.map((x) => x.length);
     this.#failedUpstream = new Array<number>(n).fill(0);
     this.#rank = Array.from(o.rank);
+    this.#groups = new Array<FanGroup | undefined>(n).fill(undefined);
     this.#ready = new ReadyQueue(this.#rank);
     this.#reused = o.reused ?? new Map<string, StepResult>();
     setMaxListeners(0, this.#stop.signal); // one listener per running step, legitimately many
@@ -168,7 +170,7 @@ class SchedulerRun {
       const [i, result] = work.pop()!;
       this.#results[i] = result;
       this.#settledCount++;
-      const step = this.#steps[i]!;
+      const step = this.#stepAt(i);
       this.#emitFinal(step, result, this.#o.onSettled(step, result));
       const failed = result.status === 'failed' && !step.continueOnError;
       const group = this.#groups[i];
@@ -217,34 +219,15 @@ class SchedulerRun {
     const step = this.#steps[c]!;
     const fan = step.fan!;
     const base = this.#contextFor(c, false);
-    let items: unknown[] | undefined;
-    if (fan.forEach !== undefined) {
-      let value: unknown;
-      try {
-        value = evaluateForEach(fan.forEach, base);
-      } catch (e) {
-        work.push([c, notStarted('failed', { code: 'expression', message: `for_each: ${(e as Error).message}` })]);
-        return;
-      }
-      if (!Array.isArray(value)) {
-        work.push([c, notStarted('failed', { code: 'expression', message: `for_each: expected an array, got ${describeShape(value)}` })]);
-        return;
-      }
-      items = value;
-    }
-    const infos = planInstances({ step, items, isTaken: (id) => g.index.has(id) });
+    const infos = planExpansion({ step, context: base, isTaken: (id) => g.index.has(id) });
     if (!Array.isArray(infos)) {
-      work.push([c, notStarted('failed', { code: 'expression', message: `for_each: ${infos.error}` })]);
+      work.push([c, notStarted('failed', infos)]);
       return;
     }
-    this.#o.emit({
-      type: 'step.expanded',
-      step: step.id,
-      instances: infos.map((x) => ({ id: x.id, label: x.label, ...(x.matrix ? { matrix: x.matrix } : {}), ...('item' in x ? { item: x.item } : {}) })),
-    });
     const group = new FanGroup({ gather: c, first: g.ids.length, infos, maxParallel: fan.maxParallel, failFast: fan.failFast, base });
     this.#groups[c] = group;
     if (infos.length === 0) {
+      this.#emitExpanded(step, infos);
       work.push([c, group.gathered(this.#results)]);
       return;
     }
@@ -253,33 +236,42 @@ class SchedulerRun {
       const controller = group.controller;
       this.#stop.signal.addEventListener('abort', () => controller.abort(this.#stop.signal.reason), { once: true, signal: controller.signal });
     }
-    const toGather = [c];
     const toRun: string[] = [];
     const reusedNow: [number, StepResult][] = [];
-    for (const info of infos) {
-      const i = g.ids.length;
-      g.ids.push(info.id);
-      g.index.set(info.id, i);
-      g.needs.push(g.needs[c]!); // shared, never changed: what an instance reads is what its step reads
-      g.children.push(toGather);
-      this.#steps.push(instanceStep(step, info));
+    const first = appendInstances(g, c, infos.map((x) => x.id));
+    for (let i = first; i < g.ids.length; i++) {
+      this.#steps.push(undefined);
       this.#results.push(undefined);
       this.#pending.push(0);
       this.#failedUpstream.push(this.#failedUpstream[c]!);
       this.#rank.push(this.#rank[c]!);
       this.#groups[i] = group;
-      const reused = this.#reused.get(info.id);
+      const reused = this.#reused.get(g.ids[i]!);
       if (reused) {
         reusedNow.push([i, reused]);
       } else {
         group.hold(i);
-        toRun.push(info.id);
+        toRun.push(g.ids[i]!);
       }
     }
     this.#pending[c] = infos.length;
+    this.#emitExpanded(step, infos); // before any instance's event
     for (let k = reusedNow.length - 1; k >= 0; k--) work.push(reusedNow[k]!); // the worklist pops: instance order
     if (toRun.length > 0) this.#o.onExpanded?.(toRun);
     for (const i of group.release()) this.#ready.push(i);
+  }
+
+  /** Step i; an instance's step is made when first needed (10,000 of them are not made at expansion). */
+  #stepAt(i: number): StepSpec {
+    const known = this.#steps[i];
+    if (known) return known;
+    const group = this.#groups[i]!;
+    return (this.#steps[i] = instanceStep(this.#steps[group.gather]!, group.infos[i - group.first]!));
+  }
+
+  #emitExpanded(step: StepSpec, infos: InstanceInfo[]): void {
+    const instances = infos.map((x) => ({ id: x.id, label: x.label, ...(x.matrix ? { matrix: x.matrix } : {}), ...('item' in x ? { item: x.item } : {}) }));
+    this.#o.emit({ type: 'step.expanded', step: step.id, instances });
   }
 
   /** All needs of step i are settled: skip it, cancel it, or queue it (undefined). */
@@ -356,7 +348,7 @@ class SchedulerRun {
     const o = this.#o;
     const group = this.#groups[i];
     const signal = group?.controller?.signal ?? this.#stop.signal;
-    const step = this.#steps[i]!;
+    const step = this.#stepAt(i);
     const started = Date.now();
     const context = group ? group.contextFor(i) : usesExpressions(step) ? this.#contextFor(i, false) : EMPTY_CONTEXT;
     let attempt = 1;
@@ -441,13 +433,6 @@ function cacheFields(r: StepResult): { cache_key?: string; cache_key_parts?: Rec
 
 function notStarted(status: 'skipped' | 'cancelled' | 'failed', error: StepError): StepResult {
   return { status, attempts: 0, exitCode: null, text: '', outputs: {}, error, cached: false, reused: false, startedAt: null, finishedAt: null, durationS: null };
-}
-
-/** The value of a `for_each` field: its one `${{ expr }}` (validate made sure there is exactly one). */
-function evaluateForEach(source: string, context: EvalContext): unknown {
-  const only = parseTemplate(source).find((p) => p.kind === 'expr');
-  if (only?.kind !== 'expr') throw new Error('for_each holds no ${{ }} expression');
-  return evaluate(only.expr, context);
 }
 
 /** A parsed `if:` (with or without `${{ }}`), parsed once per step. */
