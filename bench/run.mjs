@@ -6,7 +6,7 @@
 //
 //   npm run bench                          # full suite (~10 min on 2 cores)
 //   npm run bench -- --suite quick         # ~1-2 min: smaller N, fewer repetitions (development)
-//   npm run bench -- --only per-step,startup   # some groups only: startup, per-step, makespan, scale
+//   npm run bench -- --only per-step,startup   # some groups only: startup, per-step, makespan, scale, fanout, llm
 //   npm run bench -- --json                # raw numbers as one JSON document on stdout (table on stderr)
 //   npm run bench -- --json out.json       # table on stdout, raw numbers also written to out.json
 //   npm run bench -- --reps 3 --keep       # override repetitions; keep the temp folder
@@ -25,6 +25,13 @@
 //              wall(large) / wall(small) <= 11; peak RSS of the large run < 300 MB (10^6 bytes);
 //              bytes the orchestrator process read+wrote per step, large / small <= 1.5 (linear
 //              bookkeeping gives ~1x or less, a whole-manifest rewrite per step gives ~10x).
+//   fanout     a for_each of N `true` instances (N=5000; quick 1000), C=2, vs the same N written out as steps
+//              in the same run: <= 1.10 (paired); expansion of 10,000 items (from the list step's end to
+//              step.expanded in events.jsonl) < 100 ms.
+//   llm        2,000 prompt instances (quick 400) against a loopback OpenAI-compatible server answering
+//              in 50 ms, streamed, provider concurrency 32, vs bench/llm-floor.mjs (the openai SDK, a pool
+//              of 32, one file per answer): <= 1.25 (paired); then the fully cached rerun: per step no
+//              dearer than a `true` instance of the fanout group (info when that group did not run).
 //   startup    `--version` / `node -e 0` <= 1.3; `run` of a one-step spec / `node -e 0` <= 1.6
 //              (paired); `validate` of a 1000-step spec < 300 ms; `list-runs` over 1000 past runs
 //              < 500 ms (the runs are copies of one real run folder with fresh job ids).
@@ -60,12 +67,16 @@ const SUITES = {
     perStep: { n: 200, reps: 3 },
     makespan: { n: 60, min: 0.02, max: 0.2, cs: [2, 4], reps: 1 },
     scale: { small: 200, large: 2000, repsSmall: 2, repsLarge: 1 },
+    fanout: { n: 1000, expandN: 10000, reps: 3 },
+    llm: { n: 400, reps: 2 },
   },
   full: {
     startup: { reps: 21, validateN: 1000, pastRuns: 1000 },
     perStep: { n: 1000, reps: 5 },
     makespan: { n: 60, min: 0.05, max: 0.5, cs: [2, 4], reps: 3 },
     scale: { small: 1000, large: 10000, repsSmall: 3, repsLarge: 1 },
+    fanout: { n: 5000, expandN: 10000, reps: 3 },
+    llm: { n: 2000, reps: 3 },
   },
 };
 const SUITE_NAME = args.suite ?? 'full';
@@ -74,7 +85,7 @@ if (!SUITE) {
   console.error(`unknown suite "${SUITE_NAME}" (quick, full)`);
   process.exit(2);
 }
-const GROUPS = ['startup', 'per-step', 'makespan', 'scale'];
+const GROUPS = ['startup', 'per-step', 'makespan', 'scale', 'fanout', 'llm'];
 const ONLY = args.only ? String(args.only).split(',') : GROUPS;
 for (const g of ONLY) if (!GROUPS.includes(g)) { console.error(`unknown group "${g}" (${GROUPS.join(', ')})`); process.exit(2); }
 const REPS = args.reps ? Number(args.reps) : null;
@@ -83,7 +94,7 @@ const JSON_OUT = args.json === true ? '-' : args.json ?? null; // '-' = JSON on 
 const ORCH = process.env.ORCH ? process.env.ORCH.trim().split(/\s+/).map((w) => (!path.isAbsolute(w) && w.includes('/') && fs.existsSync(w) ? path.resolve(w) : w)) : [process.execPath, path.join(ROOT, 'bin/orchestrator.js')];
 const CONC = 2; // per-step and scale concurrency
 
-const BOUNDS = { perStep: 1.25, perStepStretch: 1.0, vsMake: 1.0, vsLB: 1.06, scaleWall: 11, rssMB: 300, ioPerStep: 1.5, version: 1.3, run1: 1.6, validateMs: 300, listRunsMs: 500 };
+const BOUNDS = { fanout: 1.1, expandMs: 100, llm: 1.25, perStep: 1.25, perStepStretch: 1.0, vsMake: 1.0, vsLB: 1.06, scaleWall: 11, rssMB: 300, ioPerStep: 1.5, version: 1.3, run1: 1.6, validateMs: 300, listRunsMs: 500 };
 
 // ---------- helpers ----------
 const which = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' }).stdout.trim() || null;
@@ -501,6 +512,121 @@ async function groupScale(tmp) {
   addRow({ group: 'scale', target: `scale: bookkeeping O(steps): bytes read+written by the orchestrator per step, N=${S.large} vs N=${S.small}`, measured: `${kib(is)} → ${kib(il)} (/proc/self/io rchar+wchar)`, reference: `run folder ${kib(folderPer(okS))} → ${kib(folderPer(okL))}`, bound: `≤ ${BOUNDS.ioPerStep}×`, ratio: il && is ? il / is : null, limit: BOUNDS.ioPerStep, error: errL || (il == null && okL.length ? 'no /proc/self/io from the probe' : null) });
 }
 
+/** A `list` step printing `{"items": [0 … n-1]}` as JSON outputs: what for_each reads. */
+const listStep = (n) => `  list:\n    output: json\n    run: |\n      node -e 'console.log(JSON.stringify({ items: Array.from({ length: ${n} }, (_, i) => i) }))'\n`;
+
+/** Milliseconds from the end of step `from` to the event `type` of step `step`, read from a run's events.jsonl. */
+function eventGapMs(runsDir, from, type, step) {
+  const job = fs.readdirSync(runsDir).filter((d) => /^\d{8}-/.test(d)).sort().at(-1);
+  const events = fs.readFileSync(path.join(runsDir, job, 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const t = (pred) => Date.parse(events.find(pred)?.ts);
+  const end = t((e) => e.type === 'step.succeeded' && e.step === from);
+  const at = t((e) => e.type === type && e.step === step);
+  return Number.isFinite(end) && Number.isFinite(at) ? at - end : null;
+}
+
+async function groupFanout(tmp) {
+  const F = SUITE.fanout;
+  const reps = REPS ?? F.reps;
+  const dir = path.join(tmp, 'fanout');
+  const engine = (name, spec) => {
+    const d = path.join(dir, name);
+    fs.mkdirSync(d, { recursive: true });
+    fs.writeFileSync(path.join(d, 'spec.yaml'), spec);
+    return { name, dir: d, argv: () => orchRun(d, CONC), clean: () => rmrf(path.join(d, 'runs')) };
+  };
+  let written = `name: bench-written-${F.n}\nsteps:\n${listStep(F.n)}`;
+  for (let i = 0; i < F.n; i++) written += `  count-${i}:\n    needs: [list]\n    run: "true"\n`;
+  const engines = [
+    engine('for_each', `name: bench-for-each-${F.n}\nsteps:\n${listStep(F.n)}  count:\n    needs: [list]\n    for_each: \${{ steps.list.outputs.items }}\n    run: "true"\n`),
+    engine('written', written),
+  ];
+  const timeoutS = 60 + 0.1 * F.n;
+  const res = await roundRobin({ label: `fanout N=${F.n}`, engines, reps, timeoutS });
+  raw.fanout = { n: F.n, c: CONC, reps, engines: res };
+  const fe = res.for_each, wr = res.written;
+  const perStep = (w) => (w == null ? '—' : `${f((w / F.n) * 1000, 2)} ms/step`);
+  addRow({
+    group: 'fanout',
+    target: `for_each of N=${F.n} \`true\`, C=${CONC}, vs N written-out steps`,
+    measured: `${sec(fe.median)} (${perStep(fe.median)})`,
+    reference: `written out ${sec(wr.median)} (${perStep(wr.median)})`,
+    bound: `≤ ${BOUNDS.fanout.toFixed(2)}× written`,
+    ratio: pairedRatio(fe.walls, wr.walls),
+    limit: BOUNDS.fanout,
+    error: fe.failed || wr.failed,
+  });
+  raw.fanout.trueStepS = fe.median == null ? null : fe.median / F.n;
+
+  // Expansion: fail_fast and a failing first instance stop the other 9,999 at once; the gap is read from events.jsonl.
+  const ex = engine('expand', `name: bench-expand\nsteps:\n${listStep(F.expandN)}  count:\n    needs: [list]\n    for_each: \${{ steps.list.outputs.items }}\n    max_parallel: 1\n    fail_fast: true\n    run: "false"\n`);
+  const gaps = [];
+  let error = null;
+  for (let rep = 0; rep < reps; rep++) {
+    ex.clean();
+    const r = await runOnce(ex.argv(), { cwd: ex.dir, timeoutS: 120 });
+    if (r.code !== 1) error = `expected exit 1 (the failing instance), got ${failText(r, 120)}`;
+    gaps.push(r.code === 1 ? eventGapMs(path.join(ex.dir, 'runs'), 'list', 'step.expanded', 'count') : null);
+    log(`  [fanout] expansion of ${F.expandN}: ${gaps.at(-1)} ms`);
+  }
+  const gap = median(gaps);
+  raw.fanout.expandMs = gaps;
+  addRow({ group: 'fanout', target: `expansion of ${F.expandN} items (list ends → step.expanded)`, measured: gap == null ? '—' : `${f(gap, 0)} ms`, reference: 'median of the repetitions', bound: `< ${BOUNDS.expandMs} ms`, ratio: gap == null ? null : gap / BOUNDS.expandMs, limit: 1, strictLess: true, error });
+}
+
+/** Start bench/llm-server.mjs; resolves {url, stop}. */
+function startLlmServer(delayMs) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(HERE, 'llm-server.mjs'), String(delayMs)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    child.on('error', reject);
+    child.stdout.setEncoding('utf8').once('data', (line) => resolve({ url: /listening (\S+)/.exec(line)[1], stop: () => child.kill('SIGKILL') }));
+  });
+}
+
+async function groupLlm(tmp) {
+  const L = SUITE.llm;
+  const reps = REPS ?? L.reps;
+  const dir = path.join(tmp, 'llm');
+  fs.mkdirSync(dir, { recursive: true });
+  const server = await startLlmServer(50);
+  try {
+    const spec = `name: bench-llm-${L.n}\nconcurrency: 32\nproviders:\n  llm: { type: openai, base_url: "${server.url}/v1", model: bench, concurrency: 32 }\nsteps:\n${listStep(L.n)}  ask:\n    needs: [list]\n    for_each: \${{ steps.list.outputs.items }}\n    prompt: question \${{ item }}\n`;
+    fs.writeFileSync(path.join(dir, 'spec.yaml'), spec);
+    const cacheDir = path.join(dir, 'cache');
+    const orch = { name: 'orch', dir, argv: () => [...ORCH, 'run', 'spec.yaml', '--runs-dir', path.join(dir, 'runs'), '--cache-dir', cacheDir, '--concurrency', '32'], clean: () => (rmrf(path.join(dir, 'runs')), rmrf(cacheDir)) };
+    const floorOut = path.join(dir, 'floor-out');
+    const floor = { name: 'floor', dir, argv: () => [process.execPath, path.join(HERE, 'llm-floor.mjs'), `${server.url}/v1`, String(L.n), '32', floorOut], clean: () => rmrf(floorOut) };
+    const res = await roundRobin({ label: `llm N=${L.n}`, engines: [orch, floor], reps, timeoutS: 120 });
+    raw.llm = { n: L.n, reps, engines: res };
+    const o = res.orch, fl = res.floor;
+    addRow({ group: 'llm', target: `${L.n} prompt instances, 50 ms loopback, pool 32, vs the openai SDK loop`, measured: sec(o.median), reference: `llm-floor.mjs ${sec(fl.median)}`, bound: `≤ ${BOUNDS.llm.toFixed(2)}× floor`, ratio: pairedRatio(o.walls, fl.walls), limit: BOUNDS.llm, error: o.failed || fl.failed });
+
+    // The fully cached rerun: the last repetition left its cache; only the run folders go.
+    const cached = [];
+    for (let rep = 0; rep < reps; rep++) {
+      rmrf(path.join(dir, 'runs'));
+      const r = await runOnce(orch.argv(), { cwd: dir, timeoutS: 120 });
+      cached.push(r.wall);
+      log(`  [llm] cached rerun ${rep + 1}/${reps}: ${r.ok ? sec(r.wall) : failText(r, 120)}`);
+    }
+    const c = median(cached);
+    const perCached = c == null ? null : c / L.n;
+    const perTrue = raw.fanout?.trueStepS ?? null;
+    addRow({
+      group: 'llm',
+      target: `fully cached rerun of ${L.n} prompt instances, per step, vs a \`true\` instance (fanout group)`,
+      measured: c == null ? '—' : `${sec(c)} (${f(perCached * 1000, 2)} ms/step)`,
+      reference: perTrue == null ? 'run with --only fanout,llm for the comparison' : `${f(perTrue * 1000, 2)} ms per \`true\` instance at C=${CONC}`,
+      bound: '≤ 1.00× a true step',
+      ratio: perTrue == null || perCached == null ? null : perCached / perTrue,
+      limit: 1,
+      kind: perTrue == null ? 'info' : 'target',
+    });
+  } finally {
+    server.stop();
+  }
+}
+
 // ---------- main ----------
 function machine() {
   const cpuInfo = (fs.readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/) || [])[1]?.trim() || os.cpus()[0]?.model || '?';
@@ -549,6 +675,8 @@ async function main() {
     if (ONLY.includes('per-step')) await groupPerStep(tmp);
     if (ONLY.includes('makespan')) await groupMakespan(tmp);
     if (ONLY.includes('scale')) await groupScale(tmp);
+    if (ONLY.includes('fanout')) await groupFanout(tmp);
+    if (ONLY.includes('llm')) await groupLlm(tmp);
   } finally {
     if (!args.keep) rmrf(tmp);
     else log(`# kept ${tmp}`);

@@ -1,6 +1,6 @@
 // What a step's attempts and its settling produce: plain data that the scheduler, the executors, the
 // run folder and resume all pass around.
-import type { StepError, StepStatus, TokenUsage } from './types.js';
+import type { InstanceCounts, StepError, StepStatus, TokenUsage } from './types.js';
 
 /** What one attempt of a step produced. */
 export interface AttemptResult {
@@ -41,4 +41,21 @@ export interface StepResult {
   usage?: TokenUsage;
   cacheKey?: string;
   cacheKeyParts?: Record<string, unknown>;
+  /** A fanned step: every instance's result, in instance order (`steps.<id>.results`). */
+  results?: GatheredResult[];
+  /** A fanned step: its instances by final status. */
+  instances?: InstanceCounts;
+}
+
+/** One element of `steps.<id>.results` (SPEC §8). */
+export interface GatheredResult {
+  id: string;
+  status: StepStatus;
+  outputs: Record<string, unknown>;
+  text: string;
+  exit_code: number | null;
+  /** The instance's matrix combination; null without a matrix. */
+  matrix: Record<string, unknown> | null;
+  /** The instance's for_each item; null without for_each. */
+  item: unknown;
 }

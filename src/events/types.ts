@@ -58,6 +58,12 @@ export type RunEventBody =
       rerun_of?: string;
     }
   | { type: 'step.started'; step: string; attempt: number }
+  | {
+      /** A step with matrix or for_each became these instances, in instance order (SPEC §8); each then has its own step.* events. */
+      type: 'step.expanded';
+      step: string;
+      instances: ExpandedInstance[];
+    }
   | { type: 'step.retrying'; step: string; attempt: number; delay_s: number; error: StepError }
   | {
       type: 'step.succeeded';
@@ -75,6 +81,8 @@ export type RunEventBody =
       cache_key_parts?: Record<string, unknown>;
       /** outputs/<step>.json and artifacts/<step>/*, hashed when the step settled (what resume verifies). */
       files?: FileRecord[];
+      /** A fanned step: its instances by final status. */
+      instances?: InstanceCounts;
     }
   | {
       type: 'step.failed';
@@ -89,9 +97,10 @@ export type RunEventBody =
       cache_key?: string;
       cache_key_parts?: Record<string, unknown>;
       files?: FileRecord[];
+      instances?: InstanceCounts;
     }
   | { type: 'step.skipped'; step: string; error: StepError; files?: FileRecord[] }
-  | { type: 'step.cancelled'; step: string; attempt?: number; duration_s?: number; error: StepError; files?: FileRecord[] }
+  | { type: 'step.cancelled'; step: string; attempt?: number; duration_s?: number; error: StepError; files?: FileRecord[]; instances?: InstanceCounts }
   | {
       type: 'job.finished';
       status: Exclude<JobStatus, 'running'>;
@@ -99,6 +108,19 @@ export type RunEventBody =
       /** Why the job failed when no step's failure explains it: its records could not be written (disk-full, io). */
       error?: StepError;
     };
+
+/** One instance of a fanned step, as `step.expanded` lists it. */
+export interface ExpandedInstance {
+  id: string;
+  /** Its values as a person reads them (`chapter-2.txt`, `llama3.2, q1`). */
+  label: string;
+  matrix?: Record<string, unknown>;
+  /** Present only when the step has `for_each`. */
+  item?: unknown;
+}
+
+/** How many instances of a fanned step ended in each status. */
+export type InstanceCounts = Partial<Record<'succeeded' | 'failed' | 'skipped' | 'cancelled', number>>;
 
 /** One line of events.jsonl. */
 export type RunEvent = EventBase & RunEventBody;

@@ -25,6 +25,23 @@ export function buildGraph(steps: readonly StepSpec[]): Graph {
   return { ids, index, needs, children };
 }
 
+/**
+ * Append the instances of fanned step `gather` as nodes: each needs what the step needs (the same array, shared)
+ * and has the step as its only child, which now gathers them. O(instances). Returns the first new index.
+ */
+export function appendInstances(g: Graph, gather: number, ids: readonly string[]): number {
+  const first = g.ids.length;
+  const toGather = [gather];
+  const needs = g.needs[gather]!;
+  for (const id of ids) {
+    g.index.set(id, g.ids.length);
+    g.ids.push(id);
+    g.needs.push(needs);
+    g.children.push(toGather);
+  }
+  return first;
+}
+
 /** Kahn's order: every step after all of its needs. */
 export function topologicalOrder(g: Graph): number[] {
   const pending = g.needs.map((n) => n.length);

@@ -47,7 +47,8 @@ export function writeHistory(o: { runsDir: string; history: History; manifest: J
   const { history, graph: g, concurrency } = o;
   const steps = { ...history.steps };
   for (const [id, s] of Object.entries(o.manifest.steps)) {
-    if (s.status !== 'succeeded' || s.reused || s.cached || s.duration_s === null) continue;
+    // Instances come and go with their data: their fanned step's duration is what ranks it.
+    if (s.status !== 'succeeded' || s.reused || s.cached || s.duration_s === null || s.instance_of !== undefined) continue;
     const old = steps[id];
     steps[id] = old === undefined ? s.duration_s : (old + s.duration_s) / 2;
   }

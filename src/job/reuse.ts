@@ -10,61 +10,101 @@ import type { RunDir } from '../store/run-dir.js';
 
 /** What a new job takes over from an old one: settled results, and how to copy their files in. */
 export interface ReusePlan {
+  /** By step id; instances of fanned steps by instance id (used only if the new expansion has them again). */
   steps: Map<string, StepResult>;
+  /** Copy the files of the reused steps that are no instances (before the job starts). */
   copy: (runDir: RunDir) => void;
+  /** Copy one reused instance's files (when the new expansion reuses it). */
+  copyStep: (runDir: RunDir, id: string) => void;
 }
 
 /**
  * Plan the reuse of an old job's succeeded steps. `eligible(i)` says which steps may be reused at all
  * (resume: every step; rerun: all but the re-run ones). A step is reused only if it succeeded and, with
  * `needsReused`, every step it needs is reused too (rerun --no-cascade keeps downstream steps as they were). Its outputs and artifacts are checked against the SHA-256 recorded when it
- * settled: a changed or missing file is an error, never a silent re-use. Aborting `signal` stops the
- * check between two chunks of a file, with the signal's reason.
+ * settled: a changed or missing file is an error, never a silent re-use.
+ *
+ * A fanned step (`isFanned`) is never reused whole: it expands again in the new job, and each of its old instances
+ * that succeeded and is `instanceEligible` (default: when the step is eligible) is reused one by one, by id, even
+ * when its needs run again. Its dependents may be reused when it succeeded whole and its needs are reused (then
+ * every instance is reused, and its results are the same). Aborting `signal` stops the check between two chunks
+ * of a file, with the signal's reason.
  */
-export async function planReuse(o: { oldDir: string; old: JobManifest; graph: Graph; eligible: (i: number) => boolean; needsReused: boolean; signal: AbortSignal }): Promise<ReusePlan> {
+export async function planReuse(o: {
+  oldDir: string;
+  old: JobManifest;
+  graph: Graph;
+  eligible: (i: number) => boolean;
+  needsReused: boolean;
+  isFanned: (i: number) => boolean;
+  instanceEligible?: (id: string, i: number) => boolean;
+  signal: AbortSignal;
+}): Promise<ReusePlan> {
   const { graph: g, old, oldDir } = o;
   const recorded = recordedFiles(oldDir);
   const reusable = new Uint8Array(g.ids.length);
   const steps = new Map<string, StepResult>();
+  const instances = new Set<string>();
+  const instanceEligible = o.instanceEligible ?? ((_id: string, i: number) => o.eligible(i));
   for (const i of topologicalOrder(g)) {
     const id = g.ids[i]!;
     const rec = old.steps[id];
-    if (!o.eligible(i) || rec?.status !== 'succeeded') continue;
-    if (o.needsReused && !g.needs[i]!.every((j) => reusable[j])) continue;
+    const needsOk = !o.needsReused || g.needs[i]!.every((j) => reusable[j]);
+    if (o.isFanned(i)) {
+      // An instance's id is its values: when the steps its for_each reads ran again, the instances whose item
+      // is still there are reused, and only new items run.
+      for (const x of rec?.instances ?? []) {
+        if (old.steps[x]?.status !== 'succeeded' || !instanceEligible(x, i)) continue;
+        steps.set(x, await reusedResult({ oldDir, id: x, old, recorded, signal: o.signal }));
+        instances.add(x);
+      }
+      if (needsOk && o.eligible(i) && rec?.status === 'succeeded') reusable[i] = 1;
+      continue;
+    }
+    if (!needsOk || !o.eligible(i) || rec?.status !== 'succeeded') continue;
     reusable[i] = 1;
-    const files = recorded.get(id);
-    if (!files) throw new OrchestratorError({ code: 'run-folder', message: `${oldDir}: step "${id}" succeeded but its files were never recorded; cannot reuse it safely` });
-    await verify({ oldDir, id, files, signal: o.signal });
-    const out = readOutput(oldDir, id);
-    steps.set(id, {
-      status: 'succeeded',
-      attempts: rec.attempts,
-      exitCode: rec.exit_code,
-      text: typeof out.text === 'string' ? out.text : '',
-      ...(out.text_truncated === true ? { textTruncated: true } : {}),
-      outputs: (out.outputs ?? {}) as Record<string, unknown>,
-      error: null,
-      cached: rec.cached,
-      reused: true,
-      startedAt: null,
-      finishedAt: null,
-      durationS: 0,
-    });
+    steps.set(id, await reusedResult({ oldDir, id, old, recorded, signal: o.signal }));
   }
+  const copyStep = (runDir: RunDir, id: string) => {
+    for (const f of recorded.get(id)!) {
+      if (f.path.startsWith('outputs/')) continue;
+      const to = path.join(runDir.root, f.path);
+      fs.mkdirSync(path.dirname(to), { recursive: true });
+      fs.copyFileSync(path.join(oldDir, f.path), to);
+    }
+  };
   return {
     steps,
     // Exactly the files each step's event recorded, byte for byte as verified above: nothing the old
     // folder gained since (a file added to its artifacts, a FIFO) comes along. outputs/ is written anew.
     copy: (runDir) => {
-      for (const id of steps.keys()) {
-        for (const f of recorded.get(id)!) {
-          if (f.path.startsWith('outputs/')) continue;
-          const to = path.join(runDir.root, f.path);
-          fs.mkdirSync(path.dirname(to), { recursive: true });
-          fs.copyFileSync(path.join(oldDir, f.path), to);
-        }
-      }
+      for (const id of steps.keys()) if (!instances.has(id)) copyStep(runDir, id);
     },
+    copyStep,
+  };
+}
+
+/** An old step's result as a reused one, after checking its files against their recorded SHA-256. */
+async function reusedResult(o: { oldDir: string; id: string; old: JobManifest; recorded: Map<string, FileRecord[]>; signal: AbortSignal }): Promise<StepResult> {
+  const { oldDir, id, old, recorded } = o;
+  const rec = old.steps[id]!;
+  const files = recorded.get(id);
+  if (!files) throw new OrchestratorError({ code: 'run-folder', message: `${oldDir}: step "${id}" succeeded but its files were never recorded; cannot reuse it safely` });
+  await verify({ oldDir, id, files, signal: o.signal });
+  const out = readOutput(oldDir, id);
+  return {
+    status: 'succeeded',
+    attempts: rec.attempts,
+    exitCode: rec.exit_code,
+    text: typeof out.text === 'string' ? out.text : '',
+    ...(out.text_truncated === true ? { textTruncated: true } : {}),
+    outputs: (out.outputs ?? {}) as Record<string, unknown>,
+    error: null,
+    cached: rec.cached,
+    reused: true,
+    startedAt: null,
+    finishedAt: null,
+    durationS: 0,
   };
 }
 

@@ -32,7 +32,7 @@ export interface JobOptions {
   /** Aborted on Ctrl-C / SIGTERM. */
   signal: AbortSignal;
   /** Steps carried over from an earlier job, with their files already copied in (resume/rerun). */
-  reuse?: { steps: Map<string, StepResult>; copy: (runDir: RunDir) => void; resumedFrom?: string; rerunOf?: string };
+  reuse?: { steps: Map<string, StepResult>; copy: (runDir: RunDir) => void; copyStep: (runDir: RunDir, id: string) => void; resumedFrom?: string; rerunOf?: string };
   /** LLM steps, when the spec has any (loaded only then). */
   llm?: (runDir: RunDir, redactor: Redactor) => StepExecutor;
   /** outputs_schema checks, when the spec has any. */
@@ -144,6 +144,8 @@ export async function runJob(o: JobOptions): Promise<JobOutcome> {
     execute: (step, attempt, signal, context) => (step.kind === 'shell' ? shell : llm!).runAttempt({ step, attempt, signal, context }),
     onSettled: (step, result) => {
       if (result.attempts === 0 && !result.reused) files.discard(step.id);
+      // A reused instance's files come over only when the new expansion has it again.
+      if (result.reused && step.instance) o.reuse!.copyStep(runDir, step.id);
       return recordStep(runDir, redactor, step, result);
     },
     checkContract: o.checkContract,
@@ -151,6 +153,7 @@ export async function runJob(o: JobOptions): Promise<JobOutcome> {
     contexts: { vars: spec.vars, env: { ...process.env }, job: { id: runDir.jobId, name: spec.name, run_dir: runDir.root } },
     signal: stop.signal,
     jobTimeoutMs: spec.timeoutMs,
+    onExpanded: (ids) => files.add(ids),
   });
 
   await files.settle().catch((e: unknown) => {
@@ -236,6 +239,8 @@ function writeStepRecord(runDir: RunDir, redactor: Redactor, step: StepSpec, r: 
     error: r.error,
     ...(r.usage ? { usage: r.usage } : {}),
     ...(r.cacheKey ? { cache_key: r.cacheKey, cache_key_parts: r.cacheKeyParts } : {}),
+    ...(step.instance ? { instance_of: step.instance.of, matrix: step.instance.matrix ?? null, item: step.instance.item ?? null } : {}),
+    ...(r.results ? { instances: r.instances, results: r.results } : {}),
   };
   const body = JSON.stringify(redactor.redactValue(record), null, 2) + '\n';
   const rel = `outputs/${step.id}.json`;

@@ -43,6 +43,10 @@ export function stepTimelines(events: readonly RunEvent[], openEnd: number): Map
           open.set(e.step, { attempt: e.attempt, start: t });
         }
         break;
+      case 'step.expanded':
+        // A fanned step spans from its expansion until its last instance settles.
+        open.set(e.step, { attempt: 1, start: t });
+        break;
       case 'step.retrying':
         // Emitted when an attempt failed; the next attempt (`e.attempt`) starts after the delay.
         close(e.step, t, false);

@@ -29,7 +29,7 @@ export function renderReport(input: ReportInput): string {
     `<body data-job="${esc(m.job_id)}" data-job-status="${m.status}">`,
     renderHeader(m, input.steps),
     '<main>',
-    `<section id="graph"><h2>Graph</h2><div class="scroll">${renderDagSvg(input.steps, m.steps)}</div></section>`,
+    `<section id="graph"><h2>Graph</h2><div class="scroll">${renderDagSvg(input.steps.filter((s) => s.instanceOf === undefined), m.steps)}</div></section>`,
     `<section id="timeline"><h2>Timeline</h2><div class="scroll">${renderGanttSvg(input.steps, m, input.events)}</div>${renderLegend()}</section>`,
     `<section id="steps"><h2>Steps</h2>${renderTable(input.steps, m)}${input.steps.map((s) => renderCard(s, m)).join('\n')}</section>`,
     '</main>',

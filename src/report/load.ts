@@ -64,12 +64,13 @@ export function loadReportInput(dir: string, manifest: JobManifest): ReportInput
     warnings.push(`${e.message}: the graph shows no edges`);
   }
   const steps: ReportStep[] = Object.keys(manifest.steps).map((id) => {
-    const g = graph?.get(id);
+    const of = manifest.steps[id]!.instance_of;
+    const g = graph?.get(of ?? id); // an instance is its fanned step's shape
     if (!g && graph) warnings.push(`${path.join(dir, 'inputs')}: the spec copy has no step "${id}", which the manifest lists: drawn without its edges`);
     const { outputs, problem } = readOutputs(path.join(dir, 'outputs', `${id}.json`));
     if (problem) warnings.push(problem);
     const log = readLogTail(path.join(dir, 'logs', `${id}.log`));
-    return { id, kind: g?.kind ?? 'shell', needs: g?.needs ?? [], ...(outputs ? { outputs } : {}), ...(log ? { log } : {}) };
+    return { id, kind: g?.kind ?? 'shell', needs: g?.needs ?? [], ...(of !== undefined ? { instanceOf: of } : {}), ...(outputs ? { outputs } : {}), ...(log ? { log } : {}) };
   });
   return { manifest, events, steps, generatedAt: new Date().toISOString(), warnings };
 }

@@ -13,6 +13,8 @@ export interface ReportStep {
   id: string;
   kind: 'shell' | 'llm';
   needs: string[];
+  /** An instance of a fanned step: that step's id (the graph shows the fanned step, the timeline each instance). */
+  instanceOf?: string;
   /** The step's `outputs` (from outputs/<id>.json), or undefined when it wrote none. */
   outputs?: Record<string, unknown>;
   /** The end of logs/<id>.log, or undefined when the step has no log. */

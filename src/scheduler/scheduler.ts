@@ -2,9 +2,11 @@ import { setMaxListeners } from 'node:events';
 import type { StepError } from '../errors.js';
 import type { JobStatus, RunEventBody } from '../events/types.js';
 import { collectReferences, evaluate, hasTemplate, isTruthy, parseExpression, parseTemplate, renderTemplate, type EvalContext, type Expr } from '../expr/index.js';
-import { upstreamOf, type Graph } from '../graph/build.js';
+import { appendInstances, upstreamOf, type Graph } from '../graph/build.js';
+import { instanceStep } from '../graph/instances.js';
+import { FanGroup, planExpansion } from './fan-group.js';
 import { formatDuration } from '../specfile/duration.js';
-import type { JobSpec, StepSpec } from '../specfile/model.js';
+import type { InstanceInfo, JobSpec, StepSpec } from '../specfile/model.js';
 import type { FileRecord } from '../events/types.js';
 import type { AttemptResult, StepResult } from '../events/step-result.js';
 import { ReadyQueue } from './heap.js';
@@ -38,6 +40,8 @@ export interface SchedulerOptions {
   signal: AbortSignal;
   /** The whole job's time limit: running steps are stopped and the job fails. */
   jobTimeoutMs?: number;
+  /** A fanned step expanded: these instances will run (e.g. to make their files ahead). */
+  onExpanded?: (instanceIds: string[]) => void;
 }
 
 /** The outcome of a whole job. */
@@ -61,15 +65,22 @@ export function runScheduler(o: SchedulerOptions): Promise<SchedulerOutcome> {
  */
 class SchedulerRun {
   readonly #o: SchedulerOptions;
+  /** The job's graph; a fanned step's instances are appended to it when it expands (its node becomes their gather). */
   readonly #g: Graph;
-  readonly #steps: StepSpec[];
+  /** By node; an instance's entry is made on first use (#stepAt). */
+  readonly #steps: (StepSpec | undefined)[];
   /** Each step's result once settled (index = graph index). */
   readonly #results: (StepResult | undefined)[];
-  /** Needs not yet settled, per step. */
+  /** Needs not yet settled, per step; for an expanded fanned step, its instances not yet settled. */
   readonly #pending: number[];
   /** 1 where a need (transitively) failed: what failure() answers. */
-  readonly #failedUpstream: Uint8Array;
+  readonly #failedUpstream: number[];
+  readonly #rank: number[];
   readonly #ready: ReadyQueue;
+  /** By node: the group a fanned step expanded into (at its own index, the gather) or belongs to (at an instance's). */
+  readonly #groups: (FanGroup | undefined)[];
+  /** Expanded groups whose gather has not settled: what halt() must stop. */
+  readonly #active = new Set<FanGroup>();
   readonly #reused: ReadonlyMap<string, StepResult>;
   /** Aborted by halt(): every running attempt sees it. */
   readonly #stop = new AbortController();
@@ -84,13 +95,17 @@ class SchedulerRun {
 
   constructor(o: SchedulerOptions) {
     this.#o = o;
-    this.#g = o.graph;
-    this.#steps = o.spec.steps;
-    const n = o.graph.ids.length;
+    const g = o.graph;
+    // Copies of the outer arrays (O(steps)): expansion appends to them, and the caller's graph stays the spec's.
+    this.#g = { ids: [...g.ids], index: new Map(g.index), needs: [...g.needs], children: [...g.children] };
+    this.#steps = [...o.spec.steps];
+    const n = g.ids.length;
     this.#results = new Array(n);
-    this.#pending = o.graph.needs.map((x) => x.length);
-    this.#failedUpstream = new Uint8Array(n);
-    this.#ready = new ReadyQueue(o.rank);
+    this.#pending = g.needs.map((x) => x.length);
+    this.#failedUpstream = new Array<number>(n).fill(0);
+    this.#rank = Array.from(o.rank);
+    this.#groups = new Array<FanGroup | undefined>(n).fill(undefined);
+    this.#ready = new ReadyQueue(this.#rank);
     this.#reused = o.reused ?? new Map<string, StepResult>();
     setMaxListeners(0, this.#stop.signal); // one listener per running step, legitimately many
   }
@@ -111,15 +126,18 @@ class SchedulerRun {
       if (n === 0) return this.#finish();
       const initial: number[] = [];
       for (let i = 0; i < n; i++) if (this.#pending[i] === 0 && !this.#reused.has(this.#g.ids[i]!)) initial.push(i);
+      // Looked up before any settles: settling expands fanned steps, whose reused instances settle then, once.
+      const reusedSteps: [number, StepResult][] = [];
       for (const [id, r] of this.#reused) {
         const i = this.#g.index.get(id);
-        if (i !== undefined) this.#settle(i, r);
+        if (i !== undefined) reusedSteps.push([i, r]);
       }
+      for (const [i, r] of reusedSteps) this.#settle(i, r);
       for (const i of initial) {
         if (this.#results[i] || this.#pending[i]! > 0) continue;
-        const decided = this.#decide(i);
-        if (decided) this.#settle(i, decided);
-        else this.#ready.push(i);
+        const work: [number, StepResult][] = [];
+        this.#start(i, work);
+        this.#drain(work);
       }
       this.#pump();
     });
@@ -138,16 +156,23 @@ class SchedulerRun {
     if (this.#stopReason) return;
     this.#stopReason = reason;
     this.#stop.abort(reason);
-    for (const i of this.#ready.drain()) this.#settle(i, notStarted('cancelled', { code: 'cancelled', message: `not started: ${reason.message}` }));
+    const cancelled = notStarted('cancelled', { code: 'cancelled', message: `not started: ${reason.message}` });
+    const work: [number, StepResult][] = this.#ready.drain().map((i) => [i, cancelled]);
+    for (const group of this.#active) for (const i of group.stop(reason)) work.push([i, cancelled]);
+    this.#drain(work);
   }
 
-  /** Settle a step and release its children; skips cascade through a worklist, never recursion. */
-  #settle(first: number, firstResult: StepResult): void {
+  /** Settle a step and release its children. */
+  #settle(i: number, result: StepResult): void {
+    this.#drain([[i, result]]);
+  }
+
+  /** Settle each step of the worklist and release its children; skips cascade through the worklist, never recursion. */
+  #drain(work: [number, StepResult][]): void {
     const g = this.#g;
-    const work: [number, StepResult][] = [[first, firstResult]];
     while (work.length > 0) {
       const [i, found] = work.pop()!;
-      const step = this.#steps[i]!;
+      const step = this.#stepAt(i);
       const recorded = this.#o.onSettled(step, found);
       // A succeeded step whose records could not be written fails with that; one that did not succeed keeps what it was.
       const result: StepResult = recorded?.fault && found.status === 'succeeded' ? { ...found, status: 'failed', error: recorded.fault } : found;
@@ -155,6 +180,9 @@ class SchedulerRun {
       this.#settledCount++;
       this.#emitFinal(step, result, recorded?.files);
       const failed = result.status === 'failed' && !step.continueOnError;
+      const group = this.#groups[i];
+      if (group?.gather === i) this.#active.delete(group);
+      if (group && group.gather !== i) this.#afterInstance(group, i, failed, work);
       if (failed) {
         this.#jobFailed = true;
         if (this.#o.failFast) this.#halt({ code: 'cancelled', message: `job stopped after step "${step.id}" failed` });
@@ -162,12 +190,95 @@ class SchedulerRun {
       for (const c of g.children[i]!) {
         if (failed || this.#failedUpstream[i]) this.#failedUpstream[c] = 1;
         if (--this.#pending[c]! > 0 || this.#reused.has(g.ids[c]!)) continue;
-        const decided = this.#decide(c);
-        if (decided) work.push([c, decided]);
-        else this.#ready.push(c);
+        const expanded = this.#groups[c];
+        if (expanded) work.push([c, expanded.gathered(this.#results)]);
+        else this.#start(c, work);
       }
     }
     if (this.#settledCount === g.ids.length) this.#finish();
+  }
+
+  /** Step c's needs are settled: skip or cancel it (onto the worklist), expand it when fanned, else queue it. */
+  #start(c: number, work: [number, StepResult][]): void {
+    const decided = this.#decide(c);
+    if (decided) work.push([c, decided]);
+    else if (this.#steps[c]!.fan) this.#expand(c, work);
+    else this.#ready.push(c);
+  }
+
+  /** An instance settled: free its max_parallel slot, stop its group on a failure with fail_fast. */
+  #afterInstance(group: FanGroup, i: number, failed: boolean, work: [number, StepResult][]): void {
+    if (group.isReleased(i)) group.done();
+    if (failed && group.controller && !group.stopped) {
+      const reason = { code: 'cancelled' as const, message: `fail_fast: instance "${this.#g.ids[i]}" failed` };
+      for (const j of group.stop(reason)) work.push([j, notStarted('cancelled', { code: 'cancelled', message: `not started: ${reason.message}` })]);
+    }
+    for (const j of group.release()) this.#ready.push(j);
+  }
+
+  /**
+   * Expand fanned step c (its needs have settled and its \`if:\` holds): evaluate for_each, plan the instances, append
+   * them to the graph as nodes whose only child is c, and make c wait for them. Reused instances settle at once;
+   * the others are released in instance order under max_parallel. A bad for_each value fails c (code \`expression\`).
+   */
+  #expand(c: number, work: [number, StepResult][]): void {
+    const g = this.#g;
+    const step = this.#steps[c]!;
+    const fan = step.fan!;
+    const base = this.#contextFor(c, false);
+    const infos = planExpansion({ step, context: base, isTaken: (id) => g.index.has(id) });
+    if (!Array.isArray(infos)) {
+      work.push([c, notStarted('failed', infos)]);
+      return;
+    }
+    const group = new FanGroup({ gather: c, first: g.ids.length, infos, maxParallel: fan.maxParallel, failFast: fan.failFast, base });
+    this.#groups[c] = group;
+    if (infos.length === 0) {
+      this.#emitExpanded(step, infos);
+      work.push([c, group.gathered(this.#results)]);
+      return;
+    }
+    this.#active.add(group);
+    if (group.controller) {
+      const controller = group.controller;
+      this.#stop.signal.addEventListener('abort', () => controller.abort(this.#stop.signal.reason), { once: true, signal: controller.signal });
+    }
+    const toRun: string[] = [];
+    const reusedNow: [number, StepResult][] = [];
+    const first = appendInstances(g, c, infos.map((x) => x.id));
+    for (let i = first; i < g.ids.length; i++) {
+      this.#steps.push(undefined);
+      this.#results.push(undefined);
+      this.#pending.push(0);
+      this.#failedUpstream.push(this.#failedUpstream[c]!);
+      this.#rank.push(this.#rank[c]!);
+      this.#groups[i] = group;
+      const reused = this.#reused.get(g.ids[i]!);
+      if (reused) {
+        reusedNow.push([i, reused]);
+      } else {
+        group.hold(i);
+        toRun.push(g.ids[i]!);
+      }
+    }
+    this.#pending[c] = infos.length;
+    this.#emitExpanded(step, infos); // before any instance's event
+    for (let k = reusedNow.length - 1; k >= 0; k--) work.push(reusedNow[k]!); // the worklist pops: instance order
+    if (toRun.length > 0) this.#o.onExpanded?.(toRun);
+    for (const i of group.release()) this.#ready.push(i);
+  }
+
+  /** Step i; an instance's step is made when first needed (10,000 of them are not made at expansion). */
+  #stepAt(i: number): StepSpec {
+    const known = this.#steps[i];
+    if (known) return known;
+    const group = this.#groups[i]!;
+    return (this.#steps[i] = instanceStep(this.#steps[group.gather]!, group.infos[i - group.first]!));
+  }
+
+  #emitExpanded(step: StepSpec, infos: InstanceInfo[]): void {
+    const instances = infos.map((x) => ({ id: x.id, label: x.label, ...(x.matrix ? { matrix: x.matrix } : {}), ...('item' in x ? { item: x.item } : {}) }));
+    this.#o.emit({ type: 'step.expanded', step: step.id, instances });
   }
 
   /** All needs of step i are settled: skip it, cancel it, or queue it (undefined). */
@@ -200,7 +311,9 @@ class SchedulerRun {
     const visible: Record<string, unknown> = {};
     for (const j of upstreamOf(g, i)) {
       const r = this.#results[j]!;
-      visible[g.ids[j]!] = { status: r.status, outputs: r.outputs, text: r.text, exit_code: r.exitCode };
+      visible[g.ids[j]!] = r.results
+        ? { status: r.status, outputs: r.outputs, text: r.text, exit_code: r.exitCode, results: r.results }
+        : { status: r.status, outputs: r.outputs, text: r.text, exit_code: r.exitCode };
     }
     const context: EvalContext = { contexts: { ...this.#o.contexts, steps: visible } };
     if (withStatus) {
@@ -217,6 +330,11 @@ class SchedulerRun {
   #pump(): void {
     while (this.#running < this.#o.concurrency && this.#ready.size > 0) {
       const i = this.#ready.pop()!;
+      const stopped = this.#groups[i]?.stopped;
+      if (stopped && this.#groups[i]!.gather !== i) {
+        this.#settle(i, notStarted('cancelled', { code: 'cancelled', message: `not started: ${stopped.message}` }));
+        continue;
+      }
       this.#running++;
       void this.#runStep(i)
         .catch((e: unknown): StepResult => {
@@ -235,10 +353,11 @@ class SchedulerRun {
   /** Every attempt of step i, with its contract check and retries, as one settled result. */
   async #runStep(i: number): Promise<StepResult> {
     const o = this.#o;
-    const signal = this.#stop.signal;
-    const step = this.#steps[i]!;
+    const group = this.#groups[i];
+    const signal = group?.controller?.signal ?? this.#stop.signal;
+    const step = this.#stepAt(i);
     const started = Date.now();
-    const context = usesExpressions(step) ? this.#contextFor(i, false) : EMPTY_CONTEXT;
+    const context = group ? group.contextFor(i) : usesExpressions(step) ? this.#contextFor(i, false) : EMPTY_CONTEXT;
     let attempt = 1;
     let last: AttemptResult;
     o.emit({ type: 'step.started', step: step.id, attempt });
@@ -282,7 +401,7 @@ class SchedulerRun {
   /** The step's terminal event, with the files it left (from onSettled). */
   #emitFinal(step: StepSpec, r: StepResult, files: FileRecord[] | undefined): void {
     const emit = this.#o.emit;
-    const base = { step: step.id, ...(files ? { files } : {}) };
+    const base = { step: step.id, ...(files ? { files } : {}), ...(r.instances ? { instances: r.instances } : {}) };
     switch (r.status) {
       case 'succeeded':
         emit({ type: 'step.succeeded', ...base, attempt: r.attempts, exit_code: r.exitCode, duration_s: r.durationS ?? 0, cached: r.cached, reused: r.reused, ...truncation(r), ...(r.usage ? { usage: r.usage } : {}), ...cacheFields(r) });
@@ -291,7 +410,7 @@ class SchedulerRun {
         emit({ type: 'step.failed', ...base, attempt: r.attempts, exit_code: r.exitCode, duration_s: r.durationS ?? 0, error: r.error!, continue_on_error: step.continueOnError, ...truncation(r), ...(r.usage ? { usage: r.usage } : {}), ...cacheFields(r) });
         return;
       case 'skipped':
-        emit({ type: 'step.skipped', ...base, error: r.error! });
+        emit({ type: 'step.skipped', step: step.id, ...(files ? { files } : {}), error: r.error! });
         return;
       case 'cancelled':
         emit({ type: 'step.cancelled', ...base, ...(r.attempts > 0 ? { attempt: r.attempts, duration_s: r.durationS ?? 0 } : {}), error: r.error! });

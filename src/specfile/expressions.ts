@@ -1,18 +1,21 @@
 import { collectReferences, ExpressionError, hasTemplate, parseExpression, parseTemplate, type Expr } from '../expr/index.js';
 import { didYouMean } from '../util/suggest.js';
+import { fanShapes, type FanShape } from './fanout-checks.js';
 import type { LoadedDocument } from './load.js';
 import type { RawSpec } from './schema.js';
 
 type Report = (at: { line: number; col: number }, message: string, code?: 'spec-expression') => void;
 
 /** Contexts an expression may read (SPEC §2). */
-const CONTEXTS = new Set(['vars', 'env', 'job', 'steps']);
-const STEP_FIELDS = new Set(['status', 'outputs', 'text', 'exit_code']);
+const CONTEXTS = new Set(['vars', 'env', 'job', 'steps', 'matrix', 'item', 'item_index']);
+const STEP_FIELDS = new Set(['status', 'outputs', 'text', 'exit_code', 'results']);
+/** What a fanned step's dependents cannot read as if it were one step. */
+const SINGLE_STEP_FIELDS = new Set(['outputs', 'text', 'exit_code']);
 const JOB_FIELDS = new Set(['id', 'name', 'run_dir']);
 const STATUS_FUNCTIONS = new Set(['success', 'failure', 'always', 'cancelled']);
 
 /** Step fields whose strings may hold `${{ }}`. */
-const STEP_STRING_FIELDS = ['run', 'prompt', 'system', 'cwd', 'model'] as const;
+const STEP_STRING_FIELDS = ['run', 'prompt', 'system', 'cwd', 'model', 'for_each'] as const;
 
 /**
  * Every expression in the spec parses, reads known contexts, declared vars and, where a step's outputs_schema closes
@@ -21,7 +24,9 @@ const STEP_STRING_FIELDS = ['run', 'prompt', 'system', 'cwd', 'model'] as const;
 export function checkExpressions(spec: RawSpec, doc: LoadedDocument, report: Report): void {
   const ancestors = new Ancestors(spec);
   const known: KnownNames = { vars: declaredVars(doc.data), outputs: (id) => (Object.hasOwn(spec.steps, id) ? closedOutputs(spec.steps[id]!.outputs_schema) : undefined) };
+  const fans = fanShapes(doc.data);
   const check = (fieldPath: PropertyKey[], source: string, opts: { bare: boolean; reader?: string }) => {
+    const field = fieldPath.length === 3 ? String(fieldPath[2]) : '';
     const exprs: { expr: Expr; offset: number }[] = [];
     try {
       if (opts.bare && !hasTemplate(source)) exprs.push({ expr: parseExpression(source), offset: 0 });
@@ -40,7 +45,11 @@ export function checkExpressions(spec: RawSpec, doc: LoadedDocument, report: Rep
         }
       }
       for (const ref of refs.contexts) {
-        const problem = checkReference(ref.context.toLowerCase(), ref.path, opts.reader, ancestors) ?? checkDeclared(ref.context.toLowerCase(), ref.path, known);
+        const context = ref.context.toLowerCase();
+        const problem =
+          checkReference(context, ref.path, opts.reader, ancestors) ??
+          checkFanReference({ context, path: ref.path, reader: opts.reader, field, fans }) ??
+          checkDeclared(context, ref.path, known);
         if (problem) report(at(ref.pos), `${fieldPath.join('.')}: ${problem}`, 'spec-expression');
       }
     }
@@ -80,6 +89,37 @@ function checkReference(context: string, path: string[], reader: string | undefi
   if (field !== undefined && field !== '*' && !STEP_FIELDS.has(field)) {
     return `steps.${target} has no field "${field}" (it has status, outputs, text, exit_code)`;
   }
+  return undefined;
+}
+
+/**
+ * `matrix.<key>` and `item` only where a step has them (and not in its `if:` or `for_each`, read before it
+ * expands); a fanned step is read through `results`, never as one step, and `results` only of a fanned step.
+ */
+function checkFanReference(o: { context: string; path: string[]; reader: string | undefined; field: string; fans: Map<string, FanShape> }): string | undefined {
+  const { context, path, reader, field } = o;
+  const fan = reader === undefined ? undefined : o.fans.get(reader);
+  if (context === 'matrix' || context === 'item' || context === 'item_index') {
+    if (reader === undefined) return `${context} cannot be read here (only in the fields of a step with matrix or for_each)`;
+    if (field === 'if' || field === 'for_each') return `${context} cannot be read in \`${field}:\`: it is evaluated once for the whole step, before the step expands into instances`;
+    if (context === 'matrix') {
+      if (fan?.matrixKeys === undefined) return `step "${reader}" has no matrix (add \`matrix:\` to the step, or remove this reference)`;
+      const [key] = path;
+      if (key === undefined || key === '*' || hasName(fan.matrixKeys, key)) return undefined;
+      return `unknown matrix key "${key}"${didYouMean(key, fan.matrixKeys) || ` (the matrix has ${fan.matrixKeys.join(', ') || 'no keys'})`}`;
+    }
+    if (!fan?.hasForEach) return `step "${reader}" has no for_each (${context} is the current element of its for_each array)`;
+    return undefined;
+  }
+  if (context !== 'steps') return undefined;
+  const [target, stepField] = path;
+  if (target === undefined || target === '*' || stepField === undefined || stepField === '*') return undefined;
+  const lower = stepField.toLowerCase();
+  if (o.fans.has(target) && SINGLE_STEP_FIELDS.has(lower)) {
+    const example = lower === 'outputs' ? `steps.${target}.results.*.outputs${path[2] !== undefined && path[2] !== '*' ? `.${path[2]}` : ''}` : `steps.${target}.results.*.${lower}`;
+    return `steps.${target} runs as instances (matrix or for_each): it has no single ${lower}; read ${example} (one per instance, in instance order)`;
+  }
+  if (!o.fans.has(target) && lower === 'results') return `steps.${target}.results: only a step with matrix or for_each has results (read steps.${target}.outputs)`;
   return undefined;
 }
 

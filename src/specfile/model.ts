@@ -36,6 +36,38 @@ export interface StepSpec {
   cwd: string;
   shell: string;
   cache: boolean;
+  /** Set on a step with `matrix` or `for_each`: it runs as instances, and its dependents read their gathered results. */
+  fan?: FanSpec;
+  /** Set on an instance of a fanned step (made when the step is expanded at run time). */
+  instance?: InstanceInfo;
+}
+
+/** How a fanned step expands (SPEC §8). */
+export interface FanSpec {
+  /** The matrix combinations in GitHub Actions' order; undefined without `matrix`. */
+  matrix?: Record<string, unknown>[];
+  /** The `for_each` field as written (`${{ expr }}`); undefined without one. */
+  forEach?: string;
+  /** At most this many instances run at once; undefined: only the job's concurrency limits them. */
+  maxParallel?: number;
+  /** The first failed instance cancels the others (default false). */
+  failFast: boolean;
+  maxInstances: number;
+}
+
+/** One instance of a fanned step: its id, its values and its place in the gathered results. */
+export interface InstanceInfo {
+  /** The fanned step's id. */
+  of: string;
+  id: string;
+  /** Position in instance order (the order of `steps.<id>.results`). */
+  index: number;
+  /** Its values as a person reads them: `chapter-2.txt`, `llama3.2, q1`. */
+  label: string;
+  matrix?: Record<string, unknown>;
+  /** Present (maybe null) only when the step has `for_each`. */
+  item?: unknown;
+  itemIndex?: number;
 }
 
 /** A spec, checked and ready to run. */

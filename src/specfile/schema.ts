@@ -77,6 +77,16 @@ const stepSchema = described(
     output: opt(described(z.enum(['text', 'json']), 'text (default), or json: stdout or the answer, parsed as JSON, becomes outputs')),
     outputs_schema: opt(described(z.record(z.string(), z.unknown()), "JSON Schema the step's outputs must satisfy, else the step fails (contract)")),
     env: opt(described(envMap, 'environment variables of a run step; values may hold ${{ }}')),
+    matrix: opt(
+      described(
+        z.record(z.string(), z.array(z.union([scalar, z.record(z.string(), z.unknown())]))),
+        'run the step once per combination of these values (read as ${{ matrix.key }}); include and exclude as in GitHub Actions',
+      ),
+    ),
+    for_each: opt(described(z.string(), 'run the step once per item of this array, e.g. ${{ steps.list.outputs.files }} (read as ${{ item }} and ${{ item_index }})')),
+    max_parallel: opt(described(int(1), 'with matrix or for_each: at most this many instances at once (default: only the job concurrency limits them)')),
+    fail_fast: opt(described(z.boolean(), 'with matrix or for_each: the first failed instance cancels the others (default false: every instance runs)')),
+    max_instances: opt(described(int(1), 'with matrix or for_each: the most instances the step may have (default 10000)')),
   }),
   'a step: a shell script (run) or an LLM call (prompt)',
 );

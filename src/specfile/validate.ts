@@ -5,6 +5,9 @@ import { OrchestratorError, type Diagnostic } from '../errors.js';
 import { findCycles } from '../graph/cycles.js';
 import { didYouMean } from '../util/suggest.js';
 import { checkExpressions } from './expressions.js';
+import { checkFanout } from './fanout-checks.js';
+import { expandMatrix, type RawMatrix } from './matrix.js';
+import { DEFAULT_MAX_INSTANCES } from '../graph/instances.js';
 import { loadDocument, parseDocumentText, STDIN_NAME, type LoadedDocument } from './load.js';
 import { explainFlowValue } from './yaml-hints.js';
 import type { JobSpec, RetryPolicy, StepSpec } from './model.js';
@@ -26,6 +29,7 @@ export function checkSpec(doc: LoadedDocument): JobSpec {
   if (!parsed.success) for (const issue of parsed.error.issues) reportIssue(doc, issue, report);
 
   checkGraph(doc, report);
+  checkFanout(doc, report);
   // Expressions are checked even when other fields are wrong, so that one run lists every problem.
   checkExpressions(parsed.success ? parsed.data : lenientView(data), doc, report);
 
@@ -60,9 +64,10 @@ function lenientView(data: unknown): RawSpec {
   for (const [id, s] of Object.entries(isMapping(d.steps) ? d.steps : {})) {
     if (!isMapping(s)) continue;
     const view: Record<string, unknown> = { env: strings(s.env) };
-    for (const f of ['run', 'prompt', 'system', 'cwd', 'model', 'if']) if (typeof s[f] === 'string') view[f] = s[f];
+    for (const f of ['run', 'prompt', 'system', 'cwd', 'model', 'if', 'for_each']) if (typeof s[f] === 'string') view[f] = s[f];
     if (Array.isArray(s.needs)) view.needs = s.needs.filter((n): n is string => typeof n === 'string');
     if (isMapping(s.outputs_schema)) view.outputs_schema = s.outputs_schema;
+    if (s.matrix !== undefined) view.matrix = s.matrix;
     steps[id] = view;
   }
   return { env: strings(d.env), defaults: strings(d.defaults), steps } as unknown as RawSpec;
@@ -287,6 +292,17 @@ function buildJobSpec(doc: LoadedDocument, raw: RawSpec): JobSpec {
       cwd: cwd === undefined ? dir : path.resolve(dir, cwd),
       shell: s.shell ?? d.shell ?? 'bash',
       cache: s.cache ?? d.cache ?? true,
+      ...(s.matrix !== undefined || s.for_each !== undefined
+        ? {
+            fan: {
+              ...(s.matrix ? { matrix: expandMatrix(s.matrix as RawMatrix).combos } : {}),
+              ...(s.for_each !== undefined ? { forEach: s.for_each } : {}),
+              ...(s.max_parallel !== undefined ? { maxParallel: s.max_parallel } : {}),
+              failFast: s.fail_fast ?? false,
+              maxInstances: s.max_instances ?? DEFAULT_MAX_INSTANCES,
+            },
+          }
+        : {}),
     };
   });
   return {

@@ -73,7 +73,7 @@ export class LlmExecutor implements StepExecutor {
   }
 
   async #attempt({ step, attempt, signal, context }: AttemptInput): Promise<AttemptResult> {
-    const binding = this.#o.bindings.get(step.id);
+    const binding = this.#o.bindings.get(step.instance?.of ?? step.id);
     if (!binding) throw new Error(`LLM step "${step.id}" has no provider binding`);
     const config = binding.provider.config;
     let req: ChatRequest;

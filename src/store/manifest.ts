@@ -1,6 +1,6 @@
 import os from 'node:os';
 import type { StepError } from '../errors.js';
-import type { EventSink, JobStatus, RunEvent, StepStatus, TokenUsage } from '../events/types.js';
+import type { EventSink, InstanceCounts, JobStatus, RunEvent, StepStatus, TokenUsage } from '../events/types.js';
 import type { FileRecord } from './hash.js';
 
 /** The manifest's record of one step (SPEC §4). */
@@ -19,6 +19,13 @@ export interface StepRecord {
   usage?: TokenUsage;
   cache_key?: string;
   cache_key_parts?: Record<string, unknown>;
+  /** A fanned step: its instances' ids, in instance order (each has its own record). */
+  instances?: string[];
+  /** A fanned step that settled: its instances by final status. */
+  instance_counts?: InstanceCounts;
+  /** An instance: the fanned step it belongs to, and its values as a person reads them. */
+  instance_of?: string;
+  label?: string;
 }
 
 /** manifest.json (SPEC §4). `interrupted` is only ever a reader's view of a dead `running` job. */
@@ -77,6 +84,7 @@ export class ManifestBuilder implements EventSink {
   emit(e: RunEvent): void {
     const m = this.manifest;
     if ('files' in e && e.files) for (const f of e.files) this.knownFiles.set(f.path, f);
+    if ('instances' in e && e.instances && !Array.isArray(e.instances)) this.#countInstances(e.step, e.instances);
     // Own properties only: a step may be called `toString`.
     const step = 'step' in e ? (Object.hasOwn(m.steps, e.step) ? m.steps[e.step] : (m.steps[e.step] = pendingStep())) : undefined;
     switch (e.type) {
@@ -93,6 +101,10 @@ export class ManifestBuilder implements EventSink {
         return;
       case 'step.retrying':
         step!.attempts = e.attempt;
+        return;
+      case 'step.expanded':
+        Object.assign(step!, { status: 'running', started_at: e.ts, instances: e.instances.map((x) => x.id) });
+        for (const x of e.instances) m.steps[x.id] = { ...pendingStep(), instance_of: e.step, label: x.label };
         return;
       case 'step.succeeded':
         Object.assign(step!, { status: 'succeeded', attempts: e.attempt, finished_at: e.ts, duration_s: e.duration_s, exit_code: e.exit_code, cached: e.cached, reused: e.reused, error: null });
@@ -122,6 +134,10 @@ export class ManifestBuilder implements EventSink {
       default:
         return; // readers ignore event types they do not know
     }
+  }
+
+  #countInstances(id: string, counts: InstanceCounts): void {
+    if (Object.hasOwn(this.manifest.steps, id)) this.manifest.steps[id]!.instance_counts = counts;
   }
 
   #addCacheKey(step: StepRecord, e: { cache_key?: string; cache_key_parts?: Record<string, unknown> }): void {

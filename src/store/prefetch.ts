@@ -35,6 +35,12 @@ export class StepFilePrefetcher {
     this.#pump();
   }
 
+  /** Steps that became known while the job runs (the instances of a fanned step): made ahead, in this order. */
+  add(ids: readonly string[]): void {
+    for (const id of ids) this.#queue.push(id);
+    this.#pump();
+  }
+
   /** Resolves when the step's files exist: at once if they were made ahead, else made now; rejects with the file-system error that stopped that. */
   ready(id: string): Promise<void> {
     return this.#done.get(id) ?? this.#create(id);

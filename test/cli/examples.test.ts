@@ -1,4 +1,5 @@
-// Every shell example runs green with the built binary (examples/llm_spec.yaml is tested with its fake provider elsewhere).
+// Every shell example runs green with the built binary (examples/llm_spec.yaml and eval.yaml, which ask a model, are tested
+// against the loopback LLM test server in llm.test.ts and fanout.test.ts).
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -11,7 +12,7 @@ const BIN = path.join(ROOT, 'bin/orchestrator.js');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-examples-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-const examples = fs.readdirSync(path.join(ROOT, 'examples')).filter((f) => /\.ya?ml$/.test(f) && f !== 'llm_spec.yaml');
+const examples = fs.readdirSync(path.join(ROOT, 'examples')).filter((f) => /\.ya?ml$/.test(f) && f !== 'llm_spec.yaml' && f !== 'eval.yaml');
 
 interface Manifest {
   status: string;
@@ -63,8 +64,9 @@ describe('examples', () => {
     expect(starts).toEqual(expect.arrayContaining(['lint', 'test', 'build']));
   });
 
-  it('fanout processes each listed file in its own step and gathers the counts', () => {
-    const { runDir } = run('fanout.yaml');
+  it('fanout processes each listed file in its own instance and gathers the counts in list order', () => {
+    const { runDir, manifest } = run('fanout.yaml');
+    expect(Object.keys(manifest.steps).filter((id) => id.startsWith('count-'))).toEqual(['count-chapter-1.txt', 'count-chapter-2.txt', 'count-chapter-3.txt']);
     const report = JSON.parse(fs.readFileSync(path.join(runDir, 'artifacts/gather/report.json'), 'utf8'));
     expect(report.files).toBe(3);
     expect(report.per_file.map((p: { file: string }) => p.file)).toEqual(['chapter-1.txt', 'chapter-2.txt', 'chapter-3.txt']);

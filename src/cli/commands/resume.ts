@@ -66,7 +66,9 @@ export async function resumeCommand(ref: string, opts: RunOptions): Promise<numb
   if (old.status === 'running') throw new OrchestratorError({ code: 'usage', message: `job ${jobId} is still running (pid ${old.pid}); resume it when it has stopped` });
   const spec = specOfJob(runsDir, jobId, old.spec.path);
   spec.vars = old.vars ?? spec.vars;
-  const reuse = await checkReuse((signal) => planReuse({ oldDir: path.join(runsDir, jobId), old, graph: buildGraph(spec.steps), eligible: () => true, needsReused: true, signal }));
+  const reuse = await checkReuse((signal) =>
+    planReuse({ oldDir: path.join(runsDir, jobId), old, graph: buildGraph(spec.steps), eligible: () => true, needsReused: true, isFanned: (i) => spec.steps[i]!.fan !== undefined, signal }),
+  );
   if (!reuse) return 130;
   return executeJob(spec, opts, { reuse: { ...reuse, resumedFrom: jobId }, notices: specChangeNotices(spec, 'resume') });
 }
@@ -80,13 +82,38 @@ export async function rerunCommand(ref: string, opts: RunOptions & { step: strin
   const spec = specOfJob(runsDir, jobId, old.spec.path);
   spec.vars = old.vars ?? spec.vars;
   const graph = buildGraph(spec.steps);
-  const roots = opts.step.map((id) => {
+  // A step id re-runs the step (every instance of a fanned one); an instance id re-runs that instance, and the
+  // rest of its step is reused.
+  const roots: number[] = [];
+  const instanceSteps: number[] = [];
+  const namedInstances = new Set<string>();
+  for (const id of opts.step) {
     const i = graph.index.get(id);
-    if (i === undefined) throw new OrchestratorError({ code: 'usage', message: `job ${jobId} has no step "${id}"${didYouMean(id, graph.ids)}` });
-    return i;
-  });
-  const rerun = opts.cascade === false ? new Set(roots) : downstreamOf(graph, roots);
-  const reuse = await checkReuse((signal) => planReuse({ oldDir: path.join(runsDir, jobId), old, graph, eligible: (i) => !rerun.has(i), needsReused: opts.cascade !== false, signal }));
+    if (i !== undefined) {
+      roots.push(i);
+      continue;
+    }
+    const of = Object.hasOwn(old.steps, id) ? old.steps[id]!.instance_of : undefined;
+    const j = of === undefined ? undefined : graph.index.get(of);
+    if (j === undefined) throw new OrchestratorError({ code: 'usage', message: `job ${jobId} has no step "${id}"${didYouMean(id, Object.keys(old.steps))}` });
+    instanceSteps.push(j);
+    namedInstances.add(id);
+  }
+  const cascade = opts.cascade !== false;
+  const rerun = cascade ? downstreamOf(graph, [...roots, ...instanceSteps]) : new Set([...roots, ...instanceSteps]);
+  const whole = cascade ? downstreamOf(graph, [...roots, ...instanceSteps.flatMap((j) => graph.children[j]!)]) : new Set(roots);
+  const reuse = await checkReuse((signal) =>
+    planReuse({
+      oldDir: path.join(runsDir, jobId),
+      old,
+      graph,
+      eligible: (i) => !rerun.has(i),
+      needsReused: cascade,
+      isFanned: (i) => spec.steps[i]!.fan !== undefined,
+      instanceEligible: (id, i) => !whole.has(i) && !namedInstances.has(id),
+      signal,
+    }),
+  );
   if (!reuse) return 130;
   return executeJob(spec, opts, { reuse: { ...reuse, rerunOf: jobId }, notices: specChangeNotices(spec, 'rerun') });
 }

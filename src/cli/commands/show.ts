@@ -8,17 +8,21 @@ import { hashFile, listFiles } from '../../store/hash.js';
 import { readStepShapes } from '../../store/spec-copy.js';
 import { readJournal } from '../../store/journal.js';
 import { readLogLines } from '../../store/log-tail.js';
-import type { JobManifest } from '../../store/manifest.js';
+import type { JobManifest, StepRecord } from '../../store/manifest.js';
 import { readManifest, resolveJob } from '../../store/runs.js';
 import { didYouMean } from '../../util/suggest.js';
 import { runsDirOf } from '../options.js';
 import { colorsFor, paintStatus } from '../render/color.js';
+import { countsText } from '../render/instances.js';
 import { PlainRenderer } from '../render/plain.js';
 import { followLog } from './follow-log.js';
 import { table } from '../render/table.js';
 import { renderTimeline } from '../render/timeline.js';
 import { timeoutLabel } from '../render/timeout-label.js';
 import { specOfJob } from '../job-spec.js';
+
+/** Instances of a fanned step \`show\` lists one by one; past this, only those that did not succeed. */
+const INSTANCES_LISTED = 20;
 
 /** Options of `orchestrator show`. */
 export interface ShowOptions {
@@ -108,16 +112,30 @@ export async function showCommand(ref: string, opts: ShowOptions): Promise<numbe
   if (m.resumed_from) header.push(c.dim(`resumed from ${m.resumed_from}`));
   if (m.rerun_of) header.push(c.dim(`re-run of ${m.rerun_of}`));
   const timeouts = timeoutsOf(runsDir, jobId, m.spec.path);
-  const rows = Object.entries(m.steps).map(([id, s]) => [
-    id,
-    paintStatus(c, s.status) + (s.reused ? c.dim(' (reused)') : s.cached ? c.dim(' (cached)') : ''),
-    String(s.attempts),
+  const row = (id: string, s: StepRecord, shownId: string) => [
+    shownId,
+    paintStatus(c, s.status) + (s.reused ? c.dim(' (reused)') : s.cached ? c.dim(' (cached)') : s.instance_counts ? c.dim(` (${countsText(s.instance_counts)})`) : ''),
+    s.instances && s.attempts === 0 ? '-' : String(s.attempts),
     s.duration_s === null ? '-' : formatDuration(s.duration_s * 1000),
-    timeouts?.get(id) ?? '-',
+    timeouts?.get(s.instance_of ?? id) ?? '-',
     s.exit_code === null ? '-' : String(s.exit_code),
     s.error ? `${s.error.code}: ${s.error.message}` : '',
-  ]);
-  out.write(`${header.join('\n')}\n\n${table(['STEP', 'STATUS', 'ATTEMPTS', 'TOOK', 'TIMEOUT', 'EXIT', 'ERROR'], rows)}\n`);
+  ];
+  const rows: string[][] = [];
+  const notes: string[] = [];
+  for (const [id, s] of Object.entries(m.steps)) {
+    if (s.instance_of !== undefined) continue; // listed under their fanned step
+    rows.push(row(id, s, id));
+    const instances = s.instances ?? [];
+    // A fanned step with many instances lists those that need a look; --json has them all.
+    const listed = instances.length <= INSTANCES_LISTED ? instances : instances.filter((x) => m.steps[x]?.status !== 'succeeded');
+    for (const x of listed) {
+      const r = m.steps[x];
+      if (r) rows.push(row(x, r, `  ${x}${r.label !== undefined ? c.dim(` (${r.label})`) : ''}`));
+    }
+    if (listed.length < instances.length) notes.push(c.dim(`${id}: ${instances.length - listed.length} more instances succeeded (show --json lists every one)`));
+  }
+  out.write(`${header.join('\n')}\n\n${table(['STEP', 'STATUS', 'ATTEMPTS', 'TOOK', 'TIMEOUT', 'EXIT', 'ERROR'], rows)}\n${notes.map((n) => `${n}\n`).join('')}`);
   return 0;
 }
 

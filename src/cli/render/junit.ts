@@ -27,13 +27,15 @@ function stripAnsi(text: string): string {
 }
 
 /**
- * JUnit XML for a finished job: one `<testsuite>` (the job), one `<testcase>` per step. A failed step
+ * JUnit XML for a finished job: one `<testsuite>` (the job), one `<testcase>` per step (per instance of a
+ * fanned step, named `step (values)`). A failed step
  * carries `<failure>` with its error and the tail of its log; skipped and cancelled steps carry
  * `<skipped>` with the reason. `readLog(step, lines)` gives the end of a step's log: its last lines and the
  * failure-looking lines above them, which the body quotes first.
  */
 export function renderJunit(m: JobManifest, readLog: (step: string, lines: number) => LogLines | undefined): string {
-  const steps = Object.entries(m.steps);
+  // A fanned step is its instances: one test case each (named by their values), none for the step itself.
+  const steps = Object.entries(m.steps).filter(([, s]) => s.instances === undefined);
   const failures = steps.filter(([, s]) => s.status === 'failed').length;
   const skipped = steps.filter(([, s]) => s.status !== 'failed' && s.status !== 'succeeded').length;
   const time = (s: number | null) => (s ?? 0).toFixed(3);
@@ -43,7 +45,8 @@ export function renderJunit(m: JobManifest, readLog: (step: string, lines: numbe
   const out = ['<?xml version="1.0" encoding="UTF-8"?>', `<testsuites${attr('name', m.name)}${attr('tests', steps.length)}${attr('failures', failures)}${attr('errors', 0)}${attr('skipped', skipped)}${attr('time', time(m.duration_s))}>`, `  <testsuite${suite}>`];
   out.push(`    <properties>`, `      <property${attr('name', 'job_id')}${attr('value', m.job_id)}/>`, `      <property${attr('name', 'status')}${attr('value', m.status)}/>`, `    </properties>`);
   for (const [id, s] of steps) {
-    const open = `    <testcase${attr('name', id)}${attr('classname', m.name)}${attr('time', time(s.duration_s))}`;
+    const name = s.instance_of !== undefined && s.label !== undefined ? `${s.instance_of} (${s.label})` : id;
+    const open = `    <testcase${attr('name', name)}${attr('classname', m.name)}${attr('time', time(s.duration_s))}`;
     const message = s.error ? `${s.error.code}: ${s.error.message}` : '';
     switch (s.status) {
       case 'succeeded':

@@ -3,6 +3,7 @@ import { createLogUpdate } from 'log-update';
 import type { EventSink, RunEvent } from '../../events/types.js';
 import { formatDuration } from '../../specfile/duration.js';
 import { stripAnsi } from '../../util/ansi.js';
+import { countsText, instanceName } from './instances.js';
 
 /** The terminal a live view draws on: a writable stream with (optionally) its size. */
 export interface LiveStream extends NodeJS.WritableStream {
@@ -35,6 +36,13 @@ interface Running {
 /** The final statuses the summary line counts. */
 type Settled = 'succeeded' | 'failed' | 'skipped' | 'cancelled';
 
+/** A fanned step while its instances run: one line with counts, however many instances it has. */
+interface Fan {
+  total: number;
+  running: number;
+  counts: Record<Settled, number>;
+}
+
 const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
 /**
@@ -55,6 +63,10 @@ export class LiveRenderer implements EventSink {
   /** Started steps, in start order. */
   readonly #running = new Map<string, Running>();
   readonly #counts: Record<Settled, number> = { succeeded: 0, failed: 0, skipped: 0, cancelled: 0 };
+  /** Fanned steps by id, and each instance's step and name. */
+  readonly #fans = new Map<string, Fan>();
+  readonly #instances = new Map<string, { fan: Fan; name: string }>();
+  readonly #instanceNames = new Set<string>();
   /** Lines to print above the frame at the next draw. */
   #history: string[] = [];
   #timer: NodeJS.Timeout | undefined;
@@ -86,31 +98,52 @@ export class LiveRenderer implements EventSink {
         this.#timer ??= setInterval(() => this.#tick(), this.#interval);
         this.#timer.unref(); // never what keeps the process alive
         break;
-      case 'step.started':
+      case 'step.expanded': {
+        this.#queued.delete(e.step);
+        this.#running.set(e.step, { since: now, attempt: 1 });
+        const fan: Fan = { total: e.instances.length, running: 0, counts: { succeeded: 0, failed: 0, skipped: 0, cancelled: 0 } };
+        this.#fans.set(e.step, fan);
+        for (const x of e.instances) {
+          const name = instanceName(e.step, x.label);
+          this.#instances.set(x.id, { fan, name });
+          this.#instanceNames.add(name);
+        }
+        break;
+      }
+      case 'step.started': {
+        const inst = this.#instances.get(e.step);
+        if (inst) {
+          if (e.attempt === 1) inst.fan.running++;
+          break;
+        }
         this.#queued.delete(e.step);
         this.#running.set(e.step, { since: now, attempt: e.attempt });
         break;
+      }
       case 'step.retrying': {
         const r = this.#running.get(e.step);
         if (r) Object.assign(r, { attempt: e.attempt, retryAt: now + e.delay_s * 1000 });
-        this.#history.push(this.#settled('↻', c.yellow, e.step, 'retrying', `attempt ${e.attempt - 1} failed (${e.error.code}: ${e.error.message}); next in ${formatDuration(e.delay_s * 1000)}`));
+        this.#history.push(this.#settled('↻', c.yellow, this.#nameOf(e.step), 'retrying', `attempt ${e.attempt - 1} failed (${e.error.code}: ${e.error.message}); next in ${formatDuration(e.delay_s * 1000)}`));
         break;
       }
       case 'step.succeeded': {
+        if (this.#settleInstance(e.step, 'succeeded', e.attempt > 0)) break; // one line per fanned step, not per instance
         this.#settle(e.step, 'succeeded');
-        const how = e.reused ? '  reused' : e.cached ? '  cached' : '';
+        const how = e.reused ? '  reused' : e.cached ? '  cached' : e.instances ? `  ${countsText(e.instances)}` : '';
         this.#history.push(this.#settled('✓', c.green, e.step, 'succeeded', `${formatDuration(e.duration_s * 1000)}${e.attempt > 1 ? `  after ${e.attempt} attempts` : ''}${how}`));
         break;
       }
       case 'step.failed':
-        this.#settle(e.step, 'failed');
-        this.#history.push(this.#settled('✗', c.red, e.step, 'failed', `${formatDuration(e.duration_s * 1000)}  ${e.error.code}: ${e.error.message}${e.continue_on_error ? '  (continue_on_error)' : ''}`));
+        if (!this.#settleInstance(e.step, 'failed', e.attempt > 0)) this.#settle(e.step, 'failed');
+        this.#history.push(this.#settled('✗', c.red, this.#nameOf(e.step), 'failed', `${formatDuration(e.duration_s * 1000)}  ${e.error.code}: ${e.error.message}${e.continue_on_error ? '  (continue_on_error)' : ''}`));
         break;
       case 'step.skipped':
+        if (this.#settleInstance(e.step, 'skipped', false)) break;
         this.#settle(e.step, 'skipped');
         this.#history.push(this.#settled('↷', c.gray, e.step, 'skipped', e.error.message));
         break;
       case 'step.cancelled':
+        if (this.#settleInstance(e.step, 'cancelled', e.attempt !== undefined)) break;
         this.#settle(e.step, 'cancelled');
         this.#history.push(this.#settled('■', c.magenta, e.step, 'cancelled', e.error.message));
         break;
@@ -149,6 +182,20 @@ export class LiveRenderer implements EventSink {
     if (this.#dirty || this.#running.size > 0) this.#draw();
   }
 
+  /** An instance settled: counted on its fanned step's line; false when `step` is no instance. */
+  #settleInstance(step: string, status: Settled, started: boolean): boolean {
+    const inst = this.#instances.get(step);
+    if (!inst) return false;
+    if (started) inst.fan.running--;
+    inst.fan.counts[status]++;
+    this.#counts[status]++;
+    return true;
+  }
+
+  #nameOf(step: string): string {
+    return this.#instances.get(step)?.name ?? step;
+  }
+
   #settle(step: string, status: Settled): void {
     this.#queued.delete(step);
     this.#running.delete(step);
@@ -184,7 +231,9 @@ export class LiveRenderer implements EventSink {
       if (lines.length >= runningShown) break;
       const attempt = r.attempt > 1 ? `  attempt ${r.attempt}` : '';
       const note = r.retryAt !== undefined && r.retryAt > now ? `  retrying in ${formatDuration(r.retryAt - now)}` : '';
-      lines.push(this.#line(c.blue(spin), id, c.blue('running'), `${formatDuration(now - r.since)}${attempt}${note}`, width));
+      const fan = this.#fans.get(id);
+      const detail = fan ? `  ${fanProgress(fan)}` : `${attempt}${note}`;
+      lines.push(this.#line(c.blue(spin), id, c.blue('running'), `${formatDuration(now - r.since)}${detail}`, width));
     }
     if (runningShown < this.#running.size) lines.push(c.dim(`  … ${this.#running.size - runningShown} more running`));
     const left = room - lines.length;
@@ -218,19 +267,31 @@ export class LiveRenderer implements EventSink {
 
   /** A line for a settled step, printed once above the frame. */
   #settled(mark: string, paint: (s: string) => string, id: string, status: string, detail: string): string {
-    return this.#line(paint(mark), id, paint(status), detail, Math.max(20, (this.#out.columns ?? 80) - 1));
+    const width = Math.max(20, (this.#out.columns ?? 80) - 1);
+    // An instance's name (`count (chapter-2.txt)`) gets the room it needs, up to half the line: cut, it says nothing.
+    const idWidth = this.#instanceNames.has(id) ? Math.max(this.#idWidth, Math.min(id.length, Math.floor(width / 2))) : this.#idWidth;
+    return this.#line(paint(mark), id, paint(status), detail, width, idWidth);
   }
 
   /** `mark id status detail`, with the id and detail cut so the line fits in `width` columns. */
-  #line(mark: string, id: string, status: string, detail: string, width: number): string {
-    const shownId = id.length > this.#idWidth ? `${id.slice(0, this.#idWidth - 1)}…` : id.padEnd(this.#idWidth);
+  #line(mark: string, id: string, status: string, detail: string, width: number, idWidth = this.#idWidth): string {
+    const shownId = id.length > idWidth ? `${id.slice(0, idWidth - 1)}…` : id.padEnd(idWidth);
     // 2 (indent) + mark + space + id + 2 + status (padded to 10) + 2
-    const used = 2 + 1 + 1 + this.#idWidth + 2 + 10 + 2;
+    const used = 2 + 1 + 1 + idWidth + 2 + 10 + 2;
     const statusWord = status + ' '.repeat(Math.max(0, 10 - visibleLength(status)));
     const room = width - used;
     const cut = detail.length > room ? `${detail.slice(0, Math.max(0, room - 1))}…` : detail;
     return `  ${mark} ${this.#c.bold(shownId)}  ${statusWord}  ${this.#c.dim(cut)}`.trimEnd();
   }
+}
+
+/** `7/10 done · 2 running · 1 failed`: a fanned step's line. */
+function fanProgress(f: Fan): string {
+  const n = f.counts;
+  const parts = [`${n.succeeded}/${f.total} done`, `${f.running} running`];
+  if (n.failed > 0) parts.push(`${n.failed} failed`);
+  if (n.cancelled > 0) parts.push(`${n.cancelled} cancelled`);
+  return parts.join(' · ');
 }
 
 /** Length of a string as the terminal shows it (without colour codes). */

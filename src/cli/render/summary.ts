@@ -2,13 +2,15 @@ import path from 'node:path';
 import type { ChalkInstance } from 'chalk';
 import { cleanLogText } from '../../report/escape.js';
 import { readLogLines, type LogLines } from '../../store/log-tail.js';
-import type { JobManifest } from '../../store/manifest.js';
+import type { JobManifest, StepRecord } from '../../store/manifest.js';
 import { formatDuration } from '../../specfile/duration.js';
 import { showCommandFor } from './hint.js';
 import { statusPaint } from './color.js';
 
 /** Log lines a failed step shows in the summary unless `--tail` says otherwise. */
 export const DEFAULT_TAIL_LINES = 10;
+/** Failed (or cancelled, or skipped) instances of one fanned step the summary names; \`show\` lists them all. */
+const INSTANCES_QUOTED = 3;
 /** A summary is read in a terminal: a longer log line is cut. */
 const LINE_CHARS = 500;
 /** Failed steps shown in full (error and log excerpt); more are counted. */
@@ -39,17 +41,38 @@ export function printSummary({ out, colors: c, manifest: m, runDir, tail = DEFAU
   const took = m.duration_s === null ? '' : ` in ${formatDuration(m.duration_s * 1000)}`;
   const lines = ['', `${c.bold(paint(m.status))}${took}: ${parts.join(', ')}`];
   const show = showCommandFor(m.job_id, runDir);
-  // Failures first (what to fix), then what they cancelled and skipped.
-  const failed = steps.filter(([, r]) => r.status === 'failed');
-  for (const [id, r] of failed.slice(0, FAILED_SHOWN)) {
-    lines.push(`${c.red('✗')} ${c.bold(id)}: ${r.error?.code}: ${r.error?.message}${r.attempts > 1 ? ` (after ${r.attempts} attempts)` : ''}`);
+  // Failures first (what to fix), then what they cancelled and skipped. A fanned step quotes its first few
+  // instances (five hundred failed instances are one problem told five hundred times), and each kind is cut
+  // after its first lines, with what was left out counted.
+  const name = (id: string, r: StepRecord) => `${c.bold(id)}${r.label !== undefined ? c.dim(` (${r.label})`) : ''}`;
+  const quotedOf = (status: string) => {
+    const kept: [string, StepRecord][] = [];
+    const extra = new Map<string, number>();
+    const seen = new Map<string, number>();
+    for (const [id, r] of steps) {
+      if (r.status !== status) continue;
+      const of = r.instance_of;
+      if (of === undefined) kept.push([id, r]);
+      else {
+        const n = (seen.get(of) ?? 0) + 1;
+        seen.set(of, n);
+        if (n <= INSTANCES_QUOTED) kept.push([id, r]);
+        else extra.set(of, (extra.get(of) ?? 0) + 1);
+      }
+    }
+    return { kept, extra };
+  };
+  const moreInstances = (extra: Map<string, number>, status: string) => [...extra].map(([of, n]) => c.dim(`  … ${n} more ${status} instances of ${of}: ${show}`));
+  const failed = quotedOf('failed');
+  for (const [id, r] of failed.kept.slice(0, FAILED_SHOWN)) {
+    lines.push(`${c.red('✗')} ${name(id, r)}: ${r.error?.code}: ${r.error?.message}${r.attempts > 1 ? ` (after ${r.attempts} attempts)` : ''}`);
     lines.push(...logExcerpt(c, path.join(runDir, 'logs', `${id}.log`), tail, `${show} --logs ${id}`));
   }
-  lines.push(...moreLine(c, failed.slice(FAILED_SHOWN), 'failed', show));
+  lines.push(...moreLine(c, failed.kept.slice(FAILED_SHOWN), 'failed', show), ...moreInstances(failed.extra, 'failed'));
   for (const [status, mark] of [['cancelled', c.magenta('■')], ['skipped', c.gray('↷')]] as const) {
-    const these = steps.filter(([, r]) => r.status === status);
-    for (const [id, r] of these.slice(0, NOT_RUN_SHOWN)) lines.push(`${mark} ${c.bold(id)} ${status}: ${r.error?.message}`);
-    lines.push(...moreLine(c, these.slice(NOT_RUN_SHOWN), status, show));
+    const these = quotedOf(status);
+    for (const [id, r] of these.kept.slice(0, NOT_RUN_SHOWN)) lines.push(`${mark} ${name(id, r)} ${status}: ${r.error?.message}`);
+    lines.push(...moreLine(c, these.kept.slice(NOT_RUN_SHOWN), status, show), ...moreInstances(these.extra, status));
   }
   lines.push(c.dim(`run folder: ${path.relative(process.cwd(), runDir) || runDir}   (${show})`));
   out.write(`${lines.join('\n')}\n`);

@@ -1,0 +1,126 @@
+import type { InstanceInfo, StepSpec } from '../specfile/model.js';
+
+/** Instances a fanned step may have unless its `max_instances` says otherwise. */
+export const DEFAULT_MAX_INSTANCES = 10_000;
+
+/** Longest part of an instance id taken from its values (the id adds the step id and maybe a hash). */
+const SLUG_CHARS = 40;
+/** Longest label (an item's values as shown next to its step). */
+const LABEL_CHARS = 80;
+
+const isMapping = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** JSON with object keys sorted: the identity of a value, whatever order its keys were written in. */
+export function canonicalJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
+  if (isMapping(v)) return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson(v[k])}`).join(',')}}`;
+  return JSON.stringify(v) ?? 'null';
+}
+
+/** `a string ("x")`, `a mapping with keys a, b`, `null`: the shape of a value, for error messages. */
+export function describeShape(v: unknown): string {
+  if (v === null || v === undefined) return 'null';
+  if (Array.isArray(v)) return `an array of ${v.length} item${v.length === 1 ? '' : 's'}`;
+  if (isMapping(v)) {
+    const keys = Object.keys(v);
+    return keys.length === 0 ? 'an empty mapping' : `a mapping with keys ${keys.slice(0, 5).join(', ')}${keys.length > 5 ? ', …' : ''}`;
+  }
+  const shown = JSON.stringify(v);
+  return `${typeof v === 'number' ? 'a number' : typeof v === 'boolean' ? 'a boolean' : 'a string'} (${shown.length > 40 ? `${shown.slice(0, 37)}...` : shown})`;
+}
+
+/** How one value reads in a label: strings as they are, a mapping by its `id` or `name` when it has one, else JSON. */
+function shown(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (isMapping(v)) {
+    const name = v.id ?? v.name;
+    if (typeof name === 'string' || typeof name === 'number') return String(name);
+  }
+  return canonicalJson(v);
+}
+
+/**
+ * The instances of a fanned step, in order: each matrix combination (GitHub's order) times each item of the
+ * `for_each` array (the item varies fastest, as if it were the last matrix key). Ids are `<step>-<values>`: the
+ * values made safe as a file name (letters, digits, `.`, `_`, `-`; a mapping by its `id` or `name` field), with a
+ * short hash of the values when that lost anything (always for a mapping: a changed field makes a new instance) or
+ * would collide, so an id is stable across runs and follows its item, not its position.
+ * Returns an error message (never throws) for items that are not scalars or mappings, duplicates, or too many.
+ */
+export function planInstances(o: { step: StepSpec; items?: unknown[]; isTaken: (id: string) => boolean }): InstanceInfo[] | { error: string } {
+  const fan = o.step.fan!;
+  const combos = fan.matrix ?? [undefined];
+  const items: unknown[] = o.items ?? [undefined];
+  const total = combos.length * items.length;
+  if (total > fan.maxInstances) {
+    const what = o.items ? `${items.length} item${items.length === 1 ? '' : 's'}${fan.matrix ? ` × ${combos.length} matrix combinations` : ''}` : `${combos.length} matrix combinations`;
+    return { error: `${what} make ${total} instances, more than max_instances (${fan.maxInstances}); raise max_instances on the step if you mean it` };
+  }
+  // Each item's identity, made once: the duplicate check and the id hash both read it.
+  const keys: string[] = [];
+  if (o.items) {
+    const seen = new Map<string, number>();
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i];
+      if (item === null || item === undefined || Array.isArray(item) || (typeof item === 'object' && !isMapping(item))) {
+        return { error: `item ${i} is ${describeShape(item)}: each item must be a string, a number, a boolean or a mapping` };
+      }
+      const key = typeof item === 'string' ? `"${item}` : canonicalJson(item);
+      keys.push(key);
+      const first = seen.get(key);
+      if (first !== undefined) return { error: `items ${first} and ${i} are the same (${shown(item).slice(0, 60)}): each instance needs its own item` };
+      seen.set(key, i);
+    }
+  }
+  const out: InstanceInfo[] = [];
+  const taken = new Set<string>();
+  /** The id if it is free (case-insensitively: macOS file names), now taken; else undefined. */
+  const claim = (id: string): string | undefined => {
+    const folded = id.toLowerCase();
+    if (taken.has(folded) || o.isTaken(id)) return undefined;
+    taken.add(folded);
+    return id;
+  };
+  for (const combo of combos) {
+    const comboKey = combo ? canonicalJson(combo) : '';
+    const comboValues = combo ? Object.values(combo).map(shown) : [];
+    const comboExact = combo ? Object.values(combo).every((v) => !isMapping(v)) : true;
+    for (let k = 0; k < items.length; k++) {
+      const item = items[k];
+      const values = o.items ? [...comboValues, typeof item === 'string' ? item : isMapping(item) ? shown(item) : keys[k]!] : comboValues;
+      const label = values.join(', ');
+      const raw = values.join('-');
+      const slug = raw.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, SLUG_CHARS);
+      const exact = slug === raw && slug !== '' && comboExact && !isMapping(item);
+      // The hash is made only when needed: most items are plain names.
+      const hashed = `${o.step.id}-${slug ? `${slug}-` : ''}`;
+      const id =
+        (exact ? claim(`${o.step.id}-${slug}`) : undefined) ??
+        claim(`${hashed}${hash53(`${comboKey}\n${o.items ? keys[k] : ''}`)}`) ??
+        claim(`${hashed}${hash53(`${comboKey}\n${o.items ? keys[k] : ''}`)}-${out.length}`)!;
+      out.push({ of: o.step.id, index: out.length, id, label: label.length > LABEL_CHARS ? `${label.slice(0, LABEL_CHARS - 1)}…` : label, ...(combo ? { matrix: combo } : {}), ...(o.items ? { item, itemIndex: k } : {}) });
+    }
+  }
+  return out;
+}
+
+/**
+ * A 53-bit hash of a string as 10 hex digits (cyrb53, public domain): the same on every machine and run, and cheap
+ * enough for 10,000 items. It only tells apart ids whose readable part is the same; a clash still gets a suffix.
+ */
+function hash53(text: string): string {
+  let h1 = 0xdeadbeef, h2 = 0x41c6ce57;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    h1 = Math.imul(h1 ^ ch, 2654435761);
+    h2 = Math.imul(h2 ^ ch, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return (4294967296 * (2097151 & h2) + (h1 >>> 0)).toString(16).padStart(14, '0').slice(-10);
+}
+
+/** The step an instance runs: the fanned step's fields under the instance's id. */
+export function instanceStep(step: StepSpec, info: InstanceInfo): StepSpec {
+  return { ...step, id: info.id, fan: undefined, instance: info };
+}

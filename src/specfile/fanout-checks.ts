@@ -1,0 +1,81 @@
+import { ExpressionError, parseTemplate } from '../expr/index.js';
+import { DEFAULT_MAX_INSTANCES } from '../graph/instances.js';
+import type { LoadedDocument } from './load.js';
+import { expandMatrix, type RawMatrix } from './matrix.js';
+
+type Report = (at: { line: number; col: number }, message: string) => void;
+
+const isMapping = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** What expression checks need to know of a fanned step. */
+export interface FanShape {
+  /** Keys `matrix.<key>` may read (vectors and include keys); undefined without a matrix. */
+  matrixKeys?: string[];
+  hasForEach: boolean;
+}
+
+/** The fan-out of each step that has one, from the raw document (so that it works when other fields are wrong). */
+export function fanShapes(data: unknown): Map<string, FanShape> {
+  const shapes = new Map<string, FanShape>();
+  const steps = isMapping(data) && isMapping(data.steps) ? data.steps : {};
+  for (const [id, s] of Object.entries(steps)) {
+    if (!isMapping(s) || (s.matrix === undefined && s.for_each === undefined)) continue;
+    let matrixKeys: string[] | undefined;
+    if (isMapping(s.matrix)) {
+      const keys = new Set(Object.keys(s.matrix).filter((k) => k !== 'include' && k !== 'exclude'));
+      const include = s.matrix.include;
+      if (Array.isArray(include)) for (const e of include) if (isMapping(e)) for (const k of Object.keys(e)) keys.add(k);
+      matrixKeys = [...keys];
+    } else if (s.matrix !== undefined) {
+      matrixKeys = []; // wrong type: reported by the schema
+    }
+    shapes.set(id, { matrixKeys, hasForEach: s.for_each !== undefined });
+  }
+  return shapes;
+}
+
+/**
+ * The static part of fan-out (SPEC §8): a matrix expands to at least one combination and at most max_instances,
+ * exclude names matrix keys, for_each is one `${{ }}` expression, and the fan-out limits sit on a fanned step.
+ */
+export function checkFanout(doc: LoadedDocument, report: Report): void {
+  const data = doc.data;
+  const steps = isMapping(data) && isMapping(data.steps) ? data.steps : {};
+  for (const [id, s] of Object.entries(steps)) {
+    if (!isMapping(s)) continue;
+    const at = (...rest: (string | number)[]) => doc.locator.value(['steps', id, ...rest]);
+    const fanned = s.matrix !== undefined || s.for_each !== undefined;
+    for (const field of ['max_parallel', 'fail_fast', 'max_instances']) {
+      if (s[field] !== undefined && !fanned) report(doc.locator.key(['steps', id, field]), `steps.${id}.${field}: only a step with \`matrix\` or \`for_each\` has instances to limit`);
+    }
+    const limit = typeof s.max_instances === 'number' ? s.max_instances : DEFAULT_MAX_INSTANCES;
+    if (isMapping(s.matrix) && Object.values(s.matrix).every(Array.isArray)) {
+      const { combos, problems } = expandMatrix(s.matrix as RawMatrix);
+      for (const p of problems) report(at('matrix', ...p.path), `steps.${id}.${p.message}`);
+      if (problems.length === 0 && combos.length === 0) {
+        const why = Object.keys(s.matrix).some((k) => k !== 'include' && k !== 'exclude') ? 'exclude removes every combination' : 'it has no vectors and no include';
+        report(at('matrix'), `steps.${id}.matrix: the matrix has no combination (${why})`);
+      }
+      if (combos.length > limit) report(at('matrix'), `steps.${id}.matrix: ${combos.length} combinations, more than max_instances (${limit})`);
+    }
+    if (typeof s.for_each === 'string') {
+      const problem = forEachProblem(s.for_each);
+      if (problem) report(at('for_each'), `steps.${id}.for_each: ${problem}`);
+    }
+  }
+}
+
+/** for_each must be exactly one `${{ expr }}`: text around it would make a string, never an array. */
+function forEachProblem(source: string): string | undefined {
+  let parts;
+  try {
+    parts = parseTemplate(source);
+  } catch (e) {
+    if (e instanceof ExpressionError) return undefined; // reported by the expression checks, with its position
+    throw e;
+  }
+  const exprs = parts.filter((p) => p.kind === 'expr');
+  const text = parts.filter((p) => p.kind === 'text').map((p) => (p.kind === 'text' ? p.text : '')).join('');
+  if (exprs.length === 1 && text.trim() === '') return undefined;
+  return 'expected one expression that yields an array, written as ${{ expr }} and nothing else, e.g. ${{ steps.list.outputs.files }}';
+}

@@ -1,0 +1,87 @@
+// The static `matrix:` of a step, expanded as GitHub Actions documents `strategy.matrix`
+// (docs.github.com, "Running variations of jobs in a workflow"): the cartesian product of the vectors in
+// key order (the first key varies slowest), then `exclude`, then `include`.
+
+/** One combination: a value per matrix key (and what `include` added). */
+export type MatrixCombo = Record<string, unknown>;
+
+/** A matrix as written: vectors, plus optional `include` and `exclude` lists of mappings. */
+export type RawMatrix = Record<string, unknown[]>;
+
+/** A problem with a matrix: its message and the path below `matrix` it is about. */
+export interface MatrixProblem {
+  message: string;
+  path: (string | number)[];
+}
+
+const isMapping = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** Structural equality of two JSON values (what GitHub compares matrix values with). */
+export function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (Array.isArray(a) || Array.isArray(b)) {
+    return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((x, i) => sameValue(x, b[i]));
+  }
+  if (!isMapping(a) || !isMapping(b)) return false;
+  const ka = Object.keys(a), kb = Object.keys(b);
+  return ka.length === kb.length && ka.every((k) => Object.hasOwn(b, k) && sameValue(a[k], b[k]));
+}
+
+/** Whether every key:value of `partial` is in `combo`. */
+function matches(combo: MatrixCombo, partial: Record<string, unknown>): boolean {
+  return Object.entries(partial).every(([k, v]) => Object.hasOwn(combo, k) && sameValue(combo[k], v));
+}
+
+/**
+ * The combinations of a matrix, in GitHub Actions' order:
+ * 1. the cartesian product of the vectors, the first key varying slowest;
+ * 2. `exclude`: a combination is dropped when it matches any entry, where an entry may name only some keys;
+ * 3. `include`, entry by entry: the entry is merged into every original combination whose values it does not
+ *    change (only keys it shares with the original vectors must match; values added by an earlier entry may be
+ *    overwritten); an entry merged into none is appended as a combination of its own (later entries never merge
+ *    into appended ones).
+ * Problems (an empty vector, an exclude key that is no vector, a non-mapping entry) are returned, not thrown.
+ */
+export function expandMatrix(raw: RawMatrix): { combos: MatrixCombo[]; problems: MatrixProblem[] } {
+  const problems: MatrixProblem[] = [];
+  const entries = (key: 'include' | 'exclude'): Record<string, unknown>[] => {
+    const list = raw[key];
+    if (list === undefined) return [];
+    const ok: Record<string, unknown>[] = [];
+    list.forEach((e, i) => {
+      if (isMapping(e)) ok.push(e);
+      else problems.push({ message: `matrix.${key}[${i}]: expected a mapping of matrix keys to values`, path: [key, i] });
+    });
+    return ok;
+  };
+  const vectors = Object.entries(raw).filter(([k]) => k !== 'include' && k !== 'exclude');
+  for (const [k, values] of vectors) if (values.length === 0) problems.push({ message: `matrix.${k}: a matrix vector needs at least one value`, path: [k] });
+  const exclude = entries('exclude');
+  const include = entries('include');
+  const keys = new Set(vectors.map(([k]) => k));
+  exclude.forEach((e, i) => {
+    for (const k of Object.keys(e)) {
+      if (!keys.has(k)) problems.push({ message: `matrix.exclude[${i}]: "${k}" is not a matrix key (${[...keys].join(', ') || 'the matrix has none'})`, path: ['exclude', i, k] });
+    }
+  });
+
+  let product: MatrixCombo[] = vectors.length === 0 ? [] : [{}];
+  for (const [k, values] of vectors) {
+    const next: MatrixCombo[] = [];
+    for (const combo of product) for (const v of values) next.push({ ...combo, [k]: v });
+    product = next;
+  }
+  const originals = product.filter((combo) => !exclude.some((e) => matches(combo, e)));
+  const extra: MatrixCombo[] = [];
+  for (const entry of include) {
+    const original = Object.fromEntries(Object.entries(entry).filter(([k]) => keys.has(k)));
+    let merged = false;
+    for (const combo of originals) {
+      if (!matches(combo, original)) continue;
+      Object.assign(combo, entry);
+      merged = true;
+    }
+    if (!merged) extra.push({ ...entry });
+  }
+  return { combos: [...originals, ...extra], problems };
+}

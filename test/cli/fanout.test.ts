@@ -1,0 +1,255 @@
+// Fan-out through the CLI (SPEC §8): matrix and for_each, instances as real steps, the ordered gather,
+// bad input, show / --junit, and resume / rerun per instance.
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { REPO, useCliRig } from '../helpers/cli.js';
+import { LlmTestServer } from '../helpers/llm-test-server.js';
+
+const rig = useCliRig('orch-fanout-');
+
+/** A list step printing `files` as JSON from list.json, a fanned `count` over it, and a `gather` reading the results. */
+const LIST_SPEC = `
+steps:
+  list:
+    output: json
+    run: cat list.json
+  count:
+    needs: [list]
+    for_each: \${{ steps.list.outputs.files }}
+    run: |
+      test ! -e "fail-\${{ item }}"
+      echo "name=\${{ item }}" >> "$ORCH_OUTPUT"
+      echo "index=\${{ item_index }}" >> "$ORCH_OUTPUT"
+      echo "counting \${{ item }}"
+  gather:
+    needs: [count]
+    run: echo "\${{ join(steps.count.results.*.outputs.name, ',') }}"
+`;
+
+function writeList(files: unknown): void {
+  rig().write('list.json', JSON.stringify({ files }));
+}
+
+describe('matrix', () => {
+  it('runs one instance per combination in GitHub order, exclude and include applied, each with its own log and outputs', () => {
+    const r = rig();
+    r.write(
+      'spec.yaml',
+      `steps:
+  test:
+    matrix:
+      os: [linux, mac]
+      node: [20, 22]
+      exclude: [{ os: mac, node: 20 }]
+      include:
+        - { os: mac, node: 22, experimental: yes }
+        - { os: win, node: 22 }
+    run: echo "on \${{ matrix.os }} node \${{ matrix.node }} \${{ matrix.experimental }}"
+`,
+    );
+    const res = r.run(['run', 'spec.yaml']);
+    expect(res.stderr).toBe('');
+    expect(res.code).toBe(0);
+    const expanded = r.events().find((e) => e.type === 'step.expanded')!;
+    expect(expanded.instances).toEqual([
+      { id: 'test-linux-20', label: 'linux, 20', matrix: { os: 'linux', node: 20 } },
+      { id: 'test-linux-22', label: 'linux, 22', matrix: { os: 'linux', node: 22 } },
+      { id: 'test-mac-22-yes', label: 'mac, 22, yes', matrix: { os: 'mac', node: 22, experimental: 'yes' } },
+      { id: 'test-win-22', label: 'win, 22', matrix: { os: 'win', node: 22 } },
+    ]);
+    expect(r.log('test-mac-22-yes')).toBe('on mac node 22 yes\n');
+    expect(r.log('test-linux-20')).toBe('on linux node 20 \n');
+    expect(r.output('test-win-22')).toMatchObject({ status: 'succeeded', text: 'on win node 22', matrix: { os: 'win', node: 22 }, instance_of: 'test' });
+    const m = r.manifest();
+    expect(m.steps.test).toMatchObject({ status: 'succeeded', instances: ['test-linux-20', 'test-linux-22', 'test-mac-22-yes', 'test-win-22'], instance_counts: { succeeded: 4 } });
+    expect(m.steps['test-linux-20']).toMatchObject({ status: 'succeeded', instance_of: 'test', label: 'linux, 20' });
+    // Plain progress names instances by their values.
+    expect(res.stdout).toMatch(/ok +test \(mac, 22, yes\)/);
+    expect(res.stdout).toMatch(/expand +test +4 instances/);
+  });
+
+  it('validate: an unknown matrix key, matrix in a step without one, and a fanned step read as one step, each at file:line:col with the fix', () => {
+    const r = rig();
+    r.write(
+      'spec.yaml',
+      `steps:
+  test:
+    matrix: { os: [linux] }
+    run: echo "\${{ matrix.oss }}"
+  plain:
+    run: echo "\${{ matrix.os }}"
+  report:
+    needs: [test]
+    run: echo "\${{ steps.test.outputs.name }}"
+`,
+    );
+    const res = r.run(['validate', 'spec.yaml']);
+    expect(res.code).toBe(2);
+    expect(res.stderr).toContain('spec.yaml:4:20: steps.test.run: unknown matrix key "oss" (did you mean "os"?)');
+    expect(res.stderr).toContain('spec.yaml:6:20: steps.plain.run: step "plain" has no matrix');
+    expect(res.stderr).toContain(
+      'spec.yaml:9:20: steps.report.run: steps.test runs as instances (matrix or for_each): it has no single outputs; read steps.test.results.*.outputs.name (one per instance, in instance order)',
+    );
+    expect(r.jobs()).toEqual([]);
+  });
+});
+
+describe('for_each', () => {
+  it('expands after the list step, runs one instance per item, and gathers their results in item order', () => {
+    const r = rig();
+    writeList(['chapter-1.txt', 'chapter 2.txt', 'chapter-3.txt']);
+    r.write('spec.yaml', LIST_SPEC);
+    const res = r.run(['run', 'spec.yaml']);
+    expect(res.code).toBe(0);
+    expect(r.output('gather').text).toBe('chapter-1.txt,chapter 2.txt,chapter-3.txt');
+    const ids = (r.manifest().steps.count as unknown as { instances: string[] }).instances;
+    expect(ids[0]).toBe('count-chapter-1.txt');
+    expect(ids[1]).toMatch(/^count-chapter_2.txt-[0-9a-f]{10}$/); // a space is no file name character: a hash keeps it unique
+    const gathered = JSON.parse(fs.readFileSync(r.runPath('outputs/count.json'), 'utf8'));
+    expect(gathered.results.map((x: { item: string; outputs: { index: string } }) => [x.item, x.outputs.index])).toEqual([
+      ['chapter-1.txt', '0'],
+      ['chapter 2.txt', '1'],
+      ['chapter-3.txt', '2'],
+    ]);
+    expect(gathered.results[0]).toEqual({ id: 'count-chapter-1.txt', status: 'succeeded', outputs: { name: 'chapter-1.txt', index: '0' }, text: 'counting chapter-1.txt', exit_code: 0, matrix: null, item: 'chapter-1.txt' });
+    expect(r.log(ids[2]!)).toBe('counting chapter-3.txt\n');
+    // `needs: [count]` waited for every instance.
+    const ev = r.events();
+    const gatherStart = ev.findIndex((e) => e.type === 'step.started' && e.step === 'gather');
+    for (const id of ids) expect(ev.findIndex((e) => e.type === 'step.succeeded' && e.step === id)).toBeLessThan(gatherStart);
+  });
+
+  it('an empty list succeeds with zero instances, and its dependents read an empty results array', () => {
+    const r = rig();
+    writeList([]);
+    r.write('spec.yaml', LIST_SPEC);
+    expect(r.run(['run', 'spec.yaml']).code).toBe(0);
+    expect(r.manifest().steps.count).toMatchObject({ status: 'succeeded', instances: [] });
+    expect(r.output('gather').text).toBe('');
+  });
+
+  it.each([
+    ['a string', 'chapter-1.txt', 'for_each: expected an array, got a string ("chapter-1.txt")'],
+    ['a mapping', { a: 1 }, 'for_each: expected an array, got a mapping with keys a'],
+    ['duplicates', ['a', 'b', 'a'], 'for_each: items 0 and 2 are the same (a): each instance needs its own item'],
+    ['a nested array', [['a']], 'for_each: item 0 is an array of 1 item: each item must be a string, a number, a boolean or a mapping'],
+  ])('%s fails the step with code expression and the value\'s shape; its dependents are skipped', (_what, files, message) => {
+    const r = rig();
+    writeList(files);
+    r.write('spec.yaml', LIST_SPEC);
+    const res = r.run(['run', 'spec.yaml']);
+    expect(res.code).toBe(1);
+    expect(r.manifest().steps.count).toMatchObject({ status: 'failed', error: { code: 'expression', message } });
+    expect(r.manifest().steps.gather!.status).toBe('skipped');
+    expect(res.stdout).toContain(message);
+  });
+
+  it('more items than max_instances fail the step before any instance runs', () => {
+    const r = rig();
+    writeList(['a', 'b', 'c']);
+    r.write('spec.yaml', LIST_SPEC.replace('    needs: [list]\n    for_each', '    needs: [list]\n    max_instances: 2\n    for_each'));
+    expect(r.run(['run', 'spec.yaml']).code).toBe(1);
+    expect(r.manifest().steps.count!.error).toEqual({ code: 'expression', message: 'for_each: 3 items make 3 instances, more than max_instances (2); raise max_instances on the step if you mean it' });
+    expect(r.events().filter((e) => e.type === 'step.started' && e.step?.startsWith('count'))).toEqual([]);
+  });
+});
+
+describe('downstream of instances', () => {
+  it('show groups instances under their step with counts; --junit has one test case per instance', () => {
+    const r = rig();
+    writeList(['a', 'b', 'c']);
+    r.write('fail-b', '');
+    r.write('spec.yaml', LIST_SPEC);
+    const res = r.run(['run', 'spec.yaml', '--junit', 'junit.xml']);
+    expect(res.code).toBe(1);
+    const show = r.run(['show', 'latest']).stdout;
+    expect(show).toMatch(/^count +failed \(2 succeeded, 1 failed\) .*exit: 1 of 3 instances failed; first count-b: exited with code 1$/m);
+    expect(show).toMatch(/^ {2}count-a \(a\) +succeeded /m);
+    expect(show).toMatch(/^ {2}count-b \(b\) +failed /m);
+    const xml = fs.readFileSync(r.path('junit.xml'), 'utf8');
+    expect(xml.match(/<testcase name="count \([abc]\)"/g)).toHaveLength(3);
+    expect(xml).not.toContain('<testcase name="count"');
+    expect(xml).toMatch(/<testcase name="count \(b\)"[^>]*>\s*<failure/);
+    // The summary names the failed instance with its values.
+    expect(res.stdout).toMatch(/✗ count-b \(b\): exit: exited with code 1/);
+  });
+
+  it('resume reuses the succeeded instances one by one and runs the failed one', () => {
+    const r = rig();
+    writeList(['a', 'b', 'c']);
+    r.write('fail-b', '');
+    r.write('spec.yaml', LIST_SPEC);
+    expect(r.run(['run', 'spec.yaml']).code).toBe(1);
+    fs.rmSync(r.path('fail-b'));
+    expect(r.run(['resume', 'latest']).code).toBe(0);
+    const m = r.manifest();
+    expect(['count-a', 'count-b', 'count-c'].map((id) => m.steps[id]!.reused)).toEqual([true, false, true]);
+    expect(r.events().filter((e) => e.type === 'step.started').map((e) => e.step)).toEqual(['count-b', 'gather']);
+    expect(r.output('gather').text).toBe('a,b,c');
+    expect(r.log('count-a')).toBe('counting a\n'); // a reused instance's log came along
+  });
+
+  it('a changed list reuses the instances whose item is unchanged; rerun --step runs every instance, or one by its id', () => {
+    const r = rig();
+    writeList(['a', 'b']);
+    r.write('spec.yaml', LIST_SPEC);
+    expect(r.run(['run', 'spec.yaml']).code).toBe(0);
+    writeList(['c', 'b', 'a']);
+    expect(r.run(['rerun', 'latest', '--step', 'list']).code).toBe(0);
+    // rerun re-runs what depends on list, so every instance runs again ...
+    expect(r.events().filter((e) => e.type === 'step.started').map((e) => e.step)).toEqual(['list', 'count-c', 'count-b', 'count-a', 'gather']);
+    expect(r.output('gather').text).toBe('c,b,a');
+    // ... unless only list runs again: then a and b keep their results and only the new item runs.
+    writeList(['d', 'c', 'b', 'a']);
+    expect(r.run(['rerun', 'latest', '--step', 'list', '--no-cascade']).code).toBe(0);
+    expect(r.events().filter((e) => e.type === 'step.started').map((e) => e.step)).toEqual(['list', 'count-d']);
+    expect((r.manifest().steps.count as unknown as { instances: string[] }).instances).toEqual(['count-d', 'count-c', 'count-b', 'count-a']);
+
+    expect(r.run(['rerun', 'latest', '--step', 'count-b']).code).toBe(0);
+    expect(r.events().filter((e) => e.type === 'step.started').map((e) => e.step)).toEqual(['count-b', 'gather']);
+    expect(r.run(['rerun', 'latest', '--step', 'count']).code).toBe(0);
+    expect(r.events().filter((e) => e.type === 'step.started').map((e) => e.step)).toEqual(['count-d', 'count-c', 'count-b', 'count-a', 'gather']);
+
+    const unknown = r.run(['rerun', 'latest', '--step', 'count-x']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/has no step "count-x" \(did you mean "count-\w"\?\)/);
+  });
+});
+
+describe('examples/eval.yaml', () => {
+  it('asks every question of both models (one cached prompt instance each) and scores the gathered answers into a table', async () => {
+    const r = rig();
+    // The test server stands in for Ollama: llama3.2 knows every answer, qwen2.5 all but the planet.
+    const ollama = await LlmTestServer.start({
+      reply: (q) => {
+        const answers: Record<string, string> = { capital: 'Paris.', water: 'H2O', prime: '2', planet: q.model === 'qwen2.5' ? 'Jupiter' : 'Mars' };
+        const key = Object.keys(answers).find((k) => q.prompt.toLowerCase().includes({ capital: 'capital', water: 'water', prime: 'prime', planet: 'planet' }[k]!));
+        return key ? answers[key]! : 'no idea';
+      },
+    });
+    try {
+      const example = fs.readFileSync(path.join(REPO, 'examples/eval.yaml'), 'utf8');
+      expect(example).toContain('base_url: http://127.0.0.1:11434/v1');
+      r.write('eval.yaml', example.replace('http://127.0.0.1:11434/v1', `${ollama.url}/v1`));
+      const first = await r.runAsync(['run', 'eval.yaml']);
+      expect(first.code, first.stdout + first.stderr).toBe(0);
+      expect(ollama.count()).toBe(8);
+      expect(new Set(ollama.requests.map((q) => `${q.model} ${q.prompt}`)).size).toBe(8);
+      const instances = (r.manifest().steps.ask as unknown as { instances: string[] }).instances;
+      expect(instances).toHaveLength(8);
+      expect(instances[0]).toMatch(/^ask-llama3\.2-capital-[0-9a-f]{10}$/);
+      expect(fs.readFileSync(r.runPath('artifacts/score/scores.md'), 'utf8')).toBe(
+        '| model | right | of | score |\n| --- | --- | --- | --- |\n| llama3.2 | 4 | 4 | 1.00 |\n| qwen2.5 | 3 | 4 | 0.75 |\n',
+      );
+      expect(fs.readFileSync(r.runPath('artifacts/score/scores.csv'), 'utf8')).toContain('qwen2.5,planet,no,"Jupiter"');
+      // Again: every prompt instance answers from the cache, by its own rendered prompt.
+      const second = await r.runAsync(['run', 'eval.yaml']);
+      expect(second.code, second.stdout + second.stderr).toBe(0);
+      expect(ollama.count()).toBe(8);
+      expect(instances.every((id) => r.manifest().steps[id]!.cached)).toBe(true);
+    } finally {
+      await ollama.close();
+    }
+  });
+});

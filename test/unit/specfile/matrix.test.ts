@@ -1,0 +1,94 @@
+// The matrix expansion (src/specfile/matrix.ts) against the examples GitHub documents for strategy.matrix
+// ("Running variations of jobs in a workflow", docs.github.com), with the results the documentation gives.
+import { describe, expect, it } from 'vitest';
+import { expandMatrix } from '../../../src/specfile/matrix.js';
+
+describe('expandMatrix, as GitHub Actions documents it', () => {
+  it('orders the product with the first key varying slowest ("version: [10, 12, 14], os: [ubuntu-latest, windows-latest]")', () => {
+    const { combos, problems } = expandMatrix({ version: [10, 12, 14], os: ['ubuntu-latest', 'windows-latest'] });
+    expect(problems).toEqual([]);
+    expect(combos).toEqual([
+      { version: 10, os: 'ubuntu-latest' },
+      { version: 10, os: 'windows-latest' },
+      { version: 12, os: 'ubuntu-latest' },
+      { version: 12, os: 'windows-latest' },
+      { version: 14, os: 'ubuntu-latest' },
+      { version: 14, os: 'windows-latest' },
+    ]);
+  });
+
+  it('excludes on a partial match: 12 combinations less 1 and 2 leave 9', () => {
+    const { combos } = expandMatrix({
+      os: ['macos-latest', 'windows-latest'],
+      version: [12, 14, 16],
+      environment: ['staging', 'production'],
+      exclude: [
+        { os: 'macos-latest', version: 12, environment: 'production' },
+        { os: 'windows-latest', version: 16 },
+      ],
+    });
+    expect(combos).toHaveLength(9);
+    expect(combos).not.toContainEqual({ os: 'macos-latest', version: 12, environment: 'production' });
+    expect(combos.filter((c) => c.os === 'windows-latest' && c.version === 16)).toEqual([]);
+    expect(combos).toContainEqual({ os: 'macos-latest', version: 12, environment: 'staging' });
+  });
+
+  it('include extends matching combinations, overwrites only added values, and adds the rest (fruit, animal, color, shape)', () => {
+    const { combos } = expandMatrix({
+      fruit: ['apple', 'pear'],
+      animal: ['cat', 'dog'],
+      include: [
+        { color: 'green' },
+        { color: 'pink', animal: 'cat' },
+        { fruit: 'apple', shape: 'circle' },
+        { fruit: 'banana' },
+        { fruit: 'banana', animal: 'cat' },
+      ],
+    });
+    expect(combos).toEqual([
+      { fruit: 'apple', animal: 'cat', color: 'pink', shape: 'circle' },
+      { fruit: 'apple', animal: 'dog', color: 'green', shape: 'circle' },
+      { fruit: 'pear', animal: 'cat', color: 'pink' },
+      { fruit: 'pear', animal: 'dog', color: 'green' },
+      { fruit: 'banana' },
+      { fruit: 'banana', animal: 'cat' },
+    ]);
+  });
+
+  it('expands one configuration (windows-latest, node 16 gets npm 6) and adds one that matches none (node 17)', () => {
+    expect(expandMatrix({ os: ['windows-latest', 'ubuntu-latest'], node: [14, 16], include: [{ os: 'windows-latest', node: 16, npm: 6 }] }).combos).toEqual([
+      { os: 'windows-latest', node: 14 },
+      { os: 'windows-latest', node: 16, npm: 6 },
+      { os: 'ubuntu-latest', node: 14 },
+      { os: 'ubuntu-latest', node: 16 },
+    ]);
+    const added = expandMatrix({ os: ['windows-latest', 'ubuntu-latest'], node: [14, 16], include: [{ os: 'windows-latest', node: 17 }] }).combos;
+    expect(added).toHaveLength(5);
+    expect(added[4]).toEqual({ os: 'windows-latest', node: 17 });
+  });
+
+  it('a matrix of only include entries is those entries', () => {
+    expect(expandMatrix({ include: [{ site: 'production', datacenter: 'site-a' }, { site: 'staging', datacenter: 'site-b' }] }).combos).toEqual([
+      { site: 'production', datacenter: 'site-a' },
+      { site: 'staging', datacenter: 'site-b' },
+    ]);
+  });
+
+  it('include runs after exclude: an excluded combination can come back through include', () => {
+    expect(expandMatrix({ a: [1, 2], exclude: [{ a: 2 }], include: [{ a: 2, b: 'x' }] }).combos).toEqual([{ a: 1 }, { a: 2, b: 'x' }]);
+  });
+
+  it('compares object values by their content', () => {
+    const { combos } = expandMatrix({ cfg: [{ n: 1 }, { n: 2 }], exclude: [{ cfg: { n: 2 } }] });
+    expect(combos).toEqual([{ cfg: { n: 1 } }]);
+  });
+
+  it('reports an empty vector, an exclude key that is no vector and an entry that is no mapping', () => {
+    const { problems } = expandMatrix({ a: [], exclude: [{ b: 1 }], include: ['x' as unknown as Record<string, unknown>] });
+    expect(problems.map((p) => p.message)).toEqual([
+      'matrix.a: a matrix vector needs at least one value',
+      'matrix.include[0]: expected a mapping of matrix keys to values',
+      'matrix.exclude[0]: "b" is not a matrix key (a)',
+    ]);
+  });
+});
