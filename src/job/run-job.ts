@@ -6,6 +6,7 @@ import { buildGraph, topologicalOrder } from '../graph/build.js';
 import { longestRemainingPath } from '../graph/priority.js';
 import type { JobSpec, StepSpec } from '../specfile/model.js';
 import { createLauncher, type ProcessLauncher } from '../process/launcher.js';
+import { pidMark as readPidMark, stopStragglers } from '../process/stragglers.js';
 import { ShellExecutor } from '../steps/shell.js';
 import type { StepResult } from '../events/step-result.js';
 import type { StepExecutor } from '../steps/types.js';
@@ -63,6 +64,8 @@ export async function runJob(o: JobOptions): Promise<JobOutcome> {
   const { spec } = o;
   // First: a launcher that cannot start (out of descriptors) leaves no run folder behind.
   const launcher = await createLauncher({ shellSteps: spec.steps.filter((s) => s.kind === 'shell').length, baseEnv: { ...process.env, ...spec.env } });
+  // Processes made from here on may be this job's: what a scan for leftovers at its end reads (Linux).
+  const pidMark = readPidMark();
   const runDir = RunDir.create(path.resolve(o.runsDir));
   const redactor = Redactor.fromEnv(o.secretNames);
   const builder = new ManifestBuilder({
@@ -185,6 +188,11 @@ export async function runJob(o: JobOptions): Promise<JobOutcome> {
   // The job is recorded; processes its steps left behind in their groups may still be owed their SIGKILL
   // (at most the 5 s grace away), and this process must not end before they get it.
   await launcher.close();
+  // And what they left outside their groups (a daemon started with setsid) goes too: nothing outlives the job.
+  const stragglers = await stopStragglers({ jobId: runDir.jobId, since: pidMark });
+  if (stragglers.length > 0) {
+    warnings.push(`stopped ${stragglers.length === 1 ? 'a process' : `${stragglers.length} processes`} that steps left running outside their process groups: ${stragglers.map((p) => `${p.pid} (${p.command})`).join(', ')}`);
+  }
   // What callers print (run --json) is what was written: masked.
   const manifest = JSON.parse(text) as JobManifest;
   if (fault && manifest.status !== 'failed') Object.assign(manifest, { status: 'failed', error: fault }); // the journal broke after job.finished
@@ -222,7 +230,12 @@ function removeWorkDir(dir: string): void {
 function recordStep(runDir: RunDir, redactor: Redactor, step: StepSpec, r: StepResult): { files?: FileRecord[]; fault?: StepError } {
   let files: FileRecord[] = [];
   const fault = tryWrite(runDir.outputPath(step.id), () => (files = writeStepRecord(runDir, redactor, step, r)));
-  return fault ? { fault } : { files };
+  if (fault) {
+    // No outputs file rather than an empty or torn one (made ahead empty, or cut by the full disk): readers say it is missing.
+    tryWrite(runDir.outputPath(step.id), () => fs.rmSync(runDir.outputPath(step.id), { force: true }));
+    return { fault };
+  }
+  return { files };
 }
 
 function writeStepRecord(runDir: RunDir, redactor: Redactor, step: StepSpec, r: StepResult): FileRecord[] {

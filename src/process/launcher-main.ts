@@ -3,10 +3,17 @@
 // its stdin closes (the job is done, or the orchestrator died), it stops every step it started.
 import readline from 'node:readline';
 import { DescriptorGate, ProcessGroups, startProcess, type RunningProcess } from './step-process.js';
+import { pidMark, stopStragglers } from './stragglers.js';
 import type { LauncherReply, LauncherRequest } from './forked-launcher.js';
 
 const running = new Map<number, RunningProcess>();
 const groups = new ProcessGroups();
+// Which job this launcher serves (from its steps' environment), what pid the system was at when it started,
+// and who started it: if the orchestrator dies (kill -9), this process stops what the job left outside its
+// groups too, as the orchestrator would have at the job's end (stragglers.ts).
+let jobId: string | undefined;
+const since = pidMark();
+const parent = process.ppid;
 const launching = { baseEnv: {} as Record<string, string | undefined>, groups, gate: new DescriptorGate() };
 // Replies of one turn of the event loop go out in one write: every write wakes the orchestrator.
 let outbox = '';
@@ -29,6 +36,7 @@ readline
         launching.baseEnv = m.env;
         return;
       case 'run': {
+        jobId ??= m.req.env.ORCH_JOB_ID;
         let p: RunningProcess;
         try {
           p = startProcess(m.req, launching);
@@ -66,7 +74,11 @@ readline
     // Normal end: nothing is running, but what steps left behind may still be owed its SIGKILL (at most
     // KILL_GRACE_MS away): this process may not end before. The orchestrator died: nothing may outlive it.
     if (running.size > 0) groups.killAll();
-    void groups.settled().then(() => process.exit(0));
+    const orphaned = process.ppid !== parent;
+    void groups
+      .settled()
+      .then(() => (orphaned && jobId !== undefined ? stopStragglers({ jobId, since }) : undefined))
+      .then(() => process.exit(0));
   });
 
 process.stdout.on('error', () => {

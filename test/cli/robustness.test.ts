@@ -104,3 +104,19 @@ describe('a secret cut short', () => {
     expect(rig().log('b')).toBe('tasks');
   });
 });
+
+describe.skipIf(process.platform !== 'linux')('what a step leaves outside its process group (Linux: found by its ORCH_JOB_ID)', () => {
+  it('a daemon started with setsid, deaf to SIGTERM, is stopped before the orchestrator exits, and the run says so', () => {
+    rig().write(
+      'daemon.yaml',
+      'steps:\n  d:\n    run: |\n      setsid bash -c \'trap "" TERM HUP; exec sleep 300\' >/dev/null 2>&1 < /dev/null &\n      echo $! > daemon.pid\n      sleep 0.5\n',
+    );
+    const r = rig().run(['run', 'daemon.yaml']);
+    expect(r.code).toBe(0);
+    const pid = Number(fs.readFileSync(rig().path('daemon.pid'), 'utf8'));
+    expect(r.stderr).toContain(`warning: stopped a process that steps left running outside their process groups: ${pid} (sleep 300)`);
+    // Gone (or a zombie that init reaps): not running.
+    const stat = fs.existsSync(`/proc/${pid}/stat`) ? fs.readFileSync(`/proc/${pid}/stat`, 'utf8') : '';
+    expect(stat === '' || /^\d+ \(.*\) [ZX]/s.test(stat)).toBe(true);
+  });
+});

@@ -67,8 +67,10 @@ async function runAndCheck({ plan, bin, dir, runsDir, marker }) {
       if (!phase.killed && !phase.r.signal && plan.fault.kind !== 'runs-deleted') violations.push(...checkRecordedEnd({ phase, runsDir, job, manifest: folder.manifest, plan }));
       if (folder.manifest && plan.fault.kind !== 'disk-full') violations.push(...checkUtf8Logs({ plan, runDir: path.join(runsDir, job), manifest: folder.manifest }));
     }
-    // Ended by itself with no run folder: only a full disk (or a deleted runs folder) may explain that.
-    if (!phase.killed && phase.jobs.length === 0 && !phase.r.signal && !explainsDisk(phase, plan) && plan.fault.kind !== 'runs-deleted') {
+    // Ended by itself with no run folder: only a full disk (or a deleted runs folder) may explain that, or a
+    // resume cancelled while it checked the old job's files, which starts no new job (SPEC §6) and says so.
+    const cancelledCheck = phase.name === 'resume' && phase.r.code === 130 && /no new job was started/.test(phase.r.stderr);
+    if (!phase.killed && phase.jobs.length === 0 && !phase.r.signal && !cancelledCheck && !explainsDisk(phase, plan) && plan.fault.kind !== 'runs-deleted') {
       violations.push({ kind: 'unrecorded-end', detail: `${phase.note}: exit ${phase.r.code} and no run folder; stderr: ${firstLine(phase.r.stderr) || '(empty)'}` });
     }
   }

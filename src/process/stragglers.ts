@@ -1,0 +1,84 @@
+// Processes a job's steps left running outside their process groups: a step that started a daemon with
+// `setsid` (its own session) is beyond the SIGTERM/SIGKILL of its group. Every step process carries
+// ORCH_JOB_ID in its environment, and so does whatever it starts, so on Linux a job can find what it left
+// behind in /proc and stop it before it ends (nothing of a job outlives it). Elsewhere (macOS) there is no
+// cheap way to read another process's environment, and such a daemon is left running.
+import fs from 'node:fs';
+import { KILL_GRACE_MS } from './process-groups.js';
+
+/** The newest pid at this moment (Linux), so that a later scan reads only the processes made since. */
+export function pidMark(): number | undefined {
+  if (process.platform !== 'linux') return undefined;
+  try {
+    return Number(fs.readFileSync('/proc/loadavg', 'utf8').trim().split(/\s+/)[4]);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A process that was stopped: its pid and command line. */
+export interface Straggler {
+  pid: number;
+  command: string;
+}
+
+/**
+ * Stop every process whose environment names this job (`ORCH_JOB_ID`), other than this one: SIGTERM to it and
+ * its group, then SIGKILL to what is left after the grace. Reads only processes made after `since` (a
+ * `pidMark()`; all when the pid counter wrapped). Resolves with what it stopped; nothing on other systems.
+ */
+export async function stopStragglers(o: { jobId: string; since: number | undefined; graceMs?: number }): Promise<Straggler[]> {
+  if (o.since === undefined) return [];
+  const now = pidMark() ?? 0;
+  const wrapped = now < o.since;
+  const marker = Buffer.from(`ORCH_JOB_ID=${o.jobId}\0`);
+  const found: Straggler[] = [];
+  for (const name of fs.readdirSync('/proc')) {
+    const pid = Number(name);
+    if (!Number.isInteger(pid) || pid === process.pid || (!wrapped && pid <= o.since)) continue;
+    let env: Buffer;
+    try {
+      env = fs.readFileSync(`/proc/${pid}/environ`);
+    } catch {
+      continue; // gone, or not ours to read
+    }
+    if (!env.subarray(0, marker.length).equals(marker) && env.indexOf(Buffer.concat([Buffer.from([0]), marker])) < 0) continue;
+    if (!isRunning(pid)) continue;
+    found.push({ pid, command: commandOf(pid) });
+  }
+  if (found.length === 0) return [];
+  for (const s of found) signal(s.pid, 'SIGTERM');
+  const deadline = Date.now() + (o.graceMs ?? KILL_GRACE_MS);
+  while (Date.now() < deadline && found.some((s) => isRunning(s.pid))) await new Promise((r) => setTimeout(r, 50));
+  for (const s of found) if (isRunning(s.pid)) signal(s.pid, 'SIGKILL');
+  return found;
+}
+
+/** SIGTERM or SIGKILL to a process and, when it leads one, its group (what `setsid` made it). */
+function signal(pid: number, sig: NodeJS.Signals): void {
+  for (const target of [-pid, pid]) {
+    try {
+      process.kill(target, sig);
+    } catch {
+      // gone already, or not a group leader
+    }
+  }
+}
+
+/** Alive and not a zombie (a zombie is dead; its parent, init, reaps it). */
+function isRunning(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !/^\d+ \(.*\) [ZX]/s.test(stat);
+  } catch {
+    return false;
+  }
+}
+
+function commandOf(pid: number): string {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ').slice(0, 120);
+  } catch {
+    return '?';
+  }
+}
