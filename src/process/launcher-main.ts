@@ -71,21 +71,26 @@ readline
     }
   })
   .on('close', () => {
+    // The orchestrator died (its pipe closed with steps running, or it is no longer our parent): nothing may outlive it.
+    if (running.size > 0 || process.ppid !== parent) return abandoned(0);
     // Normal end: nothing is running, but what steps left behind may still be owed its SIGKILL (at most
-    // KILL_GRACE_MS away): this process may not end before. The orchestrator died: nothing may outlive it.
-    if (running.size > 0) groups.killAll();
-    const orphaned = process.ppid !== parent;
-    void groups
-      .settled()
-      .then(() => (orphaned && jobId !== undefined ? stopStragglers({ jobId, since }) : undefined))
-      .then(() => process.exit(0));
+    // KILL_GRACE_MS away): this process may not end before.
+    void groups.settled().then(() => process.exit(0));
   });
 
 process.stdout.on('error', () => {
   // The orchestrator is gone (EPIPE): stop what it started.
-  groups.killAll();
-  process.exit(1);
+  abandoned(1);
 });
+
+let abandoning = false;
+/** Stop every step's group and, on Linux, what the job left outside them (stragglers.ts); then exit. */
+function abandoned(code: number): void {
+  if (abandoning) return;
+  abandoning = true;
+  groups.killAll();
+  void Promise.all([groups.settled(), jobId !== undefined ? stopStragglers({ jobId, since }) : undefined]).then(() => process.exit(code));
+}
 process.on('SIGTERM', () => {
   groups.killAll();
   process.exit(143);
