@@ -238,6 +238,9 @@ function recordStep(runDir: RunDir, redactor: Redactor, step: StepSpec, r: StepR
   return { files };
 }
 
+/** Outputs files up to this size are rewritten in place (one write); larger ones are replaced atomically. */
+const OUTPUTS_IN_PLACE_BYTES = 64 * 1024;
+
 function writeStepRecord(runDir: RunDir, redactor: Redactor, step: StepSpec, r: StepResult): FileRecord[] {
   const record = {
     status: r.status,
@@ -258,8 +261,10 @@ function writeStepRecord(runDir: RunDir, redactor: Redactor, step: StepSpec, r: 
   const body = JSON.stringify(redactor.redactValue(record), null, 2) + '\n';
   const rel = `outputs/${step.id}.json`;
   // Rewritten in place: the prefetcher created it (creating files is what is slow), and resume trusts it
-  // only through the SHA-256 in this step's final event, which is written after it.
-  fs.writeFileSync(runDir.outputPath(step.id), body);
+  // only through the SHA-256 in this step's final event, which is written after it. A small one goes in one
+  // write, which a kill -9 cannot cut; a large one (which Node may write in parts) is replaced whole.
+  if (Buffer.byteLength(body) <= OUTPUTS_IN_PLACE_BYTES) fs.writeFileSync(runDir.outputPath(step.id), body);
+  else writeAtomic(runDir.outputPath(step.id), body);
   const files: FileRecord[] = [{ path: rel, sha256: sha256(body), size_bytes: Buffer.byteLength(body) }];
   for (const p of listFiles(runDir.root, runDir.artifactsDir(step.id))) files.push(hashFile(runDir.root, p));
   // The log too: resume copies exactly what a step's event recorded, and finds a log that went missing.
