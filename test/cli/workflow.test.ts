@@ -92,13 +92,12 @@ describe('.ci/run', () => {
   /** What .ci/run sets on this machine's kind for a runner whose `id -u` is `uid`: the tmpfs takes Linux and root. */
   const tmpfs = (uid: number) => (process.platform === 'linux' && uid === 0 ? '1' : '');
 
-  it('without apt-get (macOS), not root: npm ci, npm test and the fault run with nothing required, the smoke run', () => {
+  it('without apt-get (macOS), not root: npm ci and npm test with nothing required, the smoke run', () => {
     double('id', 'echo 501');
     expect(runScript()).toEqual([
       'npm ci [ORCH_REQUIRE_BROWSER=] [ORCH_REQUIRE_TMPFS=]',
       'id -u [ORCH_REQUIRE_BROWSER=] [ORCH_REQUIRE_TMPFS=]',
       'npm test [ORCH_REQUIRE_BROWSER=] [ORCH_REQUIRE_TMPFS=]',
-      'npm run test:faults [ORCH_REQUIRE_BROWSER=] [ORCH_REQUIRE_TMPFS=]',
       'npx orchestrator run examples/tiny_spec.yaml --runs-dir <tmp>/runs [ORCH_REQUIRE_BROWSER=] [ORCH_REQUIRE_TMPFS=]',
     ]);
   });
@@ -115,7 +114,6 @@ describe('.ci/run', () => {
       'sudo apt-get install -y chromium [ORCH_REQUIRE_BROWSER=] [ORCH_REQUIRE_TMPFS=]',
       'apt-get install -y chromium [ORCH_REQUIRE_BROWSER=] [ORCH_REQUIRE_TMPFS=]',
       'npm test [ORCH_REQUIRE_BROWSER=1] [ORCH_REQUIRE_TMPFS=]',
-      'npm run test:faults [ORCH_REQUIRE_BROWSER=1] [ORCH_REQUIRE_TMPFS=]',
       'npx orchestrator run examples/tiny_spec.yaml --runs-dir <tmp>/runs [ORCH_REQUIRE_BROWSER=1] [ORCH_REQUIRE_TMPFS=]',
     ]);
   });
@@ -129,7 +127,6 @@ describe('.ci/run', () => {
       'npm ci [ORCH_REQUIRE_BROWSER=] [ORCH_REQUIRE_TMPFS=]',
       'id -u [ORCH_REQUIRE_BROWSER=] [ORCH_REQUIRE_TMPFS=]',
       `npm test [ORCH_REQUIRE_BROWSER=1] [ORCH_REQUIRE_TMPFS=${t}]`,
-      `npm run test:faults [ORCH_REQUIRE_BROWSER=1] [ORCH_REQUIRE_TMPFS=${t}]`,
       `npx orchestrator run examples/tiny_spec.yaml --runs-dir <tmp>/runs [ORCH_REQUIRE_BROWSER=1] [ORCH_REQUIRE_TMPFS=${t}]`,
     ]);
   });

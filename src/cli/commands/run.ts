@@ -134,6 +134,15 @@ export async function executeJob(spec: JobSpec, opts: RunOptions, extra: Pick<Jo
     return outcome.status === 'succeeded' ? 0 : outcome.status === 'cancelled' ? 130 : 1;
   } finally {
     live?.close();
-    for (const sig of CANCEL_SIGNALS) process.off(sig, onSignal);
+    // The job is recorded (or never started): a signal from here to the exit ends the process at once, as
+    // cancelled, rather than by the signal's default action, which would leave the exit unexplained.
+    for (const sig of CANCEL_SIGNALS) {
+      process.off(sig, onSignal);
+      process.on(sig, exitCancelled);
+    }
   }
+}
+
+function exitCancelled(): never {
+  process.exit(130);
 }
