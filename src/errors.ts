@@ -9,7 +9,8 @@ export type ErrorCode =
   | 'unknown-job'
   | 'run-folder'
   | 'provider-config'
-  | 'cache';
+  | 'cache'
+  | 'remote';
 
 /** One problem a user can act on, with a location when a spec is at fault. */
 export interface Diagnostic {
