@@ -3,6 +3,7 @@ import path from 'node:path';
 import { OrchestratorError } from '../errors.js';
 import { DescriptorGate, ProcessGroups, startProcess, type ProcessRequest, type RunningProcess } from './step-process.js';
 import type { ProcessLauncher } from './types.js';
+import { Watchdog } from './watchdog.js';
 
 export type { ProcessLauncher } from './types.js';
 
@@ -13,7 +14,7 @@ export type { ProcessLauncher } from './types.js';
  * processes on two cores. Measured with posix_spawn (native/spawn.c), `true` steps at C=2: 1,000 fanned
  * steps run about as fast either way (1.5–2.3 s, as noisy as the machine), 10,000 layered ones in
  * 10.3 s from the launcher against 13.6 s from this process. It also stops a large job's steps when
- * the orchestrator is killed outright (below 256 steps, they finish on their own).
+ * the orchestrator is killed outright (below 256 steps, the watchdog of watchdog.ts does).
  */
 export const FORKED_LAUNCHER_MIN_STEPS = 256;
 
@@ -48,16 +49,20 @@ export async function createLauncher(o: LauncherOptions): Promise<ProcessLaunche
   const forked = choice === 'process' || (choice === undefined && o.shellSteps >= FORKED_LAUNCHER_MIN_STEPS && launcherScript !== undefined);
   if (forked && launcherScript === undefined) throw new OrchestratorError({ code: 'usage', message: 'ORCH_LAUNCHER=process needs the built launcher (dist/launcher.cjs): run `npm run build`' });
   // The forked launcher's code (and node:readline) is loaded only by jobs that use it.
-  return forked ? new (await import('./forked-launcher.js')).ForkedLauncher(launcherScript!, o.baseEnv) : new LocalLauncher(o.baseEnv);
+  if (forked) return new (await import('./forked-launcher.js')).ForkedLauncher(launcherScript!, o.baseEnv);
+  return new LocalLauncher(o.baseEnv, o.shellSteps > 0 && process.platform !== 'win32' ? new Watchdog() : undefined);
 }
 
-/** Steps started from this process. */
+/** Steps started from this process, watched by a watchdog (watchdog.ts) that stops them if this process is killed outright. */
 export class LocalLauncher implements ProcessLauncher {
   readonly #launching;
-  constructor(baseEnv: Record<string, string | undefined>) {
-    this.#launching = { baseEnv, groups: new ProcessGroups(), gate: new DescriptorGate() };
+  readonly #watchdog: Watchdog | undefined;
+  constructor(baseEnv: Record<string, string | undefined>, watchdog?: Watchdog) {
+    this.#watchdog = watchdog;
+    this.#launching = { baseEnv, groups: new ProcessGroups(watchdog), gate: new DescriptorGate() };
   }
   start(req: ProcessRequest): RunningProcess {
+    this.#watchdog?.nameJob(req.env.ORCH_JOB_ID);
     return startProcess(req, this.#launching);
   }
   killAllNow(): void {
@@ -66,6 +71,7 @@ export class LocalLauncher implements ProcessLauncher {
   /** Waits out the grace of any group still owed its SIGKILL (at most KILL_GRACE_MS): this process must not end before it. */
   async close(): Promise<void> {
     await this.#launching.groups.settled();
+    await this.#watchdog?.close();
   }
 }
 

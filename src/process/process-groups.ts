@@ -15,14 +15,26 @@ interface Stopping {
   end: () => void;
 }
 
+/** Who is told when a group starts and when nothing is left in it (the watchdog of watchdog.ts). */
+export interface GroupWatcher {
+  started(pgid: number): void;
+  ended(pgid: number): void;
+}
+
 /** The process groups a launcher has started and not yet seen the end of. */
 export class ProcessGroups {
   readonly #live = new Set<number>();
   readonly #stopping = new Map<number, Stopping>();
+  readonly #watcher: GroupWatcher | undefined;
   #check: NodeJS.Timeout | undefined;
+
+  constructor(watcher?: GroupWatcher) {
+    this.#watcher = watcher;
+  }
 
   add(pid: number): void {
     this.#live.add(pid);
+    this.#watcher?.started(pid);
   }
 
   delete(pid: number): void {
@@ -36,7 +48,10 @@ export class ProcessGroups {
   stop(pid: number): Promise<void> {
     const stopping = this.#stopping.get(pid);
     if (stopping) return stopping.done;
-    if (!signalGroup(pid, 'SIGTERM')) return Promise.resolve();
+    if (!signalGroup(pid, 'SIGTERM')) {
+      this.#watcher?.ended(pid);
+      return Promise.resolve();
+    }
     let end = () => {};
     const done = new Promise<void>((resolve) => {
       const kill = setTimeout(() => {
@@ -46,6 +61,7 @@ export class ProcessGroups {
       end = () => {
         clearTimeout(kill);
         this.#stopping.delete(pid);
+        this.#watcher?.ended(pid);
         if (this.#stopping.size === 0) {
           clearInterval(this.#check);
           this.#check = undefined;

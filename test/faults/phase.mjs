@@ -8,9 +8,9 @@ import { JOB_TIMEOUT_S } from './scenario.mjs';
 
 /** The job's timeout, the 5 s SIGTERM→SIGKILL grace, start-up, and a wide margin for a loaded 2-core machine. */
 export const HANG_BOUND_MS = (JOB_TIMEOUT_S + 5) * 1000 + 19_000;
-/** How long survivors may take to go after a clean exit, and after kill -9 (the launcher's own kill, or none). */
+/** How long survivors may take to go after a clean exit, and after kill -9 (the launcher's or the watchdog's kill, and the 5 s grace of a setsid escapee). */
 const GRACE_MS = 2_000;
-const GRACE_AFTER_KILL_MS = 8_000;
+const GRACE_AFTER_KILL_MS = 12_000;
 const SIGNALS = { sigint: 'SIGINT', sigterm: 'SIGTERM', sighup: 'SIGHUP' };
 
 /**
@@ -68,17 +68,12 @@ function checkExit({ r, note }) {
   return [];
 }
 
-/** The one kind of finding that is a documented limit rather than a violation. */
-export const KNOWN_LIMIT_KILL9 = 'known limit: steps of an in-process launcher outlive a kill -9';
-
 function classifySurvivors({ survivors, killed, plan, note }) {
   const byKind = new Map();
   for (const p of survivors) byKind.set(p.kind, [...(byKind.get(p.kind) ?? []), p]);
   return [...byKind].map(([kind, list]) => ({
-    // After kill -9, steps a small job started from the orchestrator's own process are left to finish: nothing
-    // is left to stop them (README, "When things go wrong"; large jobs' launcher stops its steps). A known limit,
-    // counted and shown apart from the violations.
-    kind: killed && plan.env.ORCH_LAUNCHER === 'local' ? KNOWN_LIMIT_KILL9 : kind === 'setsid' ? 'survivor-setsid' : killed ? 'survivor-after-kill9' : 'survivor',
+    // After kill -9, the launcher process (large jobs) or the watchdog (small jobs) stops every step.
+    kind: kind === 'setsid' ? 'survivor-setsid' : killed ? 'survivor-after-kill9' : 'survivor',
     detail: `${note}: ${list.length} ${kind} process(es) alive ${(killed ? GRACE_AFTER_KILL_MS : GRACE_MS) / 1000} s after the orchestrator ${killed ? 'was SIGKILLed' : 'exited'} (ORCH_LAUNCHER=${plan.env.ORCH_LAUNCHER}; bodies ${bodies(plan)}): ${list.map((p) => p.command.slice(0, 60)).join(' | ')}`,
   }));
 }

@@ -460,32 +460,40 @@ ${['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h']
   });
 });
 
-if (launcherKind === 'process') {
-describe.each(spawnersBuilt())('the launcher process of large jobs (%s spawner)', (how) => {
+// Large jobs' launcher process stops their steps when the orchestrator dies; small jobs' watchdog (process/watchdog.ts) does.
+describe.each(spawnersBuilt())(`when the orchestrator is killed outright, the ${launcherKind} launcher's steps (%s spawner)`, (how) => {
   beforeEach(() => {
     spawner = how;
+    launcher = launcherKind;
   });
   afterEach(() => {
     spawner = spawnersBuilt()[0]!;
+    launcher = 'local';
   });
-  it('stops every running step when the orchestrator itself is killed with kill -9', async () => {
+  it('stop: every running step and its group, and on Linux what it started with setsid', async () => {
     spec(`
 steps:
   long:
     run: ${hangWithGrandchild()}
+  escapee:
+    run: |
+      setsid bash -c 'trap "" TERM HUP; echo $$ > ${dir}/escapee.pid; exec sleep 300' &
+      sleep 300
 `);
-    launcher = 'process';
     const p = start('run', 'spec.yaml');
-    launcher = 'local';
     const code = exited(p);
     const gc = await grandchildPid();
+    const escapee = path.join(dir, 'escapee.pid');
+    await until('the escapee to start', () => fs.existsSync(escapee) && fs.readFileSync(escapee, 'utf8').trim() !== '');
+    const escaped = Number(fs.readFileSync(escapee, 'utf8'));
     p.kill('SIGKILL');
     await code;
-    await until('the orphaned step to be stopped', () => !isAlive(gc), 5000);
-  });
+    await until('the orphaned step to be stopped', () => !isAlive(gc), 10_000);
+    if (process.platform === 'linux') await until('the setsid escapee to be stopped', () => !isAlive(escaped), 15_000);
+    else process.kill(escaped, 'SIGKILL');
+  }, 40_000);
 });
-  return;
-}
+if (launcherKind === 'process') return;
 
 describe('a run folder from a process killed before its first manifest', () => {
   it('reads as interrupted from its journal, or as never started without one, and resumes', () => {

@@ -1,0 +1,86 @@
+// A dead man's switch for the steps a job starts from the orchestrator's own process (jobs under 256 shell
+// steps; larger ones have the launcher process, which does this itself). If the orchestrator is killed outright
+// (kill -9, the OOM killer), nothing of it runs to stop its steps: they would finish on their own, unrecorded.
+// So a tiny /bin/sh (started in ~1 ms, holding no memory worth forking) reads the process groups of running
+// steps from a pipe: when the pipe closes without the word "bye", the orchestrator is gone, and the shell
+// SIGKILLs every group it was told of and, on Linux, what the job started outside them (found in /proc by
+// ORCH_JOB_ID, as stragglers.ts does). It ignores the terminal's signals: the orchestrator decides those.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { KILL_GRACE_MS } from './process-groups.js';
+
+const WATCHDOG_SCRIPT = `
+trap '' INT TERM HUP QUIT
+live=''; job=''
+while IFS= read -r line; do
+  case $line in
+    +*) live="$live \${line#+}" ;;
+    -*) gone=\${line#-}; rest=''; for g in $live; do [ "$g" = "$gone" ] || rest="$rest $g"; done; live=$rest ;;
+    =*) job=\${line#=} ;;
+    bye) exit 0 ;;
+  esac
+done
+for g in $live; do kill -s KILL -- "-$g" 2>/dev/null; done
+[ -n "$job" ] && [ -d /proc/self ] || exit 0
+found=''
+for f in $(grep -lzx "ORCH_JOB_ID=$job" /proc/[0-9]*/environ 2>/dev/null); do
+  p=\${f#/proc/}; p=\${p%/environ}
+  [ "$p" = "$$" ] || found="$found $p"
+done
+[ -n "$found" ] || exit 0
+for p in $found; do kill -s TERM -- "-$p" "$p" 2>/dev/null; done
+i=0
+while [ $i -lt ${KILL_GRACE_MS / 100} ]; do
+  alive=''
+  for p in $found; do kill -0 "$p" 2>/dev/null && alive=1; done
+  [ -n "$alive" ] || exit 0
+  sleep 0.1; i=$((i + 1))
+done
+for p in $found; do kill -s KILL -- "-$p" "$p" 2>/dev/null; done
+`;
+
+/** The switch: told of each step's process group as it starts and ends; `close()` disarms it at the job's end. */
+export class Watchdog {
+  readonly #child: ChildProcess;
+  readonly #exited: Promise<void>;
+  #job: string | undefined;
+
+  constructor() {
+    // Its own process group: a kill of the orchestrator's group (or the terminal's Ctrl-C) does not reach it.
+    this.#child = spawn('/bin/sh', ['-c', WATCHDOG_SCRIPT], { detached: true, stdio: ['pipe', 'ignore', 'ignore'] });
+    // A switch that cannot start (out of processes or descriptors) leaves the job as small jobs were before it:
+    // its steps still run and are stopped by the orchestrator; only a kill -9 of the orchestrator would leave
+    // them running. That is no reason to fail the job, so the error ends the switch and nothing else.
+    this.#exited = new Promise((resolve) => {
+      this.#child.once('close', () => resolve());
+      this.#child.once('error', () => resolve());
+    });
+    this.#child.stdin?.on('error', () => {});
+    // Neither it nor its pipe keeps this process alive: a path that never reaches close() must not hang on it.
+    this.#child.unref();
+    (this.#child.stdin as { unref?: () => void } | null)?.unref?.();
+  }
+
+  /** Name the job, once (for what its steps start outside their groups). */
+  nameJob(jobId: string | undefined): void {
+    if (this.#job !== undefined || jobId === undefined) return;
+    this.#job = jobId;
+    this.#child.stdin?.write(`=${jobId}\n`);
+  }
+
+  /** A step's group started. */
+  started(pgid: number): void {
+    this.#child.stdin?.write(`+${pgid}\n`);
+  }
+
+  /** A step's group is empty (or was SIGKILLed): nothing in it to stop any more. */
+  ended(pgid: number): void {
+    this.#child.stdin?.write(`-${pgid}\n`);
+  }
+
+  /** Disarm it (the orchestrator is ending normally) and wait until it is gone. */
+  async close(): Promise<void> {
+    this.#child.ref(); // until it has gone: the wait below must keep the event loop alive
+    this.#child.stdin?.end('bye\n');
+    await this.#exited;
+  }
+}
