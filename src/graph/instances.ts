@@ -1,4 +1,4 @@
-import type { InstanceInfo, StepSpec } from '../specfile/model.js';
+import type { FanSpec, InstanceInfo, StepSpec } from '../specfile/model.js';
 
 /** Instances a fanned step may have unless its `max_instances` says otherwise. */
 export const DEFAULT_MAX_INSTANCES = 10_000;
@@ -15,6 +15,14 @@ export function canonicalJson(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
   if (isMapping(v)) return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson(v[k])}`).join(',')}}`;
   return JSON.stringify(v) ?? 'null';
+}
+
+/** How a fanned step fans out, as a graph shows it next to the step: `×6 (matrix: os, node)`, `× each item`, `× each item ×2 (matrix: model)`. */
+export function describeFan(fan: FanSpec): string {
+  const each = fan.forEach === undefined ? '' : '× each item';
+  if (fan.matrix === undefined) return each;
+  const axes = [...new Set(fan.matrix.flatMap((combination) => Object.keys(combination)))];
+  return `${each}${each === '' ? '' : ' '}×${fan.matrix.length} (matrix: ${axes.join(', ')})`;
 }
 
 /** `a string ("x")`, `a mapping with keys a, b`, `null`: the shape of a value, for error messages. */

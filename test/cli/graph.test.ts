@@ -87,6 +87,29 @@ steps:
     expect(graph('fan.yaml')).toBe(out);
   });
 
+  it('marks fanned steps with how they fan out, in every format', () => {
+    rig().write(
+      'fanned.yaml',
+      `steps:
+  list:
+    output: json
+    run: |
+      echo '{"files": ["a", "b"]}'
+  build:
+    matrix: { os: [linux, mac], node: [20, 22, 24] }
+    run: echo \${{ matrix.os }}
+  count:
+    needs: [list]
+    for_each: \${{ steps.list.outputs.files }}
+    matrix: { mode: [fast, slow] }
+    run: echo \${{ item }}
+`,
+    );
+    expect(graph('fanned.yaml')).toContain('layer 1  list\n         build ×6 (matrix: os, node)\nlayer 2  count × each item ×2 (matrix: mode)  <- list');
+    expect(graph('fanned.yaml', 'mermaid')).toContain('n1["build ×6 (matrix: os, node)"]');
+    expect(graph('fanned.yaml', 'dot')).toContain('"count" [label="count × each item ×2 (matrix: mode)"];');
+  });
+
   it('a spec with a problem is refused as with every other format', () => {
     rig().write('bad.yaml', 'steps:\n  a:\n    needs: [b]\n    run: echo\n');
     const r = rig().run(['graph', 'bad.yaml', '--format', 'ascii']);

@@ -1,5 +1,6 @@
 import { buildGraph, topologicalOrder } from '../../graph/build.js';
-import type { JobSpec } from '../../specfile/model.js';
+import { describeFan } from '../../graph/instances.js';
+import type { JobSpec, StepSpec } from '../../specfile/model.js';
 
 /** Lines are wrapped at this width (fixed, not the terminal's, so the output is the same everywhere). */
 const WIDTH = 100;
@@ -20,7 +21,7 @@ export function renderAsciiGraph(spec: Pick<JobSpec, 'name' | 'steps'>): string 
   for (let i = 0; i < g.ids.length; i++) (layers[layerOf[i]!] ??= []).push(i);
 
   const row = new Array<number>(g.ids.length).fill(0);
-  const label = (i: number) => `${g.ids[i]}${spec.steps[i]!.kind === 'llm' ? ' (llm)' : ''}`;
+  const label = (i: number) => stepLabel(spec.steps[i]!);
   const nameWidth = Math.min(MAX_NAME_COLUMN, Math.max(...g.ids.map((_, i) => label(i).length)));
   const layerWidth = `layer ${layers.length}`.length;
   const lines = [`${spec.name}: ${plural(g.ids.length, 'step')} in ${plural(layers.length, 'layer')} (each step below all of its needs)`, ''];
@@ -41,6 +42,11 @@ export function renderAsciiGraph(spec: Pick<JobSpec, 'name' | 'steps'>): string 
 }
 
 /** `head  <- a, b, c`, wrapped at WIDTH with the needs lined up under the first one. */
+/** A step as graphs name it: its id, how it fans out, and `(llm)` for a prompt step in text. */
+export function stepLabel(step: StepSpec, kindMark = true): string {
+  return `${step.id}${step.fan ? ` ${describeFan(step.fan)}` : ''}${kindMark && step.kind === 'llm' ? ' (llm)' : ''}`;
+}
+
 function withNeeds(head: string, needs: string[]): string[] {
   if (needs.length === 0) return [head.trimEnd()];
   const lead = `${head}  <- `;
