@@ -1,6 +1,8 @@
 // The step launcher: a small process that starts the processes of shell steps for a large job
 // (see process/launcher.ts). It reads requests as JSON lines on stdin and answers on stdout. When
 // its stdin closes (the job is done, or the orchestrator died), it stops every step it started.
+import fs from 'node:fs';
+import path from 'node:path';
 import readline from 'node:readline';
 import { DescriptorGate, ProcessGroups, startProcess, type RunningProcess } from './step-process.js';
 import { pidMark, stopStragglers } from './stragglers.js';
@@ -12,6 +14,9 @@ const groups = new ProcessGroups();
 // and who started it: if the orchestrator dies (kill -9), this process stops what the job left outside its
 // groups too, as the orchestrator would have at the job's end (stragglers.ts).
 let jobId: string | undefined;
+// The job's scratch folder (where steps write $ORCH_OUTPUT before it is read and redacted): removed if the
+// orchestrator dies, for what a step wrote there may hold a secret that was never masked.
+let workDir: string | undefined;
 const since = pidMark();
 const parent = process.ppid;
 const launching = { baseEnv: {} as Record<string, string | undefined>, groups, gate: new DescriptorGate() };
@@ -37,6 +42,7 @@ readline
         return;
       case 'run': {
         jobId ??= m.req.env.ORCH_JOB_ID;
+        workDir ??= path.dirname(m.req.outputFile);
         let p: RunningProcess;
         try {
           p = startProcess(m.req, launching);
@@ -83,13 +89,30 @@ process.stdout.on('error', () => {
   abandoned(1);
 });
 
+/** How long after its first look the launcher looks again for what the job left outside its groups (see stopStragglers). */
+const RESCAN_MS = 200;
+
+function removeWorkDir(): void {
+  if (workDir === undefined) return;
+  try {
+    fs.rmSync(workDir, { recursive: true, force: true });
+  } catch {
+    // the runs folder is gone or unwritable: nothing there to remove
+  }
+}
+
 let abandoning = false;
 /** Stop every step's group and, on Linux, what the job left outside them (stragglers.ts); then exit. */
 function abandoned(code: number): void {
   if (abandoning) return;
   abandoning = true;
   groups.killAll();
-  void Promise.all([groups.settled(), jobId !== undefined ? stopStragglers({ jobId, since }) : undefined]).then(() => process.exit(code));
+  removeWorkDir();
+  const stragglers = jobId !== undefined ? stopStragglers({ jobId, since, rescanMs: RESCAN_MS }) : undefined;
+  void Promise.all([groups.settled(), stragglers]).then(() => {
+    removeWorkDir(); // again: a straggler may have written there before it was stopped
+    process.exit(code);
+  });
 }
 process.on('SIGTERM', () => {
   groups.killAll();

@@ -62,7 +62,7 @@ export class LocalLauncher implements ProcessLauncher {
     this.#launching = { baseEnv, groups: new ProcessGroups(watchdog), gate: new DescriptorGate() };
   }
   start(req: ProcessRequest): RunningProcess {
-    this.#watchdog?.nameJob(req.env.ORCH_JOB_ID);
+    this.#watchdog?.nameJob(req.env.ORCH_JOB_ID, path.dirname(req.outputFile));
     return startProcess(req, this.#launching);
   }
   killAllNow(): void {

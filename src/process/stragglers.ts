@@ -25,17 +25,37 @@ export interface Straggler {
 /**
  * Stop every process whose environment names this job (`ORCH_JOB_ID`), other than this one: SIGTERM to it and
  * its group, then SIGKILL to what is left after the grace. Reads only processes made after `since` (a
- * `pidMark()`; all when the pid counter wrapped). Resolves with what it stopped; nothing on other systems.
+ * `pidMark()`; all when the pid counter wrapped). With `rescanMs` it looks again that much later, for a
+ * process that was between fork and exec the first time (its environment unreadable for that moment): the
+ * launcher does so when the orchestrator died, where no one waits on it. Resolves with what it stopped;
+ * nothing on other systems.
  */
-export async function stopStragglers(o: { jobId: string; since: number | undefined; graceMs?: number }): Promise<Straggler[]> {
+export async function stopStragglers(o: { jobId: string; since: number | undefined; graceMs?: number; rescanMs?: number }): Promise<Straggler[]> {
   if (o.since === undefined) return [];
+  const found = findStragglers(o.jobId, o.since, new Set());
+  for (const s of found) signal(s.pid, 'SIGTERM');
+  if (o.rescanMs !== undefined) {
+    await new Promise((r) => setTimeout(r, o.rescanMs));
+    const late = findStragglers(o.jobId, o.since, new Set(found.map((s) => s.pid)));
+    for (const s of late) signal(s.pid, 'SIGTERM');
+    found.push(...late);
+  }
+  if (found.length === 0) return [];
+  const deadline = Date.now() + (o.graceMs ?? KILL_GRACE_MS);
+  while (Date.now() < deadline && found.some((s) => isRunning(s.pid))) await new Promise((r) => setTimeout(r, 50));
+  for (const s of found) if (isRunning(s.pid)) signal(s.pid, 'SIGKILL');
+  return found;
+}
+
+/** The running processes made after `since` whose environment names the job, but this one and those in `known`. */
+function findStragglers(jobId: string, since: number, known: Set<number>): Straggler[] {
   const now = pidMark() ?? 0;
-  const wrapped = now < o.since;
-  const marker = Buffer.from(`ORCH_JOB_ID=${o.jobId}\0`);
+  const wrapped = now < since;
+  const marker = Buffer.from(`ORCH_JOB_ID=${jobId}\0`);
   const found: Straggler[] = [];
   for (const name of fs.readdirSync('/proc')) {
     const pid = Number(name);
-    if (!Number.isInteger(pid) || pid === process.pid || (!wrapped && pid <= o.since)) continue;
+    if (!Number.isInteger(pid) || pid === process.pid || known.has(pid) || (!wrapped && pid <= since)) continue;
     let env: Buffer;
     try {
       env = fs.readFileSync(`/proc/${pid}/environ`);
@@ -46,11 +66,6 @@ export async function stopStragglers(o: { jobId: string; since: number | undefin
     if (!isRunning(pid)) continue;
     found.push({ pid, command: commandOf(pid) });
   }
-  if (found.length === 0) return [];
-  for (const s of found) signal(s.pid, 'SIGTERM');
-  const deadline = Date.now() + (o.graceMs ?? KILL_GRACE_MS);
-  while (Date.now() < deadline && found.some((s) => isRunning(s.pid))) await new Promise((r) => setTimeout(r, 50));
-  for (const s of found) if (isRunning(s.pid)) signal(s.pid, 'SIGKILL');
   return found;
 }
 

@@ -3,39 +3,47 @@
 // (kill -9, the OOM killer), nothing of it runs to stop its steps: they would finish on their own, unrecorded.
 // So a tiny /bin/sh (started in ~1 ms, holding no memory worth forking) reads the process groups of running
 // steps from a pipe: when the pipe closes without the word "bye", the orchestrator is gone, and the shell
-// SIGKILLs every group it was told of and, on Linux, what the job started outside them (found in /proc by
-// ORCH_JOB_ID, as stragglers.ts does). It ignores the terminal's signals: the orchestrator decides those.
+// SIGKILLs every group it was told of, removes the job's scratch folder (what steps wrote as $ORCH_OUTPUT and
+// was never read nor redacted) and, on Linux, stops what the job started outside its groups (found in /proc by
+// ORCH_JOB_ID, as stragglers.ts does, looking twice for one caught between fork and exec). It ignores the
+// terminal's signals: the orchestrator decides those.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { KILL_GRACE_MS } from './process-groups.js';
 
 const WATCHDOG_SCRIPT = `
 trap '' INT TERM HUP QUIT
-live=''; job=''
+live=''; job=''; work=''
 while IFS= read -r line; do
   case $line in
     +*) live="$live \${line#+}" ;;
     -*) gone=\${line#-}; rest=''; for g in $live; do [ "$g" = "$gone" ] || rest="$rest $g"; done; live=$rest ;;
     =*) job=\${line#=} ;;
+    @*) work=\${line#@} ;;
     bye) exit 0 ;;
   esac
 done
 for g in $live; do kill -s KILL -- "-$g" 2>/dev/null; done
+[ -n "$work" ] && rm -rf -- "$work"
 [ -n "$job" ] && [ -d /proc/self ] || exit 0
 found=''
-for f in $(grep -lzx "ORCH_JOB_ID=$job" /proc/[0-9]*/environ 2>/dev/null); do
-  p=\${f#/proc/}; p=\${p%/environ}
-  [ "$p" = "$$" ] || found="$found $p"
-done
+scan() {
+  for f in $(grep -lzx "ORCH_JOB_ID=$job" /proc/[0-9]*/environ 2>/dev/null); do
+    p=\${f#/proc/}; p=\${p%/environ}
+    case " $found " in *" $p "*) ;; *) [ "$p" = "$$" ] || { found="$found $p"; kill -s TERM -- "-$p" "$p" 2>/dev/null; } ;; esac
+  done
+}
+scan; sleep 0.2; scan
 [ -n "$found" ] || exit 0
-for p in $found; do kill -s TERM -- "-$p" "$p" 2>/dev/null; done
 i=0
 while [ $i -lt ${KILL_GRACE_MS / 100} ]; do
   alive=''
   for p in $found; do kill -0 "$p" 2>/dev/null && alive=1; done
-  [ -n "$alive" ] || exit 0
+  [ -z "$alive" ] && break
   sleep 0.1; i=$((i + 1))
 done
 for p in $found; do kill -s KILL -- "-$p" "$p" 2>/dev/null; done
+[ -n "$work" ] && rm -rf -- "$work"
+exit 0
 `;
 
 /** The switch: told of each step's process group as it starts and ends; `close()` disarms it at the job's end. */
@@ -60,11 +68,11 @@ export class Watchdog {
     (this.#child.stdin as { unref?: () => void } | null)?.unref?.();
   }
 
-  /** Name the job, once (for what its steps start outside their groups). */
-  nameJob(jobId: string | undefined): void {
+  /** Name the job and its scratch folder, once: what its steps start outside their groups is found by the job's id, and the scratch folder (raw `$ORCH_OUTPUT` files, never redacted) is removed if the orchestrator dies. */
+  nameJob(jobId: string | undefined, workDir: string): void {
     if (this.#job !== undefined || jobId === undefined) return;
     this.#job = jobId;
-    this.#child.stdin?.write(`=${jobId}\n`);
+    this.#child.stdin?.write(`=${jobId}\n${workDir.includes('\n') ? '' : `@${workDir}\n`}`);
   }
 
   /** A step's group started. */

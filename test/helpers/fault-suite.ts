@@ -14,7 +14,7 @@ let runsDir: string;
 let launcher = 'local';
 /** How a step's process starts: the posix_spawn helper or Node's child_process.spawn; both must hold. */
 let spawner = spawnersBuilt()[0]!;
-const env = () => ({ PATH: process.env.PATH!, HOME: dir, NO_COLOR: '1', ORCH_RUNS_DIR: runsDir, ORCH_LAUNCHER: launcher, ORCH_SPAWNER: spawner });
+const env = () => ({ PATH: process.env.PATH!, HOME: dir, NO_COLOR: '1', ORCH_RUNS_DIR: runsDir, ORCH_LAUNCHER: launcher, ORCH_SPAWNER: spawner, FAULT_TOKEN: 'sk-fault-0123456789' });
 
 beforeEach(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-faults-'));
@@ -59,6 +59,11 @@ function isAlive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+/** Every file under `root` (none when it does not exist). */
+function filesUnder(root: string): string[] {
+  if (!fs.existsSync(root)) return [];
+  return (fs.readdirSync(root, { recursive: true }) as string[]).map((f) => path.join(root, f)).filter((f) => fs.statSync(f, { throwIfNoEntry: false })?.isFile());
 }
 async function until(what: string, test: () => boolean, ms = 15_000): Promise<void> {
   const end = Date.now() + ms;
@@ -470,11 +475,18 @@ describe.each(spawnersBuilt())(`when the orchestrator is killed outright, the ${
     spawner = spawnersBuilt()[0]!;
     launcher = 'local';
   });
-  it('stop: every running step and its group, and on Linux what it started with setsid', async () => {
+  it('stop: every running step and its group, and on Linux what it started with setsid; no raw $ORCH_OUTPUT (a secret) is left', async () => {
     spec(`
+concurrency: 3
+secrets: [FAULT_TOKEN]
 steps:
   long:
     run: ${hangWithGrandchild()}
+  unread:
+    run: |
+      echo "token=$FAULT_TOKEN" >> "$ORCH_OUTPUT"
+      touch ${dir}/wrote
+      sleep 300
   escapee:
     run: |
       setsid bash -c 'trap "" TERM HUP; echo $$ > ${dir}/escapee.pid; exec sleep 300' &
@@ -486,9 +498,12 @@ steps:
     const escapee = path.join(dir, 'escapee.pid');
     await until('the escapee to start', () => fs.existsSync(escapee) && fs.readFileSync(escapee, 'utf8').trim() !== '');
     const escaped = Number(fs.readFileSync(escapee, 'utf8'));
+    await until('the unread output to be written', () => fs.existsSync(path.join(dir, 'wrote')));
     p.kill('SIGKILL');
     await code;
     await until('the orphaned step to be stopped', () => !isAlive(gc), 10_000);
+    const holdsSecret = () => filesUnder(runsDir).some((f) => fs.readFileSync(f, 'latin1').includes('sk-fault-0123456789'));
+    await until('the raw output file to be removed', () => !holdsSecret(), 10_000);
     if (process.platform === 'linux') await until('the setsid escapee to be stopped', () => !isAlive(escaped), 15_000);
     else process.kill(escaped, 'SIGKILL');
   }, 40_000);
