@@ -95,6 +95,13 @@ describe('remote cache', () => {
     expect(rig().output('ask').text).toBe('answer to: hello from the remote cache test');
     expect(rig().log('ask')).toContain('--- cache hit (remote cache)');
 
+    // rerun (and resume) take the same options: a third empty machine gets it from the bucket too.
+    const rerun = await rig().runAsync(['rerun', 'latest', '--step', 'ask', '--cache-dir', rig().path('machine-c'), '--remote-cache', s3.url], {
+      env: { ...s3.env, TEST_LLM_KEY: LLM_KEY, ORCH_REMOTE_CACHE_KEY: SIGNING_KEY },
+    });
+    expect(rerun.code, rerun.stderr).toBe(0);
+    expect(rig().manifest().steps.ask).toMatchObject({ cached: true, cache_source: 'remote' });
+
     // Machine b kept it: without the remote cache it is a local hit.
     const third = await rig().runAsync(['run', 'spec.yaml', '--cache-dir', rig().path('machine-b')], { env: { TEST_LLM_KEY: LLM_KEY } });
     expect(third.code, third.stderr).toBe(0);
