@@ -42,12 +42,7 @@ async function bucketKeys(): Promise<string[]> {
 }
 
 const spec = (extra = '') => `
-providers:
-  local:
-    type: openai
-    base_url: ${llm.url}/v1
-    api_key_env: TEST_LLM_KEY
-    model: test-model
+providers: { local: { type: openai, base_url: '${llm.url}/v1', api_key_env: TEST_LLM_KEY, model: test-model } }
 steps:
   ask:
     prompt: hello from the remote cache test
