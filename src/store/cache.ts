@@ -52,6 +52,15 @@ export interface EntryStore {
 /** Wraps the local EntryStore in another layer (the remote cache). */
 export type EntryLayer = (local: EntryStore) => EntryStore;
 
+/**
+ * The entries of a cache folder, under `layer` (the remote cache) when one is given: how a cache reads and writes
+ * entries, so that whatever it stores (answers; step entries) flows through the remote cache too.
+ */
+export function openEntryStore(dir: string, layer?: EntryLayer): EntryStore {
+  const local = localEntryStore(dir);
+  return layer ? layer(local) : local;
+}
+
 /** The cache folder itself as an EntryStore. */
 function localEntryStore(dir: string): EntryStore {
   return {
@@ -120,8 +129,7 @@ export class ResponseCache {
 
   private constructor(dir: string, layer?: EntryLayer) {
     this.dir = dir;
-    const local = localEntryStore(dir);
-    this.#entries = layer ? layer(local) : local;
+    this.#entries = openEntryStore(dir, layer);
   }
 
   /**
