@@ -1,6 +1,6 @@
 // The architecture's arrows (docs/architecture.md), checked by test/unit/architecture.test.ts on every
 // `npm test`; `npx depcruise src` shows the same. Rooms, top to bottom:
-//   cli -> job -> scheduler | steps -> process | providers | store | report -> events, errors
+//   cli -> job -> scheduler | steps -> process | providers | remote -> store | report -> events, errors
 //   specfile, expr, graph, util: usable from every room above them.
 /** @type {import('dependency-cruiser').IConfiguration} */
 const below = (room, forbidden, comment) => ({
@@ -34,9 +34,10 @@ module.exports = {
       from: { path: '^src/', pathNot: '^src/(cli|job|index\\.ts)' },
       to: { path: '^src/job/' },
     },
-    below('scheduler', ['store', 'steps', 'process', 'providers', 'report', 'cli', 'job'], 'The scheduler is the pure engine (ready queue, plan, retry, cancellation): it receives what it needs through SchedulerOptions and imports no I/O room.'),
+    below('scheduler', ['store', 'remote', 'steps', 'process', 'providers', 'report', 'cli', 'job'], 'The scheduler is the pure engine (ready queue, plan, retry, cancellation): it receives what it needs through SchedulerOptions and imports no I/O room.'),
     below('steps', ['scheduler', 'cli', 'job'], 'A step executor runs one attempt; it knows nothing of the scheduler that calls it or the CLI that shows it.'),
-    below('store', ['scheduler', 'steps', 'process', 'providers', 'cli', 'job'], 'The store reads and writes files (run folder, cache, hashes); it depends only on events, errors and the pure rooms.'),
+    below('store', ['scheduler', 'steps', 'process', 'providers', 'remote', 'cli', 'job'], 'The store reads and writes files (run folder, cache, hashes); it depends only on events, errors and the pure rooms. A remote layer reaches the cache as an EntryLayer, never by import.'),
+    below('remote', ['scheduler', 'steps', 'process', 'providers', 'report', 'cli', 'job'], 'remote/ is the bucket (and what the remote cache keeps in it): it may build on the store, never on what runs or shows jobs.'),
     below('providers', ['scheduler', 'steps', 'process', 'store', 'cli', 'job'], 'Providers are HTTP clients only: no scheduling, no files, no CLI.'),
     below('process', ['scheduler', 'steps', 'providers', 'cli', 'job'], 'process/ starts and stops process trees for whoever asks; it knows nothing of steps or scheduling.'),
     below('report', ['scheduler', 'steps', 'process', 'providers', 'cli', 'job'], 'report/ renders a run folder; it reads through the store and depends on nothing that runs jobs.'),

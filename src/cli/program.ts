@@ -36,6 +36,8 @@ function withRunOptions(cmd: Command): Command {
     .option('--no-cache', 'do not read the LLM response cache')
     .option('--offline', 'fail any LLM step whose answer is not cached')
     .option('--cache-dir <dir>', 'LLM response cache (default: $ORCH_CACHE_DIR, else your cache folder: ~/.cache/orchestrator, macOS ~/Library/Caches/orchestrator)')
+    .option('--remote-cache <s3-url>', 'also a shared cache in s3://bucket/prefix, signed with $ORCH_REMOTE_CACHE_KEY (default: $ORCH_REMOTE_CACHE)')
+    .option('--remote-cache-read-only', 'read the remote cache, never write to it (for untrusted builds such as pull requests)')
     .option('--json', "print the job's manifest as JSON on stdout (progress goes to stderr)")
     .option('--junit <file>', 'also write JUnit XML, one test case per step')
     .option('-q, --quiet', 'print only the end-of-run summary')
@@ -186,6 +188,7 @@ function buildProgram(version: string): Command {
     .description('what this installation uses and why: Node, platform, bash, how steps start, folders, provider SDKs')
     .option('--json', 'print the checks as JSON')
     .option('--cache-dir <dir>', 'the LLM response cache to check')
+    .option('--remote-cache <s3-url>', 'the remote cache to check (default: $ORCH_REMOTE_CACHE)')
     .addOption(runsDirOption())
     .addHelpText('after', '\nExits 1 when something stops jobs from running as they should (marked ✗).\n' + examples(['orchestrator doctor', 'orchestrator doctor --json | jq -r .checks[].name']))
     .action(async (opts) => done(await (await import('./commands/doctor.js')).doctorCommand(version, opts)));

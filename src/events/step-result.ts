@@ -1,6 +1,6 @@
 // What a step's attempts and its settling produce: plain data that the scheduler, the executors, the
 // run folder and resume all pass around.
-import type { InstanceCounts, StepError, StepStatus, TokenUsage } from './types.js';
+import type { CacheSource, InstanceCounts, StepError, StepStatus, TokenUsage } from './types.js';
 
 /** What one attempt of a step produced. */
 export interface AttemptResult {
@@ -21,6 +21,10 @@ export interface AttemptResult {
   /** LLM steps: the response-cache key and what it was made of. */
   cacheKey?: string;
   cacheKeyParts?: Record<string, unknown>;
+  /** A cache hit: where it was found. */
+  cacheSource?: CacheSource;
+  /** Remote-cache problems the attempt met (each also told to the user as it happened). */
+  cacheWarnings?: string[];
 }
 
 /** The settled state of a step, as the manifest and dependents see it. */
@@ -41,6 +45,10 @@ export interface StepResult {
   usage?: TokenUsage;
   cacheKey?: string;
   cacheKeyParts?: Record<string, unknown>;
+  /** A cache hit: where it was found. */
+  cacheSource?: CacheSource;
+  /** Remote-cache problems the attempt met (each also told to the user as it happened). */
+  cacheWarnings?: string[];
   /** A fanned step: every instance's result, in instance order (`steps.<id>.results`). */
   results?: GatheredResult[];
   /** A fanned step: its instances by final status. */

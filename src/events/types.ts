@@ -79,6 +79,10 @@ export type RunEventBody =
       cache_key?: string;
       /** What the response-cache key was made of, so a user can see why a step missed. */
       cache_key_parts?: Record<string, unknown>;
+      /** A cache hit: found in this machine's cache folder, or in the remote cache (SPEC §5). */
+      cache_source?: CacheSource;
+      /** Remote-cache problems met by the step (an entry refused, the bucket not answering): each a miss or an unwritten entry. */
+      cache_warnings?: string[];
       /** outputs/<step>.json and artifacts/<step>/*, hashed when the step settled (what resume verifies). */
       files?: FileRecord[];
       /** A fanned step: its instances by final status. */
@@ -96,6 +100,7 @@ export type RunEventBody =
       usage?: TokenUsage;
       cache_key?: string;
       cache_key_parts?: Record<string, unknown>;
+      cache_warnings?: string[];
       files?: FileRecord[];
       instances?: InstanceCounts;
     }
@@ -124,6 +129,9 @@ export type InstanceCounts = Partial<Record<'succeeded' | 'failed' | 'skipped' |
 
 /** One line of events.jsonl. */
 export type RunEvent = EventBase & RunEventBody;
+
+/** Where a cache hit was found. */
+export type CacheSource = 'local' | 'remote';
 
 /** Token counts reported by an LLM provider. */
 export interface TokenUsage {

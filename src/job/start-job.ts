@@ -4,7 +4,9 @@
 import type { EventSink } from '../events/types.js';
 import { launcherChoice, type ProcessLauncher } from '../process/launcher.js';
 import { chooseSpawner } from '../process/spawner.js';
+import { REMOTE_CACHE_KEY_ENV, type RemoteCacheConfig } from '../remote/config.js';
 import type { JobSpec } from '../specfile/model.js';
+import type { EntryLayer } from '../store/cache.js';
 import { defaultConcurrency } from '../specfile/validate.js';
 import { runJob, type JobOptions, type JobOutcome } from './run-job.js';
 
@@ -18,6 +20,8 @@ export interface StartJobOptions {
   failFast?: boolean;
   /** The LLM response cache; default: $ORCH_CACHE_DIR, else the user's cache folder. */
   cacheDir?: string;
+  /** A shared remote cache under the local one (the AWS SDK loads only then, and only for specs with cached steps). */
+  remoteCache?: RemoteCacheConfig;
   /** Do not read the response cache. */
   noCache?: boolean;
   /** Fail any LLM step whose answer is not cached. */
@@ -36,6 +40,17 @@ export interface StartJobOptions {
  * step are OrchestratorErrors, and no run folder is made.
  */
 export async function startJob(o: StartJobOptions): Promise<JobOutcome> {
+  const usesCache = o.spec.steps.some((s) => s.kind === 'llm' && s.cache);
+  const remote = o.remoteCache && usesCache ? await (await import('../remote/remote-cache.js')).openRemoteCache(o.remoteCache) : undefined;
+  try {
+    return await prepareAndRun(o, remote?.layer);
+  } finally {
+    remote?.close();
+  }
+}
+
+/** startJob once the remote cache, if any, is open: `cacheLayer` goes under the local cache. */
+async function prepareAndRun(o: StartJobOptions, cacheLayer: EntryLayer | undefined): Promise<JobOutcome> {
   const { spec } = o;
   if (spec.steps.some((s) => s.kind === 'shell')) {
     chooseSpawner();
@@ -46,6 +61,7 @@ export async function startJob(o: StartJobOptions): Promise<JobOutcome> {
     ? await (await import('../steps/llm-setup.js')).prepareLlm(spec, {
         runsDir: o.runsDir,
         cacheDir: o.cacheDir,
+        cacheLayer,
         noCache: o.noCache ?? false,
         offline: o.offline ?? false,
         warn: o.warn,
@@ -60,7 +76,8 @@ export async function startJob(o: StartJobOptions): Promise<JobOutcome> {
     signal: o.signal,
     checkContract,
     llm: llm?.executor,
-    secretNames: [...spec.secrets, ...(llm?.secretNames ?? [])],
+    // The signing key reaches steps' environments like any variable: masked in every file.
+    secretNames: [...spec.secrets, ...(llm?.secretNames ?? []), ...(o.remoteCache ? [REMOTE_CACHE_KEY_ENV] : [])],
     onLauncher: o.onLauncher,
     reuse: o.reuse,
   });

@@ -75,6 +75,8 @@ export async function openBucket(options: BucketOptions): Promise<Bucket> {
   };
   const isMissing = (error: unknown): boolean => {
     const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+    // A bucket that does not exist is a 404 too, and is a problem, not an absent object.
+    if (e.name === 'NoSuchBucket') return false;
     return e.name === 'NoSuchKey' || e.name === 'NotFound' || e.$metadata?.httpStatusCode === 404;
   };
   const getBody = async (key: string): Promise<Readable | undefined> => {

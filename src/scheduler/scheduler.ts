@@ -1,6 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import type { StepError } from '../errors.js';
-import type { JobStatus, RunEventBody } from '../events/types.js';
+import type { CacheSource, JobStatus, RunEventBody } from '../events/types.js';
 import { collectReferences, evaluate, hasTemplate, isTruthy, parseExpression, parseTemplate, renderTemplate, type EvalContext, type Expr } from '../expr/index.js';
 import { appendInstances, upstreamOf, type Graph } from '../graph/build.js';
 import { instanceStep } from '../graph/instances.js';
@@ -395,6 +395,8 @@ class SchedulerRun {
       usage: last.usage,
       cacheKey: last.cacheKey,
       cacheKeyParts: last.cacheKeyParts,
+      cacheSource: last.cacheSource,
+      cacheWarnings: last.cacheWarnings,
     };
   }
 
@@ -437,9 +439,10 @@ function truncation(r: StepResult): { text_truncated?: true } {
   return r.textTruncated ? { text_truncated: true } : {};
 }
 
-/** An LLM step's cache key and its parts, for its final event. */
-function cacheFields(r: StepResult): { cache_key?: string; cache_key_parts?: Record<string, unknown> } {
-  return r.cacheKey ? { cache_key: r.cacheKey, ...(r.cacheKeyParts ? { cache_key_parts: r.cacheKeyParts } : {}) } : {};
+/** An LLM step's cache key and its parts, where a hit came from, and its remote-cache problems, for its final event. */
+function cacheFields(r: StepResult): { cache_key?: string; cache_key_parts?: Record<string, unknown>; cache_source?: CacheSource; cache_warnings?: string[] } {
+  const where = { ...(r.cacheSource ? { cache_source: r.cacheSource } : {}), ...(r.cacheWarnings?.length ? { cache_warnings: r.cacheWarnings } : {}) };
+  return r.cacheKey ? { cache_key: r.cacheKey, ...(r.cacheKeyParts ? { cache_key_parts: r.cacheKeyParts } : {}), ...where } : where;
 }
 
 function notStarted(status: 'skipped' | 'cancelled' | 'failed', error: StepError): StepResult {

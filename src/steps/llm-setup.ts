@@ -3,7 +3,7 @@ import { ProviderLimiter } from '../providers/limit.js';
 import type { ProviderFactory, ProviderType } from '../providers/provider.js';
 import { resolveProviders } from '../providers/resolve.js';
 import type { JobSpec } from '../specfile/model.js';
-import { cacheDirOf, oldCacheNotice, ResponseCache } from '../store/cache.js';
+import { cacheDirOf, oldCacheNotice, ResponseCache, type EntryLayer } from '../store/cache.js';
 import type { Redactor } from '../store/redact.js';
 import type { RunDir } from '../store/run-dir.js';
 import { LlmExecutor, type LlmBinding } from './llm.js';
@@ -24,7 +24,7 @@ export interface PreparedLlm {
  */
 export async function prepareLlm(
   spec: JobSpec,
-  o: { runsDir: string; cacheDir?: string; noCache: boolean; offline: boolean; warn?: (message: string) => void },
+  o: { runsDir: string; cacheDir?: string; cacheLayer?: EntryLayer; noCache: boolean; offline: boolean; warn?: (message: string) => void },
 ): Promise<PreparedLlm> {
   if (o.offline && o.noCache) {
     throw new OrchestratorError({ code: 'usage', message: '--offline answers only from the cache, and --no-cache does not read it: use one of them' });
@@ -32,7 +32,7 @@ export async function prepareLlm(
   const plan = resolveProviders(spec, { env: process.env, offline: o.offline });
   const usesCache = spec.steps.some((s) => s.kind === 'llm' && s.cache);
   const cacheDir = usesCache ? cacheDirOf({ cacheDir: o.cacheDir }) : undefined;
-  const cache = cacheDir === undefined ? undefined : ResponseCache.open(cacheDir);
+  const cache = cacheDir === undefined ? undefined : ResponseCache.open(cacheDir, o.cacheLayer);
   const old = cacheDir === undefined ? undefined : oldCacheNotice(o.runsDir, cacheDir);
   if (old) o.warn?.(old);
 

@@ -54,8 +54,11 @@ export class LlmExecutor implements StepExecutor {
 
   async runAttempt(input: AttemptInput): Promise<AttemptResult> {
     let r: AttemptResult;
+    // Remote-cache problems of this attempt: told as they happen, and recorded with the step's outcome.
+    const cacheWarnings: string[] = [];
     try {
-      r = await this.#attempt(input);
+      r = await this.#attempt(input, cacheWarnings);
+      if (cacheWarnings.length > 0) r = { ...r, cacheWarnings };
     } catch (e) {
       // The step's log could not be written (a full disk, a deleted run folder): the step fails with that.
       if (!isIoError(e)) throw e;
@@ -72,7 +75,7 @@ export class LlmExecutor implements StepExecutor {
     };
   }
 
-  async #attempt({ step, attempt, signal, context }: AttemptInput): Promise<AttemptResult> {
+  async #attempt({ step, attempt, signal, context }: AttemptInput, cacheWarnings: string[]): Promise<AttemptResult> {
     const binding = this.#o.bindings.get(step.instance?.of ?? step.id);
     if (!binding) throw new Error(`LLM step "${step.id}" has no provider binding`);
     const config = binding.provider.config;
@@ -89,6 +92,11 @@ export class LlmExecutor implements StepExecutor {
     const key = cacheKey(parts);
     const keyed = { cacheKey: key, cacheKeyParts: parts };
     const log = new LlmLog(this.#o.runDir.logPath(step.id), attempt, this.#o.redactor);
+    const tell = (problem: string) => {
+      this.#o.warn(`step "${step.id}": ${problem}`);
+      log.write(`cache: ${problem}\n`);
+      cacheWarnings.push(problem);
+    };
     try {
       const { url, body } = binding.provider.describe(req);
       log.write(`--- request (attempt ${attempt}) to provider "${config.name}" (${config.type}) ---\nPOST ${url}\n${JSON.stringify(body, null, 2)}\ncache key: ${key}\n`);
@@ -98,13 +106,14 @@ export class LlmExecutor implements StepExecutor {
       else if (this.#o.noCache) log.write('cache: not read (--no-cache)\n');
       else if (cache) {
         const found = await cache.lookup(key);
+        found.problems.forEach(tell);
         if (found.kind === 'corrupt') {
           this.#o.warn(`step "${step.id}": ${found.problem}`);
           log.write(`cache: ${found.problem}\n`);
         } else if (found.kind === 'hit') {
           const a = found.answer;
-          log.write(`--- cache hit: answer stored ${a.stored_at}, finish_reason ${a.finish_reason}${a.usage ? `, ${tokens(a.usage)}` : ''}; no request sent ---\n${a.text}\n`);
-          return { ...answered(step, a.text, undefined), cached: true, ...keyed };
+          log.write(`--- cache hit${found.source === 'remote' ? ' (remote cache)' : ''}: answer stored ${a.stored_at}, finish_reason ${a.finish_reason}${a.usage ? `, ${tokens(a.usage)}` : ''}; no request sent ---\n${a.text}\n`);
+          return { ...answered(step, a.text, undefined), cached: true, cacheSource: found.source, ...keyed };
         } else {
           log.write('cache: miss\n');
         }
@@ -155,13 +164,14 @@ export class LlmExecutor implements StepExecutor {
       if (answer.finish !== 'stop') log.write(`note: not cached: the answer ended with finish_reason ${answer.rawFinishReason}, not a complete answer\n`);
       else if (cache) {
         try {
-          await cache.store(key, {
+          const problems = await cache.store(key, {
             parts,
             answer: { text: answer.text, finish_reason: answer.rawFinishReason, ...(usage ? { usage } : {}), stored_at: new Date().toISOString() },
             metadata: { provider: config.type, model: req.model },
             redact: (v) => this.#o.redactor.redactValue(v),
           });
           log.write('cache: stored\n');
+          problems.forEach(tell);
         } catch (e) {
           const problem = `could not store the answer in the response cache ${cache.dir}: ${(e as Error).message}`;
           this.#o.warn(`step "${step.id}": ${problem}`);

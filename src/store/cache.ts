@@ -3,7 +3,7 @@ import envPaths from 'env-paths';
 import fs from 'node:fs';
 import path from 'node:path';
 import { OrchestratorError } from '../errors.js';
-import type { TokenUsage } from '../events/types.js';
+import type { CacheSource, TokenUsage } from '../events/types.js';
 import { sha256 } from './hash.js';
 
 /** Bumped when what a key covers or how an entry is stored changes: old entries then simply miss. */
@@ -25,8 +25,61 @@ interface StoredEntry {
   answer: CachedAnswer;
 }
 
-/** The outcome of a lookup: a hit, a plain miss, or an entry that failed its checks (reported, removed, and a miss). */
-export type CacheLookup = { kind: 'hit'; answer: CachedAnswer } | { kind: 'miss' } | { kind: 'corrupt'; problem: string };
+/**
+ * The outcome of a lookup: a hit, a plain miss, or an entry that failed its checks (reported, removed, and a miss).
+ * `problems`: what went wrong on the way that the user should see (a remote entry refused), each a miss.
+ */
+export type CacheLookup = ({ kind: 'hit'; answer: CachedAnswer; source: CacheSource } | { kind: 'miss' } | { kind: 'corrupt'; problem: string }) & { problems: string[] };
+
+/** An entry's bytes as an EntryStore read them, and where from. */
+export interface EntryBytes {
+  data: Buffer;
+  metadata: Record<string, unknown>;
+  source: CacheSource;
+}
+
+/**
+ * Where cache entries' bytes are kept, by key: the cache folder (cacache), or that folder layered over a shared
+ * bucket (src/remote/remote-cache.ts). Every read and write of an entry goes through one.
+ */
+export interface EntryStore {
+  /** The entry, or undefined with the problems met (each a miss). Damage in the local folder throws cacache's error. */
+  read(key: string): Promise<{ entry?: EntryBytes; problems: string[] }>;
+  /** Store an entry; returns problems that did not stop the local write (a remote write that failed). */
+  write(key: string, data: string | Buffer, metadata: Record<string, unknown>): Promise<string[]>;
+}
+
+/** Wraps the local EntryStore in another layer (the remote cache). */
+export type EntryLayer = (local: EntryStore) => EntryStore;
+
+/**
+ * The entries of a cache folder, under `layer` (the remote cache) when one is given: how a cache reads and writes
+ * entries, so that whatever it stores (answers; step entries) flows through the remote cache too.
+ */
+export function openEntryStore(dir: string, layer?: EntryLayer): EntryStore {
+  const local = localEntryStore(dir);
+  return layer ? layer(local) : local;
+}
+
+/** The cache folder itself as an EntryStore. */
+function localEntryStore(dir: string): EntryStore {
+  return {
+    async read(key) {
+      try {
+        const { data, metadata } = await cacache.get(dir, key);
+        return { entry: { data, metadata: (metadata ?? {}) as Record<string, unknown>, source: 'local' }, problems: [] };
+      } catch (e) {
+        const err = e as NodeJS.ErrnoException & { key?: string };
+        if (err.code === 'ENOENT' && err.key === key) return { problems: [] };
+        throw e;
+      }
+    },
+    async write(key, data, metadata) {
+      await cacache.put(dir, key, data, { metadata });
+      return [];
+    },
+  };
+}
 
 /**
  * `--cache-dir`, else `$ORCH_CACHE_DIR`, else the user's cache folder (SPEC §5): `$XDG_CACHE_HOME/orchestrator`
@@ -72,56 +125,65 @@ export function cacheKey(parts: Record<string, unknown>): string {
  */
 export class ResponseCache {
   readonly dir: string;
+  readonly #entries: EntryStore;
 
-  private constructor(dir: string) {
+  private constructor(dir: string, layer?: EntryLayer) {
     this.dir = dir;
+    this.#entries = openEntryStore(dir, layer);
   }
 
-  /** Create the folder if needed and make sure it is writable; a cache that cannot be used is an error (exit 2), never skipped. */
-  static open(dir: string): ResponseCache {
+  /**
+   * Create the folder if needed and make sure it is writable; a cache that cannot be used is an error (exit 2), never
+   * skipped. `layer`: the remote cache, read on a local miss and written with every entry.
+   */
+  static open(dir: string, layer?: EntryLayer): ResponseCache {
     try {
       fs.mkdirSync(dir, { recursive: true });
       fs.accessSync(dir, fs.constants.R_OK | fs.constants.W_OK);
     } catch (e) {
       throw new OrchestratorError({ code: 'cache', message: `cannot use the response cache ${dir}: ${(e as Error).message} (choose another with --cache-dir or $ORCH_CACHE_DIR)` });
     }
-    return new ResponseCache(dir);
+    return new ResponseCache(dir, layer);
   }
 
   /** Look a key up. An entry whose content fails its integrity check or is not a valid entry is removed and reported. */
   async lookup(key: string): Promise<CacheLookup> {
-    let data: Buffer;
+    let found: Awaited<ReturnType<EntryStore['read']>>;
     try {
-      data = (await cacache.get(this.dir, key)).data;
+      found = await this.#entries.read(key);
     } catch (e) {
       const err = e as NodeJS.ErrnoException & { key?: string };
-      if (err.code === 'ENOENT' && err.key === key) return { kind: 'miss' };
       const why =
         err.code === 'EINTEGRITY' || err.code === 'EBADSIZE'
           ? 'its content does not match its recorded SHA-512'
           : err.code === 'ENOENT'
             ? 'its content file is missing'
             : `it cannot be read (${err.message})`;
-      return { kind: 'corrupt', problem: await this.#discard(key, why) };
+      return { kind: 'corrupt', problem: await this.#discard(key, why), problems: [] };
     }
+    const { problems } = found;
+    if (found.entry === undefined) return { kind: 'miss', problems };
     let entry: StoredEntry;
     try {
-      entry = JSON.parse(data.toString('utf8')) as StoredEntry;
+      entry = JSON.parse(found.entry.data.toString('utf8')) as StoredEntry;
     } catch {
-      return { kind: 'corrupt', problem: await this.#discard(key, 'its content is not JSON') };
+      return { kind: 'corrupt', problem: await this.#discard(key, 'its content is not JSON'), problems };
     }
     if (entry?.format !== CACHE_FORMAT || typeof entry.answer?.text !== 'string' || typeof entry.answer.finish_reason !== 'string') {
-      return { kind: 'corrupt', problem: await this.#discard(key, 'its content is not a cache entry of this version') };
+      return { kind: 'corrupt', problem: await this.#discard(key, 'its content is not a cache entry of this version'), problems };
     }
-    return { kind: 'hit', answer: entry.answer };
+    return { kind: 'hit', answer: entry.answer, source: found.entry.source, problems };
   }
 
-  /** Store a complete answer. `redact` masks secrets in every string of a value: nothing reaches the cache folder unmasked. */
-  async store(key: string, o: { parts: Record<string, unknown>; answer: CachedAnswer; metadata: Record<string, unknown>; redact: <T>(value: T) => T }): Promise<void> {
+  /**
+   * Store a complete answer. `redact` masks secrets in every string of a value: nothing reaches the cache folder (or
+   * the remote cache) unmasked. Returns the problems of a remote write; a local write that fails throws.
+   */
+  async store(key: string, o: { parts: Record<string, unknown>; answer: CachedAnswer; metadata: Record<string, unknown>; redact: <T>(value: T) => T }): Promise<string[]> {
     const entry: StoredEntry = { format: CACHE_FORMAT, parts: o.parts, answer: o.answer };
     const body = JSON.stringify(o.redact(entry));
     const metadata = o.redact(o.metadata);
-    await cacache.put(this.dir, key, body, { metadata });
+    return this.#entries.write(key, body, metadata);
   }
 
   /** Remove a bad entry (its content too, or a later store would keep the bad file) and say why it was bad. */

@@ -1,6 +1,6 @@
 import os from 'node:os';
 import type { StepError } from '../errors.js';
-import type { EventSink, InstanceCounts, JobStatus, RunEvent, StepStatus, TokenUsage } from '../events/types.js';
+import type { CacheSource, EventSink, InstanceCounts, JobStatus, RunEvent, StepStatus, TokenUsage } from '../events/types.js';
 import type { FileRecord } from './hash.js';
 
 /** The manifest's record of one step (SPEC §4). */
@@ -19,6 +19,8 @@ export interface StepRecord {
   usage?: TokenUsage;
   cache_key?: string;
   cache_key_parts?: Record<string, unknown>;
+  /** A cache hit: from this machine's cache folder or the remote cache. */
+  cache_source?: CacheSource;
   /** A fanned step: its instances' ids, in instance order (each has its own record). */
   instances?: string[];
   /** A fanned step that settled: its instances by final status. */
@@ -140,7 +142,8 @@ export class ManifestBuilder implements EventSink {
     if (Object.hasOwn(this.manifest.steps, id)) this.manifest.steps[id]!.instance_counts = counts;
   }
 
-  #addCacheKey(step: StepRecord, e: { cache_key?: string; cache_key_parts?: Record<string, unknown> }): void {
+  #addCacheKey(step: StepRecord, e: { cache_key?: string; cache_key_parts?: Record<string, unknown>; cache_source?: CacheSource }): void {
+    if (e.cache_source) step.cache_source = e.cache_source;
     if (e.cache_key) step.cache_key = e.cache_key;
     if (e.cache_key_parts) step.cache_key_parts = e.cache_key_parts;
   }

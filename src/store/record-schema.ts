@@ -15,7 +15,7 @@ const opt = z.optional;
 const stepError = z.looseObject({ code: str, message: str });
 const usage = z.looseObject({ input_tokens: num, output_tokens: num });
 const fileRecord = z.looseObject({ path: str, sha256: str, size_bytes: num });
-const settled = { attempt: num, exit_code: nullable(num), duration_s: num, text_truncated: opt(z.literal(true)), usage: opt(usage), cache_key: opt(str), cache_key_parts: opt(z.record(str, z.unknown())), files: opt(z.array(fileRecord)) };
+const settled = { attempt: num, exit_code: nullable(num), duration_s: num, text_truncated: opt(z.literal(true)), usage: opt(usage), cache_key: opt(str), cache_key_parts: opt(z.record(str, z.unknown())), cache_source: opt(z.enum(['local', 'remote'])), cache_warnings: opt(z.array(str)), files: opt(z.array(fileRecord)) };
 
 const stepRecord = z.looseObject({
   status: z.enum(['pending', 'running', 'succeeded', 'failed', 'skipped', 'cancelled', 'interrupted']),
@@ -31,6 +31,7 @@ const stepRecord = z.looseObject({
   usage: opt(usage),
   cache_key: opt(str),
   cache_key_parts: opt(z.record(str, z.unknown())),
+  cache_source: opt(z.enum(['local', 'remote'])),
 });
 
 const manifestSchema = z.looseObject({

@@ -8,6 +8,7 @@ import { onPath } from '../../process/direct.js';
 import { FORKED_LAUNCHER_MIN_STEPS, launcherChoice } from '../../process/launcher.js';
 import { chooseSpawner } from '../../process/spawner.js';
 import { runsDirOf } from '../options.js';
+import { remoteCacheChecks } from './doctor-remote.js';
 import { colorsFor } from '../render/color.js';
 
 /** One line of `doctor`: what this installation uses, and whether that is a problem. */
@@ -29,8 +30,8 @@ const PROVIDER_SDKS: [type: string, pkg: string][] = [
 ];
 
 /** `orchestrator doctor`: what this installation uses and why; 1 when something stops jobs from running. */
-export async function doctorCommand(version: string, opts: { json?: boolean; runsDir?: string; cacheDir?: string }): Promise<number> {
-  const checks = diagnose(opts);
+export async function doctorCommand(version: string, opts: { json?: boolean; runsDir?: string; cacheDir?: string; remoteCache?: string }): Promise<number> {
+  const checks = [...diagnose(opts), ...(await remoteCacheChecks(opts))];
   const ok = !checks.some((c) => c.state === 'problem');
   if (opts.json) {
     const spawner = checks.find((k) => k.name === 'spawner')!;

@@ -5,6 +5,7 @@ import { startJob } from '../../job/start-job.js';
 import { setVars } from '../../job/vars.js';
 import type { ProcessLauncher } from '../../process/launcher.js';
 import { MAX_CAPTURE_BYTES } from '../../process/step-process.js';
+import { remoteCacheConfig } from '../../remote/config.js';
 import { tryWrite } from '../../store/io-fault.js';
 import type { JobSpec } from '../../specfile/model.js';
 import { parseSpecArg } from '../../specfile/spec-arg.js';
@@ -25,6 +26,8 @@ export interface RunOptions {
   cache?: boolean;
   offline?: boolean;
   cacheDir?: string;
+  remoteCache?: string;
+  remoteCacheReadOnly?: boolean;
   json?: boolean;
   junit?: string;
   quiet?: boolean;
@@ -60,6 +63,7 @@ export async function runCommand(file: string, opts: RunOptions): Promise<number
 /** Run a checked spec with the CLI's renderers and signal handling (shared by run, resume and rerun). */
 export async function executeJob(spec: JobSpec, opts: RunOptions, extra: Pick<JobOptions, 'reuse'> & { notices?: Notice[] }): Promise<number> {
   const { notices = [], ...jobExtra } = extra;
+  const remoteCache = remoteCacheConfig(opts);
   for (const n of notices) process.stderr.write(`note: ${n.message}\n`);
   // Progress goes to stdout, or to stderr when stdout carries --json.
   const progress = opts.json ? process.stderr : process.stdout;
@@ -108,6 +112,7 @@ export async function executeJob(spec: JobSpec, opts: RunOptions, extra: Pick<Jo
       concurrency: opts.concurrency,
       failFast: opts.failFast,
       cacheDir: opts.cacheDir,
+      remoteCache,
       noCache: opts.cache === false,
       offline: opts.offline,
       sinks,
