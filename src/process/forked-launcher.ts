@@ -10,7 +10,9 @@ export type LauncherRequest =
   | { t: 'init'; env: Record<string, string | undefined> }
   | { t: 'run'; id: number; req: ProcessRequest }
   | { t: 'cancel'; id: number }
-  | { t: 'kill-all' };
+  | { t: 'kill-all' }
+  /** The job is over: the pipe closing after this is a normal end, not the orchestrator's death. */
+  | { t: 'end' };
 /** Messages from it. */
 export type LauncherReply = { t: 'done'; id: number; outcome: ProcessOutcome } | { t: 'error'; id: number; message: string };
 
@@ -87,7 +89,7 @@ export class ForkedLauncher implements ProcessLauncher {
    * launcher that is not gone a while after that is stuck, and is killed: the job does not wait on it.
    */
   async close(): Promise<void> {
-    this.#child.stdin!.end();
+    this.#child.stdin!.end(`${JSON.stringify({ t: 'end' } satisfies LauncherRequest)}\n`);
     const stuck = setTimeout(() => this.#child.kill('SIGKILL'), KILL_GRACE_MS + LAUNCHER_EXIT_MS);
     await this.#exited;
     clearTimeout(stuck);

@@ -19,6 +19,8 @@ let jobId: string | undefined;
 let workDir: string | undefined;
 const since = pidMark();
 const parent = process.ppid;
+/** The orchestrator said the job is over (`end`) before closing the pipe. */
+let ended = false;
 const launching = { baseEnv: {} as Record<string, string | undefined>, groups, gate: new DescriptorGate() };
 // Replies of one turn of the event loop go out in one write: every write wakes the orchestrator.
 let outbox = '';
@@ -66,6 +68,9 @@ readline
       case 'cancel':
         running.get(m.id)?.cancel();
         return;
+      case 'end':
+        ended = true;
+        return;
       case 'kill-all':
         // The second Ctrl-C: every step dies now, and each outcome is still reported, so the job is recorded.
         groups.killAll();
@@ -77,8 +82,10 @@ readline
     }
   })
   .on('close', () => {
-    // The orchestrator died (its pipe closed with steps running, or it is no longer our parent): nothing may outlive it.
-    if (running.size > 0 || process.ppid !== parent) return abandoned(0);
+    // The orchestrator died (its pipe closed without its goodbye, with steps running, or it is no longer our
+    // parent): nothing may outlive it. (Its pipe closes before the kernel gives us a new parent, so a death
+    // between steps looks like a normal end but for the missing goodbye.)
+    if (!ended || running.size > 0 || process.ppid !== parent) return abandoned(0);
     // Normal end: nothing is running, but what steps left behind may still be owed its SIGKILL (at most
     // KILL_GRACE_MS away): this process may not end before.
     void groups.settled().then(() => process.exit(0));
