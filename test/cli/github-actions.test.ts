@@ -4,7 +4,8 @@
 // nothing between `::stop-commands::<token>` and `::<token>::`, values unescaped.
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { useCliRig } from '../helpers/cli.js';
+import path from 'node:path';
+import { REPO, useCliRig } from '../helpers/cli.js';
 
 const rig = useCliRig('orch-gha-');
 const SECRET = 'gha-SECRET-%-7781';
@@ -231,6 +232,23 @@ steps:
     const res = r.run(['run', 'spec.yaml'], { env: { GITHUB_ACTIONS: 'true' } });
     expect(res.code).toBe(0);
     expect(res.stderr).toBe('warning: GITHUB_ACTIONS is true but GITHUB_STEP_SUMMARY is not set: no job summary written\n');
+  });
+});
+
+describe('examples/ci_pipeline.yaml under GitHub Actions', () => {
+  it('succeeds with no annotation, its summary listing the five steps and drawing the pipeline', () => {
+    const r = rig();
+    const res = r.run(['run', path.join(REPO, 'examples/ci_pipeline.yaml'), '--junit', 'report.xml'], { env: { GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: r.path('summary.md') } });
+    expect(res.code).toBe(0);
+    expect(readCommands(res.stdout)).toEqual([]);
+    const md = fs.readFileSync(r.path('summary.md'), 'utf8');
+    expect(md).toMatch(/^## ✅ ci-pipeline succeeded in /);
+    const rows = md.split('\n').filter((l) => /^\| \w+ \| /.test(l) && !l.startsWith('| step |'));
+    expect(rows.map((l) => l.split(' | ').slice(0, 2).join(' | '))).toEqual(['checkout', 'lint', 'test', 'build', 'package'].map((s) => `| ${s} | ✅ succeeded`));
+    const mermaid = /```mermaid\n([\s\S]*?)\n```/.exec(md)![1]!;
+    expect(mermaid.match(/-->/g)).toHaveLength(6);
+    expect(mermaid.match(/:::succeeded/g)).toHaveLength(5);
+    expect(md).not.toContain('### Failed steps');
   });
 });
 
