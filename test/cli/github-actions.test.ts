@@ -194,6 +194,20 @@ steps:
     expect(small).toContain('<details><summary>last 100 lines of its log</summary>');
   });
 
+  it('lists at most 200 steps in the table, those that did not succeed first, and counts the rest', () => {
+    const r = rig();
+    const steps = Array.from({ length: 210 }, (_, i) => `  s${i}:\n    run: ${i === 205 ? 'exit 1' : '"true"'}\n`).join('');
+    r.write('spec.yaml', `name: wide\nconcurrency: 8\nsteps:\n${steps}`);
+    const res = r.run(['run', 'spec.yaml', '--quiet'], { env: { GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: r.path('summary.md') }, timeoutMs: 180_000 });
+    expect(res.code).toBe(1);
+    const rows = fs.readFileSync(r.path('summary.md'), 'utf8').split('\n').filter((l) => /^\| (s\d+|…)/.test(l));
+    expect(rows).toHaveLength(201);
+    expect(rows[0]).toMatch(/^\| s0 \| ✅ succeeded \|/);
+    expect(rows[198]).toMatch(/^\| s198 \| ✅ succeeded \|/);
+    expect(rows[199]).toMatch(/^\| s205 \| ❌ failed \|/);
+    expect(rows[200]).toBe('| … 10 more | 10 succeeded |  |  |  |');
+  });
+
   it('marks a spec error at its file, line and column, escaped; with --json the annotation goes to stderr', () => {
     const r = rig();
     r.write('bad,spec:1.yaml', 'steps:\n  a:\n    run: echo hi\n    "ne%edz": [b]\n');

@@ -17,6 +17,8 @@ export const SUMMARY_LIMIT_BYTES = 1024 * 1024;
 /** GitHub's Mermaid draws at most 500 edges and 50,000 characters; past these the chart is left out. */
 const MERMAID_MAX_EDGES = 500;
 const MERMAID_MAX_CHARS = 50_000;
+/** Steps the table lists at most (a fanned step is one); more are counted. */
+const TABLE_ROWS = 200;
 /** A quoted log line is cut here. */
 const LINE_CHARS = 500;
 /** Failed steps quoted with their logs (and instances of one fanned step); more are counted. */
@@ -86,10 +88,16 @@ function renderHead(m: JobManifest): string {
   return `## ${MARK[m.status]} ${escapeMarkdown(m.name)} ${m.status}${took}\n\nJob \`${m.job_id}\` · ${records.length} steps: ${parts.join(', ')} · concurrency ${m.concurrency}${from}${error}\n`;
 }
 
-/** One table row per step; a fanned step is one row with its instances counted. */
+/**
+ * One table row per step; a fanned step is one row with its instances counted. Past TABLE_ROWS steps, those that
+ * did not succeed are listed first, then succeeded ones while rows are left, in spec order; the rest are counted.
+ */
 function renderTable(m: JobManifest): string[] {
-  const rows = Object.entries(m.steps)
-    .filter(([, s]) => s.instance_of === undefined)
+  const steps = Object.entries(m.steps).filter(([, s]) => s.instance_of === undefined);
+  const kept = new Set(steps.filter(([, s]) => s.status !== 'succeeded').slice(0, TABLE_ROWS).map(([id]) => id));
+  for (const [id] of steps) if (kept.size < TABLE_ROWS) kept.add(id);
+  const rows = steps
+    .filter(([id]) => kept.has(id))
     .map(([id, s]) => {
       const instances = (s.instances ?? []).flatMap((i) => (Object.hasOwn(m.steps, i) ? [m.steps[i]!] : []));
       const status = `${MARK[s.status]} ${s.status}${s.instance_counts ? ` (${countsText(s.instance_counts)})` : ''}`;
@@ -99,6 +107,9 @@ function renderTable(m: JobManifest): string[] {
       return `| ${escapeMarkdown(name)} | ${status} | ${duration} | ${attempts} | ${reuseText(s, instances)} |\n`;
     });
   if (rows.length === 0) return [];
+  const left = new Map<string, number>();
+  for (const [id, s] of steps) if (!kept.has(id)) left.set(s.status, (left.get(s.status) ?? 0) + 1);
+  if (left.size > 0) rows.push(`| … ${steps.length - kept.size} more | ${[...left].map(([st, n]) => `${n} ${st}`).join(', ')} |  |  |  |\n`);
   return [`\n| step | status | duration | attempts | cached / reused |\n| --- | --- | --- | --- | --- |\n${rows[0]}`, ...rows.slice(1)];
 }
 
