@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { diagnosticAnnotations, escapeData, escapeProperty, foldUntrusted, formatCommand, maskCommands } from '../../../src/cli/render/github-commands.js';
+import { diagnosticAnnotations, escapeData, escapeProperty, foldUntrusted, formatCommand, maskCommands, stepAnnotations } from '../../../src/cli/render/github-commands.js';
+import type { JobManifest, StepRecord } from '../../../src/store/manifest.js';
 import { fencedBlock, fitDocument } from '../../../src/cli/render/markdown.js';
 
 describe('workflow commands', () => {
@@ -21,6 +22,17 @@ describe('workflow commands', () => {
     const token = /^::stop-commands::([0-9a-f]{32})$/.exec(a[1]!)![1];
     expect(a).toEqual(['::group::t, 1', `::stop-commands::${token}`, '::error::x', `::${token}::`, '::endgroup::']);
     expect(b[1]).not.toBe(a[1]);
+  });
+
+  it('annotate each failed step (a fanned step once); past 10, GitHub\'s limit, the 10th names the rest', () => {
+    const failed = (extra: Partial<StepRecord> = {}): StepRecord => ({ status: 'failed', attempts: 1, started_at: null, finished_at: null, duration_s: 1, exit_code: 1, cached: false, reused: false, error: { code: 'exit', message: 'exited with code 1' }, ...extra });
+    const steps: Record<string, StepRecord> = { fan: failed({ attempts: 2 }), 'fan-a': failed({ instance_of: 'fan', label: 'a' }) };
+    for (let i = 0; i < 11; i++) steps[`s${i}`] = failed();
+    const lines = stepAnnotations({ name: 'j', steps } as unknown as JobManifest);
+    expect(lines).toHaveLength(10);
+    expect(lines[0]).toBe('::error title=fan::exit: exited with code 1 (after 2 attempts)');
+    expect(lines[8]).toBe('::error title=s7::exit: exited with code 1');
+    expect(lines[9]).toBe('::error title=3 more failed steps::s8, s9, s10: see the job summary');
   });
 
   it('name a spec file from the workspace when it is inside it', () => {
