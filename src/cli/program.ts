@@ -40,6 +40,7 @@ function withRunOptions(cmd: Command): Command {
     .option('--remote-cache-read-only', 'read the remote cache, never write to it (for untrusted builds such as pull requests)')
     .option('--json', "print the job's manifest as JSON on stdout (progress goes to stderr)")
     .option('--junit <file>', 'also write JUnit XML, one test case per step')
+    .option('--summary <file>', 'also append a Markdown summary of the job (default under GitHub Actions: $GITHUB_STEP_SUMMARY)')
     .option('-q, --quiet', 'print only the end-of-run summary')
     .option('--tail <n>', 'log lines the summary shows of each failed step (default: 10)', positiveInt)
     .addOption(runsDirOption());
@@ -220,6 +221,7 @@ export async function runCli(argv: string[], version: string): Promise<number> {
     if (e instanceof OrchestratorError) {
       const [{ formatDiagnosticsWithFrames }, { colorsFor }] = await Promise.all([import('./render/code-frame.js'), import('./render/color.js')]);
       process.stderr.write(formatDiagnosticsWithFrames(e.diagnostics, colorsFor(process.stderr)));
+      if (process.env.GITHUB_ACTIONS === 'true') (await import('./render/github-commands.js')).printDiagnosticAnnotations(e.diagnostics, json);
       if (json) printProblems(e.diagnostics);
       return 2;
     }

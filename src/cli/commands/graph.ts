@@ -18,11 +18,7 @@ export async function graphCommand(file: string, opts: { format: 'mermaid' | 'do
     }
     lines.push('}');
   } else {
-    // Mermaid node ids are n0, n1, …: a step called `end`, `graph` or `style` would otherwise break the chart.
-    const node = new Map(spec.steps.map((s, i) => [s.id, `n${i}`]));
-    lines.push('flowchart LR');
-    for (const s of spec.steps) lines.push(s.kind === 'llm' ? `  ${node.get(s.id)}(["${stepLabel(s, false)}"])` : `  ${node.get(s.id)}["${stepLabel(s, false)}"]`);
-    for (const s of spec.steps) for (const n of s.needs) lines.push(`  ${node.get(n)} --> ${node.get(s.id)}`);
+    lines.push(...(await import('../render/graph-mermaid.js')).renderMermaidLines(spec.steps, { label: (s) => stepLabel(s, false) }));
   }
   process.stdout.write(`${lines.join('\n')}\n`);
   return 0;

@@ -13,7 +13,10 @@ import { runsDirOf } from '../options.js';
 import { colorsFor } from '../render/color.js';
 import { isLiveTerminal } from '../render/terminal.js';
 import { PlainRenderer } from '../render/plain.js';
-import { printSummary } from '../render/summary.js';
+import { foldUntrusted, isGithubActions, maskCommands, stepAnnotations } from '../render/github-commands.js';
+import { DEFAULT_TAIL_LINES, printSummary } from '../render/summary.js';
+import { Redactor } from '../../store/redact.js';
+import type { JobManifest } from '../../store/manifest.js';
 
 /** The signals that cancel a job (SPEC §3): each is counted towards the second and third. */
 export const CANCEL_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
@@ -30,6 +33,8 @@ export interface RunOptions {
   remoteCacheReadOnly?: boolean;
   json?: boolean;
   junit?: string;
+  /** Append a Markdown summary of the job to this file (under GitHub Actions: $GITHUB_STEP_SUMMARY). */
+  summary?: string;
   quiet?: boolean;
   /** Log lines the summary shows per failed step. */
   tail?: number;
@@ -64,9 +69,12 @@ export async function runCommand(file: string, opts: RunOptions): Promise<number
 export async function executeJob(spec: JobSpec, opts: RunOptions, extra: Pick<JobOptions, 'reuse'> & { notices?: Notice[] }): Promise<number> {
   const { notices = [], ...jobExtra } = extra;
   const remoteCache = remoteCacheConfig(opts);
-  for (const n of notices) process.stderr.write(`note: ${n.message}\n`);
-  // Progress goes to stdout, or to stderr when stdout carries --json.
+  // Progress goes to stdout, or to stderr when stdout carries --json (the runner reads workflow commands from both).
   const progress = opts.json ? process.stderr : process.stdout;
+  const github = isGithubActions();
+  // Before anything else is printed: from here on the runner masks these values in the job's log.
+  if (github) for (const line of maskCommands(Redactor.fromEnv(spec.secrets).values)) progress.write(`${line}\n`);
+  for (const n of notices) process.stderr.write(`note: ${n.message}\n`);
   const colors = colorsFor(progress);
   const sinks: EventSink[] = [];
   const stepIds = spec.steps.map((s) => s.id);
@@ -122,7 +130,8 @@ export async function executeJob(spec: JobSpec, opts: RunOptions, extra: Pick<Jo
       ...jobExtra,
     });
     live?.close();
-    printSummary({ out: progress, colors, manifest: outcome.manifest, runDir: outcome.runDir.root, tail: opts.tail });
+    printSummary({ out: progress, colors, manifest: outcome.manifest, runDir: outcome.runDir.root, tail: opts.tail, wrapLog: github ? foldUntrusted : undefined });
+    if (github) for (const line of stepAnnotations(outcome.manifest)) progress.write(`${line}\n`);
     for (const w of outcome.warnings) process.stderr.write(`warning: ${w}\n`);
     // The job's records could not be written: one line that says where and why (the summary shows what was recorded).
     if (outcome.fault) process.stderr.write(`orchestrator: ${outcome.fault.message}: the job failed, recorded as far as the disk allowed\n`);
@@ -135,6 +144,8 @@ export async function executeJob(spec: JobSpec, opts: RunOptions, extra: Pick<Jo
         return outcome.status === 'cancelled' ? 130 : 1;
       }
     }
+    const summaryFailed = await writeSummary({ opts, github, spec, manifest: outcome.manifest, runDir: outcome.runDir.root });
+    if (summaryFailed) return outcome.status === 'cancelled' ? 130 : 1;
     if (opts.json) process.stdout.write(`${JSON.stringify(notices.length > 0 ? { ...outcome.manifest, notices } : outcome.manifest, null, 2)}\n`);
     return outcome.status === 'succeeded' ? 0 : outcome.status === 'cancelled' ? 130 : 1;
   } finally {
@@ -146,6 +157,24 @@ export async function executeJob(spec: JobSpec, opts: RunOptions, extra: Pick<Jo
       process.on(sig, exitCancelled);
     }
   }
+}
+
+/**
+ * `--summary FILE`, else under GitHub Actions $GITHUB_STEP_SUMMARY: append the job's Markdown summary there.
+ * True when it could not be written (said on stderr).
+ */
+async function writeSummary({ opts, github, spec, manifest, runDir }: { opts: RunOptions; github: boolean; spec: JobSpec; manifest: JobManifest; runDir: string }): Promise<boolean> {
+  const file = opts.summary ?? (github ? process.env.GITHUB_STEP_SUMMARY || undefined : undefined);
+  if (file === undefined) {
+    if (github) process.stderr.write('warning: GITHUB_ACTIONS is true but GITHUB_STEP_SUMMARY is not set: no job summary written\n');
+    return false;
+  }
+  const { appendJobSummary } = await import('../render/job-summary.js');
+  let fitted = true;
+  const failed = tryWrite(file, () => (fitted = appendJobSummary(file, { manifest, steps: spec.steps, runDir, tail: opts.tail ?? DEFAULT_TAIL_LINES })));
+  if (failed) process.stderr.write(`orchestrator: --summary: cannot write ${file}: ${failed.message}\n`);
+  else if (!fitted) process.stderr.write(`warning: no job summary written: ${file} already holds nearly 1 MiB, GitHub's limit\n`);
+  return failed !== undefined;
 }
 
 function exitCancelled(): never {

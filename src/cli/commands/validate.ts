@@ -1,5 +1,6 @@
 import { OrchestratorError, formatDiagnostic } from '../../errors.js';
 import { checkSpecInput } from '../../job/api.js';
+import { isGithubActions, printDiagnosticAnnotations } from '../render/github-commands.js';
 
 /** `orchestrator validate <spec>`: 0 when the spec is sound, 2 with every problem listed. */
 export async function validateCommand(file: string, opts: { json?: boolean }): Promise<number> {
@@ -12,6 +13,7 @@ export async function validateCommand(file: string, opts: { json?: boolean }): P
     if (!(e instanceof OrchestratorError) || !opts.json) throw e;
     process.stdout.write(`${JSON.stringify({ ok: false, file, problems: e.diagnostics }, null, 2)}\n`);
     for (const d of e.diagnostics) process.stderr.write(`${formatDiagnostic(d)}\n`);
+    if (isGithubActions()) printDiagnosticAnnotations(e.diagnostics, true);
     return 2;
   }
 }

@@ -3,6 +3,7 @@ import type { EventSink, RunEvent } from '../../events/types.js';
 import { formatDuration } from '../../specfile/duration.js';
 import { statusPaint } from './color.js';
 import { countsText, instanceName } from './instances.js';
+import { toOneLine } from './units.js';
 
 /** One plain line per event: for pipes, CI logs, and `show --events`. */
 export class PlainRenderer implements EventSink {
@@ -20,7 +21,7 @@ export class PlainRenderer implements EventSink {
 
   emit(e: RunEvent): void {
     const line = this.format(e);
-    if (line !== undefined) this.#out.write(`${this.#c.dim(e.ts.slice(11, 19))}  ${line.trimEnd()}\n`);
+    if (line !== undefined) this.#out.write(`${this.#c.dim(e.ts.slice(11, 19))}  ${toOneLine(line.trimEnd())}\n`);
   }
 
   /** The text of one event, without the time. */

@@ -6,6 +6,7 @@ import type { JobManifest, StepRecord } from '../../store/manifest.js';
 import { formatDuration } from '../../specfile/duration.js';
 import { showCommandFor } from './hint.js';
 import { statusPaint } from './color.js';
+import { toOneLine } from './units.js';
 
 /** Log lines a failed step shows in the summary unless `--tail` says otherwise. */
 export const DEFAULT_TAIL_LINES = 10;
@@ -26,13 +27,15 @@ export interface SummaryOptions {
   runDir: string;
   /** Log lines shown per failed step (`--tail`). */
   tail?: number;
+  /** Wraps a failed step's quoted log (GitHub Actions folds it, and fences it off from workflow commands). */
+  wrapLog?: (title: string, lines: string[]) => string[];
 }
 
 /**
  * The end-of-run report: counts, then each failed step with its error and last log lines, each cancelled
  * and skipped step with why; past a few of a kind, the rest are counted, with their reason when they share one.
  */
-export function printSummary({ out, colors: c, manifest: m, runDir, tail = DEFAULT_TAIL_LINES }: SummaryOptions): void {
+export function printSummary({ out, colors: c, manifest: m, runDir, tail = DEFAULT_TAIL_LINES, wrapLog }: SummaryOptions): void {
   const steps = Object.entries(m.steps);
   const count = (s: string) => steps.filter(([, r]) => r.status === s).length;
   const parts = [`${count('succeeded')} succeeded`, `${count('failed')} failed`, `${count('skipped')} skipped`];
@@ -66,7 +69,8 @@ export function printSummary({ out, colors: c, manifest: m, runDir, tail = DEFAU
   const failed = quotedOf('failed');
   for (const [id, r] of failed.kept.slice(0, FAILED_SHOWN)) {
     lines.push(`${c.red('✗')} ${name(id, r)}: ${r.error?.code}: ${r.error?.message}${r.attempts > 1 ? ` (after ${r.attempts} attempts)` : ''}`);
-    lines.push(...logExcerpt(c, path.join(runDir, 'logs', `${id}.log`), tail, `${show} --logs ${id}`));
+    const excerpt = logExcerpt(c, path.join(runDir, 'logs', `${id}.log`), tail, `${show} --logs ${id}`);
+    lines.push(...(wrapLog && excerpt.length > 0 ? wrapLog(`${id}${r.label !== undefined ? ` (${r.label})` : ''}: the end of its log`, excerpt) : excerpt));
   }
   lines.push(...moreLine(c, failed.kept.slice(FAILED_SHOWN), 'failed', show), ...moreInstances(failed.extra, 'failed'));
   for (const [status, mark] of [['cancelled', c.magenta('■')], ['skipped', c.gray('↷')]] as const) {
@@ -75,7 +79,7 @@ export function printSummary({ out, colors: c, manifest: m, runDir, tail = DEFAU
     lines.push(...moreLine(c, these.kept.slice(NOT_RUN_SHOWN), status, show), ...moreInstances(these.extra, status));
   }
   lines.push(c.dim(`run folder: ${path.relative(process.cwd(), runDir) || runDir}   (${show})`));
-  out.write(`${lines.join('\n')}\n`);
+  out.write(`${lines.map(toOneLine).join('\n')}\n`);
 }
 
 /** `… and 2990 more cancelled (not started: cancelled by signal)`: the steps past those listed, with their reason when they share one. */
