@@ -8,7 +8,15 @@ import { specCopyFile } from '../store/spec-copy.js';
 
 /** The spec a job ran with: its copy in inputs/, resolved as if it still lived at its original path. */
 export function specOfJob(runsDir: string, jobId: string, specPath: string): JobSpec {
-  const { file: copy, format } = specCopyFile(path.join(runsDir, jobId)) ?? { file: path.join(runsDir, jobId, 'inputs', 'spec.yaml'), format: 'yaml' as const };
+  const found = specCopyFile(path.join(runsDir, jobId));
+  if (found === undefined) {
+    // Killed between making its folder and saving its spec: the job never started a step.
+    throw new OrchestratorError({
+      code: 'run-folder',
+      message: `job ${jobId} has no copy of its spec (${path.join(runsDir, jobId, 'inputs')} holds no spec.yaml or spec.json: it was stopped before it started): nothing to resume or rerun; run the spec again`,
+    });
+  }
+  const { file: copy, format } = found;
   let text: string;
   try {
     text = fs.readFileSync(copy, 'utf8');

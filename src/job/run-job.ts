@@ -187,9 +187,11 @@ export async function runJob(o: JobOptions): Promise<JobOutcome> {
   if (historyFault) warnings.push(`step durations not saved for the next run: ${historyFault.message}`);
   // The job is recorded; processes its steps left behind in their groups may still be owed their SIGKILL
   // (at most the 5 s grace away), and this process must not end before they get it.
-  await launcher.close();
+  await launcher.settle();
   // And what they left outside their groups (a daemon started with setsid) goes too: nothing outlives the job.
+  // The launcher (or the watchdog) stays armed until then: if this process is killed meanwhile, it stops them.
   const stragglers = await stopStragglers({ jobId: runDir.jobId, since: pidMark });
+  await launcher.close();
   if (stragglers.length > 0) {
     warnings.push(`stopped ${stragglers.length === 1 ? 'a process' : `${stragglers.length} processes`} that steps left running outside their process groups: ${stragglers.map((p) => `${p.pid} (${p.command})`).join(', ')}`);
   }

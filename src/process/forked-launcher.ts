@@ -11,10 +11,12 @@ export type LauncherRequest =
   | { t: 'run'; id: number; req: ProcessRequest }
   | { t: 'cancel'; id: number }
   | { t: 'kill-all' }
+  /** Answer `settled` once no group is owed a SIGKILL. */
+  | { t: 'settle' }
   /** The job is over: the pipe closing after this is a normal end, not the orchestrator's death. */
   | { t: 'end' };
 /** Messages from it. */
-export type LauncherReply = { t: 'done'; id: number; outcome: ProcessOutcome } | { t: 'error'; id: number; message: string };
+export type LauncherReply = { t: 'done'; id: number; outcome: ProcessOutcome } | { t: 'error'; id: number; message: string } | { t: 'settled' };
 
 /**
  * The launcher is kept lean, because the kernel copies the page tables of the process that forks: a
@@ -38,6 +40,7 @@ export class ForkedLauncher implements ProcessLauncher {
   readonly #child: ChildProcess;
   readonly #pending = new Map<number, { resolve: (o: ProcessOutcome) => void; reject: (e: Error) => void }>();
   readonly #exited: Promise<void>;
+  readonly #settling: (() => void)[] = [];
   #nextId = 0;
 
   constructor(script: string, baseEnv: Record<string, string | undefined>) {
@@ -59,6 +62,10 @@ export class ForkedLauncher implements ProcessLauncher {
     });
     readline.createInterface({ input: this.#child.stdout! }).on('line', (line) => {
       const m = JSON.parse(line) as LauncherReply;
+      if (m.t === 'settled') {
+        for (const resolve of this.#settling.splice(0)) resolve();
+        return;
+      }
       const p = this.#pending.get(m.id);
       if (!p) return;
       this.#pending.delete(m.id);
@@ -82,6 +89,14 @@ export class ForkedLauncher implements ProcessLauncher {
   killAllNow(): void {
     // The launcher stays up to report each killed step's outcome (it kills them all if this process dies anyway).
     if (this.#child.exitCode === null && this.#child.signalCode === null) this.#send({ t: 'kill-all' });
+  }
+
+  /** Resolves when the launcher says no group is owed a SIGKILL, or when it is gone. */
+  settle(): Promise<void> {
+    if (this.#child.exitCode !== null || this.#child.signalCode !== null) return Promise.resolve();
+    const settled = new Promise<void>((resolve) => this.#settling.push(resolve));
+    this.#send({ t: 'settle' });
+    return Promise.race([settled, this.#exited]);
   }
 
   /**

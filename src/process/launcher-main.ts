@@ -24,7 +24,7 @@ let ended = false;
 const launching = { baseEnv: {} as Record<string, string | undefined>, groups, gate: new DescriptorGate() };
 // Replies of one turn of the event loop go out in one write: every write wakes the orchestrator.
 let outbox = '';
-const reply = (m: LauncherReply) => {
+const reply = (m: LauncherReply): void => {
   if (outbox === '') setImmediate(flush);
   outbox += `${JSON.stringify(m)}\n`;
 };
@@ -67,6 +67,9 @@ readline
       }
       case 'cancel':
         running.get(m.id)?.cancel();
+        return;
+      case 'settle':
+        void groups.settled().then(() => reply({ t: 'settled' }));
         return;
       case 'end':
         ended = true;

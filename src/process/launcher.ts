@@ -69,8 +69,11 @@ export class LocalLauncher implements ProcessLauncher {
     this.#launching.groups.killAll();
   }
   /** Waits out the grace of any group still owed its SIGKILL (at most KILL_GRACE_MS): this process must not end before it. */
+  settle(): Promise<void> {
+    return this.#launching.groups.settled();
+  }
   async close(): Promise<void> {
-    await this.#launching.groups.settled();
+    await this.settle();
     await this.#watchdog?.close();
   }
 }

@@ -45,7 +45,9 @@ export interface ProcessLauncher {
   start(req: ProcessRequest): RunningProcess;
   /** SIGKILL every running step at once (the second Ctrl-C); their outcomes still arrive, as cancelled. */
   killAllNow(): void;
-  /** Stop the launcher when the job is done. */
+  /** Resolves when no step's process group is owed a SIGKILL any more (at most the 5 s grace away). */
+  settle(): Promise<void>;
+  /** Stop the launcher when the job is done: from then on nothing stops the steps' leftovers if this process dies, so call it last. */
   close(): Promise<void>;
 }
 

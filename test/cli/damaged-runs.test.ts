@@ -99,6 +99,17 @@ describe('what a run folder can lack', () => {
     for (const args of READERS(id!)) expectExplained(rig().run(args), args);
   });
 
+  it('a job killed before it saved its spec: resume and rerun say there is nothing to resume, and why', () => {
+    const [id] = runs(1);
+    for (const f of ['spec.yaml', 'spec.json']) fs.rmSync(rig().runPath(`inputs/${f}`, id), { force: true });
+    for (const args of [['resume', id!], ['rerun', id!, '--step', 'b']]) {
+      const r = rig().run(args);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(new RegExp(`job ${id} has no copy of its spec .*stopped before it started\\): nothing to resume or rerun; run the spec again`));
+    }
+    expect(rig().jobs()).toEqual([id]);
+  });
+
   it('an interrupted run with a torn last journal line: shown as interrupted, reported, resumed', () => {
     const [id] = runs(1);
     // As a job killed mid-write leaves it: manifest still `running` (of a process that is gone), the last event torn.

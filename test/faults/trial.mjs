@@ -70,7 +70,9 @@ async function runAndCheck({ plan, bin, dir, runsDir, marker }) {
     // Ended by itself with no run folder: only a full disk (or a deleted runs folder) may explain that, or a
     // resume cancelled while it checked the old job's files, which starts no new job (SPEC §6) and says so.
     const cancelledCheck = phase.name === 'resume' && phase.r.code === 130 && /no new job was started/.test(phase.r.stderr);
-    if (!phase.killed && phase.jobs.length === 0 && !phase.r.signal && !cancelledCheck && !explainsDisk(phase, plan) && plan.fault.kind !== 'runs-deleted') {
+    // or resume of a job killed before it saved its spec, which has nothing to resume and says so (exit 2).
+    const neverStarted = phase.name === 'resume' && phase.r.code === 2 && /has no copy of its spec .*nothing to resume/.test(phase.r.stderr);
+    if (!phase.killed && phase.jobs.length === 0 && !phase.r.signal && !cancelledCheck && !neverStarted && !explainsDisk(phase, plan) && plan.fault.kind !== 'runs-deleted') {
       violations.push({ kind: 'unrecorded-end', detail: `${phase.note}: exit ${phase.r.code} and no run folder; stderr: ${firstLine(phase.r.stderr) || '(empty)'}` });
     }
   }
