@@ -182,6 +182,17 @@ function buildProgram(version: string): Command {
     .action(async (job: string, opts) => done(await (await import('./commands/resume.js')).rerunCommand(job, opts)));
 
   program
+    .command('ui')
+    .description('serve a local web app over the runs folder: every run, the current one live, logs, compare, actions')
+    .option('--port <n>', 'the port (0: any free one)', nonNegativeInt, 8420)
+    .option('--host <host>', 'the address to listen on; any but loopback needs --token (one is generated if absent)', '127.0.0.1')
+    .option('--token <token>', 'the token every request must carry (?token= once, then a cookie)')
+    .option('--open', 'open the page in the default browser')
+    .addOption(runsDirOption())
+    .addHelpText('after', '\nBy default only this machine can reach it (127.0.0.1). The page shows runs of the runs folder and nothing else.\n' + examples(['orchestrator ui', 'orchestrator ui --port 0 --open', 'orchestrator ui --host 0.0.0.0 --runs-dir ci/runs']))
+    .action(async (opts) => done(await (await import('./commands/ui.js')).uiCommand(opts)));
+
+  program
     .command('doctor')
     .description('what this installation uses and why: Node, platform, bash, how steps start, folders, provider SDKs')
     .option('--json', 'print the checks as JSON')
