@@ -14,6 +14,8 @@ interface StepAnswer {
   outputs?: unknown;
   matrix?: unknown;
   item?: unknown;
+  /** A fanned step's: its instances' results (outputs and text), compared as a whole. */
+  results?: unknown;
 }
 
 /** One side of a comparison: a job's manifest, its graph's shapes and its outputs files. */
@@ -80,7 +82,8 @@ function renderStepsTable(a: Side, b: Side): string {
     .map((id) => {
       const ra = a.m.steps[id], rb = b.m.steps[id];
       const statusChanged = ra?.status !== rb?.status;
-      const outputsChanged = !sameJson(a.answer(id).outputs, b.answer(id).outputs) || a.answer(id).text !== b.answer(id).text;
+      const x = a.answer(id), y = b.answer(id);
+      const outputsChanged = !sameJson(x.outputs, y.outputs) || x.text !== y.text || !sameJson(x.results, y.results);
       const marks = [statusChanged ? 'status' : '', outputsChanged ? 'outputs' : ''].filter(Boolean);
       return (
         `<tr data-step="${esc(id)}" data-changed="${marks.join(' ')}"${marks.length > 0 ? ' class="changed"' : ''}><td>${esc(id)}</td>${cell(ra)}${cell(rb)}` +

@@ -22,6 +22,7 @@ export function renderPage(p: PageParts): string {
     '<meta charset="utf-8">',
     '<meta name="viewport" content="width=device-width, initial-scale=1">',
     `<title>${esc(p.title)}</title>`,
+    '<link rel="icon" href="data:,">', // no favicon request (it would be a 404 in every console)
     '<link rel="stylesheet" href="/assets/report.css">',
     '<link rel="stylesheet" href="/assets/ui.css">',
     '<script src="/assets/app.js" defer></script>',
