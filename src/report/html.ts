@@ -53,7 +53,7 @@ export function renderReportBody(input: ReportInput, links: ReportLinks = {}): s
     renderHeader(m, input.steps),
     '<main>',
     `<section id="graph"><h2>Graph</h2><div class="scroll">${renderDagSvg(input.steps.filter((s) => s.instanceOf === undefined), m.steps)}</div></section>`,
-    `<section id="timeline"><h2>Timeline</h2><div class="scroll">${renderGanttSvg(input.steps, m, input.events)}</div>${renderLegend()}</section>`,
+    `<section id="timeline"><h2>Timeline</h2><div class="scroll">${renderGanttSvg(input.steps, m, input.events, timeOf(input.generatedAt))}</div>${renderLegend()}</section>`,
     `<section id="steps"><h2>Steps</h2>${renderTable(input.steps, m)}${input.steps.map((s) => renderCard({ s, m, events: input.events, links })).join('\n')}</section>`,
     '</main>',
   ].join('\n');

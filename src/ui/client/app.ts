@@ -5,6 +5,8 @@
 const ACTION_HEADER = { 'x-orchestrator-action': '1' };
 /** Journal events arriving together redraw the report once. */
 const REDRAW_DELAY_MS = 200;
+/** While a job runs, the timeline's running bars grow even when no event arrives. */
+const TICK_MS = 2000;
 
 const body = document.body;
 
@@ -76,6 +78,7 @@ function startRunPage(): void {
     old.replaceWith(next);
   };
   const source = new EventSource(`/runs/${job}/events`);
+  const ticker = wasRunning ? window.setInterval(() => (timer ??= window.setTimeout(() => void redraw(), 0)), TICK_MS) : undefined;
   source.addEventListener('open', () => (state.textContent = 'live'));
   source.addEventListener('error', () => (state.textContent = 'reconnecting…'));
   source.addEventListener('run', (m) => {
@@ -91,6 +94,7 @@ function startRunPage(): void {
   });
   source.addEventListener('end', () => {
     source.close();
+    window.clearInterval(ticker);
     state.textContent = 'the job has ended';
     // Its actions change (cancel → resume, rerun): a job seen running is reloaded once, now finished.
     if (wasRunning) void redraw().then(() => location.reload());
