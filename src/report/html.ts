@@ -169,7 +169,7 @@ function renderCard({ s, m, events, links }: CardInput): string {
     artifacts.length === 0
       ? ''
       : `<div class="artifacts"><h4>Artifacts</h4><ul>${artifacts
-          .map((f) => `<li><a href="${esc(f.path.split('/').map(encodeURIComponent).join('/'))}" data-sha256="${esc(f.sha256)}">${esc(f.path.slice(`artifacts/${s.id}/`.length))}</a> <span class="muted">${formatBytes(f.size_bytes)}</span> <code class="sha256" title="SHA-256">${esc(f.sha256.slice(0, 12))}</code></li>`)
+          .map((f) => `<li><a href="${esc(f.path.split('/').map(encodeURIComponent).join('/'))}">${esc(f.path.slice(`artifacts/${s.id}/`.length))}</a> <span class="muted">${formatBytes(f.size_bytes)}</span> <code class="sha256" title="SHA-256 ${esc(f.sha256)}" data-sha256="${esc(f.sha256)}">${esc(f.sha256.slice(0, 12))}</code></li>`)
           .join('')}</ul></div>`;
   const hasOutputs = s.outputs !== undefined && Object.keys(s.outputs).length > 0;
   const json = hasOutputs ? JSON.stringify(s.outputs, null, 2) : '';
