@@ -40,13 +40,17 @@ function lastEventId(req: IncomingMessage, fallback: number): number {
  * Polls `file` from `offset`, handing each new stretch of bytes to `onBytes`, until `onBytes` says the end was seen,
  * the writer is done (then one last read), or the client goes away.
  */
-function tail(o: TailOptions, offset: number, onBytes: (buf: Buffer, end: number) => 'more' | 'end'): void {
+function tail(o: TailOptions, offset: number, onBytes: (buf: Buffer) => 'more' | 'end'): void {
   let lastLook = Date.now();
   let lastBeat = Date.now();
-  let busy = false;
   const stop = () => {
     clearInterval(timer);
     if (!o.res.writableEnded) o.res.end();
+  };
+  /** Tell the page nothing more will come, then stop. */
+  const finish = () => {
+    if (!o.res.writableEnded) o.res.write('event: end\ndata: {}\n\n');
+    stop();
   };
   const readNew = (): 'more' | 'end' => {
     let fd: number;
@@ -62,35 +66,36 @@ function tail(o: TailOptions, offset: number, onBytes: (buf: Buffer, end: number
         const buf = Buffer.alloc(Math.min(CHUNK_BYTES, size - offset));
         const n = fs.readSync(fd, buf, 0, buf.length, offset);
         offset += n;
-        if (onBytes(buf.subarray(0, n), offset) === 'end') return 'end';
+        if (onBytes(buf.subarray(0, n)) === 'end') return 'end';
       }
     } finally {
       fs.closeSync(fd);
     }
   };
   const look = () => {
-    if (busy) return;
-    busy = true;
     try {
-      const before = offset;
-      if (readNew() === 'end') return stop();
-      const now = Date.now();
-      if (offset !== before) lastLook = now;
-      else if (now - lastLook >= LIFE_CHECK_MS) {
-        lastLook = now;
-        // Done writing: what it wrote last is read once more, so nothing written before the end is missed.
-        if (!o.isOpen()) {
-          readNew();
-          o.res.write('event: end\ndata: {}\n\n');
-          return stop();
-        }
+      lookOnce();
+    } catch {
+      // The run folder went away or cannot be read (pruned, a failing disk): the stream ends, and the page says so.
+      finish();
+    }
+  };
+  const lookOnce = () => {
+    const before = offset;
+    if (readNew() === 'end') return stop();
+    const now = Date.now();
+    if (offset !== before) lastLook = now;
+    else if (now - lastLook >= LIFE_CHECK_MS) {
+      lastLook = now;
+      // Done writing: what it wrote last is read once more, so nothing written before the end is missed.
+      if (!o.isOpen()) {
+        readNew();
+        return finish();
       }
-      if (now - lastBeat >= HEARTBEAT_MS) {
-        lastBeat = now;
-        o.res.write(': still here\n\n');
-      }
-    } finally {
-      busy = false;
+    }
+    if (now - lastBeat >= HEARTBEAT_MS) {
+      lastBeat = now;
+      o.res.write(': still here\n\n');
     }
   };
   const timer = setInterval(look, POLL_MS);

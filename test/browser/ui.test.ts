@@ -143,7 +143,7 @@ describe.skipIf(missing !== undefined)(`orchestrator ui, in Chromium${missing ? 
     expect(errors).toEqual([]);
   }, 120_000);
 
-  it('compares two runs of a spec, and resumes the failed one from the page', async () => {
+  it('compares two runs of a spec, resumes the failed one and re-runs a step of the other from the page', async () => {
     const r = rig();
     r.write('pair.yaml', 'name: pair\nvars: { answer: "1" }\nsteps:\n  pick:\n    run: echo "v=${{ vars.answer }}" >> "$ORCH_OUTPUT"\n  check:\n    needs: [pick]\n    run: test "${{ steps.pick.outputs.v }}" = 1\n');
     expect(r.run(['run', 'pair.yaml', '--quiet']).code).toBe(0);
@@ -166,6 +166,19 @@ describe.skipIf(missing !== undefined)(`orchestrator ui, in Chromium${missing ? 
     await page.locator('body[data-job-status="failed"]').waitFor(WAIT);
     expect(r.manifest(resumed).resumed_from).toBe(bad);
     expect(r.manifest(resumed).steps.pick!.reused).toBe(true);
+
+    // Re-run one step of the good job: a new job that reuses the rest.
+    await page.goto(`${ui.origin}/runs/${good}/`);
+    expect(await page.locator('button[data-action="resume"]').count()).toBe(0); // nothing to resume in a job that succeeded
+    await page.locator('#rerun-step').selectOption('check');
+    page.once('dialog', (d) => void d.accept());
+    await page.locator('button[data-action="rerun"]').click();
+    await page.waitForURL((u) => /\/runs\/[^/]+\/$/.test(u.pathname) && !u.pathname.includes(good!) && !u.pathname.includes(resumed), WAIT);
+    const rerun = page.url().split('/').at(-2)!;
+    await page.locator('body[data-job-status="succeeded"]').waitFor(WAIT);
+    expect(r.manifest(rerun).rerun_of).toBe(good);
+    expect(r.manifest(rerun).steps.pick!.reused).toBe(true);
+    expect(r.manifest(rerun).steps.check!.reused).toBe(false);
     expect(errors).toEqual([]);
   }, 120_000);
 

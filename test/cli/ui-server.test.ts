@@ -3,6 +3,8 @@
 // and artifacts served only when their SHA-256 still matches. The browser tests are in test/browser/ui.test.ts.
 import fs from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { useCliRig } from '../helpers/cli.js';
 import { startUi, type UiProcess } from '../helpers/ui-server.js';
@@ -133,5 +135,64 @@ describe('orchestrator ui over HTTP', () => {
     expect(all.body).toMatch(/event: end\n/);
     const resumed = await raw(ui.origin, `/runs/${job}/events`, { headers: { 'last-event-id': '2' } });
     expect(eventIds(resumed.body)).toEqual(seqs.filter((s) => s > 2));
+  }, 60_000);
+
+  it('pages through 10,000 runs newest first, reading only the manifests it shows', async () => {
+    runJob();
+    const model = rig().manifest();
+    // 10,000 folders made and removed cost ~40 s on this disk, ~1 s in memory: /dev/shm where there is one.
+    const runsDir = fs.mkdtempSync(path.join(fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir(), 'orch-ui-bulk-'));
+    const ids: string[] = [];
+    try {
+      for (let i = 0; i < 10_000; i++) {
+        const id = `20250101-${String(Math.floor(i / 1000)).padStart(6, '0')}-${String(i % 1000).padStart(3, '0')}-${(i * 7919).toString(36).padStart(5, '0').slice(-5)}`;
+        ids.push(id);
+        fs.mkdirSync(path.join(runsDir, id));
+        // The 9,000 oldest hold nothing (a page that read them would list them as interrupted).
+        if (i >= 9_000) fs.writeFileSync(path.join(runsDir, id, 'manifest.json'), JSON.stringify({ ...model, job_id: id, name: `bulk-${i}`, status: i % 7 === 0 ? 'failed' : 'succeeded' }));
+      }
+      ui = await startUi({ cwd: rig().dir, env: rig().env(), args: ['--runs-dir', runsDir] });
+      const started = Date.now();
+      const first = await raw(ui.origin, '/');
+      const took = Date.now() - started;
+      expect(first.status).toBe(200);
+      const rows = (body: string) => [...body.matchAll(/<tr class="status-[\w-]+" data-job="([^"]+)"/g)].map((m) => m[1]);
+      expect(rows(first.body)).toEqual(ids.slice(-50).reverse());
+      expect(first.body).toContain('10000 run folders');
+      expect(first.body).toContain('href="/?offset=50" rel="next"');
+      expect(first.body).not.toContain('status-interrupted');
+      expect(took).toBeLessThan(5_000); // 50 manifests: well under this, even on a loaded 2-core machine
+      const failed = await raw(ui.origin, '/?status=failed&name=bulk-99');
+      const expected = Array.from({ length: 100 }, (_, k) => 9999 - k).filter((i) => i % 7 === 0);
+      expect(rows(failed.body)).toEqual(expected.map((i) => ids[i]));
+      const last = await raw(ui.origin, '/?offset=9995');
+      expect(rows(last.body)).toEqual(ids.slice(0, 5).reverse());
+      expect(last.body).toContain('status-interrupted'); // what never started is listed for what it is
+      expect(last.body).not.toContain('rel="next"');
+    } finally {
+      fs.rmSync(runsDir, { recursive: true, force: true });
+    }
+  }, 180_000);
+
+  it("never shows a secret: pages, the journal stream and the log carry the run folder's masked text", async () => {
+    rig().write('spec.yaml', 'name: masked\nsecrets: [DEPLOY_TOKEN]\nsteps:\n  s:\n    run: echo "token is $DEPLOY_TOKEN"\n');
+    const secret = 'hunter2-very-secret-value';
+    expect(rig().run(['run', 'spec.yaml', '--quiet'], { env: { DEPLOY_TOKEN: secret } }).code).toBe(0);
+    const job = rig().latest();
+    ui = await startUi({ cwd: rig().dir, env: rig().env({ DEPLOY_TOKEN: secret }) });
+    const bodies = await Promise.all([`/runs/${job}/`, `/runs/${job}/view`, `/runs/${job}/events`, `/runs/${job}/log/s/stream`, `/runs/${job}/logs/s.log`].map((p) => raw(ui!.origin, p)));
+    for (const b of bodies) expect(b.body).not.toContain('hunter2');
+    expect(bodies[4]!.body).toBe('token is ***\n');
+    expect(bodies[3]!.body).toContain('data: "token is ***\\n"');
+  }, 60_000);
+
+  it('answers a failed action with the command\'s own one-line message, no stack', async () => {
+    const job = runJob();
+    ui = await startUi({ cwd: rig().dir, env: rig().env() });
+    const r = await raw(ui.origin, `/runs/${job}/rerun?step=nope`, { method: 'POST', headers: { 'x-orchestrator-action': '1' } });
+    expect(r.status).toBe(409);
+    expect(r.body).toContain(`job ${job} has no step &quot;nope&quot;`);
+    expect(r.body).not.toMatch(/\n\s+at /);
+    expect(rig().jobs()).toEqual([job]);
   }, 60_000);
 });
