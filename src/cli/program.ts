@@ -16,6 +16,12 @@ function nonNegativeInt(value: string): number {
   return n;
 }
 
+function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('must be a port: a whole number from 0 (any free one) to 65535');
+  return n;
+}
+
 function age(value: string): number {
   const ms = parseAge(value);
   if (ms === undefined) throw new InvalidArgumentError('expected an age: 30d, 12h, 90m, 45s');
@@ -184,7 +190,7 @@ function buildProgram(version: string): Command {
   program
     .command('ui')
     .description('serve a local web app over the runs folder: every run, the current one live, logs, compare, actions')
-    .option('--port <n>', 'the port (0: any free one)', nonNegativeInt, 8420)
+    .option('--port <n>', 'the port (0: any free one)', port, 8420)
     .option('--host <host>', 'the address to listen on; any but loopback needs --token (one is generated if absent)', '127.0.0.1')
     .option('--token <token>', 'the token every request must carry (?token= once, then a cookie)')
     .option('--open', 'open the page in the default browser')

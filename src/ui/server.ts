@@ -183,8 +183,11 @@ function answerError(res: ServerResponse, e: unknown, onInternalError: (e: unkno
   html(res, renderPage({ title: `${status}`, page: 'error', body: `<header class="job"><h1>${status}</h1><p class="error">${esc(message)}</p></header>` }), status);
 }
 
-/** Start the server; resolves once it listens. A non-loopback host without a token gets a generated one. */
-export async function startUiServer(o: UiServerOptions): Promise<UiServer> {
+/**
+ * Start the server; resolves once it listens, or with the reason it cannot (a plain message: this bundle's error
+ * classes are not the CLI's). A non-loopback host without a token gets a generated one.
+ */
+export async function startUiServer(o: UiServerOptions): Promise<UiServer | { problem: string }> {
   const runsDir = path.resolve(o.runsDir);
   const token = isLoopbackHost(o.host) ? o.token : (o.token ?? randomBytes(24).toString('base64url'));
   const assets = loadAssets();
@@ -192,12 +195,13 @@ export async function startUiServer(o: UiServerOptions): Promise<UiServer> {
   const server = http.createServer((req, res) => {
     route({ req, res, runsDir, rule, assets }).catch((e: unknown) => answerError(res, e, o.onInternalError));
   });
-  await new Promise<void>((resolve, reject) => {
+  const problem = await new Promise<string | undefined>((resolve) => {
     server.once('error', (e: NodeJS.ErrnoException) =>
-      reject(new OrchestratorError({ code: 'usage', message: `cannot listen on ${o.host}:${o.port}: ${e.code === 'EADDRINUSE' ? 'the port is in use (--port another, or 0 for any free one)' : e.message}` })),
+      resolve(`cannot listen on ${o.host}:${o.port}: ${e.code === 'EADDRINUSE' ? 'the port is in use (--port another, or 0 for any free one)' : e.message}`),
     );
-    server.listen(o.port, o.host, resolve);
+    server.listen(o.port, o.host, () => resolve(undefined));
   });
+  if (problem !== undefined) return { problem };
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : o.port;
   const hostInUrl = o.host.includes(':') ? `[${o.host}]` : o.host;

@@ -195,4 +195,14 @@ describe('orchestrator ui over HTTP', () => {
     expect(r.body).not.toMatch(/\n\s+at /);
     expect(rig().jobs()).toEqual([job]);
   }, 60_000);
+
+  it('says in one line why it cannot serve: a bad port, a port in use', async () => {
+    const bad = rig().run(['ui', '--port', '70000']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^error: option '--port <n>' argument '70000' is invalid\. must be a port/);
+    ui = await startUi({ cwd: rig().dir, env: rig().env() });
+    const taken = rig().run(['ui', '--port', new URL(ui.origin).port], { timeoutMs: 30_000 });
+    expect(taken.code).toBe(2);
+    expect(taken.stderr.trim()).toMatch(/^cannot listen on 127\.0\.0\.1:\d+: the port is in use \(--port another, or 0 for any free one\)$/);
+  }, 60_000);
 });

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { OrchestratorError } from '../../errors.js';
 import { reportInternalError } from '../crash.js';
 import { runsDirOf } from '../options.js';
 
@@ -37,6 +38,7 @@ export async function uiCommand(opts: UiOptions): Promise<number> {
     ...(opts.token !== undefined ? { token: opts.token } : {}),
     onInternalError: (e) => process.stderr.write(`${reportInternalError(e)}\n`),
   });
+  if ('problem' in server) throw new OrchestratorError({ code: 'usage', message: server.problem });
   process.stderr.write(`orchestrator ui: serving ${path.resolve(runsDir)}${server.token !== undefined && opts.token === undefined ? ' (a token was generated: it is in the URL; every request needs it)' : ''}; Ctrl-C stops it\n`);
   process.stdout.write(`${server.url}\n`);
   if (opts.open) openInBrowser(server.url);
