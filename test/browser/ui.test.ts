@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, CHROMIUM_ARGS, chromiumMissing } from '../helpers/chromium.js';
+import { CHROMIUM, CHROMIUM_ARGS, chromiumMissing, openWatched } from '../helpers/chromium.js';
 import { REPO, useCliRig } from '../helpers/cli.js';
 import { LlmTestServer } from '../helpers/llm-test-server.js';
 import { startUi, type UiProcess } from '../helpers/ui-server.js';
@@ -39,18 +39,9 @@ let profile: string;
 let context: BrowserContext;
 let ui: UiProcess | undefined;
 
-/** A new page that records every request it makes and every console error. */
-async function open(url: string): Promise<{ page: Page; requests: string[]; errors: string[] }> {
-  const page = await context.newPage();
-  const requests: string[] = [];
-  const errors: string[] = [];
-  page.on('request', (r) => requests.push(r.url()));
-  page.on('console', (m) => {
-    if (m.type() === 'error') errors.push(m.text());
-  });
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(url);
-  return { page, requests, errors };
+/** A page of the UI, recording its requests and console errors. */
+function open(url: string): Promise<{ page: Page; requests: string[]; errors: string[] }> {
+  return openWatched(context, url);
 }
 
 /** Open the run page of the job the runs page shows as running (the table refreshes itself). */
