@@ -1,13 +1,13 @@
 // The `orchestrator ui` web app: Node's own http server over the runs folder, which is its only data (it keeps no
 // state of its own). Built as a bundle of its own (dist/ui/server.cjs), loaded only by `orchestrator ui`.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { OrchestratorError } from '../errors.js';
 import { escapeHtml as esc } from '../report/escape.js';
 import { REPORT_CSS } from '../report/style.js';
-import { sha256 } from '../store/hash.js';
 import { isJobId } from '../store/job-id.js';
 import { readManifest } from '../store/runs.js';
 import { answerVerdict, checkAccess, isLoopbackHost, SECURITY_HEADERS, type AccessRule } from './access.js';
@@ -86,19 +86,32 @@ function runsQuery(url: URL): RunsQuery {
   return { offset: Number.isInteger(offset) && offset > 0 ? offset : 0, limit: PAGE_SIZE, ...(status ? { status } : {}), ...(name ? { name } : {}) };
 }
 
-/** Send an artifact after checking it against the SHA-256 the manifest recorded: a changed file is refused, never served as the job's. */
-function sendArtifact(res: ServerResponse, runsDir: string, jobId: string, segments: string[]): void {
+/** The SHA-256 of a file, read as a stream (an artifact can be larger than memory). */
+async function hashStream(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of fs.createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/**
+ * Send an artifact after checking it against the SHA-256 the manifest recorded: a changed file is refused, never
+ * served as the job's. Read twice (hash, then send) rather than held in memory.
+ */
+async function sendArtifact(res: ServerResponse, runsDir: string, jobId: string, segments: string[]): Promise<void> {
   const rel = segments.join('/');
   const record = readManifest(runsDir, jobId).files.find((f) => f.path === rel);
   const file = resolveInside(path.join(runsDir, jobId), segments);
   if (!record || !file) throw new HttpError(404, `no file ${rel} in job ${jobId}`);
-  const body = fs.readFileSync(file);
-  const actual = sha256(body);
+  const actual = await hashStream(file);
   if (actual !== record.sha256) throw new HttpError(409, `${rel} changed since the job recorded it: SHA-256 ${actual}, recorded ${record.sha256}`);
-  send(res, 200, 'application/octet-stream', body, {
+  res.writeHead(200, {
+    ...SECURITY_HEADERS,
+    'content-type': 'application/octet-stream',
+    'content-length': String(record.size_bytes),
     'content-disposition': `attachment; filename="${path.basename(rel).replace(/[^\w.-]/g, '_')}"`,
     'x-sha256': actual,
   });
+  await pipeline(fs.createReadStream(file), res);
 }
 
 /** The routes under /runs/<id>/. */
