@@ -1,6 +1,7 @@
 // The architecture's arrows (docs/architecture.md), checked by test/unit/architecture.test.ts on every
 // `npm test`; `npx depcruise src` shows the same. Rooms, top to bottom:
 //   cli -> job -> scheduler | steps -> process | providers | remote -> store | report -> events, errors
+//   cli -> ui (the `orchestrator ui` server) -> report, store
 //   specfile, expr, graph, util: usable from every room above them.
 /** @type {import('dependency-cruiser').IConfiguration} */
 const below = (room, forbidden, comment) => ({
@@ -41,6 +42,7 @@ module.exports = {
     below('providers', ['scheduler', 'steps', 'process', 'store', 'cli', 'job'], 'Providers are HTTP clients only: no scheduling, no files, no CLI.'),
     below('process', ['scheduler', 'steps', 'providers', 'cli', 'job'], 'process/ starts and stops process trees for whoever asks; it knows nothing of steps or scheduling.'),
     below('report', ['scheduler', 'steps', 'process', 'providers', 'cli', 'job'], 'report/ renders a run folder; it reads through the store and depends on nothing that runs jobs.'),
+    below('ui', ['scheduler', 'steps', 'process', 'providers', 'cli', 'job'], "ui/ serves run folders to a browser: it reads through the store, draws with report/, and starts jobs only by running the CLI as a process of its own."),
     {
       name: 'events-import-nothing',
       comment: 'Events (and the plain data they carry) are what every room exchanges: they import nothing of ours.',

@@ -4,6 +4,7 @@
 //   dist/cli/program.cjs    every command, one bundle, loaded by main.cjs through vm.Script with
 //   dist/cli/program.<id>.cache  V8's code cache for it, written by running a small job once (below)
 //   dist/launcher.cjs       the process that starts shell steps for large jobs
+//   dist/ui/server.cjs, dist/ui/app.js  `orchestrator ui`: its server (loaded by that command only) and its front end
 //   dist/native/spawn-<platform>-<arch>[-<libc>].node  native/spawn.c, built with node-gyp where it can be:
 //                           starts step processes with posix_spawn (else Node's child_process.spawn)
 // Start-up is part of the product (issue 7): bundles instead of hundreds of ES modules, CommonJS so
@@ -28,6 +29,8 @@ if (!process.argv.includes('--no-check')) {
     [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', path.join(root, 'tsconfig.build.json'), '--noEmit', 'false', '--declaration', '--emitDeclarationOnly', '--outDir', types],
     { stdio: 'inherit' },
   );
+  // The UI's front end runs in a browser: checked against the DOM's types, apart from the Node code.
+  execFileSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', path.join(root, 'tsconfig.client.json')], { stdio: 'inherit' });
 }
 // The native spawn helper (native/spawn.c; why: its header) is an optimisation, never a requirement:
 // where it cannot be built (no C compiler, make or python3; a platform without posix_spawn's chdir),
@@ -90,6 +93,10 @@ await Promise.all([
   bundle('src/process/launcher-main.ts', 'launcher.cjs'),
   // The library (src/index.ts): CommonJS, and an ES module face over it for `import`.
   bundle('src/index.ts', 'lib/index.cjs'),
+  // `orchestrator ui` only: its server, loaded by that command alone (other commands never read it), and its front
+  // end, for the browser, served from the package (nothing is fetched from the network).
+  bundle('src/ui/server.ts', 'ui/server.cjs'),
+  build({ entryPoints: [path.join(root, 'src/ui/client/app.ts')], outfile: path.join(next, 'ui/app.js'), bundle: true, format: 'iife', platform: 'browser', target: 'es2022', minify: true, logLevel: 'warning' }),
 ]);
 // V8 checks a code cache against the length of its source only: the cache is named after the bundle's
 // content, which main.cjs is built knowing, so a changed bundle never runs with bytecode of another.

@@ -16,6 +16,12 @@ function nonNegativeInt(value: string): number {
   return n;
 }
 
+function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('must be a port: a whole number from 0 (any free one) to 65535');
+  return n;
+}
+
 function age(value: string): number {
   const ms = parseAge(value);
   if (ms === undefined) throw new InvalidArgumentError('expected an age: 30d, 12h, 90m, 45s');
@@ -183,6 +189,17 @@ function buildProgram(version: string): Command {
   )
     .addHelpText('after', examples(['orchestrator rerun latest --step build', 'orchestrator rerun latest --step docs --no-cascade']))
     .action(async (job: string, opts) => done(await (await import('./commands/resume.js')).rerunCommand(job, opts)));
+
+  program
+    .command('ui')
+    .description('serve a local web app over the runs folder: every run, the current one live, logs, compare, actions')
+    .option('--port <n>', 'the port (0: any free one)', port, 8420)
+    .option('--host <host>', 'the address to listen on; any but loopback needs --token (one is generated if absent)', '127.0.0.1')
+    .option('--token <token>', 'the token every request must carry (?token= once, then a cookie)')
+    .option('--open', 'open the page in the default browser')
+    .addOption(runsDirOption())
+    .addHelpText('after', '\nBy default only this machine can reach it (127.0.0.1). The page shows runs of the runs folder and nothing else.\n' + examples(['orchestrator ui', 'orchestrator ui --port 0 --open', 'orchestrator ui --host 0.0.0.0 --runs-dir ci/runs']))
+    .action(async (opts) => done(await (await import('./commands/ui.js')).uiCommand(opts)));
 
   program
     .command('doctor')

@@ -61,6 +61,18 @@ export function layoutDag(steps: readonly ReportStep[]): { nodes: Map<string, No
   return { nodes, width, height };
 }
 
+/** A fanned step's box counts its instances (`3/5 done, 1 failed`) from their own records, so it moves while they run. */
+function fanCounts(r: StepRecord | undefined, records: Record<string, StepRecord>): string {
+  if (!r?.instances) return '';
+  let done = 0, failed = 0;
+  for (const id of r.instances) {
+    const st = records[id]?.status;
+    if (st !== undefined && st !== 'pending' && st !== 'running') done++;
+    if (st === 'failed') failed++;
+  }
+  return `${done}/${r.instances.length} done${failed > 0 ? `, ${failed} failed` : ''}`;
+}
+
 /** The DAG as an inline SVG: one box per step coloured by status, linking to its card; edges from need to step. */
 export function renderDagSvg(steps: readonly ReportStep[], records: Record<string, StepRecord>): string {
   const { nodes, width, height } = layoutDag(steps);
@@ -80,7 +92,7 @@ export function renderDagSvg(steps: readonly ReportStep[], records: Record<strin
     const r = records[s.id];
     const status = r?.status ?? 'pending';
     const took = r?.duration_s != null && r.started_at ? formatDuration(r.duration_s * 1000) : '';
-    const detail = [status, took, s.kind === 'llm' ? 'llm' : ''].filter(Boolean).join(' · ');
+    const detail = [status, took, fanCounts(r, records), s.kind === 'llm' ? 'llm' : ''].filter(Boolean).join(' · ');
     return (
       `<a href="#step-${esc(s.id)}" class="node status-${status}" data-step="${esc(s.id)}" data-status="${status}">` +
       `<title>${esc(`${s.id}: ${detail}`)}</title>` +

@@ -90,11 +90,14 @@ const AXIS_H = 26;
 const ROW_H = 28;
 const BAR_H = 16;
 
-/** The Gantt chart as an inline SVG: a row per step, a bar per attempt on the job's time axis. */
-export function renderGanttSvg(steps: readonly ReportStep[], m: JobManifest, events: readonly RunEvent[]): string {
+/**
+ * The Gantt chart as an inline SVG: a row per step, a bar per attempt on the job's time axis. `now` (ms) is where a
+ * job still running ends for now (the UI's live page), else its last event.
+ */
+export function renderGanttSvg(steps: readonly ReportStep[], m: JobManifest, events: readonly RunEvent[], now?: number): string {
   const lastEvent = timeOf(events[events.length - 1]?.ts);
   const t0 = timeOf(m.started_at) ?? timeOf(events[0]?.ts) ?? 0;
-  const jobEnd = timeOf(m.finished_at) ?? lastEvent ?? t0;
+  const jobEnd = timeOf(m.finished_at) ?? (m.status === 'running' ? now : undefined) ?? lastEvent ?? t0;
   const timelines = stepTimelines(events, jobEnd);
   let end = jobEnd;
   for (const tl of timelines.values()) for (const s of tl.spans) end = Math.max(end, s.end);

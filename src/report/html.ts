@@ -5,9 +5,15 @@ import { cleanLogText, escapeHtml as esc } from './escape.js';
 import { renderGanttSvg } from './gantt-svg.js';
 import { statusIcon, timeOf, type ReportInput, type ReportStep } from './model.js';
 import { REPORT_CSS } from './style.js';
+import type { RunEvent } from '../events/types.js';
 
 /** Order of the status counts in the header. */
 const STATUSES = ['succeeded', 'failed', 'cancelled', 'skipped', 'running', 'pending', 'interrupted'] as const;
+
+/** Where a page that embeds the report links a step's live log (the UI); the report itself has none. */
+export interface ReportLinks {
+  liveLog?: (step: string) => string;
+}
 
 /**
  * The whole report as one self-contained HTML page: inline CSS and SVG, no script, no request to anything.
@@ -15,7 +21,6 @@ const STATUSES = ['succeeded', 'failed', 'cancelled', 'skipped', 'running', 'pen
  */
 export function renderReport(input: ReportInput): string {
   const m = input.manifest;
-  const title = `${m.name} · ${m.status} · ${m.job_id}`;
   return [
     '<!doctype html>',
     '<html lang="en">',
@@ -23,21 +28,34 @@ export function renderReport(input: ReportInput): string {
     '<meta charset="utf-8">',
     `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">`,
     '<meta name="viewport" content="width=device-width, initial-scale=1">',
-    `<title>${esc(title)}</title>`,
+    `<title>${esc(reportTitle(m))}</title>`,
     `<style>${REPORT_CSS}</style>`,
     '</head>',
     `<body data-job="${esc(m.job_id)}" data-job-status="${m.status}">`,
-    renderHeader(m, input.steps),
-    '<main>',
-    `<section id="graph"><h2>Graph</h2><div class="scroll">${renderDagSvg(input.steps.filter((s) => s.instanceOf === undefined), m.steps)}</div></section>`,
-    `<section id="timeline"><h2>Timeline</h2><div class="scroll">${renderGanttSvg(input.steps, m, input.events)}</div>${renderLegend()}</section>`,
-    `<section id="steps"><h2>Steps</h2>${renderTable(input.steps, m)}${input.steps.map((s) => renderCard(s, m)).join('\n')}</section>`,
-    '</main>',
+    renderReportBody(input),
     `<footer>Made by <code>orchestrator report</code> at ${esc(input.generatedAt)} from <code>manifest.json</code> and <code>events.jsonl</code>. ` +
       `Links point into the run folder; <code>report.html</code> itself is not in the manifest's file list, which was written when the job ended.</footer>`,
     '</body>',
     '</html>',
     '',
+  ].join('\n');
+}
+
+/** The page title of a job's report: name, status, id. */
+export function reportTitle(m: JobManifest): string {
+  return `${m.name} · ${m.status} · ${m.job_id}`;
+}
+
+/** The report's header and sections (graph, timeline, steps): what `report.html` and the UI's run page both show. */
+export function renderReportBody(input: ReportInput, links: ReportLinks = {}): string {
+  const m = input.manifest;
+  return [
+    renderHeader(m, input.steps),
+    '<main>',
+    `<section id="graph"><h2>Graph</h2><div class="scroll">${renderDagSvg(input.steps.filter((s) => s.instanceOf === undefined), m.steps)}</div></section>`,
+    `<section id="timeline"><h2>Timeline</h2><div class="scroll">${renderGanttSvg(input.steps, m, input.events, timeOf(input.generatedAt))}</div>${renderLegend()}</section>`,
+    `<section id="steps"><h2>Steps</h2>${renderTable(input.steps, m)}${input.steps.map((s) => renderCard({ s, m, events: input.events, links })).join('\n')}</section>`,
+    '</main>',
   ].join('\n');
 }
 
@@ -114,7 +132,20 @@ function formatBytes(n: number): string {
   return `${(n / 1024 / 1024).toFixed(1)} MiB`;
 }
 
-function renderCard(s: ReportStep, m: JobManifest): string {
+/** What one step's card is drawn from. */
+interface CardInput {
+  s: ReportStep;
+  m: JobManifest;
+  events: readonly RunEvent[];
+  links: ReportLinks;
+}
+
+/** `attempt 2 after 1.0s (exit: exited with code 1)` for each retry of a step, from its step.retrying events. */
+function retriesOf(step: string, events: readonly RunEvent[]): string[] {
+  return events.flatMap((e) => (e.type === 'step.retrying' && e.step === step ? [`attempt ${e.attempt} after ${formatDuration(e.delay_s * 1000)} (${e.error.code}: ${e.error.message})`] : []));
+}
+
+function renderCard({ s, m, events, links }: CardInput): string {
   const r = m.steps[s.id];
   const status = r?.status ?? 'pending';
   const id = esc(s.id);
@@ -128,13 +159,17 @@ function renderCard(s: ReportStep, m: JobManifest): string {
     ['needs', s.needs.length === 0 ? '–' : s.needs.map((n) => `<a href="#step-${esc(n)}">${esc(n)}</a>`).join(', ')],
   ];
   if (r?.usage) facts.push(['tokens', `${r.usage.input_tokens} in / ${r.usage.output_tokens} out`]);
+  if (r?.cache_key) facts.push(['cache key', `<code class="cache-key" title="${esc(r.cache_key)}">${esc(r.cache_key.slice(0, 16))}…</code>`]);
+  const retries = retriesOf(s.id, events);
+  const retryList = retries.length === 0 ? '' : `<div class="retries"><h4>Retries</h4><ul>${retries.map((t) => `<li>${esc(t)}</li>`).join('')}</ul></div>`;
+  const keyParts = r?.cache_key_parts ? `<details class="cache-key-parts"><summary>Cache key parts</summary><pre>${esc(JSON.stringify(r.cache_key_parts, null, 2))}</pre></details>` : '';
   const error = r?.error ? `<p class="error"><code>${esc(r.error.code)}</code> ${esc(r.error.message)}</p>` : '';
   const artifacts = m.files.filter((f) => f.path.startsWith(`artifacts/${s.id}/`));
   const files =
     artifacts.length === 0
       ? ''
       : `<div class="artifacts"><h4>Artifacts</h4><ul>${artifacts
-          .map((f) => `<li><a href="${esc(f.path.split('/').map(encodeURIComponent).join('/'))}">${esc(f.path.slice(`artifacts/${s.id}/`.length))}</a> <span class="muted">${formatBytes(f.size_bytes)}</span></li>`)
+          .map((f) => `<li><a href="${esc(f.path.split('/').map(encodeURIComponent).join('/'))}">${esc(f.path.slice(`artifacts/${s.id}/`.length))}</a> <span class="muted">${formatBytes(f.size_bytes)}</span> <code class="sha256" title="SHA-256 ${esc(f.sha256)}" data-sha256="${esc(f.sha256)}">${esc(f.sha256.slice(0, 12))}</code></li>`)
           .join('')}</ul></div>`;
   const hasOutputs = s.outputs !== undefined && Object.keys(s.outputs).length > 0;
   const json = hasOutputs ? JSON.stringify(s.outputs, null, 2) : '';
@@ -147,15 +182,18 @@ function renderCard(s: ReportStep, m: JobManifest): string {
     `<h3>${badge(status)} <span class="step-id">${id}</span> ${flags.join(' ')}</h3>` +
     `<dl class="facts">${facts.map(([k, v]) => `<div><dt>${k}</dt><dd>${v}</dd></div>`).join('')}</dl>` +
     error +
+    retryList +
     outputs +
+    keyParts +
     files +
-    renderLog(s, status === 'failed') +
+    renderLog(s, status === 'failed', links.liveLog?.(s.id)) +
     `</article>`
   );
 }
 
-function renderLog(s: ReportStep, isOpen: boolean): string {
-  if (!s.log) return `<p class="muted none">no log</p>`;
+function renderLog(s: ReportStep, isOpen: boolean, liveLog: string | undefined): string {
+  const live = liveLog === undefined ? '' : `<p class="live-log"><a href="${esc(liveLog)}" data-live-log="${esc(s.id)}">Follow the log live</a></p>`;
+  if (!s.log) return `${live}<p class="muted none">no log</p>`;
   const text = cleanLogText(s.log.text);
   const size = formatBytes(Buffer.byteLength(s.log.text) + s.log.omittedBytes);
   const note =
@@ -164,5 +202,5 @@ function renderLog(s: ReportStep, isOpen: boolean): string {
       : '';
   // column-reverse makes the box open scrolled to its end, where a failure shows, without any script.
   const body = text === '' ? '<p class="muted none">(empty)</p>' : `<div class="tail"><pre>${esc(text)}</pre></div>`;
-  return `<details class="log"${isOpen ? ' open' : ''}><summary>Log <span class="muted">${size}</span></summary>${note}${body}</details>`;
+  return `${live}<details class="log"${isOpen ? ' open' : ''}><summary>Log <span class="muted">${size}</span></summary>${note}${body}</details>`;
 }

@@ -67,7 +67,9 @@ export function loadReportInput(dir: string, manifest: JobManifest): ReportInput
     const of = manifest.steps[id]!.instance_of;
     const g = graph?.get(of ?? id); // an instance is its fanned step's shape
     if (!g && graph) warnings.push(`${path.join(dir, 'inputs')}: the spec copy has no step "${id}", which the manifest lists: drawn without its edges`);
-    const { outputs, problem } = readOutputs(path.join(dir, 'outputs', `${id}.json`));
+    // A step not yet settled has an empty outputs file made ahead of time (or none): nothing to read, nothing wrong.
+    const status = manifest.steps[id]!.status;
+    const { outputs, problem } = status === 'pending' || status === 'running' ? {} : readOutputs(path.join(dir, 'outputs', `${id}.json`));
     if (problem) warnings.push(problem);
     const log = readLogTail(path.join(dir, 'logs', `${id}.log`));
     return { id, kind: g?.kind ?? 'shell', needs: g?.needs ?? [], ...(of !== undefined ? { instanceOf: of } : {}), ...(outputs ? { outputs } : {}), ...(log ? { log } : {}) };

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, CHROMIUM_ARGS, chromiumMissing } from '../helpers/chromium.js';
+import { CHROMIUM, CHROMIUM_ARGS, chromiumMissing, openWatched } from '../helpers/chromium.js';
 
 // The HTML report in a real browser: Debian's Chromium, driven by playwright-core. Skipped with the reason where
 // there is no Chromium; required by `.ci/run`, which installs it (test/helpers/chromium.ts).
@@ -54,17 +54,8 @@ function runAndReport(spec: string, expectedCode: number): { manifest: { job_id:
 }
 
 /** Open a report; collect every request the page makes and every console error. */
-async function open(report: string): Promise<{ page: Page; requests: string[]; errors: string[] }> {
-  const page = await context.newPage();
-  const requests: string[] = [];
-  const errors: string[] = [];
-  page.on('request', (r) => requests.push(r.url()));
-  page.on('console', (m) => {
-    if (m.type() === 'error') errors.push(m.text());
-  });
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(pathToFileURL(report).href);
-  return { page, requests, errors };
+function open(report: string): Promise<{ page: Page; requests: string[]; errors: string[] }> {
+  return openWatched(context, pathToFileURL(report).href);
 }
 
 /** The page's window as far as these tests use it (tsconfig has no DOM types). */

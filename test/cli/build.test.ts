@@ -2,7 +2,7 @@
 // that never starts Node's ES module loader, and a program bundle with a V8 code cache that belongs to
 // it. A build whose warm-up run failed to write the cache, or a cache left from another bundle, would
 // only make every command slower: nothing else would notice.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -39,4 +39,28 @@ describe('the build', () => {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('only `orchestrator ui` loads the ui bundle: a run does not read it', async () => {
+    assertBuilt();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-build-'));
+    try {
+      const probe = path.join(dir, 'probe.cjs');
+      fs.writeFileSync(probe, `process.on('exit', () => { if (Object.keys(require.cache).some((f) => f.includes('/dist/ui/'))) process.stderr.write('ui bundle loaded'); });\n`);
+      fs.writeFileSync(path.join(dir, 'spec.yaml'), 'steps:\n  a:\n    run: "true"\n');
+      const run = spawnSync(process.execPath, ['--require', probe, BIN, 'run', 'spec.yaml', '--quiet', '--runs-dir', path.join(dir, 'runs')], { cwd: dir, encoding: 'utf8' });
+      expect(run.status, run.stderr).toBe(0);
+      expect(run.stderr).not.toContain('ui bundle loaded');
+      // The probe sees it when it is loaded: `orchestrator ui`, stopped with SIGINT once it printed its URL.
+      const ui = spawn(process.execPath, ['--require', probe, BIN, 'ui', '--port', '0', '--runs-dir', path.join(dir, 'runs')], { cwd: dir });
+      let stderr = '';
+      ui.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+      await new Promise<void>((resolve) => ui.stdout.once('data', () => resolve()));
+      ui.kill('SIGINT');
+      const code = await new Promise((resolve) => ui.on('exit', resolve));
+      expect(code).toBe(0);
+      expect(stderr).toContain('ui bundle loaded');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

@@ -55,7 +55,7 @@ describe('the package as npm pack makes it', () => {
   it('carries the built CLI, its launcher, the library with its declarations and the license; no sources, tests or source maps', () => {
     const dry = spawnSync('npm', ['pack', '--dry-run', '--ignore-scripts', '--json'], { cwd: REPO, encoding: 'utf8' });
     const files = (JSON.parse(dry.stdout) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path);
-    expect(files).toEqual(expect.arrayContaining(['bin/orchestrator.js', 'bin/package.json', 'dist/cli/main.cjs', 'dist/cli/program.cjs', 'dist/launcher.cjs', 'dist/lib/index.cjs', 'dist/lib/index.mjs', 'dist/types/index.d.ts', 'package.json', 'README.md', 'LICENSE']));
+    expect(files).toEqual(expect.arrayContaining(['bin/orchestrator.js', 'bin/package.json', 'dist/cli/main.cjs', 'dist/cli/program.cjs', 'dist/launcher.cjs', 'dist/ui/server.cjs', 'dist/ui/app.js', 'dist/lib/index.cjs', 'dist/lib/index.mjs', 'dist/types/index.d.ts', 'package.json', 'README.md', 'LICENSE']));
     expect(files.filter((f) => /^(src|test|native|scripts|bench|docs|examples)\/|\.map$|(?<!\.d)\.ts$/.test(f))).toEqual([]);
   });
 

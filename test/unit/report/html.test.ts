@@ -3,10 +3,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { RunEvent } from '../../../src/events/types.js';
-import { layoutDag } from '../../../src/report/dag-svg.js';
+import { layoutDag, renderDagSvg } from '../../../src/report/dag-svg.js';
 import { cleanLogText, escapeHtml } from '../../../src/report/escape.js';
 import { stepTimelines, tickStep } from '../../../src/report/gantt-svg.js';
-import { renderReport } from '../../../src/report/html.js';
+import { renderReport, renderReportBody } from '../../../src/report/html.js';
 import { readLogTail } from '../../../src/report/load.js';
 import type { ReportInput, ReportStep } from '../../../src/report/model.js';
 import type { JobManifest, StepRecord } from '../../../src/store/manifest.js';
@@ -40,7 +40,7 @@ function fixture(): ReportInput {
     steps: {
       setup: step({ started_at: t(10), finished_at: t(110), duration_s: 0.1, exit_code: 0 }),
       build: step({ status: 'failed', attempts: 2, started_at: t(120), finished_at: t(1900), duration_s: 1.78, exit_code: 2, error: { code: 'exit', message: 'exited with code 2 <script>alert("e")</script>' } }),
-      lint: step({ started_at: t(120), finished_at: t(400), duration_s: 0.28, exit_code: 0 }),
+      lint: step({ started_at: t(120), finished_at: t(400), duration_s: 0.28, exit_code: 0, cache_key: 'c0ffee'.repeat(10), cache_key_parts: { model: 'm1', prompt: 'say <hi>' } }),
       ship: step({ status: 'skipped', attempts: 0, error: { code: 'skipped', message: 'need "build" failed' } }),
     },
     files: [{ path: 'artifacts/lint/report.txt', sha256: 'y', size_bytes: 10 }],
@@ -135,6 +135,21 @@ describe('renderReport', () => {
     expect(html).toContain('<a href="artifacts/lint/report.txt">report.txt</a>');
     expect(html).toMatch(/id="step-ship"[^]*?no outputs[^]*?no log/);
   });
+
+  it("shows an artifact's SHA-256, a step's cache key and its parts, and each retry with its delay", () => {
+    expect(html).toContain('<code class="sha256" title="SHA-256 y" data-sha256="y">y</code>');
+    const key = 'c0ffee'.repeat(10);
+    expect(html).toContain(`<dt>cache key</dt><dd><code class="cache-key" title="${key}">${key.slice(0, 16)}…</code>`);
+    expect(html).toContain('<summary>Cache key parts</summary><pre>{\n  &quot;model&quot;: &quot;m1&quot;,\n  &quot;prompt&quot;: &quot;say &lt;hi&gt;&quot;\n}</pre>');
+    expect(html).toMatch(/id="step-build"[^]*?<h4>Retries<\/h4><ul><li>attempt 2 after 500ms \(exit: exited with code 2\)<\/li><\/ul>/);
+    expect(html).not.toContain('Follow the log live'); // only the UI links a live log
+  });
+
+  it('renders the same body for the UI, with a live log link per step', () => {
+    const body = renderReportBody(fixture(), { liveLog: (id) => `log/${id}` });
+    expect(html).toContain(body.slice(0, 200));
+    expect(body).toContain('<a href="log/build" data-live-log="build">Follow the log live</a>');
+  });
 });
 
 describe('report pieces', () => {
@@ -144,6 +159,16 @@ describe('report pieces', () => {
 
   it('cleanLogText drops colour codes, OSC links and control characters', () => {
     expect(cleanLogText('\u001b[1;32mok\u001b[0m \u001b]8;;http://x\u0007link\u001b]8;;\u0007 a\u0000b\r\n')).toBe('ok link ab\n');
+  });
+
+  it("renderDagSvg counts a fanned step's instances from their own records, while they run", () => {
+    const records: Record<string, StepRecord> = {
+      count: step({ status: 'running', instances: ['count-a', 'count-b', 'count-c'] }),
+      'count-a': step({ instance_of: 'count' }),
+      'count-b': step({ status: 'failed', instance_of: 'count' }),
+      'count-c': step({ status: 'running', instance_of: 'count' }),
+    };
+    expect(renderDagSvg([{ id: 'count', kind: 'shell', needs: [] }], records)).toContain('<text class="detail" x="42" y="49">running · 2/3 done, 1 failed</text>');
   });
 
   it('layoutDag puts each step one column right of its deepest need', () => {

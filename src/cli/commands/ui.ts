@@ -1,0 +1,51 @@
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { OrchestratorError } from '../../errors.js';
+import { reportInternalError } from '../crash.js';
+import { runsDirOf } from '../options.js';
+
+/** Options of `orchestrator ui`. */
+export interface UiOptions {
+  runsDir?: string;
+  host: string;
+  port: number;
+  token?: string;
+  open?: boolean;
+}
+
+/** The server is a bundle of its own (dist/ui/server.cjs, beside dist/cli/): loaded here, so no other command pays for it. */
+function loadServer(): typeof import('../../ui/server.js') {
+  return createRequire(__filename)(path.join(__dirname, '../ui/server.cjs')) as typeof import('../../ui/server.js');
+}
+
+/** The system's "open this URL" command. */
+function openInBrowser(url: string): void {
+  const opener = process.platform === 'darwin' ? 'open' : 'xdg-open';
+  const child = spawn(opener, [url], { detached: true, stdio: 'ignore' });
+  child.on('error', (e) => process.stderr.write(`warning: --open: cannot start ${opener} (${e.message}): open ${url} yourself\n`));
+  child.unref();
+}
+
+/** `orchestrator ui`: serve the runs folder as a web app until Ctrl-C (exit 0). */
+export async function uiCommand(opts: UiOptions): Promise<number> {
+  const runsDir = runsDirOf(opts);
+  const { startUiServer } = loadServer();
+  const server = await startUiServer({
+    runsDir,
+    host: opts.host,
+    port: opts.port,
+    ...(opts.token !== undefined ? { token: opts.token } : {}),
+    onInternalError: (e) => process.stderr.write(`${reportInternalError(e)}\n`),
+  });
+  if ('problem' in server) throw new OrchestratorError({ code: 'usage', message: server.problem });
+  process.stderr.write(`orchestrator ui: serving ${path.resolve(runsDir)}${server.token !== undefined && opts.token === undefined ? ' (a token was generated: it is in the URL; every request needs it)' : ''}; Ctrl-C stops it\n`);
+  process.stdout.write(`${server.url}\n`);
+  if (opts.open) openInBrowser(server.url);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await server.close();
+  return 0;
+}

@@ -1,0 +1,81 @@
+import { OrchestratorError } from '../errors.js';
+import type { JobManifest } from '../store/manifest.js';
+import { listJobIds, readManifest } from '../store/runs.js';
+
+/** One row of the runs page. */
+export interface RunRow {
+  job_id: string;
+  name: string;
+  status: string;
+  started_at: string | null;
+  duration_s: number | null;
+  /** Top-level steps (a fanned step counts once) by status. */
+  counts: Record<string, number>;
+  total: number;
+  /** Why the run folder cannot be read, when it cannot. */
+  damaged?: string;
+}
+
+/** Which rows a runs page shows. */
+export interface RunsQuery {
+  status?: string;
+  /** A part of the job's name, case-insensitive. */
+  name?: string;
+  /** Start after this many run folders, newest first (the `next` of the page before). */
+  offset: number;
+  limit: number;
+  /** Look at no more than this many run folders (default: all). */
+  scan?: number;
+}
+
+/** A page of rows, and where the next page starts (undefined: no more). */
+export interface RunsPage {
+  rows: RunRow[];
+  next?: number;
+  /** Run folders in the runs folder, filtered or not. */
+  total: number;
+}
+
+function rowOf(m: JobManifest): RunRow {
+  const counts: Record<string, number> = {};
+  let total = 0;
+  for (const r of Object.values(m.steps)) {
+    if (r.instance_of !== undefined) continue;
+    counts[r.status] = (counts[r.status] ?? 0) + 1;
+    total++;
+  }
+  return { job_id: m.job_id, name: m.name, status: m.damaged ? 'damaged' : m.status, started_at: m.started_at, duration_s: m.duration_s, counts, total, ...(m.damaged ? { damaged: m.damaged } : {}) };
+}
+
+/**
+ * Newest first, reading manifests only until the page is full: a page of 10,000 runs costs one directory listing
+ * and about `limit` manifests (more only when a filter skips many). Journals are read only for running jobs.
+ */
+export function listRunsPage(runsDir: string, q: RunsQuery): RunsPage {
+  const ids = listJobIds(runsDir).reverse();
+  const rows: RunRow[] = [];
+  const name = q.name?.toLowerCase();
+  let i = q.offset;
+  const end = Math.min(ids.length, q.offset + (q.scan ?? ids.length));
+  for (; i < end && rows.length < q.limit; i++) {
+    const id = ids[i]!;
+    let row: RunRow;
+    try {
+      row = rowOf(readManifest(runsDir, id));
+    } catch (e) {
+      if (!(e instanceof OrchestratorError)) throw e;
+      row = { job_id: id, name: '?', status: 'damaged', started_at: null, duration_s: null, counts: {}, total: 0, damaged: e.message };
+    }
+    if (q.status && row.status !== q.status) continue;
+    if (name && !row.name.toLowerCase().includes(name)) continue;
+    rows.push(row);
+  }
+  return { rows, total: ids.length, ...(i < ids.length ? { next: i } : {}) };
+}
+
+/** Up to `max` other jobs named as `m` among the 500 newest, newest first: what a run can be compared with. */
+export function sameNameRuns(runsDir: string, m: JobManifest, max: number): RunRow[] {
+  return listRunsPage(runsDir, { name: m.name, offset: 0, limit: max + 1, scan: 500 })
+    .rows.filter((r) => r.job_id !== m.job_id && r.name === m.name)
+    .slice(0, max);
+}

@@ -1,0 +1,208 @@
+// `orchestrator ui` over HTTP, without a browser: what it refuses (paths out of the runs folder, requests without
+// the token, foreign Host headers, actions without their header), the journal stream resuming after Last-Event-ID,
+// and artifacts served only when their SHA-256 still matches. The browser tests are in test/browser/ui.test.ts.
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { useCliRig } from '../helpers/cli.js';
+import { startUi, type UiProcess } from '../helpers/ui-server.js';
+
+const rig = useCliRig('orch-ui-server-');
+let ui: UiProcess | undefined;
+afterEach(async () => {
+  await ui?.stop();
+  ui = undefined;
+});
+
+/** A GET (or POST) sent with the path exactly as written: fetch() would normalise `..` before it left. */
+function raw(origin: string, rawPath: string, o: { method?: string; headers?: Record<string, string> } = {}): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+  const { hostname, port } = new URL(origin);
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: hostname, port, path: rawPath, method: o.method ?? 'GET', headers: o.headers }, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (s: string) => (body += s));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** The `id:` lines of a finished server-sent event stream. */
+function eventIds(body: string): number[] {
+  return [...body.matchAll(/^id: (\d+)$/gm)].map((m) => Number(m[1]));
+}
+
+function runJob(): string {
+  rig().write('secret.txt', 'TOP-SECRET-CONTENT\n');
+  rig().write(
+    'spec.yaml',
+    ['name: files', 'steps:', '  s:', '    run: |', '      echo real > "$ORCH_ARTIFACTS/real.txt"', '      ln -s ../../../../secret.txt "$ORCH_ARTIFACTS/link"', '      echo logged', ''].join('\n'),
+  );
+  const r = rig().run(['run', 'spec.yaml', '--quiet']);
+  expect(r.code, r.stderr).toBe(0);
+  expect(fs.readFileSync(rig().runPath('artifacts/s/link'), 'utf8')).toContain('TOP-SECRET'); // the link does lead out
+  return rig().latest();
+}
+
+describe('orchestrator ui over HTTP', () => {
+  it('serves files of the run folder, and no path out of it: .., encoded separators, symlinks', async () => {
+    const job = runJob();
+    ui = await startUi({ cwd: rig().dir, env: rig().env() });
+    const ok = await raw(ui.origin, `/runs/${job}/artifacts/s/real.txt`);
+    expect(ok.status).toBe(200);
+    expect(ok.body).toBe('real\n');
+    expect(ok.headers['x-sha256']).toBe(rig().manifest().files.find((f) => f.path === 'artifacts/s/real.txt')!.sha256);
+    expect((await raw(ui.origin, `/runs/${job}/logs/s.log`)).body).toBe('logged\n');
+    const attempts = [
+      `/runs/${job}/artifacts/s/link`,
+      `/runs/${job}/artifacts/s/..%2F..%2F..%2F..%2Fsecret.txt`,
+      `/runs/${job}/artifacts/s/%2e%2e/%2e%2e/%2e%2e/%2e%2e/secret.txt`,
+      `/runs/${job}/artifacts/s/..%5C..%5C..%5C..%5Csecret.txt`,
+      `/runs/${job}/logs/..%2F..%2F..%2Fsecret.txt`,
+      `/runs/${job}/logs/%2e%2e%2f%2e%2e%2f%2e%2e%2fsecret.txt`,
+      `/runs/${job}/../../secret.txt`,
+      `/runs/..%2Fsecret.txt/`,
+      `/runs/${job}/log/..%2F..%2Fsecret.txt`,
+      `/assets/..%2F..%2F..%2Fsecret.txt`,
+      `/runs/${job}/artifacts/s/%00`,
+      `/runs/${job}/artifacts/s/%zz`,
+    ];
+    for (const p of attempts) {
+      const r = await raw(ui.origin, p);
+      expect([400, 403, 404], `${p}: ${r.status}`).toContain(r.status);
+      expect(r.body, p).not.toContain('TOP-SECRET');
+    }
+  }, 60_000);
+
+  it('refuses an artifact whose SHA-256 no longer matches the manifest', async () => {
+    const job = runJob();
+    fs.writeFileSync(rig().runPath('artifacts/s/real.txt'), 'tampered\n');
+    ui = await startUi({ cwd: rig().dir, env: rig().env() });
+    const r = await raw(ui.origin, `/runs/${job}/artifacts/s/real.txt`);
+    expect(r.status).toBe(409);
+    expect(r.body).toContain('changed since the job recorded it');
+    expect(r.body).not.toContain('tampered');
+  }, 60_000);
+
+  it('on a non-loopback host, refuses every request without the token it generated', async () => {
+    const job = runJob();
+    ui = await startUi({ cwd: rig().dir, env: rig().env(), args: ['--host', '0.0.0.0'] });
+    const token = new URL(ui.url).searchParams.get('token');
+    expect(token).toMatch(/^[\w-]{20,}$/);
+    await vi.waitFor(() => expect(ui!.stderr()).toContain('a token was generated'));
+    const origin = ui.origin.replace('0.0.0.0', '127.0.0.1');
+    for (const p of ['/', '/assets/app.js', `/runs/${job}/`, `/runs/${job}/events`, `/runs/${job}/logs/s.log`, `/runs/${job}/artifacts/s/real.txt`, `/compare?a=${job}&b=${job}`, `/?token=wrong`]) {
+      const r = await raw(origin, p);
+      expect(r.status, p).toBe(401);
+      expect(r.body, p).not.toContain('files');
+    }
+    expect((await raw(origin, `/runs/${job}/cancel`, { method: 'POST', headers: { 'x-orchestrator-action': '1' } })).status).toBe(401);
+    expect((await raw(origin, `/`, { headers: { cookie: 'orch_ui_token=nope' } })).status).toBe(401);
+    // The token once in the address: moved into a cookie, which then opens every page.
+    const first = await raw(origin, `/?token=${token}`);
+    expect(first.status).toBe(303);
+    expect(first.headers.location).toBe('/');
+    const cookie = String(first.headers['set-cookie']).split(';')[0]!;
+    expect(cookie).toBe(`orch_ui_token=${token}`);
+    expect((await raw(origin, `/runs/${job}/`, { headers: { cookie } })).status).toBe(200);
+    expect((await raw(origin, '/', { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+  }, 60_000);
+
+  it('on loopback, refuses a Host header that is not loopback (a rebinding page), and actions without their header', async () => {
+    const job = runJob();
+    ui = await startUi({ cwd: rig().dir, env: rig().env() });
+    expect(new URL(ui.url).search).toBe('');
+    expect((await raw(ui.origin, '/', { headers: { host: 'evil.example:80' } })).status).toBe(403);
+    const page = await raw(ui.origin, '/');
+    expect(page.status).toBe(200);
+    expect(page.headers['content-security-policy']).toContain("default-src 'none'");
+    expect(page.headers['content-security-policy']).toContain("script-src 'self'");
+    const post = await raw(ui.origin, `/runs/${job}/resume`, { method: 'POST' });
+    expect(post.status).toBe(403);
+    expect(rig().jobs()).toEqual([job]);
+  }, 60_000);
+
+  it("streams the journal with each event's seq as its id, and resumes after Last-Event-ID", async () => {
+    const job = runJob();
+    ui = await startUi({ cwd: rig().dir, env: rig().env() });
+    const seqs = rig().events().map((e) => e.seq);
+    const all = await raw(ui.origin, `/runs/${job}/events`);
+    expect(all.headers['content-type']).toContain('text/event-stream');
+    expect(eventIds(all.body)).toEqual(seqs);
+    expect(all.body).toMatch(/event: end\n/);
+    const resumed = await raw(ui.origin, `/runs/${job}/events`, { headers: { 'last-event-id': '2' } });
+    expect(eventIds(resumed.body)).toEqual(seqs.filter((s) => s > 2));
+  }, 60_000);
+
+  it('pages through 10,000 runs newest first, reading only the manifests it shows', async () => {
+    runJob();
+    const model = rig().manifest();
+    // 10,000 folders made and removed cost ~40 s on this disk, ~1 s in memory: /dev/shm where there is one.
+    const runsDir = fs.mkdtempSync(path.join(fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir(), 'orch-ui-bulk-'));
+    const ids: string[] = [];
+    try {
+      for (let i = 0; i < 10_000; i++) {
+        const id = `20250101-${String(Math.floor(i / 1000)).padStart(6, '0')}-${String(i % 1000).padStart(3, '0')}-${(i * 7919).toString(36).padStart(5, '0').slice(-5)}`;
+        ids.push(id);
+        fs.mkdirSync(path.join(runsDir, id));
+        // The 9,000 oldest hold nothing (a page that read them would list them as interrupted).
+        if (i >= 9_000) fs.writeFileSync(path.join(runsDir, id, 'manifest.json'), JSON.stringify({ ...model, job_id: id, name: `bulk-${i}`, status: i % 7 === 0 ? 'failed' : 'succeeded' }));
+      }
+      ui = await startUi({ cwd: rig().dir, env: rig().env(), args: ['--runs-dir', runsDir] });
+      const started = Date.now();
+      const first = await raw(ui.origin, '/');
+      const took = Date.now() - started;
+      expect(first.status).toBe(200);
+      const rows = (body: string) => [...body.matchAll(/<tr class="status-[\w-]+" data-job="([^"]+)"/g)].map((m) => m[1]);
+      expect(rows(first.body)).toEqual(ids.slice(-50).reverse());
+      expect(first.body).toContain('10000 run folders');
+      expect(first.body).toContain('href="/?offset=50" rel="next"');
+      expect(first.body).not.toContain('status-interrupted');
+      expect(took).toBeLessThan(5_000); // 50 manifests: well under this, even on a loaded 2-core machine
+      const failed = await raw(ui.origin, '/?status=failed&name=bulk-99');
+      const expected = Array.from({ length: 100 }, (_, k) => 9999 - k).filter((i) => i % 7 === 0);
+      expect(rows(failed.body)).toEqual(expected.map((i) => ids[i]));
+      const last = await raw(ui.origin, '/?offset=9995');
+      expect(rows(last.body)).toEqual(ids.slice(0, 5).reverse());
+      expect(last.body).toContain('status-interrupted'); // what never started is listed for what it is
+      expect(last.body).not.toContain('rel="next"');
+    } finally {
+      fs.rmSync(runsDir, { recursive: true, force: true });
+    }
+  }, 180_000);
+
+  it("never shows a secret: pages, the journal stream and the log carry the run folder's masked text", async () => {
+    rig().write('spec.yaml', 'name: masked\nsecrets: [DEPLOY_TOKEN]\nsteps:\n  s:\n    run: echo "token is $DEPLOY_TOKEN"\n');
+    const secret = 'hunter2-very-secret-value';
+    expect(rig().run(['run', 'spec.yaml', '--quiet'], { env: { DEPLOY_TOKEN: secret } }).code).toBe(0);
+    const job = rig().latest();
+    ui = await startUi({ cwd: rig().dir, env: rig().env({ DEPLOY_TOKEN: secret }) });
+    const bodies = await Promise.all([`/runs/${job}/`, `/runs/${job}/view`, `/runs/${job}/events`, `/runs/${job}/log/s/stream`, `/runs/${job}/logs/s.log`].map((p) => raw(ui!.origin, p)));
+    for (const b of bodies) expect(b.body).not.toContain('hunter2');
+    expect(bodies[4]!.body).toBe('token is ***\n');
+    expect(bodies[3]!.body).toContain('data: "token is ***\\n"');
+  }, 60_000);
+
+  it('answers a failed action with the command\'s own one-line message, no stack', async () => {
+    const job = runJob();
+    ui = await startUi({ cwd: rig().dir, env: rig().env() });
+    const r = await raw(ui.origin, `/runs/${job}/rerun?step=nope`, { method: 'POST', headers: { 'x-orchestrator-action': '1' } });
+    expect(r.status).toBe(409);
+    expect(r.body).toContain(`job ${job} has no step &quot;nope&quot;`);
+    expect(r.body).not.toMatch(/\n\s+at /);
+    expect(rig().jobs()).toEqual([job]);
+  }, 60_000);
+
+  it('says in one line why it cannot serve: a bad port, a port in use', async () => {
+    const bad = rig().run(['ui', '--port', '70000']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^error: option '--port <n>' argument '70000' is invalid\. must be a port/);
+    ui = await startUi({ cwd: rig().dir, env: rig().env() });
+    const taken = rig().run(['ui', '--port', new URL(ui.origin).port], { timeoutMs: 30_000 });
+    expect(taken.code).toBe(2);
+    expect(taken.stderr.trim()).toMatch(/^cannot listen on 127\.0\.0\.1:\d+: the port is in use \(--port another, or 0 for any free one\)$/);
+  }, 60_000);
+});
