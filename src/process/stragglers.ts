@@ -44,8 +44,15 @@ export async function stopStragglers(o: { jobId: string; since: number | undefin
   const deadline = Date.now() + (o.graceMs ?? KILL_GRACE_MS);
   while (Date.now() < deadline && found.some((s) => isRunning(s.pid))) await new Promise((r) => setTimeout(r, 50));
   for (const s of found) if (isRunning(s.pid)) signal(s.pid, 'SIGKILL');
+  // A SIGKILLed process is gone only once it has been scheduled to die: on a loaded machine that takes a
+  // moment, and the job is not over while it still runs.
+  const killed = Date.now() + KILLED_WAIT_MS;
+  while (Date.now() < killed && found.some((s) => isRunning(s.pid))) await new Promise((r) => setTimeout(r, 10));
   return found;
 }
+
+/** How long to wait for SIGKILLed stragglers to be gone. */
+const KILLED_WAIT_MS = 2000;
 
 /** The running processes made after `since` whose environment names the job, but this one and those in `known`. */
 function findStragglers(jobId: string, since: number, known: Set<number>): Straggler[] {
