@@ -21,6 +21,39 @@ export interface FollowOptions {
   step: string;
   /** Byte offset in the log to start from (after a `--tail` already printed). */
   from: number;
+  /** Ctrl-C and SIGTERM, caught from before the log so far was printed (catchStopSignals). */
+  stop: StopSignals;
+}
+
+/** SIGINT/SIGTERM caught for a follower: whether one came, and a way to be woken by it. */
+export interface StopSignals {
+  readonly stopped: boolean;
+  onStop(wake: () => void): void;
+  release(): void;
+}
+
+/** Catch SIGINT and SIGTERM from now on, before anything is printed: a Ctrl-C after the first line must end the follower with 130, never kill it. */
+export function catchStopSignals(): StopSignals {
+  let stopped = false;
+  let wake: (() => void) | undefined;
+  const onSignal = () => {
+    stopped = true;
+    wake?.();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    get stopped() {
+      return stopped;
+    },
+    onStop(w) {
+      wake = w;
+    },
+    release() {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
 }
 
 /** Why following stopped. */
@@ -28,35 +61,22 @@ export type FollowEnd = 'step-ended' | 'job-ended' | 'interrupted' | 'signal';
 
 /**
  * Copies a running step's log to `out` as it grows, until the journal says the step (or the job) ended, the job's
- * process is gone, or SIGINT/SIGTERM arrives. What was written before the end is always copied in full.
+ * process is gone, or SIGINT/SIGTERM arrives (`o.stop`). What was written before the end is always copied in full.
  */
 export async function followLog(o: FollowOptions): Promise<FollowEnd> {
   const logFile = path.join(o.dir, 'logs', `${o.step}.log`);
   const journal = new JournalWatch(path.join(o.dir, 'events.jsonl'), o.step);
   let offset = o.from;
-  let stopped: FollowEnd | undefined;
-  let wake: (() => void) | undefined;
-  const onSignal = () => {
-    stopped = 'signal';
-    wake?.();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  try {
-    for (;;) {
-      // The journal first: an end seen now means the log is complete once copied below.
-      const ended = journal.readEnd() ?? (isWriterAlive(o.manifest) ? undefined : 'interrupted');
-      offset = await copyFrom(logFile, offset, o.out);
-      if (stopped) return stopped;
-      if (ended) return ended;
-      await new Promise<void>((resolve) => {
-        wake = resolve;
-        setTimeout(resolve, POLL_MS);
-      });
-    }
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+  for (;;) {
+    // The journal first: an end seen now means the log is complete once copied below.
+    const ended = journal.readEnd() ?? (isWriterAlive(o.manifest) ? undefined : 'interrupted');
+    offset = await copyFrom(logFile, offset, o.out);
+    if (o.stop.stopped) return 'signal';
+    if (ended) return ended;
+    await new Promise<void>((resolve) => {
+      o.stop.onStop(resolve);
+      setTimeout(resolve, POLL_MS);
+    });
   }
 }
 

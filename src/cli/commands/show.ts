@@ -15,7 +15,7 @@ import { runsDirOf } from '../options.js';
 import { colorsFor, paintStatus } from '../render/color.js';
 import { countsText } from '../render/instances.js';
 import { PlainRenderer } from '../render/plain.js';
-import { followLog } from './follow-log.js';
+import { catchStopSignals, followLog } from './follow-log.js';
 import { table } from '../render/table.js';
 import { renderTimeline } from '../render/timeline.js';
 import { timeoutLabel } from '../render/timeout-label.js';
@@ -155,19 +155,24 @@ async function showLog(o: { out: NodeJS.WriteStream; dir: string; manifest: JobM
     throw new OrchestratorError({ code: 'usage', message: `job ${m.job_id} has no step "${step}"${didYouMean(step, Object.keys(m.steps))}` });
   }
   const file = path.join(o.dir, 'logs', `${step}.log`);
-  let from = 0;
-  if (o.tail !== undefined) {
-    const log = readLogLines(file, { lines: o.tail });
-    if (log && log.tail.length > 0) out.write(`${log.tail.join('\n')}\n`);
-    from = log?.end ?? 0;
-  } else if (fs.existsSync(file)) {
-    from = fs.statSync(file).size;
-    await pipeline(fs.createReadStream(file, { end: Math.max(0, from - 1) }), out, { end: false });
-  }
-  if (o.follow && m.status === 'running') {
-    const ended = await followLog({ out, dir: o.dir, manifest: m, step, from });
-    if (ended === 'signal') return 130;
-    if (ended === 'interrupted') process.stderr.write(`the job's process is gone (interrupted): ${step} will write no more\n`);
+  const stop = o.follow && m.status === 'running' ? catchStopSignals() : undefined;
+  try {
+    let from = 0;
+    if (o.tail !== undefined) {
+      const log = readLogLines(file, { lines: o.tail });
+      if (log && log.tail.length > 0) out.write(`${log.tail.join('\n')}\n`);
+      from = log?.end ?? 0;
+    } else if (fs.existsSync(file)) {
+      from = fs.statSync(file).size;
+      await pipeline(fs.createReadStream(file, { end: Math.max(0, from - 1) }), out, { end: false });
+    }
+    if (stop) {
+      const ended = await followLog({ out, dir: o.dir, manifest: m, step, from, stop });
+      if (ended === 'signal') return 130;
+      if (ended === 'interrupted') process.stderr.write(`the job's process is gone (interrupted): ${step} will write no more\n`);
+    }
+  } finally {
+    stop?.release();
   }
   if (!fs.existsSync(file)) {
     const rel = `logs/${step}.log`;
