@@ -40,12 +40,15 @@ export async function uiCommand(opts: UiOptions): Promise<number> {
   });
   if ('problem' in server) throw new OrchestratorError({ code: 'usage', message: server.problem });
   process.stderr.write(`orchestrator ui: serving ${path.resolve(runsDir)}${server.token !== undefined && opts.token === undefined ? ' (a token was generated: it is in the URL; every request needs it)' : ''}; Ctrl-C stops it\n`);
-  process.stdout.write(`${server.url}\n`);
-  if (opts.open) openInBrowser(server.url);
-  await new Promise<void>((resolve) => {
+  // Ctrl-C is caught before the URL is printed: a script that stops the server as soon as it reads the URL must
+  // still see it end cleanly (exit 0), never die of the signal.
+  const stopped = new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
+  process.stdout.write(`${server.url}\n`);
+  if (opts.open) openInBrowser(server.url);
+  await stopped;
   await server.close();
   return 0;
 }
