@@ -79,6 +79,9 @@ const common = {
   sourcemap: 'linked',
   logLevel: 'warning',
   external: ['openai', '@anthropic-ai/sdk', 'ollama', 'cacache', 'playwright-core', '@aws-sdk/client-s3', 'bullmq', 'ioredis'],
+  // `await import('ioredis')` of an external becomes a require() when it runs: the program runs through vm.Script,
+  // which has no dynamic-import callback, so a real import() there throws ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING.
+  supported: { 'dynamic-import': false },
 };
 const bundle = (from, to, extra = {}) => build({ ...common, entryPoints: [path.join(root, from)], outfile: path.join(next, to), format: 'cjs', ...extra });
 await Promise.all([

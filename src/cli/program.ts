@@ -40,6 +40,8 @@ function withRunOptions(cmd: Command): Command {
     .option('--junit <file>', 'also write JUnit XML, one test case per step')
     .option('-q, --quiet', 'print only the end-of-run summary')
     .option('--tail <n>', 'log lines the summary shows of each failed step (default: 10)', positiveInt)
+    .option('--workers <redis-url>', 'run shell steps on workers that take them from this Redis (default: $ORCH_WORKERS)')
+    .option('--bucket <s3-url>', 'with --workers: the bucket artifacts travel through, s3://bucket/prefix (default: $ORCH_BUCKET)')
     .addOption(runsDirOption());
 }
 
@@ -180,6 +182,24 @@ function buildProgram(version: string): Command {
   )
     .addHelpText('after', examples(['orchestrator rerun latest --step build', 'orchestrator rerun latest --step docs --no-cascade']))
     .action(async (job: string, opts) => done(await (await import('./commands/resume.js')).rerunCommand(job, opts)));
+
+  program
+    .command('worker')
+    .description('take shell steps from a Redis queue and run them in this checkout (for runs with --workers)')
+    .requiredOption('--redis <url>', 'the Redis the coordinators queue steps on: redis://host:port')
+    .option('--concurrency <n>', 'steps at once (default: the number of CPUs)', positiveInt)
+    .option('--tags <list>', 'comma-separated tags steps can ask for with runs_on: linux,gpu', (v: string) => v.split(',').map((t) => t.trim()).filter(Boolean))
+    .option('--name <name>', 'how runs and `workers` name it (default: host-pid)')
+    .option('--dir <dir>', 'the root of this checkout: spec paths are resolved from here (default: the current folder)')
+    .addHelpText('after', examples(['orchestrator worker --redis redis://127.0.0.1:6379 --concurrency 4 --tags linux']))
+    .action(async (opts) => done(await (await import('./commands/worker.js')).workerCommand(opts)));
+
+  program
+    .command('workers')
+    .description('list the workers connected to a Redis, with their tags and load')
+    .requiredOption('--redis <url>', 'the Redis: redis://host:port')
+    .option('--json', 'print an array of {name, tags, concurrency, running, host, pid, started_at}')
+    .action(async (opts) => done(await (await import('./commands/workers.js')).workersCommand(opts)));
 
   program
     .command('doctor')

@@ -28,6 +28,8 @@ export interface StartJobOptions {
   warn: (message: string) => void;
   onLauncher?: (launcher: ProcessLauncher) => void;
   reuse?: JobOptions['reuse'];
+  /** Run shell steps on workers: the Redis they take steps from, and the bucket their artifacts travel through. */
+  workers?: { redisUrl: string; bucketUrl?: string };
 }
 
 /**
@@ -51,10 +53,13 @@ export async function startJob(o: StartJobOptions): Promise<JobOutcome> {
         warn: o.warn,
       })
     : undefined;
+  // Redis (and BullMQ, the S3 client) load only for a run with workers; unreachable, it stops here, before any run folder.
+  const workers = o.workers ? await (await import('../workers/dispatch.js')).connectWorkers(o.workers) : undefined;
   return runJob({
     spec,
     runsDir: o.runsDir,
-    concurrency: o.concurrency ?? spec.concurrency ?? defaultConcurrency(),
+    // With workers, as many at once as they have slots: the scheduler here still picks which step goes next.
+    concurrency: o.concurrency ?? spec.concurrency ?? (workers ? Math.max(1, workers.slots) : defaultConcurrency()),
     failFast: o.failFast ?? spec.onFailure === 'stop',
     sinks: o.sinks,
     signal: o.signal,
@@ -63,5 +68,6 @@ export async function startJob(o: StartJobOptions): Promise<JobOutcome> {
     secretNames: [...spec.secrets, ...(llm?.secretNames ?? [])],
     onLauncher: o.onLauncher,
     reuse: o.reuse,
+    workers,
   });
 }
