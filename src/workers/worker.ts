@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Job, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { StepError } from '../errors.js';
+import { OrchestratorError, type StepError } from '../errors.js';
 import type { AttemptResult } from '../events/step-result.js';
 import { createLauncher, type ProcessLauncher } from '../process/launcher.js';
 import { ShellExecutor } from '../steps/shell.js';
@@ -39,12 +39,17 @@ export interface WorkerOptions {
 
 /** Run until `signal` aborts: then running attempts are cancelled (their process trees killed) and the worker leaves. */
 export async function runWorker(o: WorkerOptions): Promise<void> {
-  const redis = await connectRedis({ url: o.redisUrl, onLost: (m) => o.say(m) });
+  // Redis gone for good: the worker stops its attempts and leaves with why (the coordinator gives them up too).
+  let lost: string | undefined;
+  const leave = new AbortController();
+  o.signal.addEventListener('abort', () => leave.abort(), { once: true });
+  const redis = await connectRedis({ url: o.redisUrl, onLost: (m) => ((lost = m), leave.abort()) });
   const { Worker: BullWorker, DelayedError } = await import('bullmq');
   const launcher = await createLauncher({ shellSteps: o.concurrency, baseEnv: { ...process.env } });
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), `orch-worker-${o.name.replace(/[^\w.-]/g, '_')}-`));
   const running = new Map<string, AbortController>();
   const subscriber = redis.duplicate();
+  subscriber.on('error', () => undefined); // the main connection reports a loss
   await subscriber.subscribe(CANCEL_CHANNEL);
   subscriber.on('message', (_channel: string, jobId: string) => running.get(jobId)?.abort({ code: 'cancelled', message: 'cancelled by the coordinator' } satisfies StepError));
   const stopBeat = heartbeatWorker({ redis, name: o.name, tags: o.tags, concurrency: o.concurrency, load: () => running.size, everyMs: Math.min(1_000, o.lockDurationMs / 2) });
@@ -88,14 +93,16 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
   worker.on('error', (e: Error) => o.say(`queue: ${e.message}`));
   await worker.waitUntilReady();
   o.say(`worker ${o.name} took its place at ${displayRedisUrl(o.redisUrl)} (${o.concurrency} at once${o.tags.length ? `, tags ${o.tags.join(',')}` : ''})`);
-  await new Promise<void>((resolve) => (o.signal.aborted ? resolve() : o.signal.addEventListener('abort', () => resolve(), { once: true })));
+  await new Promise<void>((resolve) => (leave.signal.aborted ? resolve() : leave.signal.addEventListener('abort', () => resolve(), { once: true })));
   for (const c of running.values()) c.abort({ code: 'cancelled', message: 'the worker was stopped' } satisfies StepError);
-  await worker.close();
-  await stopBeat();
+  // Without Redis nothing can be handed back: the attempts are killed, not waited for.
+  await worker.close(lost !== undefined);
+  if (!lost) await stopBeat();
   await launcher.close();
-    subscriber.disconnect();
+  subscriber.disconnect();
   redis.disconnect();
   fs.rmSync(scratch, { recursive: true, force: true });
+  if (lost) throw new OrchestratorError({ code: 'remote', message: lost });
 }
 
 interface AttemptRun {

@@ -1,14 +1,31 @@
 // Workers on BullMQ/Redis (docs/spec.md, "Workers"), black-box: a real redis-server on 127.0.0.1, real
 // `orchestrator worker` processes, the built CLI as coordinator. Order comes from marker files the steps write
 // and wait for, never from sleeps; timings are the short ones of FAST_TIMINGS.
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { useCliRig } from '../helpers/cli.js';
+import { BIN, REPO, useCliRig } from '../helpers/cli.js';
 import { freePort, redisSkipReason, startRedisTestServer, type RedisTestServer } from '../helpers/redis-test-server.js';
 import { FAST_TIMINGS, eventsOf, markers, startWorker, stopWorkers, waitFor, type WorkerProc } from '../helpers/worker-procs.js';
 
 const redisSkip = redisSkipReason();
 const rig = useCliRig('orch-workers-');
+
+describe('start-up of a local run', () => {
+  it('loads none of BullMQ, ioredis or the S3 client; a run with --workers loads them', () => {
+    rig().write('spec.yaml', 'name: local\nsteps:\n  a:\n    run: echo hi\n');
+    const preload = path.join(REPO, 'test/fixtures/preload/record-remote-modules.cjs');
+    const loaded = (args: string[]) => {
+      const out = rig().path(`loaded-${args.length}`);
+      rig().run(args, { env: { NODE_OPTIONS: `--require ${preload}`, ORCH_TEST_LOADED: out } });
+      return fs.readFileSync(out, 'utf8');
+    };
+    expect(loaded(['run', 'spec.yaml'])).toBe('');
+    // The same check sees them when they do load (a Redis nobody listens on: ioredis loads to try it).
+    expect(loaded(['run', 'spec.yaml', '--workers', 'redis://127.0.0.1:1'])).toContain('ioredis');
+  });
+});
 
 describe.skipIf(redisSkip !== undefined)(`workers on Redis${redisSkip ? ` (skipped: ${redisSkip})` : ''}`, () => {
   let redis: RedisTestServer;
@@ -87,7 +104,122 @@ describe.skipIf(redisSkip !== undefined)(`workers on Redis${redisSkip ? ` (skipp
     expect(r.stderr).toBe(`cannot reach Redis at redis://127.0.0.1:${port}: connect ECONNREFUSED 127.0.0.1:${port}\n`);
     expect(fs.existsSync(rig().runsDir)).toBe(false);
   });
+
+  it('a worker paused with SIGSTOP past its lock, then resumed: its late result is refused, and the attempt is recorded once, from the other worker', async () => {
+    workers.push(await startWorker(rig(), { redisUrl: redis.url, name: 'w1', concurrency: 1 }), await startWorker(rig(), { redisUrl: redis.url, name: 'w2', concurrency: 1 }));
+    rig().write('spec.yaml', 'name: paused\nsteps:\n  a:\n    run: |\n      touch "taken.$ORCH_WORKER"\n      while [ ! -e "release.$ORCH_WORKER" ]; do sleep 0.05; done\n      echo "from $ORCH_WORKER"\n      echo "by=$ORCH_WORKER" >> "$ORCH_OUTPUT"\n');
+    const running = run([]);
+    await waitFor(() => markers(rig().dir, 'taken').length > 0, 30_000, () => 'no worker took the step');
+    const paused = workers.find((w) => w.name === markers(rig().dir, 'taken')[0])!;
+    const other = workers.find((w) => w !== paused)!;
+    paused.child.kill('SIGSTOP');
+    await waitFor(() => markers(rig().dir, 'taken').length === 2, 30_000, () => 'the step did not run again');
+    // The paused worker's step finishes while it sleeps; woken, it tries to hand its result in.
+    fs.writeFileSync(rig().path(`release.${paused.name}`), '');
+    paused.child.kill('SIGCONT');
+    await waitFor(() => /was refused/.test(paused.output()), 30_000, () => `no refusal: ${paused.output()}`);
+    fs.writeFileSync(rig().path(`release.${other.name}`), '');
+    const r = await running;
+    expect(r.code, r.stderr).toBe(0);
+    expect(rig().output('a').outputs).toEqual({ by: other.name });
+    expect(rig().log('a')).not.toContain(`from ${paused.name}`);
+    expect(rig().log('a')).toContain(`from ${other.name}`);
+    const events = rig().events();
+    expect(events.filter((e) => e.type === 'step.retrying').map((e) => e.error?.code)).toEqual(['worker-lost']);
+    expect(events.filter((e) => e.type === 'step.succeeded' || e.type === 'step.failed')).toHaveLength(1);
+  });
+
+  it('Redis lost mid-run: the step fails with a recorded, explained error, and the run ends (no hang)', async () => {
+    const own = await startRedisTestServer();
+    try {
+      workers.push(await startWorker(rig(), { redisUrl: own.url, name: 'w1', env: { ORCH_REDIS_LOST_MS: '1500' } }));
+      rig().write('spec.yaml', 'name: lost-redis\nsteps:\n  a:\n    run: |\n      touch taken.a\n      while [ ! -e release ]; do sleep 0.05; done\n');
+      const running = rig().runAsync(['run', 'spec.yaml', '--workers', own.url], { env: { ...env(), ORCH_REDIS_LOST_MS: '1500' }, timeoutMs: 90_000 });
+      await waitFor(() => rig().exists('taken.a'), 30_000, () => 'no worker took the step');
+      own.process.kill('SIGKILL');
+      const r = await running;
+      expect(r.code).toBe(1);
+      const a = rig().manifest().steps.a!;
+      expect(a.status).toBe('failed');
+      expect(a.error).toEqual({ code: 'remote', message: expect.stringMatching(/^lost the connection to Redis at redis:\/\/127\.0\.0\.1:\d+ \(.*\) and could not reconnect for 2 s$/) });
+      expect(rig().manifest().status).toBe('failed');
+      // The worker leaves too, saying why, and kills the step it ran.
+      await workers[0]!.exited;
+      expect(workers[0]!.output()).toMatch(/lost the connection to Redis/);
+    } finally {
+      await own.close();
+    }
+  });
+
+  it('Ctrl-C on the coordinator cancels the remote step: the worker kills its process tree, the job is recorded cancelled (130)', async () => {
+    workers.push(await startWorker(rig(), { redisUrl: redis.url, name: 'w1' }));
+    rig().write('spec.yaml', 'name: cancel\nsteps:\n  a:\n    run: |\n      sleep 300 &\n      echo $! > grandchild.pid\n      touch taken.a\n      wait\n');
+    const coordinator = startCoordinator(['run', 'spec.yaml', '--workers', redis.url], env());
+    await waitFor(() => rig().exists('taken.a'), 30_000, () => `no worker took the step: ${coordinator.stderr()}`);
+    const grandchild = Number(fs.readFileSync(rig().path('grandchild.pid'), 'utf8'));
+    process.kill(coordinator.pid, 'SIGINT');
+    expect(await coordinator.exit).toBe(130);
+    expect(rig().manifest().status).toBe('cancelled');
+    expect(rig().manifest().steps.a!.status).toBe('cancelled');
+    await waitFor(() => !isAlive(grandchild), 15_000, () => `the step's child ${grandchild} still runs`);
+  });
+
+  it('the coordinator killed mid-run: resume --workers reuses what succeeded and runs the rest on workers', async () => {
+    workers.push(await startWorker(rig(), { redisUrl: redis.url, name: 'w1' }));
+    rig().write('spec.yaml', 'name: resumed\nsteps:\n  a:\n    run: echo "n=1" >> "$ORCH_OUTPUT"\n  b:\n    needs: [a]\n    run: |\n      touch "taken.b$ORCH_WORKER"\n      while [ ! -e release ]; do sleep 0.05; done\n      echo "b after ${{ steps.a.outputs.n }}"\n');
+    const coordinator = startCoordinator(['run', 'spec.yaml', '--workers', redis.url], env());
+    await waitFor(() => markers(rig().dir, 'taken').length > 0, 30_000, () => `b did not start: ${coordinator.stderr()}`);
+    process.kill(coordinator.pid, 'SIGKILL');
+    await coordinator.exit;
+    fs.writeFileSync(rig().path('release'), '');
+    const first = rig().latest();
+    const r = await rig().runAsync(['resume', first, '--workers', redis.url], { env: env(), timeoutMs: 90_000 });
+    expect(r.code, r.stderr).toBe(0);
+    const m = rig().manifest();
+    expect(m.resumed_from).toBe(first);
+    expect(m.steps.a!.reused).toBe(true);
+    expect(m.steps.b!.status).toBe('succeeded');
+    expect(rig().log('b')).toBe('b after 1\n');
+    expect(rig().events().filter((e) => e.type === 'step.worker').map((e) => e.step)).toEqual(['b']);
+  });
+
+  it("a worker whose checkout has another spec refuses the step with a clear error", async () => {
+    rig().write('elsewhere/spec.yaml', 'name: other\nsteps:\n  a:\n    run: echo other\n');
+    workers.push(await startWorker(rig(), { redisUrl: redis.url, name: 'w1', dir: rig().path('elsewhere') }));
+    rig().write('spec.yaml', 'name: mine\nsteps:\n  a:\n    run: echo mine\n');
+    const r = await run([]);
+    expect(r.code).toBe(1);
+    expect(rig().manifest().steps.a!.error).toEqual({ code: 'checkout', message: expect.stringMatching(/^this worker's checkout \(.*elsewhere\) has a different spec\.yaml \(SHA-256 [0-9a-f]{12}…, the coordinator's is [0-9a-f]{12}…\): update the checkout$/) });
+  });
+
+  it('runs_on: a step goes only to a worker with all its tags; one no worker has fails no-worker, naming the workers', async () => {
+    workers.push(await startWorker(rig(), { redisUrl: redis.url, name: 'cpu', tags: ['linux'] }), await startWorker(rig(), { redisUrl: redis.url, name: 'gpu', tags: ['linux', 'gpu'] }));
+    rig().write('spec.yaml', 'name: tags\nsteps:\n  g:\n    runs_on: [gpu]\n    run: echo "on $ORCH_WORKER"\n  c:\n    runs_on: [linux, gpu]\n    run: echo "on $ORCH_WORKER"\n  t:\n    runs_on: [tpu]\n    run: echo never\n');
+    const r = await run([], { ORCH_NO_WORKER_MS: '2000' });
+    expect(r.code).toBe(1);
+    expect(rig().log('g')).toBe('on gpu\n');
+    expect(rig().log('c')).toBe('on gpu\n');
+    expect(rig().manifest().steps.t!.error).toEqual({ code: 'no-worker', message: expect.stringMatching(/^no worker with tags tpu took the step within 2 s at redis:\/\/127\.0\.0\.1:\d+ \(connected: cpu \[linux\], gpu \[linux,gpu\]\): start one/) });
+  });
 });
+
+/** A coordinator process the test can signal; resolves with its exit code. */
+function startCoordinator(args: string[], env: Record<string, string>): { pid: number; exit: Promise<number | null>; stderr: () => string } {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: rig().dir, env: rig().env(env), stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  return { pid: child.pid!, exit: new Promise((resolve) => child.once('exit', (code) => resolve(code))), stderr: () => err };
+}
+
+/** Whether a process is alive. */
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** Empty the test Redis between tests (queues, streams, worker entries). */
 async function flush(redis: RedisTestServer): Promise<void> {
