@@ -3,7 +3,9 @@
 // its priorities and the run folder stay here; workers only run processes.
 import path from 'node:path';
 import type { Queue } from 'bullmq';
+import { OrchestratorError } from '../errors.js';
 import type { RunEventBody } from '../events/types.js';
+import type { Bucket } from '../remote/bucket.js';
 import type { JobSpec } from '../specfile/model.js';
 import { sha256 } from '../store/hash.js';
 import type { RunDir } from '../store/run-dir.js';
@@ -12,7 +14,7 @@ import { connectRedis, displayRedisUrl } from './connect.js';
 import { AttemptWatch, watchTimings, type WatchTimings } from './attempt-watch.js';
 import { KEY_PREFIX, QUEUE_NAME, attemptJobId, type AttemptJob } from './protocol.js';
 import { listWorkers } from './registry.js';
-import { openRunBucket } from './transfer.js';
+import { offerNeeds, openRunBucket } from './transfer.js';
 
 /** Where the workers are, and how patiently to wait for them. */
 export interface WorkersOptions {
@@ -45,7 +47,7 @@ export async function connectWorkers(o: WorkersOptions): Promise<Workers> {
     slots,
     executor: (run) => {
       watch = new AttemptWatch({ redis, queue, bucket, runDir: run.runDir, emit: run.emit, timings: o.timings ?? watchTimings(), where: displayRedisUrl(o.redisUrl) });
-      return new RemoteShellExecutor({ spec: run.spec, runDir: run.runDir, secretNames: run.secretNames, queue, watch, bucketUrl: o.bucketUrl, isLost: () => lost });
+      return new RemoteShellExecutor({ spec: run.spec, runDir: run.runDir, secretNames: run.secretNames, queue, watch, bucket, bucketUrl: o.bucketUrl, isLost: () => lost });
     },
     close: async () => {
       await watch?.close();
@@ -63,6 +65,7 @@ interface RemoteShellOptions {
   secretNames: string[];
   queue: Queue;
   watch: AttemptWatch;
+  bucket?: Bucket;
   bucketUrl?: string;
   isLost: () => string | undefined;
 }
@@ -97,6 +100,14 @@ class RemoteShellExecutor implements StepExecutor {
       secretNames: o.secretNames,
       ...(o.bucketUrl ? { bucket: o.bucketUrl } : {}),
     };
+    if (o.bucket && step.needs.length > 0) {
+      try {
+        data.restore = await offerNeeds(o.bucket, o.runDir, step.needs);
+      } catch (e) {
+        if (!(e instanceof OrchestratorError)) throw e;
+        return { status: 'failed', exitCode: null, text: '', outputs: {}, error: { code: 'remote', message: `the artifacts of its needs could not be offered: ${e.message}` }, retryable: false };
+      }
+    }
     const settled = o.watch.follow({ jobId, stepId: step.id, attempt, runsOn: data.runsOn, signal });
     try {
       await o.queue.add('attempt', data, { jobId, removeOnComplete: true, removeOnFail: { age: 24 * 3600 } });

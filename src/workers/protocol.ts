@@ -33,8 +33,8 @@ export interface AttemptJob {
   secretNames: string[];
   /** `s3://…` to send artifacts through, when the run has one. */
   bucket?: string;
-  /** Files of the steps it needs, to restore before it runs: path in the run folder → SHA-256 in the bucket. */
-  restore?: Record<string, string>;
+  /** Artifacts of the steps it needs, restored from the bucket into the worker's run folder before it runs. */
+  restore?: SentFile[];
 }
 
 /** A file an attempt made, sent through the bucket by its SHA-256. */

@@ -18,7 +18,7 @@ import { RunDir } from '../store/run-dir.js';
 import { connectRedis, displayRedisUrl } from './connect.js';
 import { LogPump } from './log-pump.js';
 import { CANCEL_CHANNEL, KEY_PREFIX, KEY_TTL_MS, QUEUE_NAME, STREAM_MAX_ENTRIES, FENCED_XADD, claimKey, entryFields, lockKey, streamKey, type AttemptJob, type SentFile, type StreamEntry } from './protocol.js';
-import { sendArtifacts } from './transfer.js';
+import { BucketCache, receiveFiles, sendArtifacts } from './transfer.js';
 import { heartbeatWorker } from './registry.js';
 
 /** How a worker runs. */
@@ -48,6 +48,7 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
   const launcher = await createLauncher({ shellSteps: o.concurrency, baseEnv: { ...process.env } });
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), `orch-worker-${o.name.replace(/[^\w.-]/g, '_')}-`));
   const running = new Map<string, AbortController>();
+  const buckets = new BucketCache();
   const subscriber = redis.duplicate();
   subscriber.on('error', () => undefined); // the main connection reports a loss
   await subscriber.subscribe(CANCEL_CHANNEL);
@@ -72,7 +73,7 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
       running.set(job.id!, controller);
       jobSignal?.addEventListener('abort', () => controller.abort(), { once: true });
       try {
-        await runAttempt({ o, redis, launcher, scratch, job, token: token!, signal: controller.signal });
+        await runAttempt({ o, redis, launcher, buckets, scratch, job, token: token!, signal: controller.signal });
       } finally {
         running.delete(job.id!);
       }
@@ -99,6 +100,7 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
   await worker.close(lost !== undefined);
   if (!lost) await stopBeat();
   await launcher.close();
+  await buckets.close();
   subscriber.disconnect();
   redis.disconnect();
   fs.rmSync(scratch, { recursive: true, force: true });
@@ -109,6 +111,7 @@ interface AttemptRun {
   o: WorkerOptions;
   redis: Redis;
   launcher: ProcessLauncher;
+  buckets: BucketCache;
   scratch: string;
   job: Job<AttemptJob>;
   token: string;
@@ -134,17 +137,30 @@ async function runAttempt(a: AttemptRun): Promise<void> {
     // ORCH_WORKER tells the step where it runs.
     const step = { ...data.step, cwd: path.resolve(path.dirname(path.resolve(o.dir, data.specPath)), data.cwdFromSpec), env: { ...data.step.env, ORCH_WORKER: o.name } };
     const shell = new ShellExecutor({ runDir, launcher: a.launcher, redactor: Redactor.fromEnv(data.secretNames), files: new StepFilePrefetcher(runDir, [step.id], 1) });
-    const pump = new LogPump(runDir.logPath(step.id), async (chunk) => void (await send({ t: 'log', data: chunk })));
-    result = await shell.runAttempt({ step, attempt: data.attempt, signal: a.signal, context: { contexts: { ...data.contexts, env: { ...process.env } } } });
-    await pump.finish();
-    const sent = await sendArtifacts({ runDir, stepId: step.id, bucket: data.bucket });
-    if ('error' in sent) result = { ...result, status: 'failed', error: sent.error, retryable: false };
-    else files = sent.files;
+    const bucket = await a.buckets.get(data.bucket).catch((e: unknown) => failedWith(e));
+    // The artifacts of its needs first, where they were in the coordinator's run folder.
+    const restored = bucket === undefined || !data.restore?.length ? undefined : 'error' in bucket ? bucket.error : await receiveFiles(bucket, runDir, data.restore);
+    if (restored) {
+      result = { status: 'failed', exitCode: null, text: '', outputs: {}, error: { ...restored, message: `the artifacts of its needs could not be restored: ${restored.message}` }, retryable: false };
+    } else {
+      const pump = new LogPump(runDir.logPath(step.id), async (chunk) => void (await send({ t: 'log', data: chunk })));
+      result = await shell.runAttempt({ step, attempt: data.attempt, signal: a.signal, context: { contexts: { ...data.contexts, env: { ...process.env } } } });
+      await pump.finish();
+      const sent = bucket !== undefined && 'error' in bucket ? { error: bucket.error } : await sendArtifacts({ runDir, stepId: step.id, bucket });
+      if ('error' in sent) result = { ...result, status: 'failed', error: sent.error, retryable: false };
+      else files = sent.files;
+    }
   }
   if (!(await send({ t: 'result', result, files }))) {
     o.say(`the result of ${data.step.id} (attempt ${data.attempt}) was refused: the attempt was given up while this worker was away`);
   }
   fs.rmSync(root, { recursive: true, force: true });
+}
+
+/** A bucket that could not be opened, as a step error. */
+function failedWith(e: unknown): { error: StepError } {
+  if (!(e instanceof OrchestratorError)) throw e;
+  return { error: { code: 'remote', message: e.message } };
 }
 
 /** Why this checkout cannot run the attempt (its spec differs from the coordinator's), or undefined. */

@@ -5,7 +5,8 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, REPO, useCliRig } from '../helpers/cli.js';
+import { BIN, REPO, sha256File, useCliRig } from '../helpers/cli.js';
+import { startS3TestServer } from '../helpers/s3-test-server.js';
 import { freePort, redisSkipReason, startRedisTestServer, type RedisTestServer } from '../helpers/redis-test-server.js';
 import { FAST_TIMINGS, eventsOf, markers, startWorker, stopWorkers, waitFor, type WorkerProc } from '../helpers/worker-procs.js';
 
@@ -200,6 +201,27 @@ describe.skipIf(redisSkip !== undefined)(`workers on Redis${redisSkip ? ` (skipp
     expect(rig().log('g')).toBe('on gpu\n');
     expect(rig().log('c')).toBe('on gpu\n');
     expect(rig().manifest().steps.t!.error).toEqual({ code: 'no-worker', message: expect.stringMatching(/^no worker with tags tpu took the step within 2 s at redis:\/\/127\.0\.0\.1:\d+ \(connected: cpu \[linux\], gpu \[linux,gpu\]\): start one/) });
+  });
+
+  it('artifacts come back through the bucket, checked by SHA-256; a needed step\'s artifacts are restored on the worker first', async () => {
+    const s3 = await startS3TestServer('orch-workers', 'run');
+    try {
+      workers.push(await startWorker(rig(), { redisUrl: redis.url, name: 'w1', env: s3.env }));
+      rig().write('spec.yaml', 'name: files\nsteps:\n  a:\n    run: echo "made by $ORCH_WORKER" > "$ORCH_ARTIFACTS/report.txt"\n  b:\n    needs: [a]\n    run: |\n      cat "$ORCH_RUN_DIR/artifacts/a/report.txt"\n      tr a-z A-Z < "$ORCH_RUN_DIR/artifacts/a/report.txt" > "$ORCH_ARTIFACTS/loud.txt"\n');
+      const r = await run(['--bucket', s3.url], s3.env);
+      expect(r.code, r.stderr).toBe(0);
+      expect(fs.readFileSync(rig().runPath('artifacts/a/report.txt'), 'utf8')).toBe('made by w1\n');
+      expect(fs.readFileSync(rig().runPath('artifacts/b/loud.txt'), 'utf8')).toBe('MADE BY W1\n');
+      expect(rig().log('b')).toBe('made by w1\n');
+      const listed = rig().manifest().files.find((f) => f.path === 'artifacts/b/loud.txt');
+      expect(listed?.sha256).toBe(sha256File(rig().runPath('artifacts/b/loud.txt')));
+      // Without a bucket, a step that writes artifacts on a worker fails, saying why.
+      const bare = await run([]);
+      expect(bare.code).toBe(1);
+      expect(rig().manifest().steps.a!.error).toEqual({ code: 'remote', message: 'the step wrote 1 artifact(s) on a worker, and the run has no --bucket to bring them back' });
+    } finally {
+      await s3.close();
+    }
   });
 });
 
