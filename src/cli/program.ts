@@ -206,6 +206,8 @@ function buildProgram(version: string): Command {
     .description('what this installation uses and why: Node, platform, bash, how steps start, folders, provider SDKs')
     .option('--json', 'print the checks as JSON')
     .option('--cache-dir <dir>', 'the LLM response cache to check')
+    .option('--workers <redis-url>', 'also check the Redis of workers: reachable, noeviction, who is connected (default: $ORCH_WORKERS)')
+    .option('--bucket <s3-url>', 'also check that the bucket answers (default: $ORCH_BUCKET)')
     .addOption(runsDirOption())
     .addHelpText('after', '\nExits 1 when something stops jobs from running as they should (marked ✗).\n' + examples(['orchestrator doctor', 'orchestrator doctor --json | jq -r .checks[].name']))
     .action(async (opts) => done(await (await import('./commands/doctor.js')).doctorCommand(version, opts)));

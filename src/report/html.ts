@@ -128,6 +128,7 @@ function renderCard(s: ReportStep, m: JobManifest): string {
     ['needs', s.needs.length === 0 ? '–' : s.needs.map((n) => `<a href="#step-${esc(n)}">${esc(n)}</a>`).join(', ')],
   ];
   if (r?.usage) facts.push(['tokens', `${r.usage.input_tokens} in / ${r.usage.output_tokens} out`]);
+  if (r?.workers) facts.push(['workers', Object.entries(r.workers).map(([attempt, w]) => `${esc(w)} (attempt ${esc(attempt)})`).join(', ')]);
   const error = r?.error ? `<p class="error"><code>${esc(r.error.code)}</code> ${esc(r.error.message)}</p>` : '';
   const artifacts = m.files.filter((f) => f.path.startsWith(`artifacts/${s.id}/`));
   const files =

@@ -223,6 +223,46 @@ describe.skipIf(redisSkip !== undefined)(`workers on Redis${redisSkip ? ` (skipp
       await s3.close();
     }
   });
+
+  it('visible: the run\'s lines, show, report.html and `workers` name the worker of each attempt, its tags and load; doctor checks Redis and the bucket', async () => {
+    const s3 = await startS3TestServer('orch-doctor', 'probe');
+    try {
+      workers.push(await startWorker(rig(), { redisUrl: redis.url, name: 'w1', concurrency: 3, tags: ['linux', 'big'] }));
+      rig().write('spec.yaml', 'name: seen\nsteps:\n  a:\n    run: |\n      touch taken.a\n      while [ ! -e release ]; do sleep 0.05; done\n');
+      const running = run([]);
+      await waitFor(() => rig().exists('taken.a'), 30_000, () => 'no worker took the step');
+      // The heartbeat says what it runs within a second.
+      let listed: { name: string; tags: string[]; concurrency: number; running: number }[] = [];
+      await waitFor(() => (listed = JSON.parse(rig().run(['workers', '--redis', redis.url, '--json']).stdout) as typeof listed)[0]?.running === 1, 10_000, () => JSON.stringify(listed));
+      expect(listed.map((w) => [w.name, w.tags, w.concurrency, w.running])).toEqual([['w1', ['linux', 'big'], 3, 1]]);
+      const text = rig().run(['workers', '--redis', redis.url]);
+      expect(text.code).toBe(0);
+      expect(text.stdout).toMatch(/^worker +tags +running +host +pid +since\nw1 +linux,big +1\/3 /);
+      fs.writeFileSync(rig().path('release'), '');
+      const r = await running;
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/worker +a +on w1\n/);
+      expect(rig().manifest().steps.a).toMatchObject({ workers: { '1': 'w1' } });
+      expect(rig().run(['show', rig().latest()]).stdout).toMatch(/a +succeeded +1 \(w1\)/);
+      expect(rig().run(['report', rig().latest()]).code).toBe(0);
+      expect(fs.readFileSync(rig().runPath('report.html'), 'utf8')).toContain('w1 (attempt 1)');
+      // doctor: both reachable, and the worker is named; an unreachable Redis is a problem (exit 1).
+      // (Not spawnSync: s3rver answers from this process's event loop.)
+      const doctor = await rig().runAsync(['doctor', '--json', '--workers', redis.url, '--bucket', s3.url], { env: s3.env });
+      const checks = (JSON.parse(doctor.stdout) as { checks: { name: string; state: string; value: string }[] }).checks;
+      expect(checks.filter((c) => c.name.startsWith('workers '))).toEqual([
+        { name: 'workers redis', state: 'ok', value: expect.stringMatching(/^redis:\/\/127\.0\.0\.1:\d+ \(Redis [\d.]+\), 1 worker connected: w1$/) },
+        { name: 'workers bucket', state: 'ok', value: `${s3.url} answers` },
+      ]);
+      const port = await freePort();
+      const down = rig().run(['doctor', '--workers', `redis://127.0.0.1:${port}`]);
+      expect(down.code).toBe(1);
+      expect(down.stdout).toContain(`✗ workers redis`);
+      expect(down.stdout).toContain(`cannot reach Redis at redis://127.0.0.1:${port}`);
+    } finally {
+      await s3.close();
+    }
+  });
 });
 
 /** A coordinator process the test can signal; resolves with its exit code. */
