@@ -10,7 +10,7 @@ import type { AttemptResult } from '../events/step-result.js';
 import type { RunEventBody } from '../events/types.js';
 import type { Bucket } from '../remote/bucket.js';
 import type { RunDir } from '../store/run-dir.js';
-import { CANCEL_CHANNEL, lockKey, parseEntry, streamKey, type StreamEntry } from './protocol.js';
+import { CANCEL_CHANNEL, KEY_PREFIX, lockKey, parseEntry, streamKey, type StreamEntry } from './protocol.js';
 import { listWorkers } from './registry.js';
 import { receiveFiles } from './transfer.js';
 
@@ -78,10 +78,14 @@ export class AttemptWatch {
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
 
+  /** A stream of this watch's own: written to wake its blocking read when an attempt is added to it. */
+  readonly #wakeKey: string;
+
   constructor(o: WatchOptions) {
     this.#o = o;
     this.#reader = o.redis.duplicate(); // XREAD BLOCK holds its connection
     this.#reader.on('error', () => undefined);
+    this.#wakeKey = `${KEY_PREFIX}:wake:${o.runDir.jobId}:${process.pid}`;
   }
 
   /** Follow one attempt (before it is queued, so nothing it sends is missed); resolves with its result. */
@@ -89,6 +93,8 @@ export class AttemptWatch {
     return new Promise((resolve) => {
       const f: Followed = { jobId: a.jobId, stepId: a.stepId, attempt: a.attempt, runsOn: a.runsOn, lastId: '0', queuedAt: Date.now(), done: resolve };
       this.#followed.set(a.jobId, f);
+      // A read blocked on the streams followed so far would see this one's entries only when it times out.
+      void this.#o.redis.xadd(this.#wakeKey, 'MAXLEN', '1', '*', 'w', '1').catch(() => undefined);
       const onAbort = () => void this.#cancel(f);
       if (a.signal.aborted) onAbort();
       else a.signal.addEventListener('abort', onAbort, { once: true });
@@ -114,6 +120,7 @@ export class AttemptWatch {
     this.#closed = true;
     clearInterval(this.#timer);
     this.#reader.disconnect();
+    await this.#o.redis.del(this.#wakeKey).catch(() => undefined);
     await this.#reading?.catch(() => undefined);
   }
 
@@ -124,14 +131,10 @@ export class AttemptWatch {
 
   async #read(): Promise<void> {
     while (!this.#closed) {
-      if (this.#followed.size === 0) {
-        await new Promise((r) => setTimeout(r, 20));
-        continue;
-      }
       const list = [...this.#followed.values()];
       let reply: [string, [string, string[]][]][] | null;
       try {
-        reply = (await this.#reader.xread('COUNT', 200, 'BLOCK', 200, 'STREAMS', ...list.map((f) => streamKey(f.jobId)), ...list.map((f) => f.lastId))) as typeof reply;
+        reply = (await this.#reader.xread('COUNT', 200, 'BLOCK', 1000, 'STREAMS', this.#wakeKey, ...list.map((f) => streamKey(f.jobId)), '$', ...list.map((f) => f.lastId))) as typeof reply;
       } catch {
         if (this.#closed) return;
         await new Promise((r) => setTimeout(r, 100)); // reconnecting; a lost connection fails every attempt via failAll

@@ -89,6 +89,19 @@ redis.call('PEXPIRE', KEYS[2], ARGV[3])
 return 1
 `;
 
+/**
+ * Take an attempt, once: claim it (a second taker, BullMQ handing out a stalled job again, gets -1) and append
+ * its `start` entry, under the same fence as FENCED_XADD (0: the lock is gone already). One round trip.
+ * KEYS: lock, claim, stream; ARGV: token, worker name, ttl ms, max entries, then field/value pairs.
+ */
+export const CLAIM_AND_START = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+if not redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3], 'NX') then return -1 end
+redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[4], '*', unpack(ARGV, 5))
+redis.call('PEXPIRE', KEYS[3], ARGV[3])
+return 1
+`;
+
 /** Encode an entry as stream fields. */
 export function entryFields(e: StreamEntry): string[] {
   return ['e', JSON.stringify(e)];

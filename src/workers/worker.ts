@@ -17,7 +17,7 @@ import { Redactor } from '../store/redact.js';
 import { RunDir } from '../store/run-dir.js';
 import { connectRedis, displayRedisUrl } from './connect.js';
 import { LogPump } from './log-pump.js';
-import { CANCEL_CHANNEL, KEY_PREFIX, KEY_TTL_MS, QUEUE_NAME, STREAM_MAX_ENTRIES, FENCED_XADD, claimKey, entryFields, lockKey, streamKey, type AttemptJob, type SentFile, type StreamEntry } from './protocol.js';
+import { CANCEL_CHANNEL, CLAIM_AND_START, KEY_PREFIX, KEY_TTL_MS, QUEUE_NAME, STREAM_MAX_ENTRIES, FENCED_XADD, claimKey, entryFields, lockKey, streamKey, type AttemptJob, type SentFile, type StreamEntry } from './protocol.js';
 import { BucketCache, receiveFiles, sendArtifacts } from './transfer.js';
 import { heartbeatWorker } from './registry.js';
 
@@ -65,8 +65,10 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
         throw new DelayedError();
       }
       // BullMQ may hand a stalled job out again: an attempt runs at most once, a new one is the coordinator's call.
-      if ((await redis.set(claimKey(job.id!), o.name, 'PX', KEY_TTL_MS, 'NX')) !== 'OK') {
-        o.say(`refused ${data.step.id} (attempt ${data.attempt}): it was already taken by another worker`);
+      const jobId = job.id!;
+      const taken = await redis.eval(CLAIM_AND_START, 3, lockKey(jobId), claimKey(jobId), streamKey(jobId), token!, o.name, KEY_TTL_MS, STREAM_MAX_ENTRIES, ...entryFields({ t: 'start', worker: o.name }));
+      if (taken !== 1) {
+        o.say(`refused ${data.step.id} (attempt ${data.attempt}): ${taken === -1 ? 'it was already taken by another worker' : 'its lock lapsed before it started'}`);
         return;
       }
       const controller = new AbortController();
@@ -124,7 +126,6 @@ async function runAttempt(a: AttemptRun): Promise<void> {
   const data = job.data;
   const jobId = job.id!;
   const send = async (e: StreamEntry): Promise<boolean> => (await a.redis.eval(FENCED_XADD, 2, lockKey(jobId), streamKey(jobId), a.token, STREAM_MAX_ENTRIES, KEY_TTL_MS, ...entryFields(e))) === 1;
-  if (!(await send({ t: 'start', worker: o.name }))) return;
   o.say(`running ${data.step.id} (attempt ${data.attempt}) of ${data.runId}`);
   const refused = checkCheckout(o.dir, data);
   const root = path.join(a.scratch, jobId);
