@@ -10,7 +10,7 @@ import type { AttemptResult } from '../events/step-result.js';
 import type { RunEventBody } from '../events/types.js';
 import type { Bucket } from '../remote/bucket.js';
 import type { RunDir } from '../store/run-dir.js';
-import { CANCEL_CHANNEL, KEY_PREFIX, lockKey, parseEntry, streamKey, type StreamEntry } from './protocol.js';
+import { CANCEL_CHANNEL, KEY_PREFIX, KEY_TTL_MS, cancelledKey, lockKey, parseEntry, streamKey, type StreamEntry } from './protocol.js';
 import { listWorkers } from './registry.js';
 import { receiveFiles } from './transfer.js';
 
@@ -56,6 +56,8 @@ interface Followed {
   worker?: string;
   queuedAt: number;
   cancelledAt?: number;
+  /** Its result came, and its files are being received: no longer a question of whether its worker lives. */
+  hasResult?: boolean;
   log?: number;
   done: (r: AttemptResult) => void;
 }
@@ -163,6 +165,7 @@ export class AttemptWatch {
         fs.writeSync(f.log, e.data);
         return;
       case 'result': {
+        f.hasResult = true;
         let result = e.result;
         if (e.files.length > 0) {
           const bad = this.#o.bucket ? await receiveFiles(this.#o.bucket, this.#o.runDir, e.files) : { code: 'remote' as const, message: 'a worker sent artifacts, and this run has no bucket' };
@@ -183,6 +186,7 @@ export class AttemptWatch {
     const now = Date.now();
     const t = this.#o.timings;
     for (const f of [...this.#followed.values()]) {
+      if (f.hasResult) continue;
       if (f.cancelledAt !== undefined && now - f.cancelledAt > t.cancelGraceMs) {
         this.settle(f.jobId, { ...failed({ code: 'cancelled', message: `cancelled (worker ${f.worker ?? '?'} did not confirm within ${t.cancelGraceMs / 1000} s)` }), status: 'cancelled' });
       } else if (f.worker !== undefined) {
@@ -198,7 +202,7 @@ export class AttemptWatch {
     const r = this.#o.redis;
     if ((await r.exists(lockKey(f.jobId))) === 1) return;
     for (const [id, fields] of await r.xrange(streamKey(f.jobId), `(${f.lastId}`, '+')) await this.#take(f, id, fields);
-    if (this.#followed.get(f.jobId) !== f) return;
+    if (f.hasResult || this.#followed.get(f.jobId) !== f) return; // its result came after all (maybe to the other reader)
     await this.#o.queue.remove(f.jobId).catch(() => undefined);
     this.settle(f.jobId, failed({ code: 'worker-lost', message: `worker ${f.worker} was lost while running it (its lock lapsed): the attempt is run again elsewhere` }));
   }
@@ -218,6 +222,8 @@ export class AttemptWatch {
     f.cancelledAt = Date.now();
     const cancelled = { ...failed({ code: 'cancelled', message: 'cancelled' }), status: 'cancelled' as const };
     try {
+      // Marked first: a worker that takes it from here on sends it back cancelled instead of running it.
+      await this.#o.redis.set(cancelledKey(f.jobId), '1', 'PX', KEY_TTL_MS);
       if (f.worker === undefined && (await this.#o.queue.remove(f.jobId)) === 1) return this.settle(f.jobId, cancelled);
       await this.#o.redis.publish(CANCEL_CHANNEL, f.jobId);
     } catch {

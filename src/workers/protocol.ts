@@ -71,6 +71,11 @@ export function claimKey(jobId: string): string {
   return `${KEY_PREFIX}:claim:${jobId}`;
 }
 
+/** Set by the coordinator when it cancels an attempt: a worker that takes it afterwards does not run it. */
+export function cancelledKey(jobId: string): string {
+  return `${KEY_PREFIX}:cancelled:${jobId}`;
+}
+
 /** A worker's heartbeat hash. */
 export function workerKey(name: string): string {
   return `${KEY_PREFIX}:worker:${name}`;
@@ -91,11 +96,13 @@ return 1
 
 /**
  * Take an attempt, once: claim it (a second taker, BullMQ handing out a stalled job again, gets -1) and append
- * its `start` entry, under the same fence as FENCED_XADD (0: the lock is gone already). One round trip.
- * KEYS: lock, claim, stream; ARGV: token, worker name, ttl ms, max entries, then field/value pairs.
+ * its `start` entry, under the same fence as FENCED_XADD (0: the lock is gone already; -2: the coordinator
+ * cancelled it before any worker had it). One round trip.
+ * KEYS: lock, claim, stream, cancelled; ARGV: token, worker name, ttl ms, max entries, then field/value pairs.
  */
 export const CLAIM_AND_START = `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+if redis.call('EXISTS', KEYS[4]) == 1 then return -2 end
 if not redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3], 'NX') then return -1 end
 redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[4], '*', unpack(ARGV, 5))
 redis.call('PEXPIRE', KEYS[3], ARGV[3])

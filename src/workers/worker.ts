@@ -17,7 +17,7 @@ import { Redactor } from '../store/redact.js';
 import { RunDir } from '../store/run-dir.js';
 import { connectRedis, displayRedisUrl } from './connect.js';
 import { LogPump } from './log-pump.js';
-import { CANCEL_CHANNEL, CLAIM_AND_START, KEY_PREFIX, KEY_TTL_MS, QUEUE_NAME, STREAM_MAX_ENTRIES, FENCED_XADD, claimKey, entryFields, lockKey, streamKey, type AttemptJob, type SentFile, type StreamEntry } from './protocol.js';
+import { CANCEL_CHANNEL, CLAIM_AND_START, KEY_PREFIX, cancelledKey, KEY_TTL_MS, QUEUE_NAME, STREAM_MAX_ENTRIES, FENCED_XADD, claimKey, entryFields, lockKey, streamKey, type AttemptJob, type SentFile, type StreamEntry } from './protocol.js';
 import { BucketCache, receiveFiles, sendArtifacts } from './transfer.js';
 import { heartbeatWorker } from './registry.js';
 
@@ -52,7 +52,17 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
   const subscriber = redis.duplicate();
   subscriber.on('error', () => undefined); // the main connection reports a loss
   await subscriber.subscribe(CANCEL_CHANNEL);
-  subscriber.on('message', (_channel: string, jobId: string) => running.get(jobId)?.abort({ code: 'cancelled', message: 'cancelled by the coordinator' } satisfies StepError));
+  // A cancel may overtake the reply of the claim on the other connection: kept until the attempt is registered.
+  const cancelledEarly = new Set<string>();
+  const byCoordinator: StepError = { code: 'cancelled', message: 'cancelled by the coordinator' };
+  subscriber.on('message', (_channel: string, jobId: string) => {
+    const c = running.get(jobId);
+    if (c) c.abort(byCoordinator);
+    else {
+      cancelledEarly.add(jobId); // most are other workers' attempts: forgotten after a minute
+      setTimeout(() => cancelledEarly.delete(jobId), 60_000).unref();
+    }
+  });
   const stopBeat = heartbeatWorker({ redis, name: o.name, tags: o.tags, concurrency: o.concurrency, load: () => running.size, everyMs: Math.min(1_000, o.lockDurationMs / 2) });
 
   const worker: Worker = new BullWorker<AttemptJob>(
@@ -66,13 +76,19 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
       }
       // BullMQ may hand a stalled job out again: an attempt runs at most once, a new one is the coordinator's call.
       const jobId = job.id!;
-      const taken = await redis.eval(CLAIM_AND_START, 3, lockKey(jobId), claimKey(jobId), streamKey(jobId), token!, o.name, KEY_TTL_MS, STREAM_MAX_ENTRIES, ...entryFields({ t: 'start', worker: o.name }));
+      const taken = await redis.eval(CLAIM_AND_START, 4, lockKey(jobId), claimKey(jobId), streamKey(jobId), cancelledKey(jobId), token!, o.name, KEY_TTL_MS, STREAM_MAX_ENTRIES, ...entryFields({ t: 'start', worker: o.name }));
+      if (taken === -2) {
+        const cancelled: AttemptResult = { status: 'cancelled', exitCode: null, text: '', outputs: {}, error: { code: 'cancelled', message: 'cancelled before it started' }, retryable: false };
+        await redis.eval(FENCED_XADD, 2, lockKey(jobId), streamKey(jobId), token!, STREAM_MAX_ENTRIES, KEY_TTL_MS, ...entryFields({ t: 'result', result: cancelled, files: [] }));
+        return;
+      }
       if (taken !== 1) {
         o.say(`refused ${data.step.id} (attempt ${data.attempt}): ${taken === -1 ? 'it was already taken by another worker' : 'its lock lapsed before it started'}`);
         return;
       }
       const controller = new AbortController();
       running.set(job.id!, controller);
+      if (cancelledEarly.delete(jobId)) controller.abort(byCoordinator);
       jobSignal?.addEventListener('abort', () => controller.abort(), { once: true });
       try {
         await runAttempt({ o, redis, launcher, buckets, scratch, job, token: token!, signal: controller.signal });

@@ -139,7 +139,7 @@ describe.skipIf(redisSkip !== undefined)(`workers on Redis${redisSkip ? ` (skipp
       await waitFor(() => rig().exists('taken.a'), 30_000, () => 'no worker took the step');
       own.process.kill('SIGKILL');
       const r = await running;
-      expect(r.code).toBe(1);
+      expect(r.code, r.stdout + r.stderr).toBe(1);
       const a = rig().manifest().steps.a!;
       expect(a.status).toBe('failed');
       expect(a.error).toEqual({ code: 'remote', message: expect.stringMatching(/^lost the connection to Redis at redis:\/\/127\.0\.0\.1:\d+ \(.*\) and could not reconnect for 2 s$/) });
