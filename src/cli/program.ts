@@ -199,6 +199,7 @@ function buildProgram(version: string): Command {
     .description('list the workers connected to a Redis, with their tags and load')
     .requiredOption('--redis <url>', 'the Redis: redis://host:port')
     .option('--json', 'print an array of {name, tags, concurrency, running, host, pid, started_at}')
+    .addHelpText('after', examples(['orchestrator workers --redis redis://127.0.0.1:6379', 'orchestrator workers --redis redis://queue-host:6379 --json']))
     .action(async (opts) => done(await (await import('./commands/workers.js')).workersCommand(opts)));
 
   program

@@ -116,7 +116,7 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
   for (const c of running.values()) c.abort({ code: 'cancelled', message: 'the worker was stopped' } satisfies StepError);
   // Without Redis nothing can be handed back: the attempts are killed, not waited for.
   await worker.close(lost !== undefined);
-  if (!lost) await stopBeat();
+  await stopBeat(); // its entry goes now, or (Redis gone) expires
   await launcher.close();
   await buckets.close();
   subscriber.disconnect();
