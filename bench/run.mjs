@@ -6,7 +6,7 @@
 //
 //   npm run bench                          # full suite (~10 min on 2 cores)
 //   npm run bench -- --suite quick         # ~1-2 min: smaller N, fewer repetitions (development)
-//   npm run bench -- --only per-step,startup   # some groups only: startup, per-step, makespan, scale, fanout, llm
+//   npm run bench -- --only per-step,startup   # some groups only: startup, per-step, makespan, scale, fanout, llm, workers
 //   npm run bench -- --json                # raw numbers as one JSON document on stdout (table on stderr)
 //   npm run bench -- --json out.json       # table on stdout, raw numbers also written to out.json
 //   npm run bench -- --reps 3 --keep       # override repetitions; keep the temp folder
@@ -32,6 +32,9 @@
 //              in 50 ms, streamed, provider concurrency 32, vs bench/llm-floor.mjs (the openai SDK, a pool
 //              of 32, one file per answer): <= 1.25 (paired); then the fully cached rerun: per step no
 //              dearer than a `true` instance of the fanout group (info when that group did not run).
+//   workers    through BullMQ/Redis workers (bench/workers.mjs; needs redis-server): 1000 `true` steps (quick 200)
+//              via 3 local workers vs local at C=3, <= 5 ms/step more (paired); the skewed N=60 sleep DAG via
+//              3 workers x 4 slots <= 1.15x its lower bound at C=12 (the local run at C=4 beside it).
 //   startup    `--version` / `node -e 0` <= 1.3; `run` of a one-step spec / `node -e 0` <= 1.6
 //              (paired); `validate` of a 1000-step spec < 300 ms; `list-runs` over 1000 past runs
 //              < 500 ms (the runs are copies of one real run folder with fresh job ids).
@@ -50,6 +53,7 @@ import crypto from 'node:crypto';
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { buildDag, bounds, writeAll, parseArgs } from './gen.mjs';
+import { groupWorkers, WORKERS_SUITES } from './workers.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '..');
@@ -85,7 +89,7 @@ if (!SUITE) {
   console.error(`unknown suite "${SUITE_NAME}" (quick, full)`);
   process.exit(2);
 }
-const GROUPS = ['startup', 'per-step', 'makespan', 'scale', 'fanout', 'llm'];
+const GROUPS = ['startup', 'per-step', 'makespan', 'scale', 'fanout', 'llm', 'workers'];
 const ONLY = args.only ? String(args.only).split(',') : GROUPS;
 for (const g of ONLY) if (!GROUPS.includes(g)) { console.error(`unknown group "${g}" (${GROUPS.join(', ')})`); process.exit(2); }
 const REPS = args.reps ? Number(args.reps) : null;
@@ -677,6 +681,7 @@ async function main() {
     if (ONLY.includes('scale')) await groupScale(tmp);
     if (ONLY.includes('fanout')) await groupFanout(tmp);
     if (ONLY.includes('llm')) await groupLlm(tmp);
+    if (ONLY.includes('workers')) raw.workers = await groupWorkers({ tmp, suite: WORKERS_SUITES[SUITE_NAME], reps: REPS, orch: ORCH, roundRobin, median, addRow, log, f, sec });
   } finally {
     if (!args.keep) rmrf(tmp);
     else log(`# kept ${tmp}`);

@@ -82,8 +82,9 @@ const common = {
   sourcemap: 'linked',
   logLevel: 'warning',
   external: ['openai', '@anthropic-ai/sdk', 'ollama', 'cacache', 'playwright-core', '@aws-sdk/client-s3', 'bullmq', 'ioredis'],
-  // `await import('<external package>')` (the S3 client in src/remote/bucket.ts) becomes a lazy require: the program
-  // runs in a vm.Script, which has no loader for a real import() (ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING).
+  // `await import('<external package>')` (the S3 client of src/remote/bucket.ts, ioredis, bullmq) becomes a lazy
+  // require: the program runs in a vm.Script, which has no dynamic-import callback (a real import() there throws
+  // ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING).
   supported: { 'dynamic-import': false },
 };
 const bundle = (from, to, extra = {}) => build({ ...common, entryPoints: [path.join(root, from)], outfile: path.join(next, to), format: 'cjs', ...extra });

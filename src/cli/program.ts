@@ -49,6 +49,8 @@ function withRunOptions(cmd: Command): Command {
     .option('--summary <file>', 'also append a Markdown summary of the job (default under GitHub Actions: $GITHUB_STEP_SUMMARY)')
     .option('-q, --quiet', 'print only the end-of-run summary')
     .option('--tail <n>', 'log lines the summary shows of each failed step (default: 10)', positiveInt)
+    .option('--workers <redis-url>', 'run shell steps on workers that take them from this Redis (default: $ORCH_WORKERS)')
+    .option('--bucket <s3-url>', 'with --workers: the bucket artifacts travel through, s3://bucket/prefix (default: $ORCH_BUCKET)')
     .addOption(runsDirOption());
 }
 
@@ -202,11 +204,32 @@ function buildProgram(version: string): Command {
     .action(async (opts) => done(await (await import('./commands/ui.js')).uiCommand(opts)));
 
   program
+    .command('worker')
+    .description('take shell steps from a Redis queue and run them in this checkout (for runs with --workers)')
+    .requiredOption('--redis <url>', 'the Redis the coordinators queue steps on: redis://host:port')
+    .option('--concurrency <n>', 'steps at once (default: the number of CPUs)', positiveInt)
+    .option('--tags <list>', 'comma-separated tags steps can ask for with runs_on: linux,gpu', (v: string) => v.split(',').map((t) => t.trim()).filter(Boolean))
+    .option('--name <name>', 'how runs and `workers` name it (default: host-pid)')
+    .option('--dir <dir>', 'the root of this checkout: spec paths are resolved from here (default: the current folder)')
+    .addHelpText('after', examples(['orchestrator worker --redis redis://127.0.0.1:6379 --concurrency 4 --tags linux']))
+    .action(async (opts) => done(await (await import('./commands/worker.js')).workerCommand(opts)));
+
+  program
+    .command('workers')
+    .description('list the workers connected to a Redis, with their tags and load')
+    .requiredOption('--redis <url>', 'the Redis: redis://host:port')
+    .option('--json', 'print an array of {name, tags, concurrency, running, host, pid, started_at}')
+    .addHelpText('after', examples(['orchestrator workers --redis redis://127.0.0.1:6379', 'orchestrator workers --redis redis://queue-host:6379 --json']))
+    .action(async (opts) => done(await (await import('./commands/workers.js')).workersCommand(opts)));
+
+  program
     .command('doctor')
     .description('what this installation uses and why: Node, platform, bash, how steps start, folders, provider SDKs')
     .option('--json', 'print the checks as JSON')
     .option('--cache-dir <dir>', 'the LLM response cache to check')
     .option('--remote-cache <s3-url>', 'the remote cache to check (default: $ORCH_REMOTE_CACHE)')
+    .option('--workers <redis-url>', 'also check the Redis of workers: reachable, noeviction, who is connected (default: $ORCH_WORKERS)')
+    .option('--bucket <s3-url>', 'also check that the bucket answers (default: $ORCH_BUCKET)')
     .addOption(runsDirOption())
     .addHelpText('after', '\nExits 1 when something stops jobs from running as they should (marked ✗).\n' + examples(['orchestrator doctor', 'orchestrator doctor --json | jq -r .checks[].name']))
     .action(async (opts) => done(await (await import('./commands/doctor.js')).doctorCommand(version, opts)));

@@ -14,7 +14,11 @@ export type StepErrorCode =
   | 'skipped'
   | 'reuse'
   | 'disk-full'
-  | 'io';
+  | 'io'
+  | 'worker-lost'
+  | 'no-worker'
+  | 'checkout'
+  | 'remote';
 
 /** Why a step failed, was skipped or was cancelled. */
 export interface StepError {
@@ -58,6 +62,8 @@ export type RunEventBody =
       rerun_of?: string;
     }
   | { type: 'step.started'; step: string; attempt: number }
+  /** A worker took this attempt (a run with --workers). */
+  | { type: 'step.worker'; step: string; attempt: number; worker: string }
   | {
       /** A step with matrix or for_each became these instances, in instance order (SPEC §8); each then has its own step.* events. */
       type: 'step.expanded';

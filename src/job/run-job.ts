@@ -21,6 +21,7 @@ import { RunDir } from '../store/run-dir.js';
 import { planRank, readHistory, stepWeights, writeHistory } from './history.js';
 import { runScheduler } from '../scheduler/scheduler.js';
 import type { StepError } from '../errors.js';
+import type { Workers } from '../workers/dispatch.js';
 
 /** What a caller sets for one job. */
 export interface JobOptions {
@@ -42,6 +43,8 @@ export interface JobOptions {
   onLauncher?: (launcher: ProcessLauncher) => void;
   /** Names of environment variables whose values never reach a file. */
   secretNames: string[];
+  /** Shell steps go to these workers (closed when the job ends). */
+  workers?: Workers;
 }
 
 /** The finished job. */
@@ -106,6 +109,7 @@ export async function runJob(o: JobOptions): Promise<JobOutcome> {
     Object.assign(builder.manifest, { status: 'failed', error: f, finished_at: new Date().toISOString(), duration_s: 0 });
     const text = writeManifest(true);
     await launcher.close();
+    await o.workers?.close();
     return { status: 'failed', manifest: JSON.parse(text) as JobManifest, runDir, fault: f, warnings: [] };
   }
   const bus = new EventBus(runDir.jobId, [journal, builder, ...o.sinks], redactor.isActive ? (e) => redactor.redactValue(e) : undefined);
@@ -122,6 +126,7 @@ export async function runJob(o: JobOptions): Promise<JobOutcome> {
   const files = new StepFilePrefetcher(runDir, toRun.map((i) => graph.ids[i]!), Math.min(roots, o.concurrency));
   const shell = new ShellExecutor({ runDir, launcher, redactor, files });
   const llm = o.llm?.(runDir, redactor);
+  const remote = o.workers?.executor({ spec, runDir, secretNames: o.secretNames, emit: (e) => bus.emit(e) });
   const started = Date.now();
 
   bus.emit({
@@ -144,7 +149,7 @@ export async function runJob(o: JobOptions): Promise<JobOutcome> {
     failFast: o.failFast,
     rank,
     emit: (e) => bus.emit(e),
-    execute: (step, attempt, signal, context) => (step.kind === 'shell' ? shell : llm!).runAttempt({ step, attempt, signal, context }),
+    execute: (step, attempt, signal, context) => (step.kind === 'shell' ? (remote ?? shell) : llm!).runAttempt({ step, attempt, signal, context }),
     onSettled: (step, result) => {
       if (result.attempts === 0 && !result.reused) files.discard(step.id);
       // A reused instance's files come over only when the new expansion has it again.
@@ -159,6 +164,7 @@ export async function runJob(o: JobOptions): Promise<JobOutcome> {
     onExpanded: (ids) => files.add(ids),
   });
 
+  await o.workers?.close();
   await files.settle().catch((e: unknown) => {
     // A step that could not get its files failed with that already; the folder was not left half-made by us.
     if (!isIoError(e)) throw e;

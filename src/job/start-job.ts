@@ -32,6 +32,8 @@ export interface StartJobOptions {
   warn: (message: string) => void;
   onLauncher?: (launcher: ProcessLauncher) => void;
   reuse?: JobOptions['reuse'];
+  /** Run shell steps on workers: the Redis they take steps from, and the bucket their artifacts travel through. */
+  workers?: { redisUrl: string; bucketUrl?: string };
 }
 
 /**
@@ -67,10 +69,13 @@ async function prepareAndRun(o: StartJobOptions, cacheLayer: EntryLayer | undefi
         warn: o.warn,
       })
     : undefined;
+  // Redis (and BullMQ, the S3 client) load only for a run with workers; unreachable, it stops here, before any run folder.
+  const workers = o.workers ? await (await import('../workers/dispatch.js')).connectWorkers(o.workers) : undefined;
   return runJob({
     spec,
     runsDir: o.runsDir,
-    concurrency: o.concurrency ?? spec.concurrency ?? defaultConcurrency(),
+    // With workers, as many at once as they have slots: the scheduler here still picks which step goes next.
+    concurrency: o.concurrency ?? spec.concurrency ?? (workers ? Math.max(1, workers.slots) : defaultConcurrency()),
     failFast: o.failFast ?? spec.onFailure === 'stop',
     sinks: o.sinks,
     signal: o.signal,
@@ -80,5 +85,6 @@ async function prepareAndRun(o: StartJobOptions, cacheLayer: EntryLayer | undefi
     secretNames: [...spec.secrets, ...(llm?.secretNames ?? []), ...(o.remoteCache ? [REMOTE_CACHE_KEY_ENV] : [])],
     onLauncher: o.onLauncher,
     reuse: o.reuse,
+    workers,
   });
 }

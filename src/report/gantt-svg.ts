@@ -11,6 +11,8 @@ export interface AttemptSpan {
   end: number;
   /** False for an attempt that was retried. */
   isLast: boolean;
+  /** The worker that ran it (runs with --workers). */
+  worker?: string;
 }
 
 /** A step's attempts, read from the journal; `at` marks a step that took no time (reused, skipped). */
@@ -22,12 +24,12 @@ export interface StepTimeline {
 /** Each step's attempts from the events; an attempt still open at the end runs to `openEnd`. */
 export function stepTimelines(events: readonly RunEvent[], openEnd: number): Map<string, StepTimeline> {
   const out = new Map<string, StepTimeline>();
-  const open = new Map<string, { attempt: number; start: number }>();
+  const open = new Map<string, { attempt: number; start: number; worker?: string }>();
   const close = (step: string, end: number, isLast: boolean) => {
     const o = open.get(step);
     if (!o) return;
     open.delete(step);
-    out.get(step)!.spans.push({ attempt: o.attempt, start: o.start, end: Math.max(o.start, end), isLast });
+    out.get(step)!.spans.push({ attempt: o.attempt, start: o.start, end: Math.max(o.start, end), isLast, ...(o.worker ? { worker: o.worker } : {}) });
   };
   for (const e of events) {
     if (!('step' in e)) continue;
@@ -52,6 +54,11 @@ export function stepTimelines(events: readonly RunEvent[], openEnd: number): Map
         close(e.step, t, false);
         open.set(e.step, { attempt: e.attempt, start: t + e.delay_s * 1000 });
         break;
+      case 'step.worker': {
+        const o = open.get(e.step);
+        if (o?.attempt === e.attempt) o.worker = e.worker;
+        break;
+      }
       case 'step.succeeded':
       case 'step.failed':
       case 'step.cancelled':
@@ -126,7 +133,7 @@ export function renderGanttSvg(steps: readonly ReportStep[], m: JobManifest, eve
       const x = xOf(span.start), w = Math.max(xOf(span.end) - x, 2);
       const cls = span.isLast ? `bar status-${status}` : 'bar retried';
       const took = formatDuration(span.end - span.start);
-      row.push(`<rect class="${cls}" data-attempt="${span.attempt}" x="${x.toFixed(1)}" y="${mid - BAR_H / 2}" width="${w.toFixed(1)}" height="${BAR_H}" rx="3"><title>${esc(`${s.id} attempt ${span.attempt}: ${took}`)}</title></rect>`);
+      row.push(`<rect class="${cls}" data-attempt="${span.attempt}" x="${x.toFixed(1)}" y="${mid - BAR_H / 2}" width="${w.toFixed(1)}" height="${BAR_H}" rx="3"><title>${esc(`${s.id} attempt ${span.attempt}${span.worker ? ` on ${span.worker}` : ''}: ${took}`)}</title></rect>`);
       endX = Math.max(endX, x + w);
     }
     if (tl.spans.length === 0 && tl.at !== undefined) {

@@ -159,6 +159,7 @@ function renderCard({ s, m, events, links }: CardInput): string {
     ['needs', s.needs.length === 0 ? '–' : s.needs.map((n) => `<a href="#step-${esc(n)}">${esc(n)}</a>`).join(', ')],
   ];
   if (r?.usage) facts.push(['tokens', `${r.usage.input_tokens} in / ${r.usage.output_tokens} out`]);
+  if (r?.workers) facts.push(['workers', Object.entries(r.workers).map(([attempt, w]) => `${esc(w)} (attempt ${esc(attempt)})`).join(', ')]);
   if (r?.cache_key) facts.push(['cache key', `<code class="cache-key" title="${esc(r.cache_key)}">${esc(r.cache_key.slice(0, 16))}…</code>`]);
   const retries = retriesOf(s.id, events);
   const retryList = retries.length === 0 ? '' : `<div class="retries"><h4>Retries</h4><ul>${retries.map((t) => `<li>${esc(t)}</li>`).join('')}</ul></div>`;

@@ -13,6 +13,9 @@ import { ReadyQueue } from './heap.js';
 import { sleep } from '../util/sleep.js';
 import { retryDelayMs } from './retry.js';
 
+/** A step whose workers are lost this many times in a row fails with `worker-lost` (something kills every worker that runs it). */
+const MAX_LOST_WORKERS = 3;
+
 /** Everything the scheduler needs; it only emits events and calls `execute`. */
 export interface SchedulerOptions {
   spec: JobSpec;
@@ -359,6 +362,7 @@ class SchedulerRun {
     const started = Date.now();
     const context = group ? group.contextFor(i) : usesExpressions(step) ? this.#contextFor(i, false) : EMPTY_CONTEXT;
     let attempt = 1;
+    let lost = 0; // attempts whose worker was lost: not the step's fault, so not counted against its retry budget
     let last: AttemptResult;
     o.emit({ type: 'step.started', step: step.id, attempt });
     for (;;) {
@@ -367,7 +371,13 @@ class SchedulerRun {
         const broken = o.checkContract(step, last.outputs);
         if (broken) last = { ...last, status: 'failed', error: broken, retryable: false };
       }
-      if (last.status !== 'failed' || !last.retryable || attempt >= step.retry.attempts || signal.aborted) break;
+      if (last.error?.code === 'worker-lost' && lost < MAX_LOST_WORKERS && !signal.aborted) {
+        lost++;
+        attempt++;
+        o.emit({ type: 'step.retrying', step: step.id, attempt, delay_s: 0, error: last.error });
+        continue;
+      }
+      if (last.status !== 'failed' || !last.retryable || attempt - lost >= step.retry.attempts || signal.aborted) break;
       const delay = retryDelayMs(step.retry, attempt + 1, last.retryAfterMs);
       attempt++;
       o.emit({ type: 'step.retrying', step: step.id, attempt, delay_s: delay / 1000, error: last.error! });

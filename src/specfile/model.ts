@@ -20,6 +20,8 @@ export interface StepSpec {
   temperature?: number;
   maxTokens?: number;
   needs: string[];
+  /** Tags a worker must have to run it (`runs_on`, runs with --workers); empty for any worker. */
+  runsOn?: string[];
   /** The `if:` expression source (braces allowed), or undefined for the default `success()`. */
   if?: string;
   output: 'text' | 'json';

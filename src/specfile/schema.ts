@@ -73,6 +73,7 @@ const stepSchema = described(
     prompt: opt(described(z.string(), 'the text sent to the model: makes this an LLM step (exactly one of run or prompt)')),
     system: opt(described(z.string(), 'system message of a prompt step')),
     needs: opt(described(z.array(z.string()), 'ids of the steps this step waits for')),
+    runs_on: opt(described(z.array(z.string().check(z.regex(/^[\w.-]+$/))), 'with --workers: only a worker with all these tags (`orchestrator worker --tags`) runs this step')),
     if: opt(described(z.union([z.string(), z.boolean()]), 'run the step only when this expression is true (default: success())')),
     output: opt(described(z.enum(['text', 'json']), 'text (default), or json: stdout or the answer, parsed as JSON, becomes outputs')),
     outputs_schema: opt(described(z.record(z.string(), z.unknown()), "JSON Schema the step's outputs must satisfy, else the step fails (contract)")),

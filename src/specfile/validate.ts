@@ -219,6 +219,8 @@ function checkGraph(doc: LoadedDocument, report: Report): void {
     if (hasRun === hasPrompt) {
       report(doc.locator.key(['steps', id]), `step "${id}" needs exactly one of \`run\` or \`prompt\`${hasRun ? ' (it has both)' : ''}`);
     }
+    // Prompt steps run on the coordinator (it holds the keys and the response cache): a tag there would not be honoured.
+    if (hasPrompt && !hasRun && s.runs_on !== undefined) report(doc.locator.key(['steps', id, 'runs_on']), `step "${id}": runs_on applies to run: steps only (prompt steps run on the coordinator)`);
     const out: string[] = [];
     edges.set(id, out);
     if (!Array.isArray(s.needs)) continue;
@@ -279,6 +281,7 @@ function buildJobSpec(doc: LoadedDocument, raw: RawSpec): JobSpec {
       temperature: s.temperature ?? d.temperature,
       maxTokens: s.max_tokens ?? d.max_tokens,
       needs: [...new Set(s.needs ?? [])],
+      ...(s.runs_on ? { runsOn: [...new Set(s.runs_on)] } : {}),
       if: ifField === undefined ? undefined : String(ifField),
       output: s.output ?? 'text',
       outputsSchema: s.outputs_schema,

@@ -28,6 +28,8 @@ export interface StepRecord {
   /** An instance: the fanned step it belongs to, and its values as a person reads them. */
   instance_of?: string;
   label?: string;
+  /** A run with workers: the worker that ran each attempt, by attempt number. */
+  workers?: Record<string, string>;
 }
 
 /** manifest.json (SPEC §4). `interrupted` is only ever a reader's view of a dead `running` job. */
@@ -103,6 +105,9 @@ export class ManifestBuilder implements EventSink {
         return;
       case 'step.retrying':
         step!.attempts = e.attempt;
+        return;
+      case 'step.worker':
+        (step!.workers ??= {})[String(e.attempt)] = e.worker;
         return;
       case 'step.expanded':
         Object.assign(step!, { status: 'running', started_at: e.ts, instances: e.instances.map((x) => x.id) });

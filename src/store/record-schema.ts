@@ -62,6 +62,7 @@ const eventSchemas: Record<string, z.ZodMiniType> = {
   'job.started': z.looseObject({ ...base, name: str, spec_path: str, concurrency: num, pid: num, steps: z.array(str), vars: opt(z.record(str, z.unknown())), resumed_from: opt(str), rerun_of: opt(str) }),
   'step.started': z.looseObject({ ...step, attempt: num }),
   'step.retrying': z.looseObject({ ...step, attempt: num }),
+  'step.worker': z.looseObject({ ...step, attempt: num, worker: str }),
   'step.succeeded': z.looseObject({ ...step, ...settled, cached: z.boolean(), reused: z.boolean() }),
   'step.failed': z.looseObject({ ...step, ...settled, error: stepError }),
   'step.skipped': z.looseObject({ ...step, error: stepError, files: opt(z.array(fileRecord)) }),

@@ -62,9 +62,9 @@ describe('.ci/run', () => {
   });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  /** A test double on the script's PATH: records its name, arguments, $ORCH_REQUIRE_BROWSER and $ORCH_REQUIRE_TMPFS, then runs `then`. */
+  /** A test double on the script's PATH: records its name, arguments, $ORCH_REQUIRE_BROWSER, $ORCH_REQUIRE_TMPFS and $ORCH_REQUIRE_REDIS, then runs `then`. */
   const double = (name: string, then = '') =>
-    fs.writeFileSync(path.join(bin, name), `#!/bin/sh\necho "${name} $* [ORCH_REQUIRE_BROWSER=\${ORCH_REQUIRE_BROWSER-}] [ORCH_REQUIRE_TMPFS=\${ORCH_REQUIRE_TMPFS-}]" >> '${calls}'\n${then}\n`, { mode: 0o755 });
+    fs.writeFileSync(path.join(bin, name), `#!/bin/sh\necho "${name} $* [ORCH_REQUIRE_BROWSER=\${ORCH_REQUIRE_BROWSER-}] [ORCH_REQUIRE_TMPFS=\${ORCH_REQUIRE_TMPFS-}]\${ORCH_REQUIRE_REDIS:+ [ORCH_REQUIRE_REDIS=$ORCH_REQUIRE_REDIS]}" >> '${calls}'\n${then}\n`, { mode: 0o755 });
 
   function runScript(): string[] {
     const r = spawnSync(path.join(bin, 'bash'), [path.join(root, '.ci/run')], { env: { PATH: bin, HOME: dir }, encoding: 'utf8' });
@@ -91,7 +91,7 @@ describe('.ci/run', () => {
     ]);
   });
 
-  it('with apt-get and no Chromium, not root: installs it with sudo, and the browser test is required', () => {
+  it('with apt-get and no Chromium or redis-server, not root: installs them with sudo, and the browser and Redis tests are required', () => {
     double('apt-get');
     double('id', 'echo 1001');
     double('sudo', '"$@"');
@@ -100,14 +100,28 @@ describe('.ci/run', () => {
       'id -u [ORCH_REQUIRE_BROWSER=] [ORCH_REQUIRE_TMPFS=]',
       'sudo apt-get update [ORCH_REQUIRE_BROWSER=] [ORCH_REQUIRE_TMPFS=]',
       'apt-get update [ORCH_REQUIRE_BROWSER=] [ORCH_REQUIRE_TMPFS=]',
-      'sudo apt-get install -y chromium [ORCH_REQUIRE_BROWSER=] [ORCH_REQUIRE_TMPFS=]',
-      'apt-get install -y chromium [ORCH_REQUIRE_BROWSER=] [ORCH_REQUIRE_TMPFS=]',
-      'npm test [ORCH_REQUIRE_BROWSER=1] [ORCH_REQUIRE_TMPFS=]',
-      'npx orchestrator run examples/tiny_spec.yaml --runs-dir <tmp>/runs [ORCH_REQUIRE_BROWSER=1] [ORCH_REQUIRE_TMPFS=]',
+      'sudo apt-get install -y chromium redis-server [ORCH_REQUIRE_BROWSER=] [ORCH_REQUIRE_TMPFS=]',
+      'apt-get install -y chromium redis-server [ORCH_REQUIRE_BROWSER=] [ORCH_REQUIRE_TMPFS=]',
+      'npm test [ORCH_REQUIRE_BROWSER=1] [ORCH_REQUIRE_TMPFS=] [ORCH_REQUIRE_REDIS=1]',
+      'npx orchestrator run examples/tiny_spec.yaml --runs-dir <tmp>/runs [ORCH_REQUIRE_BROWSER=1] [ORCH_REQUIRE_TMPFS=] [ORCH_REQUIRE_REDIS=1]',
     ]);
   });
 
-  it('as root with apt-get and Chromium already there (CI here): installs nothing; the browser and, on Linux, the tmpfs tests are required', () => {
+  it('as root with apt-get, Chromium and redis-server already there (CI here): installs nothing; the browser, Redis and, on Linux, the tmpfs tests are required', () => {
+    double('apt-get');
+    double('chromium');
+    double('redis-server');
+    double('id', 'echo 0');
+    const t = tmpfs(0);
+    expect(runScript()).toEqual([
+      'npm ci [ORCH_REQUIRE_BROWSER=] [ORCH_REQUIRE_TMPFS=]',
+      'id -u [ORCH_REQUIRE_BROWSER=] [ORCH_REQUIRE_TMPFS=]',
+      `npm test [ORCH_REQUIRE_BROWSER=1] [ORCH_REQUIRE_TMPFS=${t}] [ORCH_REQUIRE_REDIS=1]`,
+      `npx orchestrator run examples/tiny_spec.yaml --runs-dir <tmp>/runs [ORCH_REQUIRE_BROWSER=1] [ORCH_REQUIRE_TMPFS=${t}] [ORCH_REQUIRE_REDIS=1]`,
+    ]);
+  });
+
+  it('as root with apt-get and Chromium but no redis-server: installs only redis-server', () => {
     double('apt-get');
     double('chromium');
     double('id', 'echo 0');
@@ -115,8 +129,10 @@ describe('.ci/run', () => {
     expect(runScript()).toEqual([
       'npm ci [ORCH_REQUIRE_BROWSER=] [ORCH_REQUIRE_TMPFS=]',
       'id -u [ORCH_REQUIRE_BROWSER=] [ORCH_REQUIRE_TMPFS=]',
-      `npm test [ORCH_REQUIRE_BROWSER=1] [ORCH_REQUIRE_TMPFS=${t}]`,
-      `npx orchestrator run examples/tiny_spec.yaml --runs-dir <tmp>/runs [ORCH_REQUIRE_BROWSER=1] [ORCH_REQUIRE_TMPFS=${t}]`,
+      'apt-get update [ORCH_REQUIRE_BROWSER=] [ORCH_REQUIRE_TMPFS=]',
+      'apt-get install -y redis-server [ORCH_REQUIRE_BROWSER=] [ORCH_REQUIRE_TMPFS=]',
+      `npm test [ORCH_REQUIRE_BROWSER=1] [ORCH_REQUIRE_TMPFS=${t}] [ORCH_REQUIRE_REDIS=1]`,
+      `npx orchestrator run examples/tiny_spec.yaml --runs-dir <tmp>/runs [ORCH_REQUIRE_BROWSER=1] [ORCH_REQUIRE_TMPFS=${t}] [ORCH_REQUIRE_REDIS=1]`,
     ]);
   });
 });

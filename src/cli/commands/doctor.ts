@@ -30,8 +30,8 @@ const PROVIDER_SDKS: [type: string, pkg: string][] = [
 ];
 
 /** `orchestrator doctor`: what this installation uses and why; 1 when something stops jobs from running. */
-export async function doctorCommand(version: string, opts: { json?: boolean; runsDir?: string; cacheDir?: string; remoteCache?: string }): Promise<number> {
-  const checks = [...diagnose(opts), ...(await remoteCacheChecks(opts))];
+export async function doctorCommand(version: string, opts: { json?: boolean; runsDir?: string; cacheDir?: string; remoteCache?: string; workers?: string; bucket?: string }): Promise<number> {
+  const checks = [...diagnose(opts), ...(await remoteCacheChecks(opts)), ...(await remoteChecks(opts))];
   const ok = !checks.some((c) => c.state === 'problem');
   if (opts.json) {
     const spawner = checks.find((k) => k.name === 'spawner')!;
@@ -49,6 +49,19 @@ export async function doctorCommand(version: string, opts: { json?: boolean; run
   lines.push(ok ? 'Everything a job needs is here.' : 'Jobs cannot run as they should here: see the lines marked ✗.');
   process.stdout.write(`${lines.join('\n')}\n`);
   return ok ? 0 : 1;
+}
+
+/** The Redis of workers and the bucket, when given (or in ORCH_WORKERS, ORCH_BUCKET); their clients load only then. */
+async function remoteChecks(opts: { workers?: string; bucket?: string }, env: NodeJS.ProcessEnv = process.env): Promise<DoctorCheck[]> {
+  const redisUrl = opts.workers ?? env.ORCH_WORKERS;
+  const bucketUrl = opts.bucket ?? env.ORCH_BUCKET;
+  if (!redisUrl && !bucketUrl) return [];
+  const { probeBucket, probeRedis } = await import('../../workers/probe.js');
+  const checks: DoctorCheck[] = [];
+  const add = (name: string, p: { ok: boolean; value: string; detail?: string }) => checks.push({ name, state: p.ok ? 'ok' : 'problem', value: p.value, ...(p.detail ? { detail: p.detail } : {}) });
+  if (redisUrl) add('workers redis', await probeRedis(redisUrl));
+  if (bucketUrl) add('workers bucket', await probeBucket(bucketUrl));
+  return checks;
 }
 
 /** Every check, in the order they print. */

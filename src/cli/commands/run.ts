@@ -39,6 +39,8 @@ export interface RunOptions {
   /** Log lines the summary shows per failed step. */
   tail?: number;
   runsDir?: string;
+  workers?: string;
+  bucket?: string;
 }
 
 /** Something a user should know about how a job was started (resume/rerun): printed on stderr, and in `--json` as `notices`. */
@@ -127,6 +129,7 @@ export async function executeJob(spec: JobSpec, opts: RunOptions, extra: Pick<Jo
       signal: controller.signal,
       warn: (message) => process.stderr.write(`warning: ${message}\n`),
       onLauncher: (l) => (launcher = l),
+      ...workersOf(opts),
       ...jobExtra,
     });
     live?.close();
@@ -175,6 +178,17 @@ async function writeSummary({ opts, github, spec, manifest, runDir }: { opts: Ru
   if (failed) process.stderr.write(`orchestrator: --summary: cannot write ${file}: ${failed.message}\n`);
   else if (!fitted) process.stderr.write(`warning: no job summary written: ${file} already holds nearly 1 MiB, GitHub's limit\n`);
   return failed !== undefined;
+}
+
+/** `--workers`/`--bucket`, else $ORCH_WORKERS/$ORCH_BUCKET. */
+function workersOf(opts: RunOptions): { workers?: { redisUrl: string; bucketUrl?: string } } {
+  const redisUrl = opts.workers ?? process.env.ORCH_WORKERS;
+  const bucketUrl = opts.bucket ?? process.env.ORCH_BUCKET;
+  if (!redisUrl) {
+    if (opts.bucket) throw new OrchestratorError({ code: 'usage', message: '--bucket is for runs with --workers' });
+    return {};
+  }
+  return { workers: { redisUrl, ...(bucketUrl ? { bucketUrl } : {}) } };
 }
 
 function exitCancelled(): never {

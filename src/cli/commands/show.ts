@@ -115,7 +115,7 @@ export async function showCommand(ref: string, opts: ShowOptions): Promise<numbe
   const row = (id: string, s: StepRecord, shownId: string) => [
     shownId,
     paintStatus(c, s.status) + (s.reused ? c.dim(' (reused)') : s.cached ? c.dim(' (cached)') : s.instance_counts ? c.dim(` (${countsText(s.instance_counts)})`) : ''),
-    s.instances && s.attempts === 0 ? '-' : String(s.attempts),
+    (s.instances && s.attempts === 0 ? '-' : String(s.attempts)) + (s.workers ? c.dim(` (${Object.values(s.workers).join(', ')})`) : ''),
     s.duration_s === null ? '-' : formatDuration(s.duration_s * 1000),
     timeouts?.get(s.instance_of ?? id) ?? '-',
     s.exit_code === null ? '-' : String(s.exit_code),

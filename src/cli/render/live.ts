@@ -31,6 +31,8 @@ interface Running {
   attempt: number;
   /** Set while waiting to retry: when the next attempt starts. */
   retryAt?: number;
+  /** The worker running it (runs with --workers). */
+  worker?: string;
 }
 
 /** The final statuses the summary line counts. */
@@ -118,6 +120,11 @@ export class LiveRenderer implements EventSink {
         }
         this.#queued.delete(e.step);
         this.#running.set(e.step, { since: now, attempt: e.attempt });
+        break;
+      }
+      case 'step.worker': {
+        const r = this.#running.get(e.step);
+        if (r) r.worker = e.worker;
         break;
       }
       case 'step.retrying': {
@@ -232,7 +239,7 @@ export class LiveRenderer implements EventSink {
       const attempt = r.attempt > 1 ? `  attempt ${r.attempt}` : '';
       const note = r.retryAt !== undefined && r.retryAt > now ? `  retrying in ${formatDuration(r.retryAt - now)}` : '';
       const fan = this.#fans.get(id);
-      const detail = fan ? `  ${fanProgress(fan)}` : `${attempt}${note}`;
+      const detail = fan ? `  ${fanProgress(fan)}` : `${attempt}${r.worker ? `  on ${r.worker}` : ''}${note}`;
       lines.push(this.#line(c.blue(spin), id, c.blue('running'), `${formatDuration(now - r.since)}${detail}`, width));
     }
     if (runningShown < this.#running.size) lines.push(c.dim(`  … ${this.#running.size - runningShown} more running`));

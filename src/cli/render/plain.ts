@@ -35,6 +35,8 @@ export class PlainRenderer implements EventSink {
         return `${tag('job', c.cyan)}${c.bold(e.name)}  ${e.job_id}  ${e.steps.length} steps, concurrency ${e.concurrency}${e.resumed_from ? `, resuming ${e.resumed_from}` : ''}${e.rerun_of ? `, re-running ${e.rerun_of}` : ''}`;
       case 'step.started':
         return `${tag('start', c.blue)}${id(e.step)}`;
+      case 'step.worker':
+        return `${tag('worker', c.blue)}${id(e.step)}  ${e.attempt > 1 ? `attempt ${e.attempt} ` : ''}on ${e.worker}`;
       case 'step.expanded':
         for (const x of e.instances) this.#names.set(x.id, instanceName(e.step, x.label));
         return `${tag('expand', c.cyan)}${id(e.step)}  ${e.instances.length} instance${e.instances.length === 1 ? '' : 's'}`;

@@ -70,6 +70,19 @@ describe('LiveRenderer', () => {
     live.close();
   });
 
+  it('names the worker running a step (runs with --workers)', () => {
+    const { live, emit, advance, start } = rig(['build', 'test']);
+    start();
+    emit({ type: 'step.started', step: 'build', attempt: 1 });
+    emit({ type: 'step.worker', step: 'build', attempt: 1, worker: 'ci-runner-3' });
+    emit({ type: 'step.started', step: 'test', attempt: 1 });
+    advance(1000);
+    const frame = live.frame();
+    expect(frame[0]).toMatch(/^ {2}\S build +running +1\.0s {2}on ci-runner-3$/);
+    expect(frame[1]).toMatch(/^ {2}\S test +running +1\.0s$/);
+    live.close();
+  });
+
   it('prints every settled step once above the frame, and leaves no frame behind at the end', () => {
     const { term, emit, advance, start } = rig(['architect', 'builder', 'docs', 'qa']);
     start();

@@ -1,0 +1,42 @@
+import os from 'node:os';
+import path from 'node:path';
+import { defaultConcurrency } from '../../specfile/validate.js';
+import { msFrom } from '../../workers/attempt-watch.js';
+import { runWorker } from '../../workers/worker.js';
+import { CANCEL_SIGNALS } from './run.js';
+
+/** Options of `orchestrator worker`. */
+export interface WorkerCommandOptions {
+  redis: string;
+  concurrency?: number;
+  tags?: string[];
+  name?: string;
+  dir?: string;
+}
+
+/** `orchestrator worker`: runs until Ctrl-C or SIGTERM, which cancel its running steps (their process trees are killed); 0 then. */
+export async function workerCommand(opts: WorkerCommandOptions): Promise<number> {
+  const controller = new AbortController();
+  const onSignal = (sig: NodeJS.Signals) => {
+    process.stderr.write(`${sig}: cancelling running steps and leaving\n`);
+    controller.abort();
+  };
+  for (const sig of CANCEL_SIGNALS) process.on(sig, onSignal);
+  try {
+    await runWorker({
+      redisUrl: opts.redis,
+      name: opts.name ?? `${os.hostname()}-${process.pid}`,
+      concurrency: opts.concurrency ?? defaultConcurrency(),
+      tags: opts.tags ?? [],
+      dir: path.resolve(opts.dir ?? '.'),
+      // How soon a lost worker is noticed: BullMQ's lock, renewed at half of it (SPEC: workers).
+      lockDurationMs: msFrom(process.env.ORCH_WORKER_LOCK_MS, 30_000),
+      stalledIntervalMs: msFrom(process.env.ORCH_WORKER_STALLED_MS, 30_000),
+      signal: controller.signal,
+      say: (line) => process.stderr.write(`${line}\n`),
+    });
+    return 0;
+  } finally {
+    for (const sig of CANCEL_SIGNALS) process.off(sig, onSignal);
+  }
+}

@@ -1,0 +1,119 @@
+// The coordinator's side: connects to Redis before the run folder exists (unreachable → exit 2), then runs each
+// attempt of a shell step by adding it to the queue and following its stream (attempt-watch.ts). The scheduler,
+// its priorities and the run folder stay here; workers only run processes.
+import path from 'node:path';
+import type { Queue } from 'bullmq';
+import { OrchestratorError } from '../errors.js';
+import type { RunEventBody } from '../events/types.js';
+import type { Bucket } from '../remote/bucket.js';
+import type { JobSpec } from '../specfile/model.js';
+import { sha256 } from '../store/hash.js';
+import type { RunDir } from '../store/run-dir.js';
+import type { AttemptInput, AttemptResult, StepExecutor } from '../steps/types.js';
+import { connectRedis, displayRedisUrl } from './connect.js';
+import { AttemptWatch, watchTimings, type WatchTimings } from './attempt-watch.js';
+import { KEY_PREFIX, QUEUE_NAME, attemptJobId, type AttemptJob } from './protocol.js';
+import { listWorkers } from './registry.js';
+import { offerNeeds, openRunBucket } from './transfer.js';
+
+/** Where the workers are, and how patiently to wait for them. */
+export interface WorkersOptions {
+  redisUrl: string;
+  /** `s3://…` for artifacts, when the run has one. */
+  bucketUrl?: string;
+  /** Default: from the environment (watchTimings). */
+  timings?: WatchTimings;
+}
+
+/** A coordinator connected to its workers: makes the executor for a run folder, and closes. */
+export interface Workers {
+  /** Slots of the workers connected now (the run's default concurrency). */
+  slots: number;
+  executor(o: { spec: JobSpec; runDir: RunDir; secretNames: string[]; emit: (e: RunEventBody) => void }): StepExecutor;
+  close(): Promise<void>;
+}
+
+/** Connect to Redis (and load BullMQ); an OrchestratorError when it cannot be reached, before any run folder. */
+export async function connectWorkers(o: WorkersOptions): Promise<Workers> {
+  let lost: string | undefined;
+  let watch: AttemptWatch | undefined;
+  const redis = await connectRedis({ url: o.redisUrl, onLost: (m) => ((lost = m), watch?.failAll(m)) });
+  const { Queue: BullQueue } = await import('bullmq');
+  const queue: Queue = new BullQueue(QUEUE_NAME, { connection: redis, prefix: KEY_PREFIX });
+  queue.on('error', () => undefined); // the connection reports its loss through onLost
+  const bucket = await openRunBucket(o.bucketUrl);
+  const slots = (await listWorkers(redis)).reduce((n, w) => n + w.concurrency, 0);
+  return {
+    slots,
+    executor: (run) => {
+      watch = new AttemptWatch({ redis, queue, bucket, runDir: run.runDir, emit: run.emit, timings: o.timings ?? watchTimings(), where: displayRedisUrl(o.redisUrl) });
+      return new RemoteShellExecutor({ spec: run.spec, runDir: run.runDir, secretNames: run.secretNames, queue, watch, bucket, bucketUrl: o.bucketUrl, isLost: () => lost });
+    },
+    close: async () => {
+      await watch?.close();
+      bucket?.close();
+      // A connection that is gone is dropped, not closed politely: quitting would wait for it.
+      if (lost) redis.disconnect();
+      else await queue.close().then(() => redis.quit()).catch(() => redis.disconnect());
+    },
+  };
+}
+
+interface RemoteShellOptions {
+  spec: JobSpec;
+  runDir: RunDir;
+  secretNames: string[];
+  queue: Queue;
+  watch: AttemptWatch;
+  bucket?: Bucket;
+  bucketUrl?: string;
+  isLost: () => string | undefined;
+}
+
+/** Runs a shell step's attempt on a worker: queued as a BullMQ job of its own, one per attempt. */
+class RemoteShellExecutor implements StepExecutor {
+  readonly #o: RemoteShellOptions;
+  readonly #specPath: string;
+  readonly #specSha256: string;
+
+  constructor(o: RemoteShellOptions) {
+    this.#o = o;
+    this.#specPath = path.relative(process.cwd(), o.spec.path);
+    this.#specSha256 = sha256(o.spec.text);
+  }
+
+  async runAttempt({ step, attempt, signal, context }: AttemptInput): Promise<AttemptResult> {
+    const o = this.#o;
+    const lost = o.isLost();
+    if (lost) return { status: 'failed', exitCode: null, text: '', outputs: {}, error: { code: 'remote', message: lost }, retryable: false };
+    const { env: _env, ...contexts } = context.contexts;
+    const jobId = attemptJobId(o.runDir.jobId, step.id, attempt);
+    const data: AttemptJob = {
+      runId: o.runDir.jobId,
+      attempt,
+      step,
+      cwdFromSpec: path.relative(path.dirname(o.spec.path), step.cwd),
+      specPath: this.#specPath,
+      specSha256: this.#specSha256,
+      contexts,
+      runsOn: step.runsOn ?? [],
+      secretNames: o.secretNames,
+      ...(o.bucketUrl ? { bucket: o.bucketUrl } : {}),
+    };
+    if (o.bucket && step.needs.length > 0) {
+      try {
+        data.restore = await offerNeeds(o.bucket, o.runDir, step.needs);
+      } catch (e) {
+        if (!(e instanceof OrchestratorError)) throw e;
+        return { status: 'failed', exitCode: null, text: '', outputs: {}, error: { code: 'remote', message: `the artifacts of its needs could not be offered: ${e.message}` }, retryable: false };
+      }
+    }
+    const settled = o.watch.follow({ jobId, stepId: step.id, attempt, runsOn: data.runsOn, signal });
+    try {
+      await o.queue.add('attempt', data, { jobId, removeOnComplete: true, removeOnFail: { age: 24 * 3600 } });
+    } catch (e) {
+      o.watch.settle(jobId, { status: 'failed', exitCode: null, text: '', outputs: {}, error: { code: 'remote', message: `could not queue the step: ${(e as Error).message}` }, retryable: false });
+    }
+    return settled;
+  }
+}

@@ -1,0 +1,292 @@
+// Workers on BullMQ/Redis (docs/spec.md, "Workers"), black-box: a real redis-server on 127.0.0.1, real
+// `orchestrator worker` processes, the built CLI as coordinator. Order comes from marker files the steps write
+// and wait for, never from sleeps; timings are the short ones of FAST_TIMINGS.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { BIN, REPO, sha256File, useCliRig } from '../helpers/cli.js';
+import { startS3TestServer } from '../helpers/s3-test-server.js';
+import { freePort, redisSkipReason, startRedisTestServer, type RedisTestServer } from '../helpers/redis-test-server.js';
+import { FAST_TIMINGS, eventsOf, markers, startWorker, stopWorkers, waitFor, type WorkerProc } from '../helpers/worker-procs.js';
+
+const redisSkip = redisSkipReason();
+const rig = useCliRig('orch-workers-');
+
+describe('start-up of a local run', () => {
+  it('loads none of BullMQ, ioredis or the S3 client; a run with --workers loads them', () => {
+    rig().write('spec.yaml', 'name: local\nsteps:\n  a:\n    run: echo hi\n');
+    const preload = path.join(REPO, 'test/fixtures/preload/record-remote-modules.cjs');
+    const loaded = (args: string[]) => {
+      const out = rig().path(`loaded-${args.length}`);
+      rig().run(args, { env: { NODE_OPTIONS: `--require ${preload}`, ORCH_TEST_LOADED: out } });
+      return fs.readFileSync(out, 'utf8');
+    };
+    expect(loaded(['run', 'spec.yaml'])).toBe('');
+    // The same check sees them when they do load (a Redis nobody listens on: ioredis loads to try it).
+    expect(loaded(['run', 'spec.yaml', '--workers', 'redis://127.0.0.1:1'])).toContain('ioredis');
+  });
+});
+
+describe.skipIf(redisSkip !== undefined)(`workers on Redis${redisSkip ? ` (skipped: ${redisSkip})` : ''}`, () => {
+  let redis: RedisTestServer;
+  let workers: WorkerProc[] = [];
+  beforeAll(async () => {
+    redis = await startRedisTestServer();
+  });
+  afterAll(async () => {
+    await redis?.close();
+  });
+  afterEach(async () => {
+    fs.writeFileSync(rig().path('release'), ''); // steps orphaned by a killed worker end too
+    await stopWorkers(workers);
+    workers = [];
+    await flush(redis);
+  });
+  const env = () => ({ ...FAST_TIMINGS, ORCH_NO_WORKER_MS: '20000' });
+  const run = (args: string[], extra: Record<string, string> = {}) => rig().runAsync(['run', 'spec.yaml', '--workers', redis.url, ...args], { env: { ...env(), ...extra }, timeoutMs: 90_000 });
+
+  it('runs shell steps on a worker: logs, outputs and needs come back, and the run says which worker ran each attempt', async () => {
+    workers.push(await startWorker(rig(), { redisUrl: redis.url, name: 'w1' }));
+    rig().write('spec.yaml', 'name: remote\nsteps:\n  a:\n    run: |\n      echo "hello from $ORCH_WORKER"\n      echo "x=41" >> "$ORCH_OUTPUT"\n  b:\n    needs: [a]\n    output: json\n    run: |\n      echo "{\\"y\\": ${{ steps.a.outputs.x }}}"\n');
+    const r = await run(['--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(rig().log('a')).toBe('hello from w1\n');
+    expect(rig().output('a').outputs).toEqual({ x: '41' });
+    expect(rig().output('b').outputs).toEqual({ y: 41 });
+    const started = rig().events().filter((e) => e.type === 'step.worker');
+    expect(started.map((e) => [e.step, e.attempt, e.worker])).toEqual([['a', 1, 'w1'], ['b', 1, 'w1']]);
+    // Recorded by the coordinator like a local run's: the manifest's hashes hold for the log.
+    const manifest = rig().manifest();
+    expect(manifest.files.find((f) => f.path === 'logs/a.log')).toBeDefined();
+    expect(workers[0]!.output()).toMatch(/running a \(attempt 1\)/);
+  });
+
+  it('a worker killed with kill -9 mid-step: that attempt ends worker-lost (not counted as a retry), the step runs again on another worker, recorded once', async () => {
+    workers.push(await startWorker(rig(), { redisUrl: redis.url, name: 'w1', concurrency: 1 }), await startWorker(rig(), { redisUrl: redis.url, name: 'w2', concurrency: 1 }));
+    rig().write('spec.yaml', 'name: lost\nsteps:\n  a:\n    run: |\n      touch "taken.$ORCH_WORKER"\n      while [ ! -e release ]; do sleep 0.05; done\n      echo "done=$ORCH_WORKER" >> "$ORCH_OUTPUT"\n');
+    const running = run([]);
+    await waitFor(() => markers(rig().dir, 'taken').length > 0, 30_000, () => 'no worker took the step');
+    const first = markers(rig().dir, 'taken')[0]!;
+    const victim = workers.find((w) => w.name === first)!;
+    const killedAt = Date.now();
+    victim.child.kill('SIGKILL');
+    await waitFor(() => markers(rig().dir, 'taken').length === 2, 30_000, () => 'the step did not run again');
+    const lostEvent = eventsOf(rig()).find((e) => e.type === 'step.retrying');
+    expect(lostEvent?.error?.code).toBe('worker-lost');
+    // Noticed within lockDuration + the check interval (plus a generous margin for a loaded machine).
+    expect(Date.parse(lostEvent!.ts) - killedAt).toBeLessThan(Number(FAST_TIMINGS.ORCH_WORKER_LOCK_MS) + Number(FAST_TIMINGS.ORCH_WORKER_CHECK_MS) + 5_000);
+    fs.writeFileSync(rig().path('release'), '');
+    const r = await running;
+    expect(r.code).toBe(0);
+    const other = workers.find((w) => w.name !== first)!.name;
+    expect(rig().output('a').outputs).toEqual({ done: other });
+    expect(rig().output('a').attempts).toBe(2);
+    const events = rig().events();
+    expect(events.filter((e) => e.type === 'step.worker').map((e) => [e.attempt, e.worker])).toEqual([[1, first], [2, other]]);
+    expect(events.filter((e) => e.type === 'step.succeeded' || e.type === 'step.failed')).toHaveLength(1);
+    expect(rig().manifest().status).toBe('succeeded');
+  });
+
+  it('no worker connected: the step fails with no-worker after the bounded wait, saying how to start one', async () => {
+    rig().write('spec.yaml', 'name: alone\nsteps:\n  a:\n    run: echo never\n');
+    const started = Date.now();
+    const r = await run([], { ORCH_NO_WORKER_MS: '1500' });
+    expect(r.code).toBe(1);
+    expect(Date.now() - started).toBeLessThan(30_000);
+    expect(rig().manifest().steps.a!.error).toEqual({ code: 'no-worker', message: expect.stringMatching(/^no worker took the step within 1\.5 s at redis:\/\/127\.0\.0\.1:\d+: start one with `orchestrator worker --redis …`$/) });
+  });
+
+  it('Redis unreachable at start: exit 2 with one clear line, and no run folder', async () => {
+    const port = await freePort();
+    rig().write('spec.yaml', 'name: x\nsteps:\n  a:\n    run: echo never\n');
+    const r = rig().run(['run', 'spec.yaml', '--workers', `redis://127.0.0.1:${port}`]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`cannot reach Redis at redis://127.0.0.1:${port}: connect ECONNREFUSED 127.0.0.1:${port}\n`);
+    expect(fs.existsSync(rig().runsDir)).toBe(false);
+  });
+
+  it('a worker paused with SIGSTOP past its lock, then resumed: its late result is refused, and the attempt is recorded once, from the other worker', async () => {
+    workers.push(await startWorker(rig(), { redisUrl: redis.url, name: 'w1', concurrency: 1 }), await startWorker(rig(), { redisUrl: redis.url, name: 'w2', concurrency: 1 }));
+    rig().write('spec.yaml', 'name: paused\nsteps:\n  a:\n    run: |\n      touch "taken.$ORCH_WORKER"\n      while [ ! -e "release.$ORCH_WORKER" ]; do sleep 0.05; done\n      echo "from $ORCH_WORKER"\n      echo "by=$ORCH_WORKER" >> "$ORCH_OUTPUT"\n');
+    const running = run([]);
+    await waitFor(() => markers(rig().dir, 'taken').length > 0, 30_000, () => 'no worker took the step');
+    const paused = workers.find((w) => w.name === markers(rig().dir, 'taken')[0])!;
+    const other = workers.find((w) => w !== paused)!;
+    paused.child.kill('SIGSTOP');
+    await waitFor(() => markers(rig().dir, 'taken').length === 2, 30_000, () => 'the step did not run again');
+    // The paused worker's step finishes while it sleeps; woken, it tries to hand its result in.
+    fs.writeFileSync(rig().path(`release.${paused.name}`), '');
+    paused.child.kill('SIGCONT');
+    await waitFor(() => /was refused/.test(paused.output()), 30_000, () => `no refusal: ${paused.output()}`);
+    fs.writeFileSync(rig().path(`release.${other.name}`), '');
+    const r = await running;
+    expect(r.code, r.stderr).toBe(0);
+    expect(rig().output('a').outputs).toEqual({ by: other.name });
+    expect(rig().log('a')).not.toContain(`from ${paused.name}`);
+    expect(rig().log('a')).toContain(`from ${other.name}`);
+    const events = rig().events();
+    expect(events.filter((e) => e.type === 'step.retrying').map((e) => e.error?.code)).toEqual(['worker-lost']);
+    expect(events.filter((e) => e.type === 'step.succeeded' || e.type === 'step.failed')).toHaveLength(1);
+  });
+
+  it('Redis lost mid-run: the step fails with a recorded, explained error, and the run ends (no hang)', async () => {
+    const own = await startRedisTestServer();
+    try {
+      workers.push(await startWorker(rig(), { redisUrl: own.url, name: 'w1', env: { ORCH_REDIS_LOST_MS: '1500' } }));
+      rig().write('spec.yaml', 'name: lost-redis\nsteps:\n  a:\n    run: |\n      touch taken.a\n      while [ ! -e release ]; do sleep 0.05; done\n');
+      const running = rig().runAsync(['run', 'spec.yaml', '--workers', own.url], { env: { ...env(), ORCH_REDIS_LOST_MS: '1500' }, timeoutMs: 90_000 });
+      await waitFor(() => rig().exists('taken.a'), 30_000, () => 'no worker took the step');
+      own.process.kill('SIGKILL');
+      const r = await running;
+      expect(r.code, r.stdout + r.stderr).toBe(1);
+      const a = rig().manifest().steps.a!;
+      expect(a.status).toBe('failed');
+      expect(a.error).toEqual({ code: 'remote', message: expect.stringMatching(/^lost the connection to Redis at redis:\/\/127\.0\.0\.1:\d+ \(.*\) and could not reconnect for 2 s$/) });
+      expect(rig().manifest().status).toBe('failed');
+      // The worker leaves too, saying why, and kills the step it ran.
+      await workers[0]!.exited;
+      expect(workers[0]!.output()).toMatch(/lost the connection to Redis/);
+    } finally {
+      await own.close();
+    }
+  });
+
+  it('Ctrl-C on the coordinator cancels the remote step: the worker kills its process tree, the job is recorded cancelled (130)', async () => {
+    workers.push(await startWorker(rig(), { redisUrl: redis.url, name: 'w1' }));
+    rig().write('spec.yaml', 'name: cancel\nsteps:\n  a:\n    run: |\n      sleep 300 &\n      echo $! > grandchild.pid\n      touch taken.a\n      wait\n');
+    const coordinator = startCoordinator(['run', 'spec.yaml', '--workers', redis.url], env());
+    await waitFor(() => rig().exists('taken.a'), 30_000, () => `no worker took the step: ${coordinator.stderr()}`);
+    const grandchild = Number(fs.readFileSync(rig().path('grandchild.pid'), 'utf8'));
+    process.kill(coordinator.pid, 'SIGINT');
+    expect(await coordinator.exit).toBe(130);
+    expect(rig().manifest().status).toBe('cancelled');
+    expect(rig().manifest().steps.a!.status).toBe('cancelled');
+    await waitFor(() => !isAlive(grandchild), 15_000, () => `the step's child ${grandchild} still runs`);
+  });
+
+  it('the coordinator killed mid-run: resume --workers reuses what succeeded and runs the rest on workers', async () => {
+    workers.push(await startWorker(rig(), { redisUrl: redis.url, name: 'w1' }));
+    rig().write('spec.yaml', 'name: resumed\nsteps:\n  a:\n    run: echo "n=1" >> "$ORCH_OUTPUT"\n  b:\n    needs: [a]\n    run: |\n      touch "taken.b$ORCH_WORKER"\n      while [ ! -e release ]; do sleep 0.05; done\n      echo "b after ${{ steps.a.outputs.n }}"\n');
+    const coordinator = startCoordinator(['run', 'spec.yaml', '--workers', redis.url], env());
+    await waitFor(() => markers(rig().dir, 'taken').length > 0, 30_000, () => `b did not start: ${coordinator.stderr()}`);
+    process.kill(coordinator.pid, 'SIGKILL');
+    await coordinator.exit;
+    fs.writeFileSync(rig().path('release'), '');
+    const first = rig().latest();
+    const r = await rig().runAsync(['resume', first, '--workers', redis.url], { env: env(), timeoutMs: 90_000 });
+    expect(r.code, r.stderr).toBe(0);
+    const m = rig().manifest();
+    expect(m.resumed_from).toBe(first);
+    expect(m.steps.a!.reused).toBe(true);
+    expect(m.steps.b!.status).toBe('succeeded');
+    expect(rig().log('b')).toBe('b after 1\n');
+    expect(rig().events().filter((e) => e.type === 'step.worker').map((e) => e.step)).toEqual(['b']);
+  });
+
+  it("a worker whose checkout has another spec refuses the step with a clear error", async () => {
+    rig().write('elsewhere/spec.yaml', 'name: other\nsteps:\n  a:\n    run: echo other\n');
+    workers.push(await startWorker(rig(), { redisUrl: redis.url, name: 'w1', dir: rig().path('elsewhere') }));
+    rig().write('spec.yaml', 'name: mine\nsteps:\n  a:\n    run: echo mine\n');
+    const r = await run([]);
+    expect(r.code).toBe(1);
+    expect(rig().manifest().steps.a!.error).toEqual({ code: 'checkout', message: expect.stringMatching(/^this worker's checkout \(.*elsewhere\) has a different spec\.yaml \(SHA-256 [0-9a-f]{12}…, the coordinator's is [0-9a-f]{12}…\): update the checkout$/) });
+  });
+
+  it('runs_on: a step goes only to a worker with all its tags; one no worker has fails no-worker, naming the workers', async () => {
+    workers.push(await startWorker(rig(), { redisUrl: redis.url, name: 'cpu', tags: ['linux'] }), await startWorker(rig(), { redisUrl: redis.url, name: 'gpu', tags: ['linux', 'gpu'] }));
+    rig().write('spec.yaml', 'name: tags\nsteps:\n  g:\n    runs_on: [gpu]\n    run: echo "on $ORCH_WORKER"\n  c:\n    runs_on: [linux, gpu]\n    run: echo "on $ORCH_WORKER"\n  t:\n    runs_on: [tpu]\n    run: echo never\n');
+    const r = await run([], { ORCH_NO_WORKER_MS: '2000' });
+    expect(r.code).toBe(1);
+    expect(rig().log('g')).toBe('on gpu\n');
+    expect(rig().log('c')).toBe('on gpu\n');
+    expect(rig().manifest().steps.t!.error).toEqual({ code: 'no-worker', message: expect.stringMatching(/^no worker with tags tpu took the step within 2 s at redis:\/\/127\.0\.0\.1:\d+ \(connected: cpu \[linux\], gpu \[linux,gpu\]\): start one/) });
+  });
+
+  it('artifacts come back through the bucket, checked by SHA-256; a needed step\'s artifacts are restored on the worker first', async () => {
+    const s3 = await startS3TestServer('orch-workers', 'run');
+    try {
+      workers.push(await startWorker(rig(), { redisUrl: redis.url, name: 'w1', env: s3.env }));
+      rig().write('spec.yaml', 'name: files\nsteps:\n  a:\n    run: echo "made by $ORCH_WORKER" > "$ORCH_ARTIFACTS/report.txt"\n  b:\n    needs: [a]\n    run: |\n      cat "$ORCH_RUN_DIR/artifacts/a/report.txt"\n      tr a-z A-Z < "$ORCH_RUN_DIR/artifacts/a/report.txt" > "$ORCH_ARTIFACTS/loud.txt"\n');
+      const r = await run(['--bucket', s3.url], s3.env);
+      expect(r.code, r.stderr).toBe(0);
+      expect(fs.readFileSync(rig().runPath('artifacts/a/report.txt'), 'utf8')).toBe('made by w1\n');
+      expect(fs.readFileSync(rig().runPath('artifacts/b/loud.txt'), 'utf8')).toBe('MADE BY W1\n');
+      expect(rig().log('b')).toBe('made by w1\n');
+      const listed = rig().manifest().files.find((f) => f.path === 'artifacts/b/loud.txt');
+      expect(listed?.sha256).toBe(sha256File(rig().runPath('artifacts/b/loud.txt')));
+      // Without a bucket, a step that writes artifacts on a worker fails, saying why.
+      const bare = await run([]);
+      expect(bare.code).toBe(1);
+      expect(rig().manifest().steps.a!.error).toEqual({ code: 'remote', message: 'the step wrote 1 artifact(s) on a worker, and the run has no --bucket to bring them back' });
+    } finally {
+      await s3.close();
+    }
+  });
+
+  it('visible: the run\'s lines, show, report.html and `workers` name the worker of each attempt, its tags and load; doctor checks Redis and the bucket', async () => {
+    const s3 = await startS3TestServer('orch-doctor', 'probe');
+    try {
+      workers.push(await startWorker(rig(), { redisUrl: redis.url, name: 'w1', concurrency: 3, tags: ['linux', 'big'] }));
+      rig().write('spec.yaml', 'name: seen\nsteps:\n  a:\n    run: |\n      touch taken.a\n      while [ ! -e release ]; do sleep 0.05; done\n');
+      const running = run([]);
+      await waitFor(() => rig().exists('taken.a'), 30_000, () => 'no worker took the step');
+      // The heartbeat says what it runs within a second.
+      let listed: { name: string; tags: string[]; concurrency: number; running: number }[] = [];
+      await waitFor(() => (listed = JSON.parse(rig().run(['workers', '--redis', redis.url, '--json']).stdout) as typeof listed)[0]?.running === 1, 10_000, () => JSON.stringify(listed));
+      expect(listed.map((w) => [w.name, w.tags, w.concurrency, w.running])).toEqual([['w1', ['linux', 'big'], 3, 1]]);
+      const text = rig().run(['workers', '--redis', redis.url]);
+      expect(text.code).toBe(0);
+      expect(text.stdout).toMatch(/^worker +tags +running +host +pid +since\nw1 +linux,big +1\/3 /);
+      fs.writeFileSync(rig().path('release'), '');
+      const r = await running;
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/worker +a +on w1\n/);
+      expect(rig().manifest().steps.a).toMatchObject({ workers: { '1': 'w1' } });
+      expect(rig().run(['show', rig().latest()]).stdout).toMatch(/a +succeeded +1 \(w1\)/);
+      expect(rig().run(['report', rig().latest()]).code).toBe(0);
+      expect(fs.readFileSync(rig().runPath('report.html'), 'utf8')).toContain('w1 (attempt 1)');
+      // doctor: both reachable, and the worker is named; an unreachable Redis is a problem (exit 1).
+      // (Not spawnSync: s3rver answers from this process's event loop.)
+      const doctor = await rig().runAsync(['doctor', '--json', '--workers', redis.url, '--bucket', s3.url], { env: s3.env });
+      const checks = (JSON.parse(doctor.stdout) as { checks: { name: string; state: string; value: string }[] }).checks;
+      expect(checks.filter((c) => c.name.startsWith('workers '))).toEqual([
+        { name: 'workers redis', state: 'ok', value: expect.stringMatching(/^redis:\/\/127\.0\.0\.1:\d+ \(Redis [\d.]+\), 1 worker connected: w1$/) },
+        { name: 'workers bucket', state: 'ok', value: `${s3.url} answers` },
+      ]);
+      const port = await freePort();
+      const down = rig().run(['doctor', '--workers', `redis://127.0.0.1:${port}`]);
+      expect(down.code).toBe(1);
+      expect(down.stdout).toContain(`✗ workers redis`);
+      expect(down.stdout).toContain(`cannot reach Redis at redis://127.0.0.1:${port}`);
+    } finally {
+      await s3.close();
+    }
+  });
+});
+
+/** A coordinator process the test can signal; resolves with its exit code. */
+function startCoordinator(args: string[], env: Record<string, string>): { pid: number; exit: Promise<number | null>; stderr: () => string } {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: rig().dir, env: rig().env(env), stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  return { pid: child.pid!, exit: new Promise((resolve) => child.once('exit', (code) => resolve(code))), stderr: () => err };
+}
+
+/** Whether a process is alive. */
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Empty the test Redis between tests (queues, streams, worker entries). */
+async function flush(redis: RedisTestServer): Promise<void> {
+  const { Redis } = await import('ioredis');
+  const client = new Redis(redis.url);
+  await client.flushall();
+  client.disconnect();
+}
