@@ -81,12 +81,13 @@ describe('.ci/run', () => {
   /** What .ci/run sets on this machine's kind for a runner whose `id -u` is `uid`: the tmpfs takes Linux and root. */
   const tmpfs = (uid: number) => (process.platform === 'linux' && uid === 0 ? '1' : '');
 
-  it('without apt-get (macOS), not root: npm ci and npm test with nothing required, the smoke run', () => {
+  it('without apt-get (macOS), not root: npm ci, npm test and the fault-injection run with nothing required, the smoke run', () => {
     double('id', 'echo 501');
     expect(runScript()).toEqual([
       'npm ci [ORCH_REQUIRE_BROWSER=] [ORCH_REQUIRE_TMPFS=]',
       'id -u [ORCH_REQUIRE_BROWSER=] [ORCH_REQUIRE_TMPFS=]',
       'npm test [ORCH_REQUIRE_BROWSER=] [ORCH_REQUIRE_TMPFS=]',
+      'npm run test:faults [ORCH_REQUIRE_BROWSER=] [ORCH_REQUIRE_TMPFS=]',
       'npx orchestrator run examples/tiny_spec.yaml --runs-dir <tmp>/runs [ORCH_REQUIRE_BROWSER=] [ORCH_REQUIRE_TMPFS=]',
     ]);
   });
@@ -103,6 +104,7 @@ describe('.ci/run', () => {
       'sudo apt-get install -y chromium redis-server [ORCH_REQUIRE_BROWSER=] [ORCH_REQUIRE_TMPFS=]',
       'apt-get install -y chromium redis-server [ORCH_REQUIRE_BROWSER=] [ORCH_REQUIRE_TMPFS=]',
       'npm test [ORCH_REQUIRE_BROWSER=1] [ORCH_REQUIRE_TMPFS=] [ORCH_REQUIRE_REDIS=1]',
+      'npm run test:faults [ORCH_REQUIRE_BROWSER=1] [ORCH_REQUIRE_TMPFS=] [ORCH_REQUIRE_REDIS=1]',
       'npx orchestrator run examples/tiny_spec.yaml --runs-dir <tmp>/runs [ORCH_REQUIRE_BROWSER=1] [ORCH_REQUIRE_TMPFS=] [ORCH_REQUIRE_REDIS=1]',
     ]);
   });
@@ -117,6 +119,7 @@ describe('.ci/run', () => {
       'npm ci [ORCH_REQUIRE_BROWSER=] [ORCH_REQUIRE_TMPFS=]',
       'id -u [ORCH_REQUIRE_BROWSER=] [ORCH_REQUIRE_TMPFS=]',
       `npm test [ORCH_REQUIRE_BROWSER=1] [ORCH_REQUIRE_TMPFS=${t}] [ORCH_REQUIRE_REDIS=1]`,
+      `npm run test:faults [ORCH_REQUIRE_BROWSER=1] [ORCH_REQUIRE_TMPFS=${t}] [ORCH_REQUIRE_REDIS=1]`,
       `npx orchestrator run examples/tiny_spec.yaml --runs-dir <tmp>/runs [ORCH_REQUIRE_BROWSER=1] [ORCH_REQUIRE_TMPFS=${t}] [ORCH_REQUIRE_REDIS=1]`,
     ]);
   });
@@ -132,6 +135,7 @@ describe('.ci/run', () => {
       'apt-get update [ORCH_REQUIRE_BROWSER=] [ORCH_REQUIRE_TMPFS=]',
       'apt-get install -y redis-server [ORCH_REQUIRE_BROWSER=] [ORCH_REQUIRE_TMPFS=]',
       `npm test [ORCH_REQUIRE_BROWSER=1] [ORCH_REQUIRE_TMPFS=${t}] [ORCH_REQUIRE_REDIS=1]`,
+      `npm run test:faults [ORCH_REQUIRE_BROWSER=1] [ORCH_REQUIRE_TMPFS=${t}] [ORCH_REQUIRE_REDIS=1]`,
       `npx orchestrator run examples/tiny_spec.yaml --runs-dir <tmp>/runs [ORCH_REQUIRE_BROWSER=1] [ORCH_REQUIRE_TMPFS=${t}] [ORCH_REQUIRE_REDIS=1]`,
     ]);
   });
