@@ -8,8 +8,8 @@
 //                           starts step processes with posix_spawn (else Node's child_process.spawn)
 // Start-up is part of the product (issue 7): bundles instead of hundreds of ES modules, CommonJS so
 // that Node never starts its ES module loader (~4 ms), and bytecode from the cache instead of parsing
-// ~900 KB of JavaScript on every command. Provider SDKs, the response
-// cache and the browser driver stay external: required lazily, only by specs and commands that use them.
+// ~900 KB of JavaScript on every command. Provider SDKs, the cache (and the globs of cached steps)
+// and the browser driver stay external: required lazily, only by specs and commands that use them.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
@@ -78,7 +78,7 @@ const common = {
   minifyWhitespace: true,
   sourcemap: 'linked',
   logLevel: 'warning',
-  external: ['openai', '@anthropic-ai/sdk', 'ollama', 'cacache', 'playwright-core'],
+  external: ['openai', '@anthropic-ai/sdk', 'ollama', 'cacache', 'tinyglobby', 'playwright-core'],
 };
 const bundle = (from, to, extra = {}) => build({ ...common, entryPoints: [path.join(root, from)], outfile: path.join(next, to), format: 'cjs', ...extra });
 await Promise.all([

@@ -23,6 +23,8 @@ export interface RunOptions {
   var?: string[];
   failFast?: boolean;
   cache?: boolean;
+  force?: string[];
+  forceAll?: boolean;
   offline?: boolean;
   cacheDir?: string;
   json?: boolean;
@@ -109,6 +111,8 @@ export async function executeJob(spec: JobSpec, opts: RunOptions, extra: Pick<Jo
       failFast: opts.failFast,
       cacheDir: opts.cacheDir,
       noCache: opts.cache === false,
+      force: checkForced(spec, opts.force),
+      forceAll: opts.forceAll,
       offline: opts.offline,
       sinks,
       signal: controller.signal,
@@ -141,6 +145,15 @@ export async function executeJob(spec: JobSpec, opts: RunOptions, extra: Pick<Jo
       process.on(sig, exitCancelled);
     }
   }
+}
+
+/** `--force` names steps of the spec: a typo must not run nothing quietly. */
+function checkForced(spec: JobSpec, ids: string[] = []): string[] {
+  const known = spec.steps.map((s) => s.id);
+  for (const id of ids) {
+    if (!known.includes(id)) throw new OrchestratorError({ code: 'usage', message: `--force: the spec has no step "${id}" (its steps: ${known.join(', ')})` });
+  }
+  return ids;
 }
 
 function exitCancelled(): never {
