@@ -82,10 +82,13 @@ function buildProgram(version: string): Command {
       .command('run')
       .description('run a job: live progress on a terminal, one plain line per event otherwise')
       .argument('<spec>', 'the spec file (YAML or JSON); - (or /dev/stdin) reads it from stdin')
-      .option('--var <key=value>', 'override a var the spec declares (repeatable)', collect),
+      .argument('[steps...]', 'run only these steps and what they need (default: every step)')
+      .option('--var <key=value>', 'override a var the spec declares (repeatable)', collect)
+      .option('--dry-run', 'say which steps would run, be restored from the cache or be skipped, and why; run nothing')
+      .option('--watch', 'run again whenever a declared input of a cached step (or the spec) changes; Ctrl-C ends it'),
   )
-    .addHelpText('after', examples(['orchestrator run examples/tiny_spec.yaml', 'orchestrator run ci.yaml --concurrency 4 --fail-fast', 'orchestrator run pipeline.yaml --var project=notes --json > manifest.json']))
-    .action(async (spec: string, opts) => done(await (await import('./commands/run.js')).runCommand(spec, opts)));
+    .addHelpText('after', examples(['orchestrator run examples/tiny_spec.yaml', 'orchestrator run ci.yaml build test', 'orchestrator run ci.yaml --dry-run', 'orchestrator run ci.yaml --concurrency 4 --fail-fast', 'orchestrator run pipeline.yaml --var project=notes --json > manifest.json']))
+    .action(async (spec: string, steps: string[], opts) => done(await (await import('./commands/run.js')).runCommand(spec, steps, opts)));
 
   program
     .command('validate')

@@ -357,7 +357,8 @@ class SchedulerRun {
     const signal = group?.controller?.signal ?? this.#stop.signal;
     const step = this.#stepAt(i);
     const started = Date.now();
-    const context = group ? group.contextFor(i) : usesExpressions(step) ? this.#contextFor(i, false) : EMPTY_CONTEXT;
+    // A cached run step's key covers its needs' results (SPEC §9), whether or not its expressions read them.
+    const context = group ? group.contextFor(i) : usesExpressions(step) || step.shellCache ? this.#contextFor(i, false) : EMPTY_CONTEXT;
     let attempt = 1;
     let last: AttemptResult;
     o.emit({ type: 'step.started', step: step.id, attempt });

@@ -8,6 +8,8 @@ import { MAX_CAPTURE_BYTES } from '../../process/step-process.js';
 import { tryWrite } from '../../store/io-fault.js';
 import type { JobSpec } from '../../specfile/model.js';
 import { parseSpecArg } from '../../specfile/spec-arg.js';
+import type { PlannedStep } from '../../job/dry-run.js';
+import { selectTargets } from '../../job/targets.js';
 import { runsDirOf } from '../options.js';
 import { colorsFor } from '../render/color.js';
 import { isLiveTerminal } from '../render/terminal.js';
@@ -25,6 +27,10 @@ export interface RunOptions {
   cache?: boolean;
   force?: string[];
   forceAll?: boolean;
+  /** Say what would run, cached or skipped, and run nothing. */
+  dryRun?: boolean;
+  /** Run again whenever a declared input changes. */
+  watch?: boolean;
   offline?: boolean;
   cacheDir?: string;
   json?: boolean;
@@ -52,11 +58,35 @@ export function applyVars(spec: JobSpec, pairs: string[] = []): void {
   setVars(spec, values, '--var');
 }
 
-/** `orchestrator run <spec>`: 0 succeeded, 1 a step failed, 130 cancelled. */
-export async function runCommand(file: string, opts: RunOptions): Promise<number> {
-  const spec = await parseSpecArg(file);
-  applyVars(spec, opts.var);
-  return executeJob(spec, opts, {});
+/** `orchestrator run <spec> [steps…]`: 0 succeeded, 1 a step failed, 130 cancelled. Named steps run with what they need, nothing else. */
+export async function runCommand(file: string, targets: string[], opts: RunOptions): Promise<number> {
+  const load = async () => {
+    const spec = await parseSpecArg(file);
+    applyVars(spec, opts.var);
+    checkForced(spec, opts.force);
+    return { spec, selected: selectTargets(spec, targets) };
+  };
+  if (opts.dryRun) {
+    if (opts.watch) throw new OrchestratorError({ code: 'usage', message: '--dry-run and --watch do not go together' });
+    const { spec, selected } = await load();
+    const { planDryRun } = await import('../../job/dry-run.js');
+    const plan = await planDryRun({ spec, selected, runsDir: runsDirOf(opts), cacheDir: opts.cacheDir, noCache: opts.cache === false, force: opts.force ?? [], forceAll: opts.forceAll ?? false });
+    if (opts.json) process.stdout.write(`${JSON.stringify({ dry_run: true, name: spec.name, steps: plan }, null, 2)}\n`);
+    else process.stdout.write(renderPlan(plan));
+    return 0;
+  }
+  if (opts.watch) {
+    if (file === '-' || file === '/dev/stdin') throw new OrchestratorError({ code: 'usage', message: '--watch needs a spec file, not stdin' });
+    const { watchRuns } = await import('./watch.js');
+    return watchRuns({ load: async () => (await load()).selected, run: (spec) => executeJob(spec, opts, {}), runsDir: runsDirOf(opts), say: (line) => process.stderr.write(`${line}\n`) });
+  }
+  return executeJob((await load()).selected, opts, {});
+}
+
+/** The plan of `run --dry-run`, one line per step. */
+function renderPlan(plan: PlannedStep[]): string {
+  const width = Math.max(...plan.map((p) => p.step.length));
+  return plan.map((p) => `${p.plan.padEnd(9)}  ${p.step.padEnd(width)}  ${p.reason}${p.cache_key ? ` (key ${p.cache_key.slice(0, 12)}…)` : ''}\n`).join('');
 }
 
 /** Run a checked spec with the CLI's renderers and signal handling (shared by run, resume and rerun). */
@@ -111,7 +141,7 @@ export async function executeJob(spec: JobSpec, opts: RunOptions, extra: Pick<Jo
       failFast: opts.failFast,
       cacheDir: opts.cacheDir,
       noCache: opts.cache === false,
-      force: checkForced(spec, opts.force),
+      force: opts.force,
       forceAll: opts.forceAll,
       offline: opts.offline,
       sinks,
@@ -142,6 +172,7 @@ export async function executeJob(spec: JobSpec, opts: RunOptions, extra: Pick<Jo
     // cancelled, rather than by the signal's default action, which would leave the exit unexplained.
     for (const sig of CANCEL_SIGNALS) {
       process.off(sig, onSignal);
+      process.off(sig, exitCancelled); // once only, however many jobs --watch runs
       process.on(sig, exitCancelled);
     }
   }
