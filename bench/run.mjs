@@ -6,7 +6,8 @@
 //
 //   npm run bench                          # full suite (~10 min on 2 cores)
 //   npm run bench -- --suite quick         # ~1-2 min: smaller N, fewer repetitions (development)
-//   npm run bench -- --only per-step,startup   # some groups only: startup, per-step, makespan, scale, fanout, llm
+//   npm run bench -- --only per-step,startup   # some groups only: startup, per-step, makespan, scale, fanout, llm, cache
+//   npm run bench -- --only cache --with-others # the cache group, with wireit and turbo from npm beside it
 //   npm run bench -- --json                # raw numbers as one JSON document on stdout (table on stderr)
 //   npm run bench -- --json out.json       # table on stdout, raw numbers also written to out.json
 //   npm run bench -- --reps 3 --keep       # override repetitions; keep the temp folder
@@ -32,6 +33,10 @@
 //              in 50 ms, streamed, provider concurrency 32, vs bench/llm-floor.mjs (the openai SDK, a pool
 //              of 32, one file per answer): <= 1.25 (paired); then the fully cached rerun: per step no
 //              dearer than a `true` instance of the fanout group (info when that group did not run).
+//   cache      cached run steps (bench/cache-group.mjs): a fully cached rerun of a 1,000-step chain (5 inputs,
+//              1 output each) <= 0.25x the same spec with --no-cache (paired); a cached no-op of a 200-task
+//              DAG faster than wireit's and Turborepo's on the same DAG (both installed from npm into the
+//              temp folder only with --with-others; else the orchestrator's figure alone, info).
 //   startup    `--version` / `node -e 0` <= 1.3; `run` of a one-step spec / `node -e 0` <= 1.6
 //              (paired); `validate` of a 1000-step spec < 300 ms; `list-runs` over 1000 past runs
 //              < 500 ms (the runs are copies of one real run folder with fresh job ids).
@@ -50,6 +55,7 @@ import crypto from 'node:crypto';
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { buildDag, bounds, writeAll, parseArgs } from './gen.mjs';
+import { groupCache } from './cache-group.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '..');
@@ -85,7 +91,7 @@ if (!SUITE) {
   console.error(`unknown suite "${SUITE_NAME}" (quick, full)`);
   process.exit(2);
 }
-const GROUPS = ['startup', 'per-step', 'makespan', 'scale', 'fanout', 'llm'];
+const GROUPS = ['startup', 'per-step', 'makespan', 'scale', 'fanout', 'llm', 'cache'];
 const ONLY = args.only ? String(args.only).split(',') : GROUPS;
 for (const g of ONLY) if (!GROUPS.includes(g)) { console.error(`unknown group "${g}" (${GROUPS.join(', ')})`); process.exit(2); }
 const REPS = args.reps ? Number(args.reps) : null;
@@ -677,6 +683,7 @@ async function main() {
     if (ONLY.includes('scale')) await groupScale(tmp);
     if (ONLY.includes('fanout')) await groupFanout(tmp);
     if (ONLY.includes('llm')) await groupLlm(tmp);
+    if (ONLY.includes('cache')) await groupCache(tmp, { ORCH, runOnce, median, addRow, log, sec, raw, SUITE_NAME, REPS, args, pairedRatio });
   } finally {
     if (!args.keep) rmrf(tmp);
     else log(`# kept ${tmp}`);

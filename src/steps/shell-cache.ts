@@ -84,18 +84,22 @@ export class StepCache {
       this.o.warn(`step "${step.id}": ${found.kind === 'corrupt' ? found.problem : `cache entry ${k.key.slice(0, 12)}… is not an entry of this version`}; treated as a miss, the step runs`);
       return undefined;
     }
+    const note = Buffer.from(`[orchestrator] restored from the cache: key ${k.key}, stored by job ${entry.job_id} at ${entry.stored_at}; no process ran\n`);
+    const inlineLog = entry.log?.data !== undefined ? entry.log : undefined;
     const problem = await this.#restoreFiles(() => {
+      // A small log is written below with the note, in one write; a big one is a blob, restored like any file.
       const targets: [FileRef, string][] = [];
-      if (entry.log) targets.push([entry.log, runDir.logPath(step.id)]);
+      if (entry.log && !inlineLog) targets.push([entry.log, runDir.logPath(step.id)]);
       for (const f of entry.artifacts) targets.push([f, inside(runDir.artifactsDir(step.id), f.path)]);
-      for (const f of entry.workspace) targets.push([f, inside(this.o.scope.specDir, f.path)]);
+      for (const f of entry.workspace) if (!this.#isInPlace(f)) targets.push([f, inside(this.o.scope.specDir, f.path)]);
       return targets;
-    });
+    }, inlineLog);
     if (problem) {
       this.o.warn(`step "${step.id}": cache entry ${k.key.slice(0, 12)}…: ${problem}; treated as a miss, the step runs`);
       return undefined;
     }
-    fs.appendFileSync(runDir.logPath(step.id), `[orchestrator] restored from the cache: key ${k.key}, stored by job ${entry.job_id} at ${entry.stored_at}; no process ran\n`);
+    if (inlineLog) fs.writeFileSync(runDir.logPath(step.id), Buffer.concat([Buffer.from(inlineLog.data!, 'base64'), note]));
+    else fs.appendFileSync(runDir.logPath(step.id), note);
     await this.o.store.touchEntry(k.key);
     const r = entry.result;
     return { status: 'succeeded', exitCode: r.exit_code, text: r.text, ...(r.text_truncated ? { textTruncated: true } : {}), outputs: r.outputs, retryable: false, cached: true, cacheKey: k.key, cacheKeyParts: k.parts };
@@ -142,26 +146,50 @@ export class StepCache {
     }
   }
 
-  /** Write every file to a temp file beside it, checked against its SHA-256, then move them all into place: all or nothing. */
-  async #restoreFiles(targetsOf: () => [FileRef, string][]): Promise<string | undefined> {
+  /** Whether a workspace output is there already with the recorded bytes (by the remembered hashes): left as it is. */
+  #isInPlace(f: FileRef): boolean {
+    try {
+      const root = this.o.scope.specDir;
+      inside(root, f.path);
+      return this.o.scope.hashes.hash(root, [f.path])[f.path] === f.sha256 && (fs.statSync(path.join(root, f.path)).mode & 0o777) === f.mode;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT' || e instanceof BlobError) return false;
+      throw e;
+    }
+  }
+
+  /**
+   * Check every file before any is written: inline bytes in memory, blobs streamed into a temp file beside their
+   * place; then write the inline ones and move the blobs into place. All or nothing, and no rename for small files
+   * (a rename costs more than a small write on many file systems).
+   */
+  async #restoreFiles(targetsOf: () => [FileRef, string][], alsoCheck?: FileRef): Promise<string | undefined> {
     const temps: string[] = [];
     try {
+      if (alsoCheck && sha256(Buffer.from(alsoCheck.data!, 'base64')) !== alsoCheck.sha256) return `${alsoCheck.path} does not match its recorded SHA-256`;
       const targets = targetsOf();
+      const ready: (Buffer | string)[] = [];
       for (const [f, dest] of targets) {
-        fs.mkdirSync(path.dirname(dest), { recursive: true });
-        const temp = `${dest}.orch-restore-${process.pid}`;
-        temps.push(temp);
         if (f.data !== undefined) {
           const data = Buffer.from(f.data, 'base64');
           if (sha256(data) !== f.sha256) return `${f.path} does not match its recorded SHA-256`;
-          fs.writeFileSync(temp, data);
+          ready.push(data);
         } else {
+          fs.mkdirSync(path.dirname(dest), { recursive: true });
+          const temp = `${dest}.orch-restore-${process.pid}`;
+          temps.push(temp);
           await this.o.store.readBlob(f.sha256, temp);
+          ready.push(temp);
         }
       }
       targets.forEach(([f, dest], i) => {
-        fs.chmodSync(temps[i]!, f.mode);
-        fs.renameSync(temps[i]!, dest);
+        const r = ready[i]!;
+        if (typeof r === 'string') {
+          fs.chmodSync(r, f.mode);
+          fs.renameSync(r, dest);
+          return;
+        }
+        writeRestored(dest, r, f.mode);
       });
       temps.length = 0;
       return undefined;
@@ -172,6 +200,19 @@ export class StepCache {
       for (const t of temps) fs.rmSync(t, { force: true });
     }
   }
+}
+
+/** Write a file's bytes and mode, making its folder when it is missing. */
+function writeRestored(dest: string, data: Buffer, mode: number): void {
+  try {
+    fs.writeFileSync(dest, data, { mode });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    fs.mkdirSync(path.dirname(dest), { recursive: true });
+    fs.writeFileSync(dest, data, { mode });
+  }
+  // An existing file keeps its mode through writeFileSync: set it, only when it differs.
+  if ((fs.statSync(dest).mode & 0o777) !== mode) fs.chmodSync(dest, mode);
 }
 
 async function refsOf(root: string, rels: string[], ref: (root: string, rel: string) => Promise<FileRef>): Promise<FileRef[]> {

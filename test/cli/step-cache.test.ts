@@ -84,6 +84,11 @@ describe('a cached run step', () => {
     expect(runs(r, 'build')).toBe(1);
     expect({ joined: sha256File(r.path('out/joined.txt')), big: sha256File(r.path('out/big.bin')) }).toEqual(want);
     expect(fs.readFileSync(r.path('out/joined.txt'), 'utf8')).toBe('alpha\nbeta\n');
+    // An output edited in the workspace is put back as recorded.
+    r.write('out/joined.txt', 'edited\n');
+    ok(r);
+    expect(runs(r, 'build')).toBe(1);
+    expect(fs.readFileSync(r.path('out/joined.txt'), 'utf8')).toBe('alpha\nbeta\n');
   });
 
   it('misses when a key part changes, and --why names it', () => {
@@ -173,6 +178,8 @@ describe('what is never a hit', () => {
     const bad = randomBytes(200_000);
     fs.chmodSync(blob, 0o644);
     fs.writeFileSync(blob, bad);
+    // Gone from the workspace, so the hit must read the blob (an output already in place with its recorded bytes is left as it is).
+    fs.rmSync(r.path('out'), { recursive: true });
     const res = r.run(['run', 'spec.yaml']);
     expect(res.code).toBe(0);
     expect(res.stderr).toMatch(/warning: step "build": cache entry [0-9a-f]{12}…: the blob [0-9a-f]{12}… does not match its recorded hash; treated as a miss, the step runs/);
