@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { JobSpec, StepSpec } from '../specfile/model.js';
 import { BlobError, openEntryStore, type EntryStore } from '../store/entry-store.js';
-import { listFiles, sha256 } from '../store/hash.js';
+import { hashFile, listFiles, sha256 } from '../store/hash.js';
 import { InputHashes, matchFiles } from '../store/input-hashes.js';
 import type { Redactor } from '../store/redact.js';
 import type { RunDir } from '../store/run-dir.js';
@@ -121,9 +121,15 @@ export class StepCache {
       const blobs: string[] = [];
       const ref = async (root: string, rel: string): Promise<FileRef> => {
         const file = path.join(root, rel);
-        const data = fs.readFileSync(file);
-        const f: FileRef = { path: rel, sha256: sha256(data), size: data.length, mode: fs.statSync(file).mode & 0o777 };
-        if (data.length <= INLINE_BYTES) return { ...f, data: data.toString('base64') };
+        const st = fs.statSync(file);
+        const mode = st.mode & 0o777;
+        if (st.size <= INLINE_BYTES) {
+          const data = fs.readFileSync(file);
+          return { path: rel, sha256: sha256(data), size: data.length, mode, data: data.toString('base64') };
+        }
+        // A big file is hashed and stored a chunk at a time, never read whole.
+        const hashed = hashFile(root, rel);
+        const f: FileRef = { path: rel, sha256: hashed.sha256, size: hashed.size_bytes, mode };
         await this.o.store.writeBlob(f.sha256, file);
         blobs.push(f.sha256);
         return f;
