@@ -77,6 +77,15 @@ describe('--dry-run', () => {
 });
 
 describe('--watch', () => {
+  it('refuses --json, which promises one document', () => {
+    const r = rig();
+    setUp(r);
+    const res = r.run(['run', 'spec.yaml', '--watch', '--json']);
+    expect(res.code).toBe(2);
+    expect(JSON.parse(res.stdout)).toMatchObject({ ok: false, problems: [{ code: 'usage', message: expect.stringMatching(/--watch and --json do not go together/) }] });
+    expect(r.jobs()).toEqual([]);
+  });
+
   it('runs again when a declared input changes; unchanged steps stay cached; Ctrl-C ends it', async () => {
     const r = rig();
     setUp(r);

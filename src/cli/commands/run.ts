@@ -77,6 +77,8 @@ export async function runCommand(file: string, targets: string[], opts: RunOptio
   }
   if (opts.watch) {
     if (file === '-' || file === '/dev/stdin') throw new OrchestratorError({ code: 'usage', message: '--watch needs a spec file, not stdin' });
+    // --json promises one JSON document; --watch would print one per job.
+    if (opts.json) throw new OrchestratorError({ code: 'usage', message: '--watch and --json do not go together (each job is recorded: show <job> --json)' });
     const { watchRuns } = await import('./watch.js');
     return watchRuns({ load: async () => (await load()).selected, run: (spec) => executeJob(spec, opts, {}), runsDir: runsDirOf(opts), say: (line) => process.stderr.write(`${line}\n`) });
   }
