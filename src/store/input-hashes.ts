@@ -87,6 +87,20 @@ export class InputHashes {
  */
 export function matchFiles(root: string, patterns: string[], exclude: string[]): string[] {
   if (patterns.length === 0) return [];
+  // Plain paths (no glob characters, no excludes) need no crawl of their folders: a stat each.
+  if (patterns.every((p) => !/[*?[\]{}()!\\]/.test(p))) return matchPlainFiles(root, patterns, exclude);
   const ignore = exclude.map((d) => path.relative(root, d)).filter((r) => r !== '' && !r.startsWith('..') && !path.isAbsolute(r)).map((r) => `${r.split(path.sep).join('/')}/**`);
   return globSync(patterns, { cwd: root, dot: true, onlyFiles: true, ignore, expandDirectories: false }).sort();
+}
+
+function matchPlainFiles(root: string, rels: string[], exclude: string[]): string[] {
+  const out = new Set<string>();
+  for (const rel of rels) {
+    const abs = path.resolve(root, rel);
+    const inRoot = path.relative(root, abs);
+    if (inRoot === '' || inRoot.startsWith('..') || path.isAbsolute(inRoot)) continue; // as the globs: inside the spec's folder only
+    if (exclude.some((d) => abs === d || abs.startsWith(d + path.sep))) continue;
+    if (fs.statSync(abs, { throwIfNoEntry: false })?.isFile()) out.add(inRoot.split(path.sep).join('/'));
+  }
+  return [...out].sort();
 }
