@@ -6,7 +6,8 @@
 //
 //   npm run bench                          # full suite (~10 min on 2 cores)
 //   npm run bench -- --suite quick         # ~1-2 min: smaller N, fewer repetitions (development)
-//   npm run bench -- --only per-step,startup   # some groups only: startup, per-step, makespan, scale, fanout, llm, workers
+//   npm run bench -- --only per-step,startup   # some groups only: startup, per-step, makespan, scale, fanout, llm, workers, cache
+//   npm run bench -- --only cache --with-others # the cache group, with wireit and turbo from npm beside it
 //   npm run bench -- --json                # raw numbers as one JSON document on stdout (table on stderr)
 //   npm run bench -- --json out.json       # table on stdout, raw numbers also written to out.json
 //   npm run bench -- --reps 3 --keep       # override repetitions; keep the temp folder
@@ -35,6 +36,10 @@
 //   workers    through BullMQ/Redis workers (bench/workers.mjs; needs redis-server): 1000 `true` steps (quick 200)
 //              via 3 local workers vs local at C=3, <= 5 ms/step more (paired); the skewed N=60 sleep DAG via
 //              3 workers x 4 slots <= 1.15x its lower bound at C=12 (the local run at C=4 beside it).
+//   cache      cached run steps (bench/cache-group.mjs): a fully cached rerun of a 1,000-step chain (5 inputs,
+//              1 output each) <= 0.25x the same spec with --no-cache (paired); a cached no-op of a 200-task
+//              DAG faster than wireit's and Turborepo's on the same DAG (both installed from npm into the
+//              temp folder only with --with-others; else the orchestrator's figure alone, info).
 //   startup    `--version` / `node -e 0` <= 1.3; `run` of a one-step spec / `node -e 0` <= 1.6
 //              (paired); `validate` of a 1000-step spec < 300 ms; `list-runs` over 1000 past runs
 //              < 500 ms (the runs are copies of one real run folder with fresh job ids).
@@ -54,6 +59,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { buildDag, bounds, writeAll, parseArgs } from './gen.mjs';
 import { groupWorkers, WORKERS_SUITES } from './workers.mjs';
+import { groupCache } from './cache-group.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '..');
@@ -90,6 +96,7 @@ if (!SUITE) {
   process.exit(2);
 }
 const GROUPS = ['startup', 'per-step', 'makespan', 'scale', 'fanout', 'llm', 'workers'];
+const GROUPS = ['startup', 'per-step', 'makespan', 'scale', 'fanout', 'llm', 'cache'];
 const ONLY = args.only ? String(args.only).split(',') : GROUPS;
 for (const g of ONLY) if (!GROUPS.includes(g)) { console.error(`unknown group "${g}" (${GROUPS.join(', ')})`); process.exit(2); }
 const REPS = args.reps ? Number(args.reps) : null;
@@ -682,6 +689,7 @@ async function main() {
     if (ONLY.includes('fanout')) await groupFanout(tmp);
     if (ONLY.includes('llm')) await groupLlm(tmp);
     if (ONLY.includes('workers')) raw.workers = await groupWorkers({ tmp, suite: WORKERS_SUITES[SUITE_NAME], reps: REPS, orch: ORCH, roundRobin, median, addRow, log, f, sec });
+    if (ONLY.includes('cache')) await groupCache(tmp, { ORCH, runOnce, median, addRow, log, sec, raw, SUITE_NAME, REPS, args, pairedRatio });
   } finally {
     if (!args.keep) rmrf(tmp);
     else log(`# kept ${tmp}`);

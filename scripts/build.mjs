@@ -9,8 +9,9 @@
 //                           starts step processes with posix_spawn (else Node's child_process.spawn)
 // Start-up is part of the product (issue 7): bundles instead of hundreds of ES modules, CommonJS so
 // that Node never starts its ES module loader (~4 ms), and bytecode from the cache instead of parsing
-// ~900 KB of JavaScript on every command. Provider SDKs, the response
-// cache, the browser driver and the remote parts (S3 client, BullMQ, ioredis) stay external: required lazily, only by specs and commands that use them.
+// ~900 KB of JavaScript on every command. Provider SDKs, the cache (and the globs of cached steps), the
+// browser driver and the remote parts (S3 client, BullMQ, ioredis) stay external: required lazily, only by
+// specs and commands that use them.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
@@ -81,7 +82,7 @@ const common = {
   minifyWhitespace: true,
   sourcemap: 'linked',
   logLevel: 'warning',
-  external: ['openai', '@anthropic-ai/sdk', 'ollama', 'cacache', 'playwright-core', '@aws-sdk/client-s3', 'bullmq', 'ioredis'],
+  external: ['openai', '@anthropic-ai/sdk', 'ollama', 'cacache', 'tinyglobby', 'playwright-core', '@aws-sdk/client-s3', 'bullmq', 'ioredis'],
   // `await import('<external package>')` (the S3 client of src/remote/bucket.ts, ioredis, bullmq) becomes a lazy
   // require: the program runs in a vm.Script, which has no dynamic-import callback (a real import() there throws
   // ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING).

@@ -28,6 +28,12 @@ function age(value: string): number {
   return ms;
 }
 
+function size(value: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([kmgt]?)(i?b)?$/i.exec(value.trim());
+  if (!m) throw new InvalidArgumentError('expected a size: 500M, 2G, 10k, or bytes');
+  return Math.floor(Number(m[1]) * 1024 ** ' kmgt'.indexOf((m[2] || ' ').toLowerCase()));
+}
+
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
@@ -39,7 +45,9 @@ function withRunOptions(cmd: Command): Command {
   return cmd
     .option('-c, --concurrency <n>', 'steps at once (default: the spec, else the number of CPUs)', positiveInt)
     .option('--fail-fast', 'stop at the first failure: cancel running steps, start nothing new')
-    .option('--no-cache', 'do not read the LLM response cache')
+    .option('--no-cache', 'read nothing from the cache (prompt answers, step results); fresh results are still stored')
+    .option('--force <step>', 'run this step even when its result is cached (repeatable)', collect)
+    .option('--force-all', 'run every cached run step even when its result is cached')
     .option('--offline', 'fail any LLM step whose answer is not cached')
     .option('--cache-dir <dir>', 'LLM response cache (default: $ORCH_CACHE_DIR, else your cache folder: ~/.cache/orchestrator, macOS ~/Library/Caches/orchestrator)')
     .option('--remote-cache <s3-url>', 'also a shared cache in s3://bucket/prefix, signed with $ORCH_REMOTE_CACHE_KEY (default: $ORCH_REMOTE_CACHE)')
@@ -85,10 +93,13 @@ function buildProgram(version: string): Command {
       .command('run')
       .description('run a job: live progress on a terminal, one plain line per event otherwise')
       .argument('<spec>', 'the spec file (YAML or JSON); - (or /dev/stdin) reads it from stdin')
-      .option('--var <key=value>', 'override a var the spec declares (repeatable)', collect),
+      .argument('[steps...]', 'run only these steps and what they need (default: every step)')
+      .option('--var <key=value>', 'override a var the spec declares (repeatable)', collect)
+      .option('--dry-run', 'say which steps would run, be restored from the cache or be skipped, and why; run nothing')
+      .option('--watch', 'run again whenever a declared input of a cached step (or the spec) changes; Ctrl-C ends it'),
   )
-    .addHelpText('after', examples(['orchestrator run examples/tiny_spec.yaml', 'orchestrator run ci.yaml --concurrency 4 --fail-fast', 'orchestrator run pipeline.yaml --var project=notes --json > manifest.json']))
-    .action(async (spec: string, opts) => done(await (await import('./commands/run.js')).runCommand(spec, opts)));
+    .addHelpText('after', examples(['orchestrator run examples/tiny_spec.yaml', 'orchestrator run ci.yaml build test', 'orchestrator run ci.yaml --dry-run', 'orchestrator run ci.yaml --concurrency 4 --fail-fast', 'orchestrator run pipeline.yaml --var project=notes --json > manifest.json']))
+    .action(async (spec: string, steps: string[], opts) => done(await (await import('./commands/run.js')).runCommand(spec, steps, opts)));
 
   program
     .command('validate')
@@ -119,8 +130,9 @@ function buildProgram(version: string): Command {
     .option('-f, --follow', 'with --logs: keep printing what a running step writes, until it ends')
     .option('--json', 'the manifest as JSON (with --events: plus an events array)')
     .option('--timeline', 'a Gantt chart of the steps on a time axis, critical path marked with *')
+    .option('--why <step>', "hit or miss in the cache, and for a miss what changed since the step's last run")
     .addOption(runsDirOption())
-    .addHelpText('after', examples(['orchestrator show latest', 'orchestrator show latest --events', 'orchestrator show latest --timeline', 'orchestrator show 20261121 --logs build', 'orchestrator show latest --logs test --follow', 'orchestrator show latest --json | jq .steps']))
+    .addHelpText('after', examples(['orchestrator show latest', 'orchestrator show latest --events', 'orchestrator show latest --timeline', 'orchestrator show 20261121 --logs build', 'orchestrator show latest --logs test --follow', 'orchestrator show latest --why build', 'orchestrator show latest --json | jq .steps']))
     .action(async (job: string, opts) => done(await (await import('./commands/show.js')).showCommand(job, opts)));
 
   program
@@ -161,15 +173,17 @@ function buildProgram(version: string): Command {
 
   program
     .command('cache')
-    .description('the LLM response cache: stats (entries, size, per model) or clear (remove every entry)')
-    .argument('<action>', 'stats or clear', (v: string) => {
-      if (v !== 'stats' && v !== 'clear') throw new InvalidArgumentError('expected stats or clear');
+    .description('the cache of prompt answers and step results: stats (entries of each kind, size, per model), prune (evict least recently used) or clear (remove every entry)')
+    .argument('<action>', 'stats, prune or clear', (v: string) => {
+      if (v !== 'stats' && v !== 'clear' && v !== 'prune') throw new InvalidArgumentError('expected stats, prune or clear');
       return v;
     })
+    .option('--max-size <size>', 'prune: evict until the cache holds at most this much (500M, 2G, bytes)', size)
+    .option('--older-than <age>', 'prune: evict entries last used longer ago than this (30d, 12h, 90m)', age)
     .option('--cache-dir <dir>', 'the cache (default: $ORCH_CACHE_DIR, else your cache folder: ~/.cache/orchestrator, macOS ~/Library/Caches/orchestrator)')
     .option('--json', 'print the numbers as JSON')
     .addOption(runsDirOption())
-    .addHelpText('after', examples(['orchestrator cache stats', 'orchestrator cache stats --json', 'orchestrator cache clear --cache-dir ci/llm-cache']))
+    .addHelpText('after', examples(['orchestrator cache stats', 'orchestrator cache stats --json', 'orchestrator cache prune --max-size 2G --older-than 30d', 'orchestrator cache clear --cache-dir ci/llm-cache']))
     .action(async (action: string, opts) => done(await (await import('./commands/cache.js')).cacheCommand(action, opts)));
 
   withRunOptions(

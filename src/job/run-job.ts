@@ -10,6 +10,7 @@ import { pidMark as readPidMark, stopStragglers } from '../process/stragglers.js
 import { ShellExecutor } from '../steps/shell.js';
 import type { StepResult } from '../events/step-result.js';
 import type { StepExecutor } from '../steps/types.js';
+import type { StepCache } from '../steps/shell-cache.js';
 import { writeAtomic, writeDurable } from '../store/atomic.js';
 import { hashFile, listFiles, sha256, type FileRecord } from '../store/hash.js';
 import { Journal } from '../store/journal.js';
@@ -37,6 +38,8 @@ export interface JobOptions {
   reuse?: { steps: Map<string, StepResult>; copy: (runDir: RunDir) => void; copyStep: (runDir: RunDir, id: string) => void; resumedFrom?: string; rerunOf?: string };
   /** LLM steps, when the spec has any (loaded only then). */
   llm?: (runDir: RunDir, redactor: Redactor) => StepExecutor;
+  /** The step cache, when a run step has `cache:` (SPEC §11; loaded only then). */
+  stepCache?: (runDir: RunDir, redactor: Redactor) => StepCache;
   /** outputs_schema checks, when the spec has any. */
   checkContract?: (step: StepSpec, outputs: Record<string, unknown>) => StepError | undefined;
   /** Receives the job's process launcher, e.g. to kill every step on a second Ctrl-C. */
@@ -124,7 +127,8 @@ export async function runJob(o: JobOptions): Promise<JobOutcome> {
   const toRun = topologicalOrder(graph).filter((i) => !reusedIds.has(graph.ids[i]!));
   const roots = toRun.filter((i) => graph.needs[i]!.length === 0).length; // first in a topological order
   const files = new StepFilePrefetcher(runDir, toRun.map((i) => graph.ids[i]!), Math.min(roots, o.concurrency));
-  const shell = new ShellExecutor({ runDir, launcher, redactor, files });
+  const stepCache = o.stepCache?.(runDir, redactor);
+  const shell = new ShellExecutor({ runDir, launcher, redactor, files, cache: stepCache });
   const llm = o.llm?.(runDir, redactor);
   const remote = o.workers?.executor({ spec, runDir, secretNames: o.secretNames, emit: (e) => bus.emit(e) });
   const started = Date.now();
@@ -191,6 +195,8 @@ export async function runJob(o: JobOptions): Promise<JobOutcome> {
   // The history only ranks the next run's steps: a job whose records are whole does not fail for it.
   const historyFault = fault ? undefined : tryWrite(runsDir, () => writeHistory({ runsDir, history, manifest: builder.manifest, graph, concurrency: o.concurrency }));
   if (historyFault) warnings.push(`step durations not saved for the next run: ${historyFault.message}`);
+  const hashesFault = stepCache && tryWrite(runsDir, () => stepCache.close());
+  if (hashesFault) warnings.push(`input hashes not saved for the next run: ${hashesFault.message}`);
   // The job is recorded; processes its steps left behind in their groups may still be owed their SIGKILL
   // (at most the 5 s grace away), and this process must not end before they get it.
   await launcher.settle();

@@ -1,6 +1,7 @@
 // Everything a job needs before its first step, checked before a run folder exists, then the run itself:
 // what the CLI (`run`, `resume`, `rerun`) and the library's run() share. Renderers and signal handling stay
 // with the caller; they come in as sinks and an AbortSignal.
+import path from 'node:path';
 import type { EventSink } from '../events/types.js';
 import { launcherChoice, type ProcessLauncher } from '../process/launcher.js';
 import { chooseSpawner } from '../process/spawner.js';
@@ -24,6 +25,10 @@ export interface StartJobOptions {
   remoteCache?: RemoteCacheConfig;
   /** Do not read the response cache. */
   noCache?: boolean;
+  /** Run these steps (or fanned steps) whatever the step cache holds. */
+  force?: string[];
+  /** Run every cached run step whatever the step cache holds. */
+  forceAll?: boolean;
   /** Fail any LLM step whose answer is not cached. */
   offline?: boolean;
   sinks: EventSink[];
@@ -71,7 +76,9 @@ async function prepareAndRun(o: StartJobOptions, cacheLayer: EntryLayer | undefi
     : undefined;
   // Redis (and BullMQ, the S3 client) load only for a run with workers; unreachable, it stops here, before any run folder.
   const workers = o.workers ? await (await import('../workers/dispatch.js')).connectWorkers(o.workers) : undefined;
+  const stepCache = spec.steps.some((s) => s.shellCache && s.cache) ? await prepareStepCache(o) : undefined;
   return runJob({
+    stepCache,
     spec,
     runsDir: o.runsDir,
     // With workers, as many at once as they have slots: the scheduler here still picks which step goes next.
@@ -87,4 +94,13 @@ async function prepareAndRun(o: StartJobOptions, cacheLayer: EntryLayer | undefi
     reuse: o.reuse,
     workers,
   });
+}
+
+/** The step cache's factory (SPEC §11): its folder is checked now, before any run folder exists. */
+async function prepareStepCache(o: StartJobOptions): Promise<JobOptions['stepCache']> {
+  const [{ cacheDirOf, ResponseCache }, { openStepCache }] = await Promise.all([import('../store/cache.js'), import('../steps/shell-cache.js')]);
+  const cacheDir = ResponseCache.open(cacheDirOf({ cacheDir: o.cacheDir })).dir;
+  const runsDir = path.resolve(o.runsDir);
+  return (runDir, redactor) =>
+    openStepCache({ cacheDir, runsDir, spec: o.spec, redactor, noCache: o.noCache ?? false, force: new Set(o.force ?? []), forceAll: o.forceAll ?? false, jobId: runDir.jobId, warn: o.warn });
 }

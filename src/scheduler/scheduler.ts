@@ -360,7 +360,8 @@ class SchedulerRun {
     const signal = group?.controller?.signal ?? this.#stop.signal;
     const step = this.#stepAt(i);
     const started = Date.now();
-    const context = group ? group.contextFor(i) : usesExpressions(step) ? this.#contextFor(i, false) : EMPTY_CONTEXT;
+    // A cached run step's key covers its needs' results (SPEC §11), whether or not its expressions read them.
+    const context = group ? group.contextFor(i) : usesExpressions(step) || step.shellCache ? this.#contextFor(i, false) : EMPTY_CONTEXT;
     let attempt = 1;
     let lost = 0; // attempts whose worker was lost: not the step's fault, so not counted against its retry budget
     let last: AttemptResult;

@@ -37,11 +37,21 @@ export interface StepSpec {
   /** Absolute working directory. */
   cwd: string;
   shell: string;
+  /** Whether the step may be answered from the cache (`cache: false` turns it off). */
   cache: boolean;
+  /** A run step with `cache: {inputs, outputs, env}` (or `cache: true`): skipped when its key is stored (SPEC §11). */
+  shellCache?: ShellCacheSpec;
   /** Set on a step with `matrix` or `for_each`: it runs as instances, and its dependents read their gathered results. */
   fan?: FanSpec;
   /** Set on an instance of a fanned step (made when the step is expanded at run time). */
   instance?: InstanceInfo;
+}
+
+/** What a cached run step declares (SPEC §11): globs relative to the spec's folder, env var names. */
+export interface ShellCacheSpec {
+  inputs: string[];
+  outputs: string[];
+  env: string[];
 }
 
 /** How a fanned step expands (SPEC §8). */

@@ -63,7 +63,19 @@ const stepDefaults = {
   model: opt(described(z.string(), "model of prompt steps (wins over the provider's)")),
   temperature: opt(described(temperature, 'sampling temperature of prompt steps, 0 to 2')),
   max_tokens: opt(described(int(1), 'longest answer of prompt steps, in tokens')),
-  cache: opt(described(z.boolean(), 'false: never answer prompt steps from the response cache')),
+  cache: opt(
+    described(
+      z.union([
+        z.boolean(),
+        z.strictObject({
+          inputs: opt(described(z.array(z.string()), "globs of the files the step reads, relative to the spec's folder; ! excludes")),
+          outputs: opt(described(z.array(z.string()), 'globs of the files the step writes into the workspace, restored on a hit')),
+          env: opt(described(z.array(z.string()), 'names of environment variables whose values shape the result')),
+        }),
+      ]),
+      'false: never answer from the cache; on a run step, {inputs, outputs, env} skips the step when nothing it depends on changed',
+    ),
+  ),
 };
 
 const stepSchema = described(
@@ -140,6 +152,7 @@ export function knownKeysAt(where: readonly PropertyKey[]): string[] {
   if (head === 'steps' && where.length === 2) return Object.keys(stepSchema.shape);
   if ((head === 'steps' && sub === 'retry') || (head === 'defaults' && where[1] === 'retry')) return ['attempts', 'delay', 'backoff', 'max_delay'];
   if (head === 'defaults' && where.length === 1) return Object.keys(stepDefaults);
+  if ((head === 'steps' && sub === 'cache') || (head === 'defaults' && where[1] === 'cache')) return ['inputs', 'outputs', 'env'];
   if (head === 'providers' && where.length === 2) return Object.keys(providerSchema.shape);
   return [];
 }

@@ -221,6 +221,9 @@ function checkGraph(doc: LoadedDocument, report: Report): void {
     }
     // Prompt steps run on the coordinator (it holds the keys and the response cache): a tag there would not be honoured.
     if (hasPrompt && !hasRun && s.runs_on !== undefined) report(doc.locator.key(['steps', id, 'runs_on']), `step "${id}": runs_on applies to run: steps only (prompt steps run on the coordinator)`);
+    if (hasPrompt && s.cache !== null && typeof s.cache === 'object') {
+      report(doc.locator.key(['steps', id, 'cache']), `step "${id}": cache inputs, outputs and env are for run steps; a prompt step takes cache: true or false`);
+    }
     const out: string[] = [];
     edges.set(id, out);
     if (!Array.isArray(s.needs)) continue;
@@ -263,6 +266,13 @@ function stringEnv(env: Record<string, string | number | boolean> | undefined): 
   return out;
 }
 
+/** `cache:` as a step sees it: an object caches a run step (SPEC §11); `false` turns any cache off. */
+function cacheFields(isShell: boolean, raw: RawStep['cache']): Pick<StepSpec, 'cache' | 'shellCache'> {
+  if (raw === false) return { cache: false };
+  if (raw === undefined || raw === true || !isShell) return { cache: true };
+  return { cache: true, shellCache: { inputs: raw.inputs ?? [], outputs: raw.outputs ?? [], env: raw.env ?? [] } };
+}
+
 function buildJobSpec(doc: LoadedDocument, raw: RawSpec): JobSpec {
   const dir = path.dirname(doc.path);
   const d = raw.defaults ?? {};
@@ -294,7 +304,7 @@ function buildJobSpec(doc: LoadedDocument, raw: RawSpec): JobSpec {
       env: stringEnv(s.env),
       cwd: cwd === undefined ? dir : path.resolve(dir, cwd),
       shell: s.shell ?? d.shell ?? 'bash',
-      cache: s.cache ?? d.cache ?? true,
+      ...cacheFields(s.run !== undefined, s.cache ?? d.cache),
       ...(s.matrix !== undefined || s.for_each !== undefined
         ? {
             fan: {

@@ -11,6 +11,8 @@ import type { ProcessLauncher } from '../process/launcher.js';
 import { parseJsonOutput, parseOutputFile } from './outputs.js';
 import { MAX_CAPTURE_BYTES, type ProcessOutcome } from '../process/step-process.js';
 import { renderField, renderScript } from './render.js';
+import type { StepKey } from './cache-key.js';
+import type { StepCache } from './shell-cache.js';
 import { cancellationError, type AttemptInput, type AttemptResult, type StepExecutor } from './types.js';
 
 /** A shell step's time limit per attempt when neither it nor `defaults:` sets `timeout` (as GitHub Actions: 6 hours). */
@@ -27,13 +29,17 @@ export class ShellExecutor implements StepExecutor {
   readonly #runDir: RunDir;
   readonly #launcher: ProcessLauncher;
   readonly #secrets: string[];
+  readonly #redactor: Redactor;
   readonly #files: StepFilePrefetcher;
+  readonly #cache: StepCache | undefined;
 
-  constructor(o: { runDir: RunDir; launcher: ProcessLauncher; redactor: Redactor; files: StepFilePrefetcher }) {
+  constructor(o: { runDir: RunDir; launcher: ProcessLauncher; redactor: Redactor; files: StepFilePrefetcher; cache?: StepCache }) {
     this.#runDir = o.runDir;
     this.#launcher = o.launcher;
     this.#secrets = o.redactor.values;
+    this.#redactor = o.redactor;
     this.#files = o.files;
+    this.#cache = o.cache;
   }
 
   async runAttempt({ step, attempt, signal, context }: AttemptInput): Promise<AttemptResult> {
@@ -54,6 +60,28 @@ export class ShellExecutor implements StepExecutor {
       if (!isIoError(e)) throw e;
       return failure(ioFault(e, (e as NodeJS.ErrnoException).path ?? this.#runDir.outputPath(step.id)));
     }
+    // A cached step (SPEC §11): its key from what it would run; a stored result is restored and no process runs.
+    const cache = step.shellCache && step.cache ? this.#cache : undefined;
+    let key: StepKey | undefined;
+    if (cache) {
+      try {
+        key = cache.keyOf({ step, script, exprEnv, stepEnv, cwd, context });
+        const hit = cache.mayRead(step) ? await cache.restore(step, key, dir) : undefined;
+        if (hit) return { ...hit, cacheKeyParts: this.#redactor.redactValue(hit.cacheKeyParts) };
+      } catch (e) {
+        if (!isIoError(e)) throw e;
+        return failure(ioFault(e, (e as NodeJS.ErrnoException).path ?? cache.o.scope.specDir, 'read'));
+      }
+    }
+    const r = await this.#run({ step, attempt, signal, script, exprEnv, stepEnv, cwd });
+    if (!cache || !key) return r;
+    if (r.status === 'succeeded') await cache.save({ step, key, result: r, runDir: dir });
+    return { ...r, cached: false, cacheKey: key.key, cacheKeyParts: this.#redactor.redactValue(key.parts) };
+  }
+
+  async #run(o: { step: StepSpec; attempt: number; signal: AbortSignal; script: string; exprEnv: Record<string, string>; stepEnv: Record<string, string>; cwd: string }): Promise<AttemptResult> {
+    const { step, attempt, signal, script, exprEnv, stepEnv, cwd } = o;
+    const dir = this.#runDir;
     const artifactsDir = dir.artifactsDir(step.id);
     const outputFile = path.join(dir.workDir, `${step.id}.${attempt}.out`);
     const running = this.#launcher.start({

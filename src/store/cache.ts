@@ -203,7 +203,12 @@ export class ResponseCache {
 /** What `orchestrator cache stats` reports. */
 export interface CacheStats {
   dir: string;
+  /** Prompt answers. */
   entries: number;
+  /** Results of cached run steps (SPEC §11), counted apart from prompt answers. */
+  step_entries: number;
+  /** Files of step entries too big to travel inside them. */
+  blobs: number;
   size_bytes: number;
   oldest: string | null;
   newest: string | null;
@@ -219,19 +224,24 @@ export async function cacheStats(dir: string): Promise<CacheStats> {
   } catch (e) {
     throw new OrchestratorError({ code: 'cache', message: `cannot read the response cache ${dir}: ${(e as Error).message}` });
   }
-  const stats: CacheStats = { dir, entries: 0, size_bytes: 0, oldest: null, newest: null, by_model: {} };
+  const stats: CacheStats = { dir, entries: 0, step_entries: 0, blobs: 0, size_bytes: 0, oldest: null, newest: null, by_model: {} };
   let oldest = Infinity;
   let newest = -Infinity;
   for (const e of Object.values(entries)) {
-    stats.entries++;
     stats.size_bytes += e.size ?? 0;
     oldest = Math.min(oldest, e.time);
     newest = Math.max(newest, e.time);
-    const meta = (e.metadata ?? {}) as { provider?: unknown; model?: unknown };
+    const meta = (e.metadata ?? {}) as { provider?: unknown; model?: unknown; kind?: unknown };
+    if (meta.kind === 'step' || meta.kind === 'blob') {
+      if (meta.kind === 'step') stats.step_entries++;
+      else stats.blobs++;
+      continue;
+    }
+    stats.entries++;
     const label = `${String(meta.provider ?? '?')}/${String(meta.model ?? '?')}`;
     stats.by_model[label] = (stats.by_model[label] ?? 0) + 1;
   }
-  if (stats.entries > 0) {
+  if (stats.entries + stats.step_entries + stats.blobs > 0) {
     stats.oldest = new Date(oldest).toISOString();
     stats.newest = new Date(newest).toISOString();
   }

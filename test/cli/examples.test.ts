@@ -64,6 +64,13 @@ describe('examples', () => {
     expect(starts).toEqual(expect.arrayContaining(['lint', 'test', 'build']));
   });
 
+  it('ci_pipeline run again restores every step from the cache, artifacts included', () => {
+    run('ci_pipeline.yaml');
+    const { manifest, runDir } = run('ci_pipeline.yaml');
+    expect(Object.values(manifest.steps).map((s) => (s as { cached?: boolean }).cached)).toEqual([true, true, true, true, true]);
+    expect(JSON.parse(fs.readFileSync(path.join(runDir, 'artifacts/package/release.json'), 'utf8'))).toMatchObject({ name: 'app', file: 'app-1.0.0.mjs.gz' });
+  });
+
   it('fanout processes each listed file in its own instance and gathers the counts in list order', () => {
     const { runDir, manifest } = run('fanout.yaml');
     expect(Object.keys(manifest.steps).filter((id) => id.startsWith('count-'))).toEqual(['count-chapter-1.txt', 'count-chapter-2.txt', 'count-chapter-3.txt']);

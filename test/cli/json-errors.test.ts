@@ -44,7 +44,7 @@ describe('--json on errors', () => {
     rig().write('not-a-folder', '');
     expect(problemsOf(rig().run(['list-runs', '--json', '--runs-dir', 'not-a-folder']))[0]!.code).toBe('run-folder');
     expect(problemsOf(rig().run(['list-runs', '--json', '--status', 'bogus']))[0]!.code).toBe('usage');
-    expect(problemsOf(rig().run(['cache', 'nonsense', '--json']))[0]!.message).toMatch(/expected stats or clear/);
+    expect(problemsOf(rig().run(['cache', 'nonsense', '--json']))[0]!.message).toMatch(/expected stats, prune or clear/);
     expect(problemsOf(rig().run(['prune', '--json']))[0]!.message).toMatch(/^prune needs --older-than/);
     expect(problemsOf(rig().run(['prune', '--json', '--older-than', 'soon']))[0]!.message).toMatch(/expected an age/);
     rig().write('bad.yaml', 'steps:\n  a:\n    run: x\n    needz: []\n');

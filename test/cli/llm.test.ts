@@ -436,7 +436,7 @@ describe('the response cache', () => {
     expect(stats).toMatchObject({ dir: cacheDir, entries: 3, by_model: { 'openai/test-model': 3 } });
     expect(stats.size_bytes).toBeGreaterThan(0);
     const plain = await cli(['cache', 'stats', '--cache-dir', cacheDir]);
-    expect(plain.stdout).toMatch(/3 entries/);
+    expect(plain.stdout).toMatch(/3 prompt answers, 0 step entries/);
     const cleared = await cli(['cache', 'clear', '--cache-dir', cacheDir]);
     expect(cleared.code).toBe(0);
     expect(cleared.stdout).toMatch(/^removed 3 entries \(.+\) from /);
@@ -455,7 +455,7 @@ describe('the response cache', () => {
     // What an older version left: the cache inside the runs folder.
     fs.renameSync(cacheHome, path.join(runsDir, '.cache'));
     const stats = await cli(['cache', 'stats']);
-    expect(stats.stdout).toMatch(/^response cache .*: empty$/m);
+    expect(stats.stdout).toMatch(/^cache .*: empty$/m);
     expect(stats.stdout).toMatch(/^note: .*runs\/\.cache is the response cache of an older version and is no longer read \(the cache is now .*\.cache\/orchestrator\)/m);
     expect(JSON.parse((await cli(['cache', 'stats', '--json'])).stdout).notices).toEqual([{ code: 'old-cache', message: expect.stringContaining('no longer read') }]);
     const again = await cli(['run', 'spec.yaml']);

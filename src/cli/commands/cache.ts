@@ -5,10 +5,10 @@ import { table } from '../render/table.js';
 import { formatBytes, plural } from '../render/units.js';
 
 /** The actions of `orchestrator cache`. */
-export const CACHE_ACTIONS = ['stats', 'clear'] as const;
+export const CACHE_ACTIONS = ['stats', 'prune', 'clear'] as const;
 
-/** `orchestrator cache stats|clear`: the LLM response cache (SPEC §5). */
-export async function cacheCommand(action: string, opts: { cacheDir?: string; runsDir?: string; json?: boolean }): Promise<number> {
+/** `orchestrator cache stats|prune|clear`: the cache of prompt answers (SPEC §5) and step results (SPEC §11). */
+export async function cacheCommand(action: string, opts: { cacheDir?: string; runsDir?: string; json?: boolean; maxSize?: number; olderThan?: number }): Promise<number> {
   const dir = cacheDirOf({ cacheDir: opts.cacheDir });
   switch (action) {
     case 'stats': {
@@ -16,6 +16,14 @@ export async function cacheCommand(action: string, opts: { cacheDir?: string; ru
       const old = oldCacheNotice(runsDirOf(opts), dir);
       if (opts.json) process.stdout.write(`${JSON.stringify(old ? { ...stats, notices: [{ code: 'old-cache', message: old }] } : stats, null, 2)}\n`);
       else process.stdout.write(describe(stats) + (old ? `note: ${old}\n` : ''));
+      return 0;
+    }
+    case 'prune': {
+      if (opts.maxSize === undefined && opts.olderThan === undefined) throw new OrchestratorError({ code: 'usage', message: 'cache prune: give --max-size, --older-than, or both' });
+      const { pruneCache } = await import('../../store/cache-prune.js');
+      const r = await pruneCache({ dir, maxBytes: opts.maxSize, olderThanMs: opts.olderThan });
+      if (opts.json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+      else process.stdout.write(`removed ${plural(r.removed_entries, 'prompt answer', 'prompt answers')}, ${plural(r.removed_step_entries, 'step entry', 'step entries')} and ${plural(r.removed_blobs, 'blob', 'blobs')} (${formatBytes(r.freed_bytes)}) from ${dir}; ${formatBytes(r.kept_bytes)} left\n`);
       return 0;
     }
     case 'clear': {
@@ -30,13 +38,12 @@ export async function cacheCommand(action: string, opts: { cacheDir?: string; ru
 }
 
 function describe(s: CacheStats): string {
-  if (s.entries === 0) return `response cache ${s.dir}: empty\n`;
+  if (s.entries + s.step_entries + s.blobs === 0) return `cache ${s.dir}: empty\n`;
   const lines = [
-    `response cache ${s.dir}`,
-    `  ${plural(s.entries, 'entry', 'entries')}, ${formatBytes(s.size_bytes)}`,
+    `cache ${s.dir}`,
+    `  ${plural(s.entries, 'prompt answer', 'prompt answers')}, ${plural(s.step_entries, 'step entry', 'step entries')} (${plural(s.blobs, 'blob', 'blobs')}), ${formatBytes(s.size_bytes)}`,
     `  oldest ${s.oldest}, newest ${s.newest}`,
-    '',
-    table(['PROVIDER/MODEL', 'ENTRIES'], Object.entries(s.by_model).sort(([a], [b]) => a.localeCompare(b)).map(([k, n]) => [k, String(n)])),
   ];
+  if (s.entries > 0) lines.push('', table(['PROVIDER/MODEL', 'ENTRIES'], Object.entries(s.by_model).sort(([a], [b]) => a.localeCompare(b)).map(([k, n]) => [k, String(n)])));
   return `${lines.join('\n')}\n`;
 }

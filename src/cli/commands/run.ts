@@ -9,6 +9,8 @@ import { remoteCacheConfig } from '../../remote/config.js';
 import { tryWrite } from '../../store/io-fault.js';
 import type { JobSpec } from '../../specfile/model.js';
 import { parseSpecArg } from '../../specfile/spec-arg.js';
+import type { PlannedStep } from '../../job/dry-run.js';
+import { selectTargets } from '../../job/targets.js';
 import { runsDirOf } from '../options.js';
 import { colorsFor } from '../render/color.js';
 import { isLiveTerminal } from '../render/terminal.js';
@@ -27,6 +29,12 @@ export interface RunOptions {
   var?: string[];
   failFast?: boolean;
   cache?: boolean;
+  force?: string[];
+  forceAll?: boolean;
+  /** Say what would run, cached or skipped, and run nothing. */
+  dryRun?: boolean;
+  /** Run again whenever a declared input changes. */
+  watch?: boolean;
   offline?: boolean;
   cacheDir?: string;
   remoteCache?: string;
@@ -60,11 +68,37 @@ export function applyVars(spec: JobSpec, pairs: string[] = []): void {
   setVars(spec, values, '--var');
 }
 
-/** `orchestrator run <spec>`: 0 succeeded, 1 a step failed, 130 cancelled. */
-export async function runCommand(file: string, opts: RunOptions): Promise<number> {
-  const spec = await parseSpecArg(file);
-  applyVars(spec, opts.var);
-  return executeJob(spec, opts, {});
+/** `orchestrator run <spec> [steps…]`: 0 succeeded, 1 a step failed, 130 cancelled. Named steps run with what they need, nothing else. */
+export async function runCommand(file: string, targets: string[], opts: RunOptions): Promise<number> {
+  const load = async () => {
+    const spec = await parseSpecArg(file);
+    applyVars(spec, opts.var);
+    checkForced(spec, opts.force);
+    return { spec, selected: selectTargets(spec, targets) };
+  };
+  if (opts.dryRun) {
+    if (opts.watch) throw new OrchestratorError({ code: 'usage', message: '--dry-run and --watch do not go together' });
+    const { spec, selected } = await load();
+    const { planDryRun } = await import('../../job/dry-run.js');
+    const plan = await planDryRun({ spec, selected, runsDir: runsDirOf(opts), cacheDir: opts.cacheDir, noCache: opts.cache === false, force: opts.force ?? [], forceAll: opts.forceAll ?? false });
+    if (opts.json) process.stdout.write(`${JSON.stringify({ dry_run: true, name: spec.name, steps: plan }, null, 2)}\n`);
+    else process.stdout.write(renderPlan(plan));
+    return 0;
+  }
+  if (opts.watch) {
+    if (file === '-' || file === '/dev/stdin') throw new OrchestratorError({ code: 'usage', message: '--watch needs a spec file, not stdin' });
+    // --json promises one JSON document; --watch would print one per job.
+    if (opts.json) throw new OrchestratorError({ code: 'usage', message: '--watch and --json do not go together (each job is recorded: show <job> --json)' });
+    const { watchRuns } = await import('./watch.js');
+    return watchRuns({ load: async () => (await load()).selected, run: (spec) => executeJob(spec, opts, {}), runsDir: runsDirOf(opts), say: (line) => process.stderr.write(`${line}\n`) });
+  }
+  return executeJob((await load()).selected, opts, {});
+}
+
+/** The plan of `run --dry-run`, one line per step. */
+function renderPlan(plan: PlannedStep[]): string {
+  const width = Math.max(...plan.map((p) => p.step.length));
+  return plan.map((p) => `${p.plan.padEnd(9)}  ${p.step.padEnd(width)}  ${p.reason}${p.cache_key ? ` (key ${p.cache_key.slice(0, 12)}…)` : ''}\n`).join('');
 }
 
 /** Run a checked spec with the CLI's renderers and signal handling (shared by run, resume and rerun). */
@@ -124,6 +158,8 @@ export async function executeJob(spec: JobSpec, opts: RunOptions, extra: Pick<Jo
       cacheDir: opts.cacheDir,
       remoteCache,
       noCache: opts.cache === false,
+      force: opts.force,
+      forceAll: opts.forceAll,
       offline: opts.offline,
       sinks,
       signal: controller.signal,
@@ -157,6 +193,7 @@ export async function executeJob(spec: JobSpec, opts: RunOptions, extra: Pick<Jo
     // cancelled, rather than by the signal's default action, which would leave the exit unexplained.
     for (const sig of CANCEL_SIGNALS) {
       process.off(sig, onSignal);
+      process.off(sig, exitCancelled); // once only, however many jobs --watch runs
       process.on(sig, exitCancelled);
     }
   }
@@ -189,6 +226,15 @@ function workersOf(opts: RunOptions): { workers?: { redisUrl: string; bucketUrl?
     return {};
   }
   return { workers: { redisUrl, ...(bucketUrl ? { bucketUrl } : {}) } };
+}
+
+/** `--force` names steps of the spec: a typo must not run nothing quietly. */
+function checkForced(spec: JobSpec, ids: string[] = []): string[] {
+  const known = spec.steps.map((s) => s.id);
+  for (const id of ids) {
+    if (!known.includes(id)) throw new OrchestratorError({ code: 'usage', message: `--force: the spec has no step "${id}" (its steps: ${known.join(', ')})` });
+  }
+  return ids;
 }
 
 function exitCancelled(): never {

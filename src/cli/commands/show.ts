@@ -10,6 +10,7 @@ import { readJournal } from '../../store/journal.js';
 import { readLogLines } from '../../store/log-tail.js';
 import type { JobManifest, StepRecord } from '../../store/manifest.js';
 import { readManifest, resolveJob } from '../../store/runs.js';
+import { explainStep } from '../../store/why.js';
 import { didYouMean } from '../../util/suggest.js';
 import { runsDirOf } from '../options.js';
 import { colorsFor, paintStatus } from '../render/color.js';
@@ -35,6 +36,8 @@ export interface ShowOptions {
   follow?: boolean;
   json?: boolean;
   timeline?: boolean;
+  /** A step: hit or miss, and what changed since its last run (SPEC §11). */
+  why?: string;
   runsDir?: string;
 }
 
@@ -79,6 +82,13 @@ export async function showCommand(ref: string, opts: ShowOptions): Promise<numbe
     m.files = listFiles(dir).filter((p) => p !== 'manifest.json' && p !== 'events.jsonl').map((p) => hashFile(dir, p));
   }
 
+  if (opts.why !== undefined) {
+    if (!Object.hasOwn(m.steps, opts.why)) throw new OrchestratorError({ code: 'usage', message: `job ${m.job_id} has no step "${opts.why}"${didYouMean(opts.why, Object.keys(m.steps))}` });
+    const report = explainStep(runsDir, jobId, opts.why);
+    if (opts.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    else process.stdout.write(`${opts.why}: ${report.summary}\n${report.cache_key ? `key ${report.cache_key}\n` : ''}`);
+    return 0;
+  }
   if (opts.json) {
     const doc = opts.events ? { ...m, events: readEvents() } : m;
     process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);

@@ -50,7 +50,9 @@ export function renderJunit(m: JobManifest, readLog: (step: string, lines: numbe
     const message = s.error ? `${s.error.code}: ${s.error.message}` : '';
     switch (s.status) {
       case 'succeeded':
-        out.push(`${open}/>`);
+        // A result restored from the cache (SPEC §11) is marked, as the reused ones of resume are not: no process ran.
+        if (s.cached) out.push(`${open}>`, `      <properties><property${attr('name', 'cached')}${attr('value', 'true')}/></properties>`, '    </testcase>');
+        else out.push(`${open}/>`);
         break;
       case 'failed': {
         const attempts = s.attempts > 1 ? ` (after ${s.attempts} attempts)` : '';

@@ -1,0 +1,75 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { OrchestratorError } from '../../errors.js';
+import type { JobSpec } from '../../specfile/model.js';
+import { matchFiles } from '../../store/input-hashes.js';
+
+/** How often declared inputs are looked at, and how long they must stay still before a run starts. */
+const POLL_MS = 250;
+const SETTLE_MS = 300;
+
+/**
+ * `run --watch` (SPEC §11): run, then wait until the spec file or a declared input of a cached step changes (files
+ * polled by size, mtime and inode; new files matched by the globs count), wait for it to settle, and run again:
+ * cached steps whose inputs did not change stay cached. Ctrl-C ends it (exit 130, as every cancelled run).
+ */
+export async function watchRuns(o: { load: () => Promise<JobSpec>; run: (spec: JobSpec) => Promise<number>; runsDir: string; say: (line: string) => void }): Promise<number> {
+  let spec = await o.load();
+  for (;;) {
+    const code = await o.run(spec);
+    if (code === 130) return code;
+    const watched = () => [spec.path, ...inputsOf(spec, o.runsDir)];
+    o.say(`watching ${watched().length} files for changes (Ctrl-C to stop)`);
+    const changed = await waitForChange(watched);
+    o.say(`${changed} changed: running again`);
+    try {
+      spec = await o.load();
+    } catch (e) {
+      if (!(e instanceof OrchestratorError)) throw e;
+      o.say(`the spec does not load (${e.message}): waiting for a fix`);
+    }
+  }
+}
+
+/** Every file a cached step of the spec declares as an input, as absolute paths. */
+function inputsOf(spec: JobSpec, runsDir: string): string[] {
+  const root = path.dirname(spec.path);
+  const globs = spec.steps.flatMap((s) => (s.shellCache && s.cache ? s.shellCache.inputs : []));
+  return matchFiles(root, [...new Set(globs)], [path.resolve(runsDir)]).map((rel) => path.join(root, rel));
+}
+
+/** Resolves with the first path whose stat changed (or that appeared or went), once the files have stayed still for SETTLE_MS. */
+function waitForChange(files: () => string[]): Promise<string> {
+  const signature = () => new Map(files().map((f) => [f, statKey(f)]));
+  const before = signature();
+  return new Promise((resolve) => {
+    let first: string | undefined;
+    let last = before;
+    let stillSince = 0;
+    const tick = () => {
+      const now = signature();
+      const diff = firstDifference(last, now);
+      if (diff) {
+        first ??= diff;
+        stillSince = Date.now();
+      } else if (first && Date.now() - stillSince >= SETTLE_MS) {
+        clearInterval(timer);
+        resolve(path.relative(process.cwd(), first) || first);
+        return;
+      }
+      last = now;
+    };
+    const timer = setInterval(tick, POLL_MS);
+  });
+}
+
+function statKey(file: string): string {
+  const st = fs.statSync(file, { throwIfNoEntry: false, bigint: true });
+  return st ? `${st.size}:${st.mtimeNs}:${st.ino}` : 'gone';
+}
+
+function firstDifference(a: Map<string, string>, b: Map<string, string>): string | undefined {
+  for (const [f, k] of b) if (a.get(f) !== k) return f;
+  for (const f of a.keys()) if (!b.has(f)) return f;
+  return undefined;
+}

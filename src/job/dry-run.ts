@@ -1,0 +1,80 @@
+import path from 'node:path';
+import { ExpressionError, type EvalContext } from '../expr/index.js';
+import { buildGraph, topologicalOrder } from '../graph/build.js';
+import type { JobSpec, StepSpec } from '../specfile/model.js';
+import { renderField, renderScript } from '../steps/render.js';
+import { Redactor } from '../store/redact.js';
+
+/** What `run --dry-run` says of one step (SPEC §11). */
+export interface PlannedStep {
+  step: string;
+  plan: 'would-run' | 'cached' | 'skipped';
+  reason: string;
+  cache_key?: string;
+  cache_key_parts?: Record<string, unknown>;
+}
+
+/** A step's result as expressions read it, known ahead only for a step whose result is stored. */
+type KnownResult = { status: string; outputs: Record<string, unknown>; text: string; exit_code: number | null };
+
+/**
+ * What a run would do, without running anything: each step of `spec` would run, would be restored from the cache
+ * (its key computed from its inputs as they are now), or is skipped because no named step needs it. A step after
+ * one that would run would run too: its key depends on a result not known yet.
+ */
+export async function planDryRun(o: { spec: JobSpec; selected: JobSpec; runsDir: string; cacheDir?: string; noCache: boolean; force: string[]; forceAll: boolean }): Promise<PlannedStep[]> {
+  const { spec } = o;
+  const chosen = new Set(o.selected.steps.map((s) => s.id));
+  const needsCache = o.selected.steps.some((s) => s.shellCache && s.cache);
+  const cache = needsCache ? await openCache(o) : undefined;
+  const graph = buildGraph(spec.steps);
+  const known = new Map<string, KnownResult>();
+  const plans = new Map<string, PlannedStep>();
+  for (const i of topologicalOrder(graph)) {
+    const step = spec.steps[i]!;
+    const plan = (p: Omit<PlannedStep, 'step'>) => plans.set(step.id, { step: step.id, ...p });
+    if (!chosen.has(step.id)) {
+      plan({ plan: 'skipped', reason: 'not needed by the named steps' });
+      continue;
+    }
+    const waiting = step.needs.find((n) => !known.has(n));
+    if (step.kind === 'llm') plan({ plan: 'would-run', reason: 'a prompt step: its answer is looked up in the cache when it runs' });
+    else if (!step.shellCache) plan({ plan: 'would-run', reason: 'it has no cache:' });
+    else if (!step.cache) plan({ plan: 'would-run', reason: 'cache: false' });
+    else if (step.fan) plan({ plan: 'would-run', reason: 'matrix / for_each: its instances are keyed when it runs' });
+    else if (waiting) plan({ plan: 'would-run', reason: `it needs "${waiting}", whose result is not stored` });
+    else if (o.forceAll || o.force.includes(step.id)) plan({ plan: 'would-run', reason: o.forceAll ? '--force-all' : '--force' });
+    else {
+      const found = await lookUp({ spec, step, known, cache: cache!, noCache: o.noCache });
+      plan(found.plan);
+      if (found.result) known.set(step.id, found.result);
+    }
+  }
+  return spec.steps.map((s) => plans.get(s.id)!);
+}
+
+async function openCache(o: { spec: JobSpec; runsDir: string; cacheDir?: string }) {
+  const [{ cacheDirOf, ResponseCache }, { openStepCache }] = await Promise.all([import('../store/cache.js'), import('../steps/shell-cache.js')]);
+  const cacheDir = ResponseCache.open(cacheDirOf({ cacheDir: o.cacheDir })).dir;
+  return openStepCache({ cacheDir, runsDir: path.resolve(o.runsDir), spec: o.spec, redactor: Redactor.fromEnv(o.spec.secrets), noCache: false, force: new Set(), forceAll: false, jobId: 'dry-run', warn: () => {} });
+}
+
+async function lookUp(o: { spec: JobSpec; step: StepSpec; known: Map<string, KnownResult>; cache: Awaited<ReturnType<typeof openCache>>; noCache: boolean }): Promise<{ plan: Omit<PlannedStep, 'step'>; result?: KnownResult }> {
+  const { spec, step } = o;
+  const context: EvalContext = { contexts: { vars: spec.vars, env: { ...process.env }, job: { id: '', name: spec.name, run_dir: '' }, steps: Object.fromEntries(o.known) } };
+  let key;
+  try {
+    const { script, env: exprEnv } = renderScript(step.run!, context);
+    const stepEnv = Object.fromEntries(Object.entries(step.env).map(([k, v]) => [k, renderField(v, context)]));
+    key = o.cache.keyOf({ step, script, exprEnv, stepEnv, cwd: renderField(step.cwd, context), context });
+  } catch (e) {
+    if (!(e instanceof ExpressionError)) throw e;
+    return { plan: { plan: 'would-run', reason: `its expressions are evaluated when it runs (${e.message})` } };
+  }
+  const keyed = { cache_key: key.key, cache_key_parts: o.cache.o.redactor.redactValue(key.parts) };
+  if (o.noCache) return { plan: { plan: 'would-run', reason: '--no-cache', ...keyed } };
+  const entry = await o.cache.o.store.getEntry(key.key);
+  if (entry.kind !== 'hit') return { plan: { plan: 'would-run', reason: entry.kind === 'miss' ? 'no result stored under its key' : entry.problem, ...keyed } };
+  const r = (entry.entry as { result: { exit_code: number | null; text: string; outputs: Record<string, unknown> } }).result;
+  return { plan: { plan: 'cached', reason: 'a result is stored under its key', ...keyed }, result: { status: 'succeeded', outputs: r.outputs, text: r.text, exit_code: r.exit_code } };
+}

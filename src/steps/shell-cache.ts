@@ -1,0 +1,235 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { JobSpec, StepSpec } from '../specfile/model.js';
+import { BlobError, openEntryStore, type EntryStore } from '../store/entry-store.js';
+import { hashFile, listFiles, sha256 } from '../store/hash.js';
+import { InputHashes, matchFiles } from '../store/input-hashes.js';
+import type { Redactor } from '../store/redact.js';
+import type { RunDir } from '../store/run-dir.js';
+import { describeInputChange, hashInputs, STEP_CACHE_FORMAT, stepKey, type KeyScope, type RenderedShell, type StepKey } from './cache-key.js';
+import type { AttemptResult } from './types.js';
+
+/** Files up to this size travel inside the entry (one read on a hit); larger ones are blobs, streamed. */
+const INLINE_BYTES = 16 * 1024;
+
+/** One file of an entry: where it goes, what it must hash to, and its bytes (inline) or a blob's name. */
+interface FileRef {
+  path: string;
+  sha256: string;
+  size: number;
+  mode: number;
+  /** Base64, for small files; else the bytes are the blob named by sha256. */
+  data?: string;
+}
+
+/** What a step entry holds (SPEC §11). */
+interface StepEntry {
+  format: number;
+  parts: Record<string, unknown>;
+  stored_at: string;
+  job_id: string;
+  result: { exit_code: number | null; text: string; text_truncated?: boolean; outputs: Record<string, unknown> };
+  log: FileRef | null;
+  artifacts: FileRef[];
+  workspace: FileRef[];
+}
+
+/** What the step cache of one job needs. */
+export interface StepCacheOptions {
+  store: EntryStore;
+  scope: KeyScope;
+  redactor: Redactor;
+  /** Read nothing (--no-cache); results are still stored. */
+  noCache: boolean;
+  /** Steps (or fanned steps) run whatever the cache holds: --force; `forceAll`: every one. */
+  force: Set<string>;
+  forceAll: boolean;
+  jobId: string;
+  warn: (message: string) => void;
+}
+
+/** Open the step cache of a job: its store in the cache folder, its input hashes in the runs folder's history. */
+export function openStepCache(o: Omit<StepCacheOptions, 'store' | 'scope'> & { cacheDir: string; runsDir: string; spec: JobSpec }): StepCache {
+  const specDir = path.dirname(o.spec.path);
+  const scope: KeyScope = { specDir, specEnv: o.spec.env, env: process.env, exclude: [o.runsDir, o.cacheDir], hashes: InputHashes.load(o.runsDir, o.spec.path) };
+  const { cacheDir: _c, runsDir: _r, spec: _s, ...rest } = o;
+  return new StepCache({ ...rest, store: openEntryStore(o.cacheDir), scope });
+}
+
+/** The content-addressed cache of run steps (SPEC §11): restore a stored result, or store a fresh one. */
+export class StepCache {
+  constructor(readonly o: StepCacheOptions) {}
+
+  /** Remember the input hashes learnt for the next run (the runs folder's history). */
+  close(): void {
+    this.o.scope.hashes.save();
+  }
+
+  /** The key of a rendered run step, with its parts and its input files' hashes. */
+  keyOf(r: RenderedShell): StepKey {
+    return stepKey(r, this.o.scope);
+  }
+
+  /** Whether this attempt may be answered from the cache (not --no-cache, --force …). */
+  mayRead(step: StepSpec): boolean {
+    return !this.o.noCache && !this.o.forceAll && !this.o.force.has(step.id) && !(step.instance && this.o.force.has(step.instance.of));
+  }
+
+  /** The stored result of `k`, restored into the run folder and the workspace; undefined on a miss (a bad entry is a miss, with a warning). */
+  async restore(step: StepSpec, k: StepKey, runDir: RunDir): Promise<AttemptResult | undefined> {
+    const found = await this.o.store.getEntry(k.key);
+    if (found.kind === 'miss') return undefined;
+    const entry = found.kind === 'hit' ? (found.entry as StepEntry) : undefined;
+    if (!entry || entry.format !== STEP_CACHE_FORMAT || typeof entry.result?.text !== 'string' || !Array.isArray(entry.artifacts) || !Array.isArray(entry.workspace)) {
+      this.o.warn(`step "${step.id}": ${found.kind === 'corrupt' ? found.problem : `cache entry ${k.key.slice(0, 12)}… is not an entry of this version`}; treated as a miss, the step runs`);
+      return undefined;
+    }
+    const note = Buffer.from(`[orchestrator] restored from the cache: key ${k.key}, stored by job ${entry.job_id} at ${entry.stored_at}; no process ran\n`);
+    const inlineLog = entry.log?.data !== undefined ? entry.log : undefined;
+    const problem = await this.#restoreFiles(() => {
+      // A small log is written below with the note, in one write; a big one is a blob, restored like any file.
+      const targets: [FileRef, string][] = [];
+      if (entry.log && !inlineLog) targets.push([entry.log, runDir.logPath(step.id)]);
+      for (const f of entry.artifacts) targets.push([f, inside(runDir.artifactsDir(step.id), f.path)]);
+      for (const f of entry.workspace) if (!this.#isInPlace(f)) targets.push([f, inside(this.o.scope.specDir, f.path)]);
+      return targets;
+    }, inlineLog);
+    if (problem) {
+      this.o.warn(`step "${step.id}": cache entry ${k.key.slice(0, 12)}…: ${problem}; treated as a miss, the step runs`);
+      return undefined;
+    }
+    if (inlineLog) fs.writeFileSync(runDir.logPath(step.id), Buffer.concat([Buffer.from(inlineLog.data!, 'base64'), note]));
+    else fs.appendFileSync(runDir.logPath(step.id), note);
+    await this.o.store.touchEntry(k.key);
+    const r = entry.result;
+    return { status: 'succeeded', exitCode: r.exit_code, text: r.text, ...(r.text_truncated ? { textTruncated: true } : {}), outputs: r.outputs, retryable: false, cached: true, cacheKey: k.key, cacheKeyParts: k.parts };
+  }
+
+  /**
+   * Store a succeeded attempt, unless its inputs hash differently now than when its key was made (then a warning
+   * names the input). Nothing here fails the step: a store that cannot be written is a warning.
+   */
+  async save(o: { step: StepSpec; key: StepKey; result: AttemptResult; runDir: RunDir }): Promise<void> {
+    const { step, key, runDir } = o;
+    const after = hashInputs(step.shellCache!.inputs, this.o.scope, { fresh: true });
+    const changed = describeInputChange(key.inputs, after);
+    if (changed) {
+      this.o.warn(`step "${step.id}": ${changed}: its result is not stored in the cache`);
+      return;
+    }
+    try {
+      const blobs: string[] = [];
+      const ref = async (root: string, rel: string): Promise<FileRef> => {
+        const file = path.join(root, rel);
+        const st = fs.statSync(file);
+        const mode = st.mode & 0o777;
+        if (st.size <= INLINE_BYTES) {
+          const data = fs.readFileSync(file);
+          return { path: rel, sha256: sha256(data), size: data.length, mode, data: data.toString('base64') };
+        }
+        // A big file is hashed and stored a chunk at a time, never read whole.
+        const hashed = hashFile(root, rel);
+        const f: FileRef = { path: rel, sha256: hashed.sha256, size: hashed.size_bytes, mode };
+        await this.o.store.writeBlob(f.sha256, file);
+        blobs.push(f.sha256);
+        return f;
+      };
+      const specDir = this.o.scope.specDir;
+      const logPath = runDir.logPath(step.id);
+      const entry: StepEntry = {
+        format: STEP_CACHE_FORMAT,
+        parts: key.parts,
+        stored_at: new Date().toISOString(),
+        job_id: this.o.jobId,
+        result: this.o.redactor.redactValue({ exit_code: o.result.exitCode, text: o.result.text, ...(o.result.textTruncated ? { text_truncated: true } : {}), outputs: o.result.outputs }),
+        log: fs.existsSync(logPath) ? await ref(path.dirname(logPath), path.basename(logPath)) : null,
+        artifacts: await refsOf(runDir.artifactsDir(step.id), listFiles(runDir.artifactsDir(step.id)), ref),
+        workspace: await refsOf(specDir, matchFiles(specDir, step.shellCache!.outputs, this.o.scope.exclude), ref),
+      };
+      await this.o.store.putEntry(key.key, { entry: { ...entry, parts: this.o.redactor.redactValue(entry.parts) }, blobs, metadata: { step: step.id, job_id: this.o.jobId } });
+    } catch (e) {
+      this.o.warn(`step "${step.id}": could not store its result in the cache: ${(e as Error).message}`);
+    }
+  }
+
+  /** Whether a workspace output is there already with the recorded bytes (by the remembered hashes): left as it is. */
+  #isInPlace(f: FileRef): boolean {
+    try {
+      const root = this.o.scope.specDir;
+      inside(root, f.path);
+      return this.o.scope.hashes.hash(root, [f.path])[f.path] === f.sha256 && (fs.statSync(path.join(root, f.path)).mode & 0o777) === f.mode;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT' || e instanceof BlobError) return false;
+      throw e;
+    }
+  }
+
+  /**
+   * Check every file before any is written: inline bytes in memory, blobs streamed into a temp file beside their
+   * place; then write the inline ones and move the blobs into place. All or nothing, and no rename for small files
+   * (a rename costs more than a small write on many file systems).
+   */
+  async #restoreFiles(targetsOf: () => [FileRef, string][], alsoCheck?: FileRef): Promise<string | undefined> {
+    const temps: string[] = [];
+    try {
+      if (alsoCheck && sha256(Buffer.from(alsoCheck.data!, 'base64')) !== alsoCheck.sha256) return `${alsoCheck.path} does not match its recorded SHA-256`;
+      const targets = targetsOf();
+      const ready: (Buffer | string)[] = [];
+      for (const [f, dest] of targets) {
+        if (f.data !== undefined) {
+          const data = Buffer.from(f.data, 'base64');
+          if (sha256(data) !== f.sha256) return `${f.path} does not match its recorded SHA-256`;
+          ready.push(data);
+        } else {
+          fs.mkdirSync(path.dirname(dest), { recursive: true });
+          const temp = `${dest}.orch-restore-${process.pid}`;
+          temps.push(temp);
+          await this.o.store.readBlob(f.sha256, temp);
+          ready.push(temp);
+        }
+      }
+      targets.forEach(([f, dest], i) => {
+        const r = ready[i]!;
+        if (typeof r === 'string') {
+          fs.chmodSync(r, f.mode);
+          fs.renameSync(r, dest);
+          return;
+        }
+        writeRestored(dest, r, f.mode);
+      });
+      temps.length = 0;
+      return undefined;
+    } catch (e) {
+      if (e instanceof BlobError) return e.message;
+      throw e;
+    } finally {
+      for (const t of temps) fs.rmSync(t, { force: true });
+    }
+  }
+}
+
+/** Write a file's bytes and mode, making its folder when it is missing. */
+function writeRestored(dest: string, data: Buffer, mode: number): void {
+  try {
+    fs.writeFileSync(dest, data, { mode });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    fs.mkdirSync(path.dirname(dest), { recursive: true });
+    fs.writeFileSync(dest, data, { mode });
+  }
+  // An existing file keeps its mode through writeFileSync: set it, only when it differs.
+  if ((fs.statSync(dest).mode & 0o777) !== mode) fs.chmodSync(dest, mode);
+}
+
+async function refsOf(root: string, rels: string[], ref: (root: string, rel: string) => Promise<FileRef>): Promise<FileRef[]> {
+  const out: FileRef[] = [];
+  for (const rel of rels) out.push(await ref(root, rel));
+  return out;
+}
+
+/** `rel` under `root`; a path that would leave it (a doctored entry) is refused. */
+function inside(root: string, rel: string): string {
+  const p = path.resolve(root, rel);
+  if (!p.startsWith(root + path.sep)) throw new BlobError(`${rel} would be restored outside ${root}`);
+  return p;
+}

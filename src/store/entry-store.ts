@@ -1,0 +1,96 @@
+import cacache from 'cacache';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+
+/**
+ * Where step entries and their files' bytes live: the cache folder, through cacache (content verified on every
+ * read, index lines that carry their own hash, writes by temp file and rename: safe with concurrent runs).
+ * Everything the step cache stores goes through this narrow interface, so that another store (a remote one) can
+ * wrap it: an entry is JSON under a key, a blob is a file's bytes under their SHA-256.
+ */
+export interface EntryStore {
+  /** The entry stored under `key`, a miss, or one that failed its integrity check (removed, and a miss). */
+  getEntry(key: string): Promise<EntryLookup>;
+  /** Store an entry; `blobs` are the SHA-256s it refers to (what prune keeps alive with it). */
+  putEntry(key: string, o: { entry: unknown; blobs: string[]; metadata: Record<string, unknown> }): Promise<void>;
+  /** Mark an entry as used now (prune evicts the least recently used first). */
+  touchEntry(key: string): Promise<void>;
+  /** Copy a blob into `dest`, checking its SHA-256 as it streams; throws BlobError when it is missing or wrong. */
+  readBlob(sha256: string, dest: string): Promise<void>;
+  /** Store a file's bytes as a blob (streamed) under its SHA-256, unless the store has it already. */
+  writeBlob(sha256: string, file: string): Promise<void>;
+}
+
+/** The outcome of getEntry. */
+export type EntryLookup = { kind: 'hit'; entry: unknown } | { kind: 'miss' } | { kind: 'corrupt'; problem: string };
+
+/** A blob that is missing or whose bytes do not hash to its name: a hit must become a miss. */
+export class BlobError extends Error {}
+
+/** cacache keys of the step cache (prompt answers use the bare key). */
+export const STEP_KEY_PREFIX = 'step:';
+export const BLOB_KEY_PREFIX = 'blob:';
+
+/** The local store in a cache folder (SPEC §11). */
+export function openEntryStore(dir: string): EntryStore {
+  return new LocalEntryStore(dir);
+}
+
+class LocalEntryStore implements EntryStore {
+  constructor(readonly dir: string) {}
+
+  async getEntry(key: string): Promise<EntryLookup> {
+    const k = STEP_KEY_PREFIX + key;
+    try {
+      const { data } = await cacache.get(this.dir, k);
+      return { kind: 'hit', entry: JSON.parse(data.toString('utf8')) };
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException & { key?: string };
+      if (err.code === 'ENOENT' && err.key === k) return { kind: 'miss' };
+      const why = err.code === 'EINTEGRITY' || err.code === 'EBADSIZE' ? 'its content does not match its recorded hash' : err.code === 'ENOENT' ? 'its content file is missing' : err instanceof SyntaxError ? 'its content is not JSON' : `it cannot be read (${err.message})`;
+      await this.#discard(k);
+      return { kind: 'corrupt', problem: `cache entry ${key.slice(0, 12)}… failed its integrity check: ${why}` };
+    }
+  }
+
+  async putEntry(key: string, o: { entry: unknown; blobs: string[]; metadata: Record<string, unknown> }): Promise<void> {
+    await cacache.put(this.dir, STEP_KEY_PREFIX + key, JSON.stringify(o.entry), { metadata: { ...o.metadata, kind: 'step', blobs: o.blobs } });
+  }
+
+  async touchEntry(key: string): Promise<void> {
+    const k = STEP_KEY_PREFIX + key;
+    const info = await cacache.get.info(this.dir, k);
+    if (info) await cacache.index.insert(this.dir, k, info.integrity, { metadata: info.metadata, size: info.size });
+  }
+
+  async readBlob(sha256: string, dest: string): Promise<void> {
+    const hash = createHash('sha256');
+    try {
+      const source = cacache.get.stream(this.dir, BLOB_KEY_PREFIX + sha256);
+      source.on('data', (chunk: Buffer) => hash.update(chunk));
+      await pipeline(source, fs.createWriteStream(dest));
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new BlobError(code === 'ENOENT' ? `the blob ${sha256.slice(0, 12)}… is missing` : code === 'EINTEGRITY' ? `the blob ${sha256.slice(0, 12)}… does not match its recorded hash` : `the blob ${sha256.slice(0, 12)}… cannot be read (${(e as Error).message})`);
+    }
+    if (hash.digest('hex') !== sha256) throw new BlobError(`the blob ${sha256.slice(0, 12)}… does not hash to its name`);
+  }
+
+  async writeBlob(sha256: string, file: string): Promise<void> {
+    const key = BLOB_KEY_PREFIX + sha256;
+    if (await cacache.get.info(this.dir, key)) return;
+    await pipeline(fs.createReadStream(file), cacache.put.stream(this.dir, key, { algorithms: ['sha256'], metadata: { kind: 'blob' } }));
+  }
+
+  /** Remove a bad entry and its content (or a later store of the same bytes would keep the bad file). */
+  async #discard(key: string): Promise<void> {
+    try {
+      const info = await cacache.get.info(this.dir, key);
+      if (info) await cacache.rm.content(this.dir, info.integrity);
+      await cacache.rm.entry(this.dir, key);
+    } catch {
+      // Left for prune: the lookup is a miss either way, and the warning already says the entry is bad.
+    }
+  }
+}

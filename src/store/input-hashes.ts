@@ -1,0 +1,106 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { globSync } from 'tinyglobby';
+import { writeAtomic } from './atomic.js';
+import { hashFile } from './hash.js';
+
+/** One input file as last hashed: trusted again while its stat is the same (as git's index does). */
+interface StatEntry {
+  size: number;
+  mtime_ns: string;
+  ino: string;
+  sha256: string;
+  /** When it was hashed: a file changed in the same moment it was hashed ("racily clean") is hashed again. */
+  hashed_ms: number;
+}
+
+/** Changes closer than this to the moment a file was hashed may not show in its mtime: such files are re-hashed. */
+const RACY_MS = 2000;
+
+/**
+ * The hashes of a spec's input files, remembered in the runs folder's history by (path, size, mtime, inode):
+ * a no-op run re-hashes only files whose stat changed. Big files are hashed a chunk at a time.
+ */
+export class InputHashes {
+  readonly #file: string;
+  readonly #entries: Record<string, StatEntry>;
+  #changed = false;
+
+  private constructor(file: string, entries: Record<string, StatEntry>) {
+    this.#file = file;
+    this.#entries = entries;
+  }
+
+  /** The remembered hashes of a spec's inputs (none yet, or an unreadable file: none). */
+  static load(runsDir: string, specPath: string): InputHashes {
+    const key = createHash('sha256').update(specPath).digest('hex').slice(0, 24);
+    const file = path.join(runsDir, '.history', `${key}.inputs.json`);
+    let entries: Record<string, StatEntry> = {};
+    try {
+      const parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as { files?: Record<string, StatEntry> };
+      if (parsed.files && typeof parsed.files === 'object') entries = parsed.files;
+    } catch {
+      // none yet, or torn: every input is hashed, and the file is written anew at the end of the job
+    }
+    return new InputHashes(file, entries);
+  }
+
+  /**
+   * SHA-256 of each file (paths relative to `root`), by path. With `fresh`, every file is read (the check after a
+   * step ran: an edit within the stat's resolution must not slip through).
+   */
+  hash(root: string, rels: string[], o: { fresh?: boolean } = {}): Record<string, string> {
+    const out: Record<string, string> = {};
+    const now = Date.now();
+    for (const rel of rels) {
+      const abs = path.join(root, rel);
+      const st = fs.statSync(abs, { bigint: true });
+      const known = this.#entries[abs];
+      const mtimeNs = st.mtimeNs.toString();
+      const ino = st.ino.toString();
+      const mtimeMs = Number(st.mtimeNs / 1_000_000n);
+      if (!o.fresh && known && known.size === Number(st.size) && known.mtime_ns === mtimeNs && known.ino === ino && known.hashed_ms - mtimeMs > RACY_MS) {
+        out[rel] = known.sha256;
+        continue;
+      }
+      const sha = hashFile(root, rel).sha256;
+      out[rel] = sha;
+      this.#entries[abs] = { size: Number(st.size), mtime_ns: mtimeNs, ino, sha256: sha, hashed_ms: now };
+      this.#changed = true;
+    }
+    return out;
+  }
+
+  /** Write what was learnt for the next run (atomic replace; with concurrent jobs the last one wins). */
+  save(): void {
+    if (!this.#changed) return;
+    fs.mkdirSync(path.dirname(this.#file), { recursive: true });
+    writeAtomic(this.#file, JSON.stringify({ files: this.#entries }));
+    this.#changed = false;
+  }
+}
+
+/**
+ * The files matching a step's globs (relative to `root`; `!pattern` excludes), sorted, with forward slashes.
+ * Files under `exclude` (the runs folder, the cache folder) never count: they change with every run.
+ */
+export function matchFiles(root: string, patterns: string[], exclude: string[]): string[] {
+  if (patterns.length === 0) return [];
+  // Plain paths (no glob characters, no excludes) need no crawl of their folders: a stat each.
+  if (patterns.every((p) => !/[*?[\]{}()!\\]/.test(p))) return matchPlainFiles(root, patterns, exclude);
+  const ignore = exclude.map((d) => path.relative(root, d)).filter((r) => r !== '' && !r.startsWith('..') && !path.isAbsolute(r)).map((r) => `${r.split(path.sep).join('/')}/**`);
+  return globSync(patterns, { cwd: root, dot: true, onlyFiles: true, ignore, expandDirectories: false }).sort();
+}
+
+function matchPlainFiles(root: string, rels: string[], exclude: string[]): string[] {
+  const out = new Set<string>();
+  for (const rel of rels) {
+    const abs = path.resolve(root, rel);
+    const inRoot = path.relative(root, abs);
+    if (inRoot === '' || inRoot.startsWith('..') || path.isAbsolute(inRoot)) continue; // as the globs: inside the spec's folder only
+    if (exclude.some((d) => abs === d || abs.startsWith(d + path.sep))) continue;
+    if (fs.statSync(abs, { throwIfNoEntry: false })?.isFile()) out.add(inRoot.split(path.sep).join('/'));
+  }
+  return [...out].sort();
+}

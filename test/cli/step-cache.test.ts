@@ -1,0 +1,322 @@
+// Issue 16: the content-addressed cache of run steps, through the built binary. Each test counts the step's real
+// executions with a file the script appends to, so a phantom hit (no run, nothing restored) cannot pass.
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { sha256File, useCliRig, type CliRig } from '../helpers/cli.js';
+
+const rig = useCliRig('orch-step-cache-');
+
+/** A build step with inputs, a workspace output (big: a blob), an artifact, outputs and text; and a step after it. */
+const SPEC = `
+steps:
+  build:
+    cache:
+      inputs: [src/**, '!src/**/*.tmp']
+      outputs: [out/**]
+      env: [MODE]
+    run: |
+      echo run >> ran-build
+      mkdir -p out
+      cat src/*.txt > out/joined.txt
+      cp src/big.bin out/big.bin
+      echo "art-$MODE" > "$ORCH_ARTIFACTS/note.txt"
+      echo "size=$(wc -c < out/big.bin)" >> "$ORCH_OUTPUT"
+      echo built
+  check:
+    needs: [build]
+    cache: { inputs: [out/joined.txt] }
+    run: |
+      echo run >> ran-check
+      echo "check of ${'${{ steps.build.outputs.size }}'}"
+`;
+
+function setUp(r: CliRig, spec = SPEC): void {
+  r.write('spec.yaml', spec);
+  r.write('src/a.txt', 'alpha\n');
+  r.write('src/b.txt', 'beta\n');
+  fs.writeFileSync(r.path('src/big.bin'), randomBytes(200_000));
+}
+const runs = (r: CliRig, step: string) => (r.exists(`ran-${step}`) ? fs.readFileSync(r.path(`ran-${step}`), 'utf8').split('\n').filter(Boolean).length : 0);
+const ok = (r: CliRig, args: string[] = [], env: Record<string, string> = {}) => {
+  const res = r.run(['run', 'spec.yaml', ...args], { env });
+  expect(res.stderr, res.stderr).toBe('');
+  expect(res.code).toBe(0);
+  return res;
+};
+const why = (r: CliRig, step: string) => JSON.parse(r.run(['show', 'latest', '--why', step, '--json']).stdout) as { verdict: string; summary: string; differences: { part: string; name?: string; old: unknown; new: unknown }[] };
+
+describe('a cached run step', () => {
+  it('runs once, then is a hit everywhere: manifest, events, outputs, show, JUnit; no process runs', () => {
+    const r = rig();
+    setUp(r);
+    ok(r);
+    expect([runs(r, 'build'), runs(r, 'check')]).toEqual([1, 1]);
+    const first = r.latest();
+    const res = ok(r, ['--junit', 'junit.xml']);
+    expect([runs(r, 'build'), runs(r, 'check')]).toEqual([1, 1]);
+    expect(res.stdout).toMatch(/ok\s+build\s.*cached/);
+    const m = r.manifest();
+    expect(m.steps.build).toMatchObject({ status: 'succeeded', cached: true });
+    expect(m.steps.check).toMatchObject({ status: 'succeeded', cached: true });
+    const done = r.events().find((e) => e.type === 'step.succeeded' && e.step === 'build')!;
+    expect(done).toMatchObject({ cached: true, cache_key: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(done.cache_key).toBe(r.events(first).find((e) => e.type === 'step.succeeded' && e.step === 'build')!.cache_key);
+    expect(Object.keys((done.cache_key_parts as { inputs: object }).inputs)).toEqual(['src/a.txt', 'src/b.txt', 'src/big.bin']);
+    const out = r.output('build');
+    expect(out).toMatchObject({ cached: true, text: 'built', outputs: { size: '200000' } });
+    expect(r.output('check').text).toBe('check of 200000');
+    expect(fs.readFileSync(r.runPath('artifacts/build/note.txt'), 'utf8')).toBe('art-\n');
+    expect(r.log('build')).toMatch(/^built\n\[orchestrator\] restored from the cache: key [0-9a-f]{64}, stored by job /);
+    expect(r.run(['show', 'latest']).stdout).toMatch(/build\s+succeeded \(cached\)/);
+    expect(fs.readFileSync(r.path('junit.xml'), 'utf8')).toMatch(/<testcase name="build"[^>]*>\s*<properties><property name="cached" value="true"\/><\/properties>/);
+    expect(why(r, 'build')).toMatchObject({ verdict: 'hit' });
+  });
+
+  it('restores declared workspace outputs byte for byte, checked against their SHA-256', () => {
+    const r = rig();
+    setUp(r);
+    ok(r);
+    const want = { joined: sha256File(r.path('out/joined.txt')), big: sha256File(r.path('out/big.bin')) };
+    fs.rmSync(r.path('out'), { recursive: true });
+    ok(r);
+    expect(runs(r, 'build')).toBe(1);
+    expect({ joined: sha256File(r.path('out/joined.txt')), big: sha256File(r.path('out/big.bin')) }).toEqual(want);
+    expect(fs.readFileSync(r.path('out/joined.txt'), 'utf8')).toBe('alpha\nbeta\n');
+    // An output edited in the workspace is put back as recorded.
+    r.write('out/joined.txt', 'edited\n');
+    ok(r);
+    expect(runs(r, 'build')).toBe(1);
+    expect(fs.readFileSync(r.path('out/joined.txt'), 'utf8')).toBe('alpha\nbeta\n');
+  });
+
+  it('misses when a key part changes, and --why names it', () => {
+    const r = rig();
+    setUp(r);
+    ok(r);
+    // An input's content: the path and both hashes.
+    const oldSha = sha256File(r.path('src/a.txt'));
+    r.write('src/a.txt', 'ALPHA\n');
+    ok(r);
+    expect(runs(r, 'build')).toBe(2);
+    expect(why(r, 'build').differences).toEqual([{ part: 'input', name: 'src/a.txt', old: oldSha, new: sha256File(r.path('src/a.txt')) }]);
+    // The needed step's result changed with it (its joined.txt input too).
+    expect(why(r, 'check').differences.map((d) => `${d.part}:${d.name}`).sort()).toEqual(['input:out/joined.txt']);
+    // A new input file; an excluded one changes nothing.
+    r.write('src/c.txt', 'gamma\n');
+    r.write('src/skip.tmp', 'x');
+    ok(r);
+    expect(why(r, 'build').differences).toMatchObject([{ part: 'input', name: 'src/c.txt', old: null }]);
+    r.write('src/skip.tmp', 'y');
+    ok(r);
+    expect(runs(r, 'build')).toBe(3);
+    // A declared env var.
+    ok(r, [], { MODE: 'release' });
+    expect(runs(r, 'build')).toBe(4);
+    expect(why(r, 'build')).toMatchObject({ verdict: 'miss', differences: [{ part: 'env', name: 'MODE', old: null, new: 'release' }] });
+    expect(r.run(['show', 'latest', '--why', 'build']).stdout).toMatch(/^build: miss: since job \S+, env MODE changed \(null → "release"\)/);
+    // The needed step's result: build's outputs change with big.bin's size.
+    fs.writeFileSync(r.path('src/big.bin'), randomBytes(100), { flag: 'a' });
+    ok(r, [], { MODE: 'release' });
+    expect(runs(r, 'check')).toBe(4);
+    expect(why(r, 'check').differences).toMatchObject([
+      { part: 'script_value', name: 'ORCH_EXPR_1', old: '200000', new: '200100' },
+      { part: 'needs', name: 'build' },
+    ]);
+    // The script.
+    r.write('spec.yaml', SPEC.replace('echo built', 'echo built again'));
+    ok(r, [], { MODE: 'release' });
+    expect(runs(r, 'build')).toBe(6);
+    expect(why(r, 'build').differences.map((d) => d.part)).toContain('script');
+  });
+
+  it('keys the shell and the working folder too', () => {
+    const r = rig();
+    fs.mkdirSync(r.path('sub'));
+    r.write('spec.yaml', `steps:\n  s:\n    shell: bash\n    cwd: sub\n    cache: {}\n    run: echo run >> ${r.path('ran-s')}\n`);
+    ok(r);
+    ok(r);
+    expect(runs(r, 's')).toBe(1);
+    r.write('spec.yaml', `steps:\n  s:\n    shell: sh\n    cwd: sub\n    cache: {}\n    run: echo run >> ${r.path('ran-s')}\n`);
+    ok(r);
+    expect(why(r, 's').differences).toEqual([{ part: 'shell', old: 'bash', new: 'sh' }]);
+    r.write('spec.yaml', `steps:\n  s:\n    shell: sh\n    cwd: .\n    cache: {}\n    run: echo run >> ${r.path('ran-s')}\n`);
+    ok(r);
+    expect(why(r, 's').differences).toEqual([{ part: 'cwd', old: 'sub', new: '.' }]);
+    expect(runs(r, 's')).toBe(3);
+  });
+
+  it('keys each matrix instance by its values: a new value runs only its instance', () => {
+    const r = rig();
+    const spec = (values: string) => `steps:\n  t:\n    matrix: { v: [${values}] }\n    cache: {}\n    run: echo "\${{ matrix.v }}" >> ran-t\n`;
+    r.write('spec.yaml', spec('a, b'));
+    ok(r);
+    ok(r);
+    expect(runs(r, 't')).toBe(2);
+    const parts = r.events().filter((e) => e.type === 'step.succeeded' && e.cached).map((e) => (e.cache_key_parts as { matrix: unknown }).matrix);
+    expect(parts).toEqual([{ v: 'a' }, { v: 'b' }]);
+    r.write('spec.yaml', spec('a, b, c'));
+    ok(r);
+    expect(fs.readFileSync(r.path('ran-t'), 'utf8')).toBe('a\nb\nc\n');
+  });
+});
+
+describe('what is never a hit', () => {
+  /** The cacache content file that holds exactly these bytes. */
+  function contentFileOf(r: CliRig, bytes: Buffer): string {
+    const found = r.allFiles('.cache/orchestrator/content-v2').filter((f) => fs.readFileSync(r.path(f)).equals(bytes));
+    expect(found).toHaveLength(1);
+    return r.path(found[0]!);
+  }
+
+  it('a tampered blob is a miss with a warning, and the step runs', () => {
+    const r = rig();
+    setUp(r);
+    ok(r);
+    const blob = contentFileOf(r, fs.readFileSync(r.path('out/big.bin')));
+    const bad = randomBytes(200_000);
+    fs.chmodSync(blob, 0o644);
+    fs.writeFileSync(blob, bad);
+    // Gone from the workspace, so the hit must read the blob (an output already in place with its recorded bytes is left as it is).
+    fs.rmSync(r.path('out'), { recursive: true });
+    const res = r.run(['run', 'spec.yaml']);
+    expect(res.code).toBe(0);
+    expect(res.stderr).toMatch(/warning: step "build": cache entry [0-9a-f]{12}…: the blob [0-9a-f]{12}… does not match its recorded hash; treated as a miss, the step runs/);
+    expect(runs(r, 'build')).toBe(2);
+    expect(r.manifest().steps.build!.cached).toBe(false);
+    expect(fs.readFileSync(r.path('out/big.bin')).equals(bad)).toBe(false);
+  });
+
+  it('a deleted blob is a miss with a warning, and the step runs', () => {
+    const r = rig();
+    setUp(r);
+    ok(r);
+    fs.rmSync(contentFileOf(r, fs.readFileSync(r.path('out/big.bin'))));
+    fs.rmSync(r.path('out'), { recursive: true });
+    const res = r.run(['run', 'spec.yaml']);
+    expect(res.code).toBe(0);
+    expect(res.stderr).toMatch(/warning: step "build": .*the blob [0-9a-f]{12}… is missing; treated as a miss, the step runs/);
+    expect(runs(r, 'build')).toBe(2);
+    expect(fs.existsSync(r.path('out/big.bin'))).toBe(true);
+  });
+
+  it('a tampered entry is a miss with a warning', () => {
+    const r = rig();
+    r.write('spec.yaml', 'steps:\n  s:\n    cache: {}\n    run: echo run >> ran-s; echo hello\n');
+    ok(r);
+    const entries = r.allFiles('.cache/orchestrator/content-v2').filter((f) => fs.readFileSync(r.path(f), 'utf8').includes('"format":1'));
+    expect(entries).toHaveLength(1);
+    const file = r.path(entries[0]!);
+    fs.chmodSync(file, 0o644);
+    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('hello', 'HELLO'));
+    const res = r.run(['run', 'spec.yaml']);
+    expect(res.stderr).toMatch(/warning: step "s": cache entry [0-9a-f]{12}… failed its integrity check: its content does not match its recorded hash; treated as a miss, the step runs/);
+    expect(runs(r, 's')).toBe(2);
+    expect(r.output('s').text).toBe('hello');
+  });
+
+  it('a result whose input changed while the step ran is not stored, and a warning names the input', () => {
+    const r = rig();
+    r.write('spec.yaml', 'steps:\n  s:\n    cache: { inputs: [in.txt] }\n    run: echo run >> ran-s; echo more >> in.txt\n');
+    r.write('in.txt', 'start\n');
+    const res = r.run(['run', 'spec.yaml']);
+    expect(res.code).toBe(0);
+    expect(res.stderr).toMatch(/warning: step "s": input in.txt changed while the step ran \([0-9a-f]{12}… → [0-9a-f]{12}…\): its result is not stored in the cache/);
+    const stats = JSON.parse(r.run(['cache', 'stats', '--json']).stdout);
+    expect(stats.step_entries).toBe(0);
+  });
+
+  it('a failed step is not stored', () => {
+    const r = rig();
+    r.write('spec.yaml', 'steps:\n  s:\n    cache: {}\n    run: echo run >> ran-s; exit 3\n');
+    expect(r.run(['run', 'spec.yaml']).code).toBe(1);
+    expect(r.run(['run', 'spec.yaml']).code).toBe(1);
+    expect(runs(r, 's')).toBe(2);
+  });
+});
+
+describe('control', () => {
+  it('--no-cache reads nothing but stores; --force and --force-all run steps anyway; cache: false opts out', () => {
+    const r = rig();
+    r.write('spec.yaml', 'defaults:\n  cache: {}\nsteps:\n  a:\n    run: echo run >> ran-a\n  b:\n    run: echo run >> ran-b\n  c:\n    cache: false\n    run: echo run >> ran-c\n');
+    ok(r);
+    ok(r);
+    expect([runs(r, 'a'), runs(r, 'b'), runs(r, 'c')]).toEqual([1, 1, 2]);
+    expect(r.manifest().steps.c!.cached).toBe(false);
+    r.run(['cache', 'clear']);
+    ok(r, ['--no-cache']);
+    expect([runs(r, 'a'), runs(r, 'b')]).toEqual([2, 2]);
+    ok(r);
+    expect([runs(r, 'a'), runs(r, 'b')]).toEqual([2, 2]); // what --no-cache stored
+    ok(r, ['--force', 'a']);
+    expect([runs(r, 'a'), runs(r, 'b')]).toEqual([3, 2]);
+    ok(r, ['--force-all']);
+    expect([runs(r, 'a'), runs(r, 'b')]).toEqual([4, 3]);
+    const bad = r.run(['run', 'spec.yaml', '--force', 'nope']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--force: the spec has no step "nope"/);
+  });
+
+  it('cache stats counts step entries apart from prompt answers; prune evicts them', () => {
+    const r = rig();
+    setUp(r);
+    ok(r);
+    const stats = JSON.parse(r.run(['cache', 'stats', '--json']).stdout);
+    expect(stats).toMatchObject({ entries: 0, step_entries: 2, blobs: 1 });
+    expect(r.run(['cache', 'stats']).stdout).toMatch(/0 prompt answers, 2 step entries \(1 blob\)/);
+    expect(JSON.parse(r.run(['cache', 'prune', '--older-than', '1h', '--json']).stdout)).toMatchObject({ removed_step_entries: 0 });
+    const pruned = JSON.parse(r.run(['cache', 'prune', '--max-size', '0', '--json']).stdout);
+    expect(pruned).toMatchObject({ removed_entries: 0, removed_step_entries: 2, removed_blobs: 1, kept_bytes: 0 });
+    expect(JSON.parse(r.run(['cache', 'stats', '--json']).stdout)).toMatchObject({ step_entries: 0, blobs: 0 });
+    ok(r);
+    expect(runs(r, 'build')).toBe(2);
+    expect(r.run(['cache', 'prune']).code).toBe(2);
+  });
+
+  it('prune evicts the least recently used entry first', () => {
+    const r = rig();
+    r.write('spec.yaml', 'steps:\n  a:\n    cache: {}\n    run: echo run >> ran-a\n  b:\n    needs: [a]\n    cache: {}\n    run: echo run >> ran-b\n');
+    ok(r);
+    r.write('spec.yaml', 'steps:\n  a:\n    cache: {}\n    run: echo run >> ran-a\n');
+    ok(r); // a is used again: b is now the least recently used
+    const size = JSON.parse(r.run(['cache', 'stats', '--json']).stdout).size_bytes as number;
+    expect(JSON.parse(r.run(['cache', 'prune', '--max-size', String(size - 1), '--json']).stdout)).toMatchObject({ removed_step_entries: 1 });
+    ok(r);
+    expect(runs(r, 'a')).toBe(1);
+  });
+
+  it('two runs at once share one cache safely', async () => {
+    const r = rig();
+    setUp(r);
+    const [x, y] = await Promise.all([r.runAsync(['run', 'spec.yaml', '-q']), r.runAsync(['run', 'spec.yaml', '-q'])]);
+    for (const res of [x, y]) {
+      expect(res.stderr).toBe('');
+      expect(res.code).toBe(0);
+    }
+    ok(r);
+    expect(r.manifest().steps.build!.cached).toBe(true);
+    expect(runs(r, 'build')).toBeLessThanOrEqual(2);
+    expect(JSON.parse(r.run(['cache', 'stats', '--json']).stdout)).toMatchObject({ step_entries: 2 });
+  });
+});
+
+describe('the spec', () => {
+  it('rejects cache inputs on a prompt step, with file:line:col', () => {
+    const r = rig();
+    r.write('spec.yaml', 'steps:\n  p:\n    prompt: hi\n    cache: { inputs: [a] }\n');
+    const res = r.run(['validate', 'spec.yaml']);
+    expect(res.code).toBe(2);
+    expect(res.stderr).toMatch(/spec.yaml:4:5: step "p": cache inputs, outputs and env are for run steps/);
+  });
+
+  it('keeps the input hashes in the runs folder history', () => {
+    const r = rig();
+    setUp(r);
+    ok(r);
+    const files = fs.readdirSync(path.join(r.runsDir, '.history')).filter((f) => f.endsWith('.inputs.json'));
+    expect(files).toHaveLength(1);
+    const known = JSON.parse(fs.readFileSync(path.join(r.runsDir, '.history', files[0]!), 'utf8')).files as Record<string, { sha256: string }>;
+    expect(known[r.path('src/a.txt')]!.sha256).toBe(sha256File(r.path('src/a.txt')));
+  });
+});

@@ -1,0 +1,117 @@
+// Issue 16, item 6: do only what is asked (named steps), say what would happen (--dry-run), and --watch.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { BIN, useCliRig, type CliRig } from '../helpers/cli.js';
+
+const rig = useCliRig('orch-step-targets-');
+
+const SPEC = `
+steps:
+  gen:
+    cache: { inputs: [gen.txt] }
+    run: echo run >> ran-gen; cat gen.txt
+  build:
+    needs: [gen]
+    cache: { inputs: [build.txt] }
+    run: echo run >> ran-build; cat build.txt
+  test:
+    needs: [build]
+    run: echo run >> ran-test
+  lint:
+    cache: { inputs: [lint.txt] }
+    run: echo run >> ran-lint
+`;
+function setUp(r: CliRig): void {
+  r.write('spec.yaml', SPEC);
+  for (const f of ['gen.txt', 'build.txt', 'lint.txt']) r.write(f, `${f}\n`);
+}
+const runs = (r: CliRig, step: string) => (r.exists(`ran-${step}`) ? fs.readFileSync(r.path(`ran-${step}`), 'utf8').split('\n').filter(Boolean).length : 0);
+
+describe('named steps', () => {
+  it('run the named steps and what they need, nothing else', () => {
+    const r = rig();
+    setUp(r);
+    const res = r.run(['run', 'spec.yaml', 'build']);
+    expect(res.stderr).toBe('');
+    expect(res.code).toBe(0);
+    expect(Object.keys(r.manifest().steps)).toEqual(['gen', 'build']);
+    expect([runs(r, 'gen'), runs(r, 'build'), runs(r, 'test'), runs(r, 'lint')]).toEqual([1, 1, 0, 0]);
+    const bad = r.run(['run', 'spec.yaml', 'buld']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/the spec has no step "buld".*did you mean "build"/);
+  });
+
+  it('a need changed without an expression reading it still misses, and --why names it', () => {
+    const r = rig();
+    setUp(r);
+    r.run(['run', 'spec.yaml', 'build']);
+    r.write('gen.txt', 'other\n');
+    expect(r.run(['run', 'spec.yaml', 'build']).code).toBe(0);
+    expect(runs(r, 'build')).toBe(2);
+    const why = JSON.parse(r.run(['show', 'latest', '--why', 'build', '--json']).stdout);
+    expect(why.differences).toMatchObject([{ part: 'needs', name: 'gen' }]);
+  });
+});
+
+describe('--dry-run', () => {
+  it('says what would run, be cached or be skipped, and runs nothing', () => {
+    const r = rig();
+    setUp(r);
+    r.run(['run', 'spec.yaml', 'build']);
+    r.write('lint.txt', 'changed\n');
+    const jobs = r.jobs().length;
+    const res = r.run(['run', 'spec.yaml', 'build', 'lint', '--dry-run']);
+    expect(res.code).toBe(0);
+    expect(res.stdout).toMatch(/^cached\s+gen\s+a result is stored under its key \(key [0-9a-f]{12}…\)$/m);
+    expect(res.stdout).toMatch(/^cached\s+build\s+/m);
+    expect(res.stdout).toMatch(/^skipped\s+test\s+not needed by the named steps$/m);
+    expect(res.stdout).toMatch(/^would-run\s+lint\s+no result stored under its key/m);
+    const json = JSON.parse(r.run(['run', 'spec.yaml', '--dry-run', '--json', '--force', 'build']).stdout);
+    expect(json.steps.map((s: { step: string; plan: string }) => `${s.step}:${s.plan}`)).toEqual(['gen:cached', 'build:would-run', 'test:would-run', 'lint:would-run']);
+    expect(json.steps[2].reason).toBe('it has no cache:');
+    expect(json.steps[0].cache_key).toBe((r.output('gen') as unknown as { cache_key: string }).cache_key);
+    expect(r.jobs().length).toBe(jobs);
+    expect([runs(r, 'gen'), runs(r, 'build'), runs(r, 'lint')]).toEqual([1, 1, 0]);
+  });
+});
+
+describe('--watch', () => {
+  it('refuses --json, which promises one document', () => {
+    const r = rig();
+    setUp(r);
+    const res = r.run(['run', 'spec.yaml', '--watch', '--json']);
+    expect(res.code).toBe(2);
+    expect(JSON.parse(res.stdout)).toMatchObject({ ok: false, problems: [{ code: 'usage', message: expect.stringMatching(/--watch and --json do not go together/) }] });
+    expect(r.jobs()).toEqual([]);
+  });
+
+  it('runs again when a declared input changes; unchanged steps stay cached; Ctrl-C ends it', async () => {
+    const r = rig();
+    setUp(r);
+    const child = spawn(process.execPath, [BIN, 'run', 'spec.yaml', 'build', 'lint', '--watch', '-q'], { cwd: r.dir, env: r.env(), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    const until = async (what: () => boolean, label: string) => {
+      const end = Date.now() + 60_000;
+      while (!what()) {
+        if (Date.now() > end) throw new Error(`timed out waiting for ${label}; stderr: ${stderr}`);
+        await new Promise((resolve) => setTimeout(resolve, 50)); // polling for a file, not ordering by sleep
+      }
+    };
+    try {
+      await until(() => /watching \d+ files/.test(stderr), 'the first run');
+      r.write('lint.txt', 'changed\n');
+      await until(() => (stderr.match(/watching \d+ files/g) ?? []).length === 2, 'the second run');
+      expect(stderr).toMatch(/lint.txt changed: running again/);
+      expect([runs(r, 'gen'), runs(r, 'build'), runs(r, 'lint')]).toEqual([1, 1, 2]);
+      const m = r.manifest();
+      expect([m.steps.gen!.cached, m.steps.build!.cached, m.steps.lint!.cached]).toEqual([true, true, false]);
+    } finally {
+      child.kill('SIGINT');
+    }
+    expect(await exited).toBe(130);
+    expect(stderr).not.toMatch(/internal error|at .*\.js:\d+/);
+  });
+});
