@@ -30,7 +30,14 @@ export class RunDir {
         throw new OrchestratorError({ code: 'run-folder', message: `cannot create run folder ${root}: ${(e as Error).message}` });
       }
       const dir = new RunDir(root, jobId);
-      for (const sub of ['inputs', 'logs', 'outputs', 'artifacts', '.work']) fs.mkdirSync(path.join(root, sub));
+      for (const sub of ['inputs', 'logs', 'outputs', 'artifacts', '.work']) {
+        try {
+          fs.mkdirSync(path.join(root, sub));
+        } catch (e) {
+          // The runs folder deleted (or the disk filled) while the run folder was being made: no job started.
+          throw new OrchestratorError({ code: 'run-folder', message: `cannot create run folder ${root}: ${(e as Error).message}` });
+        }
+      }
       return dir;
     }
   }
