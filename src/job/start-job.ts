@@ -7,7 +7,8 @@ import { launcherChoice, type ProcessLauncher } from '../process/launcher.js';
 import { chooseSpawner } from '../process/spawner.js';
 import { REMOTE_CACHE_KEY_ENV, type RemoteCacheConfig } from '../remote/config.js';
 import type { JobSpec } from '../specfile/model.js';
-import type { EntryLayer } from '../store/cache.js';
+import type { RemoteCache } from '../remote/remote-cache.js';
+import type { EntryStore as StepEntryStore } from '../store/entry-store.js';
 import { defaultConcurrency } from '../specfile/validate.js';
 import { runJob, type JobOptions, type JobOutcome } from './run-job.js';
 
@@ -47,17 +48,17 @@ export interface StartJobOptions {
  * step are OrchestratorErrors, and no run folder is made.
  */
 export async function startJob(o: StartJobOptions): Promise<JobOutcome> {
-  const usesCache = o.spec.steps.some((s) => s.kind === 'llm' && s.cache);
+  const usesCache = o.spec.steps.some((s) => (s.kind === 'llm' || s.shellCache) && s.cache);
   const remote = o.remoteCache && usesCache ? await (await import('../remote/remote-cache.js')).openRemoteCache(o.remoteCache) : undefined;
   try {
-    return await prepareAndRun(o, remote?.layer);
+    return await prepareAndRun(o, remote);
   } finally {
     remote?.close();
   }
 }
 
-/** startJob once the remote cache, if any, is open: `cacheLayer` goes under the local cache. */
-async function prepareAndRun(o: StartJobOptions, cacheLayer: EntryLayer | undefined): Promise<JobOutcome> {
+/** startJob once the remote cache, if any, is open: it goes under the local cache of prompt answers and of run steps. */
+async function prepareAndRun(o: StartJobOptions, remote: RemoteCache | undefined): Promise<JobOutcome> {
   const { spec } = o;
   if (spec.steps.some((s) => s.kind === 'shell')) {
     chooseSpawner();
@@ -68,7 +69,7 @@ async function prepareAndRun(o: StartJobOptions, cacheLayer: EntryLayer | undefi
     ? await (await import('../steps/llm-setup.js')).prepareLlm(spec, {
         runsDir: o.runsDir,
         cacheDir: o.cacheDir,
-        cacheLayer,
+        cacheLayer: remote?.layer,
         noCache: o.noCache ?? false,
         offline: o.offline ?? false,
         warn: o.warn,
@@ -76,7 +77,7 @@ async function prepareAndRun(o: StartJobOptions, cacheLayer: EntryLayer | undefi
     : undefined;
   // Redis (and BullMQ, the S3 client) load only for a run with workers; unreachable, it stops here, before any run folder.
   const workers = o.workers ? await (await import('../workers/dispatch.js')).connectWorkers(o.workers) : undefined;
-  const stepCache = spec.steps.some((s) => s.shellCache && s.cache) ? await prepareStepCache(o) : undefined;
+  const stepCache = spec.steps.some((s) => s.shellCache && s.cache) ? await prepareStepCache(o, remote) : undefined;
   return runJob({
     stepCache,
     spec,
@@ -97,10 +98,21 @@ async function prepareAndRun(o: StartJobOptions, cacheLayer: EntryLayer | undefi
 }
 
 /** The step cache's factory (SPEC §11): its folder is checked now, before any run folder exists. */
-async function prepareStepCache(o: StartJobOptions): Promise<JobOptions['stepCache']> {
+async function prepareStepCache(o: StartJobOptions, remote: RemoteCache | undefined): Promise<JobOptions['stepCache']> {
   const [{ cacheDirOf, ResponseCache }, { openStepCache }] = await Promise.all([import('../store/cache.js'), import('../steps/shell-cache.js')]);
   const cacheDir = ResponseCache.open(cacheDirOf({ cacheDir: o.cacheDir })).dir;
   const runsDir = path.resolve(o.runsDir);
   return (runDir, redactor) =>
-    openStepCache({ cacheDir, runsDir, spec: o.spec, redactor, noCache: o.noCache ?? false, force: new Set(o.force ?? []), forceAll: o.forceAll ?? false, jobId: runDir.jobId, warn: o.warn });
+    openStepCache({
+      cacheDir,
+      runsDir,
+      spec: o.spec,
+      redactor,
+      noCache: o.noCache ?? false,
+      force: new Set(o.force ?? []),
+      forceAll: o.forceAll ?? false,
+      jobId: runDir.jobId,
+      warn: o.warn,
+      ...(remote ? { layer: (local: StepEntryStore) => remote.stepLayer(local, o.warn) } : {}),
+    });
 }

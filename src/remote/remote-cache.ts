@@ -3,6 +3,7 @@
 // (signed-entry.ts); one that fails is reported and is a miss. Loaded only by runs that ask for a remote cache.
 import { OrchestratorError } from '../errors.js';
 import type { EntryLayer, EntryStore } from '../store/cache.js';
+import type { EntryStore as StepEntryStore } from '../store/entry-store.js';
 import { openBucket, type Bucket } from './bucket.js';
 import type { RemoteCacheConfig } from './config.js';
 import { openEntry, sealEntry } from './signed-entry.js';
@@ -16,6 +17,8 @@ export interface RemoteCache {
   readonly readOnly: boolean;
   /** Wraps a local EntryStore: what ResponseCache.open takes. */
   readonly layer: EntryLayer;
+  /** Wraps the step cache's local store (cached run steps: entries and their blobs); `warn` says what failed remotely. */
+  stepLayer(local: StepEntryStore, warn: (message: string) => void): StepEntryStore;
   close(): void;
 }
 
@@ -30,7 +33,14 @@ export async function openRemoteCache(config: RemoteCacheConfig): Promise<Remote
     bucket.close();
     throw new OrchestratorError({ code: 'remote', message: `${problem} (run without --remote-cache and $ORCH_REMOTE_CACHE to use only the local cache)` });
   }
-  return { url: config.url, readOnly: config.readOnly, layer: (local) => layerOver({ local, bucket, config }), close: () => bucket.close() };
+  const { layerStepStore } = await import('./remote-step-store.js');
+  return {
+    url: config.url,
+    readOnly: config.readOnly,
+    layer: (local) => layerOver({ local, bucket, config }),
+    stepLayer: (local, warn) => layerStepStore({ local, bucket, config, warn }),
+    close: () => bucket.close(),
+  };
 }
 
 /** Why the bucket cannot be used (unreachable, no such bucket, refused credentials), or undefined when it answers. */

@@ -49,11 +49,12 @@ export interface StepCacheOptions {
 }
 
 /** Open the step cache of a job: its store in the cache folder, its input hashes in the runs folder's history. */
-export function openStepCache(o: Omit<StepCacheOptions, 'store' | 'scope'> & { cacheDir: string; runsDir: string; spec: JobSpec }): StepCache {
+export function openStepCache(o: Omit<StepCacheOptions, 'store' | 'scope'> & { cacheDir: string; runsDir: string; spec: JobSpec; layer?: (local: EntryStore) => EntryStore }): StepCache {
   const specDir = path.dirname(o.spec.path);
   const scope: KeyScope = { specDir, specEnv: o.spec.env, env: process.env, exclude: [o.runsDir, o.cacheDir], hashes: InputHashes.load(o.runsDir, o.spec.path) };
-  const { cacheDir: _c, runsDir: _r, spec: _s, ...rest } = o;
-  return new StepCache({ ...rest, store: openEntryStore(o.cacheDir), scope });
+  const { cacheDir: _c, runsDir: _r, spec: _s, layer, ...rest } = o;
+  const local = openEntryStore(o.cacheDir);
+  return new StepCache({ ...rest, store: layer ? layer(local) : local, scope });
 }
 
 /** The content-addressed cache of run steps (SPEC §11): restore a stored result, or store a fresh one. */

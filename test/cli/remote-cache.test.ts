@@ -210,6 +210,68 @@ describe('remote cache', () => {
   }, 120_000);
 });
 
+describe('remote cache of cached run steps', () => {
+  beforeAll(() => Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' }));
+  const STEP_SPEC = `
+steps:
+  build:
+    cache: { inputs: [src.txt], outputs: [out.bin] }
+    run: |
+      echo ran >> runs.count
+      head -c 40000 /dev/urandom > out.bin
+      cp out.bin "$ORCH_ARTIFACTS/copy.bin"
+      echo "size=$(wc -c < src.txt)" >> "$ORCH_OUTPUT"
+`;
+  const count = () => (fs.existsSync(rig().path('runs.count')) ? fs.readFileSync(rig().path('runs.count'), 'utf8').split('\n').filter(Boolean).length : 0);
+
+  it('a second, empty machine restores the step from the bucket with no process: outputs, artifacts and workspace files byte for byte', async () => {
+    rig().write('spec.yaml', STEP_SPEC);
+    rig().write('src.txt', 'hello\n');
+    const first = await runOn('machine-a');
+    expect(first.code, first.stderr).toBe(0);
+    expect(count()).toBe(1);
+    const keys = await bucketKeys();
+    expect(keys.filter((k) => k.startsWith(`${PREFIX}/v1/steps/`))).toHaveLength(1);
+    expect(keys.filter((k) => k.startsWith(`${PREFIX}/v1/blobs/`)).length).toBeGreaterThan(0);
+    const made = fs.readFileSync(rig().path('out.bin'));
+    fs.rmSync(rig().path('out.bin'));
+
+    const second = await runOn('machine-b');
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stderr).toBe('');
+    expect(count()).toBe(1); // no process ran on machine b
+    expect(rig().manifest().steps.build).toMatchObject({ status: 'succeeded', cached: true });
+    expect(fs.readFileSync(rig().path('out.bin')).equals(made)).toBe(true);
+    expect(fs.readFileSync(rig().runPath('artifacts/build/copy.bin')).equals(made)).toBe(true);
+    expect(rig().output('build').outputs).toEqual({ size: '6' });
+
+    // Machine b kept it: without the remote cache it is a local hit.
+    const third = await rig().runAsync(['run', 'spec.yaml', '--cache-dir', rig().path('machine-b')]);
+    expect(third.code, third.stderr).toBe(0);
+    expect(count()).toBe(1);
+  }, 120_000);
+
+  it('a step entry changed in the bucket is ignored with a warning, and the step runs', async () => {
+    rig().write('spec.yaml', STEP_SPEC);
+    rig().write('src.txt', 'hello\n');
+    expect((await runOn('machine-a')).code).toBe(0);
+    const [key] = (await bucketKeys()).filter((k) => k.startsWith(`${PREFIX}/v1/steps/`));
+    const bucket = await openBucket({ url: 's3://orch-test', endpoint: s3.endpoint });
+    try {
+      const envelope = JSON.parse((await bucket.read(key!))!.toString()) as Record<string, unknown>;
+      envelope.data = Buffer.from(JSON.stringify({ entry: { poisoned: true }, blobs: [], metadata: {} })).toString('base64');
+      await bucket.write(key!, JSON.stringify(envelope));
+    } finally {
+      bucket.close();
+    }
+    const second = await runOn('machine-b');
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stderr).toMatch(/remote cache entry [0-9a-f]{12}… in s3:\/\/orch-test\/cache has content that does not match its SHA-256: ignored/);
+    expect(count()).toBe(2);
+    expect(rig().manifest().steps.build).toMatchObject({ cached: false });
+  }, 120_000);
+});
+
 describe('doctor with a remote cache', () => {
   const doctor = async (env: Record<string, string>) => {
     const r = await rig().runAsync(['doctor', '--json'], { env: { ...s3.env, ORCH_REMOTE_CACHE_KEY: SIGNING_KEY, ...env } });
