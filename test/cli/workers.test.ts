@@ -64,7 +64,7 @@ describe.skipIf(redisSkip !== undefined)(`workers on Redis${redisSkip ? ` (skipp
 
   it('a worker killed with kill -9 mid-step: that attempt ends worker-lost (not counted as a retry), the step runs again on another worker, recorded once', async () => {
     workers.push(await startWorker(rig(), { redisUrl: redis.url, name: 'w1', concurrency: 1 }), await startWorker(rig(), { redisUrl: redis.url, name: 'w2', concurrency: 1 }));
-    rig().write('spec.yaml', 'name: lost\nsteps:\n  a:\n    run: |\n      touch "taken.$ORCH_WORKER"\n      while [ ! -e release ]; do sleep 0.05; done\n      echo "done=$ORCH_WORKER" >> "$ORCH_OUTPUT"\n');
+    rig().write('spec.yaml', 'name: lost\nsteps:\n  a:\n    run: |\n      echo $$ > "pid.$ORCH_WORKER"\n      touch "taken.$ORCH_WORKER"\n      while [ ! -e release ]; do sleep 0.05; done\n      echo "done=$ORCH_WORKER" >> "$ORCH_OUTPUT"\n');
     const running = run([]);
     await waitFor(() => markers(rig().dir, 'taken').length > 0, 30_000, () => 'no worker took the step');
     const first = markers(rig().dir, 'taken')[0]!;
@@ -72,6 +72,9 @@ describe.skipIf(redisSkip !== undefined)(`workers on Redis${redisSkip ? ` (skipp
     const killedAt = Date.now();
     victim.child.kill('SIGKILL');
     await waitFor(() => markers(rig().dir, 'taken').length === 2, 30_000, () => 'the step did not run again');
+    // The killed worker's step does not outlive it: its watchdog (process/watchdog.ts) stopped it.
+    const orphan = Number(fs.readFileSync(rig().path(`pid.${first}`), 'utf8'));
+    await waitFor(() => !isRunning(orphan), 15_000, () => `the killed worker's step (pid ${orphan}) is still running`);
     const lostEvent = eventsOf(rig()).find((e) => e.type === 'step.retrying');
     expect(lostEvent?.error?.code).toBe('worker-lost');
     // Noticed within lockDuration + the check interval (plus a generous margin for a loaded machine).
@@ -289,4 +292,15 @@ async function flush(redis: RedisTestServer): Promise<void> {
   const client = new Redis(redis.url);
   await client.flushall();
   client.disconnect();
+}
+
+/** Alive and not a zombie. */
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  const stat = fs.existsSync(`/proc/${pid}/stat`) ? fs.readFileSync(`/proc/${pid}/stat`, 'utf8') : '';
+  return !/^\d+ \(.*\) [ZX]/s.test(stat);
 }

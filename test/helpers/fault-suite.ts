@@ -60,10 +60,13 @@ function isAlive(pid: number): boolean {
     return false;
   }
 }
-/** Every file under `root` (none when it does not exist). */
-function filesUnder(root: string): string[] {
-  if (!fs.existsSync(root)) return [];
-  return (fs.readdirSync(root, { recursive: true }) as string[]).map((f) => path.join(root, f)).filter((f) => fs.statSync(f, { throwIfNoEntry: false })?.isFile());
+/** Every file under `root`; undefined when a folder in it was removed while it was listed (look again). */
+function filesUnder(root: string): string[] | undefined {
+  try {
+    return (fs.readdirSync(root, { recursive: true }) as string[]).map((f) => path.join(root, f)).filter((f) => fs.statSync(f, { throwIfNoEntry: false })?.isFile());
+  } catch {
+    return undefined; // the watchdog removing .work/ as we list it
+  }
 }
 async function until(what: string, test: () => boolean, ms = 15_000): Promise<void> {
   const end = Date.now() + ms;
@@ -502,7 +505,7 @@ steps:
     p.kill('SIGKILL');
     await code;
     await until('the orphaned step to be stopped', () => !isAlive(gc), 10_000);
-    const holdsSecret = () => filesUnder(runsDir).some((f) => fs.readFileSync(f, 'latin1').includes('sk-fault-0123456789'));
+    const holdsSecret = () => filesUnder(runsDir)?.some((f) => fs.existsSync(f) && fs.readFileSync(f, 'latin1').includes('sk-fault-0123456789')) ?? true;
     await until('the raw output file to be removed', () => !holdsSecret(), 10_000);
     if (process.platform === 'linux') await until('the setsid escapee to be stopped', () => !isAlive(escaped), 15_000);
     else process.kill(escaped, 'SIGKILL');
