@@ -118,8 +118,10 @@ export async function runJob(o: JobOptions): Promise<JobOutcome> {
   o.onLauncher?.(launcher);
   const reusedIds = o.reuse?.steps ?? new Map();
   const toRun = topologicalOrder(graph).filter((i) => !reusedIds.has(graph.ids[i]!));
-  const roots = toRun.filter((i) => graph.needs[i]!.length === 0).length; // first in a topological order
-  const files = new StepFilePrefetcher(runDir, toRun.map((i) => graph.ids[i]!), Math.min(roots, o.concurrency));
+  // Shell steps only: a prompt step has no $ORCH_ARTIFACTS, and its outputs file is written once, when it settles.
+  const shells = toRun.filter((i) => spec.steps[i]!.kind === 'shell');
+  const roots = shells.filter((i) => graph.needs[i]!.length === 0).length; // first in a topological order
+  const files = new StepFilePrefetcher(runDir, shells.map((i) => graph.ids[i]!), Math.min(roots, o.concurrency));
   const shell = new ShellExecutor({ runDir, launcher, redactor, files });
   const llm = o.llm?.(runDir, redactor);
   const started = Date.now();
@@ -156,7 +158,9 @@ export async function runJob(o: JobOptions): Promise<JobOutcome> {
     contexts: { vars: spec.vars, env: { ...process.env }, job: { id: runDir.jobId, name: spec.name, run_dir: runDir.root } },
     signal: stop.signal,
     jobTimeoutMs: spec.timeoutMs,
-    onExpanded: (ids) => files.add(ids),
+    onExpanded: (step, ids) => {
+      if (step.kind === 'shell') files.add(ids);
+    },
   });
 
   await files.settle().catch((e: unknown) => {
