@@ -125,6 +125,7 @@ export class LlmExecutor implements StepExecutor {
       }
 
       const timeoutMs = llmTimeoutMs(step, config.timeoutMs);
+      log.flush(); // the request is in the log while its answer is awaited
       const outcome = await request(binding, req, { signal, timeoutMs, idleTimeoutMs: step.idleTimeoutMs, mask: (t) => this.#o.redactor.redact(t) });
       if ('aborted' in outcome) {
         if (outcome.partial) log.write(`--- partial response ---\n${outcome.partial}\n`);
@@ -309,22 +310,39 @@ function failure(error: StepError, retryable: boolean): AttemptResult {
   return { status: 'failed', exitCode: null, text: '', outputs: {}, error, retryable };
 }
 
-/** logs/<step>.log of an LLM step: the request (never the key) and the response, secrets masked. */
+/**
+ * logs/<step>.log of an LLM step: the request (never the key) and the response, secrets masked. What is written
+ * between two waits reaches the file in one write (`flush`, before each wait, and `close`): a write is a system call.
+ */
 class LlmLog {
   readonly #fd: number;
   readonly #redactor: Redactor;
+  #pending = '';
 
   constructor(file: string, attempt: number, redactor: Redactor) {
     this.#fd = fs.openSync(file, attempt === 1 ? 'w' : 'a');
     this.#redactor = redactor;
-    if (attempt > 1) fs.writeSync(this.#fd, '\n');
+    if (attempt > 1) this.#pending = '\n';
   }
 
+  /** Masked piece by piece, as it is given: a mask never depends on where the writes fall. */
   write(text: string): void {
-    fs.writeSync(this.#fd, this.#redactor.redact(text));
+    this.#pending += this.#redactor.redact(text);
+  }
+
+  /** Put what was written so far into the file (before a wait that `show --logs --follow` may watch). */
+  flush(): void {
+    if (this.#pending === '') return;
+    const text = this.#pending;
+    this.#pending = '';
+    fs.writeSync(this.#fd, text);
   }
 
   close(): void {
-    fs.closeSync(this.#fd);
+    try {
+      this.flush();
+    } finally {
+      fs.closeSync(this.#fd);
+    }
   }
 }
