@@ -270,9 +270,11 @@ function writeStepRecord(runDir: RunDir, redactor: Redactor, step: StepSpec, r: 
   if (Buffer.byteLength(body) <= OUTPUTS_IN_PLACE_BYTES) fs.writeFileSync(runDir.outputPath(step.id), body);
   else writeAtomic(runDir.outputPath(step.id), body);
   const files: FileRecord[] = [{ path: rel, sha256: sha256(body), size_bytes: Buffer.byteLength(body) }];
-  for (const p of listFiles(runDir.root, runDir.artifactsDir(step.id))) files.push(hashFile(runDir.root, p));
+  // A prompt step has no $ORCH_ARTIFACTS, and no artifacts folder is made for it.
+  if (step.kind === 'shell') for (const p of listFiles(runDir.root, runDir.artifactsDir(step.id))) files.push(hashFile(runDir.root, p));
   // The log too: resume copies exactly what a step's event recorded, and finds a log that went missing.
   const log = `logs/${step.id}.log`;
-  if (fs.existsSync(path.join(runDir.root, log))) files.push(hashFile(runDir.root, log));
+  if (r.logFile) files.push(r.logFile);
+  else if (fs.existsSync(path.join(runDir.root, log))) files.push(hashFile(runDir.root, log));
   return files;
 }

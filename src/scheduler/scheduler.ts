@@ -397,6 +397,7 @@ class SchedulerRun {
       cacheKeyParts: last.cacheKeyParts,
       cacheSource: last.cacheSource,
       cacheWarnings: last.cacheWarnings,
+      ...(last.logFile ? { logFile: last.logFile } : {}),
     };
   }
 

@@ -1,6 +1,7 @@
+import { createHash, type Hash } from 'node:crypto';
 import fs from 'node:fs';
 import type { StepError } from '../errors.js';
-import type { TokenUsage } from '../events/types.js';
+import type { FileRecord, TokenUsage } from '../events/types.js';
 import { ExpressionError, type EvalContext } from '../expr/index.js';
 import type { ProviderLimiter } from '../providers/limit.js';
 import { WaitCancelled } from '../providers/limit.js';
@@ -47,6 +48,8 @@ type Outcome = { answer: ChatAnswer; ms: number } | { aborted: Aborted; partial:
 /** Runs `prompt:` steps (SPEC §5): render, look the answer up in the response cache, else ask the provider; log both ways. */
 export class LlmExecutor implements StepExecutor {
   readonly #o: LlmExecutorOptions;
+  /** What each step's log holds so far, by step id, while the step may have another attempt (see LogTally). */
+  readonly #tallies = new Map<string, LogTally>();
 
   constructor(o: LlmExecutorOptions) {
     this.#o = o;
@@ -56,13 +59,22 @@ export class LlmExecutor implements StepExecutor {
     let r: AttemptResult;
     // Remote-cache problems of this attempt: told as they happen, and recorded with the step's outcome.
     const cacheWarnings: string[] = [];
+    const { step, attempt } = input;
+    // Attempt 1 starts the log afresh; a later one appends to what its tally has seen (none: the log is read back).
+    const tally = attempt === 1 ? new LogTally() : this.#tallies.get(step.id);
+    this.#tallies.delete(step.id);
     try {
-      r = await this.#attempt(input, cacheWarnings);
+      r = await this.#attempt(input, cacheWarnings, tally);
       if (cacheWarnings.length > 0) r = { ...r, cacheWarnings };
     } catch (e) {
       // The step's log could not be written (a full disk, a deleted run folder): the step fails with that.
       if (!isIoError(e)) throw e;
-      return failure(ioFault(e, e.path ?? this.#o.runDir.logPath(input.step.id)), false);
+      return failure(ioFault(e, e.path ?? this.#o.runDir.logPath(step.id)), false);
+    }
+    const logFile = tally?.record(`logs/${step.id}.log`);
+    if (logFile) {
+      r = { ...r, logFile };
+      if (r.status === 'failed' && r.retryable && attempt < step.retry.attempts) this.#tallies.set(step.id, tally!);
     }
     // Error messages (a provider may echo a key) and key parts (a prompt may hold a secret) go to the terminal and
     // `run --json` as well as to files: masked here already. The text stays as it is: dependents may need it.
@@ -75,7 +87,7 @@ export class LlmExecutor implements StepExecutor {
     };
   }
 
-  async #attempt({ step, attempt, signal, context }: AttemptInput, cacheWarnings: string[]): Promise<AttemptResult> {
+  async #attempt({ step, attempt, signal, context }: AttemptInput, cacheWarnings: string[], tally: LogTally | undefined): Promise<AttemptResult> {
     const binding = this.#o.bindings.get(step.instance?.of ?? step.id);
     if (!binding) throw new Error(`LLM step "${step.id}" has no provider binding`);
     const config = binding.provider.config;
@@ -91,7 +103,7 @@ export class LlmExecutor implements StepExecutor {
     const parts = keyParts(config, req);
     const key = cacheKey(parts);
     const keyed = { cacheKey: key, cacheKeyParts: parts };
-    const log = new LlmLog(this.#o.runDir.logPath(step.id), attempt, this.#o.redactor);
+    const log = new LlmLog(this.#o.runDir.logPath(step.id), attempt, this.#o.redactor, tally);
     const tell = (problem: string) => {
       this.#o.warn(`step "${step.id}": ${problem}`);
       log.write(`cache: ${problem}\n`);
@@ -317,11 +329,13 @@ function failure(error: StepError, retryable: boolean): AttemptResult {
 class LlmLog {
   readonly #fd: number;
   readonly #redactor: Redactor;
+  readonly #tally: LogTally | undefined;
   #pending = '';
 
-  constructor(file: string, attempt: number, redactor: Redactor) {
+  constructor(file: string, attempt: number, redactor: Redactor, tally: LogTally | undefined) {
     this.#fd = fs.openSync(file, attempt === 1 ? 'w' : 'a');
     this.#redactor = redactor;
+    this.#tally = tally;
     if (attempt > 1) this.#pending = '\n';
   }
 
@@ -333,9 +347,9 @@ class LlmLog {
   /** Put what was written so far into the file (before a wait that `show --logs --follow` may watch). */
   flush(): void {
     if (this.#pending === '') return;
-    const text = this.#pending;
+    const bytes = Buffer.from(this.#pending);
     this.#pending = '';
-    fs.writeSync(this.#fd, text);
+    this.#tally?.add(bytes, fs.writeSync(this.#fd, bytes));
   }
 
   close(): void {
@@ -344,5 +358,26 @@ class LlmLog {
     } finally {
       fs.closeSync(this.#fd);
     }
+  }
+}
+
+/**
+ * The SHA-256 and size of the bytes an LLM step's log was given, attempt after attempt: the step's record takes
+ * them instead of reading the file back. A write cut short (a full disk) makes it unknown: the file is read then.
+ */
+class LogTally {
+  readonly #hash: Hash = createHash('sha256');
+  #size = 0;
+  #isWhole = true;
+
+  add(bytes: Buffer, written: number): void {
+    if (written !== bytes.length) this.#isWhole = false;
+    this.#hash.update(bytes);
+    this.#size += bytes.length;
+  }
+
+  /** The log's FileRecord; undefined when a write was cut short. */
+  record(rel: string): FileRecord | undefined {
+    return this.#isWhole ? { path: rel, sha256: this.#hash.copy().digest('hex'), size_bytes: this.#size } : undefined;
   }
 }
