@@ -137,7 +137,7 @@ export class LlmExecutor implements StepExecutor {
       }
 
       const timeoutMs = llmTimeoutMs(step, config.timeoutMs);
-      log.flush(); // the request is in the log while its answer is awaited
+      await log.flush(); // the request is in the log while its answer is awaited
       const outcome = await request(binding, req, { signal, timeoutMs, idleTimeoutMs: step.idleTimeoutMs, mask: (t) => this.#o.redactor.redact(t) });
       if ('aborted' in outcome) {
         if (outcome.partial) log.write(`--- partial response ---\n${outcome.partial}\n`);
@@ -193,7 +193,7 @@ export class LlmExecutor implements StepExecutor {
       }
       return result;
     } finally {
-      log.close();
+      await log.close();
     }
   }
 }
@@ -327,13 +327,16 @@ function failure(error: StepError, retryable: boolean): AttemptResult {
  * between two waits reaches the file in one write (`flush`, before each wait, and `close`): a write is a system call.
  */
 class LlmLog {
-  readonly #fd: number;
+  readonly #fd: Promise<number>;
   readonly #redactor: Redactor;
   readonly #tally: LogTally | undefined;
   #pending = '';
 
   constructor(file: string, attempt: number, redactor: Redactor, tally: LogTally | undefined) {
-    this.#fd = fs.openSync(file, attempt === 1 ? 'w' : 'a');
+    // Made on the thread pool while the cache is read: creating a file is the dearest part of a cached attempt,
+    // and on the main thread it held up every other step. Its error (a full disk) comes out of flush and close.
+    this.#fd = new Promise((resolve, reject) => fs.open(file, attempt === 1 ? 'w' : 'a', (e, fd) => (e ? reject(e) : resolve(fd))));
+    this.#fd.catch(() => {});
     this.#redactor = redactor;
     this.#tally = tally;
     if (attempt > 1) this.#pending = '\n';
@@ -345,18 +348,19 @@ class LlmLog {
   }
 
   /** Put what was written so far into the file (before a wait that `show --logs --follow` may watch). */
-  flush(): void {
+  async flush(): Promise<void> {
+    const fd = await this.#fd;
     if (this.#pending === '') return;
     const bytes = Buffer.from(this.#pending);
     this.#pending = '';
-    this.#tally?.add(bytes, fs.writeSync(this.#fd, bytes));
+    this.#tally?.add(bytes, fs.writeSync(fd, bytes));
   }
 
-  close(): void {
+  async close(): Promise<void> {
     try {
-      this.flush();
+      await this.flush();
     } finally {
-      fs.closeSync(this.#fd);
+      fs.closeSync(await this.#fd);
     }
   }
 }
