@@ -1,7 +1,5 @@
-import { createHash, type Hash } from 'node:crypto';
-import fs from 'node:fs';
 import type { StepError } from '../errors.js';
-import type { FileRecord, TokenUsage } from '../events/types.js';
+import type { TokenUsage } from '../events/types.js';
 import { ExpressionError, type EvalContext } from '../expr/index.js';
 import type { ProviderLimiter } from '../providers/limit.js';
 import { WaitCancelled } from '../providers/limit.js';
@@ -13,6 +11,7 @@ import { CACHE_FORMAT, cacheKey, type ResponseCache } from '../store/cache.js';
 import { ioFault, isIoError } from '../store/io-fault.js';
 import type { Redactor } from '../store/redact.js';
 import type { RunDir } from '../store/run-dir.js';
+import { LlmLog, LogTally } from './llm-log.js';
 import { parseJsonOutput } from './outputs.js';
 import { renderField } from './render.js';
 import type { AttemptInput, AttemptResult, StepExecutor } from './types.js';
@@ -320,68 +319,4 @@ function tokens(u: TokenUsage): string {
 
 function failure(error: StepError, retryable: boolean): AttemptResult {
   return { status: 'failed', exitCode: null, text: '', outputs: {}, error, retryable };
-}
-
-/**
- * logs/<step>.log of an LLM step: the request (never the key) and the response, secrets masked. What is written
- * between two waits reaches the file in one write (`flush`, before each wait, and `close`): a write is a system call.
- */
-class LlmLog {
-  readonly #fd: Promise<number>;
-  readonly #redactor: Redactor;
-  readonly #tally: LogTally | undefined;
-  #pending = '';
-
-  constructor(file: string, attempt: number, redactor: Redactor, tally: LogTally | undefined) {
-    // Made on the thread pool while the cache is read: creating a file is the dearest part of a cached attempt,
-    // and on the main thread it held up every other step. Its error (a full disk) comes out of flush and close.
-    this.#fd = new Promise((resolve, reject) => fs.open(file, attempt === 1 ? 'w' : 'a', (e, fd) => (e ? reject(e) : resolve(fd))));
-    this.#fd.catch(() => {});
-    this.#redactor = redactor;
-    this.#tally = tally;
-    if (attempt > 1) this.#pending = '\n';
-  }
-
-  /** Masked piece by piece, as it is given: a mask never depends on where the writes fall. */
-  write(text: string): void {
-    this.#pending += this.#redactor.redact(text);
-  }
-
-  /** Put what was written so far into the file (before a wait that `show --logs --follow` may watch). */
-  async flush(): Promise<void> {
-    const fd = await this.#fd;
-    if (this.#pending === '') return;
-    const bytes = Buffer.from(this.#pending);
-    this.#pending = '';
-    this.#tally?.add(bytes, fs.writeSync(fd, bytes));
-  }
-
-  async close(): Promise<void> {
-    try {
-      await this.flush();
-    } finally {
-      fs.closeSync(await this.#fd);
-    }
-  }
-}
-
-/**
- * The SHA-256 and size of the bytes an LLM step's log was given, attempt after attempt: the step's record takes
- * them instead of reading the file back. A write cut short (a full disk) makes it unknown: the file is read then.
- */
-class LogTally {
-  readonly #hash: Hash = createHash('sha256');
-  #size = 0;
-  #isWhole = true;
-
-  add(bytes: Buffer, written: number): void {
-    if (written !== bytes.length) this.#isWhole = false;
-    this.#hash.update(bytes);
-    this.#size += bytes.length;
-  }
-
-  /** The log's FileRecord; undefined when a write was cut short. */
-  record(rel: string): FileRecord | undefined {
-    return this.#isWhole ? { path: rel, sha256: this.#hash.copy().digest('hex'), size_bytes: this.#size } : undefined;
-  }
 }
