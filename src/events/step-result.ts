@@ -1,6 +1,6 @@
 // What a step's attempts and its settling produce: plain data that the scheduler, the executors, the
 // run folder and resume all pass around.
-import type { CacheSource, InstanceCounts, StepError, StepStatus, TokenUsage } from './types.js';
+import type { CacheSource, FileRecord, InstanceCounts, StepError, StepStatus, TokenUsage } from './types.js';
 
 /** What one attempt of a step produced. */
 export interface AttemptResult {
@@ -25,6 +25,8 @@ export interface AttemptResult {
   cacheSource?: CacheSource;
   /** Remote-cache problems the attempt met (each also told to the user as it happened). */
   cacheWarnings?: string[];
+  /** The step's log as it stands after this attempt, when the executor wrote all of it (LLM steps): not read back to hash it. */
+  logFile?: FileRecord;
 }
 
 /** The settled state of a step, as the manifest and dependents see it. */
@@ -49,6 +51,8 @@ export interface StepResult {
   cacheSource?: CacheSource;
   /** Remote-cache problems the attempt met (each also told to the user as it happened). */
   cacheWarnings?: string[];
+  /** The step's log, from its last attempt (AttemptResult.logFile). */
+  logFile?: FileRecord;
   /** A fanned step: every instance's result, in instance order (`steps.<id>.results`). */
   results?: GatheredResult[];
   /** A fanned step: its instances by final status. */

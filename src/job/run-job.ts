@@ -125,8 +125,10 @@ export async function runJob(o: JobOptions): Promise<JobOutcome> {
   o.onLauncher?.(launcher);
   const reusedIds = o.reuse?.steps ?? new Map();
   const toRun = topologicalOrder(graph).filter((i) => !reusedIds.has(graph.ids[i]!));
-  const roots = toRun.filter((i) => graph.needs[i]!.length === 0).length; // first in a topological order
-  const files = new StepFilePrefetcher(runDir, toRun.map((i) => graph.ids[i]!), Math.min(roots, o.concurrency));
+  // Shell steps only: a prompt step has no $ORCH_ARTIFACTS, and its outputs file is written once, when it settles.
+  const shells = toRun.filter((i) => spec.steps[i]!.kind === 'shell');
+  const roots = shells.filter((i) => graph.needs[i]!.length === 0).length; // first in a topological order
+  const files = new StepFilePrefetcher(runDir, shells.map((i) => graph.ids[i]!), Math.min(roots, o.concurrency));
   const stepCache = o.stepCache?.(runDir, redactor);
   const shell = new ShellExecutor({ runDir, launcher, redactor, files, cache: stepCache });
   const llm = o.llm?.(runDir, redactor);
@@ -165,7 +167,9 @@ export async function runJob(o: JobOptions): Promise<JobOutcome> {
     contexts: { vars: spec.vars, env: { ...process.env }, job: { id: runDir.jobId, name: spec.name, run_dir: runDir.root } },
     signal: stop.signal,
     jobTimeoutMs: spec.timeoutMs,
-    onExpanded: (ids) => files.add(ids),
+    onExpanded: (step, ids) => {
+      if (step.kind === 'shell') files.add(ids);
+    },
   });
 
   await o.workers?.close();
@@ -280,9 +284,11 @@ function writeStepRecord(runDir: RunDir, redactor: Redactor, step: StepSpec, r: 
   if (Buffer.byteLength(body) <= OUTPUTS_IN_PLACE_BYTES) fs.writeFileSync(runDir.outputPath(step.id), body);
   else writeAtomic(runDir.outputPath(step.id), body);
   const files: FileRecord[] = [{ path: rel, sha256: sha256(body), size_bytes: Buffer.byteLength(body) }];
-  for (const p of listFiles(runDir.root, runDir.artifactsDir(step.id))) files.push(hashFile(runDir.root, p));
+  // A prompt step has no $ORCH_ARTIFACTS, and no artifacts folder is made for it.
+  if (step.kind === 'shell') for (const p of listFiles(runDir.root, runDir.artifactsDir(step.id))) files.push(hashFile(runDir.root, p));
   // The log too: resume copies exactly what a step's event recorded, and finds a log that went missing.
   const log = `logs/${step.id}.log`;
-  if (fs.existsSync(path.join(runDir.root, log))) files.push(hashFile(runDir.root, log));
+  if (r.logFile) files.push(r.logFile);
+  else if (fs.existsSync(path.join(runDir.root, log))) files.push(hashFile(runDir.root, log));
   return files;
 }

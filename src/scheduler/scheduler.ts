@@ -43,8 +43,8 @@ export interface SchedulerOptions {
   signal: AbortSignal;
   /** The whole job's time limit: running steps are stopped and the job fails. */
   jobTimeoutMs?: number;
-  /** A fanned step expanded: these instances will run (e.g. to make their files ahead). */
-  onExpanded?: (instanceIds: string[]) => void;
+  /** Fanned step `step` expanded: these instances of it will run (e.g. to make their files ahead). */
+  onExpanded?: (step: StepSpec, instanceIds: string[]) => void;
 }
 
 /** The outcome of a whole job. */
@@ -267,7 +267,7 @@ class SchedulerRun {
     this.#pending[c] = infos.length;
     this.#emitExpanded(step, infos); // before any instance's event
     for (let k = reusedNow.length - 1; k >= 0; k--) work.push(reusedNow[k]!); // the worklist pops: instance order
-    if (toRun.length > 0) this.#o.onExpanded?.(toRun);
+    if (toRun.length > 0) this.#o.onExpanded?.(step, toRun);
     for (const i of group.release()) this.#ready.push(i);
   }
 
@@ -408,6 +408,7 @@ class SchedulerRun {
       cacheKeyParts: last.cacheKeyParts,
       cacheSource: last.cacheSource,
       cacheWarnings: last.cacheWarnings,
+      ...(last.logFile ? { logFile: last.logFile } : {}),
     };
   }
 

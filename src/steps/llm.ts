@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import type { StepError } from '../errors.js';
 import type { TokenUsage } from '../events/types.js';
 import { ExpressionError, type EvalContext } from '../expr/index.js';
@@ -12,6 +11,7 @@ import { CACHE_FORMAT, cacheKey, type ResponseCache } from '../store/cache.js';
 import { ioFault, isIoError } from '../store/io-fault.js';
 import type { Redactor } from '../store/redact.js';
 import type { RunDir } from '../store/run-dir.js';
+import { LlmLog, LogTally } from './llm-log.js';
 import { parseJsonOutput } from './outputs.js';
 import { renderField } from './render.js';
 import type { AttemptInput, AttemptResult, StepExecutor } from './types.js';
@@ -47,6 +47,8 @@ type Outcome = { answer: ChatAnswer; ms: number } | { aborted: Aborted; partial:
 /** Runs `prompt:` steps (SPEC §5): render, look the answer up in the response cache, else ask the provider; log both ways. */
 export class LlmExecutor implements StepExecutor {
   readonly #o: LlmExecutorOptions;
+  /** What each step's log holds so far, by step id, while the step may have another attempt (see LogTally). */
+  readonly #tallies = new Map<string, LogTally>();
 
   constructor(o: LlmExecutorOptions) {
     this.#o = o;
@@ -56,13 +58,22 @@ export class LlmExecutor implements StepExecutor {
     let r: AttemptResult;
     // Remote-cache problems of this attempt: told as they happen, and recorded with the step's outcome.
     const cacheWarnings: string[] = [];
+    const { step, attempt } = input;
+    // Attempt 1 starts the log afresh; a later one appends to what its tally has seen (none: the log is read back).
+    const tally = attempt === 1 ? new LogTally() : this.#tallies.get(step.id);
+    this.#tallies.delete(step.id);
     try {
-      r = await this.#attempt(input, cacheWarnings);
+      r = await this.#attempt(input, cacheWarnings, tally);
       if (cacheWarnings.length > 0) r = { ...r, cacheWarnings };
     } catch (e) {
       // The step's log could not be written (a full disk, a deleted run folder): the step fails with that.
       if (!isIoError(e)) throw e;
-      return failure(ioFault(e, e.path ?? this.#o.runDir.logPath(input.step.id)), false);
+      return failure(ioFault(e, e.path ?? this.#o.runDir.logPath(step.id)), false);
+    }
+    const logFile = tally?.record(`logs/${step.id}.log`);
+    if (logFile) {
+      r = { ...r, logFile };
+      if (r.status === 'failed' && r.retryable && attempt < step.retry.attempts) this.#tallies.set(step.id, tally!);
     }
     // Error messages (a provider may echo a key) and key parts (a prompt may hold a secret) go to the terminal and
     // `run --json` as well as to files: masked here already. The text stays as it is: dependents may need it.
@@ -75,7 +86,7 @@ export class LlmExecutor implements StepExecutor {
     };
   }
 
-  async #attempt({ step, attempt, signal, context }: AttemptInput, cacheWarnings: string[]): Promise<AttemptResult> {
+  async #attempt({ step, attempt, signal, context }: AttemptInput, cacheWarnings: string[], tally: LogTally | undefined): Promise<AttemptResult> {
     const binding = this.#o.bindings.get(step.instance?.of ?? step.id);
     if (!binding) throw new Error(`LLM step "${step.id}" has no provider binding`);
     const config = binding.provider.config;
@@ -91,7 +102,7 @@ export class LlmExecutor implements StepExecutor {
     const parts = keyParts(config, req);
     const key = cacheKey(parts);
     const keyed = { cacheKey: key, cacheKeyParts: parts };
-    const log = new LlmLog(this.#o.runDir.logPath(step.id), attempt, this.#o.redactor);
+    const log = new LlmLog(this.#o.runDir.logPath(step.id), attempt, this.#o.redactor, tally);
     const tell = (problem: string) => {
       this.#o.warn(`step "${step.id}": ${problem}`);
       log.write(`cache: ${problem}\n`);
@@ -125,6 +136,7 @@ export class LlmExecutor implements StepExecutor {
       }
 
       const timeoutMs = llmTimeoutMs(step, config.timeoutMs);
+      await log.flush(); // the request is in the log while its answer is awaited
       const outcome = await request(binding, req, { signal, timeoutMs, idleTimeoutMs: step.idleTimeoutMs, mask: (t) => this.#o.redactor.redact(t) });
       if ('aborted' in outcome) {
         if (outcome.partial) log.write(`--- partial response ---\n${outcome.partial}\n`);
@@ -180,7 +192,7 @@ export class LlmExecutor implements StepExecutor {
       }
       return result;
     } finally {
-      log.close();
+      await log.close();
     }
   }
 }
@@ -307,24 +319,4 @@ function tokens(u: TokenUsage): string {
 
 function failure(error: StepError, retryable: boolean): AttemptResult {
   return { status: 'failed', exitCode: null, text: '', outputs: {}, error, retryable };
-}
-
-/** logs/<step>.log of an LLM step: the request (never the key) and the response, secrets masked. */
-class LlmLog {
-  readonly #fd: number;
-  readonly #redactor: Redactor;
-
-  constructor(file: string, attempt: number, redactor: Redactor) {
-    this.#fd = fs.openSync(file, attempt === 1 ? 'w' : 'a');
-    this.#redactor = redactor;
-    if (attempt > 1) fs.writeSync(this.#fd, '\n');
-  }
-
-  write(text: string): void {
-    fs.writeSync(this.#fd, this.#redactor.redact(text));
-  }
-
-  close(): void {
-    fs.closeSync(this.#fd);
-  }
 }

@@ -1,4 +1,16 @@
-import { evaluate, hasTemplate, parseTemplate, renderTemplate, toDisplayString, type EvalContext } from '../expr/index.js';
+import { evaluate, hasTemplate, parseTemplate, renderTemplate, toDisplayString, type EvalContext, type TemplatePart } from '../expr/index.js';
+
+/**
+ * Parsed templates by their text: the instances of a fanned step share their fields' text, parsed once for all of
+ * them. The texts are the spec's (a bad one throws each time, and is not kept), so the map stays small.
+ */
+const parsed = new Map<string, TemplatePart[]>();
+
+function parseOnce(field: string): TemplatePart[] {
+  let parts = parsed.get(field);
+  if (!parts) parsed.set(field, (parts = parseTemplate(field)));
+  return parts;
+}
 
 /**
  * A `run:` script with every `${{ expr }}` replaced by `${ORCH_EXPR_n}`, and the values in `env`:
@@ -9,7 +21,7 @@ export function renderScript(run: string, context: EvalContext): { script: strin
   const env: Record<string, string> = {};
   let script = '';
   let n = 0;
-  for (const part of parseTemplate(run)) {
+  for (const part of parseOnce(run)) {
     if (part.kind === 'text') {
       script += part.text;
       continue;
@@ -23,5 +35,5 @@ export function renderScript(run: string, context: EvalContext): { script: strin
 
 /** Any other string field: expressions rendered into the text. */
 export function renderField(value: string, context: EvalContext): string {
-  return hasTemplate(value) ? renderTemplate(parseTemplate(value), context) : value;
+  return hasTemplate(value) ? renderTemplate(parseOnce(value), context) : value;
 }

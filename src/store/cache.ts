@@ -65,14 +65,13 @@ export function openEntryStore(dir: string, layer?: EntryLayer): EntryStore {
 function localEntryStore(dir: string): EntryStore {
   return {
     async read(key) {
-      try {
-        const { data, metadata } = await cacache.get(dir, key);
-        return { entry: { data, metadata: (metadata ?? {}) as Record<string, unknown>, source: 'local' }, problems: [] };
-      } catch (e) {
-        const err = e as NodeJS.ErrnoException & { key?: string };
-        if (err.code === 'ENOENT' && err.key === key) return { problems: [] };
-        throw e;
-      }
+      const info = await cacache.get.info(dir, key);
+      if (!info) return { problems: [] };
+      // By digest with the size the index recorded: cacache.get would stat the content file for it. The read still
+      // checks that size and the SHA-512 (EBADSIZE, EINTEGRITY); a missing content file throws ENOENT.
+      // A Buffer, as cacache's README says (its @types say string).
+      const data = (await cacache.get.byDigest(dir, info.integrity, { size: info.size })) as unknown as Buffer;
+      return { entry: { data, metadata: (info.metadata ?? {}) as Record<string, unknown>, source: 'local' }, problems: [] };
     },
     async write(key, data, metadata) {
       await cacache.put(dir, key, data, { metadata });

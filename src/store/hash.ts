@@ -13,11 +13,17 @@ export function sha256(data: string | Buffer): string {
 /** Bytes read at a time when hashing: memory stays the same whatever a file's size (a 3 GiB artifact too). */
 const HASH_CHUNK_BYTES = 1024 * 1024;
 
+/**
+ * hashFile's chunk, made on first use and kept: a buffer this large is its own allocation (a mapping made and
+ * unmapped), and every step's files are hashed. hashFile is synchronous, so one buffer serves every call.
+ */
+let chunk: Buffer | undefined;
+
 /** Hash one file of a run folder (path relative to `root`), reading it a chunk at a time. */
 export function hashFile(root: string, rel: string): FileRecord {
   const hash = createHash('sha256');
   const fd = fs.openSync(path.join(root, rel), 'r');
-  const buffer = Buffer.allocUnsafe(HASH_CHUNK_BYTES);
+  const buffer = (chunk ??= Buffer.allocUnsafe(HASH_CHUNK_BYTES));
   let size = 0;
   try {
     for (let n; (n = fs.readSync(fd, buffer, 0, buffer.length, null)) > 0; size += n) hash.update(buffer.subarray(0, n));

@@ -1,6 +1,7 @@
 // Issue 5: prompt steps through the real client packages, against the test server (a real HTTP server on
 // 127.0.0.1, started here), with the response cache. Black-box: the built binary, temp dirs, a scrubbed environment.
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -192,6 +193,25 @@ ${extra}`;
     expect(retrying).toHaveLength(1);
     expect(retrying[0]).toMatchObject({ attempt: 2, delay_s: 1, error: { code: 'provider' } });
     expect(retrying[0].error.message).toMatch(/HTTP 429: Rate limit reached/);
+  });
+
+  it('the log in a step\'s final event is the file as written: after a retry appended to it, on a hit, on a failure', async () => {
+    const logRecord = () => {
+      const final = events().find((e) => e.step === 'ask' && (e.type === 'step.succeeded' || e.type === 'step.failed'));
+      const bytes = fs.readFileSync(path.join(runsDir, latest(), 'logs', 'ask.log'));
+      expect(final.files.filter((f: { path: string }) => f.path === 'logs/ask.log')).toEqual([{ path: 'logs/ask.log', sha256: createHash('sha256').update(bytes).digest('hex'), size_bytes: bytes.length }]);
+      return bytes.toString('utf8');
+    };
+    write(one('    retry: { attempts: 3, delay: 10ms }'));
+    server.script({ status: 500 });
+    expect((await cli(['run', 'spec.yaml'])).code).toBe(0);
+    expect(logRecord()).toContain('--- request (attempt 2)');
+    expect((await cli(['run', 'spec.yaml'])).code).toBe(0);
+    expect(logRecord()).toContain('--- cache hit');
+    write(one('    retry: { attempts: 1 }\n    cache: false'));
+    server.script({ status: 500 });
+    expect((await cli(['run', 'spec.yaml'])).code).toBe(1);
+    expect(logRecord()).toContain('--- failed');
   });
 
   it('401 fails after exactly one request, with the provider\'s message', async () => {

@@ -155,7 +155,8 @@ describe('a cached run step', () => {
     ok(r);
     expect(runs(r, 't')).toBe(2);
     const parts = r.events().filter((e) => e.type === 'step.succeeded' && e.cached).map((e) => (e.cache_key_parts as { matrix: unknown }).matrix);
-    expect(parts).toEqual([{ v: 'a' }, { v: 'b' }]);
+    expect(parts).toEqual(expect.arrayContaining([{ v: 'a' }, { v: 'b' }])); // the two instances settle in either order
+    expect(parts).toHaveLength(2);
     r.write('spec.yaml', spec('a, b, c'));
     ok(r);
     expect(fs.readFileSync(r.path('ran-t'), 'utf8')).toBe('a\nb\nc\n');

@@ -1,4 +1,5 @@
 // The LLM executor: cache, timeouts, offline, refusals, output: json, limits and secrets, against the test server.
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -84,6 +85,26 @@ function allBytes(root: string): string {
   walk(root);
   return out;
 }
+
+describe('the step log', () => {
+  it('a log that cannot be made fails the attempt with io, naming it, and sends no request', async () => {
+    fs.rmSync(path.dirname(runDir.logPath('ask')), { recursive: true }); // the run folder lost its logs/ folder
+    const r = await run(executor(), step());
+    expect(r).toMatchObject({ status: 'failed', retryable: false, error: { code: 'io', message: expect.stringContaining(runDir.logPath('ask')) } });
+    expect(r.logFile).toBeUndefined();
+    expect(server.count()).toBe(0);
+  });
+
+  it('reports what it wrote, as the file holds it, through a retry', async () => {
+    const ex = executor();
+    server.script({ status: 500 });
+    const retried = step({ retry: { attempts: 2, delayMs: 0, backoff: 'fixed', maxDelayMs: 0 } });
+    expect(await run(ex, retried)).toMatchObject({ status: 'failed', retryable: true });
+    const second = await run(ex, retried, { attempt: 2 });
+    const bytes = fs.readFileSync(runDir.logPath('ask'));
+    expect(second.logFile).toEqual({ path: 'logs/ask.log', sha256: createHash('sha256').update(bytes).digest('hex'), size_bytes: bytes.length });
+  });
+});
 
 describe('the response cache', () => {
   it('answers the second identical request from the cache, without a request', async () => {
