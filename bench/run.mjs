@@ -95,8 +95,7 @@ if (!SUITE) {
   console.error(`unknown suite "${SUITE_NAME}" (quick, full)`);
   process.exit(2);
 }
-const GROUPS = ['startup', 'per-step', 'makespan', 'scale', 'fanout', 'llm', 'workers'];
-const GROUPS = ['startup', 'per-step', 'makespan', 'scale', 'fanout', 'llm', 'cache'];
+const GROUPS = ['startup', 'per-step', 'makespan', 'scale', 'fanout', 'llm', 'workers', 'cache'];
 const ONLY = args.only ? String(args.only).split(',') : GROUPS;
 for (const g of ONLY) if (!GROUPS.includes(g)) { console.error(`unknown group "${g}" (${GROUPS.join(', ')})`); process.exit(2); }
 const REPS = args.reps ? Number(args.reps) : null;
