@@ -492,7 +492,7 @@ steps:
       sleep 300
   escapee:
     run: |
-      setsid bash -c 'trap "" TERM HUP; echo $$ > ${dir}/escapee.pid; exec sleep 300' &
+      setsid bash -c 'echo $$ > ${dir}/escapee.pid; exec sleep 300' &
       sleep 300
 `);
     const p = start('run', 'spec.yaml');
