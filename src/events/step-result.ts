@@ -2,8 +2,19 @@
 // run folder and resume all pass around.
 import type { CacheSource, FileRecord, InstanceCounts, StepError, StepStatus, TokenUsage } from './types.js';
 
+/** What the cache says of an attempt, and of the step it settles (cached steps: prompt answers and run steps). */
+export interface CacheFacts {
+  /** The cache key and what it was made of. */
+  cacheKey?: string;
+  cacheKeyParts?: Record<string, unknown>;
+  /** A cache hit: where it was found. */
+  cacheSource?: CacheSource;
+  /** Remote-cache problems the attempt met (each also told to the user as it happened). */
+  cacheWarnings?: string[];
+}
+
 /** What one attempt of a step produced. */
-export interface AttemptResult {
+export interface AttemptResult extends CacheFacts {
   status: 'succeeded' | 'failed' | 'cancelled';
   exitCode: number | null;
   /** stdout (shell) or the response (LLM), trimmed. */
@@ -18,19 +29,12 @@ export interface AttemptResult {
   retryAfterMs?: number;
   cached?: boolean;
   usage?: TokenUsage;
-  /** LLM steps: the response-cache key and what it was made of. */
-  cacheKey?: string;
-  cacheKeyParts?: Record<string, unknown>;
-  /** A cache hit: where it was found. */
-  cacheSource?: CacheSource;
-  /** Remote-cache problems the attempt met (each also told to the user as it happened). */
-  cacheWarnings?: string[];
   /** The step's log as it stands after this attempt, when the executor wrote all of it (LLM steps): not read back to hash it. */
   logFile?: FileRecord;
 }
 
 /** The settled state of a step, as the manifest and dependents see it. */
-export interface StepResult {
+export interface StepResult extends CacheFacts {
   status: StepStatus;
   attempts: number;
   exitCode: number | null;
@@ -45,12 +49,6 @@ export interface StepResult {
   finishedAt: string | null;
   durationS: number | null;
   usage?: TokenUsage;
-  cacheKey?: string;
-  cacheKeyParts?: Record<string, unknown>;
-  /** A cache hit: where it was found. */
-  cacheSource?: CacheSource;
-  /** Remote-cache problems the attempt met (each also told to the user as it happened). */
-  cacheWarnings?: string[];
   /** The step's log, from its last attempt (AttemptResult.logFile). */
   logFile?: FileRecord;
   /** A fanned step: every instance's result, in instance order (`steps.<id>.results`). */
