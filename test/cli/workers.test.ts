@@ -62,6 +62,18 @@ describe.skipIf(redisSkip !== undefined)(`workers on Redis${redisSkip ? ` (skipp
     expect(workers[0]!.output()).toMatch(/running a \(attempt 1\)/);
   });
 
+  it('cached run steps run on workers without the step cache, and the run says so before it starts', async () => {
+    workers.push(await startWorker(rig(), { redisUrl: redis.url, name: 'w1' }));
+    rig().write('spec.yaml', 'name: cached\nsteps:\n  a:\n    cache: {}\n    run: echo "ran" >> ran.log\n  b:\n    run: echo plain\n');
+    for (const expected of ['ran\n', 'ran\nran\n']) {
+      const r = await run([]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toContain('warning: with --workers, cached run steps (a) run on workers without the step cache: their results are neither looked up nor stored');
+      expect(fs.readFileSync(rig().path('ran.log'), 'utf8')).toBe(expected); // ran again: no cache in between
+      expect(rig().manifest().steps.a).toMatchObject({ status: 'succeeded', cached: false });
+    }
+  });
+
   it('a worker killed with kill -9 mid-step: that attempt ends worker-lost (not counted as a retry), the step runs again on another worker, recorded once', async () => {
     workers.push(await startWorker(rig(), { redisUrl: redis.url, name: 'w1', concurrency: 1 }), await startWorker(rig(), { redisUrl: redis.url, name: 'w2', concurrency: 1 }));
     rig().write('spec.yaml', 'name: lost\nsteps:\n  a:\n    run: |\n      echo $$ > "pid.$ORCH_WORKER"\n      touch "taken.$ORCH_WORKER"\n      while [ ! -e release ]; do sleep 0.05; done\n      echo "done=$ORCH_WORKER" >> "$ORCH_OUTPUT"\n');
