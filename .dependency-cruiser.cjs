@@ -38,7 +38,7 @@ module.exports = {
     },
     below('scheduler', ['workers', 'store', 'remote', 'steps', 'process', 'providers', 'report', 'cli', 'job'], 'The scheduler is the pure engine (ready queue, plan, retry, cancellation): it receives what it needs through SchedulerOptions and imports no I/O room.'),
     below('steps', ['workers', 'scheduler', 'cli', 'job'], 'A step executor runs one attempt; it knows nothing of the scheduler that calls it or the CLI that shows it.'),
-    below('store', ['workers', 'scheduler', 'steps', 'process', 'providers', 'remote', 'cli', 'job'], 'The store reads and writes files (run folder, cache, hashes); it depends only on events, errors and the pure rooms. A remote layer reaches the cache as an EntryLayer, never by import.'),
+    below('store', ['workers', 'scheduler', 'steps', 'process', 'providers', 'remote', 'cli', 'job'], 'The store reads and writes files (run folder, cache, hashes); it depends only on events, errors and the pure rooms. A remote layer reaches the cache as an AnswerLayer, never by import.'),
     below('remote', ['workers', 'scheduler', 'steps', 'process', 'providers', 'report', 'cli', 'job'], 'remote/ is the bucket (and what the remote cache keeps in it): it may build on the store, never on what runs or shows jobs.'),
     below('providers', ['workers', 'scheduler', 'steps', 'process', 'store', 'cli', 'job'], 'Providers are HTTP clients only: no scheduling, no files, no CLI.'),
     below('process', ['workers', 'scheduler', 'steps', 'providers', 'cli', 'job'], 'process/ starts and stops process trees for whoever asks; it knows nothing of steps or scheduling.'),

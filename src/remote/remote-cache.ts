@@ -2,7 +2,7 @@
 // remote hit is kept locally); writes go to both, unless read-only. Every remote entry is signed and checked
 // (signed-entry.ts); one that fails is reported and is a miss. Loaded only by runs that ask for a remote cache.
 import { OrchestratorError } from '../errors.js';
-import type { EntryLayer, EntryStore } from '../store/cache.js';
+import type { AnswerLayer, AnswerStore } from '../store/cache.js';
 import type { EntryStore as StepEntryStore } from '../store/entry-store.js';
 import { openBucket, type Bucket } from './bucket.js';
 import type { RemoteCacheConfig } from './config.js';
@@ -15,8 +15,8 @@ const PROBE_KEY = 'v1/reachability-check';
 export interface RemoteCache {
   readonly url: string;
   readonly readOnly: boolean;
-  /** Wraps a local EntryStore: what ResponseCache.open takes. */
-  readonly layer: EntryLayer;
+  /** Wraps the local store of prompt answers: what ResponseCache.open takes. */
+  readonly layer: AnswerLayer;
   /** Wraps the step cache's local store (cached run steps: entries and their blobs); `warn` says what failed remotely. */
   stepLayer(local: StepEntryStore, warn: (message: string) => void): StepEntryStore;
   close(): void;
@@ -59,7 +59,7 @@ function objectKey(key: string): string {
   return `v1/entries/${encodeURIComponent(key)}`;
 }
 
-function layerOver({ local, bucket, config }: { local: EntryStore; bucket: Bucket; config: RemoteCacheConfig }): EntryStore {
+function layerOver({ local, bucket, config }: { local: AnswerStore; bucket: Bucket; config: RemoteCacheConfig }): AnswerStore {
   const about = (key: string) => `remote cache entry ${key.slice(0, 12)}… in ${config.url}`;
   return {
     async read(key) {

@@ -3,10 +3,11 @@
 // SHA-256; a blob is checked against its name when it comes down, so it needs no signature of its own. Reads go
 // local first, then remote (what comes down is kept locally); writes go to both unless read-only, blobs before the
 // entry that names them, and an entry whose blobs did not all go up is not written remotely.
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
+import path from 'node:path';
 import { OrchestratorError } from '../errors.js';
 import { BlobError, type EntryLookup, type EntryStore } from '../store/entry-store.js';
+import { hashFile } from '../store/hash.js';
 import type { Bucket } from './bucket.js';
 import type { RemoteCacheConfig } from './config.js';
 import { openEntry, sealEntry } from './signed-entry.js';
@@ -86,7 +87,7 @@ export function layerStepStore(o: { local: EntryStore; bucket: Bucket; config: R
         throw new BlobError(`the blob ${sha256.slice(0, 12)}… is not in the local cache and cannot be read from ${config.url}: ${(e as Error).message}`);
       }
       if (!found) throw new BlobError(`the blob ${sha256.slice(0, 12)}… is in neither the local cache nor ${config.url}`);
-      if ((await hashOf(temp)) !== sha256) {
+      if (hashFile(path.dirname(temp), path.basename(temp)).sha256 !== sha256) {
         await fs.promises.rm(temp, { force: true });
         throw new BlobError(`the blob ${sha256.slice(0, 12)}… in ${config.url} does not hash to its name`);
       }
@@ -112,9 +113,3 @@ export function layerStepStore(o: { local: EntryStore; bucket: Bucket; config: R
   };
 }
 
-/** SHA-256 of a file, streamed. */
-async function hashOf(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of fs.createReadStream(file)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}

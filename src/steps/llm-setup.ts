@@ -3,7 +3,7 @@ import { ProviderLimiter } from '../providers/limit.js';
 import type { ProviderFactory, ProviderType } from '../providers/provider.js';
 import { resolveProviders } from '../providers/resolve.js';
 import type { JobSpec } from '../specfile/model.js';
-import { cacheDirOf, oldCacheNotice, ResponseCache, type EntryLayer } from '../store/cache.js';
+import { cacheDirOf, oldCacheNotice, ResponseCache, type AnswerLayer } from '../store/cache.js';
 import type { Redactor } from '../store/redact.js';
 import type { RunDir } from '../store/run-dir.js';
 import { LlmExecutor, type LlmBinding } from './llm.js';
@@ -24,7 +24,7 @@ export interface PreparedLlm {
  */
 export async function prepareLlm(
   spec: JobSpec,
-  o: { runsDir: string; cacheDir?: string; cacheLayer?: EntryLayer; noCache: boolean; offline: boolean; warn?: (message: string) => void },
+  o: { runsDir: string; cacheDir?: string; cacheLayer?: AnswerLayer; noCache: boolean; offline: boolean; warn?: (message: string) => void },
 ): Promise<PreparedLlm> {
   if (o.offline && o.noCache) {
     throw new OrchestratorError({ code: 'usage', message: '--offline answers only from the cache, and --no-cache does not read it: use one of them' });

@@ -31,7 +31,7 @@ interface StoredEntry {
  */
 export type CacheLookup = ({ kind: 'hit'; answer: CachedAnswer; source: CacheSource } | { kind: 'miss' } | { kind: 'corrupt'; problem: string }) & { problems: string[] };
 
-/** An entry's bytes as an EntryStore read them, and where from. */
+/** An entry's bytes as an AnswerStore read them, and where from. */
 export interface EntryBytes {
   data: Buffer;
   metadata: Record<string, unknown>;
@@ -39,30 +39,28 @@ export interface EntryBytes {
 }
 
 /**
- * Where cache entries' bytes are kept, by key: the cache folder (cacache), or that folder layered over a shared
- * bucket (src/remote/remote-cache.ts). Every read and write of an entry goes through one.
+ * Where prompt answers' bytes are kept, by key: the cache folder (cacache), or that folder layered over a shared
+ * bucket (src/remote/remote-cache.ts). Every read and write of an answer goes through one. (Cached run steps have
+ * their own store, entry-store.ts, with blobs; the remote cache wraps it the same way.)
  */
-export interface EntryStore {
+export interface AnswerStore {
   /** The entry, or undefined with the problems met (each a miss). Damage in the local folder throws cacache's error. */
   read(key: string): Promise<{ entry?: EntryBytes; problems: string[] }>;
   /** Store an entry; returns problems that did not stop the local write (a remote write that failed). */
   write(key: string, data: string | Buffer, metadata: Record<string, unknown>): Promise<string[]>;
 }
 
-/** Wraps the local EntryStore in another layer (the remote cache). */
-export type EntryLayer = (local: EntryStore) => EntryStore;
+/** Wraps the local AnswerStore in another layer (the remote cache). */
+export type AnswerLayer = (local: AnswerStore) => AnswerStore;
 
-/**
- * The entries of a cache folder, under `layer` (the remote cache) when one is given: how a cache reads and writes
- * entries, so that whatever it stores (answers; step entries) flows through the remote cache too.
- */
-export function openEntryStore(dir: string, layer?: EntryLayer): EntryStore {
-  const local = localEntryStore(dir);
+/** The answers of a cache folder, under `layer` (the remote cache) when one is given. */
+export function openAnswerStore(dir: string, layer?: AnswerLayer): AnswerStore {
+  const local = localAnswerStore(dir);
   return layer ? layer(local) : local;
 }
 
-/** The cache folder itself as an EntryStore. */
-function localEntryStore(dir: string): EntryStore {
+/** The cache folder itself as an AnswerStore. */
+function localAnswerStore(dir: string): AnswerStore {
   return {
     async read(key) {
       const info = await cacache.get.info(dir, key);
@@ -124,18 +122,18 @@ export function cacheKey(parts: Record<string, unknown>): string {
  */
 export class ResponseCache {
   readonly dir: string;
-  readonly #entries: EntryStore;
+  readonly #entries: AnswerStore;
 
-  private constructor(dir: string, layer?: EntryLayer) {
+  private constructor(dir: string, layer?: AnswerLayer) {
     this.dir = dir;
-    this.#entries = openEntryStore(dir, layer);
+    this.#entries = openAnswerStore(dir, layer);
   }
 
   /**
    * Create the folder if needed and make sure it is writable; a cache that cannot be used is an error (exit 2), never
    * skipped. `layer`: the remote cache, read on a local miss and written with every entry.
    */
-  static open(dir: string, layer?: EntryLayer): ResponseCache {
+  static open(dir: string, layer?: AnswerLayer): ResponseCache {
     try {
       fs.mkdirSync(dir, { recursive: true });
       fs.accessSync(dir, fs.constants.R_OK | fs.constants.W_OK);
@@ -147,7 +145,7 @@ export class ResponseCache {
 
   /** Look a key up. An entry whose content fails its integrity check or is not a valid entry is removed and reported. */
   async lookup(key: string): Promise<CacheLookup> {
-    let found: Awaited<ReturnType<EntryStore['read']>>;
+    let found: Awaited<ReturnType<AnswerStore['read']>>;
     try {
       found = await this.#entries.read(key);
     } catch (e) {

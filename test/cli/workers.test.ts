@@ -9,6 +9,7 @@ import { BIN, REPO, sha256File, useCliRig } from '../helpers/cli.js';
 import { startS3TestServer } from '../helpers/s3-test-server.js';
 import { freePort, redisSkipReason, startRedisTestServer, type RedisTestServer } from '../helpers/redis-test-server.js';
 import { FAST_TIMINGS, eventsOf, markers, startWorker, stopWorkers, waitFor, type WorkerProc } from '../helpers/worker-procs.js';
+import { isAlive } from '../helpers/process-state.js';
 
 const redisSkip = redisSkipReason();
 const rig = useCliRig('orch-workers-');
@@ -86,7 +87,7 @@ describe.skipIf(redisSkip !== undefined)(`workers on Redis${redisSkip ? ` (skipp
     await waitFor(() => markers(rig().dir, 'taken').length === 2, 30_000, () => 'the step did not run again');
     // The killed worker's step does not outlive it: its watchdog (process/watchdog.ts) stopped it.
     const orphan = Number(fs.readFileSync(rig().path(`pid.${first}`), 'utf8'));
-    await waitFor(() => !isRunning(orphan), 15_000, () => `the killed worker's step (pid ${orphan}) is still running`);
+    await waitFor(() => !isAlive(orphan), 15_000, () => `the killed worker's step (pid ${orphan}) is still running`);
     const lostEvent = eventsOf(rig()).find((e) => e.type === 'step.retrying');
     expect(lostEvent?.error?.code).toBe('worker-lost');
     // Noticed within lockDuration + the check interval (plus a generous margin for a loaded machine).
@@ -288,15 +289,6 @@ function startCoordinator(args: string[], env: Record<string, string>): { pid: n
   return { pid: child.pid!, exit: new Promise((resolve) => child.once('exit', (code) => resolve(code))), stderr: () => err };
 }
 
-/** Whether a process is alive. */
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Empty the test Redis between tests (queues, streams, worker entries). */
 async function flush(redis: RedisTestServer): Promise<void> {
@@ -304,15 +296,4 @@ async function flush(redis: RedisTestServer): Promise<void> {
   const client = new Redis(redis.url);
   await client.flushall();
   client.disconnect();
-}
-
-/** Alive and not a zombie. */
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  const stat = fs.existsSync(`/proc/${pid}/stat`) ? fs.readFileSync(`/proc/${pid}/stat`, 'utf8') : '';
-  return !/^\d+ \(.*\) [ZX]/s.test(stat);
 }

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { spawnersBuilt } from './cli.js';
+import { isAlive } from './process-state.js';
 
 const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/orchestrator.js');
 let dir: string;
@@ -41,24 +42,6 @@ function manifest(job: string) {
 }
 function events(job: string): { type: string; step?: string; [k: string]: unknown }[] {
   return fs.readFileSync(path.join(runsDir, job, 'events.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
-}
-/** Alive and not a zombie waiting for its reaper. */
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  if (process.platform !== 'linux') {
-    // No /proc (macOS): ps tells a zombie by its state.
-    const state = spawnSync('ps', ['-o', 'stat=', '-p', String(pid)], { encoding: 'utf8' }).stdout.trim();
-    return state !== '' && !state.startsWith('Z');
-  }
-  try {
-    return !/^\d+ \(.*\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
 }
 /** Every file under `root`; undefined when a folder in it was removed while it was listed (look again). */
 function filesUnder(root: string): string[] | undefined {
