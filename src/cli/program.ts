@@ -57,8 +57,9 @@ function withRunOptions(cmd: Command): Command {
     .option('--summary <file>', 'also append a Markdown summary of the job (default under GitHub Actions: $GITHUB_STEP_SUMMARY)')
     .option('-q, --quiet', 'print only the end-of-run summary')
     .option('--tail <n>', 'log lines the summary shows of each failed step (default: 10)', positiveInt)
-    .option('--workers <redis-url>', 'run shell steps on workers that take them from this Redis (default: $ORCH_WORKERS)')
-    .option('--bucket <s3-url>', 'with --workers: the bucket artifacts travel through, s3://bucket/prefix (default: $ORCH_BUCKET)')
+    .option('--workers <redis-url>', "run shell steps on workers that take them from this Redis (default: $ORCH_WORKERS, else the spec's workers.redis)")
+    .option('--bucket <s3-url>', "with workers: the bucket artifacts travel through, s3://bucket/prefix (default: $ORCH_BUCKET, else the spec's workers.bucket)")
+    .option('--local', "run every step on this machine, even when $ORCH_WORKERS or the spec's `workers:` name workers")
     .addOption(runsDirOption());
 }
 

@@ -11,6 +11,7 @@ import { checkSpec } from '../specfile/validate.js';
 import type { JobManifest } from '../store/manifest.js';
 import { startJob } from './start-job.js';
 import { setVars } from './vars.js';
+import { chooseWorkers } from './workers-choice.js';
 
 /** A spec: the path of a YAML or JSON file, or the same document as an object (read as JSON). */
 export type SpecInput = string | Record<string, unknown>;
@@ -37,6 +38,13 @@ export interface RunOptions {
   onEvent?: (event: RunEvent) => void;
   /** What a user should know before the job starts; default: `process.emitWarning`. */
   onWarning?: (message: string) => void;
+  /**
+   * Run shell steps on workers (`orchestrator worker`) that take them from this Redis, their files travelling
+   * through the bucket; default `$ORCH_WORKERS`/`$ORCH_BUCKET`, else the spec's `workers:`.
+   */
+  workers?: { redis: string; bucket?: string };
+  /** Run every step on this machine, whatever `$ORCH_WORKERS` or the spec's `workers:` say. */
+  local?: boolean;
 }
 
 /** A finished job. */
@@ -80,6 +88,7 @@ export async function run(spec: SpecInput, options: RunOptions = {}): Promise<Ru
     sinks: onEvent ? [{ emit: (e) => onEvent(e) }] : [],
     signal: options.signal ?? new AbortController().signal,
     warn: options.onWarning ?? ((message) => process.emitWarning(message, 'OrchestratorWarning')),
+    workers: chooseWorkers({ spec: job, redisUrl: options.workers?.redis, bucketUrl: options.workers?.bucket, local: options.local, env: process.env }),
   });
   return { status: outcome.status, manifest: outcome.manifest, runDir: outcome.runDir.root };
 }

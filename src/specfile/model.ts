@@ -98,6 +98,8 @@ export interface JobSpec {
   vars: Record<string, unknown>;
   env: Record<string, string>;
   providers: Record<string, RawProvider>;
+  /** `workers:`: where shell steps run when neither a flag nor the environment says. */
+  workers?: { redisUrl: string; bucketUrl?: string };
   /** Steps in the order the spec lists them. */
   steps: StepSpec[];
   /** Line and column of a path in the spec file, for errors found after loading. */

@@ -120,6 +120,11 @@ const providerSchema = described(
   'an LLM endpoint',
 );
 
+const workersSchema = z.strictObject({
+  redis: described(z.string().check(z.regex(/^rediss?:\/\/(?![^/@]*:[^/@]*@)\S+$/, 'must be a Redis URL without a password: redis://host:port (a URL with a password belongs in $ORCH_WORKERS, not in a committed file)')), 'the Redis the workers take steps from: redis://host:port'),
+  bucket: opt(described(z.string().check(z.regex(/^s3:\/\/[^\s/]+/, 'must be an S3 URL: s3://bucket/prefix')), 'the bucket artifacts travel through: s3://bucket/prefix')),
+});
+
 /** The whole spec format of SPEC §1: unknown keys are rejected everywhere. */
 export const specSchema = z.strictObject({
   $schema: opt(described(z.string(), 'the JSON Schema of this file, for editors')),
@@ -133,6 +138,7 @@ export const specSchema = z.strictObject({
   env: opt(described(envMap, 'environment variables of every shell step')),
   defaults: opt(described(z.strictObject(stepDefaults), 'values every step gets unless it sets them')),
   providers: opt(described(z.record(z.string(), providerSchema), 'named LLM endpoints for prompt steps')),
+  workers: opt(described(workersSchema, 'run shell steps on workers (`orchestrator worker`); run --workers, $ORCH_WORKERS and run --local win')),
   steps: described(z.record(z.string(), stepSchema), 'the steps, by id; a step starts when all of its needs have settled'),
 });
 
@@ -154,5 +160,6 @@ export function knownKeysAt(where: readonly PropertyKey[]): string[] {
   if (head === 'defaults' && where.length === 1) return Object.keys(stepDefaults);
   if ((head === 'steps' && sub === 'cache') || (head === 'defaults' && where[1] === 'cache')) return ['inputs', 'outputs', 'env'];
   if (head === 'providers' && where.length === 2) return Object.keys(providerSchema.shape);
+  if (head === 'workers' && where.length === 1) return Object.keys(workersSchema.shape);
   return [];
 }

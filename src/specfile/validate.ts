@@ -338,6 +338,7 @@ function buildJobSpec(doc: LoadedDocument, raw: RawSpec): JobSpec {
     vars: raw.vars ?? {},
     env: stringEnv(raw.env),
     providers: raw.providers ?? {},
+    ...(raw.workers ? { workers: { redisUrl: raw.workers.redis, ...(raw.workers.bucket ? { bucketUrl: raw.workers.bucket } : {}) } } : {}),
     steps,
     // Parsed again on demand (errors found after loading are rare): keeping the document alive would
     // keep megabytes of syntax tree in a long run, and every fork of a step copies the parent's memory map.

@@ -110,12 +110,18 @@ const result = await run('spec.yaml', {
 });
 console.log(JSON.stringify({ status: result.status, runDir: result.runDir, steps: result.manifest.steps.hello.status, events }));
 try { await run('missing.yaml'); } catch (e) { console.log(JSON.stringify({ rejected: e instanceof OrchestratorError, diagnostics: e.diagnostics })); }
+const teamSpec = { workers: { redis: 'redis://127.0.0.1:1' }, steps: { a: { run: 'true' } } };
+try { await run(teamSpec, { runsDir: 'lib-runs' }); } catch (e) { console.log(JSON.stringify({ workers: e.message })); }
+console.log(JSON.stringify({ local: (await run(teamSpec, { runsDir: 'lib-runs', local: true })).status }));
 `,
     );
     const r = sh(process.execPath, ['main.mjs'], { cwd: work });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    const [bad, ran, rejected] = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const [bad, ran, rejected, workers, local] = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    // The spec's workers: is where its shell steps go; local: true keeps them here.
+    expect(workers).toEqual({ workers: 'cannot reach Redis at redis://127.0.0.1:1: connect ECONNREFUSED 127.0.0.1:1' });
+    expect(local).toEqual({ local: 'succeeded' });
     expect(bad.bad).toEqual({ ok: false, problems: [{ code: 'spec-invalid', message: 'step "b" needs unknown step "nope"', file: '<spec object>', line: 8, col: 9 }] });
     expect(ran).toMatchObject({ status: 'cancelled', steps: 'succeeded' });
     expect(ran.events).toEqual(['job.started', 'step.started:hello', 'step.succeeded:hello', 'step.started:wait', 'step.cancelled:wait', 'job.finished']);

@@ -3,6 +3,7 @@ import type { EventSink } from '../../events/types.js';
 import type { JobOptions } from '../../job/run-job.js';
 import { startJob } from '../../job/start-job.js';
 import { setVars } from '../../job/vars.js';
+import { chooseWorkers } from '../../job/workers-choice.js';
 import type { ProcessLauncher } from '../../process/launcher.js';
 import { MAX_CAPTURE_BYTES } from '../../process/step-process.js';
 import { remoteCacheConfig } from '../../remote/config.js';
@@ -48,6 +49,7 @@ export interface RunOptions {
   tail?: number;
   runsDir?: string;
   workers?: string;
+  local?: boolean;
   bucket?: string;
 }
 
@@ -165,7 +167,7 @@ export async function executeJob(spec: JobSpec, opts: RunOptions, extra: Pick<Jo
       signal: controller.signal,
       warn: (message) => process.stderr.write(`warning: ${message}\n`),
       onLauncher: (l) => (launcher = l),
-      ...workersOf(opts),
+      workers: chooseWorkers({ spec, redisUrl: opts.workers, bucketUrl: opts.bucket, local: opts.local, env: process.env }),
       ...jobExtra,
     });
     live?.close();
@@ -215,17 +217,6 @@ async function writeSummary({ opts, github, spec, manifest, runDir }: { opts: Ru
   if (failed) process.stderr.write(`orchestrator: --summary: cannot write ${file}: ${failed.message}\n`);
   else if (!fitted) process.stderr.write(`warning: no job summary written: ${file} already holds nearly 1 MiB, GitHub's limit\n`);
   return failed !== undefined;
-}
-
-/** `--workers`/`--bucket`, else $ORCH_WORKERS/$ORCH_BUCKET. */
-function workersOf(opts: RunOptions): { workers?: { redisUrl: string; bucketUrl?: string } } {
-  const redisUrl = opts.workers ?? process.env.ORCH_WORKERS;
-  const bucketUrl = opts.bucket ?? process.env.ORCH_BUCKET;
-  if (!redisUrl) {
-    if (opts.bucket) throw new OrchestratorError({ code: 'usage', message: '--bucket is for runs with --workers' });
-    return {};
-  }
-  return { workers: { redisUrl, ...(bucketUrl ? { bucketUrl } : {}) } };
 }
 
 /** `--force` names steps of the spec: a typo must not run nothing quietly. */

@@ -1,0 +1,39 @@
+// Where a job's shell steps run: on workers, or on this machine. Said three ways, the nearest wins: the
+// command line (`--workers`, or `--local` for this machine), then the environment ($ORCH_WORKERS, $ORCH_BUCKET),
+// then the spec's `workers:` — so a spec can name its team's Redis and one run can still stay local.
+import { OrchestratorError } from '../errors.js';
+import type { JobSpec } from '../specfile/model.js';
+
+/** The Redis the workers take steps from, and the bucket their files travel through. */
+export interface WorkersChoice {
+  redisUrl: string;
+  bucketUrl?: string;
+}
+
+/** What each place says. */
+export interface WorkersSources {
+  spec: JobSpec;
+  /** `--workers`/`workers` option. */
+  redisUrl?: string;
+  /** `--bucket`/`bucket` option. */
+  bucketUrl?: string;
+  /** `--local`: every step on this machine, whatever the environment or the spec say. */
+  local?: boolean;
+  env: NodeJS.ProcessEnv;
+}
+
+/** The workers to run on, or undefined for this machine; a bucket or `--local` that makes no sense is a usage error. */
+export function chooseWorkers(o: WorkersSources): WorkersChoice | undefined {
+  if (o.local) {
+    if (o.redisUrl !== undefined) throw new OrchestratorError({ code: 'usage', message: '--local and --workers contradict each other: choose one' });
+    if (o.bucketUrl !== undefined) throw new OrchestratorError({ code: 'usage', message: '--bucket is for runs with workers, not with --local' });
+    return undefined;
+  }
+  const redisUrl = o.redisUrl ?? (o.env.ORCH_WORKERS || undefined) ?? o.spec.workers?.redisUrl;
+  if (redisUrl === undefined) {
+    if (o.bucketUrl !== undefined) throw new OrchestratorError({ code: 'usage', message: '--bucket is for runs with workers (--workers, $ORCH_WORKERS or the spec\'s `workers:`)' });
+    return undefined;
+  }
+  const bucketUrl = o.bucketUrl ?? (o.env.ORCH_BUCKET || undefined) ?? o.spec.workers?.bucketUrl;
+  return { redisUrl, ...(bucketUrl ? { bucketUrl } : {}) };
+}

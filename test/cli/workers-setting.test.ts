@@ -1,0 +1,73 @@
+// Where shell steps run (docs/spec.md, "Workers"): `--workers`, then $ORCH_WORKERS, then the spec's
+// `workers:`; `--local` keeps a run on this machine. A Redis nobody listens on shows which one a run chose
+// (it stops with exit 2 before any run folder, naming it); one test runs on a real worker through the spec alone.
+import fs from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { useCliRig } from '../helpers/cli.js';
+import { freePort, redisSkipReason, startRedisTestServer, type RedisTestServer } from '../helpers/redis-test-server.js';
+import { FAST_TIMINGS, startWorker, stopWorkers } from '../helpers/worker-procs.js';
+
+const rig = useCliRig('orch-workers-setting-');
+const spec = (redis: string, extra = '') => `name: team\nworkers:\n  redis: ${redis}\n${extra}steps:\n  a:\n    run: echo "on ${'$'}{ORCH_WORKER:-this machine}"\n`;
+
+describe("the spec's workers: setting", () => {
+  it('is where a run goes when no flag or variable says otherwise; $ORCH_WORKERS and --workers win, in that order', async () => {
+    const [p1, p2, p3] = [await freePort(), await freePort(), await freePort()];
+    rig().write('spec.yaml', spec(`redis://127.0.0.1:${p1}`));
+    const cannotReach = (port: number) => `cannot reach Redis at redis://127.0.0.1:${port}: connect ECONNREFUSED 127.0.0.1:${port}\n`;
+    const fromSpec = rig().run(['run', 'spec.yaml']);
+    expect([fromSpec.code, fromSpec.stderr]).toEqual([2, cannotReach(p1)]);
+    const fromEnv = rig().run(['run', 'spec.yaml'], { env: { ORCH_WORKERS: `redis://127.0.0.1:${p2}` } });
+    expect([fromEnv.code, fromEnv.stderr]).toEqual([2, cannotReach(p2)]);
+    const fromFlag = rig().run(['run', 'spec.yaml', '--workers', `redis://127.0.0.1:${p3}`], { env: { ORCH_WORKERS: `redis://127.0.0.1:${p2}` } });
+    expect([fromFlag.code, fromFlag.stderr]).toEqual([2, cannotReach(p3)]);
+    expect(fs.existsSync(rig().runsDir)).toBe(false);
+  });
+
+  it('--local runs every step here, whatever the spec and $ORCH_WORKERS say; with --workers it is a usage error', () => {
+    rig().write('spec.yaml', spec('redis://127.0.0.1:1'));
+    const r = rig().run(['run', 'spec.yaml', '--local'], { env: { ORCH_WORKERS: 'redis://127.0.0.1:2' } });
+    expect(r.code, r.stderr).toBe(0);
+    expect(rig().log('a')).toBe('on this machine\n');
+    const both = rig().run(['run', 'spec.yaml', '--local', '--workers', 'redis://127.0.0.1:1']);
+    expect([both.code, both.stderr]).toEqual([2, '--local and --workers contradict each other: choose one\n']);
+  });
+
+  it('a password in the spec is refused where it is written (it belongs in $ORCH_WORKERS)', () => {
+    rig().write('spec.yaml', spec('redis://ci:s3cret@queue.internal:6379'));
+    const r = rig().run(['validate', 'spec.yaml']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/spec\.yaml:3:10: .*must be a Redis URL without a password/);
+  });
+
+  it('--bucket without any workers is a usage error naming the three ways to ask for them', () => {
+    rig().write('spec.yaml', 'name: x\nsteps:\n  a:\n    run: echo\n');
+    const r = rig().run(['run', 'spec.yaml', '--bucket', 's3://b/p']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("--bucket is for runs with workers (--workers, $ORCH_WORKERS or the spec's `workers:`)");
+  });
+});
+
+const redisSkip = redisSkipReason();
+describe.skipIf(redisSkip !== undefined)(`the spec's workers: with a worker${redisSkip ? ` (skipped: ${redisSkip})` : ''}`, () => {
+  let redis: RedisTestServer;
+  beforeAll(async () => {
+    redis = await startRedisTestServer();
+  });
+  afterAll(async () => {
+    await redis?.close();
+  });
+
+  it('a plain `run spec.yaml` runs its shell steps on the workers the spec names', async () => {
+    const worker = await startWorker(rig(), { redisUrl: redis.url, name: 'w1' });
+    try {
+      rig().write('spec.yaml', spec(redis.url));
+      const r = await rig().runAsync(['run', 'spec.yaml'], { env: { ...FAST_TIMINGS, ORCH_NO_WORKER_MS: '20000' }, timeoutMs: 90_000 });
+      expect(r.code, r.stderr).toBe(0);
+      expect(rig().log('a')).toBe('on w1\n');
+      expect(rig().manifest().steps.a).toMatchObject({ status: 'succeeded', workers: { '1': 'w1' } });
+    } finally {
+      await stopWorkers([worker]);
+    }
+  });
+});
