@@ -88,11 +88,31 @@ const common = {
   // ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING).
   supported: { 'dynamic-import': false },
 };
-const bundle = (from, to, extra = {}) => build({ ...common, entryPoints: [path.join(root, from)], outfile: path.join(next, to), format: 'cjs', ...extra });
+// BullMQ and ioredis come in a bundle of their own (src/workers/queue-lib.ts): the program and the library
+// require it from dist/workers/ when a command uses workers.
+const queueLibOutside = {
+  name: 'queue-lib-outside',
+  setup(b) {
+    b.onResolve({ filter: /\/queue-lib\.js$/ }, () => ({ path: '../workers/queue-lib.cjs', external: true }));
+  },
+};
+/** A package that a bundle's code requires inside a try, made absent (the require throws, as when it is not installed). */
+const withoutModule = (name) => ({
+  name: `without-${name}`,
+  setup(b) {
+    b.onResolve({ filter: new RegExp(`^${name}$`) }, () => ({ path: name, namespace: 'without' }));
+    b.onLoad({ filter: /.*/, namespace: 'without' }, () => ({ contents: `throw new Error(${JSON.stringify(`${name} is left out of this bundle`)});` }));
+  },
+});
+const bundle = (from, to, extra = {}) => build({ ...common, entryPoints: [path.join(root, from)], outfile: path.join(next, to), format: 'cjs', plugins: [queueLibOutside], ...extra });
 await Promise.all([
   // main.cjs loads the program with vm.Script (see src/cli/code-cache.ts): it comes wrapped as a function.
   bundle('src/cli/program.ts', 'cli/program.cjs', { banner: { js: '(function (exports, require, module, __filename, __dirname) {' }, footer: { js: '})' } }),
   bundle('src/process/launcher-main.ts', 'launcher.cjs'),
+  // BullMQ's optional Postgres backend stays where npm put it (it is never used); msgpackr's optional native
+  // part (it only speeds up decoding long strings, which the queue never asks of it) is left out: finding and
+  // loading it cost ~20 ms of every start.
+  bundle('src/workers/queue-lib.ts', 'workers/queue-lib.cjs', { plugins: [withoutModule('msgpackr-extract')], external: ['pg', 'pg-native'] }),
   // The library (src/index.ts): CommonJS, and an ES module face over it for `import`.
   bundle('src/index.ts', 'lib/index.cjs'),
   // `orchestrator ui` only: its server, loaded by that command alone (other commands never read it), and its front

@@ -69,7 +69,8 @@ export interface JobOutcome {
 export async function runJob(o: JobOptions): Promise<JobOutcome> {
   const { spec } = o;
   // First: a launcher that cannot start (out of descriptors) leaves no run folder behind.
-  const launcher = await createLauncher({ shellSteps: spec.steps.filter((s) => s.kind === 'shell').length, baseEnv: { ...process.env, ...spec.env } });
+  // With workers, no shell step starts here: no watchdog, no launcher process.
+  const launcher = await createLauncher({ shellSteps: o.workers ? 0 : spec.steps.filter((s) => s.kind === 'shell').length, baseEnv: { ...process.env, ...spec.env } });
   // Processes made from here on may be this job's: what a scan for leftovers at its end reads (Linux).
   const pidMark = readPidMark();
   const runDir = RunDir.create(path.resolve(o.runsDir));

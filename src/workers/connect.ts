@@ -27,7 +27,7 @@ export function redisLostAfterMs(env: NodeJS.ProcessEnv = process.env): number {
 /** Connect (BullMQ needs `maxRetriesPerRequest: null`); rejects with an OrchestratorError (code `remote`) when Redis cannot be reached now. */
 export async function connectRedis(o: RedisOptions): Promise<Redis> {
   if (!/^rediss?:\/\//.test(o.url)) throw new OrchestratorError({ code: 'usage', message: `"${o.url}" is not a Redis URL (redis://host:port)` });
-  const { Redis } = await import('ioredis');
+  const { Redis } = await import('./queue-lib.js');
   const lostAfter = o.lostAfterMs ?? redisLostAfterMs();
   let ready = false;
   let downSince: number | undefined;

@@ -38,7 +38,7 @@ export async function connectWorkers(o: WorkersOptions): Promise<Workers> {
   let lost: string | undefined;
   let watch: AttemptWatch | undefined;
   const redis = await connectRedis({ url: o.redisUrl, onLost: (m) => ((lost = m), watch?.failAll(m)) });
-  const { Queue: BullQueue } = await import('bullmq');
+  const { Queue: BullQueue } = await import('./queue-lib.js');
   const queue: Queue = new BullQueue(QUEUE_NAME, { connection: redis, prefix: KEY_PREFIX });
   queue.on('error', () => undefined); // the connection reports its loss through onLost
   const bucket = await openRunBucket(o.bucketUrl);

@@ -14,12 +14,13 @@ import { ShellExecutor } from '../steps/shell.js';
 import { sha256 } from '../store/hash.js';
 import { StepFilePrefetcher } from '../store/prefetch.js';
 import { Redactor } from '../store/redact.js';
-import { RunDir } from '../store/run-dir.js';
+import type { RunDir } from '../store/run-dir.js';
 import { connectRedis, displayRedisUrl } from './connect.js';
 import { LogPump } from './log-pump.js';
 import { CANCEL_CHANNEL, CLAIM_AND_START, KEY_PREFIX, cancelledKey, KEY_TTL_MS, QUEUE_NAME, STREAM_MAX_ENTRIES, FENCED_XADD, claimKey, entryFields, lockKey, streamKey, type AttemptJob, type SentFile, type StreamEntry } from './protocol.js';
 import { BucketCache, receiveFiles, sendArtifacts } from './transfer.js';
 import { heartbeatWorker } from './registry.js';
+import { ScratchSlots } from './scratch.js';
 
 /** How a worker runs. */
 export interface WorkerOptions {
@@ -44,9 +45,10 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
   const leave = new AbortController();
   o.signal.addEventListener('abort', () => leave.abort(), { once: true });
   const redis = await connectRedis({ url: o.redisUrl, onLost: (m) => ((lost = m), leave.abort()) });
-  const { Worker: BullWorker, DelayedError } = await import('bullmq');
+  const { Worker: BullWorker, DelayedError } = await import('./queue-lib.js');
   const launcher = await createLauncher({ shellSteps: o.concurrency, baseEnv: { ...process.env } });
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), `orch-worker-${o.name.replace(/[^\w.-]/g, '_')}-`));
+  const slots = new ScratchSlots(scratch);
   const running = new Map<string, AbortController>();
   const buckets = new BucketCache();
   const subscriber = redis.duplicate();
@@ -91,7 +93,7 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
       if (cancelledEarly.delete(jobId)) controller.abort(byCoordinator);
       jobSignal?.addEventListener('abort', () => controller.abort(), { once: true });
       try {
-        await runAttempt({ o, redis, launcher, buckets, scratch, job, token: token!, signal: controller.signal });
+        await runAttempt({ o, redis, launcher, buckets, slots, job, token: token!, signal: controller.signal });
       } finally {
         running.delete(job.id!);
       }
@@ -130,7 +132,7 @@ interface AttemptRun {
   redis: Redis;
   launcher: ProcessLauncher;
   buckets: BucketCache;
-  scratch: string;
+  slots: ScratchSlots;
   job: Job<AttemptJob>;
   token: string;
   signal: AbortSignal;
@@ -144,13 +146,13 @@ async function runAttempt(a: AttemptRun): Promise<void> {
   const send = async (e: StreamEntry): Promise<boolean> => (await a.redis.eval(FENCED_XADD, 2, lockKey(jobId), streamKey(jobId), a.token, STREAM_MAX_ENTRIES, KEY_TTL_MS, ...entryFields(e))) === 1;
   o.say(`running ${data.step.id} (attempt ${data.attempt}) of ${data.runId}`);
   const refused = checkCheckout(o.dir, data);
-  const root = path.join(a.scratch, jobId);
   let result: AttemptResult;
   let files: SentFile[] = [];
+  let runDir: RunDir | undefined;
   if (refused) {
     result = { status: 'failed', exitCode: null, text: '', outputs: {}, error: { code: 'checkout', message: refused }, retryable: false };
   } else {
-    const runDir = makeScratchRunDir(root, data.runId);
+    runDir = a.slots.take(data.runId, data.step.id);
     // ORCH_WORKER tells the step where it runs.
     const step = { ...data.step, cwd: path.resolve(path.dirname(path.resolve(o.dir, data.specPath)), data.cwdFromSpec), env: { ...data.step.env, ORCH_WORKER: o.name } };
     const shell = new ShellExecutor({ runDir, launcher: a.launcher, redactor: Redactor.fromEnv(data.secretNames), files: new StepFilePrefetcher(runDir, [step.id], 1) });
@@ -171,7 +173,7 @@ async function runAttempt(a: AttemptRun): Promise<void> {
   if (!(await send({ t: 'result', result, files }))) {
     o.say(`the result of ${data.step.id} (attempt ${data.attempt}) was refused: the attempt was given up while this worker was away`);
   }
-  fs.rmSync(root, { recursive: true, force: true });
+  if (runDir) a.slots.give(runDir, data.step.id);
 }
 
 /** A bucket that could not be opened, as a step error. */
@@ -192,11 +194,5 @@ function checkCheckout(dir: string, data: AttemptJob): string | undefined {
   const hash = sha256(text);
   if (hash === data.specSha256) return undefined;
   return `this worker's checkout (${dir}) has a different ${data.specPath} (SHA-256 ${hash.slice(0, 12)}…, the coordinator's is ${data.specSha256.slice(0, 12)}…): update the checkout`;
-}
-
-/** A run folder of the coordinator's job id for one attempt, in the worker's scratch space. */
-function makeScratchRunDir(root: string, runId: string): RunDir {
-  for (const sub of ['logs', 'outputs', 'artifacts', '.work']) fs.mkdirSync(path.join(root, sub), { recursive: true });
-  return new RunDir(root, runId);
 }
 
