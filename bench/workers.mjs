@@ -67,6 +67,18 @@ async function startWorkers({ orch, redisUrl, dir, count, slots }) {
   return workers;
 }
 
+/** Seconds from job.started to job.finished of each run folder under `runsDir`. */
+function jobDurations(runsDir) {
+  if (!fs.existsSync(runsDir)) return [];
+  return fs.readdirSync(runsDir).filter((d) => !d.startsWith('.')).flatMap((d) => {
+    const file = path.join(runsDir, d, 'events.jsonl');
+    if (!fs.existsSync(file)) return [];
+    const events = fs.readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const started = events.find((e) => e.type === 'job.started'), finished = events.find((e) => e.type === 'job.finished');
+    return started && finished ? [(Date.parse(finished.ts) - Date.parse(started.ts)) / 1000] : [];
+  });
+}
+
 async function stopAll(children) {
   await Promise.all(children.filter((c) => c.exitCode === null && c.signalCode === null).map((c) => new Promise((r) => { c.once('exit', r); c.kill('SIGTERM'); setTimeout(() => c.kill('SIGKILL'), 10_000).unref(); })));
 }
@@ -130,6 +142,15 @@ export async function groupWorkers(h) {
       group: 'workers', target: `scale: skewed N=60, sleeps ${S.min}–${S.max} s, 3 workers × 4 slots (C=12) vs LB at C=12`,
       measured: `${h.sec(sres.workers.median)} (${h.f(sres.workers.median / b12.lowerBound)}× LB)`, reference: `LB ${h.f(b12.lowerBound, 3)} s; local C=4 ${h.sec(sres.local.median)} (${h.f(sres.local.median / b4.lowerBound)}× its LB ${h.f(b4.lowerBound, 3)} s); speed-up ${h.f(sres.local.median / sres.workers.median)}×; local C=12 (no dispatch) ${h.sec(sres.local12.median)} (${h.f(sres.local12.median / b12.lowerBound)}× LB)`,
       bound: `≤ ${BOUND_VS_LB}× LB`, ratio: sres.workers.median == null ? null : sres.workers.median / b12.lowerBound, limit: BOUND_VS_LB, error: sres.workers.failed,
+    });
+    // The same runs from their own records: job.started to job.finished, without the process's start-up and exit
+    // (Node's, ~0.2 s here, and loading BullMQ) that the wall figure above includes.
+    const jobW = h.median(jobDurations(path.join(sdir, 'runs-12'))), jobL = h.median(jobDurations(path.join(sdir, 'runs-12-local')));
+    raw.scale.jobSeconds = { workers: jobW, local12: jobL };
+    h.addRow({
+      group: 'workers', target: 'scale, the job alone (job.started → job.finished in events.jsonl): 3 workers × 4 slots vs LB at C=12',
+      measured: `${h.sec(jobW)} (${h.f(jobW / b12.lowerBound)}× LB)`, reference: `local C=12 ${h.sec(jobL)} (${h.f(jobL / b12.lowerBound)}× LB)`,
+      bound: 'info', ratio: jobW == null ? null : jobW / b12.lowerBound, kind: 'info',
     });
   } finally {
     await stopAll([redis.child]);

@@ -4,6 +4,7 @@
 import path from 'node:path';
 import type { EventSink } from '../events/types.js';
 import { launcherChoice, type ProcessLauncher } from '../process/launcher.js';
+import { killGraceMs } from '../process/process-groups.js';
 import { chooseSpawner } from '../process/spawner.js';
 import { REMOTE_CACHE_KEY_ENV, type RemoteCacheConfig } from '../remote/config.js';
 import type { JobSpec } from '../specfile/model.js';
@@ -63,6 +64,7 @@ async function prepareAndRun(o: StartJobOptions, remote: RemoteCache | undefined
   if (spec.steps.some((s) => s.kind === 'shell')) {
     chooseSpawner();
     launcherChoice();
+    killGraceMs(); // a bad $ORCH_KILL_GRACE_MS is said now, before any run folder
   }
   const checkContract = spec.steps.some((s) => s.outputsSchema) ? (await import('../steps/contract.js')).compileContracts(spec) : undefined;
   const llm = spec.steps.some((s) => s.kind === 'llm')

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import readline from 'node:readline';
 import { OrchestratorError } from '../errors.js';
-import { KILL_GRACE_MS } from './process-groups.js';
+import { killGraceMs } from './process-groups.js';
 import type { ProcessLauncher } from './types.js';
 import type { ProcessOutcome, ProcessRequest, RunningProcess } from './step-process.js';
 
@@ -100,12 +100,12 @@ export class ForkedLauncher implements ProcessLauncher {
   }
 
   /**
-   * Ends the launcher: it exits once no group it started is owed a SIGKILL (at most KILL_GRACE_MS). A
+   * Ends the launcher: it exits once no group it started is owed a SIGKILL (at most the kill grace, which it reads from the same environment). A
    * launcher that is not gone a while after that is stuck, and is killed: the job does not wait on it.
    */
   async close(): Promise<void> {
     this.#child.stdin!.end(`${JSON.stringify({ t: 'end' } satisfies LauncherRequest)}\n`);
-    const stuck = setTimeout(() => this.#child.kill('SIGKILL'), KILL_GRACE_MS + LAUNCHER_EXIT_MS);
+    const stuck = setTimeout(() => this.#child.kill('SIGKILL'), killGraceMs() + LAUNCHER_EXIT_MS);
     await this.#exited;
     clearTimeout(stuck);
   }

@@ -4,12 +4,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
+import { killGraceMs } from './process-groups.js';
 import { DescriptorGate, ProcessGroups, startProcess, type RunningProcess } from './step-process.js';
 import { pidMark, stopStragglers } from './stragglers.js';
 import type { LauncherReply, LauncherRequest } from './forked-launcher.js';
 
 const running = new Map<number, RunningProcess>();
-const groups = new ProcessGroups();
+const groups = new ProcessGroups({ graceMs: killGraceMs() });
 // Which job this launcher serves (from its steps' environment), what pid the system was at when it started,
 // and who started it: if the orchestrator dies (kill -9), this process stops what the job left outside its
 // groups too, as the orchestrator would have at the job's end (stragglers.ts).
@@ -90,7 +91,7 @@ readline
     // between steps looks like a normal end but for the missing goodbye.)
     if (!ended || running.size > 0 || process.ppid !== parent) return abandoned(0);
     // Normal end: nothing is running, but what steps left behind may still be owed its SIGKILL (at most
-    // KILL_GRACE_MS away): this process may not end before.
+    // the kill grace away): this process may not end before.
     void groups.settled().then(() => process.exit(0));
   });
 

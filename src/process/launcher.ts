@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { OrchestratorError } from '../errors.js';
+import { killGraceMs } from './process-groups.js';
 import { DescriptorGate, ProcessGroups, startProcess, type ProcessRequest, type RunningProcess } from './step-process.js';
 import type { ProcessLauncher } from './types.js';
 import { Watchdog } from './watchdog.js';
@@ -50,16 +51,17 @@ export async function createLauncher(o: LauncherOptions): Promise<ProcessLaunche
   if (forked && launcherScript === undefined) throw new OrchestratorError({ code: 'usage', message: 'ORCH_LAUNCHER=process needs the built launcher (dist/launcher.cjs): run `npm run build`' });
   // The forked launcher's code (and node:readline) is loaded only by jobs that use it.
   if (forked) return new (await import('./forked-launcher.js')).ForkedLauncher(launcherScript!, o.baseEnv);
-  return new LocalLauncher(o.baseEnv, o.shellSteps > 0 && process.platform !== 'win32' ? new Watchdog() : undefined);
+  const graceMs = killGraceMs();
+  return new LocalLauncher(o.baseEnv, graceMs, o.shellSteps > 0 && process.platform !== 'win32' ? new Watchdog(graceMs) : undefined);
 }
 
 /** Steps started from this process, watched by a watchdog (watchdog.ts) that stops them if this process is killed outright. */
 export class LocalLauncher implements ProcessLauncher {
   readonly #launching;
   readonly #watchdog: Watchdog | undefined;
-  constructor(baseEnv: Record<string, string | undefined>, watchdog?: Watchdog) {
+  constructor(baseEnv: Record<string, string | undefined>, graceMs: number, watchdog?: Watchdog) {
     this.#watchdog = watchdog;
-    this.#launching = { baseEnv, groups: new ProcessGroups(watchdog), gate: new DescriptorGate() };
+    this.#launching = { baseEnv, groups: new ProcessGroups({ watcher: watchdog, graceMs }), gate: new DescriptorGate() };
   }
   start(req: ProcessRequest): RunningProcess {
     this.#watchdog?.nameJob(req.env.ORCH_JOB_ID, path.dirname(req.outputFile));
@@ -68,7 +70,7 @@ export class LocalLauncher implements ProcessLauncher {
   killAllNow(): void {
     this.#launching.groups.killAll();
   }
-  /** Waits out the grace of any group still owed its SIGKILL (at most KILL_GRACE_MS): this process must not end before it. */
+  /** Waits out the grace of any group still owed its SIGKILL (at most the kill grace): this process must not end before it. */
   settle(): Promise<void> {
     return this.#launching.groups.settled();
   }

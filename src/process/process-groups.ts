@@ -3,9 +3,24 @@
 // launcher waits for those before its process may exit: a SIGKILL that never comes is a process that
 // outlives its job (issue 14).
 import fs from 'node:fs';
+import { OrchestratorError } from '../errors.js';
 
-/** Grace between SIGTERM and SIGKILL for a step's process group (SPEC §3). */
+/** Grace between SIGTERM and SIGKILL for a step's process group, unless $ORCH_KILL_GRACE_MS says otherwise (SPEC §3). */
 export const KILL_GRACE_MS = 5000;
+/** The most $ORCH_KILL_GRACE_MS may ask for: ten minutes. */
+const MAX_KILL_GRACE_MS = 600_000;
+
+/**
+ * The grace of this process's steps: $ORCH_KILL_GRACE_MS (whole milliseconds, 100 to 600000), else KILL_GRACE_MS.
+ * Any other value is a usage error (checked when a job starts, before its run folder).
+ */
+export function killGraceMs(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.ORCH_KILL_GRACE_MS;
+  if (raw === undefined || raw === '') return KILL_GRACE_MS;
+  const ms = Number(raw);
+  if (!/^\d+$/.test(raw) || ms < 100 || ms > MAX_KILL_GRACE_MS) throw new OrchestratorError({ code: 'usage', message: `ORCH_KILL_GRACE_MS must be a whole number of milliseconds from 100 to ${MAX_KILL_GRACE_MS}, not "${raw}"` });
+  return ms;
+}
 /** How often a group that was sent SIGTERM is asked whether anything is left in it, so that nothing waits out the whole grace for a group that is already empty. */
 const EMPTY_CHECK_MS = 100;
 
@@ -26,10 +41,12 @@ export class ProcessGroups {
   readonly #live = new Set<number>();
   readonly #stopping = new Map<number, Stopping>();
   readonly #watcher: GroupWatcher | undefined;
+  readonly #graceMs: number;
   #check: NodeJS.Timeout | undefined;
 
-  constructor(watcher?: GroupWatcher) {
-    this.#watcher = watcher;
+  constructor(o: { watcher?: GroupWatcher; graceMs: number }) {
+    this.#watcher = o.watcher;
+    this.#graceMs = o.graceMs;
   }
 
   add(pid: number): void {
@@ -42,7 +59,7 @@ export class ProcessGroups {
   }
 
   /**
-   * SIGTERM the group now and SIGKILL it KILL_GRACE_MS later if anything is left in it. Resolves when the
+   * SIGTERM the group now and SIGKILL it the grace later if anything is left in it. Resolves when the
    * group is empty or has been SIGKILLed; until then the group is owed its SIGKILL (see `settled`).
    */
   stop(pid: number): Promise<void> {
@@ -57,7 +74,7 @@ export class ProcessGroups {
       const kill = setTimeout(() => {
         signalGroup(pid, 'SIGKILL');
         end();
-      }, KILL_GRACE_MS);
+      }, this.#graceMs);
       end = () => {
         clearTimeout(kill);
         this.#stopping.delete(pid);
@@ -92,7 +109,7 @@ export class ProcessGroups {
     }
   }
 
-  /** Resolves when no group is owed a SIGKILL any more: at most KILL_GRACE_MS from now. */
+  /** Resolves when no group is owed a SIGKILL any more: at most the grace from now. */
   async settled(): Promise<void> {
     await Promise.all([...this.#stopping.values()].map((s) => s.done));
   }

@@ -4,7 +4,7 @@
 // behind in /proc and stop it before it ends (nothing of a job outlives it). Elsewhere (macOS) there is no
 // cheap way to read another process's environment, and such a daemon is left running.
 import fs from 'node:fs';
-import { KILL_GRACE_MS } from './process-groups.js';
+import { killGraceMs } from './process-groups.js';
 
 /** The newest pid at this moment (Linux), so that a later scan reads only the processes made since. */
 export function pidMark(): number | undefined {
@@ -41,7 +41,7 @@ export async function stopStragglers(o: { jobId: string; since: number | undefin
     found.push(...late);
   }
   if (found.length === 0) return [];
-  const deadline = Date.now() + (o.graceMs ?? KILL_GRACE_MS);
+  const deadline = Date.now() + (o.graceMs ?? killGraceMs());
   while (Date.now() < deadline && found.some((s) => isRunning(s.pid))) await new Promise((r) => setTimeout(r, 50));
   for (const s of found) if (isRunning(s.pid)) signal(s.pid, 'SIGKILL');
   // A SIGKILLed process is gone only once it has been scheduled to die: on a loaded machine that takes a

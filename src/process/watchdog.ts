@@ -8,7 +8,6 @@
 // ORCH_JOB_ID, as stragglers.ts does, looking twice for one caught between fork and exec). It ignores the
 // terminal's signals: the orchestrator decides those.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { KILL_GRACE_MS } from './process-groups.js';
 
 const WATCHDOG_SCRIPT = `
 trap '' INT TERM HUP QUIT
@@ -35,7 +34,7 @@ scan() {
 scan; sleep 0.2; scan
 [ -n "$found" ] || exit 0
 i=0
-while [ $i -lt ${KILL_GRACE_MS / 100} ]; do
+while [ $i -lt "$1" ]; do
   alive=''
   for p in $found; do kill -0 "$p" 2>/dev/null && alive=1; done
   [ -z "$alive" ] && break
@@ -52,9 +51,11 @@ export class Watchdog {
   readonly #exited: Promise<void>;
   #job: string | undefined;
 
-  constructor() {
+  /** `graceMs`: how long what it finds of the job has after its SIGTERM before the SIGKILL. */
+  constructor(graceMs: number) {
     // Its own process group: a kill of the orchestrator's group (or the terminal's Ctrl-C) does not reach it.
-    this.#child = spawn('/bin/sh', ['-c', WATCHDOG_SCRIPT], { detached: true, stdio: ['pipe', 'ignore', 'ignore'] });
+    // The grace comes in as $1, in tenths of a second.
+    this.#child = spawn('/bin/sh', ['-c', WATCHDOG_SCRIPT, 'orchestrator-watchdog', String(Math.ceil(graceMs / 100))], { detached: true, stdio: ['pipe', 'ignore', 'ignore'] });
     // A switch that cannot start (out of processes or descriptors) leaves the job as small jobs were before it:
     // its steps still run and are stopped by the orchestrator; only a kill -9 of the orchestrator would leave
     // them running. That is no reason to fail the job, so the error ends the switch and nothing else.

@@ -15,11 +15,27 @@ let runsDir: string;
 let launcher = 'local';
 /** How a step's process starts: the posix_spawn helper or Node's child_process.spawn; both must hold. */
 let spawner = spawnersBuilt()[0]!;
-const env = () => ({ PATH: process.env.PATH!, HOME: dir, NO_COLOR: '1', ORCH_RUNS_DIR: runsDir, ORCH_LAUNCHER: launcher, ORCH_SPAWNER: spawner, FAULT_TOKEN: 'sk-fault-0123456789' });
+/**
+ * The grace between SIGTERM and SIGKILL ($ORCH_KILL_GRACE_MS) for this suite's jobs: 1 s rather than the default
+ * 5 s, which would otherwise be waited out dozens of times; a test of the default sets it to undefined.
+ */
+const SHORT_GRACE_MS = 1000;
+let graceMs: number | undefined = SHORT_GRACE_MS;
+const env = () => ({
+  PATH: process.env.PATH!,
+  HOME: dir,
+  NO_COLOR: '1',
+  ORCH_RUNS_DIR: runsDir,
+  ORCH_LAUNCHER: launcher,
+  ORCH_SPAWNER: spawner,
+  FAULT_TOKEN: 'sk-fault-0123456789',
+  ...(graceMs === undefined ? {} : { ORCH_KILL_GRACE_MS: String(graceMs) }),
+});
 
 beforeEach(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-faults-'));
   runsDir = path.join(dir, 'runs');
+  graceMs = SHORT_GRACE_MS;
 });
 afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -134,7 +150,7 @@ describe.each(spawnersBuilt().map((how) => [launcherKind, how]))('steps started 
       await until('the grandchild to die', () => !isAlive(gc), 3000);
     });
 
-    it('SIGKILLs a step that ignores SIGTERM after the 5 s grace', () => {
+    it('SIGKILLs a step that ignores SIGTERM after the kill grace ($ORCH_KILL_GRACE_MS: 1 s here)', () => {
       spec(`
   steps:
     stubborn:
@@ -145,8 +161,8 @@ describe.each(spawnersBuilt().map((how) => [launcherKind, how]))('steps started 
       const r = cli('run', 'spec.yaml');
       const took = Date.now() - t0;
       expect(r.code).toBe(1);
-      expect(took).toBeGreaterThan(5000);
-      expect(took).toBeLessThan(12_000);
+      expect(took).toBeGreaterThan(300 + SHORT_GRACE_MS);
+      expect(took).toBeLessThan(4500); // well before the default 5 s grace
       expect(manifest(jobs()[0]!).steps.stubborn.error.code).toBe('timeout');
     }, 20_000);
 
@@ -223,8 +239,9 @@ describe.each(spawnersBuilt().map((how) => [launcherKind, how]))('steps started 
     });
 
     it('a second SIGINT kills steps that ignore SIGTERM at once, and still records every step and the job as cancelled', async () => {
-      // Each step ignores SIGTERM (so the graceful cancel of the first SIGINT waits out its 5 s grace), records its
-      // shell's pid and its child's, and waits.
+      // Each step ignores SIGTERM (so the graceful cancel of the first SIGINT waits out its 5 s grace, the default),
+      // records its shell's pid and its child's, and waits.
+      graceMs = undefined;
       const step = (id: string) => `  ${id}:\n    run: |\n      trap "" TERM\n      sleep 30 &\n      echo "$$ $!" > ${dir}/${id}.pids\n      wait\n`;
       spec(`concurrency: 2\nsteps:\n${step('a')}${step('b')}  c:\n    needs: [a, b]\n    run: echo never\n`);
       const p = start('run', 'spec.yaml');
@@ -496,6 +513,30 @@ steps:
 });
 if (launcherKind === 'process') return;
 
+describe('the kill grace', () => {
+  it('is 5 s by default: a step that ignores SIGTERM at its timeout gets its SIGKILL 5 s later', () => {
+    graceMs = undefined;
+    spec(`steps:\n  stubborn:\n    timeout: 300ms\n    run: trap '' TERM; sleep 30; sleep 30\n`);
+    const t0 = Date.now();
+    const r = cli('run', 'spec.yaml');
+    const took = Date.now() - t0;
+    expect(r.code).toBe(1);
+    expect(took).toBeGreaterThan(5300);
+    expect(took).toBeLessThan(12_000);
+    expect(manifest(jobs()[0]!).steps.stubborn.error.code).toBe('timeout');
+  }, 20_000);
+
+  it('a bad $ORCH_KILL_GRACE_MS is a usage error before any run folder', () => {
+    spec(`steps:\n  a:\n    run: echo hi\n`);
+    for (const bad of [50, 1e9]) {
+      graceMs = bad;
+      const r = cli('run', 'spec.yaml');
+      expect([r.code, r.stderr]).toEqual([2, `ORCH_KILL_GRACE_MS must be a whole number of milliseconds from 100 to 600000, not "${bad}"\n`]);
+    }
+    expect(jobs()).toEqual([]);
+  });
+});
+
 describe('a run folder from a process killed before its first manifest', () => {
   it('reads as interrupted from its journal, or as never started without one, and resumes', () => {
     spec(`steps:\n  a:\n    run: echo "x=1" >> "$ORCH_OUTPUT"\n  b:\n    needs: [a]\n    run: "true"\n`);
@@ -561,8 +602,8 @@ describe('cancelling a long chain (issue 14)', () => {
 
 describe.skipIf(process.platform !== 'linux')('Ctrl-C while resume checks the old job (issue 14)', () => {
   it("stops the check at once, says so, exits 130 and leaves no new run folder", async () => {
-    // A sparse 3 GiB artifact: no disk used, seconds to hash.
-    spec(`steps:\n  a:\n    run: truncate -s 3G "$ORCH_ARTIFACTS/disk.img"\n  b:\n    needs: [a]\n    run: exit 1\n`);
+    // A sparse 1 GiB artifact: no disk used, seconds to hash (the Ctrl-C comes as soon as resume opens it).
+    spec(`steps:\n  a:\n    run: truncate -s 1G "$ORCH_ARTIFACTS/disk.img"\n  b:\n    needs: [a]\n    run: exit 1\n`);
     expect(cli('run', 'spec.yaml').code).toBe(1);
     const p = start('resume', 'latest');
     let stderr = '';
