@@ -74,14 +74,32 @@ export function hashInputs(globs: string[], scope: KeyScope, o: { fresh?: boolea
   return scope.hashes.hash(scope.specDir, matchFiles(scope.specDir, globs, scope.exclude), o);
 }
 
-/** The first difference between the inputs hashed before a step ran and after: a sentence, or undefined. */
-export function describeInputChange(before: Record<string, string>, after: Record<string, string>): string | undefined {
+/**
+ * The first difference between two hashings of a step's inputs, as a sentence, or undefined: by default before and
+ * after the step ran; with `differsOn` (e.g. `worker w1`), here and on that machine.
+ */
+export function describeInputChange(before: Record<string, string>, after: Record<string, string>, differsOn?: string): string | undefined {
+  const [removed, changed, appeared] = differsOn === undefined ? ['was removed while the step ran', 'changed while the step ran', 'appeared while the step ran'] : [`is missing on ${differsOn}`, `differs on ${differsOn}`, `exists only on ${differsOn}`];
   for (const [p, sha] of Object.entries(before)) {
-    if (!(p in after)) return `input ${p} was removed while the step ran`;
-    if (after[p] !== sha) return `input ${p} changed while the step ran (${sha.slice(0, 12)}… → ${after[p]!.slice(0, 12)}…)`;
+    if (!(p in after)) return `input ${p} ${removed}`;
+    if (after[p] !== sha) return `input ${p} ${changed} (${sha.slice(0, 12)}… → ${after[p]!.slice(0, 12)}…)`;
   }
-  for (const p of Object.keys(after)) if (!(p in before)) return `input ${p} appeared while the step ran`;
+  for (const p of Object.keys(after)) if (!(p in before)) return `input ${p} ${appeared}`;
   return undefined;
+}
+
+/** A step's input files as another machine hashed them in its checkout (a worker), before and after the step ran there. */
+export interface InputsElsewhere {
+  /** The machine, as messages name it: `worker w1`. */
+  where: string;
+  /** Undefined when it sent none. */
+  hashes?: { before: Record<string, string>; after: Record<string, string> };
+}
+
+/** Why a result made elsewhere may not be stored under a key made here: its inputs there differ from the key's, or changed while it ran. */
+export function describeInputsElsewhere(key: Record<string, string>, e: InputsElsewhere): string | undefined {
+  if (!e.hashes) return `${e.where} did not report the hashes of its inputs`;
+  return describeInputChange(key, e.hashes.before, e.where) ?? describeInputChange(e.hashes.before, e.hashes.after)?.concat(` on ${e.where}`);
 }
 
 function relativeTo(root: string, p: string): string {

@@ -35,21 +35,35 @@ export interface AttemptJob {
   bucket?: string;
   /** Artifacts of the steps it needs, restored from the bucket into the worker's run folder before it runs. */
   restore?: SentFile[];
+  /**
+   * A cached step (SPEC §11): the worker hashes its inputs before and after it runs, and sends its declared
+   * workspace outputs back. `exclude`: folders never read as inputs or outputs (the coordinator's runs and cache
+   * folders), relative to the spec's folder.
+   */
+  cache?: { exclude: string[] };
+}
+
+/** A cached step's input files as a worker hashed them in its checkout, by path relative to the spec's folder. */
+export interface InputHashesRan {
+  before: Record<string, string>;
+  after: Record<string, string>;
 }
 
 /** A file an attempt made, sent through the bucket by its SHA-256. */
 export interface SentFile {
-  /** Path in the run folder (`artifacts/<step>/…`). */
+  /** Path in the run folder (`artifacts/<step>/…`), or, for a workspace output, in the spec's folder. */
   path: string;
   sha256: string;
   size_bytes: number;
+  /** Permission bits, set on the file received. */
+  mode?: number;
 }
 
-/** What an attempt's stream carries, oldest first: who took it, its log, then its result. */
+/** What an attempt's stream carries, oldest first: who took it, its log, then its result (with the files it sent). */
 export type StreamEntry =
   | { t: 'start'; worker: string }
   | { t: 'log'; data: string }
-  | { t: 'result'; result: AttemptResult; files: SentFile[] };
+  | { t: 'result'; result: AttemptResult; files: SentFile[]; workspace?: SentFile[]; inputs?: InputHashesRan };
 
 /** BullMQ job ids may not hold `:`; step ids never do, but instance ids are made from values. */
 export function attemptJobId(runId: string, stepId: string, attempt: number): string {
