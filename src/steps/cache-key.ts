@@ -45,8 +45,7 @@ export function stepKey(r: RenderedShell, scope: KeyScope): StepKey {
   const decl = r.step.shellCache!;
   const inputs = hashInputs(decl.inputs, scope);
   const stepEnv = { ...scope.specEnv, ...r.stepEnv };
-  const env: Record<string, string | null> = {};
-  for (const name of decl.env) env[name] = stepEnv[name] ?? scope.env[name] ?? null;
+  const env = cacheEnvValues(decl.env, stepEnv, scope.env);
   const needs: Record<string, string> = {};
   const steps = (r.context.contexts.steps ?? {}) as Record<string, unknown>;
   for (const id of r.step.needs) needs[id] = sha256(canonicalJson(steps[id] ?? null));
@@ -69,6 +68,13 @@ export function stepKey(r: RenderedShell, scope: KeyScope): StepKey {
   return { key: cacheKey(parts), parts, inputs };
 }
 
+/** The values of the variables a step's `cache.env` names, as its process sees them (its env, else the orchestrator's; null: unset). */
+export function cacheEnvValues(names: string[], stepEnv: Record<string, string>, env: NodeJS.ProcessEnv): Record<string, string | null> {
+  const out: Record<string, string | null> = {};
+  for (const name of names) out[name] = stepEnv[name] ?? env[name] ?? null;
+  return out;
+}
+
 /** The step's input files and their SHA-256, by path relative to the spec's folder. */
 export function hashInputs(globs: string[], scope: KeyScope, o: { fresh?: boolean } = {}): Record<string, string> {
   return scope.hashes.hash(scope.specDir, matchFiles(scope.specDir, globs, scope.exclude), o);
@@ -86,20 +92,6 @@ export function describeInputChange(before: Record<string, string>, after: Recor
   }
   for (const p of Object.keys(after)) if (!(p in before)) return `input ${p} ${appeared}`;
   return undefined;
-}
-
-/** A step's input files as another machine hashed them in its checkout (a worker), before and after the step ran there. */
-export interface InputsElsewhere {
-  /** The machine, as messages name it: `worker w1`. */
-  where: string;
-  /** Undefined when it sent none. */
-  hashes?: { before: Record<string, string>; after: Record<string, string> };
-}
-
-/** Why a result made elsewhere may not be stored under a key made here: its inputs there differ from the key's, or changed while it ran. */
-export function describeInputsElsewhere(key: Record<string, string>, e: InputsElsewhere): string | undefined {
-  if (!e.hashes) return `${e.where} did not report the hashes of its inputs`;
-  return describeInputChange(key, e.hashes.before, e.where) ?? describeInputChange(e.hashes.before, e.hashes.after)?.concat(` on ${e.where}`);
 }
 
 function relativeTo(root: string, p: string): string {

@@ -5,7 +5,8 @@ import type { StepSpec } from '../specfile/model.js';
 import { ioFault, isIoError } from '../store/io-fault.js';
 import type { Redactor } from '../store/redact.js';
 import type { RunDir } from '../store/run-dir.js';
-import type { InputsElsewhere, RenderedShell } from './cache-key.js';
+import type { RenderedShell } from './cache-key.js';
+import type { InputsElsewhere } from './ran-elsewhere.js';
 import type { StepCache } from './shell-cache.js';
 import { failedAttempt, type AttemptResult } from './types.js';
 

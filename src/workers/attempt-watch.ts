@@ -9,8 +9,9 @@ import type { StepError } from '../errors.js';
 import type { AttemptResult } from '../events/step-result.js';
 import type { RunEventBody } from '../events/types.js';
 import type { Bucket } from '../remote/bucket.js';
+import type { RanElsewhere } from '../steps/ran-elsewhere.js';
 import type { RunDir } from '../store/run-dir.js';
-import { CANCEL_CHANNEL, KEY_PREFIX, KEY_TTL_MS, cancelledKey, lockKey, parseEntry, streamKey, type InputHashesRan, type SentFile, type StreamEntry } from './protocol.js';
+import { CANCEL_CHANNEL, KEY_PREFIX, KEY_TTL_MS, cancelledKey, lockKey, parseEntry, streamKey, type SentFile, type StreamEntry } from './protocol.js';
 import { listWorkers } from './registry.js';
 import { receiveFiles } from './transfer.js';
 
@@ -64,11 +65,11 @@ interface Followed {
   done: (r: RemoteOutcome) => void;
 }
 
-/** How an attempt on a worker ended: its result, the worker that ran it, and (a cached step) its inputs as hashed there. */
+/** How an attempt on a worker ended: its result, the worker that ran it, and (a cached step) what it read there. */
 export interface RemoteOutcome {
   result: AttemptResult;
   worker?: string;
-  inputs?: InputHashesRan;
+  cache?: RanElsewhere;
 }
 
 /** Whether stream id `a` comes after `b` (`ms-seq`). */
@@ -114,12 +115,12 @@ export class AttemptWatch {
   }
 
   /** End an attempt with this result (once: later results for it are ignored). */
-  settle(jobId: string, result: AttemptResult, inputs?: InputHashesRan): void {
+  settle(jobId: string, result: AttemptResult, cache?: RanElsewhere): void {
     const f = this.#followed.get(jobId);
     if (!f) return;
     this.#followed.delete(jobId);
     if (f.log !== undefined) fs.closeSync(f.log);
-    f.done({ result, ...(f.worker !== undefined ? { worker: f.worker } : {}), ...(inputs ? { inputs } : {}) });
+    f.done({ result, ...(f.worker !== undefined ? { worker: f.worker } : {}), ...(cache ? { cache } : {}) });
   }
 
   /** Redis is gone: every attempt fails with why. */
@@ -177,7 +178,7 @@ export class AttemptWatch {
         f.hasResult = true;
         // Every file is checked before the result is recorded; a cached step's workspace outputs go into the spec's folder.
         const bad = (await this.#receive(e.files, this.#o.runDir.root, 'artifacts')) ?? (await this.#receive(e.workspace ?? [], this.#o.specDir, 'declared workspace outputs'));
-        this.settle(f.jobId, bad ? { ...e.result, status: 'failed', error: bad, retryable: false } : e.result, e.inputs);
+        this.settle(f.jobId, bad ? { ...e.result, status: 'failed', error: bad, retryable: false } : e.result, e.cache);
         return;
       }
       default: {

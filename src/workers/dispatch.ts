@@ -136,8 +136,8 @@ class RemoteShellExecutor implements StepExecutor {
     } catch (e) {
       o.watch.settle(jobId, failedAttempt({ code: 'remote', message: `could not queue the step: ${(e as Error).message}` }));
     }
-    const { result, worker, inputs } = await settled;
-    // A cached step's inputs as its worker hashed them: its result is stored only if they agree with the key's.
-    return cached ? { result, elsewhere: { where: `worker ${worker ?? '?'}`, ...(inputs ? { hashes: inputs } : {}) } } : { result };
+    const { result, worker, cache } = await settled;
+    // What a cached step read on its worker: its result is stored only if that agrees with the key made here.
+    return cached ? { result, elsewhere: { where: `worker ${worker ?? '?'}`, ...cache } } : { result };
   }
 }

@@ -2,6 +2,7 @@
 // attempt travels as, and the entries of the attempt's stream. Plain data and names: both sides import it.
 import type { AttemptResult } from '../events/step-result.js';
 import type { StepSpec } from '../specfile/model.js';
+import type { RanElsewhere } from '../steps/ran-elsewhere.js';
 
 /** Redis key prefix of everything the orchestrator keeps there (BullMQ's keys included). */
 export const KEY_PREFIX = 'orch';
@@ -36,17 +37,11 @@ export interface AttemptJob {
   /** Artifacts of the steps it needs, restored from the bucket into the worker's run folder before it runs. */
   restore?: SentFile[];
   /**
-   * A cached step (SPEC §11): the worker hashes its inputs before and after it runs, and sends its declared
-   * workspace outputs back. `exclude`: folders never read as inputs or outputs (the coordinator's runs and cache
+   * A cached step (SPEC §11): the worker reports what it read (its inputs' hashes before and after it ran, digests
+   * of its script's values and `cache.env` values), and sends its declared workspace outputs back. `exclude`: folders never read as inputs or outputs (the coordinator's runs and cache
    * folders), relative to the spec's folder.
    */
   cache?: { exclude: string[] };
-}
-
-/** A cached step's input files as a worker hashed them in its checkout, by path relative to the spec's folder. */
-export interface InputHashesRan {
-  before: Record<string, string>;
-  after: Record<string, string>;
 }
 
 /** A file an attempt made, sent through the bucket by its SHA-256. */
@@ -63,7 +58,7 @@ export interface SentFile {
 export type StreamEntry =
   | { t: 'start'; worker: string }
   | { t: 'log'; data: string }
-  | { t: 'result'; result: AttemptResult; files: SentFile[]; workspace?: SentFile[]; inputs?: InputHashesRan };
+  | { t: 'result'; result: AttemptResult; files: SentFile[]; workspace?: SentFile[]; cache?: RanElsewhere };
 
 /** BullMQ job ids may not hold `:`; step ids never do, but instance ids are made from values. */
 export function attemptJobId(runId: string, stepId: string, attempt: number): string {

@@ -13,13 +13,14 @@ import type { AttemptResult } from '../events/step-result.js';
 import { createLauncher, type ProcessLauncher } from '../process/launcher.js';
 import { ShellExecutor } from '../steps/shell.js';
 import type { Bucket } from '../remote/bucket.js';
+import type { RanElsewhere } from '../steps/ran-elsewhere.js';
 import { listFiles, sha256 } from '../store/hash.js';
 import { StepFilePrefetcher } from '../store/prefetch.js';
 import { Redactor } from '../store/redact.js';
 import { RunDir } from '../store/run-dir.js';
 import { connectRedis, displayRedisUrl } from './connect.js';
 import { LogPump } from './log-pump.js';
-import { CANCEL_CHANNEL, CLAIM_AND_START, KEY_PREFIX, cancelledKey, KEY_TTL_MS, QUEUE_NAME, STREAM_MAX_ENTRIES, FENCED_XADD, claimKey, entryFields, lockKey, streamKey, type AttemptJob, type InputHashesRan, type SentFile, type StreamEntry } from './protocol.js';
+import { CANCEL_CHANNEL, CLAIM_AND_START, KEY_PREFIX, cancelledKey, KEY_TTL_MS, QUEUE_NAME, STREAM_MAX_ENTRIES, FENCED_XADD, claimKey, entryFields, lockKey, streamKey, type AttemptJob, type SentFile, type StreamEntry } from './protocol.js';
 import { BucketCache, receiveFiles, sendFiles } from './transfer.js';
 import { CheckoutFiles } from './checkout-files.js';
 import { heartbeatWorker } from './registry.js';
@@ -151,7 +152,7 @@ async function runAttempt(a: AttemptRun): Promise<void> {
   let result: AttemptResult;
   let files: SentFile[] = [];
   let workspace: SentFile[] = [];
-  let inputs: InputHashesRan | undefined;
+  let cache: RanElsewhere | undefined;
   if (refused) {
     result = { status: 'failed', exitCode: null, text: '', outputs: {}, error: { code: 'checkout', message: refused }, retryable: false };
   } else {
@@ -168,17 +169,17 @@ async function runAttempt(a: AttemptRun): Promise<void> {
       result = { status: 'failed', exitCode: null, text: '', outputs: {}, error: { ...restored, message: `the artifacts of its needs could not be restored: ${restored.message}` }, retryable: false };
     } else {
       const pump = new LogPump(runDir.logPath(step.id), async (chunk) => void (await send({ t: 'log', data: chunk })));
-      const before = checkout?.hashInputs();
-      result = await shell.runAttempt({ step, attempt: data.attempt, signal: a.signal, context: { contexts: { ...data.contexts, env: { ...process.env } } } });
+      const context = { contexts: { ...data.contexts, env: { ...process.env } } };
+      const before = checkout?.read(context);
+      result = await shell.runAttempt({ step, attempt: data.attempt, signal: a.signal, context });
       await pump.finish();
-      const after = checkout?.hashInputs();
-      if (before && after) inputs = { before, after };
+      if (checkout && before) cache = checkout.report(before);
       const sent = await sendMade({ bucket, runDir, stepId: step.id, checkout: result.status === 'succeeded' ? checkout : undefined });
       if ('error' in sent) result = { ...result, status: 'failed', error: sent.error, retryable: false };
       else ({ files, workspace } = sent);
     }
   }
-  if (!(await send({ t: 'result', result, files, ...(workspace.length ? { workspace } : {}), ...(inputs ? { inputs } : {}) }))) {
+  if (!(await send({ t: 'result', result, files, ...(workspace.length ? { workspace } : {}), ...(cache ? { cache } : {}) }))) {
     o.say(`the result of ${data.step.id} (attempt ${data.attempt}) was refused: the attempt was given up while this worker was away`);
   }
   fs.rmSync(root, { recursive: true, force: true });

@@ -238,15 +238,15 @@ describe.skipIf(redisSkip !== undefined)(`workers on Redis${redisSkip ? ` (skipp
       await s3?.close();
     });
     // Inputs under src/, declared workspace outputs under out/ (a small file and one big enough to be a blob).
-    const SPEC = 'name: cached\nsteps:\n  build:\n    cache:\n      inputs: [src/*.txt]\n      outputs: [out/**]\n    run: |\n      mkdir -p out\n      echo "made on ${ORCH_WORKER:-the coordinator} from $(cat src/in.txt)" > out/result.txt\n      head -c 40000 /dev/urandom > out/big.bin\n      echo "n=7" >> "$ORCH_OUTPUT"\n';
+    const SPEC = 'name: cached\nsteps:\n  build:\n    cache:\n      inputs: [src/*.txt]\n      outputs: [out/**]\n      env: [MODE]\n    run: |\n      mkdir -p out\n      echo "made on ${ORCH_WORKER:-the coordinator} from $(cat src/in.txt)" > out/result.txt\n      head -c 40000 /dev/urandom > out/big.bin\n      echo "n=7" >> "$ORCH_OUTPUT"\n';
     /** The coordinator's checkout is the rig's folder; the worker's, a copy of it in worker/ with its own src/in.txt. */
     const checkouts = (input: string, workerInput = input) => {
       for (const dir of ['', 'worker/']) rig().write(`${dir}spec.yaml`, SPEC);
       rig().write('src/in.txt', input);
       rig().write('worker/src/in.txt', workerInput);
     };
-    const startCheckoutWorker = async () => workers.push(await startWorker(rig(), { redisUrl: redis.url, name: 'w1', dir: rig().path('worker'), env: s3.env }));
-    const runRemote = (args: string[] = []) => run(['--bucket', s3.url, ...args], s3.env);
+    const startCheckoutWorker = async (env: Record<string, string> = {}) => workers.push(await startWorker(rig(), { redisUrl: redis.url, name: 'w1', dir: rig().path('worker'), env: { ...s3.env, ...env } }));
+    const runRemote = (args: string[] = [], env: Record<string, string> = {}) => run(['--bucket', s3.url, ...args], { ...s3.env, ...env });
     const ranOnWorker = () => (workers[0]!.output().match(/running build \(attempt 1\)/g) ?? []).length;
 
     it('a miss runs on a worker and brings its declared workspace outputs back byte for byte; the next run is a hit that queues nothing', async () => {
@@ -297,17 +297,25 @@ describe.skipIf(redisSkip !== undefined)(`workers on Redis${redisSkip ? ` (skipp
       expect(ranOnWorker()).toBe(1);
     });
 
-    it('an input that differs in the worker\'s checkout: the step succeeds, its result is not stored, and a warning names the input', async () => {
+    it('an input (or a cache.env value) that differs on the worker: the step succeeds, its result is not stored, and a warning names it', async () => {
       checkouts('coordinator\n', 'worker\n');
-      await startCheckoutWorker();
-      const r = await runRemote();
+      await startCheckoutWorker({ MODE: 'there' });
+      const r = await runRemote([], { MODE: 'there' });
       expect(r.code, r.stderr).toBe(0);
       expect(r.stderr).toMatch(/warning: step "build": input src\/in\.txt differs on worker w1 \([0-9a-f]{12}… → [0-9a-f]{12}…\): its result is not stored in the cache/);
       expect(rig().manifest().steps.build).toMatchObject({ status: 'succeeded', cached: false });
-      // Nothing was stored: the next run runs it again.
-      expect((await runRemote()).code).toBe(0);
+      // Nothing was stored: with the same files, but another value of MODE here, it runs again, and is not stored either.
+      rig().write('worker/src/in.txt', 'coordinator\n');
+      const again = await runRemote([], { MODE: 'here' });
+      expect(again.code, again.stderr).toBe(0);
+      expect(again.stderr).toContain('warning: step "build": variable MODE (cache.env) differs on worker w1: its result is not stored in the cache');
       expect(rig().manifest().steps.build).toMatchObject({ cached: false });
       expect(ranOnWorker()).toBe(2);
+      // All the same: stored, and the next run is a hit.
+      expect((await runRemote([], { MODE: 'there' })).stderr).not.toContain('warning');
+      expect((await runRemote([], { MODE: 'there' })).code).toBe(0);
+      expect(rig().manifest().steps.build).toMatchObject({ cached: true });
+      expect(ranOnWorker()).toBe(3);
     });
 
     it('a workspace output whose bytes in the bucket do not match the SHA-256 the worker sent is refused: the step fails remote, nothing is written or stored', async () => {
