@@ -1,8 +1,8 @@
 // `orchestrator worker`: takes attempts of shell steps from the queue and runs them in this checkout, as a local
 // run would (the same ShellExecutor), in a scratch run folder of its own. What the coordinator needs comes back
-// through the attempt's stream (who took it, the log, the result: with a cached step's input hashes before and
-// after it ran) and the bucket (artifacts, and a cached step's declared workspace outputs); every entry is
-// fenced by the attempt's lock, so a worker that was paused past it sends nothing that is taken.
+// through the attempt's stream (who took it, the log, the result: with what a cached step read here, for the
+// coordinator to check against its key) and the bucket (artifacts, a cached step's declared workspace outputs);
+// every entry is fenced by the attempt's lock, so a worker that was paused past it sends nothing that is taken.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
