@@ -278,14 +278,20 @@ describe.skipIf(redisSkip !== undefined)(`workers on Redis${redisSkip ? ` (skipp
       expect(rig().manifest().steps.build!.error).toEqual({ code: 'remote', message: 'the step wrote 2 declared workspace output(s) on a worker, and the run has no --bucket to bring them back' });
     });
 
-    it('an entry stored from a worker run is a hit for a local run of the same spec, and one stored locally is a hit with --workers', async () => {
+    it('an entry stored from a worker run is a hit for a local run of the same spec (also through --remote-cache), and one stored locally is a hit with --workers', async () => {
       checkouts('v1\n');
       await startCheckoutWorker();
-      expect((await runRemote()).code).toBe(0);
+      const remoteCache = ['--remote-cache', 's3://orch-cached/shared'];
+      const signed = { ORCH_REMOTE_CACHE_KEY: 'k'.repeat(40) };
+      expect((await runRemote(remoteCache, signed)).code).toBe(0);
       const local = rig().run(['run', 'spec.yaml']);
       expect(local.code, local.stderr).toBe(0);
       expect(rig().manifest().steps.build).toMatchObject({ cached: true });
       expect(fs.readFileSync(rig().path('out/result.txt'), 'utf8')).toBe('made on w1 from v1\n');
+      // Another machine (an empty cache folder) finds it in the remote cache.
+      const elsewhere = await rig().runAsync(['run', 'spec.yaml', '--cache-dir', rig().path('other-cache'), ...remoteCache], { env: { ...s3.env, ...signed } });
+      expect(elsewhere.code, elsewhere.stderr).toBe(0);
+      expect(rig().manifest().steps.build).toMatchObject({ cached: true }); // its own cache folder was empty: from the bucket
       // The other way: a new input, stored by a local run, then a hit with --workers.
       for (const dir of ['', 'worker/']) rig().write(`${dir}src/in.txt`, 'v2\n');
       expect(rig().run(['run', 'spec.yaml']).code).toBe(0);
