@@ -31,14 +31,17 @@ export class ShellExecutor implements StepExecutor {
   readonly #redactor: Redactor;
   readonly #files: StepFilePrefetcher;
   readonly #cache: StepCache | undefined;
+  readonly #specEnv: Record<string, string>;
 
-  constructor(o: { runDir: RunDir; launcher: ProcessLauncher; redactor: Redactor; files: StepFilePrefetcher; cache?: StepCache }) {
+  /** `specEnv`: the spec's `env:` under each step's own, for a launcher that does not have it already (a worker's). */
+  constructor(o: { runDir: RunDir; launcher: ProcessLauncher; redactor: Redactor; files: StepFilePrefetcher; cache?: StepCache; specEnv?: Record<string, string> }) {
     this.#runDir = o.runDir;
     this.#launcher = o.launcher;
     this.#secrets = o.redactor.values;
     this.#redactor = o.redactor;
     this.#files = o.files;
     this.#cache = o.cache;
+    this.#specEnv = o.specEnv ?? {};
   }
 
   async runAttempt({ step, attempt, signal, context }: AttemptInput): Promise<AttemptResult> {
@@ -65,7 +68,7 @@ export class ShellExecutor implements StepExecutor {
       shell: step.shell,
       script,
       cwd,
-      env: { ...stepEnv, ...exprEnv, ORCH_JOB_ID: dir.jobId, ORCH_STEP: step.id, ORCH_RUN_DIR: dir.root, ORCH_ARTIFACTS: artifactsDir, ORCH_OUTPUT: outputFile },
+      env: { ...this.#specEnv, ...stepEnv, ...exprEnv, ORCH_JOB_ID: dir.jobId, ORCH_STEP: step.id, ORCH_RUN_DIR: dir.root, ORCH_ARTIFACTS: artifactsDir, ORCH_OUTPUT: outputFile },
       logPath: dir.logPath(step.id),
       attempt,
       outputFile,

@@ -20,19 +20,29 @@ export interface ReadBefore {
   rendered?: RenderedDigests;
 }
 
+/** Where a cached step runs on a worker. */
+export interface CheckoutOptions {
+  specDir: string;
+  /** Folders never read as inputs or outputs. */
+  exclude: string[];
+  step: StepSpec;
+  /** The environment its process starts from (the worker's, under the spec's `env:`). */
+  env: NodeJS.ProcessEnv;
+}
+
 /** A cached step's files in a worker's checkout: under the spec's folder, never under `exclude`. */
 export class CheckoutFiles {
-  readonly #o: { specDir: string; exclude: string[]; step: StepSpec };
+  readonly #o: CheckoutOptions;
 
-  constructor(o: { specDir: string; exclude: string[]; step: StepSpec }) {
+  constructor(o: CheckoutOptions) {
     this.#o = o;
   }
 
-  /** Before the step runs: its input files' hashes, and its rendering's digests in this process's environment. */
+  /** Before the step runs: its input files' hashes, and its rendering's digests in its environment here. */
   read(context: EvalContext): ReadBefore {
     const rendered = renderShell(this.#o.step, context);
     const inputs = this.#hashInputs();
-    return { ...(inputs ? { inputs } : {}), ...('error' in rendered ? {} : { rendered: digestRendered(rendered, process.env) }) };
+    return { ...(inputs ? { inputs } : {}), ...('error' in rendered ? {} : { rendered: digestRendered(rendered, this.#o.env) }) };
   }
 
   /** After it ran: what the coordinator is told (its inputs hashed again beside those of `before`). */

@@ -119,6 +119,7 @@ class RemoteShellExecutor implements StepExecutor {
       contexts,
       runsOn: step.runsOn ?? [],
       secretNames: o.secretNames,
+      specEnv: o.spec.env,
       ...(o.bucketUrl ? { bucket: o.bucketUrl } : {}),
       ...(cached ? { cache: cached } : {}),
     };

@@ -32,6 +32,8 @@ export interface AttemptJob {
   runsOn: string[];
   /** Names of variables whose values are masked (the spec's `secrets`). */
   secretNames: string[];
+  /** The spec's `env:`, under the step's own (as a local run's steps have it). */
+  specEnv: Record<string, string>;
   /** `s3://…` to send artifacts through, when the run has one. */
   bucket?: string;
   /** Artifacts of the steps it needs, restored from the bucket into the worker's run folder before it runs. */

@@ -160,8 +160,9 @@ async function runAttempt(a: AttemptRun): Promise<void> {
     const specDir = path.dirname(path.resolve(o.dir, data.specPath));
     // ORCH_WORKER tells the step where it runs.
     const step = { ...data.step, cwd: path.resolve(specDir, data.cwdFromSpec), env: { ...data.step.env, ORCH_WORKER: o.name } };
-    const checkout = data.cache && new CheckoutFiles({ specDir, exclude: data.cache.exclude.map((d) => path.resolve(specDir, d)), step });
-    const shell = new ShellExecutor({ runDir, launcher: a.launcher, redactor: Redactor.fromEnv(data.secretNames), files: new StepFilePrefetcher(runDir, [step.id], 1) });
+    const env = { ...process.env, ...data.specEnv }; // what the step's process starts from, as in a local run
+    const checkout = data.cache && new CheckoutFiles({ specDir, exclude: data.cache.exclude.map((d) => path.resolve(specDir, d)), step, env });
+    const shell = new ShellExecutor({ runDir, launcher: a.launcher, redactor: Redactor.fromEnv(data.secretNames), files: new StepFilePrefetcher(runDir, [step.id], 1), specEnv: data.specEnv });
     const bucket = await a.buckets.get(data.bucket).catch((e: unknown) => failedWith(e));
     // The artifacts of its needs first, where they were in the coordinator's run folder.
     const restored = bucket === undefined || !data.restore?.length ? undefined : 'error' in bucket ? bucket.error : await receiveFiles(bucket, runDir.root, data.restore);

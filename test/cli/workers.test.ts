@@ -48,9 +48,9 @@ describe.skipIf(redisSkip !== undefined)(`workers on Redis${redisSkip ? ` (skipp
   const env = () => ({ ...FAST_TIMINGS, ORCH_NO_WORKER_MS: '20000' });
   const run = (args: string[], extra: Record<string, string> = {}) => rig().runAsync(['run', 'spec.yaml', '--workers', redis.url, ...args], { env: { ...env(), ...extra }, timeoutMs: 90_000 });
 
-  it('runs shell steps on a worker: logs, outputs and needs come back, and the run says which worker ran each attempt', async () => {
+  it('runs shell steps on a worker (with the spec\'s env:): logs, outputs and needs come back, and the run says which worker ran each attempt', async () => {
     workers.push(await startWorker(rig(), { redisUrl: redis.url, name: 'w1' }));
-    rig().write('spec.yaml', 'name: remote\nsteps:\n  a:\n    run: |\n      echo "hello from $ORCH_WORKER"\n      echo "x=41" >> "$ORCH_OUTPUT"\n  b:\n    needs: [a]\n    output: json\n    run: |\n      echo "{\\"y\\": ${{ steps.a.outputs.x }}}"\n');
+    rig().write('spec.yaml', 'name: remote\nenv:\n  GREETING: hello\nsteps:\n  a:\n    run: |\n      echo "$GREETING from $ORCH_WORKER"\n      echo "x=41" >> "$ORCH_OUTPUT"\n  b:\n    needs: [a]\n    output: json\n    run: |\n      echo "{\\"y\\": ${{ steps.a.outputs.x }}}"\n');
     const r = await run(['--json']);
     expect(r.code, r.stderr).toBe(0);
     expect(rig().log('a')).toBe('hello from w1\n');
@@ -237,8 +237,9 @@ describe.skipIf(redisSkip !== undefined)(`workers on Redis${redisSkip ? ` (skipp
     afterAll(async () => {
       await s3?.close();
     });
-    // Inputs under src/, declared workspace outputs under out/ (a small file and one big enough to be a blob).
-    const SPEC = 'name: cached\nsteps:\n  build:\n    cache:\n      inputs: [src/*.txt]\n      outputs: [out/**]\n      env: [MODE]\n    run: |\n      mkdir -p out\n      echo "made on ${ORCH_WORKER:-the coordinator} from $(cat src/in.txt)" > out/result.txt\n      head -c 40000 /dev/urandom > out/big.bin\n      echo "n=7" >> "$ORCH_OUTPUT"\n';
+    // Inputs under src/, declared workspace outputs under out/ (a small file and one big enough to be a blob); a
+    // cache.env variable set by the spec's env:, which the step sees on a worker as locally.
+    const SPEC = 'name: cached\nenv:\n  GREETING: made\nsteps:\n  build:\n    cache:\n      inputs: [src/*.txt]\n      outputs: [out/**]\n      env: [MODE, GREETING]\n    run: |\n      mkdir -p out\n      echo "$GREETING on ${ORCH_WORKER:-the coordinator} from $(cat src/in.txt)" > out/result.txt\n      head -c 40000 /dev/urandom > out/big.bin\n      echo "n=7" >> "$ORCH_OUTPUT"\n';
     /** The coordinator's checkout is the rig's folder; the worker's, a copy of it in worker/ with its own src/in.txt. */
     const checkouts = (input: string, workerInput = input) => {
       for (const dir of ['', 'worker/']) rig().write(`${dir}spec.yaml`, SPEC);
