@@ -1,8 +1,8 @@
 import path from 'node:path';
-import { ExpressionError, type EvalContext } from '../expr/index.js';
+import type { EvalContext } from '../expr/index.js';
 import { buildGraph, topologicalOrder } from '../graph/build.js';
 import type { JobSpec, StepSpec } from '../specfile/model.js';
-import { renderField, renderScript } from '../steps/render.js';
+import { renderShell } from '../steps/render.js';
 import { Redactor } from '../store/redact.js';
 
 /** What `run --dry-run` says of one step (SPEC §11). */
@@ -62,15 +62,9 @@ async function openCache(o: { spec: JobSpec; runsDir: string; cacheDir?: string 
 async function lookUp(o: { spec: JobSpec; step: StepSpec; known: Map<string, KnownResult>; cache: Awaited<ReturnType<typeof openCache>>; noCache: boolean }): Promise<{ plan: Omit<PlannedStep, 'step'>; result?: KnownResult }> {
   const { spec, step } = o;
   const context: EvalContext = { contexts: { vars: spec.vars, env: { ...process.env }, job: { id: '', name: spec.name, run_dir: '' }, steps: Object.fromEntries(o.known) } };
-  let key;
-  try {
-    const { script, env: exprEnv } = renderScript(step.run!, context);
-    const stepEnv = Object.fromEntries(Object.entries(step.env).map(([k, v]) => [k, renderField(v, context)]));
-    key = o.cache.keyOf({ step, script, exprEnv, stepEnv, cwd: renderField(step.cwd, context), context });
-  } catch (e) {
-    if (!(e instanceof ExpressionError)) throw e;
-    return { plan: { plan: 'would-run', reason: `its expressions are evaluated when it runs (${e.message})` } };
-  }
+  const rendered = renderShell(step, context);
+  if ('error' in rendered) return { plan: { plan: 'would-run', reason: `its expressions are evaluated when it runs (${rendered.error.message})` } };
+  const key = o.cache.keyOf(rendered);
   const keyed = { cache_key: key.key, cache_key_parts: o.cache.o.redactor.redactValue(key.parts) };
   if (o.noCache) return { plan: { plan: 'would-run', reason: '--no-cache', ...keyed } };
   const entry = await o.cache.o.store.getEntry(key.key);

@@ -133,7 +133,7 @@ export async function runJob(o: JobOptions): Promise<JobOutcome> {
   const stepCache = o.stepCache?.(runDir, redactor);
   const shell = new ShellExecutor({ runDir, launcher, redactor, files, cache: stepCache });
   const llm = o.llm?.(runDir, redactor);
-  const remote = o.workers?.executor({ spec, runDir, secretNames: o.secretNames, emit: (e) => bus.emit(e) });
+  const remote = o.workers?.executor({ spec, runDir, secretNames: o.secretNames, emit: (e) => bus.emit(e), cache: stepCache, redactor });
   const started = Date.now();
 
   bus.emit({

@@ -77,15 +77,10 @@ async function prepareAndRun(o: StartJobOptions, remote: RemoteCache | undefined
         warn: o.warn,
       })
     : undefined;
+  // With workers too: cached steps are looked up and stored here, and only a miss goes to a worker.
+  const stepCache = spec.steps.some((s) => s.shellCache && s.cache) ? await prepareStepCache(o, remote) : undefined;
   // Redis (and BullMQ, the S3 client) load only for a run with workers; unreachable, it stops here, before any run folder.
   const workers = o.workers ? await (await import('../workers/dispatch.js')).connectWorkers(o.workers) : undefined;
-  const cachedSteps = spec.steps.filter((s) => s.shellCache && s.cache).map((s) => s.id);
-  // Steps that run on workers do not go through the step cache (its workspace outputs would be on the worker's
-  // machine): said before the run, never skipped quietly.
-  if (workers && cachedSteps.length > 0) {
-    o.warn(`with --workers, cached run steps (${cachedSteps.join(', ')}) run on workers without the step cache: their results are neither looked up nor stored`);
-  }
-  const stepCache = cachedSteps.length > 0 && !workers ? await prepareStepCache(o, remote) : undefined;
   return runJob({
     stepCache,
     spec,

@@ -45,8 +45,7 @@ export function stepKey(r: RenderedShell, scope: KeyScope): StepKey {
   const decl = r.step.shellCache!;
   const inputs = hashInputs(decl.inputs, scope);
   const stepEnv = { ...scope.specEnv, ...r.stepEnv };
-  const env: Record<string, string | null> = {};
-  for (const name of decl.env) env[name] = stepEnv[name] ?? scope.env[name] ?? null;
+  const env = cacheEnvValues(decl.env, stepEnv, scope.env);
   const needs: Record<string, string> = {};
   const steps = (r.context.contexts.steps ?? {}) as Record<string, unknown>;
   for (const id of r.step.needs) needs[id] = sha256(canonicalJson(steps[id] ?? null));
@@ -69,18 +68,29 @@ export function stepKey(r: RenderedShell, scope: KeyScope): StepKey {
   return { key: cacheKey(parts), parts, inputs };
 }
 
+/** The values of the variables a step's `cache.env` names, as its process sees them (its env, else the orchestrator's; null: unset). */
+export function cacheEnvValues(names: string[], stepEnv: Record<string, string>, env: NodeJS.ProcessEnv): Record<string, string | null> {
+  const out: Record<string, string | null> = {};
+  for (const name of names) out[name] = stepEnv[name] ?? env[name] ?? null;
+  return out;
+}
+
 /** The step's input files and their SHA-256, by path relative to the spec's folder. */
 export function hashInputs(globs: string[], scope: KeyScope, o: { fresh?: boolean } = {}): Record<string, string> {
   return scope.hashes.hash(scope.specDir, matchFiles(scope.specDir, globs, scope.exclude), o);
 }
 
-/** The first difference between the inputs hashed before a step ran and after: a sentence, or undefined. */
-export function describeInputChange(before: Record<string, string>, after: Record<string, string>): string | undefined {
+/**
+ * The first difference between two hashings of a step's inputs, as a sentence, or undefined: by default before and
+ * after the step ran; with `differsOn` (e.g. `worker w1`), here and on that machine.
+ */
+export function describeInputChange(before: Record<string, string>, after: Record<string, string>, differsOn?: string): string | undefined {
+  const [removed, changed, appeared] = differsOn === undefined ? ['was removed while the step ran', 'changed while the step ran', 'appeared while the step ran'] : [`is missing on ${differsOn}`, `differs on ${differsOn}`, `exists only on ${differsOn}`];
   for (const [p, sha] of Object.entries(before)) {
-    if (!(p in after)) return `input ${p} was removed while the step ran`;
-    if (after[p] !== sha) return `input ${p} changed while the step ran (${sha.slice(0, 12)}… → ${after[p]!.slice(0, 12)}…)`;
+    if (!(p in after)) return `input ${p} ${removed}`;
+    if (after[p] !== sha) return `input ${p} ${changed} (${sha.slice(0, 12)}… → ${after[p]!.slice(0, 12)}…)`;
   }
-  for (const p of Object.keys(after)) if (!(p in before)) return `input ${p} appeared while the step ran`;
+  for (const p of Object.keys(after)) if (!(p in before)) return `input ${p} ${appeared}`;
   return undefined;
 }
 

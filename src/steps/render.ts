@@ -1,4 +1,7 @@
-import { evaluate, hasTemplate, parseTemplate, renderTemplate, toDisplayString, type EvalContext, type TemplatePart } from '../expr/index.js';
+import type { StepError } from '../errors.js';
+import { ExpressionError, evaluate, hasTemplate, parseTemplate, renderTemplate, toDisplayString, type EvalContext, type TemplatePart } from '../expr/index.js';
+import type { StepSpec } from '../specfile/model.js';
+import type { RenderedShell } from './cache-key.js';
 
 /**
  * Parsed templates by their text: the instances of a fanned step share their fields' text, parsed once for all of
@@ -36,4 +39,17 @@ export function renderScript(run: string, context: EvalContext): { script: strin
 /** Any other string field: expressions rendered into the text. */
 export function renderField(value: string, context: EvalContext): string {
   return hasTemplate(value) ? renderTemplate(parseOnce(value), context) : value;
+}
+
+/** A run step rendered for one attempt (its script, env and cwd), or the expression error that stopped it. */
+export function renderShell(step: StepSpec, context: EvalContext): RenderedShell | { error: StepError } {
+  try {
+    const { script, env: exprEnv } = renderScript(step.run!, context);
+    const stepEnv: Record<string, string> = {};
+    for (const [k, v] of Object.entries(step.env)) stepEnv[k] = renderField(v, context);
+    return { step, script, exprEnv, stepEnv, cwd: renderField(step.cwd, context), context };
+  } catch (e) {
+    if (!(e instanceof ExpressionError)) throw e;
+    return { error: { code: 'expression', message: e.message } };
+  }
 }

@@ -7,6 +7,7 @@ import { InputHashes, matchFiles } from '../store/input-hashes.js';
 import type { Redactor } from '../store/redact.js';
 import type { RunDir } from '../store/run-dir.js';
 import { describeInputChange, hashInputs, STEP_CACHE_FORMAT, stepKey, type KeyScope, type RenderedShell, type StepKey } from './cache-key.js';
+import { describeRanElsewhere, type InputsElsewhere } from './ran-elsewhere.js';
 import type { AttemptResult } from './types.js';
 
 /** Files up to this size travel inside the entry (one read on a hit); larger ones are blobs, streamed. */
@@ -107,13 +108,14 @@ export class StepCache {
   }
 
   /**
-   * Store a succeeded attempt, unless its inputs hash differently now than when its key was made (then a warning
-   * names the input). Nothing here fails the step: a store that cannot be written is a warning.
+   * Store a succeeded attempt, unless its inputs hash differently now than when its key was made, or (`elsewhere`:
+   * it ran on a worker) what it read there differs from the key's or changed while it ran; then a warning says what.
+   * Nothing here fails the step: a store that cannot be written is a warning.
    */
-  async save(o: { step: StepSpec; key: StepKey; result: AttemptResult; runDir: RunDir }): Promise<void> {
+  async save(o: { step: StepSpec; key: StepKey; result: AttemptResult; runDir: RunDir; elsewhere?: InputsElsewhere }): Promise<void> {
     const { step, key, runDir } = o;
     const after = hashInputs(step.shellCache!.inputs, this.o.scope, { fresh: true });
-    const changed = describeInputChange(key.inputs, after);
+    const changed = (o.elsewhere && describeRanElsewhere(key, o.elsewhere)) ?? describeInputChange(key.inputs, after);
     if (changed) {
       this.o.warn(`step "${step.id}": ${changed}: its result is not stored in the cache`);
       return;

@@ -1,6 +1,4 @@
 import path from 'node:path';
-import type { StepError } from '../errors.js';
-import { ExpressionError } from '../expr/index.js';
 import { formatDuration } from '../specfile/duration.js';
 import type { StepSpec } from '../specfile/model.js';
 import { ioFault, isIoError } from '../store/io-fault.js';
@@ -10,10 +8,11 @@ import type { RunDir } from '../store/run-dir.js';
 import type { ProcessLauncher } from '../process/launcher.js';
 import { parseJsonOutput, parseOutputFile } from './outputs.js';
 import { MAX_CAPTURE_BYTES, type ProcessOutcome } from '../process/step-process.js';
-import { renderField, renderScript } from './render.js';
-import type { StepKey } from './cache-key.js';
+import { renderShell } from './render.js';
+import type { RenderedShell } from './cache-key.js';
+import { isCachedStep, runCachedAttempt } from './cached-attempt.js';
 import type { StepCache } from './shell-cache.js';
-import { cancellationError, type AttemptInput, type AttemptResult, type StepExecutor } from './types.js';
+import { cancellationError, failedAttempt, type AttemptInput, type AttemptResult, type StepExecutor } from './types.js';
 
 /** A shell step's time limit per attempt when neither it nor `defaults:` sets `timeout` (as GitHub Actions: 6 hours). */
 export const DEFAULT_SHELL_TIMEOUT_MS = 6 * 3_600_000;
@@ -32,55 +31,36 @@ export class ShellExecutor implements StepExecutor {
   readonly #redactor: Redactor;
   readonly #files: StepFilePrefetcher;
   readonly #cache: StepCache | undefined;
+  readonly #specEnv: Record<string, string>;
 
-  constructor(o: { runDir: RunDir; launcher: ProcessLauncher; redactor: Redactor; files: StepFilePrefetcher; cache?: StepCache }) {
+  /** `specEnv`: the spec's `env:` under each step's own, for a launcher that does not have it already (a worker's). */
+  constructor(o: { runDir: RunDir; launcher: ProcessLauncher; redactor: Redactor; files: StepFilePrefetcher; cache?: StepCache; specEnv?: Record<string, string> }) {
     this.#runDir = o.runDir;
     this.#launcher = o.launcher;
     this.#secrets = o.redactor.values;
     this.#redactor = o.redactor;
     this.#files = o.files;
     this.#cache = o.cache;
+    this.#specEnv = o.specEnv ?? {};
   }
 
   async runAttempt({ step, attempt, signal, context }: AttemptInput): Promise<AttemptResult> {
-    let script: string, exprEnv: Record<string, string>, stepEnv: Record<string, string>, cwd: string;
-    try {
-      ({ script, env: exprEnv } = renderScript(step.run!, context));
-      stepEnv = {};
-      for (const [k, v] of Object.entries(step.env)) stepEnv[k] = renderField(v, context);
-      cwd = renderField(step.cwd, context);
-    } catch (e) {
-      if (!(e instanceof ExpressionError)) throw e;
-      return failure({ code: 'expression', message: e.message });
-    }
-    const dir = this.#runDir;
+    const rendered = renderShell(step, context);
+    if ('error' in rendered) return failedAttempt(rendered.error);
     try {
       await this.#files.ready(step.id); // outputs/<id>.json and artifacts/<id>/ exist from here
     } catch (e) {
       if (!isIoError(e)) throw e;
-      return failure(ioFault(e, (e as NodeJS.ErrnoException).path ?? this.#runDir.outputPath(step.id)));
+      return failedAttempt(ioFault(e, e.path ?? this.#runDir.outputPath(step.id)));
     }
-    // A cached step (SPEC §11): its key from what it would run; a stored result is restored and no process runs.
-    const cache = step.shellCache && step.cache ? this.#cache : undefined;
-    let key: StepKey | undefined;
-    if (cache) {
-      try {
-        key = cache.keyOf({ step, script, exprEnv, stepEnv, cwd, context });
-        const hit = cache.mayRead(step) ? await cache.restore(step, key, dir) : undefined;
-        if (hit) return { ...hit, cacheKeyParts: this.#redactor.redactValue(hit.cacheKeyParts) };
-      } catch (e) {
-        if (!isIoError(e)) throw e;
-        return failure(ioFault(e, (e as NodeJS.ErrnoException).path ?? cache.o.scope.specDir, 'read'));
-      }
-    }
-    const r = await this.#run({ step, attempt, signal, script, exprEnv, stepEnv, cwd });
-    if (!cache || !key) return r;
-    if (r.status === 'succeeded') await cache.save({ step, key, result: r, runDir: dir });
-    return { ...r, cached: false, cacheKey: key.key, cacheKeyParts: this.#redactor.redactValue(key.parts) };
+    const run = () => this.#run({ rendered, attempt, signal });
+    if (!this.#cache || !isCachedStep(step)) return run();
+    return runCachedAttempt({ rendered, cache: this.#cache, runDir: this.#runDir, redactor: this.#redactor, run: async () => ({ result: await run() }) });
   }
 
-  async #run(o: { step: StepSpec; attempt: number; signal: AbortSignal; script: string; exprEnv: Record<string, string>; stepEnv: Record<string, string>; cwd: string }): Promise<AttemptResult> {
-    const { step, attempt, signal, script, exprEnv, stepEnv, cwd } = o;
+  async #run(o: { rendered: RenderedShell; attempt: number; signal: AbortSignal }): Promise<AttemptResult> {
+    const { attempt, signal } = o;
+    const { step, script, exprEnv, stepEnv, cwd } = o.rendered;
     const dir = this.#runDir;
     const artifactsDir = dir.artifactsDir(step.id);
     const outputFile = path.join(dir.workDir, `${step.id}.${attempt}.out`);
@@ -88,7 +68,7 @@ export class ShellExecutor implements StepExecutor {
       shell: step.shell,
       script,
       cwd,
-      env: { ...stepEnv, ...exprEnv, ORCH_JOB_ID: dir.jobId, ORCH_STEP: step.id, ORCH_RUN_DIR: dir.root, ORCH_ARTIFACTS: artifactsDir, ORCH_OUTPUT: outputFile },
+      env: { ...this.#specEnv, ...stepEnv, ...exprEnv, ORCH_JOB_ID: dir.jobId, ORCH_STEP: step.id, ORCH_RUN_DIR: dir.root, ORCH_ARTIFACTS: artifactsDir, ORCH_OUTPUT: outputFile },
       logPath: dir.logPath(step.id),
       attempt,
       outputFile,
@@ -140,8 +120,4 @@ function result(step: StepSpec, run: ProcessOutcome, signal: AbortSignal): Attem
     outputs = { ...outputs, ...parsed.outputs };
   }
   return { ...base, status: 'succeeded', outputs, retryable: false };
-}
-
-function failure(error: StepError): AttemptResult {
-  return { status: 'failed', exitCode: null, text: '', outputs: {}, error, retryable: false };
 }

@@ -27,4 +27,9 @@ export function cancellationError(signal: AbortSignal): StepError {
   return { code: 'cancelled', message: 'cancelled' };
 }
 
+/** An attempt that failed before (or without) running anything: no exit code, no text, not worth retrying. */
+export function failedAttempt(error: StepError): AttemptResult {
+  return { status: 'failed', exitCode: null, text: '', outputs: {}, error, retryable: false };
+}
+
 export type { AttemptResult, StepResult } from '../events/step-result.js';

@@ -9,8 +9,9 @@ import type { StepError } from '../errors.js';
 import type { AttemptResult } from '../events/step-result.js';
 import type { RunEventBody } from '../events/types.js';
 import type { Bucket } from '../remote/bucket.js';
+import type { RanElsewhere } from '../steps/ran-elsewhere.js';
 import type { RunDir } from '../store/run-dir.js';
-import { CANCEL_CHANNEL, KEY_PREFIX, KEY_TTL_MS, cancelledKey, lockKey, parseEntry, streamKey, type StreamEntry } from './protocol.js';
+import { CANCEL_CHANNEL, KEY_PREFIX, KEY_TTL_MS, cancelledKey, lockKey, parseEntry, streamKey, type SentFile, type StreamEntry } from './protocol.js';
 import { listWorkers } from './registry.js';
 import { receiveFiles } from './transfer.js';
 
@@ -41,6 +42,8 @@ export interface WatchOptions {
   queue: Queue;
   bucket?: Bucket;
   runDir: RunDir;
+  /** The spec's folder: where a cached step's declared workspace outputs are received. */
+  specDir: string;
   emit: (e: RunEventBody) => void;
   timings: WatchTimings;
   /** The Redis URL as messages show it. */
@@ -59,7 +62,14 @@ interface Followed {
   /** Its result came, and its files are being received: no longer a question of whether its worker lives. */
   hasResult?: boolean;
   log?: number;
-  done: (r: AttemptResult) => void;
+  done: (r: RemoteOutcome) => void;
+}
+
+/** How an attempt on a worker ended: its result, the worker that ran it, and (a cached step) what it read there. */
+export interface RemoteOutcome {
+  result: AttemptResult;
+  worker?: string;
+  cache?: RanElsewhere;
 }
 
 /** Whether stream id `a` comes after `b` (`ms-seq`). */
@@ -91,7 +101,7 @@ export class AttemptWatch {
   }
 
   /** Follow one attempt (before it is queued, so nothing it sends is missed); resolves with its result. */
-  follow(a: { jobId: string; stepId: string; attempt: number; runsOn: string[]; signal: AbortSignal }): Promise<AttemptResult> {
+  follow(a: { jobId: string; stepId: string; attempt: number; runsOn: string[]; signal: AbortSignal }): Promise<RemoteOutcome> {
     return new Promise((resolve) => {
       const f: Followed = { jobId: a.jobId, stepId: a.stepId, attempt: a.attempt, runsOn: a.runsOn, lastId: '0', queuedAt: Date.now(), done: resolve };
       this.#followed.set(a.jobId, f);
@@ -105,12 +115,12 @@ export class AttemptWatch {
   }
 
   /** End an attempt with this result (once: later results for it are ignored). */
-  settle(jobId: string, result: AttemptResult): void {
+  settle(jobId: string, result: AttemptResult, cache?: RanElsewhere): void {
     const f = this.#followed.get(jobId);
     if (!f) return;
     this.#followed.delete(jobId);
     if (f.log !== undefined) fs.closeSync(f.log);
-    f.done(result);
+    f.done({ result, ...(f.worker !== undefined ? { worker: f.worker } : {}), ...(cache ? { cache } : {}) });
   }
 
   /** Redis is gone: every attempt fails with why. */
@@ -166,12 +176,9 @@ export class AttemptWatch {
         return;
       case 'result': {
         f.hasResult = true;
-        let result = e.result;
-        if (e.files.length > 0) {
-          const bad = this.#o.bucket ? await receiveFiles(this.#o.bucket, this.#o.runDir, e.files) : { code: 'remote' as const, message: 'a worker sent artifacts, and this run has no bucket' };
-          if (bad) result = { ...result, status: 'failed', error: bad, retryable: false };
-        }
-        this.settle(f.jobId, result);
+        // Every file is checked before the result is recorded; a cached step's workspace outputs go into the spec's folder.
+        const bad = (await this.#receive(e.files, this.#o.runDir.root, 'artifacts')) ?? (await this.#receive(e.workspace ?? [], this.#o.specDir, 'declared workspace outputs'));
+        this.settle(f.jobId, bad ? { ...e.result, status: 'failed', error: bad, retryable: false } : e.result, e.cache);
         return;
       }
       default: {
@@ -179,6 +186,13 @@ export class AttemptWatch {
         return _x;
       }
     }
+  }
+
+  /** Files a worker sent through the bucket, received under `root`; why not, as a step error. */
+  async #receive(files: SentFile[], root: string, what: string): Promise<StepError | undefined> {
+    if (files.length === 0) return undefined;
+    if (!this.#o.bucket) return { code: 'remote', message: `a worker sent ${what}, and this run has no bucket` };
+    return receiveFiles(this.#o.bucket, root, files);
   }
 
   /** Every checkMs: lost workers, attempts no worker takes, cancellations never confirmed. */

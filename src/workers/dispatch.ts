@@ -9,7 +9,11 @@ import type { Bucket } from '../remote/bucket.js';
 import type { JobSpec } from '../specfile/model.js';
 import { sha256 } from '../store/hash.js';
 import type { RunDir } from '../store/run-dir.js';
-import type { AttemptInput, AttemptResult, StepExecutor } from '../steps/types.js';
+import { isCachedStep, runCachedAttempt, type RanAttempt } from '../steps/cached-attempt.js';
+import { renderShell } from '../steps/render.js';
+import type { StepCache } from '../steps/shell-cache.js';
+import { failedAttempt, type AttemptInput, type AttemptResult, type StepExecutor } from '../steps/types.js';
+import type { Redactor } from '../store/redact.js';
 import { connectRedis, displayRedisUrl } from './connect.js';
 import { AttemptWatch, watchTimings, type WatchTimings } from './attempt-watch.js';
 import { KEY_PREFIX, QUEUE_NAME, attemptJobId, type AttemptJob } from './protocol.js';
@@ -29,7 +33,8 @@ export interface WorkersOptions {
 export interface Workers {
   /** Slots of the workers connected now (the run's default concurrency). */
   slots: number;
-  executor(o: { spec: JobSpec; runDir: RunDir; secretNames: string[]; emit: (e: RunEventBody) => void }): StepExecutor;
+  /** `cache`: the job's step cache (SPEC §11), looked up and written here for cached steps run on workers. */
+  executor(o: { spec: JobSpec; runDir: RunDir; secretNames: string[]; emit: (e: RunEventBody) => void; cache?: StepCache; redactor: Redactor }): StepExecutor;
   close(): Promise<void>;
 }
 
@@ -46,8 +51,9 @@ export async function connectWorkers(o: WorkersOptions): Promise<Workers> {
   return {
     slots,
     executor: (run) => {
-      watch = new AttemptWatch({ redis, queue, bucket, runDir: run.runDir, emit: run.emit, timings: o.timings ?? watchTimings(), where: displayRedisUrl(o.redisUrl) });
-      return new RemoteShellExecutor({ spec: run.spec, runDir: run.runDir, secretNames: run.secretNames, queue, watch, bucket, bucketUrl: o.bucketUrl, isLost: () => lost });
+      const specDir = path.dirname(run.spec.path);
+      watch = new AttemptWatch({ redis, queue, bucket, runDir: run.runDir, specDir, emit: run.emit, timings: o.timings ?? watchTimings(), where: displayRedisUrl(o.redisUrl) });
+      return new RemoteShellExecutor({ ...run, queue, watch, bucket, bucketUrl: o.bucketUrl, isLost: () => lost });
     },
     close: async () => {
       await watch?.close();
@@ -68,6 +74,8 @@ interface RemoteShellOptions {
   bucket?: Bucket;
   bucketUrl?: string;
   isLost: () => string | undefined;
+  cache?: StepCache;
+  redactor: Redactor;
 }
 
 /** Runs a shell step's attempt on a worker: queued as a BullMQ job of its own, one per attempt. */
@@ -82,10 +90,23 @@ class RemoteShellExecutor implements StepExecutor {
     this.#specSha256 = sha256(o.spec.text);
   }
 
-  async runAttempt({ step, attempt, signal, context }: AttemptInput): Promise<AttemptResult> {
+  /** A cached step is looked up here first (a hit queues nothing); a miss runs on a worker and is stored here. */
+  async runAttempt(input: AttemptInput): Promise<AttemptResult> {
+    const { step, context } = input;
+    const cache = this.#o.cache;
+    if (!cache || !isCachedStep(step)) return (await this.#dispatch(input)).result;
+    const rendered = renderShell(step, context);
+    if ('error' in rendered) return failedAttempt(rendered.error);
+    const specDir = cache.o.scope.specDir;
+    const exclude = cache.o.scope.exclude.map((d) => path.relative(specDir, d));
+    return runCachedAttempt({ rendered, cache, runDir: this.#o.runDir, redactor: this.#o.redactor, run: () => this.#dispatch(input, { exclude }) });
+  }
+
+  /** Queue the attempt for a worker and wait for its outcome. */
+  async #dispatch({ step, attempt, signal, context }: AttemptInput, cached?: AttemptJob['cache']): Promise<RanAttempt> {
     const o = this.#o;
     const lost = o.isLost();
-    if (lost) return { status: 'failed', exitCode: null, text: '', outputs: {}, error: { code: 'remote', message: lost }, retryable: false };
+    if (lost) return { result: failedAttempt({ code: 'remote', message: lost }) };
     const { env: _env, ...contexts } = context.contexts;
     const jobId = attemptJobId(o.runDir.jobId, step.id, attempt);
     const data: AttemptJob = {
@@ -98,22 +119,26 @@ class RemoteShellExecutor implements StepExecutor {
       contexts,
       runsOn: step.runsOn ?? [],
       secretNames: o.secretNames,
+      specEnv: o.spec.env,
       ...(o.bucketUrl ? { bucket: o.bucketUrl } : {}),
+      ...(cached ? { cache: cached } : {}),
     };
     if (o.bucket && step.needs.length > 0) {
       try {
         data.restore = await offerNeeds(o.bucket, o.runDir, step.needs);
       } catch (e) {
         if (!(e instanceof OrchestratorError)) throw e;
-        return { status: 'failed', exitCode: null, text: '', outputs: {}, error: { code: 'remote', message: `the artifacts of its needs could not be offered: ${e.message}` }, retryable: false };
+        return { result: failedAttempt({ code: 'remote', message: `the artifacts of its needs could not be offered: ${e.message}` }) };
       }
     }
     const settled = o.watch.follow({ jobId, stepId: step.id, attempt, runsOn: data.runsOn, signal });
     try {
       await o.queue.add('attempt', data, { jobId, removeOnComplete: true, removeOnFail: { age: 24 * 3600 } });
     } catch (e) {
-      o.watch.settle(jobId, { status: 'failed', exitCode: null, text: '', outputs: {}, error: { code: 'remote', message: `could not queue the step: ${(e as Error).message}` }, retryable: false });
+      o.watch.settle(jobId, failedAttempt({ code: 'remote', message: `could not queue the step: ${(e as Error).message}` }));
     }
-    return settled;
+    const { result, worker, cache } = await settled;
+    // What a cached step read on its worker: its result is stored only if that agrees with the key made here.
+    return cached ? { result, elsewhere: { where: `worker ${worker ?? '?'}`, ...cache } } : { result };
   }
 }

@@ -2,6 +2,7 @@
 // attempt travels as, and the entries of the attempt's stream. Plain data and names: both sides import it.
 import type { AttemptResult } from '../events/step-result.js';
 import type { StepSpec } from '../specfile/model.js';
+import type { RanElsewhere } from '../steps/ran-elsewhere.js';
 
 /** Redis key prefix of everything the orchestrator keeps there (BullMQ's keys included). */
 export const KEY_PREFIX = 'orch';
@@ -31,25 +32,35 @@ export interface AttemptJob {
   runsOn: string[];
   /** Names of variables whose values are masked (the spec's `secrets`). */
   secretNames: string[];
+  /** The spec's `env:`, under the step's own (as a local run's steps have it). */
+  specEnv: Record<string, string>;
   /** `s3://…` to send artifacts through, when the run has one. */
   bucket?: string;
   /** Artifacts of the steps it needs, restored from the bucket into the worker's run folder before it runs. */
   restore?: SentFile[];
+  /**
+   * A cached step (SPEC §11): the worker reports what it read (its inputs' hashes before and after it ran, digests
+   * of its script's values and `cache.env` values), and sends its declared workspace outputs back. `exclude`: folders never read as inputs or outputs (the coordinator's runs and cache
+   * folders), relative to the spec's folder.
+   */
+  cache?: { exclude: string[] };
 }
 
 /** A file an attempt made, sent through the bucket by its SHA-256. */
 export interface SentFile {
-  /** Path in the run folder (`artifacts/<step>/…`). */
+  /** Path in the run folder (`artifacts/<step>/…`), or, for a workspace output, in the spec's folder. */
   path: string;
   sha256: string;
   size_bytes: number;
+  /** Permission bits, set on the file received. */
+  mode?: number;
 }
 
-/** What an attempt's stream carries, oldest first: who took it, its log, then its result. */
+/** What an attempt's stream carries, oldest first: who took it, its log, then its result (with the files it sent). */
 export type StreamEntry =
   | { t: 'start'; worker: string }
   | { t: 'log'; data: string }
-  | { t: 'result'; result: AttemptResult; files: SentFile[] };
+  | { t: 'result'; result: AttemptResult; files: SentFile[]; workspace?: SentFile[]; cache?: RanElsewhere };
 
 /** BullMQ job ids may not hold `:`; step ids never do, but instance ids are made from values. */
 export function attemptJobId(runId: string, stepId: string, attempt: number): string {

@@ -1,6 +1,7 @@
 // Files between a worker and the coordinator go through the bucket, addressed by their SHA-256
-// (`blobs/<sha256>`): the worker uploads what a step made, the coordinator downloads each file into the run
-// folder and checks its hash before it records it. The same content is stored once.
+// (`blobs/<sha256>`): the worker uploads what a step made (artifacts; a cached step's declared workspace
+// outputs), the coordinator downloads each file into the run folder (or the spec's folder) and checks its hash
+// before it records it. The same content is stored once.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { StepError } from '../errors.js';
@@ -15,23 +16,25 @@ function blobKey(sha: string): string {
   return `blobs/${sha}`;
 }
 
-/** Where artifacts go. */
+/** Files an attempt made, to send: where they are, their paths relative to there, and what they are (for messages). */
 export interface SendOptions {
-  runDir: RunDir;
-  stepId: string;
+  root: string;
+  paths: string[];
   bucket?: Bucket;
+  /** `artifact(s)`, `declared workspace output(s)`. */
+  what: string;
 }
 
-/** Upload the attempt's artifacts; a step that made some on a run without a bucket fails, saying so. */
-export async function sendArtifacts(o: SendOptions): Promise<{ files: SentFile[] } | { error: StepError }> {
-  const files = listFiles(o.runDir.root, o.runDir.artifactsDir(o.stepId)).map((p) => hashFile(o.runDir.root, p));
+/** Upload files an attempt made; a step that made some on a run without a bucket fails, saying so. */
+export async function sendFiles(o: SendOptions): Promise<{ files: SentFile[] } | { error: StepError }> {
+  const files = o.paths.map((p) => describeFile(o.root, p));
   if (files.length === 0) return { files };
-  if (!o.bucket) return { error: { code: 'remote', message: `the step wrote ${files.length} artifact(s) on a worker, and the run has no --bucket to bring them back` } };
+  if (!o.bucket) return { error: { code: 'remote', message: `the step wrote ${files.length} ${o.what} on a worker, and the run has no --bucket to bring them back` } };
   try {
-    await putFiles(o.bucket, o.runDir, files);
+    await putFiles(o.bucket, o.root, files);
   } catch (e) {
     if (!(e instanceof OrchestratorError)) throw e;
-    return { error: { code: 'remote', message: `artifacts not sent: ${e.message}` } };
+    return { error: { code: 'remote', message: `${o.what} not sent: ${e.message}` } };
   }
   return { files };
 }
@@ -39,34 +42,52 @@ export async function sendArtifacts(o: SendOptions): Promise<{ files: SentFile[]
 /** The artifacts of the steps `needs` names, put in the bucket (if not there already) for a worker to restore. */
 export async function offerNeeds(bucket: Bucket, runDir: RunDir, needs: readonly string[]): Promise<SentFile[]> {
   const files = needs.flatMap((id) => listFiles(runDir.root, runDir.artifactsDir(id)).map((p) => hashFile(runDir.root, p)));
-  await putFiles(bucket, runDir, files);
+  await putFiles(bucket, runDir.root, files);
   return files;
 }
 
-/** Upload each file unless its content is there already. */
-async function putFiles(bucket: Bucket, runDir: RunDir, files: readonly SentFile[]): Promise<void> {
-  for (const f of files) if (!(await bucket.has(blobKey(f.sha256)))) await bucket.upload(blobKey(f.sha256), path.join(runDir.root, f.path));
+/** A file to send: its hash, size and mode. */
+function describeFile(root: string, rel: string): SentFile {
+  return { ...hashFile(root, rel), mode: fs.statSync(path.join(root, rel)).mode & 0o777 };
 }
 
-/** Download files into a run folder (the coordinator's, or a worker's scratch one), each checked against its SHA-256. */
-export async function receiveFiles(bucket: Bucket, runDir: RunDir, files: readonly SentFile[]): Promise<StepError | undefined> {
-  for (const f of files) {
-    const target = path.join(runDir.root, f.path);
-    if (!target.startsWith(runDir.root + path.sep)) return { code: 'remote', message: `a worker sent a file outside the run folder: ${f.path}` };
-    fs.mkdirSync(path.dirname(target), { recursive: true });
-    try {
-      if (!(await bucket.download(blobKey(f.sha256), target))) return { code: 'remote', message: `${f.path} is missing from ${bucket.url}` };
-    } catch (e) {
-      if (!(e instanceof OrchestratorError)) throw e;
-      return { code: 'remote', message: `${f.path} not received: ${e.message}` };
+/** Upload each file unless its content is there already. */
+async function putFiles(bucket: Bucket, root: string, files: readonly SentFile[]): Promise<void> {
+  for (const f of files) if (!(await bucket.has(blobKey(f.sha256)))) await bucket.upload(blobKey(f.sha256), path.join(root, f.path));
+}
+
+/**
+ * Download files under `root` (the coordinator's run folder or spec folder, a worker's scratch run folder), each
+ * into a temp file beside its place and checked against its SHA-256; only when every one is whole are they moved
+ * into place. A path that would leave `root` is refused.
+ */
+export async function receiveFiles(bucket: Bucket, root: string, files: readonly SentFile[]): Promise<StepError | undefined> {
+  const temps: [SentFile, string, string][] = [];
+  try {
+    for (const f of files) {
+      const target = path.resolve(root, f.path);
+      if (!target.startsWith(root + path.sep)) return { code: 'remote', message: `a worker sent ${f.path}, which would be written outside ${root}: refused` };
+      fs.mkdirSync(path.dirname(target), { recursive: true });
+      const temp = `${target}.orch-receive-${process.pid}`;
+      temps.push([f, temp, target]);
+      try {
+        if (!(await bucket.download(blobKey(f.sha256), temp))) return { code: 'remote', message: `${f.path} is missing from ${bucket.url}` };
+      } catch (e) {
+        if (!(e instanceof OrchestratorError)) throw e;
+        return { code: 'remote', message: `${f.path} not received: ${e.message}` };
+      }
+      const got = hashFile(path.dirname(temp), path.basename(temp));
+      if (got.sha256 !== f.sha256) return { code: 'remote', message: `${f.path} from ${bucket.url} has SHA-256 ${got.sha256}, not the ${f.sha256} it was sent as: not taken` };
     }
-    const got = hashFile(runDir.root, f.path);
-    if (got.sha256 !== f.sha256) {
-      fs.rmSync(target, { force: true });
-      return { code: 'remote', message: `${f.path} from ${bucket.url} has SHA-256 ${got.sha256}, not the ${f.sha256} it was sent as: not taken` };
+    for (const [f, temp, target] of temps) {
+      if (f.mode !== undefined) fs.chmodSync(temp, f.mode);
+      fs.renameSync(temp, target);
     }
+    temps.length = 0;
+    return undefined;
+  } finally {
+    for (const [, temp] of temps) fs.rmSync(temp, { force: true });
   }
-  return undefined;
 }
 
 /** Open the run's bucket when it has one. */

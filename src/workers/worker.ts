@@ -1,7 +1,8 @@
 // `orchestrator worker`: takes attempts of shell steps from the queue and runs them in this checkout, as a local
 // run would (the same ShellExecutor), in a scratch run folder of its own. What the coordinator needs comes back
-// through the attempt's stream (who took it, the log, the result) and the bucket (artifacts); every entry is
-// fenced by the attempt's lock, so a worker that was paused past it sends nothing that is taken.
+// through the attempt's stream (who took it, the log, the result: with what a cached step read here, for the
+// coordinator to check against its key) and the bucket (artifacts, a cached step's declared workspace outputs);
+// every entry is fenced by the attempt's lock, so a worker that was paused past it sends nothing that is taken.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,14 +12,17 @@ import { OrchestratorError, type StepError } from '../errors.js';
 import type { AttemptResult } from '../events/step-result.js';
 import { createLauncher, type ProcessLauncher } from '../process/launcher.js';
 import { ShellExecutor } from '../steps/shell.js';
-import { sha256 } from '../store/hash.js';
+import type { Bucket } from '../remote/bucket.js';
+import type { RanElsewhere } from '../steps/ran-elsewhere.js';
+import { listFiles, sha256 } from '../store/hash.js';
 import { StepFilePrefetcher } from '../store/prefetch.js';
 import { Redactor } from '../store/redact.js';
 import type { RunDir } from '../store/run-dir.js';
 import { connectRedis, displayRedisUrl } from './connect.js';
 import { LogPump } from './log-pump.js';
 import { CANCEL_CHANNEL, CLAIM_AND_START, KEY_PREFIX, cancelledKey, KEY_TTL_MS, QUEUE_NAME, STREAM_MAX_ENTRIES, FENCED_XADD, claimKey, entryFields, lockKey, streamKey, type AttemptJob, type SentFile, type StreamEntry } from './protocol.js';
-import { BucketCache, receiveFiles, sendArtifacts } from './transfer.js';
+import { BucketCache, receiveFiles, sendFiles } from './transfer.js';
+import { CheckoutFiles } from './checkout-files.js';
 import { heartbeatWorker } from './registry.js';
 import { ScratchSlots } from './scratch.js';
 
@@ -148,32 +152,50 @@ async function runAttempt(a: AttemptRun): Promise<void> {
   const refused = checkCheckout(o.dir, data);
   let result: AttemptResult;
   let files: SentFile[] = [];
+  let workspace: SentFile[] = [];
+  let cache: RanElsewhere | undefined;
   let runDir: RunDir | undefined;
   if (refused) {
     result = { status: 'failed', exitCode: null, text: '', outputs: {}, error: { code: 'checkout', message: refused }, retryable: false };
   } else {
     runDir = a.slots.take(data.runId, data.step.id);
+    const specDir = path.dirname(path.resolve(o.dir, data.specPath));
     // ORCH_WORKER tells the step where it runs.
-    const step = { ...data.step, cwd: path.resolve(path.dirname(path.resolve(o.dir, data.specPath)), data.cwdFromSpec), env: { ...data.step.env, ORCH_WORKER: o.name } };
-    const shell = new ShellExecutor({ runDir, launcher: a.launcher, redactor: Redactor.fromEnv(data.secretNames), files: new StepFilePrefetcher(runDir, [step.id], 1) });
+    const step = { ...data.step, cwd: path.resolve(specDir, data.cwdFromSpec), env: { ...data.step.env, ORCH_WORKER: o.name } };
+    const env = { ...process.env, ...data.specEnv }; // what the step's process starts from, as in a local run
+    const checkout = data.cache && new CheckoutFiles({ specDir, exclude: data.cache.exclude.map((d) => path.resolve(specDir, d)), step, env });
+    const shell = new ShellExecutor({ runDir, launcher: a.launcher, redactor: Redactor.fromEnv(data.secretNames), files: new StepFilePrefetcher(runDir, [step.id], 1), specEnv: data.specEnv });
     const bucket = await a.buckets.get(data.bucket).catch((e: unknown) => failedWith(e));
     // The artifacts of its needs first, where they were in the coordinator's run folder.
-    const restored = bucket === undefined || !data.restore?.length ? undefined : 'error' in bucket ? bucket.error : await receiveFiles(bucket, runDir, data.restore);
+    const restored = bucket === undefined || !data.restore?.length ? undefined : 'error' in bucket ? bucket.error : await receiveFiles(bucket, runDir.root, data.restore);
     if (restored) {
       result = { status: 'failed', exitCode: null, text: '', outputs: {}, error: { ...restored, message: `the artifacts of its needs could not be restored: ${restored.message}` }, retryable: false };
     } else {
       const pump = new LogPump(runDir.logPath(step.id), async (chunk) => void (await send({ t: 'log', data: chunk })));
-      result = await shell.runAttempt({ step, attempt: data.attempt, signal: a.signal, context: { contexts: { ...data.contexts, env: { ...process.env } } } });
+      const context = { contexts: { ...data.contexts, env: { ...process.env } } };
+      const before = checkout?.read(context);
+      result = await shell.runAttempt({ step, attempt: data.attempt, signal: a.signal, context });
       await pump.finish();
-      const sent = bucket !== undefined && 'error' in bucket ? { error: bucket.error } : await sendArtifacts({ runDir, stepId: step.id, bucket });
+      if (checkout && before) cache = checkout.report(before);
+      const sent = await sendMade({ bucket, runDir, stepId: step.id, checkout: result.status === 'succeeded' ? checkout : undefined });
       if ('error' in sent) result = { ...result, status: 'failed', error: sent.error, retryable: false };
-      else files = sent.files;
+      else ({ files, workspace } = sent);
     }
   }
-  if (!(await send({ t: 'result', result, files }))) {
+  if (!(await send({ t: 'result', result, files, ...(workspace.length ? { workspace } : {}), ...(cache ? { cache } : {}) }))) {
     o.say(`the result of ${data.step.id} (attempt ${data.attempt}) was refused: the attempt was given up while this worker was away`);
   }
   if (runDir) a.slots.give(runDir, data.step.id);
+}
+
+/** Send what an attempt made through the bucket: its artifacts, then (a succeeded cached step) its declared workspace outputs. */
+async function sendMade(o: { bucket: Bucket | undefined | { error: StepError }; runDir: RunDir; stepId: string; checkout?: CheckoutFiles }): Promise<{ files: SentFile[]; workspace: SentFile[] } | { error: StepError }> {
+  if (o.bucket !== undefined && 'error' in o.bucket) return { error: o.bucket.error };
+  const artifacts = await sendFiles({ root: o.runDir.root, paths: listFiles(o.runDir.root, o.runDir.artifactsDir(o.stepId)), bucket: o.bucket, what: 'artifact(s)' });
+  if ('error' in artifacts) return artifacts;
+  const outputs = o.checkout ? await o.checkout.sendOutputs(o.bucket) : { files: [] };
+  if ('error' in outputs) return outputs;
+  return { files: artifacts.files, workspace: outputs.files };
 }
 
 /** A bucket that could not be opened, as a step error. */

@@ -2,11 +2,12 @@
 // `orchestrator worker` processes, the built CLI as coordinator. Order comes from marker files the steps write
 // and wait for, never from sleeps; timings are the short ones of FAST_TIMINGS.
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, REPO, sha256File, useCliRig } from '../helpers/cli.js';
-import { startS3TestServer } from '../helpers/s3-test-server.js';
+import { startS3TestServer, type S3TestServer } from '../helpers/s3-test-server.js';
 import { freePort, redisSkipReason, startRedisTestServer, type RedisTestServer } from '../helpers/redis-test-server.js';
 import { FAST_TIMINGS, eventsOf, markers, startWorker, stopWorkers, waitFor, type WorkerProc } from '../helpers/worker-procs.js';
 import { isAlive } from '../helpers/process-state.js';
@@ -47,9 +48,9 @@ describe.skipIf(redisSkip !== undefined)(`workers on Redis${redisSkip ? ` (skipp
   const env = () => ({ ...FAST_TIMINGS, ORCH_NO_WORKER_MS: '20000' });
   const run = (args: string[], extra: Record<string, string> = {}) => rig().runAsync(['run', 'spec.yaml', '--workers', redis.url, ...args], { env: { ...env(), ...extra }, timeoutMs: 90_000 });
 
-  it('runs shell steps on a worker: logs, outputs and needs come back, and the run says which worker ran each attempt', async () => {
+  it('runs shell steps on a worker (with the spec\'s env:): logs, outputs and needs come back, and the run says which worker ran each attempt', async () => {
     workers.push(await startWorker(rig(), { redisUrl: redis.url, name: 'w1' }));
-    rig().write('spec.yaml', 'name: remote\nsteps:\n  a:\n    run: |\n      echo "hello from $ORCH_WORKER"\n      echo "x=41" >> "$ORCH_OUTPUT"\n  b:\n    needs: [a]\n    output: json\n    run: |\n      echo "{\\"y\\": ${{ steps.a.outputs.x }}}"\n');
+    rig().write('spec.yaml', 'name: remote\nenv:\n  GREETING: hello\nsteps:\n  a:\n    run: |\n      echo "$GREETING from $ORCH_WORKER"\n      echo "x=41" >> "$ORCH_OUTPUT"\n  b:\n    needs: [a]\n    output: json\n    run: |\n      echo "{\\"y\\": ${{ steps.a.outputs.x }}}"\n');
     const r = await run(['--json']);
     expect(r.code, r.stderr).toBe(0);
     expect(rig().log('a')).toBe('hello from w1\n');
@@ -61,18 +62,6 @@ describe.skipIf(redisSkip !== undefined)(`workers on Redis${redisSkip ? ` (skipp
     const manifest = rig().manifest();
     expect(manifest.files.find((f) => f.path === 'logs/a.log')).toBeDefined();
     expect(workers[0]!.output()).toMatch(/running a \(attempt 1\)/);
-  });
-
-  it('cached run steps run on workers without the step cache, and the run says so before it starts', async () => {
-    workers.push(await startWorker(rig(), { redisUrl: redis.url, name: 'w1' }));
-    rig().write('spec.yaml', 'name: cached\nsteps:\n  a:\n    cache: {}\n    run: echo "ran" >> ran.log\n  b:\n    run: echo plain\n');
-    for (const expected of ['ran\n', 'ran\nran\n']) {
-      const r = await run([]);
-      expect(r.code, r.stderr).toBe(0);
-      expect(r.stderr).toContain('warning: with --workers, cached run steps (a) run on workers without the step cache: their results are neither looked up nor stored');
-      expect(fs.readFileSync(rig().path('ran.log'), 'utf8')).toBe(expected); // ran again: no cache in between
-      expect(rig().manifest().steps.a).toMatchObject({ status: 'succeeded', cached: false });
-    }
   });
 
   it('a worker killed with kill -9 mid-step: that attempt ends worker-lost (not counted as a retry), the step runs again on another worker, recorded once', async () => {
@@ -240,6 +229,119 @@ describe.skipIf(redisSkip !== undefined)(`workers on Redis${redisSkip ? ` (skipp
     }
   });
 
+  describe('cached run steps (SPEC §11) with workers: looked up and stored by the coordinator, a miss runs on a worker', () => {
+    let s3: S3TestServer;
+    beforeAll(async () => {
+      s3 = await startS3TestServer('orch-cached', 'run');
+    });
+    afterAll(async () => {
+      await s3?.close();
+    });
+    // Inputs under src/, declared workspace outputs under out/ (a small file and one big enough to be a blob); a
+    // cache.env variable set by the spec's env:, which the step sees on a worker as locally.
+    const SPEC = 'name: cached\nenv:\n  GREETING: made\nsteps:\n  build:\n    cache:\n      inputs: [src/*.txt]\n      outputs: [out/**]\n      env: [MODE, GREETING]\n    run: |\n      mkdir -p out\n      echo "$GREETING on ${ORCH_WORKER:-the coordinator} from $(cat src/in.txt)" > out/result.txt\n      head -c 40000 /dev/urandom > out/big.bin\n      echo "n=7" >> "$ORCH_OUTPUT"\n';
+    /** The coordinator's checkout is the rig's folder; the worker's, a copy of it in worker/ with its own src/in.txt. */
+    const checkouts = (input: string, workerInput = input) => {
+      for (const dir of ['', 'worker/']) rig().write(`${dir}spec.yaml`, SPEC);
+      rig().write('src/in.txt', input);
+      rig().write('worker/src/in.txt', workerInput);
+    };
+    const startCheckoutWorker = async (env: Record<string, string> = {}) => workers.push(await startWorker(rig(), { redisUrl: redis.url, name: 'w1', dir: rig().path('worker'), env: { ...s3.env, ...env } }));
+    const runRemote = (args: string[] = [], env: Record<string, string> = {}) => run(['--bucket', s3.url, ...args], { ...s3.env, ...env });
+    const ranOnWorker = () => (workers[0]!.output().match(/running build \(attempt 1\)/g) ?? []).length;
+
+    it('a miss runs on a worker and brings its declared workspace outputs back byte for byte; the next run is a hit that queues nothing', async () => {
+      checkouts('v1\n');
+      await startCheckoutWorker();
+      const first = await runRemote();
+      expect(first.code, first.stderr).toBe(0);
+      expect(first.stderr).not.toContain('warning');
+      expect(rig().manifest().steps.build).toMatchObject({ status: 'succeeded', cached: false, workers: { '1': 'w1' } });
+      for (const f of ['out/result.txt', 'out/big.bin']) expect(sha256File(rig().path(f)), f).toBe(sha256File(rig().path('worker', f)));
+      expect(fs.readFileSync(rig().path('out/result.txt'), 'utf8')).toBe('made on w1 from v1\n');
+      expect(ranOnWorker()).toBe(1);
+      // A hit: restored here (the workspace outputs too), no job queued, no worker named.
+      const big = sha256File(rig().path('out/big.bin'));
+      fs.rmSync(rig().path('out'), { recursive: true });
+      const second = await runRemote();
+      expect(second.code, second.stderr).toBe(0);
+      expect(rig().manifest().steps.build).toMatchObject({ status: 'succeeded', cached: true });
+      expect(rig().manifest().steps.build).not.toHaveProperty('workers');
+      expect(rig().events().filter((e) => e.type === 'step.worker')).toEqual([]);
+      expect(rig().output('build').outputs).toEqual({ n: '7' });
+      expect(fs.readFileSync(rig().path('out/result.txt'), 'utf8')).toBe('made on w1 from v1\n');
+      expect(sha256File(rig().path('out/big.bin'))).toBe(big);
+      expect(rig().run(['show', rig().latest()]).stdout).toMatch(/build +succeeded \(cached\)/);
+      expect(ranOnWorker()).toBe(1);
+      // Forced onto a worker with no bucket to bring its workspace outputs back: the step fails, saying so.
+      const bare = await run(['--force', 'build']);
+      expect(bare.code).toBe(1);
+      expect(rig().manifest().steps.build!.error).toEqual({ code: 'remote', message: 'the step wrote 2 declared workspace output(s) on a worker, and the run has no --bucket to bring them back' });
+    });
+
+    it('an entry stored from a worker run is a hit for a local run of the same spec (also through --remote-cache), and one stored locally is a hit with --workers', async () => {
+      checkouts('v1\n');
+      await startCheckoutWorker();
+      const remoteCache = ['--remote-cache', 's3://orch-cached/shared'];
+      const signed = { ORCH_REMOTE_CACHE_KEY: 'k'.repeat(40) };
+      expect((await runRemote(remoteCache, signed)).code).toBe(0);
+      const local = rig().run(['run', 'spec.yaml']);
+      expect(local.code, local.stderr).toBe(0);
+      expect(rig().manifest().steps.build).toMatchObject({ cached: true });
+      expect(fs.readFileSync(rig().path('out/result.txt'), 'utf8')).toBe('made on w1 from v1\n');
+      // Another machine (an empty cache folder) finds it in the remote cache.
+      const elsewhere = await rig().runAsync(['run', 'spec.yaml', '--cache-dir', rig().path('other-cache'), ...remoteCache], { env: { ...s3.env, ...signed } });
+      expect(elsewhere.code, elsewhere.stderr).toBe(0);
+      expect(rig().manifest().steps.build).toMatchObject({ cached: true }); // its own cache folder was empty: from the bucket
+      // The other way: a new input, stored by a local run, then a hit with --workers.
+      for (const dir of ['', 'worker/']) rig().write(`${dir}src/in.txt`, 'v2\n');
+      expect(rig().run(['run', 'spec.yaml']).code).toBe(0);
+      expect(rig().manifest().steps.build).toMatchObject({ cached: false });
+      const remote = await runRemote();
+      expect(remote.code, remote.stderr).toBe(0);
+      expect(rig().manifest().steps.build).toMatchObject({ cached: true });
+      expect(fs.readFileSync(rig().path('out/result.txt'), 'utf8')).toBe('made on the coordinator from v2\n');
+      expect(ranOnWorker()).toBe(1);
+    });
+
+    it('an input (or a cache.env value) that differs on the worker: the step succeeds, its result is not stored, and a warning names it', async () => {
+      checkouts('coordinator\n', 'worker\n');
+      await startCheckoutWorker({ MODE: 'there' });
+      const r = await runRemote([], { MODE: 'there' });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(/warning: step "build": input src\/in\.txt differs on worker w1 \([0-9a-f]{12}… → [0-9a-f]{12}…\): its result is not stored in the cache/);
+      expect(rig().manifest().steps.build).toMatchObject({ status: 'succeeded', cached: false });
+      // Nothing was stored: with the same files, but another value of MODE here, it runs again, and is not stored either.
+      rig().write('worker/src/in.txt', 'coordinator\n');
+      const again = await runRemote([], { MODE: 'here' });
+      expect(again.code, again.stderr).toBe(0);
+      expect(again.stderr).toContain('warning: step "build": variable MODE (cache.env) differs on worker w1: its result is not stored in the cache');
+      expect(rig().manifest().steps.build).toMatchObject({ cached: false });
+      expect(ranOnWorker()).toBe(2);
+      // All the same: stored, and the next run is a hit.
+      expect((await runRemote([], { MODE: 'there' })).stderr).not.toContain('warning');
+      expect((await runRemote([], { MODE: 'there' })).code).toBe(0);
+      expect(rig().manifest().steps.build).toMatchObject({ cached: true });
+      expect(ranOnWorker()).toBe(3);
+    });
+
+    it('a workspace output whose bytes in the bucket do not match the SHA-256 the worker sent is refused: the step fails remote, nothing is written or stored', async () => {
+      const made = 'poisoned test\n';
+      rig().write('spec.yaml', `name: poisoned\nsteps:\n  build:\n    cache: { outputs: [out/**] }\n    run: mkdir -p out && printf '${made.trim()}\\n' > out/result.txt\n`);
+      rig().write('worker/spec.yaml', fs.readFileSync(rig().path('spec.yaml'), 'utf8'));
+      // Other bytes already under the blob's name: the worker sees it there and does not upload its own.
+      const sha = createHash('sha256').update(made).digest('hex');
+      await putObject(s3, `run/blobs/${sha}`, 'something else\n');
+      await startCheckoutWorker();
+      const r = await runRemote();
+      expect(r.code).toBe(1);
+      expect(rig().manifest().steps.build!.error).toEqual({ code: 'remote', message: `out/result.txt from ${s3.url} has SHA-256 ${createHash('sha256').update('something else\n').digest('hex')}, not the ${sha} it was sent as: not taken` });
+      expect(rig().allFiles('out')).toEqual([]);
+      const stats = JSON.parse(rig().run(['cache', 'stats', '--json']).stdout) as { step_entries: number };
+      expect(stats.step_entries).toBe(0);
+    });
+  });
+
   it('visible: the run\'s lines, show, report.html and `workers` name the worker of each attempt, its tags and load; doctor checks Redis and the bucket', async () => {
     const s3 = await startS3TestServer('orch-doctor', 'probe');
     try {
@@ -296,4 +398,12 @@ async function flush(redis: RedisTestServer): Promise<void> {
   const client = new Redis(redis.url);
   await client.flushall();
   client.disconnect();
+}
+
+/** Put an object into the test bucket directly (bytes the orchestrator did not write). */
+async function putObject(s3: S3TestServer, key: string, body: string): Promise<void> {
+  const { S3Client, PutObjectCommand } = await import('@aws-sdk/client-s3');
+  const client = new S3Client({ endpoint: s3.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+  await client.send(new PutObjectCommand({ Bucket: new URL(s3.url).host, Key: key, Body: body }));
+  client.destroy();
 }
