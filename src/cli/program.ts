@@ -261,6 +261,14 @@ export async function runCli(argv: string[], version: string): Promise<number> {
   };
   process.on('uncaughtException', crash);
   process.on('unhandledRejection', crash);
+  // A command that awaits what can no longer happen (a promise that nothing settles once its sockets and timers
+  // are gone) would end with the event loop, silently, exit 0: a failure that looks like success. Said instead.
+  let finished = false;
+  process.once('beforeExit', () => {
+    if (finished) return;
+    process.stderr.write(`${reportInternalError(new Error('the command stopped before it finished: it was waiting for something that can no longer happen'))}\n`);
+    process.exitCode = INTERNAL_ERROR_EXIT;
+  });
   const program = buildProgram(version);
   try {
     await program.parseAsync(argv);
@@ -284,6 +292,8 @@ export async function runCli(argv: string[], version: string): Promise<number> {
     process.stderr.write(`${line}\n`);
     if (json) printProblems([{ code: 'internal', message: line.replace(/^orchestrator: /, '') }]);
     return INTERNAL_ERROR_EXIT;
+  } finally {
+    finished = true;
   }
 }
 

@@ -121,4 +121,11 @@ describe('an internal error (a bug)', () => {
     expect(json.code).toBe(70);
     expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, problems: [{ code: 'internal', message: expect.stringMatching(/^internal error, please report: /) }] });
   });
+
+  it('a command left waiting for what can no longer happen exits 70 and says so, never 0 as if it had succeeded', () => {
+    const preload = path.join(REPO, 'test/fixtures/preload/stdin-never-ends.cjs');
+    const r = rig().run(['validate', '-'], { env: { NODE_OPTIONS: `--require ${preload}`, TMPDIR: rig().dir } });
+    expect(r.code).toBe(70);
+    expect(r.stderr).toMatch(/^orchestrator: internal error, please report: the command stopped before it finished: it was waiting for something that can no longer happen \(stack written to \S+\)\n$/);
+  });
 });
