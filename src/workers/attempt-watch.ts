@@ -133,7 +133,9 @@ export class AttemptWatch {
     clearInterval(this.#timer);
     this.#reader.disconnect();
     await this.#o.redis.del(this.#wakeKey).catch(() => undefined);
-    await this.#reading?.catch(() => undefined);
+    // The read loop is not waited for: a read sent while its connection was reconnecting can stay queued in
+    // ioredis for ever once the connection is dropped (with nothing left to keep this process alive, the job
+    // would end there, unrecorded). Whatever it still brings is not taken (#closed).
   }
 
   #start(): void {
@@ -160,8 +162,8 @@ export class AttemptWatch {
   }
 
   async #take(f: Followed, id: string, fields: string[]): Promise<void> {
-    // Settled already (fenced off), or an entry the other reader took first.
-    if (this.#followed.get(f.jobId) !== f || !isAfter(id, f.lastId)) return;
+    // Closed, settled already (fenced off), or an entry the other reader took first.
+    if (this.#closed || this.#followed.get(f.jobId) !== f || !isAfter(id, f.lastId)) return;
     f.lastId = id;
     const e: StreamEntry | undefined = parseEntry(fields);
     if (!e) return;
