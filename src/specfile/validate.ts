@@ -308,7 +308,8 @@ function buildJobSpec(doc: LoadedDocument, raw: RawSpec): JobSpec {
       retry: retry === undefined && s.prompt !== undefined ? LLM_DEFAULT_RETRY : retryPolicy(retry),
       hasOwnRetry: retry !== undefined,
       continueOnError: s.continue_on_error ?? d.continue_on_error ?? false,
-      env: stringEnv(s.env),
+      // A run step's env is the spec's `env:` under its own: both rendered for each attempt (expressions included).
+      env: s.run !== undefined ? { ...stringEnv(raw.env), ...stringEnv(s.env) } : stringEnv(s.env),
       cwd: cwd === undefined ? dir : path.resolve(dir, cwd),
       shell: s.shell ?? d.shell ?? 'bash',
       ...cacheFields(s.run !== undefined, s.cache ?? d.cache),

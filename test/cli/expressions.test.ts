@@ -343,3 +343,28 @@ describe('validate catches bad references before anything runs', () => {
     expect(rig().exists('runs')).toBe(false);
   });
 });
+
+describe("the spec's env:", () => {
+  it('is rendered for each step (vars, env, job), under the step\'s own env, which wins; --var reaches it', () => {
+    rig().write(
+      'env.yaml',
+      `vars: { region: eu }
+env:
+  REGION: \${{ vars.region }}
+  WHO: \${{ env.USER_NAME }}-\${{ job.name }}
+  SHARED: from-spec
+steps:
+  a:
+    env:
+      SHARED: from-step
+    run: echo "$REGION $WHO $SHARED"
+  b:
+    run: echo "$REGION $SHARED"
+`,
+    );
+    const r = rig().run(['run', 'env.yaml', '--var', 'region=us'], { env: { USER_NAME: 'ada' } });
+    expect(r.code, r.stderr).toBe(0);
+    expect(rig().log('a')).toBe('us ada-env from-step\n');
+    expect(rig().log('b')).toBe('us from-spec\n');
+  });
+});
