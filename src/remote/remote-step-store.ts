@@ -51,7 +51,7 @@ export function layerStepStore(o: { local: EntryStore; bucket: Bucket; config: R
       } catch (e) {
         warn(`could not keep ${about(key)} in the local cache: ${(e as Error).message}`);
       }
-      return { kind: 'hit', entry: stored.entry };
+      return { kind: 'hit', entry: stored.entry, source: 'remote' };
     },
 
     async putEntry(key, stored) {

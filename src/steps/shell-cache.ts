@@ -82,7 +82,7 @@ export class StepCache {
     const found = await this.o.store.getEntry(k.key);
     if (found.kind === 'miss') return undefined;
     const entry = found.kind === 'hit' ? (found.entry as StepEntry) : undefined;
-    if (!entry || entry.format !== STEP_CACHE_FORMAT || typeof entry.result?.text !== 'string' || !Array.isArray(entry.artifacts) || !Array.isArray(entry.workspace)) {
+    if (found.kind !== 'hit' || !entry || entry.format !== STEP_CACHE_FORMAT || typeof entry.result?.text !== 'string' || !Array.isArray(entry.artifacts) || !Array.isArray(entry.workspace)) {
       this.o.warn(`step "${step.id}": ${found.kind === 'corrupt' ? found.problem : `cache entry ${k.key.slice(0, 12)}… is not an entry of this version`}; treated as a miss, the step runs`);
       return undefined;
     }
@@ -104,7 +104,7 @@ export class StepCache {
     else fs.appendFileSync(runDir.logPath(step.id), note);
     await this.o.store.touchEntry(k.key);
     const r = entry.result;
-    return { status: 'succeeded', exitCode: r.exit_code, text: r.text, ...(r.text_truncated ? { textTruncated: true } : {}), outputs: r.outputs, retryable: false, cached: true, cacheKey: k.key, cacheKeyParts: k.parts };
+    return { status: 'succeeded', exitCode: r.exit_code, text: r.text, ...(r.text_truncated ? { textTruncated: true } : {}), outputs: r.outputs, retryable: false, cached: true, cacheSource: found.source, cacheKey: k.key, cacheKeyParts: k.parts };
   }
 
   /**

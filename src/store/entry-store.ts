@@ -23,7 +23,7 @@ export interface EntryStore {
 }
 
 /** The outcome of getEntry. */
-export type EntryLookup = { kind: 'hit'; entry: unknown } | { kind: 'miss' } | { kind: 'corrupt'; problem: string };
+export type EntryLookup = { kind: 'hit'; entry: unknown; source: 'local' | 'remote' } | { kind: 'miss' } | { kind: 'corrupt'; problem: string };
 
 /** A blob that is missing or whose bytes do not hash to its name: a hit must become a miss. */
 export class BlobError extends Error {}
@@ -44,7 +44,7 @@ class LocalEntryStore implements EntryStore {
     const k = STEP_KEY_PREFIX + key;
     try {
       const { data } = await cacache.get(this.dir, k);
-      return { kind: 'hit', entry: JSON.parse(data.toString('utf8')) };
+      return { kind: 'hit', entry: JSON.parse(data.toString('utf8')), source: 'local' };
     } catch (e) {
       const err = e as NodeJS.ErrnoException & { key?: string };
       if (err.code === 'ENOENT' && err.key === k) return { kind: 'miss' };

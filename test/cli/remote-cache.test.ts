@@ -240,7 +240,7 @@ steps:
     expect(second.code, second.stderr).toBe(0);
     expect(second.stderr).toBe('');
     expect(count()).toBe(1); // no process ran on machine b
-    expect(rig().manifest().steps.build).toMatchObject({ status: 'succeeded', cached: true });
+    expect(rig().manifest().steps.build).toMatchObject({ status: 'succeeded', cached: true, cache_source: 'remote' });
     expect(fs.readFileSync(rig().path('out.bin')).equals(made)).toBe(true);
     expect(fs.readFileSync(rig().runPath('artifacts/build/copy.bin')).equals(made)).toBe(true);
     expect(rig().output('build').outputs).toEqual({ size: '6' });
@@ -249,6 +249,7 @@ steps:
     const third = await rig().runAsync(['run', 'spec.yaml', '--cache-dir', rig().path('machine-b')]);
     expect(third.code, third.stderr).toBe(0);
     expect(count()).toBe(1);
+    expect(rig().manifest().steps.build).toMatchObject({ cached: true, cache_source: 'local' });
   }, 120_000);
 
   it('a step entry changed in the bucket is ignored with a warning, and the step runs', async () => {
