@@ -82,18 +82,19 @@ const common = {
   minifyWhitespace: true,
   sourcemap: 'linked',
   logLevel: 'warning',
-  external: ['openai', '@anthropic-ai/sdk', 'ollama', 'cacache', 'tinyglobby', 'playwright-core', '@aws-sdk/client-s3', 'bullmq', 'ioredis'],
+  external: ['openai', '@anthropic-ai/sdk', 'ollama', 'tinyglobby', 'playwright-core', '@aws-sdk/client-s3', 'bullmq', 'ioredis'],
   // `await import('<external package>')` (the S3 client of src/remote/bucket.ts, ioredis, bullmq) becomes a lazy
   // require: the program runs in a vm.Script, which has no dynamic-import callback (a real import() there throws
   // ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING).
   supported: { 'dynamic-import': false },
 };
-// BullMQ and ioredis come in a bundle of their own (src/workers/queue-lib.ts): the program and the library
-// require it from dist/workers/ when a command uses workers.
-const queueLibOutside = {
-  name: 'queue-lib-outside',
+// Packages with many modules come in bundles of their own, which the program and the library require from dist/
+// when a command needs them: BullMQ and ioredis (src/workers/queue-lib.ts), cacache (src/store/cacache-lib.ts).
+const OWN_BUNDLES = { 'queue-lib': '../workers/queue-lib.cjs', 'cacache-lib': '../store/cacache-lib.cjs' };
+const ownBundlesOutside = {
+  name: 'own-bundles-outside',
   setup(b) {
-    b.onResolve({ filter: /\/queue-lib\.js$/ }, () => ({ path: '../workers/queue-lib.cjs', external: true }));
+    b.onResolve({ filter: /\/(queue-lib|cacache-lib)\.js$/ }, (args) => ({ path: OWN_BUNDLES[/(queue-lib|cacache-lib)\.js$/.exec(args.path)[1]], external: true }));
   },
 };
 /** A package that a bundle's code requires inside a try, made absent (the require throws, as when it is not installed). */
@@ -104,7 +105,7 @@ const withoutModule = (name) => ({
     b.onLoad({ filter: /.*/, namespace: 'without' }, () => ({ contents: `throw new Error(${JSON.stringify(`${name} is left out of this bundle`)});` }));
   },
 });
-const bundle = (from, to, extra = {}) => build({ ...common, entryPoints: [path.join(root, from)], outfile: path.join(next, to), format: 'cjs', plugins: [queueLibOutside], ...extra });
+const bundle = (from, to, extra = {}) => build({ ...common, entryPoints: [path.join(root, from)], outfile: path.join(next, to), format: 'cjs', plugins: [ownBundlesOutside], ...extra });
 await Promise.all([
   // main.cjs loads the program with vm.Script (see src/cli/code-cache.ts): it comes wrapped as a function.
   bundle('src/cli/program.ts', 'cli/program.cjs', { banner: { js: '(function (exports, require, module, __filename, __dirname) {' }, footer: { js: '})' } }),
@@ -113,6 +114,8 @@ await Promise.all([
   // part (it only speeds up decoding long strings, which the queue never asks of it) is left out: finding and
   // loading it cost ~20 ms of every start.
   bundle('src/workers/queue-lib.ts', 'workers/queue-lib.cjs', { plugins: [withoutModule('msgpackr-extract')], external: ['pg', 'pg-native'] }),
+  // Its module.exports is cacache itself: the program imports it as Node imports CommonJS (default = module.exports).
+  bundle('src/store/cacache-lib.ts', 'store/cacache-lib.cjs', { plugins: [], external: [], footer: { js: 'module.exports = module.exports.default;' } }),
   // The library (src/index.ts): CommonJS, and an ES module face over it for `import`.
   bundle('src/index.ts', 'lib/index.cjs'),
   // `orchestrator ui` only: its server, loaded by that command alone (other commands never read it), and its front

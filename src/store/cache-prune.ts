@@ -1,4 +1,4 @@
-import cacache from 'cacache';
+import cacache from './cacache-lib.js';
 import { OrchestratorError } from '../errors.js';
 
 /** What `orchestrator cache prune` did. */

@@ -1,4 +1,4 @@
-import cacache from 'cacache';
+import cacache from './cacache-lib.js';
 import envPaths from 'env-paths';
 import fs from 'node:fs';
 import path from 'node:path';

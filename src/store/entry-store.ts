@@ -1,4 +1,4 @@
-import cacache from 'cacache';
+import cacache from './cacache-lib.js';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { pipeline } from 'node:stream/promises';

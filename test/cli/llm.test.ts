@@ -529,7 +529,8 @@ describe('start-up', () => {
     fs.writeFileSync(
       path.join(dir, 'record-loaded.cjs'),
       `process.on('exit', () => {
-  const names = Object.keys(require.cache).map((f) => /node_modules\\/(openai|@anthropic-ai\\/sdk|ollama|cacache)\\//.exec(f)?.[1]).filter(Boolean);
+  // cacache comes bundled apart by the build (dist/store/cacache-lib.cjs).
+  const names = Object.keys(require.cache).map((f) => /node_modules\\/(openai|@anthropic-ai\\/sdk|ollama)\\//.exec(f)?.[1] ?? (/dist\\/store\\/cacache-lib\\.cjs$/.test(f) ? 'cacache' : undefined)).filter(Boolean);
   if (names.length > 0) require('node:fs').appendFileSync(${JSON.stringify(loaded)}, names.join('\\n') + '\\n');
 });
 `,
