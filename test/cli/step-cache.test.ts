@@ -256,9 +256,11 @@ describe('control', () => {
     expect([runs(r, 'a'), runs(r, 'b')]).toEqual([3, 2]);
     ok(r, ['--force-all']);
     expect([runs(r, 'a'), runs(r, 'b')]).toEqual([4, 3]);
-    const bad = r.run(['run', 'spec.yaml', '--force', 'nope']);
-    expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/--force: the spec has no step "nope"/);
+    for (const args of [['run', 'spec.yaml'], ['resume', 'latest'], ['rerun', 'latest', '--step', 'a']]) {
+      const bad = r.run([...args, '--force', 'nope']);
+      expect(bad.code, args.join(' ')).toBe(2);
+      expect(bad.stderr).toMatch(/--force: the spec has no step "nope"/);
+    }
   });
 
   it('cache stats counts step entries apart from prompt answers; prune evicts them', () => {

@@ -11,7 +11,7 @@ import { readManifest, resolveJob } from '../../store/runs.js';
 import { didYouMean } from '../../util/suggest.js';
 import { specOfJob } from '../job-spec.js';
 import { runsDirOf } from '../options.js';
-import { CANCEL_SIGNALS, executeJob, type Notice, type RunOptions } from './run.js';
+import { CANCEL_SIGNALS, checkForced, executeJob, type Notice, type RunOptions } from './run.js';
 
 /**
  * Check the old job's files for reuse (hashing them can take a while) with Ctrl-C, SIGTERM and SIGHUP
@@ -65,6 +65,7 @@ export async function resumeCommand(ref: string, opts: RunOptions): Promise<numb
   const old = readOldJob(runsDir, jobId);
   if (old.status === 'running') throw new OrchestratorError({ code: 'usage', message: `job ${jobId} is still running (pid ${old.pid}); resume it when it has stopped` });
   const spec = specOfJob(runsDir, jobId, old.spec.path);
+  checkForced(spec, opts.force);
   spec.vars = old.vars ?? spec.vars;
   const reuse = await checkReuse((signal) =>
     planReuse({ oldDir: path.join(runsDir, jobId), old, graph: buildGraph(spec.steps), eligible: () => true, needsReused: true, isFanned: (i) => spec.steps[i]!.fan !== undefined, signal }),
@@ -80,6 +81,7 @@ export async function rerunCommand(ref: string, opts: RunOptions & { step: strin
   const old = readOldJob(runsDir, jobId);
   if (old.status === 'running') throw new OrchestratorError({ code: 'usage', message: `job ${jobId} is still running (pid ${old.pid})` });
   const spec = specOfJob(runsDir, jobId, old.spec.path);
+  checkForced(spec, opts.force);
   spec.vars = old.vars ?? spec.vars;
   const graph = buildGraph(spec.steps);
   // A step id re-runs the step (every instance of a fanned one); an instance id re-runs that instance, and the

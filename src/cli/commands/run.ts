@@ -220,7 +220,7 @@ async function writeSummary({ opts, github, spec, manifest, runDir }: { opts: Ru
 }
 
 /** `--force` names steps of the spec: a typo must not run nothing quietly. */
-function checkForced(spec: JobSpec, ids: string[] = []): string[] {
+export function checkForced(spec: JobSpec, ids: string[] = []): string[] {
   const known = spec.steps.map((s) => s.id);
   for (const id of ids) {
     if (!known.includes(id)) throw new OrchestratorError({ code: 'usage', message: `--force: the spec has no step "${id}" (its steps: ${known.join(', ')})` });
