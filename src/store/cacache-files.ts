@@ -35,11 +35,14 @@ export function putEntry(dir: string, key: string, data: Buffer, metadata: Recor
 
 /** The newest index line of `key`, or undefined when there is none or the newest removed it. Lines that fail their SHA-1 are skipped, as cacache does. */
 export function findEntry(dir: string, key: string): IndexEntry | undefined {
+  const bucket = bucketPath(dir, key);
+  // Asked first, not caught: a miss (the usual answer for a new prompt) then costs no exception, which costs more than the question.
+  if (!fs.existsSync(bucket)) return undefined;
   let text: string;
   try {
-    text = fs.readFileSync(bucketPath(dir, key), 'utf8');
+    text = fs.readFileSync(bucket, 'utf8');
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined; // removed in between
     throw e;
   }
   let found: IndexEntry | undefined;
@@ -74,8 +77,12 @@ export function readContent(dir: string, entry: IndexEntry): Buffer {
   return data;
 }
 
+/** Temp names: random per process, then counted (a random name per entry cost more than the rest of its name). */
+const tmpPrefix = randomBytes(6).toString('hex');
+let tmpCount = 0;
+
 function writeContent(dir: string, hex: string, data: Buffer): void {
-  const tmp = path.join(dir, 'tmp', randomBytes(8).toString('hex'));
+  const tmp = path.join(dir, 'tmp', `${tmpPrefix}-${++tmpCount}`);
   withFolder(path.dirname(tmp), () => fs.writeFileSync(tmp, data, { flag: 'wx' }));
   const dest = contentPath(dir, hex);
   try {
@@ -94,8 +101,19 @@ function appendIndexLine(dir: string, entry: IndexEntry): void {
   withFolder(path.dirname(file), () => fs.appendFileSync(file, `\n${sha1(json)}\t${json}`));
 }
 
-/** Run `op`; when it finds `folder` missing (a new cache, a new hash prefix, a folder pruned meanwhile), make it and run `op` again. */
+/** Folders this process has made or seen (by path): each is looked for once, not before every write into it. */
+const knownFolders = new Set<string>();
+
+/**
+ * Run `op`, which writes into `folder`, after making the folder if it is missing (a new cache, a new hash prefix).
+ * Asked, not caught: a failed call costs an exception, dearer than the question. A folder removed after it was seen
+ * (a prune meanwhile) makes `op` fail with ENOENT: it is made again and `op` runs once more.
+ */
 function withFolder(folder: string, op: () => void): void {
+  if (!knownFolders.has(folder)) {
+    if (!fs.existsSync(folder)) fs.mkdirSync(folder, { recursive: true });
+    knownFolders.add(folder);
+  }
   try {
     op();
     return;

@@ -86,6 +86,12 @@ describe('putEntry, findEntry, readContent: cacache layout without cacache', () 
     fs.rmSync(path.join(dir, 'tmp'), { recursive: true, force: true });
     putEntry(dir, 'b', Buffer.from('2'), {});
     expect((await cacache.get(dir, 'b')).data.toString()).toBe('2');
+    // The same key and bytes again: every folder is one this process has seen, and each is gone.
+    fs.rmSync(path.join(dir, 'content-v2'), { recursive: true });
+    fs.rmSync(path.join(dir, 'index-v5'), { recursive: true });
+    fs.rmSync(path.join(dir, 'tmp'), { recursive: true, force: true });
+    putEntry(dir, 'a', Buffer.from('1'), {});
+    expect((await cacache.get(dir, 'a')).data.toString()).toBe('1');
   });
 
   it('stores the same bytes under two keys as one content file', async () => {
