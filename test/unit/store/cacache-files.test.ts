@@ -3,7 +3,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { cacheStats } from '../../../src/store/cache.js';
 import { findEntry, putEntry, readContent } from '../../../src/store/cacache-files.js';
+import { pruneCache } from '../../../src/store/cache-prune.js';
 
 let dir: string;
 beforeEach(() => {
@@ -100,5 +102,14 @@ describe('putEntry, findEntry, readContent: cacache layout without cacache', () 
     expect(tree(dir).filter((f) => f.startsWith('content-v2/'))).toHaveLength(1);
     expect((await cacache.get(dir, 'a')).data.toString()).toBe('same');
     expect((await cacache.get(dir, 'b')).data.toString()).toBe('same');
+  });
+
+  it('writes entries that cache stats counts and cache prune removes, content and all', async () => {
+    putEntry(dir, 'a', Buffer.from('answer a'), { provider: 'openai', model: 'm' });
+    putEntry(dir, 'b', Buffer.from('answer b'), { provider: 'openai', model: 'm' });
+    expect(await cacheStats(dir)).toMatchObject({ entries: 2, size_bytes: 16, by_model: { 'openai/m': 2 } });
+    expect(await pruneCache({ dir, maxBytes: 0 })).toMatchObject({ removed_entries: 2, kept_bytes: 0 });
+    expect(findEntry(dir, 'a')).toBeUndefined();
+    expect(tree(dir).filter((f) => f.startsWith('content-v2/'))).toEqual([]);
   });
 });
