@@ -1,9 +1,9 @@
-import cacache from './cacache-lib.js';
 import envPaths from 'env-paths';
 import fs from 'node:fs';
 import path from 'node:path';
 import { OrchestratorError } from '../errors.js';
 import type { CacheSource, TokenUsage } from '../events/types.js';
+import { findEntry, putEntry, readContent } from './cacache-files.js';
 import { sha256 } from './hash.js';
 
 /** Bumped when what a key covers or how an entry is stored changes: old entries then simply miss. */
@@ -44,7 +44,7 @@ export interface EntryBytes {
  * their own store, entry-store.ts, with blobs; the remote cache wraps it the same way.)
  */
 export interface AnswerStore {
-  /** The entry, or undefined with the problems met (each a miss). Damage in the local folder throws cacache's error. */
+  /** The entry, or undefined with the problems met (each a miss). Damage in the local folder throws an error with cacache's codes (ENOENT, EBADSIZE, EINTEGRITY). */
   read(key: string): Promise<{ entry?: EntryBytes; problems: string[] }>;
   /** Store an entry; returns problems that did not stop the local write (a remote write that failed). */
   write(key: string, data: string | Buffer, metadata: Record<string, unknown>): Promise<string[]>;
@@ -59,23 +59,25 @@ export function openAnswerStore(dir: string, layer?: AnswerLayer): AnswerStore {
   return layer ? layer(local) : local;
 }
 
-/** The cache folder itself as an AnswerStore. */
+/** The cache folder itself as an AnswerStore: cacache's layout, read and written by cacache-files.ts. */
 function localAnswerStore(dir: string): AnswerStore {
   return {
     async read(key) {
-      const info = await cacache.get.info(dir, key);
-      if (!info) return { problems: [] };
-      // By digest with the size the index recorded: cacache.get would stat the content file for it. The read still
-      // checks that size and the SHA-512 (EBADSIZE, EINTEGRITY); a missing content file throws ENOENT.
-      // A Buffer, as cacache's README says (its @types say string).
-      const data = (await cacache.get.byDigest(dir, info.integrity, { size: info.size })) as unknown as Buffer;
-      return { entry: { data, metadata: (info.metadata ?? {}) as Record<string, unknown>, source: 'local' }, problems: [] };
+      const found = findEntry(dir, key);
+      if (!found) return { problems: [] };
+      // Checked against the size and SHA-512 the index recorded (EBADSIZE, EINTEGRITY); a missing content file throws ENOENT.
+      return { entry: { data: readContent(dir, found), metadata: found.metadata ?? {}, source: 'local' }, problems: [] };
     },
     async write(key, data, metadata) {
-      await cacache.put(dir, key, data, { metadata });
+      putEntry(dir, key, typeof data === 'string' ? Buffer.from(data) : data, metadata);
       return [];
     },
   };
+}
+
+/** cacache itself, for what is rare (listing, removing): loaded only then, as it costs tens of milliseconds to load. */
+async function loadCacache(): Promise<typeof import('cacache')> {
+  return (await import('./cacache-lib.js')).default;
 }
 
 /**
@@ -187,6 +189,7 @@ export class ResponseCache {
   async #discard(key: string, why: string): Promise<string> {
     const problem = `cache entry ${key.slice(0, 12)}… failed its integrity check: ${why}; treated as a miss`;
     try {
+      const cacache = await loadCacache();
       const info = await cacache.get.info(this.dir, key);
       if (info) await cacache.rm.content(this.dir, info.integrity);
       await cacache.rm.entry(this.dir, key);
@@ -215,9 +218,9 @@ export interface CacheStats {
 
 /** Count the entries of a cache folder (none when it does not exist yet). */
 export async function cacheStats(dir: string): Promise<CacheStats> {
-  let entries: Awaited<ReturnType<typeof cacache.ls>>;
+  let entries: Awaited<ReturnType<typeof import('cacache').ls>>;
   try {
-    entries = await cacache.ls(dir);
+    entries = await (await loadCacache()).ls(dir);
   } catch (e) {
     throw new OrchestratorError({ code: 'cache', message: `cannot read the response cache ${dir}: ${(e as Error).message}` });
   }
@@ -249,7 +252,7 @@ export async function cacheStats(dir: string): Promise<CacheStats> {
 export async function clearCache(dir: string): Promise<CacheStats> {
   const before = await cacheStats(dir);
   try {
-    await cacache.rm.all(dir);
+    await (await loadCacache()).rm.all(dir);
   } catch (e) {
     throw new OrchestratorError({ code: 'cache', message: `cannot clear the response cache ${dir}: ${(e as Error).message}` });
   }

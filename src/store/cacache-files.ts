@@ -1,0 +1,138 @@
+// cacache's folder layout, written and read directly for prompt answers: the same files cacache.put makes and
+// cacache.get reads (content named by its SHA-512 and put in place by rename, an index line appended to the key's
+// bucket, carrying its own SHA-1), in the fewest system calls and none of its streams and promise chains. Each
+// cacache.put made a dozen more (mkdir of folders that exist, an access, stats, removal of a temp file already
+// renamed) and cost a prompt step more than the rest of its bookkeeping. `cache stats`, `cache prune`, the step
+// cache and older versions still go through cacache, and read these entries as their own.
+import { createHash, randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+
+/** cacache 19's folders (its package.json's `cache-version`): content v2, index v5. */
+const CONTENT_FOLDER = 'content-v2';
+const INDEX_FOLDER = 'index-v5';
+
+/** One line of a key's bucket, as cacache writes it. */
+export interface IndexEntry {
+  key: string;
+  /** Subresource Integrity of the content (`sha512-<base64>`); null marks the key removed. */
+  integrity: string | null;
+  time: number;
+  size: number;
+  metadata?: Record<string, unknown>;
+}
+
+/**
+ * Store `data` under `key` as cacache.put does: the content file first (a temp file renamed into place, so a
+ * reader never sees part of one), then the index line that points at it (one append). Synchronous: a few system
+ * calls, cheaper than handing each to the thread pool. Folders are made only when a call finds one missing.
+ */
+export function putEntry(dir: string, key: string, data: Buffer, metadata: Record<string, unknown>): void {
+  const digest = createHash('sha512').update(data).digest();
+  writeContent(dir, digest.toString('hex'), data);
+  appendIndexLine(dir, { key, integrity: `sha512-${digest.toString('base64')}`, time: Date.now(), size: data.length, metadata });
+}
+
+/** The newest index line of `key`, or undefined when there is none or the newest removed it. Lines that fail their SHA-1 are skipped, as cacache does. */
+export function findEntry(dir: string, key: string): IndexEntry | undefined {
+  const bucket = bucketPath(dir, key);
+  // Asked first, not caught: a miss (the usual answer for a new prompt) then costs no exception, which costs more than the question.
+  if (!fs.existsSync(bucket)) return undefined;
+  let text: string;
+  try {
+    text = fs.readFileSync(bucket, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined; // removed in between
+    throw e;
+  }
+  let found: IndexEntry | undefined;
+  for (const line of text.split('\n')) {
+    const tab = line.indexOf('\t');
+    if (tab < 0) continue;
+    const json = line.slice(tab + 1);
+    if (json === '' || sha1(json) !== line.slice(0, tab)) continue;
+    let entry: IndexEntry | undefined;
+    try {
+      entry = JSON.parse(json) as IndexEntry;
+    } catch {
+      continue;
+    }
+    if (entry?.key === key) found = entry;
+  }
+  return found?.integrity ? found : undefined;
+}
+
+/**
+ * The content an index line points at, checked as cacache checks it: a missing file throws ENOENT, a size that
+ * differs EBADSIZE, bytes that do not hash to it EINTEGRITY. Only a single SHA-512 (what cacache.put and putEntry
+ * write); anything else is reported as content that cannot be checked (EINTEGRITY).
+ */
+export function readContent(dir: string, entry: IndexEntry): Buffer {
+  const m = /^sha512-([A-Za-z0-9+/]+={0,2})$/.exec(entry.integrity ?? '');
+  if (!m) throw Object.assign(new Error(`unsupported integrity ${String(entry.integrity).slice(0, 20)}`), { code: 'EINTEGRITY' });
+  const digest = Buffer.from(m[1]!, 'base64');
+  const data = fs.readFileSync(contentPath(dir, digest.toString('hex')));
+  if (data.length !== entry.size) throw Object.assign(new Error(`bad size: expected ${entry.size} bytes, found ${data.length}`), { code: 'EBADSIZE' });
+  if (!createHash('sha512').update(data).digest().equals(digest)) throw Object.assign(new Error('integrity check failed'), { code: 'EINTEGRITY' });
+  return data;
+}
+
+/** Temp names: random per process, then counted (a random name per entry cost more than the rest of its name). */
+const tmpPrefix = randomBytes(6).toString('hex');
+let tmpCount = 0;
+
+function writeContent(dir: string, hex: string, data: Buffer): void {
+  const tmp = path.join(dir, 'tmp', `${tmpPrefix}-${++tmpCount}`);
+  withFolder(path.dirname(tmp), () => fs.writeFileSync(tmp, data, { flag: 'wx' }));
+  const dest = contentPath(dir, hex);
+  try {
+    // Over an existing file of the same name, rename puts the same bytes in its place: content is named by its hash.
+    withFolder(path.dirname(dest), () => fs.renameSync(tmp, dest));
+  } catch (e) {
+    fs.rmSync(tmp, { force: true });
+    throw e;
+  }
+}
+
+function appendIndexLine(dir: string, entry: IndexEntry): void {
+  const json = JSON.stringify(entry);
+  const file = bucketPath(dir, entry.key);
+  // One write with O_APPEND, as cacache's: lines of concurrent writers never interleave; a torn one fails its SHA-1.
+  withFolder(path.dirname(file), () => fs.appendFileSync(file, `\n${sha1(json)}\t${json}`));
+}
+
+/** Folders this process has made or seen (by path): each is looked for once, not before every write into it. */
+const knownFolders = new Set<string>();
+
+/**
+ * Run `op`, which writes into `folder`, after making the folder if it is missing (a new cache, a new hash prefix).
+ * Asked, not caught: a failed call costs an exception, dearer than the question. A folder removed after it was seen
+ * (a prune meanwhile) makes `op` fail with ENOENT: it is made again and `op` runs once more.
+ */
+function withFolder(folder: string, op: () => void): void {
+  if (!knownFolders.has(folder)) {
+    if (!fs.existsSync(folder)) fs.mkdirSync(folder, { recursive: true });
+    knownFolders.add(folder);
+  }
+  try {
+    op();
+    return;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+  fs.mkdirSync(folder, { recursive: true });
+  op();
+}
+
+function contentPath(dir: string, hex: string): string {
+  return path.join(dir, CONTENT_FOLDER, 'sha512', hex.slice(0, 2), hex.slice(2, 4), hex.slice(4));
+}
+
+function bucketPath(dir: string, key: string): string {
+  const hex = createHash('sha256').update(key).digest('hex');
+  return path.join(dir, INDEX_FOLDER, hex.slice(0, 2), hex.slice(2, 4), hex.slice(4));
+}
+
+function sha1(text: string): string {
+  return createHash('sha1').update(text).digest('hex');
+}
