@@ -33,6 +33,16 @@ export function putEntry(dir: string, key: string, data: Buffer, metadata: Recor
   appendIndexLine(dir, { key, integrity: `sha512-${digest.toString('base64')}`, time: Date.now(), size: data.length, metadata });
 }
 
+/** Mark an entry as used now, as cacache.index.insert does: its line again, with the time of now (prune evicts by it). */
+export function touchEntry(dir: string, entry: IndexEntry): void {
+  appendIndexLine(dir, { ...entry, time: Date.now() });
+}
+
+/** cacache itself, for what is rare (listing, removing, big files as streams): loaded only then, as it costs tens of milliseconds to load. */
+export async function loadCacache(): Promise<typeof import('cacache')> {
+  return (await import('./cacache-lib.js')).default;
+}
+
 /** The newest index line of `key`, or undefined when there is none or the newest removed it. Lines that fail their SHA-1 are skipped, as cacache does. */
 export function findEntry(dir: string, key: string): IndexEntry | undefined {
   const bucket = bucketPath(dir, key);

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { OrchestratorError } from '../errors.js';
 import type { CacheSource, TokenUsage } from '../events/types.js';
-import { findEntry, putEntry, readContent } from './cacache-files.js';
+import { findEntry, loadCacache, putEntry, readContent } from './cacache-files.js';
 import { sha256 } from './hash.js';
 
 /** Bumped when what a key covers or how an entry is stored changes: old entries then simply miss. */
@@ -73,11 +73,6 @@ function localAnswerStore(dir: string): AnswerStore {
       return [];
     },
   };
-}
-
-/** cacache itself, for what is rare (listing, removing): loaded only then, as it costs tens of milliseconds to load. */
-async function loadCacache(): Promise<typeof import('cacache')> {
-  return (await import('./cacache-lib.js')).default;
 }
 
 /**

@@ -1,11 +1,12 @@
-import cacache from './cacache-lib.js';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { pipeline } from 'node:stream/promises';
+import { findEntry, loadCacache, readContent, touchEntry, type IndexEntry } from './cacache-files.js';
 
 /**
- * Where step entries and their files' bytes live: the cache folder, through cacache (content verified on every
- * read, index lines that carry their own hash, writes by temp file and rename: safe with concurrent runs).
+ * Where step entries and their files' bytes live: the cache folder, in cacache's layout (content verified on every
+ * read, index lines that carry their own hash, writes by temp file and rename: safe with concurrent runs). A hit
+ * reads it directly (cacache-files.ts: one index file, one content file); stores and blobs go through cacache.
  * Everything the step cache stores goes through this narrow interface, so that another store (a remote one) can
  * wrap it: an entry is JSON under a key, a blob is a file's bytes under their SHA-256.
  */
@@ -38,16 +39,21 @@ export function openEntryStore(dir: string): EntryStore {
 }
 
 class LocalEntryStore implements EntryStore {
+  /** The index lines of the entries found by this store: a hit's touch appends to it without reading it again. */
+  readonly #found = new Map<string, IndexEntry>();
+
   constructor(readonly dir: string) {}
 
   async getEntry(key: string): Promise<EntryLookup> {
     const k = STEP_KEY_PREFIX + key;
     try {
-      const { data } = await cacache.get(this.dir, k);
-      return { kind: 'hit', entry: JSON.parse(data.toString('utf8')), source: 'local' };
+      const found = findEntry(this.dir, k);
+      if (!found) return { kind: 'miss' };
+      const entry = JSON.parse(readContent(this.dir, found).toString('utf8')) as unknown;
+      this.#found.set(key, found);
+      return { kind: 'hit', entry, source: 'local' };
     } catch (e) {
-      const err = e as NodeJS.ErrnoException & { key?: string };
-      if (err.code === 'ENOENT' && err.key === k) return { kind: 'miss' };
+      const err = e as NodeJS.ErrnoException;
       const why = err.code === 'EINTEGRITY' || err.code === 'EBADSIZE' ? 'its content does not match its recorded hash' : err.code === 'ENOENT' ? 'its content file is missing' : err instanceof SyntaxError ? 'its content is not JSON' : `it cannot be read (${err.message})`;
       await this.#discard(k);
       return { kind: 'corrupt', problem: `cache entry ${key.slice(0, 12)}… failed its integrity check: ${why}` };
@@ -55,17 +61,19 @@ class LocalEntryStore implements EntryStore {
   }
 
   async putEntry(key: string, o: { entry: unknown; blobs: string[]; metadata: Record<string, unknown> }): Promise<void> {
+    const cacache = await loadCacache();
     await cacache.put(this.dir, STEP_KEY_PREFIX + key, JSON.stringify(o.entry), { metadata: { ...o.metadata, kind: 'step', blobs: o.blobs } });
   }
 
   async touchEntry(key: string): Promise<void> {
-    const k = STEP_KEY_PREFIX + key;
-    const info = await cacache.get.info(this.dir, k);
-    if (info) await cacache.index.insert(this.dir, k, info.integrity, { metadata: info.metadata, size: info.size });
+    const found = this.#found.get(key) ?? findEntry(this.dir, STEP_KEY_PREFIX + key);
+    this.#found.delete(key);
+    if (found) touchEntry(this.dir, found);
   }
 
   async readBlob(sha256: string, dest: string): Promise<void> {
     const hash = createHash('sha256');
+    const cacache = await loadCacache();
     try {
       const source = cacache.get.stream(this.dir, BLOB_KEY_PREFIX + sha256);
       source.on('data', (chunk: Buffer) => hash.update(chunk));
@@ -79,13 +87,15 @@ class LocalEntryStore implements EntryStore {
 
   async writeBlob(sha256: string, file: string): Promise<void> {
     const key = BLOB_KEY_PREFIX + sha256;
-    if (await cacache.get.info(this.dir, key)) return;
+    if (findEntry(this.dir, key)) return;
+    const cacache = await loadCacache();
     await pipeline(fs.createReadStream(file), cacache.put.stream(this.dir, key, { algorithms: ['sha256'], metadata: { kind: 'blob' } }));
   }
 
   /** Remove a bad entry and its content (or a later store of the same bytes would keep the bad file). */
   async #discard(key: string): Promise<void> {
     try {
+      const cacache = await loadCacache();
       const info = await cacache.get.info(this.dir, key);
       if (info) await cacache.rm.content(this.dir, info.integrity);
       await cacache.rm.entry(this.dir, key);
