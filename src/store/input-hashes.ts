@@ -88,9 +88,47 @@ export class InputHashes {
 export function matchFiles(root: string, patterns: string[], exclude: string[]): string[] {
   if (patterns.length === 0) return [];
   // Plain paths (no glob characters, no excludes) need no crawl of their folders: a stat each.
-  if (patterns.every((p) => !/[*?[\]{}()!\\]/.test(p))) return matchPlainFiles(root, patterns, exclude);
-  const ignore = exclude.map((d) => path.relative(root, d)).filter((r) => r !== '' && !r.startsWith('..') && !path.isAbsolute(r)).map((r) => `${r.split(path.sep).join('/')}/**`);
-  return globSync(patterns, { cwd: root, dot: true, onlyFiles: true, ignore, expandDirectories: false }).sort();
+  if (patterns.every((p) => !GLOB_CHARS.test(p))) return matchPlainFiles(root, patterns, exclude);
+  // Crawled from the folder the patterns share (`in/s12/**` from in/s12), not from the spec's folder: a step's
+  // globs then cost what its own folder holds, not what every other step's folders hold beside it.
+  const base = sharedBase(patterns);
+  const cwd = base === '' ? root : path.join(root, base);
+  if (base !== '' && !fs.statSync(cwd, { throwIfNoEntry: false })?.isDirectory()) return [];
+  const ignore = exclude.map((d) => path.relative(cwd, d)).filter((r) => r !== '' && !r.startsWith('..') && !path.isAbsolute(r)).map((r) => `${r.split(path.sep).join('/')}/**`);
+  const found = globSync(base === '' ? patterns : patterns.map((p) => underBase(p, base)), { cwd, dot: true, onlyFiles: true, ignore, expandDirectories: false });
+  return (base === '' ? found : found.map((f) => `${base}/${f}`)).sort();
+}
+
+const GLOB_CHARS = /[*?[\]{}()!\\]/;
+
+/**
+ * The folder every pattern starts in: the segments before the first with a glob character (never a pattern's
+ * last segment), shared by all; '' when they share none. An exclude that starts with `**` matches at any depth
+ * wherever the crawl starts, so it does not hold the folder back.
+ */
+function sharedBase(patterns: string[]): string {
+  let shared: string[] | undefined;
+  for (const p of patterns) {
+    if (p.startsWith('!**')) continue;
+    const segments = (p.startsWith('!') ? p.slice(1) : p).split('/').slice(0, -1);
+    const fixed: string[] = [];
+    for (const seg of segments) {
+      if (seg === '' || seg === '.' || seg === '..' || GLOB_CHARS.test(seg)) break;
+      fixed.push(seg);
+    }
+    let n = 0;
+    if (shared === undefined) n = fixed.length;
+    else while (n < shared.length && n < fixed.length && shared[n] === fixed[n]) n++;
+    shared = (shared ?? fixed).slice(0, n);
+  }
+  return (shared ?? []).join('/');
+}
+
+/** A pattern relative to `base` (see sharedBase): its first segments dropped; an exclude starting with `**` unchanged. */
+function underBase(pattern: string, base: string): string {
+  if (pattern.startsWith('!**')) return pattern;
+  const neg = pattern.startsWith('!');
+  return (neg ? '!' : '') + (neg ? pattern.slice(1) : pattern).slice(base.length + 1);
 }
 
 function matchPlainFiles(root: string, rels: string[], exclude: string[]): string[] {
