@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import { OrchestratorError } from '../errors.js';
 
 /** Grace between SIGTERM and SIGKILL for a step's process group, unless $ORCH_KILL_GRACE_MS says otherwise (SPEC §3). */
-export const KILL_GRACE_MS = 5000;
+const KILL_GRACE_MS = 5000;
 /** The most $ORCH_KILL_GRACE_MS may ask for: ten minutes. */
 const MAX_KILL_GRACE_MS = 600_000;
 

@@ -9,7 +9,7 @@ import { chooseSpawner } from './spawner.js';
 import { StepLog, logWriter } from './step-log.js';
 import type { ProcessOutcome, ProcessRequest, RunningProcess, StartedProcess } from './types.js';
 
-export { KILL_GRACE_MS, ProcessGroups } from './process-groups.js';
+export { ProcessGroups } from './process-groups.js';
 export { DescriptorGate } from './descriptor-gate.js';
 /** How much stdout is kept in memory for `.text` and `output: json`; the log always gets everything (SPEC §4). */
 export const MAX_CAPTURE_BYTES = 16 * 1024 * 1024;
