@@ -3,6 +3,7 @@
 // `onLost` once it has stayed away for `lostAfterMs`, and every command waiting on it fails.
 import type { Redis } from 'ioredis';
 import { OrchestratorError } from '../errors.js';
+import { msFrom } from './env-ms.js';
 
 /** How to reach Redis. */
 export interface RedisOptions {
@@ -20,8 +21,7 @@ export function displayRedisUrl(url: string): string {
 
 /** How long a connection may stay down before the run gives it up (ORCH_REDIS_LOST_MS, default 10 s). */
 export function redisLostAfterMs(env: NodeJS.ProcessEnv = process.env): number {
-  const ms = Number(env.ORCH_REDIS_LOST_MS);
-  return Number.isFinite(ms) && ms > 0 ? ms : 10_000;
+  return msFrom(env.ORCH_REDIS_LOST_MS, 10_000);
 }
 
 /** Connect (BullMQ needs `maxRetriesPerRequest: null`); rejects with an OrchestratorError (code `remote`) when Redis cannot be reached now. */
