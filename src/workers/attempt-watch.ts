@@ -82,7 +82,8 @@ export class AttemptWatch {
   readonly #o: WatchOptions;
   readonly #followed = new Map<string, Followed>();
   readonly #reader: Redis;
-  #reading: Promise<void> | undefined;
+  /** The read loop has started (it is never waited for: see close). */
+  #reading = false;
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
 
@@ -136,7 +137,9 @@ export class AttemptWatch {
 
   #start(): void {
     this.#timer ??= setInterval(() => void this.#check().catch(() => undefined), this.#o.timings.checkMs);
-    this.#reading ??= this.#read();
+    if (this.#reading) return;
+    this.#reading = true;
+    void this.#read();
   }
 
   async #read(): Promise<void> {
