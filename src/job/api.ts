@@ -1,20 +1,14 @@
 // The library: `import { run, validate } from 'orchestrator-dag'`. The CLI is one client of the same
 // functions (startJob, checkSpecInput); this module adds what a program needs instead of a terminal: a spec
 // given as an object, vars as values, events as a callback, cancellation as an AbortSignal.
-import path from 'node:path';
 import { OrchestratorError, type Diagnostic } from '../errors.js';
 import type { JobStatus, RunEvent } from '../events/types.js';
-import { parseDocumentText } from '../specfile/load.js';
 import type { JobSpec } from '../specfile/model.js';
-import { parseSpecArg } from '../specfile/spec-arg.js';
-import { checkSpec } from '../specfile/validate.js';
 import type { JobManifest } from '../store/manifest.js';
+import { checkSpecInput, type SpecInput } from './spec-input.js';
 import { startJob } from './start-job.js';
 import { setVars } from './vars.js';
 import { chooseWorkers } from './workers-choice.js';
-
-/** A spec: the path of a YAML or JSON file, or the same document as an object (read as JSON). */
-export type SpecInput = string | Record<string, unknown>;
 
 /** How to run a job; every field is optional. */
 export interface RunOptions {
@@ -102,23 +96,4 @@ export async function validate(spec: SpecInput): Promise<ValidateResult> {
     if (e instanceof OrchestratorError) return { ok: false, problems: e.diagnostics };
     throw e;
   }
-}
-
-/**
- * Read and check a spec (a file, `-` for stdin, or an object read as JSON whose folder is the current directory),
- * outputs_schema contracts included; every problem in one OrchestratorError.
- */
-export async function checkSpecInput(spec: SpecInput): Promise<JobSpec> {
-  const job = typeof spec === 'string' ? await parseSpecArg(spec) : specOfObject(spec);
-  if (job.steps.some((s) => s.outputsSchema)) (await import('../steps/contract.js')).compileContracts(job);
-  return job;
-}
-
-/** A spec object as a JSON document: problems point into its JSON text, named `<spec object>`. */
-function specOfObject(spec: Record<string, unknown>): JobSpec {
-  if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) {
-    throw new OrchestratorError({ code: 'usage', message: 'a spec is the path of a YAML or JSON file, or an object with `steps:`' });
-  }
-  const text = `${JSON.stringify(spec, null, 2)}\n`;
-  return checkSpec(parseDocumentText(text, { displayPath: '<spec object>', path: path.resolve('spec.json'), format: 'json' }));
 }

@@ -7,13 +7,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { OrchestratorError } from '../errors.js';
-
-/** Where a bucket URL points: `s3://bucket/prefix`. */
-export interface BucketLocation {
-  bucket: string;
-  /** Without leading or trailing `/`; empty for the bucket's root. */
-  prefix: string;
-}
+import { parseBucketUrl } from './bucket-url.js';
 
 /** How to reach the bucket; credentials come from the AWS SDK's usual chain (AWS_ACCESS_KEY_ID, profiles, roles). */
 export interface BucketOptions {
@@ -38,15 +32,6 @@ export interface Bucket {
   has(key: string): Promise<boolean>;
   remove(key: string): Promise<void>;
   close(): void;
-}
-
-/** Parse `s3://bucket/prefix`; anything else is a usage error naming the expected form. */
-export function parseBucketUrl(url: string): BucketLocation {
-  const match = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/(.*))?$/.exec(url);
-  if (match === null) {
-    throw new OrchestratorError({ code: 'usage', message: `bucket "${url}" is not of the form s3://bucket/prefix` });
-  }
-  return { bucket: match[1]!, prefix: (match[2] ?? '').replace(/^\/+|\/+$/g, '') };
 }
 
 /** Open a bucket (loads the AWS SDK). Nothing is sent until the first call; `doctor` checks reachability. */

@@ -1,7 +1,7 @@
 // What `--remote-cache`, `--remote-cache-read-only`, $ORCH_REMOTE_CACHE and $ORCH_REMOTE_CACHE_KEY ask for, checked
 // without loading the AWS SDK: a usage error here stops a command before anything runs.
 import { OrchestratorError } from '../errors.js';
-import { parseBucketUrl } from './bucket.js';
+import { parseBucketUrl } from './bucket-url.js';
 
 /** The variable that holds the remote cache's signing key (HMAC-SHA256). */
 export const REMOTE_CACHE_KEY_ENV = 'ORCH_REMOTE_CACHE_KEY';

@@ -1,6 +1,5 @@
 import { OrchestratorError, formatDiagnostic } from '../../errors.js';
-import { checkSpecInput } from '../../job/api.js';
-import { isGithubActions, printDiagnosticAnnotations } from '../render/github-commands.js';
+import { checkSpecInput } from '../../job/spec-input.js';
 
 /** `orchestrator validate <spec>`: 0 when the spec is sound, 2 with every problem listed. */
 export async function validateCommand(file: string, opts: { json?: boolean }): Promise<number> {
@@ -13,7 +12,8 @@ export async function validateCommand(file: string, opts: { json?: boolean }): P
     if (!(e instanceof OrchestratorError) || !opts.json) throw e;
     process.stdout.write(`${JSON.stringify({ ok: false, file, problems: e.diagnostics }, null, 2)}\n`);
     for (const d of e.diagnostics) process.stderr.write(`${formatDiagnostic(d)}\n`);
-    if (isGithubActions()) printDiagnosticAnnotations(e.diagnostics, true);
+    // Loaded only on a GitHub runner: the module brings node:crypto, which a plain `validate` never needs.
+    if (process.env.GITHUB_ACTIONS === 'true') (await import('../render/github-commands.js')).printDiagnosticAnnotations(e.diagnostics, true);
     return 2;
   }
 }

@@ -3,7 +3,8 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openBucket, parseBucketUrl, type Bucket } from '../../../src/remote/bucket.js';
+import { parseBucketUrl } from '../../../src/remote/bucket-url.js';
+import { openBucket, type Bucket } from '../../../src/remote/bucket.js';
 import { startS3TestServer, type S3TestServer } from '../../helpers/s3-test-server.js';
 
 describe('bucket', () => {
