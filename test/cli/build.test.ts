@@ -63,4 +63,23 @@ describe('the build', () => {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   }, 60_000);
+
+  it('`validate` loads none of the run\'s machinery (node:crypto, node:fs/promises); a plain run loads no fs/promises', () => {
+    assertBuilt();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-build-'));
+    try {
+      // Node lists each of its own modules as it loads it; these two cost a few milliseconds each at start-up.
+      const probe = path.join(dir, 'probe.cjs');
+      fs.writeFileSync(probe, `process.on('exit', () => { for (const m of ['NativeModule crypto', 'NativeModule fs/promises']) if (process.moduleLoadList.includes(m)) process.stderr.write(m + ' loaded\\n'); });\n`);
+      fs.writeFileSync(path.join(dir, 'spec.yaml'), 'steps:\n  a:\n    run: "true"\n');
+      const validate = spawnSync(process.execPath, ['--require', probe, BIN, 'validate', 'spec.yaml'], { cwd: dir, encoding: 'utf8', env: { ...process.env, GITHUB_ACTIONS: '' } });
+      expect(validate.status, validate.stderr).toBe(0);
+      expect(validate.stderr).toBe('');
+      const run = spawnSync(process.execPath, ['--require', probe, BIN, 'run', 'spec.yaml', '--quiet', '--runs-dir', path.join(dir, 'runs')], { cwd: dir, encoding: 'utf8', env: { ...process.env, GITHUB_ACTIONS: '' } });
+      expect(run.status, run.stderr).toBe(0);
+      expect(run.stderr).toBe('NativeModule crypto loaded\n'); // a run hashes its files: the probe sees what it is meant to
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
