@@ -28,7 +28,7 @@ export interface WatchTimings {
 
 /** The coordinator's timings: ORCH_WORKER_CHECK_MS (1000), ORCH_NO_WORKER_MS (30000), ORCH_CANCEL_GRACE_MS (10000). */
 export function watchTimings(env: NodeJS.ProcessEnv = process.env): WatchTimings {
-  return { checkMs: msFrom(env.ORCH_WORKER_CHECK_MS, 1_000), noWorkerMs: msFrom(env.ORCH_NO_WORKER_MS, 30_000), cancelGraceMs: msFrom(env.ORCH_CANCEL_GRACE_MS, 10_000) };
+  return { checkMs: msFrom(env, 'ORCH_WORKER_CHECK_MS', 1_000), noWorkerMs: msFrom(env, 'ORCH_NO_WORKER_MS', 30_000), cancelGraceMs: msFrom(env, 'ORCH_CANCEL_GRACE_MS', 10_000) };
 }
 
 

@@ -21,7 +21,7 @@ export function displayRedisUrl(url: string): string {
 
 /** How long a connection may stay down before the run gives it up (ORCH_REDIS_LOST_MS, default 10 s). */
 export function redisLostAfterMs(env: NodeJS.ProcessEnv = process.env): number {
-  return msFrom(env.ORCH_REDIS_LOST_MS, 10_000);
+  return msFrom(env, 'ORCH_REDIS_LOST_MS', 10_000);
 }
 
 /** Connect (BullMQ needs `maxRetriesPerRequest: null`); rejects with an OrchestratorError (code `remote`) when Redis cannot be reached now. */

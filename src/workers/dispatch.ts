@@ -40,6 +40,7 @@ export interface Workers {
 
 /** Connect to Redis (and load BullMQ); an OrchestratorError when it cannot be reached, before any run folder. */
 export async function connectWorkers(o: WorkersOptions): Promise<Workers> {
+  const timings = o.timings ?? watchTimings(); // a bad $ORCH_NO_WORKER_MS (…) is said now, before Redis and any run folder
   let lost: string | undefined;
   let watch: AttemptWatch | undefined;
   const redis = await connectRedis({ url: o.redisUrl, onLost: (m) => ((lost = m), watch?.failAll(m)) });
@@ -52,7 +53,7 @@ export async function connectWorkers(o: WorkersOptions): Promise<Workers> {
     slots,
     executor: (run) => {
       const specDir = path.dirname(run.spec.path);
-      watch = new AttemptWatch({ redis, queue, bucket, runDir: run.runDir, specDir, emit: run.emit, timings: o.timings ?? watchTimings(), where: displayRedisUrl(o.redisUrl) });
+      watch = new AttemptWatch({ redis, queue, bucket, runDir: run.runDir, specDir, emit: run.emit, timings, where: displayRedisUrl(o.redisUrl) });
       return new RemoteShellExecutor({ ...run, queue, watch, bucket, bucketUrl: o.bucketUrl, isLost: () => lost });
     },
     close: async () => {

@@ -1,8 +1,15 @@
 // The workers' timings from the environment (ORCH_WORKER_*, ORCH_NO_WORKER_MS, ORCH_REDIS_LOST_MS, …): one reading
 // of a number of milliseconds for the coordinator, the worker and the Redis connection.
+import { OrchestratorError } from '../errors.js';
 
-/** A positive number of milliseconds from the environment, else the default. */
-export function msFrom(value: string | undefined, fallback: number): number {
-  const n = Number(value);
-  return value !== undefined && Number.isFinite(n) && n > 0 ? n : fallback;
+/**
+ * `env[name]` as a positive number of milliseconds; `fallback` when it is unset or empty. Anything else is a usage
+ * error naming the variable, never a quiet return to the default (a typo would otherwise change nothing, silently).
+ */
+export function msFrom(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n <= 0) throw new OrchestratorError({ code: 'usage', message: `${name} must be a positive number of milliseconds, not "${raw}"` });
+  return n;
 }

@@ -40,6 +40,17 @@ describe("the spec's workers: setting", () => {
     expect(r.stderr).toMatch(/spec\.yaml:3:10: .*must be a Redis URL without a password/);
   });
 
+  it('a bad timing variable is a usage error naming it, before Redis and any run folder (never a quiet default)', async () => {
+    rig().write('spec.yaml', spec(`redis://127.0.0.1:${await freePort()}`));
+    const r = rig().run(['run', 'spec.yaml'], { env: { ORCH_NO_WORKER_MS: '30s' } });
+    expect([r.code, r.stderr]).toEqual([2, 'ORCH_NO_WORKER_MS must be a positive number of milliseconds, not "30s"\n']);
+    const lost = rig().run(['run', 'spec.yaml'], { env: { ORCH_REDIS_LOST_MS: '-1' } });
+    expect([lost.code, lost.stderr]).toEqual([2, 'ORCH_REDIS_LOST_MS must be a positive number of milliseconds, not "-1"\n']);
+    const worker = rig().run(['worker', '--redis', 'redis://127.0.0.1:1'], { env: { ORCH_WORKER_LOCK_MS: 'soon' } });
+    expect([worker.code, worker.stderr]).toEqual([2, 'ORCH_WORKER_LOCK_MS must be a positive number of milliseconds, not "soon"\n']);
+    expect(fs.existsSync(rig().runsDir)).toBe(false);
+  });
+
   it('--bucket without any workers is a usage error naming the three ways to ask for them', () => {
     rig().write('spec.yaml', 'name: x\nsteps:\n  a:\n    run: echo\n');
     const r = rig().run(['run', 'spec.yaml', '--bucket', 's3://b/p']);

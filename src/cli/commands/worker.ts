@@ -30,8 +30,8 @@ export async function workerCommand(opts: WorkerCommandOptions): Promise<number>
       tags: opts.tags ?? [],
       dir: path.resolve(opts.dir ?? '.'),
       // How soon a lost worker is noticed: BullMQ's lock, renewed at half of it (SPEC: workers).
-      lockDurationMs: msFrom(process.env.ORCH_WORKER_LOCK_MS, 30_000),
-      stalledIntervalMs: msFrom(process.env.ORCH_WORKER_STALLED_MS, 30_000),
+      lockDurationMs: msFrom(process.env, 'ORCH_WORKER_LOCK_MS', 30_000),
+      stalledIntervalMs: msFrom(process.env, 'ORCH_WORKER_STALLED_MS', 30_000),
       signal: controller.signal,
       say: (line) => process.stderr.write(`${line}\n`),
     });
