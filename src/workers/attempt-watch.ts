@@ -3,6 +3,7 @@
 // worker is gone (BullMQ's lock lapsed, no result: `worker-lost`), those no worker takes (`no-worker`), and
 // gives up cancelled ones. Only this process writes the run folder.
 import fs from 'node:fs';
+import path from 'node:path';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { StepError } from '../errors.js';
@@ -51,6 +52,8 @@ interface Followed {
   stepId: string;
   attempt: number;
   runsOn: string[];
+  /** A cached step's declared workspace outputs: the paths (relative to the spec's folder) it may send back. */
+  declared?: (rel: string) => boolean;
   lastId: string;
   worker?: string;
   queuedAt: number;
@@ -98,9 +101,9 @@ export class AttemptWatch {
   }
 
   /** Follow one attempt (before it is queued, so nothing it sends is missed); resolves with its result. */
-  follow(a: { jobId: string; stepId: string; attempt: number; runsOn: string[]; signal: AbortSignal }): Promise<RemoteOutcome> {
+  follow(a: { jobId: string; stepId: string; attempt: number; runsOn: string[]; declared?: (rel: string) => boolean; signal: AbortSignal }): Promise<RemoteOutcome> {
     return new Promise((resolve) => {
-      const f: Followed = { jobId: a.jobId, stepId: a.stepId, attempt: a.attempt, runsOn: a.runsOn, lastId: '0', queuedAt: Date.now(), done: resolve };
+      const f: Followed = { jobId: a.jobId, stepId: a.stepId, attempt: a.attempt, runsOn: a.runsOn, ...(a.declared ? { declared: a.declared } : {}), lastId: '0', queuedAt: Date.now(), done: resolve };
       this.#followed.set(a.jobId, f);
       // A read blocked on the streams followed so far would see this one's entries only when it times out.
       void this.#o.redis.xadd(this.#wakeKey, 'MAXLEN', '1', '*', 'w', '1').catch(() => undefined);
@@ -178,7 +181,7 @@ export class AttemptWatch {
       case 'result': {
         f.hasResult = true;
         // Every file is checked before the result is recorded; a cached step's workspace outputs go into the spec's folder.
-        const bad = (await this.#receive(e.files, this.#o.runDir.root, 'artifacts')) ?? (await this.#receive(e.workspace ?? [], this.#o.specDir, 'declared workspace outputs'));
+        const bad = this.#stray(f, e.files, e.workspace ?? []) ?? (await this.#receive(e.files, this.#o.runDir.root, 'artifacts')) ?? (await this.#receive(e.workspace ?? [], this.#o.specDir, 'declared workspace outputs'));
         this.settle(f.jobId, bad ? { ...e.result, status: 'failed', error: bad, retryable: false } : e.result, e.cache);
         return;
       }
@@ -187,6 +190,16 @@ export class AttemptWatch {
         return _x;
       }
     }
+  }
+
+  /** A file the worker sent that the step could not have made: an artifact outside its own folder, or a workspace file it did not declare. */
+  #stray(f: Followed, files: SentFile[], workspace: SentFile[]): StepError | undefined {
+    const own = `${path.relative(this.#o.runDir.root, this.#o.runDir.artifactsDir(f.stepId)).split(path.sep).join('/')}/`;
+    const artifact = files.find((x) => !x.path.startsWith(own));
+    if (artifact) return { code: 'remote', message: `worker ${f.worker ?? '?'} sent ${artifact.path}, outside the step's artifacts (${own}): refused, nothing received` };
+    const undeclared = workspace.find((x) => !f.declared?.(x.path));
+    if (undeclared) return { code: 'remote', message: `worker ${f.worker ?? '?'} sent ${undeclared.path}, which matches none of the step's cache.outputs: refused, nothing received` };
+    return undefined;
   }
 
   /** Files a worker sent through the bucket, received under `root`; why not, as a step error. */

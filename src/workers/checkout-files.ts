@@ -2,6 +2,7 @@
 // hashes before and after it ran, digests of its script's values and `cache.env` values), reported to the
 // coordinator, which stores its result only if that agrees with the key it made from its own checkout; and its
 // declared workspace outputs, sent back through the bucket.
+import picomatch from 'picomatch';
 import type { StepError } from '../errors.js';
 import type { EvalContext } from '../expr/index.js';
 import type { Bucket } from '../remote/bucket.js';
@@ -69,4 +70,19 @@ export class CheckoutFiles {
       return undefined;
     }
   }
+}
+
+/**
+ * Whether a path a worker sent back (relative to the spec's folder, forward slashes) is one of the step's declared
+ * workspace outputs: matched by an `outputs` glob and by no `!` glob (as `matchFiles` reads them, dot files
+ * included), under none of the `exclude` folders (relative too). The coordinator writes nothing else into its checkout.
+ */
+export function declaredOutput(outputs: readonly string[], exclude: readonly string[]): (rel: string) => boolean {
+  const plain = (p: string) => p.replace(/^(\.\/)+/, '');
+  const positive = outputs.filter((p) => !p.startsWith('!')).map(plain);
+  const negative = outputs.filter((p) => p.startsWith('!')).map((p) => plain(p.slice(1)));
+  const yes = positive.length > 0 ? picomatch(positive, { dot: true }) : () => false;
+  const no = negative.length > 0 ? picomatch(negative, { dot: true }) : () => false;
+  const folders = exclude.map((d) => d.split('\\').join('/')).filter((d) => d !== '' && !d.startsWith('..'));
+  return (rel) => yes(rel) && !no(rel) && !folders.some((d) => rel === d || rel.startsWith(`${d}/`));
 }

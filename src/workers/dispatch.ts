@@ -16,6 +16,7 @@ import { failedAttempt, type AttemptInput, type AttemptResult, type StepExecutor
 import type { Redactor } from '../store/redact.js';
 import { connectRedis, displayRedisUrl } from './connect.js';
 import { AttemptWatch, watchTimings, type WatchTimings } from './attempt-watch.js';
+import { declaredOutput } from './checkout-files.js';
 import { KEY_PREFIX, QUEUE_NAME, attemptJobId, type AttemptJob } from './protocol.js';
 import { listWorkers } from './registry.js';
 import { offerNeeds, openRunBucket } from './transfer.js';
@@ -132,7 +133,8 @@ class RemoteShellExecutor implements StepExecutor {
         return { result: failedAttempt({ code: 'remote', message: `the artifacts of its needs could not be offered: ${e.message}` }) };
       }
     }
-    const settled = o.watch.follow({ jobId, stepId: step.id, attempt, runsOn: data.runsOn, signal });
+    const declared = cached && step.shellCache ? declaredOutput(step.shellCache.outputs, cached.exclude) : undefined;
+    const settled = o.watch.follow({ jobId, stepId: step.id, attempt, runsOn: data.runsOn, ...(declared ? { declared } : {}), signal });
     try {
       await o.queue.add('attempt', data, { jobId, removeOnComplete: true, removeOnFail: { age: 24 * 3600 } });
     } catch (e) {
