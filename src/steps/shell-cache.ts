@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import type { FileRecord } from '../events/types.js';
 import type { JobSpec, StepSpec } from '../specfile/model.js';
 import { BlobError, openEntryStore, type EntryStore } from '../store/entry-store.js';
 import { hashFile, listFiles, sha256 } from '../store/hash.js';
@@ -100,11 +101,18 @@ export class StepCache {
       this.o.warn(`step "${step.id}": cache entry ${k.key.slice(0, 12)}…: ${problem}; treated as a miss, the step runs`);
       return undefined;
     }
-    if (inlineLog) fs.writeFileSync(runDir.logPath(step.id), Buffer.concat([Buffer.from(inlineLog.data!, 'base64'), note]));
-    else fs.appendFileSync(runDir.logPath(step.id), note);
+    // A log written whole here is hashed from what was written: the run's record needs no second read of it.
+    const written = (log: Buffer): FileRecord => ({ path: `logs/${step.id}.log`, sha256: sha256(log), size_bytes: log.length });
+    let logFile: FileRecord | undefined;
+    if (inlineLog) {
+      const log = Buffer.concat([Buffer.from(inlineLog.data!, 'base64'), note]);
+      fs.writeFileSync(runDir.logPath(step.id), log);
+      logFile = written(log);
+    } else if (!entry.log && writeNew(runDir.logPath(step.id), note)) logFile = written(note); // the step printed nothing
+    else fs.appendFileSync(runDir.logPath(step.id), note); // after a big log's blob, or an earlier attempt's log
     await this.o.store.touchEntry(k.key);
     const r = entry.result;
-    return { status: 'succeeded', exitCode: r.exit_code, text: r.text, ...(r.text_truncated ? { textTruncated: true } : {}), outputs: r.outputs, retryable: false, cached: true, cacheSource: found.source, cacheKey: k.key, cacheKeyParts: k.parts };
+    return { status: 'succeeded', exitCode: r.exit_code, text: r.text, ...(r.text_truncated ? { textTruncated: true } : {}), outputs: r.outputs, retryable: false, cached: true, cacheSource: found.source, cacheKey: k.key, cacheKeyParts: k.parts, ...(logFile ? { logFile } : {}) };
   }
 
   /**
@@ -235,4 +243,21 @@ function inside(root: string, rel: string): string {
   const p = path.resolve(root, rel);
   if (!p.startsWith(root + path.sep)) throw new BlobError(`${rel} would be restored outside ${root}`);
   return p;
+}
+
+/** Create `file` with `data`; false (nothing written) when it exists already. */
+function writeNew(file: string, data: Buffer): boolean {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'wx');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw e;
+  }
+  try {
+    fs.writeSync(fd, data);
+  } finally {
+    fs.closeSync(fd);
+  }
+  return true;
 }

@@ -81,7 +81,9 @@ export class StepFilePrefetcher {
   #create(id: string): Promise<void> {
     const dir = this.#runDir;
     // The callback API: fs.promises alone costs a millisecond of start-up to load.
-    const mkdir = new Promise<void>((resolve, reject) => fs.mkdir(dir.artifactsDir(id), { recursive: true }, (e) => (e ? reject(e) : resolve())));
+    // Not recursive: artifacts/ is made with the run folder, and a recursive mkdir costs the thread pool twice as much.
+    // One there already (a worker's scratch folder kept for its next step) is as good as a new one.
+    const mkdir = new Promise<void>((resolve, reject) => fs.mkdir(dir.artifactsDir(id), (e) => (e && e.code !== 'EEXIST' ? reject(e) : resolve())));
     // 'a' creates the file when missing and never truncates what may already be there.
     const touch = new Promise<void>((resolve, reject) =>
       fs.open(dir.outputPath(id), 'a', (e, fd) => (e ? reject(e) : fs.close(fd, (e2) => (e2 ? reject(e2) : resolve())))),
