@@ -11,6 +11,7 @@ import { startS3TestServer, type S3TestServer } from '../helpers/s3-test-server.
 import { freePort, redisSkipReason, startRedisTestServer, type RedisTestServer } from '../helpers/redis-test-server.js';
 import { FAST_TIMINGS, eventsOf, markers, startWorker, stopWorkers, waitFor, type WorkerProc } from '../helpers/worker-procs.js';
 import { isAlive } from '../helpers/process-state.js';
+import { startRogueWorker } from '../helpers/rogue-worker.js';
 
 const redisSkip = redisSkipReason();
 const rig = useCliRig('orch-workers-');
@@ -91,6 +92,31 @@ describe.skipIf(redisSkip !== undefined)(`workers on Redis${redisSkip ? ` (skipp
     expect(events.filter((e) => e.type === 'step.worker').map((e) => [e.attempt, e.worker])).toEqual([[1, first], [2, other]]);
     expect(events.filter((e) => e.type === 'step.succeeded' || e.type === 'step.failed')).toHaveLength(1);
     expect(rig().manifest().status).toBe('succeeded');
+  });
+
+  it('a worker that sends back files the step could not have made (the run\'s own records, an undeclared workspace file) is refused: nothing of it is written', async () => {
+    const fake = { sha256: '0'.repeat(64), size_bytes: 1 };
+    rig().write('spec.yaml', 'name: rogue\nsteps:\n  a:\n    run: echo never\n');
+    const rogue = await startRogueWorker(redis.url, { files: [{ path: 'manifest.json', ...fake }] });
+    try {
+      const r = await run([]);
+      expect(r.code).toBe(1);
+      expect(rig().manifest().steps.a!.error).toEqual({ code: 'remote', message: "worker rogue sent manifest.json, outside the step's artifacts (artifacts/a/): refused, nothing received" });
+    } finally {
+      await rogue.close();
+    }
+    rig().write('spec.yaml', 'name: rogue\nsteps:\n  b:\n    cache: { inputs: [spec.yaml], outputs: [out/*.txt] }\n    run: echo never\n');
+    const before = fs.readFileSync(rig().path('spec.yaml'), 'utf8');
+    const rogue2 = await startRogueWorker(redis.url, { files: [], workspace: [{ path: 'out/b.txt', ...fake }, { path: 'spec.yaml', ...fake }] });
+    try {
+      const r = await run([]);
+      expect(r.code).toBe(1);
+      expect(rig().manifest().steps.b!.error).toEqual({ code: 'remote', message: "worker rogue sent spec.yaml, which matches none of the step's cache.outputs: refused, nothing received" });
+    } finally {
+      await rogue2.close();
+    }
+    expect(fs.readFileSync(rig().path('spec.yaml'), 'utf8')).toBe(before);
+    expect(fs.existsSync(rig().path('out'))).toBe(false);
   });
 
   it('no worker connected: the step fails with no-worker after the bounded wait, saying how to start one', async () => {
