@@ -6,11 +6,13 @@
 // (CLONE_VM | CLONE_VFORK): nothing is copied, and the call returns in ~0.2 ms, with exec errors
 // (ENOENT, EACCES, a missing working directory) reported as its result. That is what make does.
 //
-//   spawn(file, argv, envp, cwd) -> [pid, stdoutFd, stderrFd], or [-errno] when it cannot start
-//   reap(pid)                    -> null while it runs, else [exitCode, signal] (-1 / 0 when n/a)
+//   spawn(file, argv, envp, cwd)       -> [pid, stdoutFd, stderrFd], or [-errno] when it cannot start
+//   spawn(file, argv, envp, cwd, true) -> [pid, stdoutFd, stderrFd, stdinFd]: stdin on a pipe too
+//   reap(pid)                          -> null while it runs, else [exitCode, signal] (-1 / 0 when n/a)
 //
-// The child gets stdin from /dev/null, stdout and stderr on two new pipes whose reading ends are
-// returned, its own session (so its whole process tree can be signalled as a group), every signal at
+// The child gets stdin from /dev/null (or, when asked, a pipe whose writing end is returned: the
+// watchdog of src/process/watchdog.ts is told things that way), stdout and stderr on two new pipes whose
+// reading ends are returned, its own session (so its whole process tree can be signalled as a group), every signal at
 // its default action and none blocked — as libuv does for child_process.spawn({ detached: true }).
 #define _GNU_SOURCE
 #include <errno.h>
@@ -84,11 +86,12 @@ static napi_value int_array(napi_env env, const int* values, size_t count) {
 }
 
 static napi_value Spawn(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value args[4];
+  size_t argc = 5;
+  napi_value args[5];
   napi_get_cb_info(env, info, &argc, args, NULL, NULL);
-  if (argc != 4) {
-    napi_throw_type_error(env, NULL, "spawn(file, argv, envp, cwd)");
+  bool with_stdin = false;
+  if (argc < 4 || argc > 5 || (argc == 5 && napi_get_value_bool(env, args[4], &with_stdin) != napi_ok)) {
+    napi_throw_type_error(env, NULL, "spawn(file, argv, envp, cwd[, stdinPipe])");
     return NULL;
   }
   char* file = c_string(env, args[0]);
@@ -98,17 +101,19 @@ static napi_value Spawn(napi_env env, napi_callback_info info) {
   napi_value result = NULL;
   if (cwd == NULL) goto done;
 
-  int out[2] = {-1, -1}, err[2] = {-1, -1};
-  if (cloexec_pipe(out) != 0 || cloexec_pipe(err) != 0) {
+  int out[2] = {-1, -1}, err[2] = {-1, -1}, in[2] = {-1, -1};
+  if (cloexec_pipe(out) != 0 || cloexec_pipe(err) != 0 || (with_stdin && cloexec_pipe(in) != 0)) {
     int code = -errno;
     if (out[0] >= 0) close(out[0]), close(out[1]);
+    if (err[0] >= 0) close(err[0]), close(err[1]);
     result = int_array(env, &code, 1);
     goto done;
   }
 
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  if (with_stdin) posix_spawn_file_actions_adddup2(&actions, in[0], 0);
+  else posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_adddup2(&actions, out[1], 1);
   posix_spawn_file_actions_adddup2(&actions, err[1], 2);
   posix_spawn_file_actions_addchdir_np(&actions, cwd);
@@ -136,14 +141,16 @@ static napi_value Spawn(napi_env env, napi_callback_info info) {
   posix_spawnattr_destroy(&attr);
   close(out[1]);
   close(err[1]);
+  if (with_stdin) close(in[0]);
   if (rc != 0) {
     close(out[0]);
     close(err[0]);
+    if (with_stdin) close(in[1]);
     int code = -rc;
     result = int_array(env, &code, 1);
   } else {
-    int started[3] = {pid, out[0], err[0]};
-    result = int_array(env, started, 3);
+    int started[4] = {pid, out[0], err[0], in[1]};
+    result = int_array(env, started, with_stdin ? 4 : 3);
   }
 
 done:

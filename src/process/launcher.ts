@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { OrchestratorError } from '../errors.js';
 import { killGraceMs } from './process-groups.js';
+import { chooseSpawner } from './spawner.js';
 import { DescriptorGate, ProcessGroups, startProcess, type ProcessRequest, type RunningProcess } from './step-process.js';
 import type { ProcessLauncher } from './types.js';
 import { Watchdog } from './watchdog.js';
@@ -52,7 +53,7 @@ export async function createLauncher(o: LauncherOptions): Promise<ProcessLaunche
   // The forked launcher's code (and node:readline) is loaded only by jobs that use it.
   if (forked) return new (await import('./forked-launcher.js')).ForkedLauncher(launcherScript!, o.baseEnv);
   const graceMs = killGraceMs();
-  return new LocalLauncher(o.baseEnv, graceMs, o.shellSteps > 0 && process.platform !== 'win32' ? new Watchdog(graceMs) : undefined);
+  return new LocalLauncher(o.baseEnv, graceMs, o.shellSteps > 0 && process.platform !== 'win32' ? new Watchdog(graceMs, chooseSpawner()) : undefined);
 }
 
 /** Steps started from this process, watched by a watchdog (watchdog.ts) that stops them if this process is killed outright. */

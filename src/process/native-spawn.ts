@@ -10,12 +10,14 @@ import { onPath } from './direct.js';
 import type { ExitListener, SpawnRequest, Spawner, StartedProcess } from './types.js';
 
 interface Binding {
-  spawn(file: string, argv: string[], envp: string[], cwd: string): number[];
+  spawn(file: string, argv: string[], envp: string[], cwd: string, stdinPipe?: boolean): number[];
   reap(pid: number): number[] | null;
 }
 
 let binding: Binding | undefined;
 const waiting = new Map<number, ExitListener>();
+/** Those of `waiting` that keep Node running (not `background`). */
+const holding = new Set<number>();
 /** SIGCHLD's listener does not keep Node running: this does, while a process of ours has not been reaped. */
 let keepAlive: NodeJS.Timeout | undefined;
 
@@ -23,11 +25,11 @@ const signalNames = new Map<number, NodeJS.Signals>(Object.entries(os.constants.
 const errnoNames = new Map<number, string>(Object.entries(os.constants.errno).map(([name, n]) => [n, name]));
 
 /**
- * Start `file` with `args` in `cwd`, in a session of its own, stdin from /dev/null, stdout and stderr on
+ * Start `file` with `args` in `cwd`, in a session of its own, stdin from /dev/null (or a pipe), stdout and stderr on
  * pipes; `onExit` is called once, when it has ended. Throws an error with `code` (ENOENT, EACCES …) when
  * it cannot start, like child_process.spawn's.
  */
-function spawnNative({ file, args, cwd, env, onExit }: SpawnRequest): StartedProcess {
+function spawnNative({ file, args, cwd, env, onExit, stdin: stdinMode, background }: SpawnRequest): StartedProcess {
   const native = binding!;
   const envp: string[] = [];
   for (const [k, v] of Object.entries(env)) if (v !== undefined) envp.push(`${k}=${v}`);
@@ -36,22 +38,27 @@ function spawnNative({ file, args, cwd, env, onExit }: SpawnRequest): StartedPro
   }
   // Looked up here, on the child's PATH, as execvp would (posix_spawn itself takes a path).
   const program = file.includes('/') ? file : onPath(file, env.PATH ?? '/usr/bin:/bin');
-  const started = program === null ? [-os.constants.errno.ENOENT] : native.spawn(program, [file, ...args], envp, cwd);
+  const started = program === null ? [-os.constants.errno.ENOENT] : native.spawn(program, [file, ...args], envp, cwd, stdinMode === 'pipe');
   if (started.length === 1) {
     const code = errnoNames.get(-started[0]!) ?? `errno ${-started[0]!}`;
     throw Object.assign(new Error(`spawn ${file} ${code}`), { code, errno: started[0], syscall: `spawn ${file}`, path: file });
   }
-  const [pid, out, err] = started as [number, number, number];
-  if (waiting.size === 0) keepAlive = setInterval(() => {}, 2 ** 30);
+  const [pid, out, err, inFd] = started as [number, number, number, number?];
+  if (!background) {
+    if (holding.size === 0) keepAlive = setInterval(() => {}, 2 ** 30);
+    holding.add(pid);
+  }
   waiting.set(pid, onExit);
   const stdout = new net.Socket({ fd: out, readable: true, writable: false });
   const stderr = new net.Socket({ fd: err, readable: true, writable: false });
+  const stdin = inFd === undefined ? undefined : new net.Socket({ fd: inFd, readable: false, writable: true });
+  if (background) for (const s of [stdout, stderr, stdin]) s?.unref();
   // Both pipes closed: the process has most likely ended, often before its SIGCHLD is read.
   let open = 2;
   const closed = () => --open === 0 && reapEnded();
   stdout.once('close', closed);
   stderr.once('close', closed);
-  return { pid, stdout, stderr };
+  return { pid, stdout, stderr, ...(stdin ? { stdin } : {}) };
 }
 
 /** A SIGCHLD stands for one or more ended children (signals merge): ask each of ours. */
@@ -60,10 +67,11 @@ function reapEnded(): void {
     const ended = binding!.reap(pid);
     if (ended === null) continue;
     waiting.delete(pid);
+    holding.delete(pid);
     if (ended.length === 1) onExit(null, null); // not ours to reap after all (ECHILD): cannot happen
     else onExit(ended[1] ? null : ended[0]!, ended[1] ? (signalNames.get(ended[1]) ?? null) : null);
   }
-  if (waiting.size === 0 && keepAlive) {
+  if (holding.size === 0 && keepAlive) {
     clearInterval(keepAlive);
     keepAlive = undefined;
   }

@@ -8,18 +8,18 @@ import { onPath } from './direct.js';
 import type { SpawnRequest, StartedProcess } from './types.js';
 
 /**
- * Start `file` with `args` in `cwd`, stdin from /dev/null, stdout and stderr on pipes. A program that is
+ * Start `file` with `args` in `cwd`, stdin from /dev/null (or a pipe: `stdin: 'pipe'`), stdout and stderr on pipes. A program that is
  * not on the child's PATH throws ENOENT at once, as with the helper; other failures to start (a missing
  * working directory, EACCES) come a moment later, through `onExit`'s error.
  */
-export function spawnWithNode({ file, args, cwd, env, onExit }: SpawnRequest): StartedProcess {
+export function spawnWithNode({ file, args, cwd, env, onExit, stdin: stdinMode, background }: SpawnRequest): StartedProcess {
   // Looked up on the child's PATH, as the helper does (libuv would look on ours).
   const program = file.includes('/') ? file : onPath(file, env.PATH ?? '/usr/bin:/bin');
   if (program === null) {
     throw Object.assign(new Error(`spawn ${file} ENOENT`), { code: 'ENOENT', errno: -os.constants.errno.ENOENT, syscall: `spawn ${file}`, path: file });
   }
-  const child = spawn(program, args, { argv0: file, cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-  if (child.stdout == null || child.stderr == null) {
+  const child = spawn(program, args, { argv0: file, cwd, env, detached: true, stdio: [stdinMode === 'pipe' ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
+  if (child.stdout == null || child.stderr == null || (stdinMode === 'pipe' && child.stdin == null)) {
     // Node gives up before making the pipes only when there are no descriptors for them (EMFILE or
     // ENFILE, reported a tick later as an 'error' that is dropped here): said now, as the helper does,
     // so that the start can wait for descriptors.
@@ -37,5 +37,9 @@ export function spawnWithNode({ file, args, cwd, env, onExit }: SpawnRequest): S
     ended = true;
     onExit(null, null, e);
   });
-  return { pid: child.pid ?? 0, stdout: child.stdout!, stderr: child.stderr! };
+  if (background) {
+    child.unref();
+    for (const s of [child.stdin, child.stdout, child.stderr]) (s as { unref?: () => void } | null)?.unref?.();
+  }
+  return { pid: child.pid ?? 0, stdout: child.stdout!, stderr: child.stderr!, ...(child.stdin ? { stdin: child.stdin } : {}) };
 }

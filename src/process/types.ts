@@ -1,13 +1,14 @@
 // The process room's interfaces: how a step's process is started (a Spawner) and how a job's steps are
 // launched (a ProcessLauncher). The strategies behind them import these; these import no strategy.
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import type { StepError } from '../events/types.js';
 
-/** A started process: its pid, and the reading ends of its stdout and stderr. */
+/** A started process: its pid, and the reading ends of its stdout and stderr (and the writing end of its stdin, when asked for). */
 export interface StartedProcess {
   pid: number;
   stdout: Readable;
   stderr: Readable;
+  stdin?: Writable;
 }
 
 /**
@@ -23,6 +24,10 @@ export interface SpawnRequest {
   cwd: string;
   env: Record<string, string | undefined>;
   onExit: ExitListener;
+  /** stdin on a pipe the caller writes to (default: /dev/null). */
+  stdin?: 'pipe';
+  /** Neither the process nor its pipes keep Node running (the watchdog): `onExit` still comes if Node is still there. */
+  background?: boolean;
 }
 
 /** The two ways, by the names `doctor` prints. */

@@ -6,10 +6,13 @@
 // SIGKILLs every group it was told of, removes the job's scratch folder (what steps wrote as $ORCH_OUTPUT and
 // was never read nor redacted) and, on Linux, stops what the job started outside its groups (found in /proc by
 // ORCH_JOB_ID, as stragglers.ts does, looking twice for one caught between fork and exec). It ignores the
-// terminal's signals: the orchestrator decides those.
-import { spawn, type ChildProcess } from 'node:child_process';
+// terminal's signals: the orchestrator decides those. It is started as steps are (posix_spawn through the
+// helper where it loads: Node's own spawn forks the whole orchestrator, ~5 ms of every run's start-up here).
+import type { Writable } from 'node:stream';
+import type { Spawner } from './types.js';
 
 const WATCHDOG_SCRIPT = `
+exec >/dev/null 2>&1
 trap '' INT TERM HUP QUIT
 live=''; job=''; work=''
 while IFS= read -r line; do
@@ -47,49 +50,66 @@ exit 0
 
 /** The switch: told of each step's process group as it starts and ends; `close()` disarms it at the job's end. */
 export class Watchdog {
-  readonly #child: ChildProcess;
+  readonly #stdin: Writable | undefined;
   readonly #exited: Promise<void>;
   #job: string | undefined;
 
   /** `graceMs`: how long what it finds of the job has after its SIGTERM before the SIGKILL. */
-  constructor(graceMs: number) {
-    // Its own process group: a kill of the orchestrator's group (or the terminal's Ctrl-C) does not reach it.
-    // The grace comes in as $1, in tenths of a second.
-    this.#child = spawn('/bin/sh', ['-c', WATCHDOG_SCRIPT, 'orchestrator-watchdog', String(Math.ceil(graceMs / 100))], { detached: true, stdio: ['pipe', 'ignore', 'ignore'] });
+  constructor(graceMs: number, spawner: Spawner) {
+    // Its own session (as every step's): a kill of the orchestrator's group (or the terminal's Ctrl-C) does not
+    // reach it. The grace comes in as $1, in tenths of a second. Neither it nor its pipe keeps this process alive
+    // (`background`): a path that never reaches close() must not hang on it. It prints nothing (its script sends
+    // its output to /dev/null), so the reading ends of its stdout and stderr are closed at once.
     // A switch that cannot start (out of processes or descriptors) leaves the job as small jobs were before it:
     // its steps still run and are stopped by the orchestrator; only a kill -9 of the orchestrator would leave
     // them running. That is no reason to fail the job, so the error ends the switch and nothing else.
-    this.#exited = new Promise((resolve) => {
-      this.#child.once('close', () => resolve());
-      this.#child.once('error', () => resolve());
-    });
-    this.#child.stdin?.on('error', () => {});
-    // Neither it nor its pipe keeps this process alive: a path that never reaches close() must not hang on it.
-    this.#child.unref();
-    (this.#child.stdin as { unref?: () => void } | null)?.unref?.();
+    let exited!: () => void;
+    this.#exited = new Promise((resolve) => (exited = resolve));
+    try {
+      const child = spawner.spawn({
+        file: '/bin/sh',
+        args: ['-c', WATCHDOG_SCRIPT, 'orchestrator-watchdog', String(Math.ceil(graceMs / 100))],
+        cwd: process.cwd(),
+        env: process.env,
+        stdin: 'pipe',
+        background: true,
+        onExit: () => exited(),
+      });
+      child.stdout.destroy();
+      child.stderr.destroy();
+      this.#stdin = child.stdin;
+      this.#stdin?.on('error', () => {});
+    } catch {
+      exited();
+    }
   }
 
   /** Name the job and its scratch folder, once: what its steps start outside their groups is found by the job's id, and the scratch folder (raw `$ORCH_OUTPUT` files, never redacted) is removed if the orchestrator dies. */
   nameJob(jobId: string | undefined, workDir: string): void {
     if (this.#job !== undefined || jobId === undefined) return;
     this.#job = jobId;
-    this.#child.stdin?.write(`=${jobId}\n${workDir.includes('\n') ? '' : `@${workDir}\n`}`);
+    this.#stdin?.write(`=${jobId}\n${workDir.includes('\n') ? '' : `@${workDir}\n`}`);
   }
 
   /** A step's group started. */
   started(pgid: number): void {
-    this.#child.stdin?.write(`+${pgid}\n`);
+    this.#stdin?.write(`+${pgid}\n`);
   }
 
   /** A step's group is empty (or was SIGKILLed): nothing in it to stop any more. */
   ended(pgid: number): void {
-    this.#child.stdin?.write(`-${pgid}\n`);
+    this.#stdin?.write(`-${pgid}\n`);
   }
 
   /** Disarm it (the orchestrator is ending normally) and wait until it is gone. */
   async close(): Promise<void> {
-    this.#child.ref(); // until it has gone: the wait below must keep the event loop alive
-    this.#child.stdin?.end('bye\n');
-    await this.#exited;
+    // Until it has gone: nothing else may keep the event loop alive meanwhile (its exit comes as a signal).
+    const hold = setInterval(() => {}, 2 ** 30);
+    try {
+      this.#stdin?.end('bye\n');
+      await this.#exited;
+    } finally {
+      clearInterval(hold);
+    }
   }
 }
