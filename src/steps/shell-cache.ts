@@ -247,17 +247,11 @@ function inside(root: string, rel: string): string {
 
 /** Create `file` with `data`; false (nothing written) when it exists already. */
 function writeNew(file: string, data: Buffer): boolean {
-  let fd: number;
   try {
-    fd = fs.openSync(file, 'wx');
+    fs.writeFileSync(file, data, { flag: 'wx' });
+    return true;
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw e;
   }
-  try {
-    fs.writeSync(fd, data);
-  } finally {
-    fs.closeSync(fd);
-  }
-  return true;
 }

@@ -164,7 +164,10 @@ describe('run --json, failures, list-runs filters', () => {
   });
 
   it('a step that prints nothing has no log; stdout and stderr reach a log in the order they were written', () => {
-    rig().write('logs.yaml', 'steps:\n  quiet:\n    run: "true"\n  mixed:\n    run: |\n      echo one; sleep 0.05; echo two >&2; sleep 0.05; echo three\n');
+    // Each line is written once the one before it has reached the log (the log is written as output comes): the
+    // order holds however loaded the machine, where sleeps between the lines did not.
+    const waitFor = (line: string) => `      until grep -qx ${line} "$ORCH_RUN_DIR/logs/mixed.log" 2>/dev/null; do sleep 0.01; done\n`;
+    rig().write('logs.yaml', `steps:\n  quiet:\n    run: "true"\n  mixed:\n    run: |\n      echo one\n${waitFor('one')}      echo two >&2\n${waitFor('two')}      echo three\n`);
     expect(rig().run(['run', 'logs.yaml']).code).toBe(0);
     expect(fs.existsSync(rig().runPath('logs/quiet.log'))).toBe(false);
     expect(rig().manifest().files.map((f) => f.path)).not.toContain('logs/quiet.log');
