@@ -11,7 +11,7 @@ import { startS3TestServer, type S3TestServer } from '../helpers/s3-test-server.
 import { freePort, redisSkipReason, startRedisTestServer, type RedisTestServer } from '../helpers/redis-test-server.js';
 import { FAST_TIMINGS, eventsOf, markers, startWorker, stopWorkers, waitFor, type WorkerProc } from '../helpers/worker-procs.js';
 import { isAlive } from '../helpers/process-state.js';
-import { startRogueWorker } from '../helpers/rogue-worker.js';
+import { startRogueWorker, type RogueAnswer } from '../helpers/rogue-worker.js';
 
 const redisSkip = redisSkipReason();
 const rig = useCliRig('orch-workers-');
@@ -96,26 +96,28 @@ describe.skipIf(redisSkip !== undefined)(`workers on Redis${redisSkip ? ` (skipp
 
   it('a worker that sends back files the step could not have made (the run\'s own records, an undeclared workspace file) is refused: nothing of it is written', async () => {
     const fake = { sha256: '0'.repeat(64), size_bytes: 1 };
-    rig().write('spec.yaml', 'name: rogue\nsteps:\n  a:\n    run: echo never\n');
-    const rogue = await startRogueWorker(redis.url, { files: [{ path: 'manifest.json', ...fake }] });
-    try {
-      const r = await run([]);
-      expect(r.code).toBe(1);
-      expect(rig().manifest().steps.a!.error).toEqual({ code: 'remote', message: "worker rogue sent manifest.json, outside the step's artifacts (artifacts/a/): refused, nothing received" });
-    } finally {
-      await rogue.close();
-    }
-    rig().write('spec.yaml', 'name: rogue\nsteps:\n  b:\n    cache: { inputs: [spec.yaml], outputs: [out/*.txt] }\n    run: echo never\n');
-    const before = fs.readFileSync(rig().path('spec.yaml'), 'utf8');
-    const rogue2 = await startRogueWorker(redis.url, { files: [], workspace: [{ path: 'out/b.txt', ...fake }, { path: 'spec.yaml', ...fake }] });
-    try {
-      const r = await run([]);
-      expect(r.code).toBe(1);
-      expect(rig().manifest().steps.b!.error).toEqual({ code: 'remote', message: "worker rogue sent spec.yaml, which matches none of the step's cache.outputs: refused, nothing received" });
-    } finally {
-      await rogue2.close();
-    }
-    expect(fs.readFileSync(rig().path('spec.yaml'), 'utf8')).toBe(before);
+    // Runs the spec against a worker that answers every attempt with `answer`; the step's recorded error.
+    const refusal = async (spec: string, answer: RogueAnswer, step: string) => {
+      rig().write('spec.yaml', spec);
+      const rogue = await startRogueWorker(redis.url, answer);
+      try {
+        const r = await run([]);
+        expect(r.code).toBe(1);
+        return rig().manifest().steps[step]!.error;
+      } finally {
+        await rogue.close();
+      }
+    };
+    expect(await refusal('name: rogue\nsteps:\n  a:\n    run: echo never\n', { files: [{ path: 'manifest.json', ...fake }] }, 'a')).toEqual({
+      code: 'remote',
+      message: "worker rogue sent manifest.json, outside the step's artifacts (artifacts/a/): refused, nothing received",
+    });
+    const cached = 'name: rogue\nsteps:\n  b:\n    cache: { inputs: [spec.yaml], outputs: [out/*.txt] }\n    run: echo never\n';
+    expect(await refusal(cached, { files: [], workspace: [{ path: 'out/b.txt', ...fake }, { path: 'spec.yaml', ...fake }] }, 'b')).toEqual({
+      code: 'remote',
+      message: "worker rogue sent spec.yaml, which matches none of the step's cache.outputs: refused, nothing received",
+    });
+    expect(fs.readFileSync(rig().path('spec.yaml'), 'utf8')).toBe(cached); // not overwritten
     expect(fs.existsSync(rig().path('out'))).toBe(false);
   });
 
