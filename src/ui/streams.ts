@@ -30,10 +30,10 @@ function openStream(res: ServerResponse): void {
   res.write('retry: 1000\n\n');
 }
 
-/** The id a browser's EventSource sends back after a reconnect (Last-Event-ID), else `fallback`. */
-function lastEventId(req: IncomingMessage, fallback: number): number {
+/** The id a browser's EventSource sends back after a reconnect (Last-Event-ID); `firstConnect` when it sent none (or none that is an id). */
+function lastEventId(req: IncomingMessage, firstConnect: number): number {
   const n = Number(req.headers['last-event-id']);
-  return Number.isInteger(n) && n >= 0 ? n : fallback;
+  return Number.isInteger(n) && n >= 0 ? n : firstConnect;
 }
 
 /**

@@ -12,10 +12,10 @@ export function timeoutLabel(step: StepSpec, spec: JobSpec): string {
   }
   // As llmTimeoutMs decides at run time: the step's (unless none), the provider's, the default.
   if (step.timeoutMs !== undefined && Number.isFinite(step.timeoutMs)) return formatDuration(step.timeoutMs);
-  const fallback = `${formatDuration(DEFAULT_LLM_TIMEOUT_MS)} (default)`;
+  const byDefault = `${formatDuration(DEFAULT_LLM_TIMEOUT_MS)} (default)`;
   const names = Object.keys(spec.providers);
   // Which of several providers an unnamed step uses is $ORCH_PROVIDER's choice at run time.
-  if (step.provider === undefined && names.length > 1) return `provider's, else ${fallback}`;
+  if (step.provider === undefined && names.length > 1) return `provider's, else ${byDefault}`;
   const providerMs = spec.providers[step.provider ?? names[0] ?? '']?.timeout;
-  return providerMs === undefined ? fallback : formatDuration(providerMs);
+  return providerMs === undefined ? byDefault : formatDuration(providerMs);
 }
