@@ -33,9 +33,29 @@ export function putEntry(dir: string, key: string, data: Buffer, metadata: Recor
   appendIndexLine(dir, { key, integrity: `sha512-${digest.toString('base64')}`, time: Date.now(), size: data.length, metadata });
 }
 
-/** Mark an entry as used now, as cacache.index.insert does: its line again, with the time of now (prune evicts by it). */
-export function touchEntry(dir: string, entry: IndexEntry): void {
-  appendIndexLine(dir, { ...entry, time: Date.now() });
+/** A hit is recorded as a use at most this often per entry: the ages prune reads are exact to within it. */
+export const USE_RECORD_INTERVAL_MS = 60 * 60_000;
+
+/**
+ * Record that `entry` (found by findEntry, its content checked) was used at `now`; prune evicts by that time.
+ * Nothing is written when its recorded use is under USE_RECORD_INTERVAL_MS old, so a run of hits writes nothing.
+ * Otherwise the key's bucket is replaced by that one line (temp file and rename: a reader sees the old bucket or
+ * the new), where cacache would append one: a bucket appended to on every hit grows by a line per run, and every
+ * later lookup reads and hashes all of them. A line appended meanwhile by another run is lost with the old bucket:
+ * a use, or the same key stored again (either line serves the key). A bucket removed meanwhile (a prune, a
+ * `cache clear`) stays removed.
+ */
+export function touchEntry(dir: string, entry: IndexEntry, now = Date.now()): void {
+  if (now - entry.time < USE_RECORD_INTERVAL_MS) return;
+  const json = JSON.stringify({ ...entry, time: now });
+  const tmp = path.join(dir, 'tmp', `${tmpPrefix}-${++tmpCount}`);
+  withFolder(path.dirname(tmp), () => fs.writeFileSync(tmp, `\n${sha1(json)}\t${json}`, { flag: 'wx' }));
+  try {
+    fs.renameSync(tmp, bucketPath(dir, entry.key));
+  } catch (e) {
+    fs.rmSync(tmp, { force: true });
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
 }
 
 /** cacache itself, for what is rare (listing, removing, big files as streams): loaded only then, as it costs tens of milliseconds to load. */

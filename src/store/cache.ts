@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { OrchestratorError } from '../errors.js';
 import type { CacheSource, TokenUsage } from '../events/types.js';
-import { findEntry, loadCacache, putEntry, readContent } from './cacache-files.js';
+import { findEntry, loadCacache, putEntry, readContent, touchEntry } from './cacache-files.js';
 import { sha256 } from './hash.js';
 
 /** Bumped when what a key covers or how an entry is stored changes: old entries then simply miss. */
@@ -66,7 +66,9 @@ function localAnswerStore(dir: string): AnswerStore {
       const found = findEntry(dir, key);
       if (!found) return { problems: [] };
       // Checked against the size and SHA-512 the index recorded (EBADSIZE, EINTEGRITY); a missing content file throws ENOENT.
-      return { entry: { data: readContent(dir, found), metadata: found.metadata ?? {}, source: 'local' }, problems: [] };
+      const data = readContent(dir, found);
+      touchEntry(dir, found); // a hit is a use (prune evicts the least recently used)
+      return { entry: { data, metadata: found.metadata ?? {}, source: 'local' }, problems: [] };
     },
     async write(key, data, metadata) {
       putEntry(dir, key, typeof data === 'string' ? Buffer.from(data) : data, metadata);

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { ageCache, bucketLineCounts } from '../helpers/age-cache.js';
 import { sha256File, useCliRig, type CliRig } from '../helpers/cli.js';
 
 const rig = useCliRig('orch-step-cache-');
@@ -284,7 +285,9 @@ describe('control', () => {
     r.write('spec.yaml', 'steps:\n  a:\n    cache: {}\n    run: echo run >> ran-a\n  b:\n    needs: [a]\n    cache: {}\n    run: echo run >> ran-b\n');
     ok(r);
     r.write('spec.yaml', 'steps:\n  a:\n    cache: {}\n    run: echo run >> ran-a\n');
+    ageCache(r.cacheDir, 2 * 60 * 60_000); // a use is recorded when the last one is an hour old
     ok(r); // a is used again: b is now the least recently used
+    expect(new Set(bucketLineCounts(r.cacheDir))).toEqual(new Set([1])); // the hit replaced a's line, not appended one
     const size = JSON.parse(r.run(['cache', 'stats', '--json']).stdout).size_bytes as number;
     expect(JSON.parse(r.run(['cache', 'prune', '--max-size', String(size - 1), '--json']).stdout)).toMatchObject({ removed_step_entries: 1 });
     ok(r);

@@ -3,8 +3,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { cacheStats } from '../../../src/store/cache.js';
-import { findEntry, putEntry, readContent } from '../../../src/store/cacache-files.js';
+import { cacheStats, openAnswerStore } from '../../../src/store/cache.js';
+import { findEntry, putEntry, readContent, touchEntry, USE_RECORD_INTERVAL_MS } from '../../../src/store/cacache-files.js';
+import { ageCache, bucketLineCounts } from '../../helpers/age-cache.js';
 import { pruneCache } from '../../../src/store/cache-prune.js';
 
 let dir: string;
@@ -111,5 +112,35 @@ describe('putEntry, findEntry, readContent: cacache layout without cacache', () 
     expect(await pruneCache({ dir, maxBytes: 0 })).toMatchObject({ removed_entries: 2, kept_bytes: 0 });
     expect(findEntry(dir, 'a')).toBeUndefined();
     expect(tree(dir).filter((f) => f.startsWith('content-v2/'))).toEqual([]);
+  });
+
+  it('records a use only when the recorded one is an hour old, as one line: a bucket does not grow with hits', async () => {
+    putEntry(dir, 'k', Buffer.from('answer'), {});
+    const stored = findEntry(dir, 'k')!;
+    for (let i = 1; i <= 5; i++) touchEntry(dir, findEntry(dir, 'k')!, stored.time + i * 60_000); // minutes later: nothing written
+    expect(findEntry(dir, 'k')!.time).toBe(stored.time);
+    let now = stored.time;
+    for (let i = 1; i <= 5; i++) {
+      now += USE_RECORD_INTERVAL_MS;
+      touchEntry(dir, findEntry(dir, 'k')!, now);
+    }
+    expect(bucketLineCounts(dir)).toEqual([1]);
+    expect(findEntry(dir, 'k')).toEqual({ ...stored, time: now });
+    expect((await cacache.get(dir, 'k')).data.toString()).toBe('answer'); // still cacache's layout
+    expect((await cacache.get.info(dir, 'k'))?.time).toBe(now);
+    expect(tree(dir).filter((f) => f.startsWith('tmp/'))).toEqual([]);
+  });
+
+  it('a prompt answer read from the folder counts as a use (prune evicts by it)', async () => {
+    putEntry(dir, 'old', Buffer.from('a'), {});
+    putEntry(dir, 'new', Buffer.from('b'), {});
+    ageCache(dir, 2 * USE_RECORD_INTERVAL_MS);
+    const before = Date.now();
+    expect((await openAnswerStore(dir).read('old')).entry?.data.toString()).toBe('a');
+    expect(findEntry(dir, 'old')!.time).toBeGreaterThanOrEqual(before);
+    expect(findEntry(dir, 'new')!.time).toBeLessThan(before);
+    expect(await pruneCache({ dir, maxBytes: 1 })).toMatchObject({ removed_entries: 1 });
+    expect(findEntry(dir, 'old')).toBeDefined();
+    expect(findEntry(dir, 'new')).toBeUndefined();
   });
 });
