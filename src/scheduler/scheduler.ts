@@ -2,7 +2,7 @@ import { setMaxListeners } from 'node:events';
 import type { StepError } from '../errors.js';
 import type { CacheSource, JobStatus, RunEventBody } from '../events/types.js';
 import { collectReferences, evaluate, hasTemplate, isTruthy, parseExpression, parseTemplate, renderTemplate, type EvalContext, type Expr } from '../expr/index.js';
-import { appendInstances, upstreamOf, type Graph } from '../graph/build.js';
+import { appendInstances, type Graph } from '../graph/build.js';
 import { instanceStep } from '../graph/instances.js';
 import { FanGroup, planExpansion } from './fan-group.js';
 import { formatDuration } from '../specfile/duration.js';
@@ -12,6 +12,7 @@ import type { AttemptResult, StepResult } from '../events/step-result.js';
 import { ReadyQueue } from './heap.js';
 import { sleep } from '../util/sleep.js';
 import { retryDelayMs } from './retry.js';
+import { visibleSteps } from './visible-steps.js';
 
 /** A step whose workers are lost this many times in a row fails with `worker-lost` (something kills every worker that runs it). */
 const MAX_LOST_WORKERS = 3;
@@ -72,6 +73,8 @@ class SchedulerRun {
   readonly #g: Graph;
   /** By node; an instance's entry is made on first use (#stepAt). */
   readonly #steps: (StepSpec | undefined)[];
+  /** By node, made on first use: the steps whose results its context holds (visibleSteps). */
+  readonly #visible: (Iterable<number> | undefined)[] = [];
   /** Each step's result once settled (index = graph index). */
   readonly #results: (StepResult | undefined)[];
   /** Needs not yet settled, per step; for an expanded fanned step, its instances not yet settled. */
@@ -312,7 +315,7 @@ class SchedulerRun {
   #contextFor(i: number, withStatus: boolean): EvalContext {
     const g = this.#g;
     const visible: Record<string, unknown> = {};
-    for (const j of upstreamOf(g, i)) {
+    for (const j of (this.#visible[i] ??= visibleSteps(g, i, this.#stepAt(i)))) {
       const r = this.#results[j]!;
       visible[g.ids[j]!] = r.results
         ? { status: r.status, outputs: r.outputs, text: r.text, exit_code: r.exitCode, results: r.results }

@@ -318,6 +318,26 @@ describe('expression context', () => {
     expect(ctx.job).toMatchObject({ id: 'job-1' });
     await run.fake.succeed('c');
   });
+
+  it('holds the steps its expressions name and its direct needs; every ancestor only when an expression reads steps as a whole', async () => {
+    // A context of every ancestor per step would cost O(ancestors) per step: quadratic in a chain.
+    const contextOf = async (run: string, extra: Record<string, string> = {}) => {
+      const r = startFakeScheduler(jobSpecOf({ a: {}, b: { needs: ['a'] }, c: { needs: ['b'] }, d: { needs: ['c'], run, ...extra } }));
+      for (const id of ['a', 'b', 'c']) {
+        await flush();
+        await r.fake.succeed(id, { outputs: { x: id } });
+      }
+      await flush();
+      const steps = (r.fake.current('d').context.contexts as Record<string, Record<string, unknown>>).steps!;
+      await r.fake.succeed('d');
+      return Object.keys(steps).sort();
+    };
+    expect(await contextOf('echo ${{ steps.a.outputs.x }}')).toEqual(['a', 'c']);
+    expect(await contextOf('echo ${{ steps.b.outputs.x }}', { if: "steps.a.outputs.x == 'a'" })).toEqual(['a', 'b', 'c']);
+    expect(await contextOf('echo ${{ toJSON(steps) }}')).toEqual(['a', 'b', 'c']);
+    expect(await contextOf('echo ${{ join(steps.*.outputs.x) }}')).toEqual(['a', 'b', 'c']);
+    expect(await contextOf("echo ${{ steps[format('{0}', 'b')].outputs.x }}")).toEqual(['a', 'b', 'c']);
+  });
 });
 
 describe('external abort (Ctrl-C)', () => {
