@@ -1,9 +1,10 @@
-// cacache's folder layout, written and read directly for prompt answers: the same files cacache.put makes and
-// cacache.get reads (content named by its SHA-512 and put in place by rename, an index line appended to the key's
-// bucket, carrying its own SHA-1), in the fewest system calls and none of its streams and promise chains. Each
-// cacache.put made a dozen more (mkdir of folders that exist, an access, stats, removal of a temp file already
-// renamed) and cost a prompt step more than the rest of its bookkeeping. `cache stats`, `cache prune`, the step
-// cache and older versions still go through cacache, and read these entries as their own.
+// cacache's folder layout, written and read directly for prompt answers: index lines appended to the key's bucket,
+// each carrying its own SHA-1, as cacache writes them (cacache.ls, rm and prune read them as their own). An answer
+// of up to INLINE_MAX_BYTES travels inside its index line (`inline`, base64), checked against the line's SHA-512
+// as a content file would be; a bigger one is a content file named by its SHA-512 and put in place by rename, as
+// cacache.put makes it. A store is then one append to one file: a content file cost a temp file, a rename and a
+// folder or two, which on some disks cost more than the rest of a prompt step's bookkeeping, and a cache of many
+// answers as many files again. `cache stats`, `cache prune`, the step cache and older versions go through cacache.
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -12,7 +13,10 @@ import path from 'node:path';
 const CONTENT_FOLDER = 'content-v2';
 const INDEX_FOLDER = 'index-v5';
 
-/** One line of a key's bucket, as cacache writes it. */
+/** Content of at most this many bytes is kept inside its index line. */
+export const INLINE_MAX_BYTES = 64 * 1024;
+
+/** One line of a key's bucket, as cacache writes it, and the content inline when it is small (cacache ignores the field). */
 export interface IndexEntry {
   key: string;
   /** Subresource Integrity of the content (`sha512-<base64>`); null marks the key removed. */
@@ -20,17 +24,22 @@ export interface IndexEntry {
   time: number;
   size: number;
   metadata?: Record<string, unknown>;
+  /** The content itself (base64), when it is at most INLINE_MAX_BYTES; else it is a content file. */
+  inline?: string;
 }
 
 /**
- * Store `data` under `key` as cacache.put does: the content file first (a temp file renamed into place, so a
- * reader never sees part of one), then the index line that points at it (one append). Synchronous: a few system
- * calls, cheaper than handing each to the thread pool. Folders are made only when a call finds one missing.
+ * Store `data` under `key`: one index line (one append) holding it when it is small; else, as cacache.put does, the
+ * content file first (a temp file renamed into place, so a reader never sees part of one), then the line that points
+ * at it. Synchronous: a few system calls, cheaper than handing each to the thread pool. Folders are made only when a
+ * call finds one missing.
  */
 export function putEntry(dir: string, key: string, data: Buffer, metadata: Record<string, unknown>): void {
   const digest = createHash('sha512').update(data).digest();
-  writeContent(dir, digest.toString('hex'), data);
-  appendIndexLine(dir, { key, integrity: `sha512-${digest.toString('base64')}`, time: Date.now(), size: data.length, metadata });
+  const entry: IndexEntry = { key, integrity: `sha512-${digest.toString('base64')}`, time: Date.now(), size: data.length, metadata };
+  if (data.length <= INLINE_MAX_BYTES) entry.inline = data.toString('base64');
+  else writeContent(dir, digest.toString('hex'), data);
+  appendIndexLine(dir, entry);
 }
 
 /** A hit is recorded as a use at most this often per entry: the ages prune reads are exact to within it. */
@@ -93,15 +102,16 @@ export function findEntry(dir: string, key: string): IndexEntry | undefined {
 }
 
 /**
- * The content an index line points at, checked as cacache checks it: a missing file throws ENOENT, a size that
- * differs EBADSIZE, bytes that do not hash to it EINTEGRITY. Only a single SHA-512 (what cacache.put and putEntry
- * write); anything else is reported as content that cannot be checked (EINTEGRITY).
+ * The content of an index line (inline, or the file it points at), checked as cacache checks a content file: a
+ * missing file throws ENOENT, a size that differs EBADSIZE, bytes that do not hash to it EINTEGRITY. Only a single
+ * SHA-512 (what cacache.put and putEntry write); anything else is reported as content that cannot be checked
+ * (EINTEGRITY).
  */
 export function readContent(dir: string, entry: IndexEntry): Buffer {
   const m = /^sha512-([A-Za-z0-9+/]+={0,2})$/.exec(entry.integrity ?? '');
   if (!m) throw Object.assign(new Error(`unsupported integrity ${String(entry.integrity).slice(0, 20)}`), { code: 'EINTEGRITY' });
   const digest = Buffer.from(m[1]!, 'base64');
-  const data = fs.readFileSync(contentPath(dir, digest.toString('hex')));
+  const data = typeof entry.inline === 'string' ? Buffer.from(entry.inline, 'base64') : fs.readFileSync(contentPath(dir, digest.toString('hex')));
   if (data.length !== entry.size) throw Object.assign(new Error(`bad size: expected ${entry.size} bytes, found ${data.length}`), { code: 'EBADSIZE' });
   if (!createHash('sha512').update(data).digest().equals(digest)) throw Object.assign(new Error('integrity check failed'), { code: 'EINTEGRITY' });
   return data;

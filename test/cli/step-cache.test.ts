@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ageCache, bucketLineCounts } from '../helpers/age-cache.js';
+import { ageCache, bucketLineCounts } from '../helpers/cache-index.js';
 import { sha256File, useCliRig, type CliRig } from '../helpers/cli.js';
 
 const rig = useCliRig('orch-step-cache-');

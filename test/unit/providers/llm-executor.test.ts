@@ -14,6 +14,7 @@ import { ResponseCache } from '../../../src/store/cache.js';
 import { Redactor } from '../../../src/store/redact.js';
 import { RunDir } from '../../../src/store/run-dir.js';
 import { LlmTestServer } from '../../helpers/llm-test-server.js';
+import { alterInline } from '../../helpers/cache-index.js';
 
 let server: LlmTestServer;
 let dir: string;
@@ -175,13 +176,7 @@ describe('the response cache', () => {
 
   it('an entry that fails its integrity check is reported, not returned, and replaced', async () => {
     await run(executor(), step());
-    const content = path.join(cache.dir, 'content-v2');
-    const files: string[] = [];
-    const walk = (d: string) => fs.readdirSync(d, { withFileTypes: true }).forEach((e) => (e.isDirectory() ? walk(path.join(d, e.name)) : files.push(path.join(d, e.name))));
-    walk(content);
-    expect(files).toHaveLength(1);
-    fs.chmodSync(files[0]!, 0o644);
-    fs.writeFileSync(files[0]!, fs.readFileSync(files[0]!, 'utf8').replace('answer to: hello', 'answer to: HACKED'));
+    expect(alterInline(cache.dir, 'answer to: hello', 'answer to: HACKED')).toBe(1); // its line's own SHA-1 made again
     const r = await run(executor(), step());
     expect(r).toMatchObject({ status: 'succeeded', text: 'answer to: hello', cached: false });
     expect(warnings).toHaveLength(1);

@@ -4,8 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { cacheStats, openAnswerStore } from '../../../src/store/cache.js';
-import { findEntry, putEntry, readContent, touchEntry, USE_RECORD_INTERVAL_MS } from '../../../src/store/cacache-files.js';
-import { ageCache, bucketLineCounts } from '../../helpers/age-cache.js';
+import { findEntry, INLINE_MAX_BYTES, putEntry, readContent, touchEntry, USE_RECORD_INTERVAL_MS } from '../../../src/store/cacache-files.js';
+import { ageCache, bucketLineCounts } from '../../helpers/cache-index.js';
 import { pruneCache } from '../../../src/store/cache-prune.js';
 
 let dir: string;
@@ -19,16 +19,27 @@ function tree(root: string): string[] {
   return (fs.readdirSync(root, { recursive: true }) as string[]).filter((f) => fs.statSync(path.join(root, f)).isFile()).sort();
 }
 
+/** Bytes too many to travel inside an index line: stored as a content file, as cacache.put stores them. */
+const big = (text: string) => Buffer.from(text.padEnd(INLINE_MAX_BYTES + 1, '.'));
+
 describe('putEntry, findEntry, readContent: cacache layout without cacache', () => {
-  it('writes what cacache reads: the same content file, an index line cacache accepts, metadata, size', async () => {
+  it('keeps a small entry inside its index line: one file, which cacache lists with its metadata and size', async () => {
     putEntry(dir, 'k1', Buffer.from('{"answer":1}'), { provider: 'openai', model: 'm' });
-    const got = await cacache.get(dir, 'k1');
-    expect(got.data.toString()).toBe('{"answer":1}');
-    expect(got.metadata).toEqual({ provider: 'openai', model: 'm' });
-    expect(got.size).toBe(12);
+    expect(readContent(dir, findEntry(dir, 'k1')!).toString()).toBe('{"answer":1}');
     const listed = await cacache.ls(dir);
     expect(Object.keys(listed)).toEqual(['k1']);
-    expect(listed.k1!.integrity).toBe(got.integrity);
+    expect(listed.k1).toMatchObject({ metadata: { provider: 'openai', model: 'm' }, size: 12 });
+    expect(tree(dir)).toEqual([expect.stringMatching(/^index-v5\//)]); // no content file, no temp file
+  });
+
+  it('writes a big entry as cacache does: a content file that cacache reads, and an index line that points at it', async () => {
+    const data = big('{"answer":2}');
+    putEntry(dir, 'k2', data, { provider: 'openai', model: 'm' });
+    const got = await cacache.get(dir, 'k2');
+    expect(got.data.equals(data)).toBe(true);
+    expect(got.metadata).toEqual({ provider: 'openai', model: 'm' });
+    expect(got.size).toBe(INLINE_MAX_BYTES + 1);
+    expect(readContent(dir, findEntry(dir, 'k2')!).equals(data)).toBe(true);
     // Nothing else left behind: no temp file, one content file, one bucket.
     const files = tree(dir);
     expect(files.filter((f) => f.startsWith('tmp'))).toEqual([]);
@@ -39,8 +50,8 @@ describe('putEntry, findEntry, readContent: cacache layout without cacache', () 
   it('makes the same files as cacache.put for the same bytes', async () => {
     const other = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-cacache-put-'));
     try {
-      await cacache.put(other, 'k', 'same bytes', { metadata: { a: 1 } });
-      putEntry(dir, 'k', Buffer.from('same bytes'), { a: 1 });
+      await cacache.put(other, 'k', big('same bytes'), { metadata: { a: 1 } });
+      putEntry(dir, 'k', big('same bytes'), { a: 1 });
       expect(tree(dir)).toEqual(tree(other).filter((f) => !f.startsWith('tmp')));
       const line = (root: string) => JSON.parse(fs.readFileSync(path.join(root, tree(root).find((f) => f.startsWith('index-v5/'))!), 'utf8').trim().split('\t')[1]!);
       expect({ ...line(dir), time: 0 }).toEqual({ ...line(other), time: 0 });
@@ -67,42 +78,50 @@ describe('putEntry, findEntry, readContent: cacache layout without cacache', () 
     const bucket = path.join(dir, tree(dir).find((f) => f.startsWith('index-v5/'))!);
     fs.appendFileSync(bucket, '\n0000\t{"key":"k","integrity":"sha512-AAAA","time":1,"size":1}');
     expect(readContent(dir, findEntry(dir, 'k')!).toString()).toBe('good');
-    expect((await cacache.get(dir, 'k')).data.toString()).toBe('good');
+    expect((await cacache.get.info(dir, 'k'))?.size).toBe(4);
   });
 
-  it('reports damaged content with cacache codes: EBADSIZE, EINTEGRITY, ENOENT', () => {
-    putEntry(dir, 'k', Buffer.from('twelve bytes'), {});
+  it('reports a damaged content file with cacache codes: EBADSIZE, EINTEGRITY, ENOENT', () => {
+    const data = big('bytes');
+    putEntry(dir, 'k', data, {});
     const content = path.join(dir, tree(dir).find((f) => f.startsWith('content-v2/'))!);
     const entry = findEntry(dir, 'k')!;
     fs.writeFileSync(content, 'short');
     expect(() => readContent(dir, entry)).toThrow(expect.objectContaining({ code: 'EBADSIZE' }));
-    fs.writeFileSync(content, 'TWELVE BYTES');
+    fs.writeFileSync(content, Buffer.from(data.toString().toUpperCase()));
     expect(() => readContent(dir, entry)).toThrow(expect.objectContaining({ code: 'EINTEGRITY' }));
     fs.rmSync(content);
     expect(() => readContent(dir, entry)).toThrow(expect.objectContaining({ code: 'ENOENT' }));
   });
 
+  it('checks inline content against its SHA-512 as it checks a file: EBADSIZE, EINTEGRITY', () => {
+    putEntry(dir, 'k', Buffer.from('twelve bytes'), {});
+    const entry = findEntry(dir, 'k')!;
+    expect(() => readContent(dir, { ...entry, inline: Buffer.from('short').toString('base64') })).toThrow(expect.objectContaining({ code: 'EBADSIZE' }));
+    expect(() => readContent(dir, { ...entry, inline: Buffer.from('TWELVE BYTES').toString('base64') })).toThrow(expect.objectContaining({ code: 'EINTEGRITY' }));
+  });
+
   it('makes the folders it finds missing, also when they are removed between two writes (a prune meanwhile)', async () => {
-    putEntry(dir, 'a', Buffer.from('1'), {});
+    putEntry(dir, 'a', big('1'), {});
     fs.rmSync(path.join(dir, 'content-v2'), { recursive: true });
     fs.rmSync(path.join(dir, 'index-v5'), { recursive: true });
     fs.rmSync(path.join(dir, 'tmp'), { recursive: true, force: true });
-    putEntry(dir, 'b', Buffer.from('2'), {});
-    expect((await cacache.get(dir, 'b')).data.toString()).toBe('2');
+    putEntry(dir, 'b', big('2'), {});
+    expect((await cacache.get(dir, 'b')).data.equals(big('2'))).toBe(true);
     // The same key and bytes again: every folder is one this process has seen, and each is gone.
     fs.rmSync(path.join(dir, 'content-v2'), { recursive: true });
     fs.rmSync(path.join(dir, 'index-v5'), { recursive: true });
     fs.rmSync(path.join(dir, 'tmp'), { recursive: true, force: true });
-    putEntry(dir, 'a', Buffer.from('1'), {});
-    expect((await cacache.get(dir, 'a')).data.toString()).toBe('1');
+    putEntry(dir, 'a', big('1'), {});
+    expect((await cacache.get(dir, 'a')).data.equals(big('1'))).toBe(true);
   });
 
-  it('stores the same bytes under two keys as one content file', async () => {
-    putEntry(dir, 'a', Buffer.from('same'), {});
-    putEntry(dir, 'b', Buffer.from('same'), {});
+  it('stores the same big bytes under two keys as one content file', async () => {
+    putEntry(dir, 'a', big('same'), {});
+    putEntry(dir, 'b', big('same'), {});
     expect(tree(dir).filter((f) => f.startsWith('content-v2/'))).toHaveLength(1);
-    expect((await cacache.get(dir, 'a')).data.toString()).toBe('same');
-    expect((await cacache.get(dir, 'b')).data.toString()).toBe('same');
+    expect((await cacache.get(dir, 'a')).data.equals(big('same'))).toBe(true);
+    expect((await cacache.get(dir, 'b')).data.equals(big('same'))).toBe(true);
   });
 
   it('writes entries that cache stats counts and cache prune removes, content and all', async () => {
@@ -126,8 +145,8 @@ describe('putEntry, findEntry, readContent: cacache layout without cacache', () 
     }
     expect(bucketLineCounts(dir)).toEqual([1]);
     expect(findEntry(dir, 'k')).toEqual({ ...stored, time: now });
-    expect((await cacache.get(dir, 'k')).data.toString()).toBe('answer'); // still cacache's layout
-    expect((await cacache.get.info(dir, 'k'))?.time).toBe(now);
+    expect(readContent(dir, findEntry(dir, 'k')!).toString()).toBe('answer');
+    expect((await cacache.get.info(dir, 'k'))?.time).toBe(now); // still cacache's layout
     expect(tree(dir).filter((f) => f.startsWith('tmp/'))).toEqual([]);
   });
 
