@@ -92,6 +92,11 @@ export function workerKey(name: string): string {
   return `${KEY_PREFIX}:worker:${name}`;
 }
 
+/** The names of the workers that have a heartbeat hash (a set: listing workers reads it, not the whole keyspace). */
+export function workersSetKey(): string {
+  return `${KEY_PREFIX}:workers`;
+}
+
 /**
  * Append to an attempt's stream only while the caller still holds the job's lock (its BullMQ token): the
  * fence. Once the lock lapsed (the worker was paused or cut off) the coordinator may have given the attempt
