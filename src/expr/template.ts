@@ -16,6 +16,15 @@ export function hasTemplate(field: string): boolean {
 }
 
 /**
+ * The expressions of a field with their offsets in it: each `${{ }}` of a template, or, for a bare field (`if:`)
+ * written without `${{ }}`, the whole text as one expression. Throws ExpressionError as parseTemplate does.
+ */
+export function fieldExpressions(field: string, o: { bare: boolean }): { expr: Expr; offset: number }[] {
+  if (o.bare && !hasTemplate(field)) return [{ expr: parseExpression(field), offset: 0 }];
+  return parseTemplate(field).flatMap((part) => (part.kind === 'expr' ? [{ expr: part.expr, offset: part.offset }] : []));
+}
+
+/**
  * Split a field into text and parsed expressions. Throws ExpressionError('parsing') for an unclosed
  * `${{` (pos = index of the `${{`), an empty `${{ }}`, or a bad expression (pos within the field).
  */

@@ -1,4 +1,4 @@
-import { collectReferences, hasTemplate, parseExpression, parseTemplate, type Expr } from '../expr/index.js';
+import { collectReferences, fieldExpressions, type Expr } from '../expr/index.js';
 import { upstreamOf, type Graph } from '../graph/build.js';
 import type { StepSpec } from '../specfile/model.js';
 
@@ -24,17 +24,11 @@ export function visibleSteps(g: Graph, i: number, step: StepSpec): Iterable<numb
 /** The step ids that the step's expressions read through `steps.<id>`, or 'all'. */
 function namedSteps(step: StepSpec): Set<string> | 'all' {
   const named = new Set<string>();
-  const sources = [step.run, step.prompt, step.system, step.model, step.cwd, step.fan?.forEach, ...Object.values(step.env)];
+  const templates = [step.run, step.prompt, step.system, step.model, step.cwd, step.fan?.forEach, ...Object.values(step.env)];
   const exprs: Expr[] = [];
   try {
-    for (const source of sources) {
-      if (source === undefined || !hasTemplate(source)) continue;
-      for (const part of parseTemplate(source)) if (part.kind === 'expr') exprs.push(part.expr);
-    }
-    if (step.if !== undefined) {
-      if (!hasTemplate(step.if)) exprs.push(parseExpression(step.if));
-      else for (const part of parseTemplate(step.if)) if (part.kind === 'expr') exprs.push(part.expr);
-    }
+    for (const field of templates) if (field !== undefined) exprs.push(...fieldExpressions(field, { bare: false }).map((e) => e.expr));
+    if (step.if !== undefined) exprs.push(...fieldExpressions(step.if, { bare: true }).map((e) => e.expr));
   } catch {
     return 'all'; // a text that does not parse fails where it is rendered, with its message
   }

@@ -1,4 +1,4 @@
-import { collectReferences, ExpressionError, hasTemplate, parseExpression, parseTemplate, type Expr } from '../expr/index.js';
+import { collectReferences, ExpressionError, fieldExpressions, type Expr } from '../expr/index.js';
 import { didYouMean } from '../util/suggest.js';
 import { fanShapes, type FanShape } from './fanout-checks.js';
 import type { LoadedDocument } from './load.js';
@@ -27,10 +27,9 @@ export function checkExpressions(spec: RawSpec, doc: LoadedDocument, report: Rep
   const fans = fanShapes(doc.data);
   const check = (fieldPath: PropertyKey[], source: string, opts: { bare: boolean; reader?: string }) => {
     const field = fieldPath.length === 3 ? String(fieldPath[2]) : '';
-    const exprs: { expr: Expr; offset: number }[] = [];
+    let exprs: { expr: Expr; offset: number }[];
     try {
-      if (opts.bare && !hasTemplate(source)) exprs.push({ expr: parseExpression(source), offset: 0 });
-      else for (const part of parseTemplate(source)) if (part.kind === 'expr') exprs.push({ expr: part.expr, offset: part.offset });
+      exprs = fieldExpressions(source, opts);
     } catch (e) {
       if (!(e instanceof ExpressionError)) throw e;
       report(doc.locator.inString(fieldPath, e.pos), `${fieldPath.join('.')}: ${e.message}`, 'spec-expression');
