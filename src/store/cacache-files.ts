@@ -57,12 +57,9 @@ export const USE_RECORD_INTERVAL_MS = 60 * 60_000;
 export function touchEntry(dir: string, entry: IndexEntry, now = Date.now()): void {
   if (now - entry.time < USE_RECORD_INTERVAL_MS) return;
   const json = JSON.stringify({ ...entry, time: now });
-  const tmp = path.join(dir, 'tmp', `${tmpPrefix}-${++tmpCount}`);
-  withFolder(path.dirname(tmp), () => fs.writeFileSync(tmp, `\n${sha1(json)}\t${json}`, { flag: 'wx' }));
   try {
-    fs.renameSync(tmp, bucketPath(dir, entry.key));
+    putInPlace(dir, `\n${sha1(json)}\t${json}`, (tmp) => fs.renameSync(tmp, bucketPath(dir, entry.key)));
   } catch (e) {
-    fs.rmSync(tmp, { force: true });
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
   }
 }
@@ -122,12 +119,17 @@ const tmpPrefix = randomBytes(6).toString('hex');
 let tmpCount = 0;
 
 function writeContent(dir: string, hex: string, data: Buffer): void {
+  const dest = contentPath(dir, hex);
+  // Over an existing file of the same name, rename puts the same bytes in its place: content is named by its hash.
+  putInPlace(dir, data, (tmp) => withFolder(path.dirname(dest), () => fs.renameSync(tmp, dest)));
+}
+
+/** Write `data` to a temp file of the cache, then `rename` it into place; the temp file is removed when that throws. */
+function putInPlace(dir: string, data: string | Buffer, rename: (tmp: string) => void): void {
   const tmp = path.join(dir, 'tmp', `${tmpPrefix}-${++tmpCount}`);
   withFolder(path.dirname(tmp), () => fs.writeFileSync(tmp, data, { flag: 'wx' }));
-  const dest = contentPath(dir, hex);
   try {
-    // Over an existing file of the same name, rename puts the same bytes in its place: content is named by its hash.
-    withFolder(path.dirname(dest), () => fs.renameSync(tmp, dest));
+    rename(tmp);
   } catch (e) {
     fs.rmSync(tmp, { force: true });
     throw e;
