@@ -13,9 +13,9 @@
 // browser driver and the remote parts (S3 client, BullMQ, ioredis) stay external: required lazily, only by
 // specs and commands that use them.
 import { execFileSync } from 'node:child_process';
-import { createRequire } from 'node:module';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
