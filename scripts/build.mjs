@@ -9,9 +9,9 @@
 //                           starts step processes with posix_spawn (else Node's child_process.spawn)
 // Start-up is part of the product (issue 7): bundles instead of hundreds of ES modules, CommonJS so
 // that Node never starts its ES module loader (~4 ms), and bytecode from the cache instead of parsing
-// ~900 KB of JavaScript on every command. Provider SDKs, the cache (and the globs of cached steps), the
-// browser driver and the remote parts (S3 client, BullMQ, ioredis) stay external: required lazily, only by
-// specs and commands that use them.
+// ~900 KB of JavaScript on every command. Provider SDKs, the cache, the browser driver and the remote parts
+// (S3 client, BullMQ, ioredis) stay external: required lazily, only by specs and commands that use them. The
+// globs of cached steps (tinyglobby) come inside the program.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
