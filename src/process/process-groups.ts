@@ -3,7 +3,7 @@
 // launcher waits for those before its process may exit: a SIGKILL that never comes is a process that
 // outlives its job (issue 14).
 import fs from 'node:fs';
-import { OrchestratorError } from '../errors.js';
+import { msFrom } from '../util/env-ms.js';
 
 /** Grace between SIGTERM and SIGKILL for a step's process group, unless $ORCH_KILL_GRACE_MS says otherwise (SPEC §3). */
 const KILL_GRACE_MS = 5000;
@@ -15,11 +15,7 @@ const MAX_KILL_GRACE_MS = 600_000;
  * Any other value is a usage error (checked when a job starts, before its run folder).
  */
 export function killGraceMs(env: NodeJS.ProcessEnv = process.env): number {
-  const raw = env.ORCH_KILL_GRACE_MS;
-  if (raw === undefined || raw === '') return KILL_GRACE_MS;
-  const ms = Number(raw);
-  if (!/^\d+$/.test(raw) || ms < 100 || ms > MAX_KILL_GRACE_MS) throw new OrchestratorError({ code: 'usage', message: `ORCH_KILL_GRACE_MS must be a whole number of milliseconds from 100 to ${MAX_KILL_GRACE_MS}, not "${raw}"` });
-  return ms;
+  return msFrom(env, 'ORCH_KILL_GRACE_MS', KILL_GRACE_MS, { min: 100, max: MAX_KILL_GRACE_MS });
 }
 /** How often a group that was sent SIGTERM is asked whether anything is left in it, so that nothing waits out the whole grace for a group that is already empty. */
 const EMPTY_CHECK_MS = 100;

@@ -39,7 +39,7 @@ export function openEntryStore(dir: string): EntryStore {
 }
 
 class LocalEntryStore implements EntryStore {
-  /** The index lines of the entries found by this store: a hit's touch appends to it without reading it again. */
+  /** The index lines of the entries found by this store: a hit's touch (touchEntry) needs no second read of them. */
   readonly #found = new Map<string, IndexEntry>();
 
   constructor(readonly dir: string) {}

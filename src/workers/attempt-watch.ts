@@ -13,7 +13,7 @@ import type { Bucket } from '../remote/bucket.js';
 import type { RanElsewhere } from '../steps/ran-elsewhere.js';
 import type { RunDir } from '../store/run-dir.js';
 import { CANCEL_CHANNEL, KEY_PREFIX, KEY_TTL_MS, cancelledKey, lockKey, parseEntry, streamKey, type SentFile, type StreamEntry } from './protocol.js';
-import { msFrom } from './env-ms.js';
+import { msFrom } from '../util/env-ms.js';
 import { listWorkers } from './registry.js';
 import { receiveFiles } from './transfer.js';
 
@@ -31,7 +31,6 @@ export interface WatchTimings {
 export function watchTimings(env: NodeJS.ProcessEnv = process.env): WatchTimings {
   return { checkMs: msFrom(env, 'ORCH_WORKER_CHECK_MS', 1_000), noWorkerMs: msFrom(env, 'ORCH_NO_WORKER_MS', 30_000), cancelGraceMs: msFrom(env, 'ORCH_CANCEL_GRACE_MS', 10_000) };
 }
-
 
 /** What the watch needs. */
 export interface WatchOptions {

@@ -3,7 +3,7 @@
 // `onLost` once it has stayed away for `lostAfterMs`, and every command waiting on it fails.
 import type { Redis } from 'ioredis';
 import { OrchestratorError } from '../errors.js';
-import { msFrom } from './env-ms.js';
+import { msFrom } from '../util/env-ms.js';
 
 /** How to reach Redis. */
 export interface RedisOptions {

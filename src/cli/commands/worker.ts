@@ -1,7 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { defaultConcurrency } from '../../specfile/validate.js';
-import { msFrom } from '../../workers/env-ms.js';
+import { msFrom } from '../../util/env-ms.js';
 import { runWorker } from '../../workers/worker.js';
 import { CANCEL_SIGNALS } from './run.js';
 
