@@ -9,6 +9,7 @@ import { ManifestBuilder, type JobManifest } from './manifest.js';
 import os from 'node:os';
 import { parseUntrustedJson } from '../util/json.js';
 import { checkManifest } from './record-schema.js';
+import { hashFile, listFiles, type FileRecord } from './hash.js';
 
 /** Job ids in a runs folder, oldest first (ids sort by start time). */
 export function listJobIds(runsDir: string): string[] {
@@ -94,6 +95,25 @@ export function readManifest(runsDir: string, jobId: string): JobManifest {
     if (s.status === 'running') s.status = 'interrupted';
   }
   return live;
+}
+
+/**
+ * The files of a job that has not finished (its manifest lists none yet), hashed now: all but manifest.json,
+ * events.jsonl and the scratch folder `.work/`, which the job removes when it ends and which a final manifest
+ * never lists. A file that goes between the listing and its hashing is left out: a running job's files come
+ * and go, and after a kill -9 its launcher or watchdog removes `.work/` while a reader may be looking.
+ */
+export function filesOfUnfinishedJob(dir: string): FileRecord[] {
+  const files: FileRecord[] = [];
+  for (const p of listFiles(dir)) {
+    if (p === 'manifest.json' || p === 'events.jsonl' || p.startsWith('.work/')) continue;
+    try {
+      files.push(hashFile(dir, p));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+  }
+  return files;
 }
 
 /** Rebuild a manifest from events.jsonl: the journal is the truth while a job runs or after a crash. */

@@ -422,7 +422,7 @@ ${['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h']
         if (fs.existsSync(path.join(runsDir, job, 'manifest.json'))) manifest(job);
         const finished = new Set(events(job).filter((e) => e.type === 'step.succeeded').map((e) => e.step));
         const show = cli('show', 'latest', '--json');
-        expect(show.code).toBe(0);
+        expect(show.code, show.stderr).toBe(0);
         const status = JSON.parse(show.stdout).status;
         expect(['interrupted', 'succeeded']).toContain(status);
         if (status !== 'interrupted') continue;

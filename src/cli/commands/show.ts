@@ -4,12 +4,11 @@ import { pipeline } from 'node:stream/promises';
 import { OrchestratorError } from '../../errors.js';
 import type { RunEvent } from '../../events/types.js';
 import { formatDuration } from '../../specfile/duration.js';
-import { hashFile, listFiles } from '../../store/hash.js';
 import { readStepShapes } from '../../store/spec-copy.js';
 import { readJournal } from '../../store/journal.js';
 import { readLogLines } from '../../store/log-tail.js';
 import type { JobManifest, StepRecord } from '../../store/manifest.js';
-import { readManifest, resolveJob } from '../../store/runs.js';
+import { filesOfUnfinishedJob, readManifest, resolveJob } from '../../store/runs.js';
 import { explainStep } from '../../store/why.js';
 import { didYouMean } from '../../util/suggest.js';
 import { runsDirOf } from '../options.js';
@@ -79,7 +78,7 @@ export async function showCommand(ref: string, opts: ShowOptions): Promise<numbe
   };
   // A job that never finished has no file list yet: compute it now, so --files still tells the truth.
   if ((m.damaged || (m.status !== 'succeeded' && m.status !== 'failed' && m.status !== 'cancelled')) && m.files.length === 0) {
-    m.files = listFiles(dir).filter((p) => p !== 'manifest.json' && p !== 'events.jsonl').map((p) => hashFile(dir, p));
+    m.files = filesOfUnfinishedJob(dir);
   }
 
   if (opts.why !== undefined) {
