@@ -149,3 +149,24 @@ describe('what a run folder can lack', () => {
     for (const args of READERS(id!)) expectExplained(rig().run(args), args);
   });
 });
+
+describe('a job read while it runs', () => {
+  it('show (summary, --files, --json) works all through a run whose steps make and remove files in .work/', async () => {
+    const steps = Array.from({ length: 200 }, (_, i) => `  s${i}:\n    run: echo v=${i} >> "$ORCH_OUTPUT"; sleep 0.01\n`).join('');
+    rig().write('spec.yaml', `concurrency: 4\nsteps:\n${steps}`);
+    const run = rig().runAsync(['run', 'spec.yaml', '--quiet'], { timeoutMs: 120_000 });
+    let finished = false;
+    void run.then(() => (finished = true));
+    while (!finished && !(rig().jobs().length > 0 && fs.existsSync(rig().runPath('events.jsonl')))) await new Promise((r) => setTimeout(r, 20));
+    const seen: string[] = [];
+    // Before the fix, about one show in two died (exit 70) hashing a .work/ file the job had just removed.
+    for (let i = 0; !finished || i < 3; i++) {
+      const args = [['show', 'latest', '--json'], ['show', 'latest', '--files'], ['show', 'latest']][i % 3]!;
+      const r = await rig().runAsync(args);
+      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
+      if (args[2] === '--json') seen.push((JSON.parse(r.stdout) as { status: string }).status);
+    }
+    expect((await run).code).toBe(0);
+    expect(seen).toContain('running');
+  }, 120_000);
+});
