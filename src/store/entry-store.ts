@@ -62,7 +62,9 @@ class LocalEntryStore implements EntryStore {
 
   async putEntry(key: string, o: { entry: unknown; blobs: string[]; metadata: Record<string, unknown> }): Promise<void> {
     const cacache = await loadCacache();
-    await cacache.put(this.dir, STEP_KEY_PREFIX + key, JSON.stringify(o.entry), { metadata: { ...o.metadata, kind: 'step', blobs: o.blobs } });
+    // Bytes, not a string: cacache records a string's length in UTF-16 units as the entry's size, and any
+    // character beyond ASCII (a test runner's ✔) then made every later read of the entry fail its size check.
+    await cacache.put(this.dir, STEP_KEY_PREFIX + key, Buffer.from(JSON.stringify(o.entry)), { metadata: { ...o.metadata, kind: 'step', blobs: o.blobs } });
   }
 
   async touchEntry(key: string): Promise<void> {

@@ -75,6 +75,18 @@ describe('a cached run step', () => {
     expect(why(r, 'build')).toMatchObject({ verdict: 'hit' });
   });
 
+  it('is a hit for a step whose text, outputs and log go beyond ASCII (a test runner’s ✔, accents, emoji)', () => {
+    const r = rig();
+    // Before the fix, its entry was stored with its size in UTF-16 units: every later read failed its size check.
+    r.write('spec.yaml', `steps:\n  t:\n    cache: {}\n    run: |\n      echo run >> ran-t\n      echo "name=café 🍰" >> "$ORCH_OUTPUT"\n      echo "✔ sum adds — 東京"\n`);
+    ok(r);
+    ok(r);
+    expect(runs(r, 't')).toBe(1);
+    expect(r.manifest().steps.t).toMatchObject({ status: 'succeeded', cached: true });
+    expect(r.output('t')).toMatchObject({ cached: true, text: '✔ sum adds — 東京', outputs: { name: 'café 🍰' } });
+    expect(r.log('t')).toMatch(/^✔ sum adds — 東京\n\[orchestrator\] restored from the cache/);
+  });
+
   it('restores declared workspace outputs byte for byte, checked against their SHA-256', () => {
     const r = rig();
     setUp(r);
