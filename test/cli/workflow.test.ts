@@ -35,9 +35,9 @@ describe('.github/workflows/ci.yml', () => {
     expect(await lint(broken('node-version:', 'node-versoin:'))).toEqual([expect.stringMatching(/action: input "node-versoin" is not defined in action "actions\/setup-node@v4"/)]);
   });
 
-  it('runs .ci/run on Ubuntu and macOS, each with Node 20 and 22 and npm\'s cache', () => {
+  it('runs .ci/run on Ubuntu and macOS, each with Node 20, 22 and 24 and npm\'s cache', () => {
     const job = parse(text).jobs.test;
-    expect(job.strategy.matrix).toEqual({ os: ['ubuntu-latest', 'macos-latest'], node: [20, 22] });
+    expect(job.strategy.matrix).toEqual({ os: ['ubuntu-latest', 'macos-latest'], node: [20, 22, 24] });
     expect(job['runs-on']).toBe('${{ matrix.os }}');
     expect(job.steps).toEqual([
       { uses: 'actions/checkout@v4' },
