@@ -28,7 +28,7 @@ export async function runPhase({ name, args, fault, plan, bin, dir, env, runsDir
     delivered++;
     const signal = SIGNALS[fault.kind.split(' ')[0]];
     if (fault.kind === 'kill9') child.kill('SIGKILL');
-    else if (fault.kind === 'runs-deleted') fs.rmSync(runsDir, { recursive: true, force: true });
+    else if (fault.kind === 'runs-deleted') deleteWhileWritten(runsDir);
     else if (signal) child.kill(signal);
   };
   const timers = [];
@@ -58,6 +58,19 @@ export async function runPhase({ name, args, fault, plan, bin, dir, env, runsDir
   }
   killJobProcesses(marker);
   return { name, r, killed, delivered: delivered > 0, jobs, elapsedMs, violations, note };
+}
+
+/**
+ * `rm -rf` of a folder the job is still writing into: a file it makes between rimraf's listing of a folder and its
+ * rmdir fails that rmdir (ENOTEMPTY), so it tries again, as a user would. Never throws: an exception here, in a
+ * timer, would end the whole harness and lose every trial's findings.
+ */
+function deleteWhileWritten(dir) {
+  try {
+    fs.rmSync(dir, { recursive: true, force: true, maxRetries: 20, retryDelay: 10 });
+  } catch (e) {
+    console.error(`(the runs folder was not deleted whole: ${e.code ?? e.message}; the job is struck all the same)`);
+  }
 }
 
 /** A command that ended by itself exits 0, 1, 2 or 130 (SPEC §6): not on a signal, not 70 (an internal error). */

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { checkReaders, checkRunFolder, checkSecretInText, checkSecretOnDisk, checkUtf8Log, firstLine, hasStack, listJobs, runCli } from './checks.mjs';
 import { runPhase, stackLine } from './phase.mjs';
-import { killJobProcesses } from './processes.mjs';
+import { killJobProcesses, waitForNoJobProcesses } from './processes.mjs';
 import { isUtf8Body } from './scenario.mjs';
 import { mountTmpfs, unmountTmpfs } from './tmpfs.mjs';
 
@@ -31,10 +31,12 @@ export async function runTrial({ plan, bin, keep, requireTmpfs }) {
     return { ...(await runAndCheck({ plan, bin, dir, runsDir, marker })), dir };
   } finally {
     killJobProcesses(marker);
+    // SIGKILL is not instant: a process that is being killed may still make a file, so the folder goes once they have.
+    await waitForNoJobProcesses(marker, 5_000);
     // A kept trial's tmpfs is copied out first: unmounting it takes its files along.
     if (mounted && keep) fs.cpSync(runsDir, path.join(dir, 'runs-from-tmpfs'), { recursive: true });
     if (mounted) await unmountTmpfs(runsDir);
-    if (!keep) fs.rmSync(dir, { recursive: true, force: true });
+    if (!keep) fs.rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
   }
 }
 
