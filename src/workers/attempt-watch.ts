@@ -175,7 +175,7 @@ export class AttemptWatch {
         return;
       case 'log':
         f.log ??= fs.openSync(this.#o.runDir.logPath(f.stepId), f.attempt === 1 ? 'w' : 'a');
-        fs.writeSync(f.log, e.data);
+        fs.writeSync(f.log, Buffer.from(e.data, e.encoding === 'base64' ? 'base64' : 'utf8'));
         return;
       case 'result': {
         f.hasResult = true;

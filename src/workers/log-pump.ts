@@ -1,20 +1,24 @@
 // A worker's side of an attempt's log: the step writes its log file as it would locally (masked, with the
 // attempt's header); this reads what was added, every 100 ms and once more at the end, and sends it on.
+import { isUtf8 } from 'node:buffer';
 import fs from 'node:fs';
 
 /** Largest chunk sent as one stream entry. */
 const CHUNK_BYTES = 64 * 1024;
 const POLL_MS = 100;
 
+/** A piece of a log as the stream carries it: text when it is UTF-8, else base64 (a step may print any bytes). */
+export type LogPiece = { data: string; encoding?: 'base64' };
+
 /** Follows a growing file and hands each new piece to `send`, in order, one at a time. */
 export class LogPump {
   readonly #file: string;
-  readonly #send: (data: string) => Promise<void>;
+  readonly #send: (piece: LogPiece) => Promise<void>;
   #offset = 0;
   #timer: NodeJS.Timeout | undefined;
   #busy: Promise<void> = Promise.resolve();
 
-  constructor(file: string, send: (data: string) => Promise<void>) {
+  constructor(file: string, send: (piece: LogPiece) => Promise<void>) {
     this.#file = file;
     this.#send = send;
     this.#timer = setInterval(() => void this.#drain(), POLL_MS);
@@ -46,7 +50,8 @@ export class LogPump {
         // A chunk cut inside a UTF-8 character waits for the rest of it.
         const end = n === CHUNK_BYTES ? completeUtf8(buffer, n) : n;
         this.#offset += end;
-        await this.#send(buffer.subarray(0, end).toString('utf8'));
+        const piece = buffer.subarray(0, end);
+        await this.#send(isUtf8(piece) ? { data: piece.toString('utf8') } : { data: piece.toString('base64'), encoding: 'base64' });
       }
     } finally {
       fs.closeSync(fd);

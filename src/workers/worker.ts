@@ -171,7 +171,7 @@ async function runAttempt(a: AttemptRun): Promise<void> {
     if (restored) {
       result = { status: 'failed', exitCode: null, text: '', outputs: {}, error: { ...restored, message: `the artifacts of its needs could not be restored: ${restored.message}` }, retryable: false };
     } else {
-      const pump = new LogPump(runDir.logPath(step.id), async (chunk) => void (await send({ t: 'log', data: chunk })));
+      const pump = new LogPump(runDir.logPath(step.id), async (piece) => void (await send({ t: 'log', ...piece })));
       const context = { contexts: { ...data.contexts, env: { ...process.env } } };
       const before = checkout?.read(context);
       result = await shell.runAttempt({ step, attempt: data.attempt, signal: a.signal, context });

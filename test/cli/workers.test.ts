@@ -65,6 +65,23 @@ describe.skipIf(redisSkip !== undefined)(`workers on Redis${redisSkip ? ` (skipp
     expect(workers[0]!.output()).toMatch(/running a \(attempt 1\)/);
   });
 
+  it('a log that is not all UTF-8 arrives byte for byte: the same bytes as the step gives in a local run', async () => {
+    workers.push(await startWorker(rig(), { redisUrl: redis.url, name: 'w1' }));
+    // 100,000 bytes of 0xE2 (a lead byte with nothing after it), then text whose characters straddle the 64 KiB pieces.
+    rig().write('spec.yaml', `name: bytes\nsteps:\n  a:\n    run: |\n      head -c 100000 /dev/zero | tr '\\0' '\\342'\n      node -e 'process.stdout.write("é€🍰".repeat(20000))'\n`);
+    const remote = await run([]);
+    expect(remote.code, remote.stderr).toBe(0);
+    const job = rig().latest();
+    const local = rig().run(['run', 'spec.yaml', '--local']);
+    expect(local.code, local.stderr).toBe(0);
+    const bytes = (id: string) => fs.readFileSync(rig().runPath('logs/a.log', id));
+    expect(bytes(rig().latest()).subarray(0, 100_000).every((b) => b === 0xe2)).toBe(true);
+    // Before, each piece went as text: every 0xE2 became U+FFFD (three bytes), 400 KB more than the step wrote.
+    expect(bytes(job).length).toBe(bytes(rig().latest()).length);
+    expect(bytes(job).equals(bytes(rig().latest()))).toBe(true);
+    expect(rig().manifest(job).files.find((f) => f.path === 'logs/a.log')!.sha256).toBe(sha256File(rig().runPath('logs/a.log', job)));
+  });
+
   it('a worker killed with kill -9 mid-step: that attempt ends worker-lost (not counted as a retry), the step runs again on another worker, recorded once', async () => {
     workers.push(await startWorker(rig(), { redisUrl: redis.url, name: 'w1', concurrency: 1 }), await startWorker(rig(), { redisUrl: redis.url, name: 'w2', concurrency: 1 }));
     rig().write('spec.yaml', 'name: lost\nsteps:\n  a:\n    run: |\n      echo $$ > "pid.$ORCH_WORKER"\n      touch "taken.$ORCH_WORKER"\n      while [ ! -e release ]; do sleep 0.05; done\n      echo "done=$ORCH_WORKER" >> "$ORCH_OUTPUT"\n');
