@@ -113,5 +113,5 @@ describe('--watch', () => {
     }
     expect(await exited).toBe(130);
     expect(stderr).not.toMatch(/internal error|at .*\.js:\d+/);
-  });
+  }, 150_000); // two runs and the waits above, on a loaded 2-core machine
 });

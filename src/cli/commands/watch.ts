@@ -19,8 +19,10 @@ export async function watchRuns(o: { load: () => Promise<JobSpec>; run: (spec: J
     const code = await o.run(spec);
     if (code === 130) return code;
     const watched = () => [spec.path, ...inputsOf(spec, o.runsDir)];
-    o.say(`watching ${watched().length} files for changes (Ctrl-C to stop)`);
-    const changed = await waitForChange(watched);
+    // Looked at before the line is printed: whoever reads it and then changes a file is seen.
+    const before = signature(watched());
+    o.say(`watching ${before.size} files for changes (Ctrl-C to stop)`);
+    const changed = await waitForChange(watched, before);
     o.say(`${changed} changed: running again`);
     try {
       spec = await o.load();
@@ -38,16 +40,19 @@ function inputsOf(spec: JobSpec, runsDir: string): string[] {
   return matchFiles(root, [...new Set(globs)], [path.resolve(runsDir)]).map((rel) => path.join(root, rel));
 }
 
-/** Resolves with the first path whose stat changed (or that appeared or went), once the files have stayed still for SETTLE_MS. */
-function waitForChange(files: () => string[]): Promise<string> {
-  const signature = () => new Map(files().map((f) => [f, statKey(f)]));
-  const before = signature();
+/** Each file's size, mtime and inode ('gone' for a missing one). */
+function signature(files: string[]): Map<string, string> {
+  return new Map(files.map((f) => [f, statKey(f)]));
+}
+
+/** Resolves with the first path whose stat differs from `before` (or that appeared or went), once the files have stayed still for SETTLE_MS. */
+function waitForChange(files: () => string[], before: Map<string, string>): Promise<string> {
   return new Promise((resolve) => {
     let first: string | undefined;
     let last = before;
     let stillSince = 0;
     const tick = () => {
-      const now = signature();
+      const now = signature(files());
       const diff = firstDifference(last, now);
       if (diff) {
         first ??= diff;
