@@ -2,13 +2,11 @@
 // attempt's header); this reads what was added, every 100 ms and once more at the end, and sends it on.
 import { isUtf8 } from 'node:buffer';
 import fs from 'node:fs';
+import type { LogPiece } from './protocol.js';
 
 /** Largest chunk sent as one stream entry. */
 const CHUNK_BYTES = 64 * 1024;
 const POLL_MS = 100;
-
-/** A piece of a log as the stream carries it: text when it is UTF-8, else base64 (a step may print any bytes). */
-export type LogPiece = { data: string; encoding?: 'base64' };
 
 /** Follows a growing file and hands each new piece to `send`, in order, one at a time. */
 export class LogPump {

@@ -56,11 +56,16 @@ export interface SentFile {
   mode?: number;
 }
 
+/** A piece of an attempt's log: as text when it is UTF-8 (almost always), else its bytes in base64, so the log arrives byte for byte. */
+export interface LogPiece {
+  data: string;
+  encoding?: 'base64';
+}
+
 /** What an attempt's stream carries, oldest first: who took it, its log, then its result (with the files it sent). */
 export type StreamEntry =
   | { t: 'start'; worker: string }
-  /** A piece of the log: as text when it is UTF-8 (almost always), else its bytes in base64, so the log arrives byte for byte. */
-  | { t: 'log'; data: string; encoding?: 'base64' }
+  | ({ t: 'log' } & LogPiece)
   | { t: 'result'; result: AttemptResult; files: SentFile[]; workspace?: SentFile[]; cache?: RanElsewhere };
 
 /** BullMQ job ids may not hold `:`; step ids never do, but instance ids are made from values. */
