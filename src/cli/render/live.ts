@@ -250,9 +250,12 @@ export class LiveRenderer implements EventSink {
       lines.push(c.dim(`  … ${this.#queued.size} queued`));
     }
     const n = this.#counts;
+    // Counted as `done` is: a fanned step's instances one by one, not the line the fanned step has.
+    let running = 0;
+    for (const id of this.#running.keys()) running += this.#fans.get(id)?.running ?? 1;
     const parts: [string, (s: string) => string][] = [
       [`${n.succeeded} done`, c.green],
-      [`${this.#running.size} running`, c.blue],
+      [`${running} running`, c.blue],
       [`${this.#queued.size} queued`, (s) => s],
       [`${n.failed} failed`, n.failed > 0 ? c.red : (s) => s],
     ];
