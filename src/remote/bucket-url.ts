@@ -11,9 +11,16 @@ export interface BucketLocation {
 
 /** Parse `s3://bucket/prefix`; anything else is a usage error naming the expected form. */
 export function parseBucketUrl(url: string): BucketLocation {
-  const match = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/(.*))?$/.exec(url);
+  const match = /^s3:\/\/([^/]*)(?:\/(.*))?$/.exec(url);
   if (match === null) {
     throw new OrchestratorError({ code: 'usage', message: `bucket "${url}" is not of the form s3://bucket/prefix` });
   }
-  return { bucket: match[1]!, prefix: (match[2] ?? '').replace(/^\/+|\/+$/g, '') };
+  const bucket = match[1]!;
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
+    throw new OrchestratorError({
+      code: 'usage',
+      message: `bucket "${url}": "${bucket}" is not a bucket name (3 to 63 characters: lower-case letters, digits, dots and hyphens, beginning and ending with a letter or digit)`,
+    });
+  }
+  return { bucket, prefix: (match[2] ?? '').replace(/^\/+|\/+$/g, '') };
 }

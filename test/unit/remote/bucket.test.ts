@@ -26,6 +26,9 @@ describe('bucket', () => {
     expect(parseBucketUrl('s3://my-bucket/a/b/')).toEqual({ bucket: 'my-bucket', prefix: 'a/b' });
     expect(parseBucketUrl('s3://my-bucket')).toEqual({ bucket: 'my-bucket', prefix: '' });
     expect(() => parseBucketUrl('https://my-bucket/x')).toThrow(/not of the form s3:\/\/bucket\/prefix/);
+    // A name S3 would refuse says why, rather than that the URL has the wrong form.
+    expect(() => parseBucketUrl('s3://b/run')).toThrow(/"b" is not a bucket name \(3 to 63 characters/);
+    expect(() => parseBucketUrl('s3://My_Bucket/run')).toThrow(/"My_Bucket" is not a bucket name/);
   });
 
   it('writes, reads, checks and removes objects; a missing one is undefined, not an error', async () => {
