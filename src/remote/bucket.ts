@@ -34,7 +34,22 @@ export interface Bucket {
   close(): void;
 }
 
-/** Open a bucket (loads the AWS SDK). Nothing is sent until the first call; `doctor` checks reachability. */
+/**
+ * Why the bucket cannot be used (unreachable, no such bucket, missing or refused credentials), or undefined when it
+ * answers: one read of `probeKey`, which need not exist. A read, not a HEAD: S3 answers a HEAD in a bucket that does
+ * not exist with a bare 404, which looks like an absent object.
+ */
+export async function bucketProblem(bucket: Bucket, probeKey: string): Promise<string | undefined> {
+  try {
+    await bucket.read(probeKey);
+    return undefined;
+  } catch (e) {
+    if (!(e instanceof OrchestratorError)) throw e;
+    return e.message.replace(`bucket ${bucket.url}: reading ${probeKey}: `, '');
+  }
+}
+
+/** Open a bucket (loads the AWS SDK). Nothing is sent until the first call: bucketProblem checks reachability. */
 export async function openBucket(options: BucketOptions): Promise<Bucket> {
   const location = parseBucketUrl(options.url);
   const s3 = await import('@aws-sdk/client-s3');

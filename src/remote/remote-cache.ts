@@ -4,7 +4,7 @@
 import { OrchestratorError } from '../errors.js';
 import type { AnswerLayer, AnswerStore } from '../store/cache.js';
 import type { EntryStore as StepEntryStore } from '../store/entry-store.js';
-import { openBucket, type Bucket } from './bucket.js';
+import { bucketProblem, openBucket, type Bucket } from './bucket.js';
 import type { RemoteCacheConfig } from './config.js';
 import { openEntry, sealEntry } from './signed-entry.js';
 
@@ -45,13 +45,8 @@ export async function openRemoteCache(config: RemoteCacheConfig): Promise<Remote
 
 /** Why the bucket cannot be used (unreachable, no such bucket, refused credentials), or undefined when it answers. */
 export async function checkBucket(bucket: Bucket): Promise<string | undefined> {
-  try {
-    await bucket.read(PROBE_KEY);
-    return undefined;
-  } catch (e) {
-    if (!(e instanceof OrchestratorError)) throw e;
-    return `the remote cache ${bucket.url} cannot be used: ${e.message.replace(`bucket ${bucket.url}: reading ${PROBE_KEY}: `, '')}`;
-  }
+  const problem = await bucketProblem(bucket, PROBE_KEY);
+  return problem === undefined ? undefined : `the remote cache ${bucket.url} cannot be used: ${problem}`;
 }
 
 /** The object of an entry: keys are whatever the local store uses, so they are encoded. */

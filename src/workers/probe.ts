@@ -2,9 +2,10 @@
 // (`maxmemory-policy noeviction`) and has workers; whether the bucket answers. Each ends in a sentence, never
 // a throw: doctor lists every check.
 import { OrchestratorError } from '../errors.js';
-import { openBucket } from '../remote/bucket.js';
+import { bucketProblem, openBucket } from '../remote/bucket.js';
 import { connectRedis, displayRedisUrl } from './connect.js';
 import { listWorkers } from './registry.js';
+import { BUCKET_PROBE_KEY } from './transfer.js';
 
 /** One finding: fine, or a problem, with what was found. */
 export interface Probe {
@@ -35,18 +36,19 @@ export async function probeRedis(url: string): Promise<Probe> {
   }
 }
 
-/** Ask the bucket for an object that need not exist: an answer either way means it is reachable with these credentials. */
+/** Ask the bucket for an object that need not exist, as a run does before it starts: an answer either way means it is usable with these credentials. */
 export async function probeBucket(url: string): Promise<Probe> {
+  let bucket;
   try {
-    const bucket = await openBucket({ url });
-    try {
-      await bucket.has('doctor-probe');
-    } finally {
-      bucket.close();
-    }
-    return { ok: true, value: `${url} answers` };
+    bucket = await openBucket({ url });
   } catch (e) {
     if (!(e instanceof OrchestratorError)) throw e;
     return { ok: false, value: e.message };
+  }
+  try {
+    const problem = await bucketProblem(bucket, BUCKET_PROBE_KEY);
+    return problem === undefined ? { ok: true, value: `${url} answers` } : { ok: false, value: `${url}: ${problem}` };
+  } finally {
+    bucket.close();
   }
 }

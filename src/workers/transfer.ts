@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { StepError } from '../errors.js';
 import { OrchestratorError } from '../errors.js';
-import { openBucket, type Bucket } from '../remote/bucket.js';
+import { bucketProblem, openBucket, type Bucket } from '../remote/bucket.js';
 import { hashFile, listFiles } from '../store/hash.js';
 import type { RunDir } from '../store/run-dir.js';
 import type { SentFile } from './protocol.js';
@@ -90,9 +90,21 @@ export async function receiveFiles(bucket: Bucket, root: string, files: readonly
   }
 }
 
-/** Open the run's bucket when it has one. */
+/** Read by the reachability check: that it is absent is the expected answer. */
+export const BUCKET_PROBE_KEY = 'blobs/reachability-check';
+
+/**
+ * Open the run's bucket when it has one, and check that it answers: a bucket the coordinator cannot use (no
+ * credentials here, no such bucket) is an error before any run folder, not a step that fails once a worker has
+ * run it and its files cannot be fetched.
+ */
 export async function openRunBucket(url: string | undefined): Promise<Bucket | undefined> {
-  return url ? openBucket({ url }) : undefined;
+  if (!url) return undefined;
+  const bucket = await openBucket({ url });
+  const problem = await bucketProblem(bucket, BUCKET_PROBE_KEY);
+  if (problem === undefined) return bucket;
+  bucket.close();
+  throw new OrchestratorError({ code: 'remote', message: `the run's bucket ${url} cannot be used: ${problem}` });
 }
 
 /** A worker's buckets by URL, each opened once (the SDK client is reused). */

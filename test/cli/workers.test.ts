@@ -265,6 +265,12 @@ describe.skipIf(redisSkip !== undefined)(`workers on Redis${redisSkip ? ` (skipp
       expect(rig().log('b')).toBe('made by w1\n');
       const listed = rig().manifest().files.find((f) => f.path === 'artifacts/b/loud.txt');
       expect(listed?.sha256).toBe(sha256File(rig().runPath('artifacts/b/loud.txt')));
+      // A bucket the coordinator cannot use is said before the run, not after a worker has run a step.
+      const jobs = fs.readdirSync(rig().runsDir).length;
+      const missing = await run(['--bucket', 's3://no-such-bucket/run'], s3.env);
+      expect(missing.code).toBe(2);
+      expect(missing.stderr).toMatch(/^the run's bucket s3:\/\/no-such-bucket\/run cannot be used: .*bucket does not exist/m);
+      expect(fs.readdirSync(rig().runsDir)).toHaveLength(jobs);
       // Without a bucket, a step that writes artifacts on a worker fails, saying why.
       const bare = await run([]);
       expect(bare.code).toBe(1);
@@ -417,6 +423,12 @@ describe.skipIf(redisSkip !== undefined)(`workers on Redis${redisSkip ? ` (skipp
         { name: 'workers redis', state: 'ok', value: expect.stringMatching(/^redis:\/\/127\.0\.0\.1:\d+ \(Redis [\d.]+\), 1 worker connected: w1$/) },
         { name: 'workers bucket', state: 'ok', value: `${s3.url} answers` },
       ]);
+      const noBucket = await rig().runAsync(['doctor', '--json', '--workers', redis.url, '--bucket', 's3://no-such-bucket/run'], { env: s3.env });
+      expect((JSON.parse(noBucket.stdout) as { checks: { name: string; state: string; value: string }[] }).checks.find((c) => c.name === 'workers bucket')).toEqual({
+        name: 'workers bucket',
+        state: 'problem',
+        value: expect.stringMatching(/^s3:\/\/no-such-bucket\/run: .*bucket does not exist/),
+      });
       const port = await freePort();
       const down = rig().run(['doctor', '--workers', `redis://127.0.0.1:${port}`]);
       expect(down.code).toBe(1);
