@@ -2,6 +2,7 @@
 // checkout) against a test redis-server, with short lock and stall timings so faults show within seconds.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { BIN, type CliRig } from './cli.js';
 
@@ -15,25 +16,36 @@ export interface WorkerProc {
   output(): string;
   /** Resolves when it has exited. */
   exited: Promise<void>;
+  /** Its TMPDIR, where it makes its scratch folder: removed by stopWorkers (a worker killed -9 cannot remove it). */
+  tmp: string;
 }
 
 /** Start `orchestrator worker` in `dir` (default: the rig's dir) and wait until it has taken its place. */
 export async function startWorker(rig: CliRig, o: { redisUrl: string; name: string; concurrency?: number; tags?: string[]; dir?: string; env?: Record<string, string> }): Promise<WorkerProc> {
   const args = [BIN, 'worker', '--redis', o.redisUrl, '--name', o.name, '--concurrency', String(o.concurrency ?? 2)];
   if (o.tags) args.push('--tags', o.tags.join(','));
-  const child = spawn(process.execPath, args, { cwd: o.dir ?? rig.dir, env: rig.env({ ...FAST_TIMINGS, ...o.env }), stdio: ['ignore', 'ignore', 'pipe'] });
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-test-worker-'));
+  const child = spawn(process.execPath, args, { cwd: o.dir ?? rig.dir, env: rig.env({ ...FAST_TIMINGS, TMPDIR: tmp, ...o.env }), stdio: ['ignore', 'ignore', 'pipe'] });
   let out = '';
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  await waitFor(() => out.includes('took its place') || child.exitCode !== null, 30_000, () => `worker ${o.name} did not start: ${out}`);
-  if (child.exitCode !== null) throw new Error(`worker ${o.name} exited: ${out}`);
-  return { name: o.name, child, output: () => out, exited };
+  try {
+    await waitFor(() => out.includes('took its place') || child.exitCode !== null, 30_000, () => `worker ${o.name} did not start: ${out}`);
+    if (child.exitCode !== null) throw new Error(`worker ${o.name} exited: ${out}`);
+  } catch (e) {
+    child.kill('SIGKILL');
+    await exited;
+    fs.rmSync(tmp, { recursive: true, force: true });
+    throw e;
+  }
+  return { name: o.name, child, output: () => out, exited, tmp };
 }
 
-/** Stop workers still running (SIGKILL: a test's leftovers), and wait for them. */
+/** Stop workers still running (SIGKILL: a test's leftovers), wait for them, and remove their scratch folders. */
 export async function stopWorkers(workers: WorkerProc[]): Promise<void> {
   for (const w of workers) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL');
   await Promise.all(workers.map((w) => w.exited));
+  for (const w of workers) fs.rmSync(w.tmp, { recursive: true, force: true, maxRetries: 3 });
 }
 
 /** Poll `ok` every 25 ms until it holds; throws `why()` after `timeoutMs`. */
