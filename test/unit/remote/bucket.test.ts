@@ -1,5 +1,5 @@
 // The bucket module against a real S3-compatible server on 127.0.0.1 (s3rver), through the real AWS SDK.
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,6 +20,7 @@ describe('bucket', () => {
   afterAll(async () => {
     bucket.close();
     await server.close();
+    await rm(dir, { recursive: true, force: true });
   });
 
   it('parses s3 URLs and refuses other forms', () => {
