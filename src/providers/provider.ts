@@ -192,11 +192,19 @@ export function unexpectedResponse(o: { status: number; contentType: string | nu
   });
 }
 
-/** A network failure below HTTP (connection refused, reset, DNS): transient. Names the server and the system's error code. */
+/** What the commonest system error codes of a connection mean, for someone who has not met them. */
+const NETWORK_CODE_MEANING: Record<string, string> = {
+  ECONNREFUSED: 'nothing is listening at that address: is the server running (a local one such as Ollama: `ollama serve`)?',
+  ENOTFOUND: 'the host name does not resolve: check base_url',
+  EAI_AGAIN: 'the host name could not be resolved now (DNS)',
+};
+
+/** A network failure below HTTP (connection refused, reset, DNS): transient. Names the server, the system's error code and what it means. */
 export function networkError(e: unknown, baseUrl: string): ProviderError {
   const err = e as { message?: string; code?: string; cause?: { code?: string; message?: string } };
   const detail = err.cause?.code ?? err.code ?? err.cause?.message ?? err.message ?? String(e);
-  return new ProviderError(`network error talking to ${baseUrl}: ${detail}`, { retryable: true });
+  const meaning = NETWORK_CODE_MEANING[detail];
+  return new ProviderError(`network error talking to ${baseUrl}: ${detail}${meaning ? ` (${meaning})` : ''}`, { retryable: true });
 }
 
 /** Errors thrown while reading a stream that mean the connection broke (undici's `terminated`, socket errors). */

@@ -149,6 +149,7 @@ describe.each(TYPES)('%s', (type) => {
     const e = await failure(chat(provider(type, { url })));
     expect(e.retryable).toBe(true);
     expect(e.message).toMatch(/network error|connection/i);
+    expect(e.message).toMatch(/ECONNREFUSED \(nothing is listening at that address: is the server running/);
   });
 
   it('stops when its signal aborts, even while the server stays silent', async () => {
