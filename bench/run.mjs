@@ -118,6 +118,18 @@ const median = (xs) => {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 const rmrf = (p) => fs.rmSync(p, { recursive: true, force: true });
+// What a repetition leaves (run folders, caches, outputs) is set aside, not deleted, until the bench ends. On a
+// file system that avoids reusing inodes freed in the last ~30 s (ext4 without a journal, as on the machine of
+// the README's figures), deleting thousands of files just before a timed run makes every file that run creates
+// cost up to 8x more, and the engine that creates more files (the orchestrator: a log, an outputs file, events)
+// pays more of it. A user does not delete a run folder the second before each run; the bench should not either.
+let trashDir = null;
+let trashed = 0;
+const discard = (p) => {
+  if (!trashDir || !fs.existsSync(p)) return rmrf(p);
+  fs.mkdirSync(trashDir, { recursive: true });
+  fs.renameSync(p, path.join(trashDir, String(trashed++)));
+};
 const log = (s) => process.stderr.write(s + '\n');
 const f = (x, d = 2) => (x == null || !Number.isFinite(x) ? '—' : x.toFixed(d));
 const sec = (x) => (x == null ? '—' : `${f(x, x < 10 ? 3 : 2)} s`);
@@ -183,10 +195,10 @@ function dirSize(dir) {
 // ---------- engines (for DAG groups) ----------
 const orchRun = (dir, c, runsDir = path.join(dir, 'runs')) => [...ORCH, 'run', 'spec.yaml', '--runs-dir', runsDir, '--concurrency', String(c)];
 const ENGINES = {
-  orch: { prepare: (dir, dag, c, name) => writeAll(dag, dir, { formats: ['yaml'], concurrency: c, name }), clean: (dir) => rmrf(path.join(dir, 'runs')), argv: (dir, c) => orchRun(dir, c) },
+  orch: { prepare: (dir, dag, c, name) => writeAll(dag, dir, { formats: ['yaml'], concurrency: c, name }), clean: (dir) => discard(path.join(dir, 'runs')), argv: (dir, c) => orchRun(dir, c) },
   floor: {
     prepare: (dir, dag, c, name) => writeAll(dag, dir, { formats: ['yaml'], concurrency: c, name }),
-    clean: (dir) => rmrf(path.join(dir, 'runs')),
+    clean: (dir) => discard(path.join(dir, 'runs')),
     argv: (dir, c) => [process.execPath, path.join(HERE, 'floor-orch.mjs'), 'run', 'spec.yaml', '--runs-dir', path.join(dir, 'runs'), '--concurrency', String(c)],
   },
   make: { prepare: (dir, dag) => writeAll(dag, dir, { formats: ['make'] }), clean: () => {}, argv: (dir, c) => ['make', '-r', '-s', `-j${c}`, '-f', 'Makefile'] },
@@ -420,7 +432,7 @@ async function groupMakespan(tmp) {
       fs.mkdirSync(odir, { recursive: true });
       ENGINES.orch.prepare(odir, dag, c, `bench-${shape}-${dag.n}`);
       const warmRuns = path.join(odir, 'runs');
-      rmrf(warmRuns);
+      discard(warmRuns);
       const first = await runOnce(orchRun(odir, c, warmRuns), { cwd: odir, timeoutS });
       log(`  [${label}] orch first run (no history): ${first.ok ? sec(first.wall) : failText(first, timeoutS)}   LB ${b.lowerBound} s`);
       const engines = [
@@ -482,13 +494,13 @@ async function groupScale(tmp) {
   // warm-up: one small run (page cache, catches a broken build before the long run)
   {
     const r = await runOnce(orchRun(dirs.small, CONC), { cwd: dirs.small, timeoutS: 30 + 0.1 * S.small });
-    rmrf(path.join(dirs.small, 'runs'));
+    discard(path.join(dirs.small, 'runs'));
     log(`  [scale] warm-up N=${S.small}: ${r.ok ? sec(r.wall) : failText(r, 30 + 0.1 * S.small)}`);
   }
   for (const k of order) {
     const n = sizes[k];
     const runsDir = path.join(dirs[k], 'runs');
-    rmrf(runsDir);
+    discard(runsDir);
     const probeOut = path.join(dirs[k], `probe-${res[k].length}.json`);
     const timeoutS = 60 + 0.1 * n;
     const env = { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${pathToFileURL(probe).href}`.trim(), BENCH_PROBE_OUT: probeOut };
@@ -499,7 +511,7 @@ async function groupScale(tmp) {
     const rec = { n, ok: r.ok, wall: r.wall, cpu: r.cpu, timeMaxRssKb: r.maxRssKb, probe: p, runFolder: folder, error: r.ok ? null : failText(r, timeoutS) };
     res[k].push(rec);
     log(`  [scale] N=${n}: ${r.ok ? sec(r.wall) : rec.error}; peak RSS ${r.maxRssKb ? f(r.maxRssKb / 1024, 0) + ' MiB' : '?'}; io ${p?.io ? f((p.io.rchar + p.io.wchar) / n / 1024, 1) + ' KiB/step' : '?'}; run folder ${f(folder.bytes / n / 1024, 1)} KiB/step, ${folder.files} files`);
-    rmrf(runsDir);
+    discard(runsDir);
   }
   raw.scale = { shape: 'layered', c: CONC, small: S.small, large: S.large, runs: res };
   const okL = res.large.filter((r) => r.ok), okS = res.small.filter((r) => r.ok);
@@ -543,7 +555,7 @@ async function groupFanout(tmp) {
     const d = path.join(dir, name);
     fs.mkdirSync(d, { recursive: true });
     fs.writeFileSync(path.join(d, 'spec.yaml'), spec);
-    return { name, dir: d, argv: () => orchRun(d, CONC), clean: () => rmrf(path.join(d, 'runs')) };
+    return { name, dir: d, argv: () => orchRun(d, CONC), clean: () => discard(path.join(d, 'runs')) };
   };
   let written = `name: bench-written-${F.n}\nsteps:\n${listStep(F.n)}`;
   for (let i = 0; i < F.n; i++) written += `  count-${i}:\n    needs: [list]\n    run: "true"\n`;
@@ -603,9 +615,9 @@ async function groupLlm(tmp) {
     const spec = `name: bench-llm-${L.n}\nconcurrency: 32\nproviders:\n  llm: { type: openai, base_url: "${server.url}/v1", model: bench, concurrency: 32 }\nsteps:\n${listStep(L.n)}  ask:\n    needs: [list]\n    for_each: \${{ steps.list.outputs.items }}\n    prompt: question \${{ item }}\n`;
     fs.writeFileSync(path.join(dir, 'spec.yaml'), spec);
     const cacheDir = path.join(dir, 'cache');
-    const orch = { name: 'orch', dir, argv: () => [...ORCH, 'run', 'spec.yaml', '--runs-dir', path.join(dir, 'runs'), '--cache-dir', cacheDir, '--concurrency', '32'], clean: () => (rmrf(path.join(dir, 'runs')), rmrf(cacheDir)) };
+    const orch = { name: 'orch', dir, argv: () => [...ORCH, 'run', 'spec.yaml', '--runs-dir', path.join(dir, 'runs'), '--cache-dir', cacheDir, '--concurrency', '32'], clean: () => (discard(path.join(dir, 'runs')), discard(cacheDir)) };
     const floorOut = path.join(dir, 'floor-out');
-    const floor = { name: 'floor', dir, argv: () => [process.execPath, path.join(HERE, 'llm-floor.mjs'), `${server.url}/v1`, String(L.n), '32', floorOut], clean: () => rmrf(floorOut) };
+    const floor = { name: 'floor', dir, argv: () => [process.execPath, path.join(HERE, 'llm-floor.mjs'), `${server.url}/v1`, String(L.n), '32', floorOut], clean: () => discard(floorOut) };
     const res = await roundRobin({ label: `llm N=${L.n}`, engines: [orch, floor], reps, timeoutS: 120 });
     raw.llm = { n: L.n, reps, engines: res };
     const o = res.orch, fl = res.floor;
@@ -614,7 +626,7 @@ async function groupLlm(tmp) {
     // The fully cached rerun: the last repetition left its cache; only the run folders go.
     const cached = [];
     for (let rep = 0; rep < reps; rep++) {
-      rmrf(path.join(dir, 'runs'));
+      discard(path.join(dir, 'runs'));
       const r = await runOnce(orch.argv(), { cwd: dir, timeoutS: 120 });
       cached.push(r.wall);
       log(`  [llm] cached rerun ${rep + 1}/${reps}: ${r.ok ? sec(r.wall) : failText(r, 120)}`);
@@ -677,6 +689,7 @@ async function main() {
     process.exit(1);
   }
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-bench-'));
+  trashDir = path.join(tmp, '.trash');
   log(`# orchestrator bench, suite ${SUITE_NAME}, groups ${ONLY.join(',')}, temp ${tmp}`);
   if (!HAVE_NINJA) log('# ninja not on PATH: ninja columns skipped (apt-get install ninja-build to add it)');
   if (!HAVE_TIME) log('# no /usr/bin/time: peak RSS from getrusage inside the orchestrator process (bench/io-probe.mjs), no CPU times');
@@ -687,7 +700,7 @@ async function main() {
     if (ONLY.includes('scale')) await groupScale(tmp);
     if (ONLY.includes('fanout')) await groupFanout(tmp);
     if (ONLY.includes('llm')) await groupLlm(tmp);
-    if (ONLY.includes('workers')) raw.workers = await groupWorkers({ tmp, suite: WORKERS_SUITES[SUITE_NAME], reps: REPS, orch: ORCH, roundRobin, median, addRow, log, f, sec });
+    if (ONLY.includes('workers')) raw.workers = await groupWorkers({ tmp, suite: WORKERS_SUITES[SUITE_NAME], reps: REPS, orch: ORCH, roundRobin, median, addRow, log, f, sec, discard });
     if (ONLY.includes('cache')) await groupCache(tmp, { ORCH, runOnce, median, addRow, log, sec, raw, SUITE_NAME, REPS, args, pairedRatio });
   } finally {
     if (!args.keep) rmrf(tmp);

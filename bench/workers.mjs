@@ -103,8 +103,8 @@ export async function groupWorkers(h) {
     const timeoutS = 60 + S.n * 0.2;
     const run = (extra) => [...h.orch, 'run', 'spec.yaml', '--runs-dir', path.join(dir, 'runs'), '--concurrency', '3', ...extra];
     const engines = [
-      { name: 'local', dir, argv: () => run([]), clean: () => fs.rmSync(path.join(dir, 'runs'), { recursive: true, force: true }) },
-      { name: 'workers', dir, argv: () => run(['--workers', redis.url]), clean: () => fs.rmSync(path.join(dir, 'runs'), { recursive: true, force: true }) },
+      { name: 'local', dir, argv: () => run([]), clean: () => h.discard(path.join(dir, 'runs')) },
+      { name: 'workers', dir, argv: () => run(['--workers', redis.url]), clean: () => h.discard(path.join(dir, 'runs')) },
     ];
     const res = await h.roundRobin({ label: `workers dispatch N=${S.n}`, engines, reps: h.reps ?? S.reps, timeoutS });
     await stopAll(workers.map((w) => w.child));
