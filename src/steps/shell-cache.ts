@@ -129,6 +129,15 @@ export class StepCache {
       return;
     }
     try {
+      const specDir = this.o.scope.specDir;
+      const workspace = matchFiles(specDir, step.shellCache!.outputs, this.o.scope.exclude);
+      // An entry holds regular files: a symbolic link restored as a copy of its target is not what the step made
+      // (a copy of node_modules/.bin/tsc cannot find ../lib), so such a result is not stored, and the next run runs.
+      const link = linkAmong(specDir, workspace) ?? linkUnder(runDir.artifactsDir(step.id), 'artifacts/');
+      if (link) {
+        this.o.warn(`step "${step.id}": ${link} is a symbolic link, and the step cache keeps regular files only: its result is not stored in the cache`);
+        return;
+      }
       const blobs: string[] = [];
       const ref = async (root: string, rel: string): Promise<FileRef> => {
         const file = path.join(root, rel);
@@ -145,7 +154,6 @@ export class StepCache {
         blobs.push(f.sha256);
         return f;
       };
-      const specDir = this.o.scope.specDir;
       const logPath = runDir.logPath(step.id);
       const entry: StepEntry = {
         format: STEP_CACHE_FORMAT,
@@ -155,7 +163,7 @@ export class StepCache {
         result: this.o.redactor.redactValue({ exit_code: o.result.exitCode, text: o.result.text, ...(o.result.textTruncated ? { text_truncated: true } : {}), outputs: o.result.outputs }),
         log: fs.existsSync(logPath) ? await ref(path.dirname(logPath), path.basename(logPath)) : null,
         artifacts: await refsOf(runDir.artifactsDir(step.id), listFiles(runDir.artifactsDir(step.id)), ref),
-        workspace: await refsOf(specDir, matchFiles(specDir, step.shellCache!.outputs, this.o.scope.exclude), ref),
+        workspace: await refsOf(specDir, workspace, ref),
       };
       await this.o.store.putEntry(key.key, { entry: { ...entry, parts: this.o.redactor.redactValue(entry.parts) }, blobs, metadata: { step: step.id, job_id: this.o.jobId } });
     } catch (e) {
@@ -217,6 +225,41 @@ export class StepCache {
       for (const t of temps) fs.rmSync(t, { force: true });
     }
   }
+}
+
+/** The first symbolic link among `rels` (files under `root`, found through links) and the folders they lie in. */
+function linkAmong(root: string, rels: string[]): string | undefined {
+  const linkOfDir = new Map<string, string | undefined>();
+  const linkedDir = (rel: string): string | undefined => {
+    if (rel === '.' || rel === '') return undefined;
+    if (!linkOfDir.has(rel)) linkOfDir.set(rel, fs.lstatSync(path.join(root, rel)).isSymbolicLink() ? rel : linkedDir(path.dirname(rel)));
+    return linkOfDir.get(rel);
+  };
+  for (const rel of rels) {
+    const link = linkedDir(path.dirname(rel)) ?? (fs.lstatSync(path.join(root, rel)).isSymbolicLink() ? rel : undefined);
+    if (link) return link;
+  }
+  return undefined;
+}
+
+/** The first symbolic link under `dir` (listFiles passes over links), as `prefix` + its path; undefined when none. */
+function linkUnder(dir: string, prefix: string, rel = ''): string | undefined {
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(path.join(dir, rel), { withFileTypes: true });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+  for (const e of entries) {
+    const r = rel === '' ? e.name : `${rel}/${e.name}`;
+    if (e.isSymbolicLink()) return prefix + r;
+    if (e.isDirectory()) {
+      const found = linkUnder(dir, prefix, r);
+      if (found) return found;
+    }
+  }
+  return undefined;
 }
 
 /** Write a file's bytes and mode, making its folder when it is missing. */

@@ -243,6 +243,29 @@ describe('what is never a hit', () => {
     expect(stats.step_entries).toBe(0);
   });
 
+  it('a result with a symbolic link among its declared outputs or artifacts is not stored (it could only come back as a copy), and a warning names the link', () => {
+    const r = rig();
+    const spec = (make: string) => `steps:\n  s:\n    cache: { outputs: [out/**] }\n    run: |\n      echo run >> ran-s\n      mkdir -p out/d && echo x > out/d/x && echo y > out/y\n      ${make}\n`;
+    for (const [make, link] of [
+      ['ln -sfn y out/alias', 'out/alias'], // to a file: the glob finds it through the link
+      ['ln -sfn d out/dlink', 'out/dlink'], // to a folder: the glob finds out/dlink/x
+      ['ln -sfn ../out/y "$ORCH_ARTIFACTS/y"', 'artifacts/y'],
+    ] as const) {
+      r.write('spec.yaml', spec(make));
+      fs.rmSync(r.path('out'), { recursive: true, force: true });
+      const res = r.run(['run', 'spec.yaml']);
+      expect(res.code).toBe(0);
+      expect(res.stderr).toBe(`warning: step "s": ${link} is a symbolic link, and the step cache keeps regular files only: its result is not stored in the cache\n`);
+    }
+    expect(JSON.parse(r.run(['cache', 'stats', '--json']).stdout).step_entries).toBe(0);
+    // With the links gone, the result is stored, and the next run is a hit.
+    r.write('spec.yaml', spec('true'));
+    fs.rmSync(r.path('out'), { recursive: true, force: true });
+    ok(r);
+    ok(r);
+    expect(runs(r, 's')).toBe(4);
+  });
+
   it('a failed step is not stored', () => {
     const r = rig();
     r.write('spec.yaml', 'steps:\n  s:\n    cache: {}\n    run: echo run >> ran-s; exit 3\n');
