@@ -24,12 +24,16 @@ export interface WhyReport {
   differences: KeyDifference[];
   /** One sentence for people. */
   summary: string;
+  /** A fanned step (matrix / for_each): its instances' verdicts, counted; each instance answers `--why` itself. */
+  instances?: { hit: number; miss: number; not_cached: number; missed: string[] };
 }
 
 interface StepRecordFile {
   cached?: boolean;
   cache_key?: string;
   cache_key_parts?: Record<string, unknown>;
+  /** A fanned step's record: its instances in order. */
+  results?: { id: string }[];
 }
 
 /** Explain the cache outcome of `step` in job `jobId` by comparing its key parts with its last earlier run's. */
@@ -37,6 +41,7 @@ export function explainStep(runsDir: string, jobId: string, step: string): WhyRe
   const mine = readRecord(runsDir, jobId, step);
   if (!mine) throw new OrchestratorError({ code: 'usage', message: `--why: job ${jobId} has no outputs/${step}.json (no such step, or it did not run)` });
   const base = { job_id: jobId, step, cache_key: mine.cache_key ?? null };
+  if (Array.isArray(mine.results)) return explainFanned(runsDir, jobId, step, mine.results);
   if (!mine.cache_key || !mine.cache_key_parts) {
     return { ...base, verdict: 'not-cached', previous: null, differences: [], summary: `step "${step}" has no cache key: it has no cache: (or cache: false), or it stopped before its key was made` };
   }
@@ -54,6 +59,27 @@ export function explainStep(runsDir: string, jobId: string, step: string): WhyRe
     summary = `miss: since job ${earlier.jobId}, ${differences.map(describeDifference).join('; ')}`;
   }
   return { ...base, verdict: 'miss', previous, differences, summary };
+}
+
+/** A fanned step has no key of its own: each instance has one. Counted, and the misses named (the first few in the summary). */
+function explainFanned(runsDir: string, jobId: string, step: string, results: { id: string }[]): WhyReport {
+  const instances = { hit: 0, miss: 0, not_cached: 0, missed: [] as string[] };
+  for (const { id } of results) {
+    const r = readRecord(runsDir, jobId, id);
+    if (!r?.cache_key) instances.not_cached++;
+    else if (r.cached) instances.hit++;
+    else {
+      instances.miss++;
+      instances.missed.push(id);
+    }
+  }
+  const shown = instances.missed.slice(0, 3).join(', ') + (instances.missed.length > 3 ? ', …' : '');
+  const ask = instances.missed[0] ?? results[0]?.id;
+  const summary =
+    `step "${step}" is fanned out into ${results.length} instance${results.length === 1 ? '' : 's'}, each with a key of its own: ` +
+    `${instances.hit} hit, ${instances.miss} missed${shown ? ` (${shown})` : ''}, ${instances.not_cached} without a key` +
+    (ask ? `; --why ${ask} explains one` : '');
+  return { job_id: jobId, step, verdict: 'not-cached', cache_key: null, previous: null, differences: [], summary, instances };
 }
 
 /** A difference as a person reads it. */

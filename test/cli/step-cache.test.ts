@@ -175,6 +175,12 @@ describe('a cached run step', () => {
     const ran = fs.readFileSync(r.path('ran-t'), 'utf8').split('\n').filter(Boolean);
     expect(ran.slice(0, 2).sort()).toEqual(['a', 'b']); // the first run's two instances, in either order
     expect(ran.slice(2)).toEqual(['c']); // then only the new one
+    // --why of the fanned step counts its instances' verdicts and names the misses; each instance answers for itself.
+    const fanned = why(r, 't') as ReturnType<typeof why> & { instances: unknown };
+    expect(fanned).toMatchObject({ verdict: 'not-cached', instances: { hit: 2, miss: 1, not_cached: 0, missed: ['t-c'] } });
+    expect(fanned.summary).toBe('step "t" is fanned out into 3 instances, each with a key of its own: 2 hit, 1 missed (t-c), 0 without a key; --why t-c explains one');
+    expect(why(r, 't-c').verdict).toBe('miss');
+    expect(why(r, 't-a').verdict).toBe('hit');
   });
 });
 
