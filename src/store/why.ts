@@ -38,7 +38,7 @@ interface StepRecordFile {
 
 /** Explain the cache outcome of `step` in job `jobId` by comparing its key parts with its last earlier run's. */
 export function explainStep(runsDir: string, jobId: string, step: string): WhyReport {
-  const mine = readRecord(runsDir, jobId, step);
+  const mine = readRecord(runsDir, jobId, step, true);
   if (!mine) throw new OrchestratorError({ code: 'usage', message: `--why: job ${jobId} has no outputs/${step}.json (no such step, or it did not run)` });
   const base = { job_id: jobId, step, cache_key: mine.cache_key ?? null };
   if (Array.isArray(mine.results)) return explainFanned(runsDir, jobId, step, mine.results);
@@ -65,7 +65,7 @@ export function explainStep(runsDir: string, jobId: string, step: string): WhyRe
 function explainFanned(runsDir: string, jobId: string, step: string, results: { id: string }[]): WhyReport {
   const instances = { hit: 0, miss: 0, not_cached: 0, missed: [] as string[] };
   for (const { id } of results) {
-    const r = readRecord(runsDir, jobId, id);
+    const r = readRecord(runsDir, jobId, id, true);
     if (!r?.cache_key) instances.not_cached++;
     else if (r.cached) instances.hit++;
     else {
@@ -121,11 +121,17 @@ function diffParts(old: Record<string, unknown>, now: Record<string, unknown>): 
   return out;
 }
 
-function readRecord(runsDir: string, jobId: string, step: string): StepRecordFile | undefined {
+/**
+ * A step's record in a job; undefined when it has none. One that cannot be read or parsed is an error for the job
+ * asked about (`strict`), and passed over in earlier jobs, which only serve as something to compare with.
+ */
+function readRecord(runsDir: string, jobId: string, step: string, strict = false): StepRecordFile | undefined {
+  const file = path.join(runsDir, jobId, 'outputs', `${step}.json`);
   try {
-    return JSON.parse(fs.readFileSync(path.join(runsDir, jobId, 'outputs', `${step}.json`), 'utf8')) as StepRecordFile;
-  } catch {
-    return undefined;
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as StepRecordFile;
+  } catch (e) {
+    if (!strict || (e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new OrchestratorError({ code: 'run-folder', message: `--why: ${file} cannot be read: ${(e as Error).message}` });
   }
 }
 

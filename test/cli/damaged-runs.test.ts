@@ -99,6 +99,15 @@ describe('what a run folder can lack', () => {
     for (const args of READERS(id!)) expectExplained(rig().run(args), args);
   });
 
+  it('show --why on a step whose record is torn: exit 2 naming the file, not "no such step"', () => {
+    const [id] = runs(1);
+    fs.writeFileSync(rig().runPath('outputs/a.json', id), '{"status": "succ');
+    const r = rig().run(['show', id!, '--why', 'a']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(new RegExp(`^--why: .*${id}/outputs/a\\.json cannot be read: `));
+    expect(rig().run(['show', id!, '--why', 'nothing-here']).stderr).toBe(`job ${id} has no step "nothing-here"\n`);
+  });
+
   it('a job killed before it saved its spec: resume and rerun say there is nothing to resume, and why', () => {
     const [id] = runs(1);
     for (const f of ['spec.yaml', 'spec.json']) fs.rmSync(rig().runPath(`inputs/${f}`, id), { force: true });
