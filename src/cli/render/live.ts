@@ -250,7 +250,7 @@ export class LiveRenderer implements EventSink {
       lines.push(c.dim(`  … ${this.#queued.size} queued`));
     }
     const n = this.#counts;
-    // Counted as `done` is: a fanned step's instances one by one, not the line the fanned step has.
+    // Instances count one by one, as they do in `done`; a fanned step's own line does not count.
     let running = 0;
     for (const id of this.#running.keys()) running += this.#fans.get(id)?.running ?? 1;
     const parts: [string, (s: string) => string][] = [
