@@ -1,4 +1,5 @@
 import { formatDuration } from '../specfile/duration.js';
+import type { FileRecord } from '../events/types.js';
 import type { JobManifest, StepRecord } from '../store/manifest.js';
 import { renderDagSvg } from './dag-svg.js';
 import { cleanLogText, escapeHtml as esc } from './escape.js';
@@ -54,7 +55,7 @@ export function renderReportBody(input: ReportInput, links: ReportLinks = {}): s
     '<main>',
     `<section id="graph"><h2>Graph</h2><div class="scroll">${renderDagSvg(input.steps.filter((s) => s.instanceOf === undefined), m.steps)}</div></section>`,
     `<section id="timeline"><h2>Timeline</h2><div class="scroll">${renderGanttSvg(input.steps, m, input.events, timeOf(input.generatedAt))}</div>${renderLegend()}</section>`,
-    `<section id="steps"><h2>Steps</h2>${renderTable(input.steps, m)}${input.steps.map((s) => renderCard({ s, m, events: input.events, links })).join('\n')}</section>`,
+    `<section id="steps"><h2>Steps</h2>${renderTable(input.steps, m)}${renderCards(input, links)}</section>`,
     '</main>',
   ].join('\n');
 }
@@ -136,16 +137,41 @@ function formatBytes(n: number): string {
 interface CardInput {
   s: ReportStep;
   m: JobManifest;
-  events: readonly RunEvent[];
+  /** Its retries, as retriesByStep says them. */
+  retries: readonly string[];
+  /** Its files under `artifacts/<step>/`. */
+  artifacts: readonly FileRecord[];
   links: ReportLinks;
 }
 
-/** `attempt 2 after 1.0s (exit: exited with code 1)` for each retry of a step, from its step.retrying events. */
-function retriesOf(step: string, events: readonly RunEvent[]): string[] {
-  return events.flatMap((e) => (e.type === 'step.retrying' && e.step === step ? [`attempt ${e.attempt} after ${formatDuration(e.delay_s * 1000)} (${e.error.code}: ${e.error.message})`] : []));
+/** Every step's card. The retries and artifacts are sorted by step once: a job of 10,000 instances reads its events and files once, not once a card. */
+function renderCards(input: ReportInput, links: ReportLinks): string {
+  const m = input.manifest;
+  const retries = retriesByStep(input.events);
+  const artifacts = new Map<string, FileRecord[]>();
+  for (const f of m.files) {
+    const step = /^artifacts\/([^/]+)\//.exec(f.path)?.[1];
+    if (step === undefined) continue;
+    const list = artifacts.get(step);
+    if (list) list.push(f);
+    else artifacts.set(step, [f]);
+  }
+  return input.steps.map((s) => renderCard({ s, m, retries: retries.get(s.id) ?? [], artifacts: artifacts.get(s.id) ?? [], links })).join('\n');
 }
 
-function renderCard({ s, m, events, links }: CardInput): string {
+/** `attempt 2 after 1.0s (exit: exited with code 1)` for each retry, by step, from the step.retrying events. */
+function retriesByStep(events: readonly RunEvent[]): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const e of events) {
+    if (e.type !== 'step.retrying') continue;
+    const list = out.get(e.step) ?? [];
+    list.push(`attempt ${e.attempt} after ${formatDuration(e.delay_s * 1000)} (${e.error.code}: ${e.error.message})`);
+    out.set(e.step, list);
+  }
+  return out;
+}
+
+function renderCard({ s, m, retries, artifacts, links }: CardInput): string {
   const r = m.steps[s.id];
   const status = r?.status ?? 'pending';
   const id = esc(s.id);
@@ -161,11 +187,9 @@ function renderCard({ s, m, events, links }: CardInput): string {
   if (r?.usage) facts.push(['tokens', `${r.usage.input_tokens} in / ${r.usage.output_tokens} out`]);
   if (r?.workers) facts.push(['workers', Object.entries(r.workers).map(([attempt, w]) => `${esc(w)} (attempt ${esc(attempt)})`).join(', ')]);
   if (r?.cache_key) facts.push(['cache key', `<code class="cache-key" title="${esc(r.cache_key)}">${esc(r.cache_key.slice(0, 16))}…</code>`]);
-  const retries = retriesOf(s.id, events);
   const retryList = retries.length === 0 ? '' : `<div class="retries"><h4>Retries</h4><ul>${retries.map((t) => `<li>${esc(t)}</li>`).join('')}</ul></div>`;
   const keyParts = r?.cache_key_parts ? `<details class="cache-key-parts"><summary>Cache key parts</summary><pre>${esc(JSON.stringify(r.cache_key_parts, null, 2))}</pre></details>` : '';
   const error = r?.error ? `<p class="error"><code>${esc(r.error.code)}</code> ${esc(r.error.message)}</p>` : '';
-  const artifacts = m.files.filter((f) => f.path.startsWith(`artifacts/${s.id}/`));
   const files =
     artifacts.length === 0
       ? ''
