@@ -1,12 +1,29 @@
-import Table from 'cli-table3';
+import stringWidth from 'string-width';
 
-/** A borderless cli-table3 table: readable in a terminal, easy to grep. */
+/** Between two columns. */
+const GAP = '  ';
+
+/**
+ * A borderless table: a header line, then a line per row (more where a cell holds several lines), each column
+ * as wide as its widest line, measured as a terminal shows it (colour codes take no room, wide characters two).
+ * Readable in a terminal and easy to grep. Linear in its cells: `show --files` of a 10,000-instance job lists
+ * 30,000 rows (cli-table3, used before, lays a table out in time quadratic in its rows: cli-table3#68).
+ */
 export function table(head: string[], rows: string[][]): string {
-  const t = new Table({
-    head,
-    chars: { top: '', 'top-mid': '', 'top-left': '', 'top-right': '', bottom: '', 'bottom-mid': '', 'bottom-left': '', 'bottom-right': '', left: '', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '', middle: '  ' },
-    style: { head: [], border: [], 'padding-left': 0, 'padding-right': 0, compact: true },
-  });
-  t.push(...rows);
-  return t.toString().split('\n').map((l) => l.trimEnd()).join('\n');
+  const all = [head, ...rows].map((row) => row.map((cell) => String(cell ?? '').split('\n')));
+  const columns = Math.max(0, ...all.map((row) => row.length));
+  const widths = Array.from({ length: columns }, () => 0);
+  for (const row of all) row.forEach((lines, i) => (widths[i] = Math.max(widths[i]!, ...lines.map((l) => stringWidth(l)))));
+  const out: string[] = [];
+  for (const row of all) {
+    const height = Math.max(1, ...row.map((lines) => lines.length));
+    for (let k = 0; k < height; k++) {
+      const line = widths.map((w, i) => {
+        const text = row[i]?.[k] ?? '';
+        return text + ' '.repeat(w - stringWidth(text));
+      });
+      out.push(line.join(GAP).trimEnd());
+    }
+  }
+  return out.join('\n');
 }
