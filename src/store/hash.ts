@@ -41,12 +41,15 @@ export function hashFile(root: string, rel: string): FileRecord {
 export async function hashFileInterruptibly(root: string, rel: string, signal: AbortSignal): Promise<FileRecord> {
   const file = path.join(root, rel);
   const fd = await new Promise<number>((resolve, reject) => fs.open(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK, (e, n) => (e ? reject(e) : resolve(n))));
-  if (!fs.fstatSync(fd).isFile()) {
+  const st = fs.fstatSync(fd);
+  if (!st.isFile()) {
     fs.closeSync(fd);
     throw Object.assign(new Error(`${file} is not a regular file`), { code: 'ENOTREG' });
   }
   const hash = createHash('sha256');
-  const buffer = Buffer.allocUnsafe(HASH_CHUNK_BYTES);
+  // As large as the file (and one byte more, to read its end), up to a chunk: calls may overlap, so each has its
+  // own, and a resume that checks 10,000 small files must not make 10,000 buffers of 1 MiB for the GC to chase.
+  const buffer = Buffer.allocUnsafe(Math.min(HASH_CHUNK_BYTES, st.size + 1));
   let size = 0;
   try {
     for (;;) {
