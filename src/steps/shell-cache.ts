@@ -22,6 +22,8 @@ interface FileRef {
   mode: number;
   /** Base64, for small files; else the bytes are the blob named by sha256. */
   data?: string;
+  /** A symbolic link (a declared workspace output): where it points, as readlink says; sha256 is that text's. No bytes. */
+  link?: string;
 }
 
 /** What a step entry holds (SPEC §11). */
@@ -94,6 +96,7 @@ export class StepCache {
       const targets: [FileRef, string][] = [];
       if (entry.log && !inlineLog) targets.push([entry.log, runDir.logPath(step.id)]);
       for (const f of entry.artifacts) targets.push([f, inside(runDir.artifactsDir(step.id), f.path)]);
+      notThroughLinks(entry.workspace);
       for (const f of entry.workspace) if (!this.#isInPlace(f)) targets.push([f, inside(this.o.scope.specDir, f.path)]);
       return targets;
     }, inlineLog);
@@ -131,18 +134,24 @@ export class StepCache {
     try {
       const specDir = this.o.scope.specDir;
       const workspace = matchFiles(specDir, step.shellCache!.outputs, this.o.scope.exclude);
-      // An entry holds regular files: a symbolic link restored as a copy of its target is not what the step made
-      // (a copy of node_modules/.bin/tsc cannot find ../lib), so such a result is not stored, and the next run runs.
-      const link = linkAmong(specDir, workspace) ?? linkUnder(runDir.artifactsDir(step.id), 'artifacts/');
+      // A declared output that is a link to a file is kept as that link (node_modules/.bin/tsc must stay a link to
+      // ../typescript/bin/tsc, not become a copy that cannot find ../lib). A link to a folder, which the globs
+      // reach into, or a link in $ORCH_ARTIFACTS (the run folder holds regular files) is not kept: such a result is
+      // not stored, and the next run runs the step.
+      const link = linkedDirAmong(specDir, workspace) ?? linkUnder(runDir.artifactsDir(step.id), 'artifacts/');
       if (link) {
-        this.o.warn(`step "${step.id}": ${link} is a symbolic link, and the step cache keeps regular files only: its result is not stored in the cache`);
+        this.o.warn(`step "${step.id}": ${link} is a symbolic link${link.startsWith('artifacts/') ? ' in $ORCH_ARTIFACTS' : ' to a folder'}, which the step cache does not keep: its result is not stored in the cache`);
         return;
       }
       const blobs: string[] = [];
       const ref = async (root: string, rel: string): Promise<FileRef> => {
         const file = path.join(root, rel);
-        const st = fs.statSync(file);
+        const st = fs.lstatSync(file);
         const mode = st.mode & 0o777;
+        if (st.isSymbolicLink()) {
+          const target = fs.readlinkSync(file);
+          return { path: rel, sha256: sha256(target), size: 0, mode, link: target };
+        }
         if (st.size <= INLINE_BYTES) {
           const data = fs.readFileSync(file);
           return { path: rel, sha256: sha256(data), size: data.length, mode, data: data.toString('base64') };
@@ -176,6 +185,7 @@ export class StepCache {
     try {
       const root = this.o.scope.specDir;
       inside(root, f.path);
+      if (f.link !== undefined) return fs.lstatSync(path.join(root, f.path)).isSymbolicLink() && fs.readlinkSync(path.join(root, f.path)) === f.link;
       return this.o.scope.hashes.hash(root, [f.path])[f.path] === f.sha256 && (fs.statSync(path.join(root, f.path)).mode & 0o777) === f.mode;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT' || e instanceof BlobError) return false;
@@ -193,9 +203,12 @@ export class StepCache {
     try {
       if (alsoCheck && sha256(Buffer.from(alsoCheck.data!, 'base64')) !== alsoCheck.sha256) return `${alsoCheck.path} does not match its recorded SHA-256`;
       const targets = targetsOf();
-      const ready: (Buffer | string)[] = [];
+      const ready: (Buffer | string | { link: string })[] = [];
       for (const [f, dest] of targets) {
-        if (f.data !== undefined) {
+        if (f.link !== undefined) {
+          if (sha256(f.link) !== f.sha256) return `${f.path} does not match its recorded SHA-256`;
+          ready.push({ link: f.link });
+        } else if (f.data !== undefined) {
           const data = Buffer.from(f.data, 'base64');
           if (sha256(data) !== f.sha256) return `${f.path} does not match its recorded SHA-256`;
           ready.push(data);
@@ -214,6 +227,7 @@ export class StepCache {
           fs.renameSync(r, dest);
           return;
         }
+        if (!Buffer.isBuffer(r)) return writeLink(dest, r.link);
         writeRestored(dest, r, f.mode);
       });
       temps.length = 0;
@@ -227,8 +241,8 @@ export class StepCache {
   }
 }
 
-/** The first symbolic link among `rels` (files under `root`, found through links) and the folders they lie in. */
-function linkAmong(root: string, rels: string[]): string | undefined {
+/** The first linked folder among the folders that `rels` (files under `root`, found through links) lie in. */
+function linkedDirAmong(root: string, rels: string[]): string | undefined {
   const linkOfDir = new Map<string, string | undefined>();
   const linkedDir = (rel: string): string | undefined => {
     if (rel === '.' || rel === '') return undefined;
@@ -236,10 +250,28 @@ function linkAmong(root: string, rels: string[]): string | undefined {
     return linkOfDir.get(rel);
   };
   for (const rel of rels) {
-    const link = linkedDir(path.dirname(rel)) ?? (fs.lstatSync(path.join(root, rel)).isSymbolicLink() ? rel : undefined);
+    const link = linkedDir(path.dirname(rel));
     if (link) return link;
   }
   return undefined;
+}
+
+/** An entry's workspace files never lie under one of its links (save keeps no linked folder): a doctored one is refused. */
+function notThroughLinks(refs: readonly FileRef[]): void {
+  const links = new Set(refs.filter((f) => f.link !== undefined).map((f) => f.path));
+  if (links.size === 0) return;
+  for (const f of refs) {
+    for (let dir = path.posix.dirname(f.path); dir !== '.' && dir !== '/'; dir = path.posix.dirname(dir)) {
+      if (links.has(dir)) throw new BlobError(`${f.path} would be restored through the link ${dir}`);
+    }
+  }
+}
+
+/** Make `dest` the link to `target`, in place of whatever file or link is there. */
+function writeLink(dest: string, target: string): void {
+  fs.mkdirSync(path.dirname(dest), { recursive: true });
+  fs.rmSync(dest, { force: true });
+  fs.symlinkSync(target, dest);
 }
 
 /** The first symbolic link under `dir` (listFiles passes over links), as `prefix` + its path; undefined when none. */
