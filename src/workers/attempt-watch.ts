@@ -204,7 +204,7 @@ export class AttemptWatch {
   /** Files a worker sent through the bucket, received under `root`; why not, as a step error. */
   async #receive(files: SentFile[], root: string, what: string): Promise<StepError | undefined> {
     if (files.length === 0) return undefined;
-    if (!this.#o.bucket) return { code: 'remote', message: `a worker sent ${what}, and this run has no bucket` };
+    if (!this.#o.bucket && files.some((f) => f.link === undefined)) return { code: 'remote', message: `a worker sent ${what}, and this run has no bucket` };
     return receiveFiles(this.#o.bucket, root, files);
   }
 

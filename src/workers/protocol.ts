@@ -54,6 +54,8 @@ export interface SentFile {
   size_bytes: number;
   /** Permission bits, set on the file received. */
   mode?: number;
+  /** A symbolic link (a declared workspace output): where it points; sha256 is that text's. No bytes travel. */
+  link?: string;
 }
 
 /** A piece of an attempt's log: as text when it is UTF-8 (almost always), else its bytes in base64, so the log arrives byte for byte. */

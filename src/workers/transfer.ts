@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { StepError } from '../errors.js';
 import { OrchestratorError } from '../errors.js';
 import { bucketProblem, openBucket, type Bucket } from '../remote/bucket.js';
-import { hashFile, listFiles } from '../store/hash.js';
+import { hashFile, listFiles, sha256 } from '../store/hash.js';
 import type { RunDir } from '../store/run-dir.js';
 import type { SentFile } from './protocol.js';
 
@@ -28,8 +28,9 @@ export interface SendOptions {
 /** Upload files an attempt made; a step that made some on a run without a bucket fails, saying so. */
 export async function sendFiles(o: SendOptions): Promise<{ files: SentFile[] } | { error: StepError }> {
   const files = o.paths.map((p) => describeFile(o.root, p));
-  if (files.length === 0) return { files };
-  if (!o.bucket) return { error: { code: 'remote', message: `the step wrote ${files.length} ${o.what} on a worker, and the run has no --bucket to bring them back` } };
+  const carried = files.filter((f) => f.link === undefined).length; // a link travels as its target's text, in the message
+  if (carried === 0) return { files };
+  if (!o.bucket) return { error: { code: 'remote', message: `the step wrote ${carried} ${o.what} on a worker, and the run has no --bucket to bring them back` } };
   try {
     await putFiles(o.bucket, o.root, files);
   } catch (e) {
@@ -46,14 +47,19 @@ export async function offerNeeds(bucket: Bucket, runDir: RunDir, needs: readonly
   return files;
 }
 
-/** A file to send: its hash, size and mode. */
+/** A file to send: its hash, size and mode; a symbolic link (the globs of declared outputs find links to files), where it points. */
 function describeFile(root: string, rel: string): SentFile {
-  return { ...hashFile(root, rel), mode: fs.statSync(path.join(root, rel)).mode & 0o777 };
+  const st = fs.lstatSync(path.join(root, rel));
+  if (st.isSymbolicLink()) {
+    const link = fs.readlinkSync(path.join(root, rel));
+    return { path: rel, sha256: sha256(link), size_bytes: 0, mode: st.mode & 0o777, link };
+  }
+  return { ...hashFile(root, rel), mode: st.mode & 0o777 };
 }
 
-/** Upload each file unless its content is there already. */
+/** Upload each file unless its content is there already (a link has none: it travels in the message). */
 async function putFiles(bucket: Bucket, root: string, files: readonly SentFile[]): Promise<void> {
-  for (const f of files) if (!(await bucket.has(blobKey(f.sha256)))) await bucket.upload(blobKey(f.sha256), path.join(root, f.path));
+  for (const f of files) if (f.link === undefined && !(await bucket.has(blobKey(f.sha256)))) await bucket.upload(blobKey(f.sha256), path.join(root, f.path));
 }
 
 /**
@@ -61,12 +67,23 @@ async function putFiles(bucket: Bucket, root: string, files: readonly SentFile[]
  * into a temp file beside its place and checked against its SHA-256; only when every one is whole are they moved
  * into place. A path that would leave `root` is refused.
  */
-export async function receiveFiles(bucket: Bucket, root: string, files: readonly SentFile[]): Promise<StepError | undefined> {
+export async function receiveFiles(bucket: Bucket | undefined, root: string, files: readonly SentFile[]): Promise<StepError | undefined> {
   const temps: [SentFile, string, string][] = [];
+  const links: [string, string][] = [];
   try {
+    const linkPaths = new Set(files.filter((f) => f.link !== undefined).map((f) => f.path));
     for (const f of files) {
       const target = path.resolve(root, f.path);
       if (!target.startsWith(root + path.sep)) return { code: 'remote', message: `a worker sent ${f.path}, which would be written outside ${root}: refused` };
+      for (let dir = path.posix.dirname(f.path); dir !== '.' && dir !== '/'; dir = path.posix.dirname(dir)) {
+        if (linkPaths.has(dir)) return { code: 'remote', message: `a worker sent ${f.path}, which would be written through the link ${dir}: refused` };
+      }
+      if (f.link !== undefined) {
+        if (sha256(f.link) !== f.sha256) return { code: 'remote', message: `the link ${f.path} does not match the SHA-256 it was sent with: not taken` };
+        links.push([target, f.link]);
+        continue;
+      }
+      if (!bucket) return { code: 'remote', message: `a worker sent ${f.path}, and this run has no bucket to bring it from` };
       fs.mkdirSync(path.dirname(target), { recursive: true });
       const temp = `${target}.orch-receive-${process.pid}`;
       temps.push([f, temp, target]);
@@ -84,6 +101,11 @@ export async function receiveFiles(bucket: Bucket, root: string, files: readonly
       fs.renameSync(temp, target);
     }
     temps.length = 0;
+    for (const [target, link] of links) {
+      fs.mkdirSync(path.dirname(target), { recursive: true });
+      fs.rmSync(target, { force: true });
+      fs.symlinkSync(link, target);
+    }
     return undefined;
   } finally {
     for (const [, temp] of temps) fs.rmSync(temp, { force: true });

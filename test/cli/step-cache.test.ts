@@ -267,7 +267,7 @@ describe('what is never a hit', () => {
     expect(runs(r, 's')).toBe(1);
 
     // A doctored entry whose file would be written through one of its links is refused: a miss, and the step runs.
-    const key = r.output('s').cache_key as string;
+    const key = (r.output('s') as unknown as { cache_key: string }).cache_key;
     const { openEntryStore } = await import('../../src/store/entry-store.js');
     const store = openEntryStore(r.path('.cache/orchestrator'));
     const found = await store.getEntry(key);

@@ -330,6 +330,25 @@ describe.skipIf(redisSkip !== undefined)(`workers on Redis${redisSkip ? ` (skipp
       expect(rig().manifest().steps.build!.error).toEqual({ code: 'remote', message: 'the step wrote 2 declared workspace output(s) on a worker, and the run has no --bucket to bring them back' });
     });
 
+    it('a declared output that is a symbolic link comes back from the worker as that link, with no bucket needed for it, and is stored as a link', async () => {
+      // The link leads to a file of the checkout (the globs find only links that lead somewhere).
+      const spec = 'name: linked\nsteps:\n  build:\n    cache:\n      outputs: [out/**]\n    run: |\n      mkdir -p out/bin\n      ln -sfn ../../spec.yaml out/bin/tool\n';
+      for (const dir of ['', 'worker/']) rig().write(`${dir}spec.yaml`, spec);
+      await startCheckoutWorker();
+      // Only a link: nothing for a bucket to carry.
+      const first = await run([]);
+      expect(first.code, first.stderr).toBe(0);
+      expect(rig().manifest().steps.build).toMatchObject({ status: 'succeeded', cached: false, workers: { '1': 'w1' } });
+      expect(fs.readlinkSync(rig().path('out/bin/tool'))).toBe('../../spec.yaml');
+      // Stored as a link: a local hit puts the link back.
+      fs.rmSync(rig().path('out'), { recursive: true });
+      const local = rig().run(['run', 'spec.yaml', '--local']);
+      expect(local.code, local.stderr).toBe(0);
+      expect(rig().manifest().steps.build).toMatchObject({ cached: true });
+      expect(fs.readlinkSync(rig().path('out/bin/tool'))).toBe('../../spec.yaml');
+      expect(ranOnWorker()).toBe(1);
+    });
+
     it('an entry stored from a worker run is a hit for a local run of the same spec (also through --remote-cache), and one stored locally is a hit with --workers', async () => {
       checkouts('v1\n');
       await startCheckoutWorker();
