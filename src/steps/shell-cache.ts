@@ -7,6 +7,7 @@ import { hashFile, listFiles, sha256 } from '../store/hash.js';
 import { InputHashes, matchFiles } from '../store/input-hashes.js';
 import type { Redactor } from '../store/redact.js';
 import type { RunDir } from '../store/run-dir.js';
+import { underALink } from '../util/links.js';
 import { describeInputChange, hashInputs, STEP_CACHE_FORMAT, stepKey, type KeyScope, type RenderedShell, type StepKey } from './cache-key.js';
 import { describeRanElsewhere, type InputsElsewhere } from './ran-elsewhere.js';
 import type { AttemptResult } from './types.js';
@@ -258,13 +259,8 @@ function linkedDirAmong(root: string, rels: string[]): string | undefined {
 
 /** An entry's workspace files never lie under one of its links (save keeps no linked folder): a doctored one is refused. */
 function notThroughLinks(refs: readonly FileRef[]): void {
-  const links = new Set(refs.filter((f) => f.link !== undefined).map((f) => f.path));
-  if (links.size === 0) return;
-  for (const f of refs) {
-    for (let dir = path.posix.dirname(f.path); dir !== '.' && dir !== '/'; dir = path.posix.dirname(dir)) {
-      if (links.has(dir)) throw new BlobError(`${f.path} would be restored through the link ${dir}`);
-    }
-  }
+  const through = underALink(refs);
+  if (through) throw new BlobError(`${through.path} would be restored through the link ${through.link}`);
 }
 
 /** Make `dest` the link to `target`, in place of whatever file or link is there. */

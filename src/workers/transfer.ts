@@ -9,6 +9,7 @@ import { OrchestratorError } from '../errors.js';
 import { bucketProblem, openBucket, type Bucket } from '../remote/bucket.js';
 import { hashFile, listFiles, sha256 } from '../store/hash.js';
 import type { RunDir } from '../store/run-dir.js';
+import { underALink } from '../util/links.js';
 import type { SentFile } from './protocol.js';
 
 /** The bucket key of a file's content. */
@@ -71,13 +72,11 @@ export async function receiveFiles(bucket: Bucket | undefined, root: string, fil
   const temps: [SentFile, string, string][] = [];
   const links: [string, string][] = [];
   try {
-    const linkPaths = new Set(files.filter((f) => f.link !== undefined).map((f) => f.path));
+    const through = underALink(files);
+    if (through) return { code: 'remote', message: `a worker sent ${through.path}, which would be written through the link ${through.link}: refused` };
     for (const f of files) {
       const target = path.resolve(root, f.path);
       if (!target.startsWith(root + path.sep)) return { code: 'remote', message: `a worker sent ${f.path}, which would be written outside ${root}: refused` };
-      for (let dir = path.posix.dirname(f.path); dir !== '.' && dir !== '/'; dir = path.posix.dirname(dir)) {
-        if (linkPaths.has(dir)) return { code: 'remote', message: `a worker sent ${f.path}, which would be written through the link ${dir}: refused` };
-      }
       if (f.link !== undefined) {
         if (sha256(f.link) !== f.sha256) return { code: 'remote', message: `the link ${f.path} does not match the SHA-256 it was sent with: not taken` };
         links.push([target, f.link]);
