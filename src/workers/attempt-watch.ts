@@ -180,7 +180,7 @@ export class AttemptWatch {
       case 'result': {
         f.hasResult = true;
         // Every file is checked before the result is recorded; a cached step's workspace outputs go into the spec's folder.
-        const bad = this.#stray(f, e.files, e.workspace ?? []) ?? (await this.#receive(e.files, this.#o.runDir.root, 'artifacts')) ?? (await this.#receive(e.workspace ?? [], this.#o.specDir, 'declared workspace outputs'));
+        const bad = this.#stray(f, e.files, e.workspace ?? []) ?? (await this.#receive(e.files, this.#o.runDir.root)) ?? (await this.#receive(e.workspace ?? [], this.#o.specDir));
         this.settle(f.jobId, bad ? { ...e.result, status: 'failed', error: bad, retryable: false } : e.result, e.cache);
         return;
       }
@@ -201,11 +201,9 @@ export class AttemptWatch {
     return undefined;
   }
 
-  /** Files a worker sent through the bucket, received under `root`; why not, as a step error. */
-  async #receive(files: SentFile[], root: string, what: string): Promise<StepError | undefined> {
-    if (files.length === 0) return undefined;
-    if (!this.#o.bucket && files.some((f) => f.link === undefined)) return { code: 'remote', message: `a worker sent ${what}, and this run has no bucket` };
-    return receiveFiles(this.#o.bucket, root, files);
+  /** Files a worker sent (through the bucket; links in the message), received under `root`; why not, as a step error. */
+  async #receive(files: SentFile[], root: string): Promise<StepError | undefined> {
+    return files.length === 0 ? undefined : receiveFiles(this.#o.bucket, root, files);
   }
 
   /** Every checkMs: lost workers, attempts no worker takes, cancellations never confirmed. */
