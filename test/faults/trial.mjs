@@ -63,7 +63,7 @@ async function runAndCheck({ plan, bin, dir, runsDir, marker }) {
   const violations = phases.flatMap((p) => p.violations);
   for (const phase of phases) {
     for (const job of phase.jobs) {
-      const folder = checkRunFolder({ runDir: path.join(runsDir, job), tornLastLineAllowed: phase.killed });
+      const folder = checkRunFolder({ runDir: path.join(runsDir, job), tornLastLineAllowed: phase.killed, filesMayBeGone: plan.fault.kind === 'runs-deleted' });
       violations.push(...folder.found);
       // (Died of a signal: already a killed-by-signal violation, which is why nothing was recorded.)
       if (!phase.killed && !phase.r.signal && plan.fault.kind !== 'runs-deleted') violations.push(...checkRecordedEnd({ phase, runsDir, job, manifest: folder.manifest, plan }));
