@@ -197,6 +197,27 @@ function unionHint(where: readonly PropertyKey[]): string {
   return 'expected a string, a number or a boolean';
 }
 
+/**
+ * `cache.inputs` and `cache.outputs` are globs read as they are written: an expression there (`src/${{ item }}`) would
+ * match no file, so a key would miss what the step reads (a hit after its file changed) and a hit would restore
+ * nothing. Refused, with the glob that covers every instance.
+ */
+function checkCacheGlobs(doc: LoadedDocument, where: (string | number)[], cache: unknown, report: Report): void {
+  if (cache === null || typeof cache !== 'object' || Array.isArray(cache)) return;
+  for (const field of ['inputs', 'outputs'] as const) {
+    const globs = (cache as Record<string, unknown>)[field];
+    if (!Array.isArray(globs)) continue;
+    globs.forEach((glob: unknown, i: number) => {
+      if (typeof glob !== 'string' || !glob.includes('${{')) return;
+      const wide = glob.replace(/\$\{\{[^}]*\}\}/g, '*');
+      report(
+        doc.locator.value([...where, field, i]),
+        `${[...where, field].join('.')}[${i}]: a cache glob is read as written, so "${glob}" would match no file${field === 'inputs' ? ' and the key would miss what the step reads' : ' and a hit would restore nothing'}; write a glob that covers every instance's files, e.g. "${wide}"`,
+      );
+    });
+  }
+}
+
 /** Names expressions never resolve (SPEC §2): not usable as step ids. */
 const RESERVED_IDS = new Set(['__proto__', 'constructor', 'prototype']);
 
@@ -210,6 +231,8 @@ function checkGraph(doc: LoadedDocument, report: Report): void {
   }
   const ids = Object.keys(steps);
   if (ids.length === 0) report(doc.locator.value(['steps']), 'steps: a spec needs at least one step');
+  const defaults = data.defaults;
+  if (defaults !== null && typeof defaults === 'object' && !Array.isArray(defaults)) checkCacheGlobs(doc, ['defaults', 'cache'], (defaults as Record<string, unknown>).cache, report);
   const known = new Set(ids);
   const edges = new Map<string, string[]>();
   for (const id of ids) {
@@ -231,6 +254,7 @@ function checkGraph(doc: LoadedDocument, report: Report): void {
     if (hasPrompt && s.cache !== null && typeof s.cache === 'object') {
       report(doc.locator.key(['steps', id, 'cache']), `step "${id}": cache inputs, outputs and env are for run steps; a prompt step takes cache: true or false`);
     }
+    checkCacheGlobs(doc, ['steps', id, 'cache'], s.cache, report);
     const out: string[] = [];
     edges.set(id, out);
     if (!Array.isArray(s.needs)) continue;

@@ -381,6 +381,15 @@ describe('the spec', () => {
     expect(res.stderr).toMatch(/spec.yaml:4:5: step "p": cache inputs, outputs and env are for run steps/);
   });
 
+  it('refuses an expression in a cache glob, which would match no file (a for_each instance cached on nothing), and names a glob that covers every instance', () => {
+    const r = rig();
+    r.write('spec.yaml', 'steps:\n  list:\n    output: json\n    run: |\n      echo \'{"f": ["a.txt"]}\'\n  each:\n    needs: [list]\n    for_each: ${{ steps.list.outputs.f }}\n    cache: { inputs: ["src/${{ item }}"], outputs: [out/x] }\n    run: cat src/${{ item }}\n');
+    const res = r.run(['run', 'spec.yaml']);
+    expect(res.code).toBe(2);
+    expect(res.stderr).toMatch(/^spec\.yaml:9:23: steps\.each\.cache\.inputs\[0\]: a cache glob is read as written, so "src\/\$\{\{ item \}\}" would match no file and the key would miss what the step reads; write a glob that covers every instance's files, e\.g\. "src\/\*"/m);
+    expect(r.exists('runs')).toBe(false);
+  });
+
   it('keeps the input hashes in the runs folder history', () => {
     const r = rig();
     setUp(r);
