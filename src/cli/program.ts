@@ -204,7 +204,7 @@ function buildProgram(version: string): Command {
       .requiredOption('-s, --step <id>', 'the step to re-run (repeatable)', collect)
       .option('--no-cascade', 're-run only the named steps, not what depends on them'),
   )
-    .addHelpText('after', examples(['orchestrator rerun latest --step build', 'orchestrator rerun latest --step docs --no-cascade']))
+    .addHelpText('after', examples(['orchestrator rerun latest --step build', 'orchestrator rerun latest --step docs --no-cascade', 'orchestrator rerun latest --step build --force build   # run it even when its result is cached']))
     .action(async (job: string, opts) => done(await (await import('./commands/resume.js')).rerunCommand(job, opts)));
 
   program
