@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { FileRecord } from '../events/types.js';
 import type { JobSpec, StepSpec } from '../specfile/model.js';
+import { writeLink } from '../store/atomic.js';
 import { BlobError, openEntryStore, type EntryStore } from '../store/entry-store.js';
 import { hashFile, listFiles, sha256 } from '../store/hash.js';
 import { InputHashes, matchFiles } from '../store/input-hashes.js';
@@ -261,13 +262,6 @@ function linkedDirAmong(root: string, rels: string[]): string | undefined {
 function notThroughLinks(refs: readonly FileRef[]): void {
   const through = underALink(refs);
   if (through) throw new BlobError(`${through.path} would be restored through the link ${through.link}`);
-}
-
-/** Make `dest` the link to `target`, in place of whatever file or link is there. */
-function writeLink(dest: string, target: string): void {
-  fs.mkdirSync(path.dirname(dest), { recursive: true });
-  fs.rmSync(dest, { force: true });
-  fs.symlinkSync(target, dest);
 }
 
 /** The first symbolic link under `dir` (listFiles passes over links), as `prefix` + its path; undefined when none. */

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import path from 'node:path';
 
 /**
  * Replace a file atomically and durably: temp file beside it, fsync, rename. For the final manifest.json.
@@ -29,4 +30,11 @@ function writeReplacing(file: string, data: string, durable: boolean): void {
     fs.rmSync(tmp, { force: true });
     throw e;
   }
+}
+
+/** Make `file` a symbolic link to `target`, in place of whatever file or link is there (its folder made if need be). */
+export function writeLink(file: string, target: string): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.rmSync(file, { force: true });
+  fs.symlinkSync(target, file);
 }

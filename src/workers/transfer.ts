@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { StepError } from '../errors.js';
 import { OrchestratorError } from '../errors.js';
 import { bucketProblem, openBucket, type Bucket } from '../remote/bucket.js';
+import { writeLink } from '../store/atomic.js';
 import { hashFile, listFiles, sha256 } from '../store/hash.js';
 import type { RunDir } from '../store/run-dir.js';
 import { underALink } from '../util/links.js';
@@ -100,11 +101,7 @@ export async function receiveFiles(bucket: Bucket | undefined, root: string, fil
       fs.renameSync(temp, target);
     }
     temps.length = 0;
-    for (const [target, link] of links) {
-      fs.mkdirSync(path.dirname(target), { recursive: true });
-      fs.rmSync(target, { force: true });
-      fs.symlinkSync(link, target);
-    }
+    for (const [target, link] of links) writeLink(target, link);
     return undefined;
   } finally {
     for (const [, temp] of temps) fs.rmSync(temp, { force: true });
