@@ -21,7 +21,7 @@ steps:
       echo run >> ran-build
       mkdir -p out
       cat src/*.txt > out/joined.txt
-      cp src/big.bin out/big.bin
+      cp src/big.bin "$ORCH_RUN_DIR/big.bin" && mv "$ORCH_RUN_DIR/big.bin" out/big.bin
       echo "art-$MODE" > "$ORCH_ARTIFACTS/note.txt"
       echo "size=$(wc -c < out/big.bin)" >> "$ORCH_OUTPUT"
       echo built
