@@ -1,4 +1,6 @@
+import { hasTemplate } from '../expr/index.js';
 import type { FanSpec, InstanceInfo, StepSpec } from '../specfile/model.js';
+import { renderCacheGlobs } from '../steps/render.js';
 
 /** Instances a fanned step may have unless its `max_instances` says otherwise. */
 export const DEFAULT_MAX_INSTANCES = 10_000;
@@ -128,7 +130,15 @@ function hash53(text: string): string {
   return (4294967296 * (2097151 & h2) + (h1 >>> 0)).toString(16).padStart(14, '0').slice(-10);
 }
 
-/** The step an instance runs: the fanned step's fields under the instance's id. */
-export function instanceStep(step: StepSpec, info: InstanceInfo): StepSpec {
-  return { ...step, id: info.id, fan: undefined, instance: info };
+/**
+ * The step an instance runs: the fanned step's fields under the instance's id, its cache globs rendered with its
+ * values (`vars` are the spec's): every reader of the globs (the key, the store, a worker) sees this instance's files.
+ */
+export function instanceStep(step: StepSpec, info: InstanceInfo, vars: Record<string, unknown>): StepSpec {
+  const instance: StepSpec = { ...step, id: info.id, fan: undefined, instance: info };
+  const cache = step.shellCache;
+  if (cache && (cache.inputs.some(hasTemplate) || cache.outputs.some(hasTemplate))) {
+    instance.shellCache = renderCacheGlobs(cache, { contexts: { vars, matrix: info.matrix ?? {}, item: info.item ?? null } });
+  }
+  return instance;
 }

@@ -279,7 +279,7 @@ class SchedulerRun {
     const known = this.#steps[i];
     if (known) return known;
     const group = this.#groups[i]!;
-    return (this.#steps[i] = instanceStep(this.#steps[group.gather]!, group.infos[i - group.first]!));
+    return (this.#steps[i] = instanceStep(this.#steps[group.gather]!, group.infos[i - group.first]!, this.#o.contexts.vars));
   }
 
   #emitExpanded(step: StepSpec, infos: InstanceInfo[]): void {

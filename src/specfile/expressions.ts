@@ -14,6 +14,9 @@ const SINGLE_STEP_FIELDS = new Set(['outputs', 'text', 'exit_code']);
 const JOB_FIELDS = new Set(['id', 'name', 'run_dir']);
 const STATUS_FUNCTIONS = new Set(['success', 'failure', 'always', 'cancelled']);
 
+/** What a fanned step's cache globs can read: they are rendered as each instance is made (SPEC §11). */
+const CACHE_GLOB_CONTEXTS: ReadonlySet<string> = new Set(['matrix', 'item', 'vars']);
+
 /** Step fields whose strings may hold `${{ }}`. */
 const STEP_STRING_FIELDS = ['run', 'prompt', 'system', 'cwd', 'model', 'for_each'] as const;
 
@@ -25,7 +28,7 @@ export function checkExpressions(spec: RawSpec, doc: LoadedDocument, report: Rep
   const ancestors = new Ancestors(spec);
   const known: KnownNames = { vars: declaredVars(doc.data), outputs: (id) => (Object.hasOwn(spec.steps, id) ? closedOutputs(spec.steps[id]!.outputs_schema) : undefined) };
   const fans = fanShapes(doc.data);
-  const check = (fieldPath: PropertyKey[], source: string, opts: { bare: boolean; reader?: string }) => {
+  const check = (fieldPath: PropertyKey[], source: string, opts: { bare: boolean; reader?: string; only?: ReadonlySet<string> }) => {
     const field = fieldPath.length === 3 ? String(fieldPath[2]) : '';
     let exprs: { expr: Expr; offset: number }[];
     try {
@@ -46,6 +49,9 @@ export function checkExpressions(spec: RawSpec, doc: LoadedDocument, report: Rep
       for (const ref of refs.contexts) {
         const context = ref.context.toLowerCase();
         const problem =
+          (opts.only && CONTEXTS.has(context) && !opts.only.has(context)
+            ? `a cache glob is rendered when its instance is made, before anything runs: it can read ${[...opts.only].join(', ')}, not ${context}`
+            : undefined) ??
           checkReference(context, ref.path, opts.reader, ancestors) ??
           checkFanReference({ context, path: ref.path, reader: opts.reader, field, fans }) ??
           checkDeclared(context, ref.path, known);
@@ -71,6 +77,13 @@ export function checkExpressions(spec: RawSpec, doc: LoadedDocument, report: Rep
       if (typeof value === 'string') check(['steps', id, 'env', name], value, { bare: false, reader: id });
     }
     if (typeof step.if === 'string') check(['steps', id, 'if'], step.if, { bare: true, reader: id });
+    // A fanned step's cache globs may name each instance's own files (validate.ts refuses them elsewhere).
+    const cache = step.cache;
+    if ((step.matrix !== undefined || step.for_each !== undefined) && cache !== null && typeof cache === 'object') {
+      for (const field of ['inputs', 'outputs'] as const) {
+        (cache[field] ?? []).forEach((glob, i) => check(['steps', id, 'cache', field, i], glob, { bare: false, reader: id, only: CACHE_GLOB_CONTEXTS }));
+      }
+    }
   }
 }
 

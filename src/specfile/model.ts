@@ -52,6 +52,8 @@ export interface ShellCacheSpec {
   inputs: string[];
   outputs: string[];
   env: string[];
+  /** An instance's globs that could not be rendered (SPEC §11): its attempt fails with code `expression` and this message. */
+  error?: string;
 }
 
 /** How a fanned step expands (SPEC §8). */

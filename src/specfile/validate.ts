@@ -198,9 +198,10 @@ function unionHint(where: readonly PropertyKey[]): string {
 }
 
 /**
- * `cache.inputs` and `cache.outputs` are globs read as they are written: an expression there (`src/${{ item }}`) would
- * match no file, so a key would miss what the step reads (a hit after its file changed) and a hit would restore
- * nothing. Refused, with the glob that covers every instance.
+ * `cache.inputs` and `cache.outputs` of a step without matrix or for_each (or of `defaults:`) are globs read as they
+ * are written: an expression there (`src/${{ vars.dir }}`) would match no file, so a key would miss what the step
+ * reads (a hit after its file changed) and a hit would restore nothing. Refused, with a glob that covers its files.
+ * A fanned step's globs are rendered for each instance (checked in expressions.ts).
  */
 function checkCacheGlobs(doc: LoadedDocument, where: (string | number)[], cache: unknown, report: Report): void {
   if (cache === null || typeof cache !== 'object' || Array.isArray(cache)) return;
@@ -212,7 +213,7 @@ function checkCacheGlobs(doc: LoadedDocument, where: (string | number)[], cache:
       const wide = glob.replace(/\$\{\{[^}]*\}\}/g, '*');
       report(
         doc.locator.value([...where, field, i]),
-        `${[...where, field].join('.')}[${i}]: a cache glob is read as written, so "${glob}" would match no file${field === 'inputs' ? ' and the key would miss what the step reads' : ' and a hit would restore nothing'}; write a glob that covers every instance's files, e.g. "${wide}"`,
+        `${[...where, field].join('.')}[${i}]: only the cache globs of a step with matrix or for_each are rendered (once per instance); here "${glob}" is read as written and would match no file${field === 'inputs' ? ', so the key would miss what the step reads' : ', so a hit would restore nothing'}: write the glob out, e.g. "${wide}"`,
       );
     });
   }
@@ -254,7 +255,7 @@ function checkGraph(doc: LoadedDocument, report: Report): void {
     if (hasPrompt && s.cache !== null && typeof s.cache === 'object') {
       report(doc.locator.key(['steps', id, 'cache']), `step "${id}": cache inputs, outputs and env are for run steps; a prompt step takes cache: true or false`);
     }
-    checkCacheGlobs(doc, ['steps', id, 'cache'], s.cache, report);
+    if (s.matrix === undefined && s.for_each === undefined) checkCacheGlobs(doc, ['steps', id, 'cache'], s.cache, report);
     const out: string[] = [];
     edges.set(id, out);
     if (!Array.isArray(s.needs)) continue;

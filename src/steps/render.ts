@@ -1,6 +1,7 @@
 import type { StepError } from '../errors.js';
 import { ExpressionError, evaluate, hasTemplate, parseTemplate, renderTemplate, toDisplayString, type EvalContext, type TemplatePart } from '../expr/index.js';
-import type { StepSpec } from '../specfile/model.js';
+import { escapePath } from 'tinyglobby';
+import type { ShellCacheSpec, StepSpec } from '../specfile/model.js';
 import type { RenderedShell } from './cache-key.js';
 
 /**
@@ -41,8 +42,43 @@ export function renderField(value: string, context: EvalContext): string {
   return hasTemplate(value) ? renderTemplate(parseOnce(value), context) : value;
 }
 
+/**
+ * The cache globs of a fanned step's instance with their `${{ }}` rendered from its values (SPEC §11). A value goes in
+ * as a literal path, its glob characters escaped: an item `a[1].txt` names that file, never `a1.txt`. A value that
+ * renders empty, or an expression that fails, makes globs that cannot be used: `error` says which and why.
+ */
+export function renderCacheGlobs(cache: ShellCacheSpec, context: EvalContext): ShellCacheSpec {
+  const rendered: Pick<ShellCacheSpec, 'inputs' | 'outputs'> = { inputs: [], outputs: [] };
+  for (const field of ['inputs', 'outputs'] as const) {
+    for (const [i, glob] of cache[field].entries()) {
+      if (!hasTemplate(glob)) {
+        rendered[field].push(glob);
+        continue;
+      }
+      let out = '';
+      try {
+        for (const part of parseOnce(glob)) {
+          if (part.kind === 'text') {
+            out += part.text;
+            continue;
+          }
+          const value = toDisplayString(evaluate(part.expr, context));
+          if (value === '') throw new ExpressionError('evaluation', `\${{ ${part.source.trim()} }} is empty for this instance`, part.offset);
+          out += escapePath(value);
+        }
+      } catch (e) {
+        if (!(e instanceof ExpressionError)) throw e;
+        return { ...cache, inputs: [], outputs: [], error: `cache.${field}[${i}] "${glob}": ${e.message}` };
+      }
+      rendered[field].push(out);
+    }
+  }
+  return { ...cache, ...rendered };
+}
+
 /** A run step rendered for one attempt (its script, env and cwd), or the expression error that stopped it. */
 export function renderShell(step: StepSpec, context: EvalContext): RenderedShell | { error: StepError } {
+  if (step.shellCache?.error) return { error: { code: 'expression', message: step.shellCache.error } };
   try {
     const { script, env: exprEnv } = renderScript(step.run!, context);
     const stepEnv: Record<string, string> = {};

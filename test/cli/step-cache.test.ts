@@ -381,13 +381,82 @@ describe('the spec', () => {
     expect(res.stderr).toMatch(/spec.yaml:4:5: step "p": cache inputs, outputs and env are for run steps/);
   });
 
-  it('refuses an expression in a cache glob, which would match no file (a for_each instance cached on nothing), and names a glob that covers every instance', () => {
+  it('refuses an expression in the cache glob of a step without matrix or for_each (it would match no file), naming a glob that covers its files', () => {
     const r = rig();
-    r.write('spec.yaml', 'steps:\n  list:\n    output: json\n    run: |\n      echo \'{"f": ["a.txt"]}\'\n  each:\n    needs: [list]\n    for_each: ${{ steps.list.outputs.f }}\n    cache: { inputs: ["src/${{ item }}"], outputs: [out/x] }\n    run: cat src/${{ item }}\n');
+    r.write('spec.yaml', 'vars: { dir: src }\nsteps:\n  one:\n    cache: { inputs: ["${{ vars.dir }}/**"], outputs: [out/x] }\n    run: "true"\n');
     const res = r.run(['run', 'spec.yaml']);
     expect(res.code).toBe(2);
-    expect(res.stderr).toMatch(/^spec\.yaml:9:23: steps\.each\.cache\.inputs\[0\]: a cache glob is read as written, so "src\/\$\{\{ item \}\}" would match no file and the key would miss what the step reads; write a glob that covers every instance's files, e\.g\. "src\/\*"/m);
+    expect(res.stderr).toMatch(/^spec\.yaml:4:23: steps\.one\.cache\.inputs\[0\]: only the cache globs of a step with matrix or for_each are rendered \(once per instance\); here "\$\{\{ vars\.dir \}\}\/\*\*" is read as written and would match no file, so the key would miss what the step reads: write the glob out, e\.g\. "\*\/\*\*"/m);
     expect(r.exists('runs')).toBe(false);
+  });
+
+  it("renders a fanned step's cache globs per instance: a changed file re-runs its own instance only, and each hit restores its own outputs", () => {
+    const r = rig();
+    r.write(
+      'spec.yaml',
+      [
+        'steps:',
+        '  lint:',
+        '    matrix: { pkg: [a, b, c] }',
+        '    cache:',
+        "      inputs: ['pkgs/${{ matrix.pkg }}/**']",
+        "      outputs: ['out/${{ matrix.pkg }}.txt']",
+        '    run: |',
+        '      echo ${{ matrix.pkg }} >> ran-lint',
+        '      mkdir -p out && cat pkgs/${{ matrix.pkg }}/* > out/${{ matrix.pkg }}.txt',
+        '  size:',
+        `    for_each: \${{ fromJSON('["odd/x[1].txt", "odd/x1.txt"]') }}`,
+        "    cache: { inputs: ['${{ item }}'] }",
+        '    run: |',
+        '      echo "${{ item }}" >> ran-size',
+        '      wc -c < "${{ item }}"',
+        '',
+      ].join('\n'),
+    );
+    for (const p of ['a', 'b', 'c']) r.write(`pkgs/${p}/index.txt`, `src ${p}\n`);
+    r.write('odd/x[1].txt', 'bracketed\n');
+    r.write('odd/x1.txt', 'plain\n');
+    ok(r);
+    const ran = (step: string) => fs.readFileSync(r.path(`ran-${step}`), 'utf8').split('\n').filter(Boolean);
+    expect(ran('lint').sort()).toEqual(['a', 'b', 'c']);
+    expect(ran('size').sort()).toEqual(['odd/x1.txt', 'odd/x[1].txt']);
+
+    r.write('pkgs/b/index.txt', 'src b, changed\n');
+    // A value is a literal path: the item x[1].txt reads that file alone, not x1.txt through a character class.
+    r.write('odd/x1.txt', 'plain, changed\n');
+    fs.rmSync(r.path('out/a.txt'));
+    ok(r);
+    expect(ran('lint').sort()).toEqual(['a', 'b', 'b', 'c']);
+    expect(ran('size').sort()).toEqual(['odd/x1.txt', 'odd/x1.txt', 'odd/x[1].txt']);
+    expect(fs.readFileSync(r.path('out/a.txt'), 'utf8')).toBe('src a\n'); // restored from lint (a)'s own entry
+    expect(fs.readFileSync(r.path('out/b.txt'), 'utf8')).toBe('src b, changed\n');
+    const steps = r.manifest().steps;
+    expect([steps['lint-a']!.cached, steps['lint-b']!.cached, steps['lint-c']!.cached]).toEqual([true, false, true]);
+    const w = why(r, 'lint-b');
+    expect(w.verdict).toBe('miss');
+    expect(w.differences).toEqual([expect.objectContaining({ part: 'input', name: 'pkgs/b/index.txt' })]);
+  });
+
+  it("refuses a fanned step's cache glob that reads anything but matrix, item and vars, or an unknown matrix key", () => {
+    const r = rig();
+    r.write('spec.yaml', 'steps:\n  list:\n    output: json\n    run: |\n      echo \'{"f": ["a"]}\'\n  each:\n    needs: [list]\n    matrix: { k: [1] }\n    for_each: ${{ steps.list.outputs.f }}\n    cache: { inputs: ["${{ steps.list.outputs.f }}", "${{ matrix.kk }}"] }\n    run: "true"\n');
+    const res = r.run(['validate', 'spec.yaml']);
+    expect(res.code).toBe(2);
+    expect(res.stderr).toMatch(/^spec\.yaml:10:28: steps\.each\.cache\.inputs\.0: a cache glob is rendered when its instance is made, before anything runs: it can read matrix, item, vars, not steps$/m);
+    expect(res.stderr).toMatch(/^spec\.yaml:10:\d+: steps\.each\.cache\.inputs\.1: unknown matrix key "kk"/m);
+  });
+
+  it('fails an instance whose cache glob renders empty with code expression, naming the glob; the others run', () => {
+    const r = rig();
+    r.write('spec.yaml', `steps:\n  e:\n    for_each: "\${{ fromJSON('[{\\"p\\": \\"a\\"}, {\\"q\\": 1}]') }}"\n    cache: { inputs: ['pkgs/\${{ item.p }}/**'] }\n    run: "true"\n`);
+    r.write('pkgs/a/x.txt', 'x\n');
+    const res = r.run(['run', 'spec.yaml']);
+    expect(res.code).toBe(1);
+    const m = r.manifest().steps;
+    const failed = Object.entries(m).filter(([id, s]) => s.status === 'failed' && id.startsWith('e-')).map(([, s]) => s);
+    expect(failed).toHaveLength(1);
+    expect(failed[0]!.error).toEqual({ code: 'expression', message: 'cache.inputs[0] "pkgs/${{ item.p }}/**": ${{ item.p }} is empty for this instance' });
+    expect(Object.entries(m).filter(([id, s]) => s.status === 'succeeded' && id.startsWith('e-'))).toHaveLength(1);
   });
 
   it('keeps the input hashes in the runs folder history', () => {

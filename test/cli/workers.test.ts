@@ -330,6 +330,30 @@ describe.skipIf(redisSkip !== undefined)(`workers on Redis${redisSkip ? ` (skipp
       expect(rig().manifest().steps.build!.error).toEqual({ code: 'remote', message: 'the step wrote 2 declared workspace output(s) on a worker, and the run has no --bucket to bring them back' });
     });
 
+    it("a fanned step's per-instance cache globs hold on a worker: each instance brings back its own outputs, and a changed input re-runs its instance alone", async () => {
+      const spec = "name: per-instance\nsteps:\n  lint:\n    matrix: { pkg: [a, b] }\n    cache:\n      inputs: ['src/${{ matrix.pkg }}.txt']\n      outputs: ['out/${{ matrix.pkg }}.txt']\n    run: mkdir -p out && cat src/${{ matrix.pkg }}.txt > out/${{ matrix.pkg }}.txt\n";
+      for (const dir of ['', 'worker/']) {
+        rig().write(`${dir}spec.yaml`, spec);
+        for (const pkg of ['a', 'b']) rig().write(`${dir}src/${pkg}.txt`, `${pkg} v1\n`);
+      }
+      await startCheckoutWorker();
+      const ran = (id: string) => (workers[0]!.output().match(new RegExp(`running ${id} \\(attempt 1\\)`, 'g')) ?? []).length;
+      const first = await runRemote();
+      expect(first.code, first.stderr).toBe(0);
+      expect([ran('lint-a'), ran('lint-b')]).toEqual([1, 1]);
+      for (const pkg of ['a', 'b']) expect(fs.readFileSync(rig().path(`out/${pkg}.txt`), 'utf8')).toBe(`${pkg} v1\n`);
+      for (const dir of ['', 'worker/']) rig().write(`${dir}src/b.txt`, 'b v2\n');
+      fs.rmSync(rig().path('out'), { recursive: true });
+      const second = await runRemote();
+      expect(second.code, second.stderr).toBe(0);
+      expect(second.stderr).not.toContain('warning');
+      expect([ran('lint-a'), ran('lint-b')]).toEqual([1, 2]);
+      expect(rig().manifest().steps['lint-a']).toMatchObject({ cached: true });
+      expect(rig().manifest().steps['lint-b']).toMatchObject({ cached: false, workers: { '1': 'w1' } });
+      expect(fs.readFileSync(rig().path('out/a.txt'), 'utf8')).toBe('a v1\n'); // restored here from lint (a)'s entry
+      expect(fs.readFileSync(rig().path('out/b.txt'), 'utf8')).toBe('b v2\n'); // brought back from the worker
+    });
+
     it('a declared output that is a symbolic link comes back from the worker as that link, with no bucket needed for it, and is stored as a link', async () => {
       // The link leads to a file of the checkout (the globs find only links that lead somewhere).
       const spec = 'name: linked\nsteps:\n  build:\n    cache:\n      outputs: [out/**]\n    run: |\n      mkdir -p out/bin\n      ln -sfn ../../spec.yaml out/bin/tool\n';

@@ -92,7 +92,7 @@ export async function runCommand(file: string, targets: string[], opts: RunOptio
     // --json promises one JSON document; --watch would print one per job.
     if (opts.json) throw new OrchestratorError({ code: 'usage', message: '--watch and --json do not go together (each job is recorded: show <job> --json)' });
     const { watchRuns } = await import('./watch.js');
-    return watchRuns({ load: async () => (await load()).selected, run: (spec) => executeJob(spec, opts, {}), runsDir: runsDirOf(opts), say: (line) => process.stderr.write(`${line}\n`) });
+    return watchRuns({ load: async () => (await load()).selected, run: (spec, sink) => executeJob(spec, opts, { sinks: [sink] }), runsDir: runsDirOf(opts), say: (line) => process.stderr.write(`${line}\n`) });
   }
   return executeJob((await load()).selected, opts, {});
 }
@@ -104,8 +104,8 @@ function renderPlan(plan: PlannedStep[]): string {
 }
 
 /** Run a checked spec with the CLI's renderers and signal handling (shared by run, resume and rerun). */
-export async function executeJob(spec: JobSpec, opts: RunOptions, extra: Pick<JobOptions, 'reuse'> & { notices?: Notice[] }): Promise<number> {
-  const { notices = [], ...jobExtra } = extra;
+export async function executeJob(spec: JobSpec, opts: RunOptions, extra: Pick<JobOptions, 'reuse'> & { notices?: Notice[]; sinks?: EventSink[] }): Promise<number> {
+  const { notices = [], sinks: extraSinks = [], ...jobExtra } = extra;
   const remoteCache = remoteCacheConfig(opts);
   // Progress goes to stdout, or to stderr when stdout carries --json (the runner reads workflow commands from both).
   const progress = opts.json ? process.stderr : process.stdout;
@@ -114,7 +114,7 @@ export async function executeJob(spec: JobSpec, opts: RunOptions, extra: Pick<Jo
   if (github) for (const line of maskCommands(Redactor.fromEnv(spec.secrets).values)) progress.write(`${line}\n`);
   for (const n of notices) process.stderr.write(`note: ${n.message}\n`);
   const colors = colorsFor(progress);
-  const sinks: EventSink[] = [];
+  const sinks: EventSink[] = [...extraSinks];
   const stepIds = spec.steps.map((s) => s.id);
   // A live view only where a person watches: a terminal, outside CI; plain lines for logs and pipes.
   // (Loaded only then: the live view's libraries cost start-up time that a CI log does not need to pay.)

@@ -1,7 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { OrchestratorError } from '../../errors.js';
+import type { EventSink, ExpandedInstance } from '../../events/types.js';
+import { hasTemplate } from '../../expr/index.js';
 import type { JobSpec } from '../../specfile/model.js';
+import { renderCacheGlobs } from '../../steps/render.js';
 import { matchFiles } from '../../store/input-hashes.js';
 
 /** How often declared inputs are looked at, and how long they must stay still before a run starts. */
@@ -13,12 +16,14 @@ const SETTLE_MS = 300;
  * polled by size, mtime and inode; new files matched by the globs count), wait for it to settle, and run again:
  * cached steps whose inputs did not change stay cached. Ctrl-C ends it (exit 130, as every cancelled run).
  */
-export async function watchRuns(o: { load: () => Promise<JobSpec>; run: (spec: JobSpec) => Promise<number>; runsDir: string; say: (line: string) => void }): Promise<number> {
+export async function watchRuns(o: { load: () => Promise<JobSpec>; run: (spec: JobSpec, sink: EventSink) => Promise<number>; runsDir: string; say: (line: string) => void }): Promise<number> {
   let spec = await o.load();
   for (;;) {
-    const code = await o.run(spec);
+    const expanded = new Map<string, ExpandedInstance[]>();
+    const code = await o.run(spec, { emit: (e) => void (e.type === 'step.expanded' && expanded.set(e.step, e.instances)) });
     if (code === 130) return code;
-    const watched = () => [spec.path, ...inputsOf(spec, o.runsDir)];
+    const globs = watchedGlobs(spec, expanded);
+    const watched = () => [spec.path, ...matchFiles(path.dirname(spec.path), globs, [path.resolve(o.runsDir)]).map((rel) => path.join(path.dirname(spec.path), rel))];
     // Looked at before the line is printed: whoever reads it and then changes a file is seen.
     const before = signature(watched());
     o.say(`watching ${before.size} files for changes (Ctrl-C to stop)`);
@@ -33,11 +38,26 @@ export async function watchRuns(o: { load: () => Promise<JobSpec>; run: (spec: J
   }
 }
 
-/** Every file a cached step of the spec declares as an input, as absolute paths. */
-function inputsOf(spec: JobSpec, runsDir: string): string[] {
-  const root = path.dirname(spec.path);
-  const globs = spec.steps.flatMap((s) => (s.shellCache && s.cache ? s.shellCache.inputs : []));
-  return matchFiles(root, [...new Set(globs)], [path.resolve(runsDir)]).map((rel) => path.join(root, rel));
+/**
+ * The input globs of the spec's cached steps. A fanned step's globs with `${{ }}` are rendered for each instance the
+ * last run made of it (from its step.expanded event), as the run itself rendered them: a step that did not expand
+ * then (a need failed) has none of them watched until it does.
+ */
+function watchedGlobs(spec: JobSpec, expanded: ReadonlyMap<string, ExpandedInstance[]>): string[] {
+  const globs = new Set<string>();
+  for (const s of spec.steps) {
+    if (!s.shellCache || !s.cache) continue;
+    const templated = s.shellCache.inputs.some(hasTemplate);
+    if (!templated) {
+      for (const g of s.shellCache.inputs) globs.add(g);
+      continue;
+    }
+    for (const info of expanded.get(s.id) ?? []) {
+      const rendered = renderCacheGlobs(s.shellCache, { contexts: { vars: spec.vars, matrix: info.matrix ?? {}, item: info.item ?? null } });
+      for (const g of rendered.inputs) globs.add(g);
+    }
+  }
+  return [...globs];
 }
 
 /** Each file's size, mtime and inode ('gone' for a missing one). */
