@@ -25,6 +25,19 @@ export function fieldExpressions(field: string, o: { bare: boolean }): { expr: E
 }
 
 /**
+ * Parsed templates by their text: the instances of a fanned step share their fields' text, parsed once for all of
+ * them. The texts are the spec's (a bad one throws each time, and is not kept), so the map stays small.
+ */
+const parsed = new Map<string, TemplatePart[]>();
+
+/** parseTemplate, once per text (default options). */
+export function parseTemplateOnce(field: string): TemplatePart[] {
+  let parts = parsed.get(field);
+  if (!parts) parsed.set(field, (parts = parseTemplate(field)));
+  return parts;
+}
+
+/**
  * Split a field into text and parsed expressions. Throws ExpressionError('parsing') for an unclosed
  * `${{` (pos = index of the `${{`), an empty `${{ }}`, or a bad expression (pos within the field).
  */

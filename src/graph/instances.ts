@@ -1,6 +1,6 @@
-import { hasTemplate } from '../expr/index.js';
-import type { FanSpec, InstanceInfo, StepSpec } from '../specfile/model.js';
-import { renderCacheGlobs } from '../steps/render.js';
+import { escapePath } from 'tinyglobby';
+import { ExpressionError, evaluate, hasTemplate, parseTemplateOnce, toDisplayString, type EvalContext } from '../expr/index.js';
+import type { FanSpec, InstanceInfo, ShellCacheSpec, StepSpec } from '../specfile/model.js';
 
 /** Instances a fanned step may have unless its `max_instances` says otherwise. */
 export const DEFAULT_MAX_INSTANCES = 10_000;
@@ -141,4 +141,38 @@ export function instanceStep(step: StepSpec, info: InstanceInfo, vars: Record<st
     instance.shellCache = renderCacheGlobs(cache, { contexts: { vars, matrix: info.matrix ?? {}, item: info.item ?? null } });
   }
   return instance;
+}
+
+/**
+ * The cache globs of a fanned step's instance with their `${{ }}` rendered from its values (SPEC §11). A value goes in
+ * as a literal path, its glob characters escaped: an item `a[1].txt` names that file, never `a1.txt`. A value that
+ * renders empty, or an expression that fails, makes globs that cannot be used: `error` says which and why.
+ */
+export function renderCacheGlobs(cache: ShellCacheSpec, context: EvalContext): ShellCacheSpec {
+  const rendered: Pick<ShellCacheSpec, 'inputs' | 'outputs'> = { inputs: [], outputs: [] };
+  for (const field of ['inputs', 'outputs'] as const) {
+    for (const [i, glob] of cache[field].entries()) {
+      if (!hasTemplate(glob)) {
+        rendered[field].push(glob);
+        continue;
+      }
+      let out = '';
+      try {
+        for (const part of parseTemplateOnce(glob)) {
+          if (part.kind === 'text') {
+            out += part.text;
+            continue;
+          }
+          const value = toDisplayString(evaluate(part.expr, context));
+          if (value === '') throw new ExpressionError('evaluation', `\${{ ${part.source.trim()} }} is empty for this instance`, part.offset);
+          out += escapePath(value);
+        }
+      } catch (e) {
+        if (!(e instanceof ExpressionError)) throw e;
+        return { ...cache, inputs: [], outputs: [], error: `cache.${field}[${i}] "${glob}": ${e.message}` };
+      }
+      rendered[field].push(out);
+    }
+  }
+  return { ...cache, ...rendered };
 }

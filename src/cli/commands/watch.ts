@@ -3,8 +3,8 @@ import path from 'node:path';
 import { OrchestratorError } from '../../errors.js';
 import type { EventSink, ExpandedInstance } from '../../events/types.js';
 import { hasTemplate } from '../../expr/index.js';
+import { renderCacheGlobs } from '../../graph/instances.js';
 import type { JobSpec } from '../../specfile/model.js';
-import { renderCacheGlobs } from '../../steps/render.js';
 import { matchFiles } from '../../store/input-hashes.js';
 
 /** How often declared inputs are looked at, and how long they must stay still before a run starts. */
