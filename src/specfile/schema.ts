@@ -68,8 +68,8 @@ const stepDefaults = {
       z.union([
         z.boolean(),
         z.strictObject({
-          inputs: opt(described(z.array(z.string()), "globs of the files the step reads, relative to the spec's folder; ! excludes")),
-          outputs: opt(described(z.array(z.string()), 'globs of the files the step writes into the workspace, restored on a hit')),
+          inputs: opt(described(z.array(z.string()), "globs of the files the step reads, relative to the spec's folder; ! excludes; on a step with matrix or for_each, ${{ matrix.<key> }}, ${{ item }} and ${{ vars.<name> }} name each instance's own files")),
+          outputs: opt(described(z.array(z.string()), 'globs of the files the step writes into the workspace, restored on a hit (per instance, as inputs)')),
           env: opt(described(z.array(z.string()), 'names of environment variables whose values shape the result')),
         }),
       ]),
