@@ -87,6 +87,8 @@ export function isTruthy(value: unknown): boolean {
 
 /** A number as GitHub prints it: at most 15 significant digits and 15 decimals, never an exponent, -0 as 0. */
 export function formatNumber(value: number): string {
+  // An integer of at most 15 digits (an item index, a count) prints as itself: no rounding can change it.
+  if (Number.isInteger(value) && Math.abs(value) < 1e15) return String(value === 0 ? 0 : value);
   if (Number.isNaN(value)) return 'NaN';
   if (value === Number.POSITIVE_INFINITY) return 'Infinity';
   if (value === Number.NEGATIVE_INFINITY) return '-Infinity';
