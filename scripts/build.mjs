@@ -4,6 +4,8 @@
 //   dist/cli/program.cjs    every command, one bundle, loaded by main.cjs through vm.Script with
 //   dist/cli/program.<id>.cache  V8's code cache for it, written by running a small job once (below)
 //   dist/launcher.cjs       the process that starts shell steps for large jobs
+//   dist/workers/queue-lib.cjs, queue-lib.<id>.cache  BullMQ and ioredis, for the commands that use workers,
+//                           and their code cache (warmed by a `run --workers` that finds no Redis)
 //   dist/ui/server.cjs, dist/ui/app.js  `orchestrator ui`: its server (loaded by that command only) and its front end
 //   dist/native/spawn-<platform>-<arch>[-<libc>].node  native/spawn.c, built with node-gyp where it can be:
 //                           starts step processes with posix_spawn (else Node's child_process.spawn)
@@ -12,7 +14,7 @@
 // ~900 KB of JavaScript on every command. Provider SDKs, the cache, the browser driver and the remote parts
 // (S3 client, BullMQ, ioredis) stay external: required lazily, only by specs and commands that use them. The
 // globs of cached steps (tinyglobby) come inside the program.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -116,21 +118,28 @@ const requireFaces = {
   },
 };
 const bundle = (from, to, extra = {}) => build({ ...common, entryPoints: [path.join(root, from)], outfile: path.join(next, to), format: 'cjs', plugins: [ownBundlesOutside, requireFaces], ...extra });
+// BullMQ's optional Postgres backend stays where npm put it (it is never used); msgpackr's optional native
+// part (it only speeds up decoding long strings, which the queue never asks of it) is left out: finding and
+// loading it cost ~20 ms of every start. Built first: the bundles that load it are built knowing its content
+// hash, which names its code cache (src/workers/load-queue-lib.ts).
+await bundle('src/workers/queue-lib.ts', 'workers/queue-lib.cjs', { plugins: [withoutModule('msgpackr-extract')], external: ['pg', 'pg-native'] });
+const queueLibId = createHash('sha256').update(fs.readFileSync(path.join(next, 'workers/queue-lib.cjs'))).digest('hex').slice(0, 16);
+const queueLibDefine = { define: { ORCH_QUEUE_LIB_ID: JSON.stringify(queueLibId) } };
 await Promise.all([
-  // main.cjs loads the program with vm.Script (see src/cli/code-cache.ts): it comes wrapped as a function.
-  bundle('src/cli/program.ts', 'cli/program.cjs', { banner: { js: '(function (exports, require, module, __filename, __dirname) {' }, footer: { js: '})' } }),
+  // main.cjs loads the program with vm.Script (see src/util/code-cache.ts): it comes wrapped as a function.
+  bundle('src/cli/program.ts', 'cli/program.cjs', { banner: { js: '(function (exports, require, module, __filename, __dirname) {' }, footer: { js: '})' }, ...queueLibDefine }),
   bundle('src/process/launcher-main.ts', 'launcher.cjs'),
   // BullMQ's optional Postgres backend stays where npm put it (it is never used); msgpackr's optional native
   // part (it only speeds up decoding long strings, which the queue never asks of it) is left out: finding and
   // loading it cost ~20 ms of every start.
-  bundle('src/workers/queue-lib.ts', 'workers/queue-lib.cjs', { plugins: [withoutModule('msgpackr-extract')], external: ['pg', 'pg-native'] }),
+
   // Its module.exports is cacache itself: the program imports it as Node imports CommonJS (default = module.exports).
   bundle('src/store/cacache-lib.ts', 'store/cacache-lib.cjs', { plugins: [], external: [], footer: { js: 'module.exports = module.exports.default;' } }),
   // The library (src/index.ts): CommonJS, and an ES module face over it for `import`.
-  bundle('src/index.ts', 'lib/index.cjs'),
+  bundle('src/index.ts', 'lib/index.cjs', queueLibDefine),
   // `orchestrator ui` only: its server, loaded by that command alone (other commands never read it), and its front
   // end, for the browser, served from the package (nothing is fetched from the network).
-  bundle('src/ui/server.ts', 'ui/server.cjs'),
+  bundle('src/ui/server.ts', 'ui/server.cjs', queueLibDefine),
   build({ entryPoints: [path.join(root, 'src/ui/client/app.ts')], outfile: path.join(next, 'ui/app.js'), bundle: true, format: 'iife', platform: 'browser', target: 'es2022', minify: true, logLevel: 'warning' }),
 ]);
 // V8 checks a code cache against the length of its source only: the cache is named after the bundle's
@@ -177,10 +186,23 @@ try {
       '',
     ].join('\n'),
   );
+  // The queue library's first: `run --workers` at an address where no Redis listens loads it, connects, is
+  // refused and exits 2 before any run folder. (A cache warmed by a real session would hold more; this one holds
+  // what loading it compiles, most of its cost.) Then the program's, by the job, which writes it last.
+  const queue = spawnSync(process.execPath, [path.join(dist, 'cli/main.cjs'), 'run', 'spec.yaml', '--workers', 'redis://127.0.0.1:1', '--runs-dir', 'runs'], {
+    cwd: warm,
+    encoding: 'utf8',
+    env: { ...process.env, ORCH_WRITE_CODE_CACHE: '1' },
+  });
+  const queueCache = path.join(dist, `workers/queue-lib.${queueLibId}.cache`);
+  if (queue.status !== 2 || !fs.existsSync(queueCache)) {
+    throw new Error(`warming the queue library's code cache: expected exit 2 (no Redis at 127.0.0.1:1) and ${queueCache}; got exit ${queue.status}: ${queue.stderr}`);
+  }
+
   execFileSync(process.execPath, [path.join(dist, 'cli/main.cjs'), 'run', 'spec.yaml', '--runs-dir', 'runs'], {
     cwd: warm,
     stdio: ['ignore', 'ignore', 'inherit'],
-    env: { ...process.env, ORCH_WRITE_CODE_CACHE: path.join(dist, `cli/program.${programId}.cache`) },
+    env: { ...process.env, ORCH_WRITE_CODE_CACHE: '1' },
   });
 } finally {
   fs.rmSync(warm, { recursive: true, force: true });

@@ -1,8 +1,8 @@
 // The entry point (built as CommonJS: no ES module loader to start): as little as possible before the
 // command is known, so `--version` is instant, then the program bundle (dist/cli/program.cjs) through
-// V8's code cache (see code-cache.ts).
+// V8's code cache (see util/code-cache.ts).
 import path from 'node:path';
-import { requireWithCodeCache } from './code-cache.js';
+import { requireWithCodeCache } from '../util/code-cache.js';
 
 // `orchestrator show … | head`: a reader that stops early is not an error. A terminal that hung up (EIO,
 // with the SIGHUP that cancels a job) shows nothing more: the command goes on, so the job is still recorded.

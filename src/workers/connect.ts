@@ -4,6 +4,7 @@
 import type { Redis } from 'ioredis';
 import { OrchestratorError } from '../errors.js';
 import { msFrom } from '../util/env-ms.js';
+import { loadQueueLib } from './load-queue-lib.js';
 
 /** How to reach Redis. */
 export interface RedisOptions {
@@ -27,7 +28,7 @@ export function redisLostAfterMs(env: NodeJS.ProcessEnv = process.env): number {
 /** Connect (BullMQ needs `maxRetriesPerRequest: null`); rejects with an OrchestratorError (code `remote`) when Redis cannot be reached now. */
 export async function connectRedis(o: RedisOptions): Promise<Redis> {
   if (!/^rediss?:\/\//.test(o.url)) throw new OrchestratorError({ code: 'usage', message: `"${o.url}" is not a Redis URL (redis://host:port)` });
-  const { Redis } = await import('./queue-lib.js');
+  const { Redis } = await loadQueueLib();
   const lostAfter = o.lostAfterMs ?? redisLostAfterMs();
   let ready = false;
   let downSince: number | undefined;

@@ -20,6 +20,7 @@ import { declaredOutput } from './checkout-files.js';
 import { KEY_PREFIX, QUEUE_NAME, attemptJobId, type AttemptJob } from './protocol.js';
 import { listWorkers } from './registry.js';
 import { offerNeeds, openRunBucket } from './transfer.js';
+import { loadQueueLib } from './load-queue-lib.js';
 
 /** Where the workers are, and how patiently to wait for them. */
 export interface WorkersOptions {
@@ -45,7 +46,7 @@ export async function connectWorkers(o: WorkersOptions): Promise<Workers> {
   let lost: string | undefined;
   let watch: AttemptWatch | undefined;
   const redis = await connectRedis({ url: o.redisUrl, onLost: (m) => ((lost = m), watch?.failAll(m)) });
-  const { Queue: BullQueue } = await import('./queue-lib.js');
+  const { Queue: BullQueue } = await loadQueueLib();
   const queue: Queue = new BullQueue(QUEUE_NAME, { connection: redis, prefix: KEY_PREFIX });
   queue.on('error', () => undefined); // the connection reports its loss through onLost
   const bucket = await openRunBucket(o.bucketUrl);

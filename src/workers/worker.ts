@@ -25,6 +25,7 @@ import { BucketCache, receiveFiles, sendFiles } from './transfer.js';
 import { CheckoutFiles } from './checkout-files.js';
 import { heartbeatWorker } from './registry.js';
 import { ScratchSlots } from './scratch.js';
+import { loadQueueLib } from './load-queue-lib.js';
 
 /** How a worker runs. */
 export interface WorkerOptions {
@@ -49,7 +50,7 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
   const leave = new AbortController();
   o.signal.addEventListener('abort', () => leave.abort(), { once: true });
   const redis = await connectRedis({ url: o.redisUrl, onLost: (m) => ((lost = m), leave.abort()) });
-  const { Worker: BullWorker, DelayedError } = await import('./queue-lib.js');
+  const { Worker: BullWorker, DelayedError } = await loadQueueLib();
   const launcher = await createLauncher({ shellSteps: o.concurrency, baseEnv: { ...process.env } });
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), `orch-worker-${o.name.replace(/[^\w.-]/g, '_')}-`));
   const slots = new ScratchSlots(scratch);

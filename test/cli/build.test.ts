@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import vm from 'node:vm';
 import { describe, expect, it } from 'vitest';
+import { WRAPPER } from '../../src/util/code-cache.js';
 import { assertBuilt, BIN, REPO } from '../helpers/cli.js';
 
 const CLI = path.join(REPO, 'dist/cli');
@@ -20,6 +21,16 @@ describe('the build', () => {
     const id = createHash('sha256').update(program).digest('hex').slice(0, 16);
     expect(fs.readdirSync(CLI).filter((f) => f.endsWith('.cache'))).toEqual([`program.${id}.cache`]);
     const script = new vm.Script(program.toString('utf8'), { filename: path.join(CLI, 'program.cjs'), cachedData: fs.readFileSync(path.join(CLI, `program.${id}.cache`)) });
+    expect(script.cachedDataRejected).toBe(false);
+  });
+
+  it("writes a code cache named after the queue library's bundle, and V8 accepts it with the wrapper it is loaded in", () => {
+    assertBuilt();
+    const dir = path.join(REPO, 'dist/workers');
+    const lib = fs.readFileSync(path.join(dir, 'queue-lib.cjs'));
+    const id = createHash('sha256').update(lib).digest('hex').slice(0, 16);
+    expect(fs.readdirSync(dir).filter((f) => f.endsWith('.cache'))).toEqual([`queue-lib.${id}.cache`]);
+    const script = new vm.Script(`${WRAPPER[0]}${lib.toString('utf8')}${WRAPPER[1]}`, { filename: path.join(dir, 'queue-lib.cjs'), cachedData: fs.readFileSync(path.join(dir, `queue-lib.${id}.cache`)) });
     expect(script.cachedDataRejected).toBe(false);
   });
 

@@ -2,13 +2,17 @@
 // compiling ~900 KB of bundled JavaScript (yaml, zod, commander, our own code). Node 20 has no
 // compile cache for ES modules, so the program is bundled as one CommonJS file and loaded here
 // through vm.Script with V8's code cache: bytecode made by `npm run build` (which runs a small job
-// to warm it), checked by V8 against the source and its own version and flags before use.
+// to warm it), checked by V8 against the source and its own version and flags before use. The queue
+// library of workers (1.5 MB: BullMQ, ioredis) is loaded the same way (src/workers/load-queue-lib.ts).
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import vm from 'node:vm';
 
-/** Set by the build (scripts/build.mjs) to the file the warmed code cache is written to after the command. */
+/** CommonJS's own wrapper (Module.wrap), with which a module's code sees exports, require, module, __filename and __dirname. */
+export const WRAPPER = ['(function (exports, require, module, __filename, __dirname) { ', '\n})'] as const;
+
+/** Set (to 1) by the build's warm-up runs (scripts/build.mjs): each bundle loaded here writes its code cache to its cache file after the command. */
 const WRITE_CODE_CACHE_ENV = 'ORCH_WRITE_CODE_CACHE';
 
 /**
@@ -16,21 +20,22 @@ const WRITE_CODE_CACHE_ENV = 'ORCH_WRITE_CODE_CACHE';
  * V8 rejects (another Node version, other V8 flags) only means compiling from source, as `require`
  * would: nothing else depends on it.
  */
-export function requireWithCodeCache(file: string, cacheFile: string): unknown {
-  // The build wraps the bundle as `(function (exports, require, module, __filename, __dirname) {…})`
-  // (CommonJS's own wrapper), so its 900 KB need not be copied into a wrapper here.
-  const source = fs.readFileSync(file, 'utf8');
+export function requireWithCodeCache(file: string, cacheFile: string, o: { wrap?: boolean } = {}): unknown {
+  // The build wraps the program as `(function (exports, require, module, __filename, __dirname) {…})`
+  // (CommonJS's own wrapper), so its 900 KB need not be copied into a wrapper here. `wrap`: a plain
+  // CommonJS file (one that `require` may load too) gets that wrapper here.
+  const text = fs.readFileSync(file, 'utf8');
+  const source = o.wrap ? `${WRAPPER[0]}${text}${WRAPPER[1]}` : text;
   const cachedData = readIfExists(cacheFile);
   const script = new vm.Script(source, { filename: file, cachedData });
   const module = { exports: {} as unknown };
   (script.runInThisContext() as (...args: unknown[]) => void).call(module.exports, module.exports, createRequire(file), module, file, path.dirname(file));
 
-  const writeTo = process.env[WRITE_CODE_CACHE_ENV];
-  if (writeTo) {
+  if (process.env[WRITE_CODE_CACHE_ENV] === '1') {
     // After the command has run: the cache then holds every function it compiled, not only the top level.
     process.once('exit', () => {
-      fs.writeFileSync(`${writeTo}.${process.pid}.tmp`, script.createCachedData());
-      fs.renameSync(`${writeTo}.${process.pid}.tmp`, writeTo);
+      fs.writeFileSync(`${cacheFile}.${process.pid}.tmp`, script.createCachedData());
+      fs.renameSync(`${cacheFile}.${process.pid}.tmp`, cacheFile);
     });
   }
   return module.exports;

@@ -1,0 +1,18 @@
+// BullMQ and ioredis, for the commands that use workers (run --workers, worker, workers, doctor). Built, they are a
+// bundle of their own (dist/workers/queue-lib.cjs, 1.5 MB), loaded through V8's code cache as the program is
+// (util/code-cache.ts): ~70 ms instead of ~100 ms of every such command's start. From source (the tests of src/),
+// the module is imported as it is.
+import path from 'node:path';
+import { requireWithCodeCache } from '../util/code-cache.js';
+
+type QueueLib = typeof import('./queue-lib.js');
+
+/** Set by the build in the bundles that require dist/workers/queue-lib.cjs: that bundle's content hash, which names its code cache. */
+declare const ORCH_QUEUE_LIB_ID: string | undefined;
+
+export async function loadQueueLib(): Promise<QueueLib> {
+  if (typeof ORCH_QUEUE_LIB_ID === 'undefined') return import('./queue-lib.js');
+  // __dirname is dist/cli (the program) or dist/lib (the library): both sit beside dist/workers.
+  const dir = path.join(__dirname, '../workers');
+  return requireWithCodeCache(path.join(dir, 'queue-lib.cjs'), path.join(dir, `queue-lib.${ORCH_QUEUE_LIB_ID}.cache`), { wrap: true }) as QueueLib;
+}
