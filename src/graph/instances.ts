@@ -146,7 +146,8 @@ export function instanceStep(step: StepSpec, info: InstanceInfo, vars: Record<st
 /**
  * The cache globs of a fanned step's instance with their `${{ }}` rendered from its values (SPEC §11). A value goes in
  * as a literal path, its glob characters escaped: an item `a[1].txt` names that file, never `a1.txt`. A value that
- * renders empty, or an expression that fails, makes globs that cannot be used: `error` says which and why.
+ * is empty, an object or an array (no path), or an expression that fails, makes globs that cannot be used: `error`
+ * says which and why.
  */
 export function renderCacheGlobs(cache: ShellCacheSpec, context: EvalContext): ShellCacheSpec {
   const rendered: Pick<ShellCacheSpec, 'inputs' | 'outputs'> = { inputs: [], outputs: [] };
@@ -163,8 +164,12 @@ export function renderCacheGlobs(cache: ShellCacheSpec, context: EvalContext): S
             out += part.text;
             continue;
           }
-          const value = toDisplayString(evaluate(part.expr, context));
-          if (value === '') throw new ExpressionError('evaluation', `\${{ ${part.source.trim()} }} is empty for this instance`, part.offset);
+          const raw = evaluate(part.expr, context);
+          const shown = `\${{ ${part.source.trim()} }}`;
+          // An object prints as "Object", a glob that matches no file: a key over nothing, a phantom hit later.
+          if (raw !== null && typeof raw === 'object') throw new ExpressionError('evaluation', `${shown} is ${Array.isArray(raw) ? 'an array' : 'an object'} for this instance, not a path: name one of its values (e.g. item.path)`, part.offset);
+          const value = toDisplayString(raw);
+          if (value === '') throw new ExpressionError('evaluation', `${shown} is empty for this instance`, part.offset);
           out += escapePath(value);
         }
       } catch (e) {

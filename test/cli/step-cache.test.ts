@@ -446,16 +446,21 @@ describe('the spec', () => {
     expect(res.stderr).toMatch(/^spec\.yaml:10:\d+: steps\.each\.cache\.inputs\.1: unknown matrix key "kk"/m);
   });
 
-  it('fails an instance whose cache glob renders empty with code expression, naming the glob; the others run', () => {
+  it('fails an instance whose cache glob renders empty, or to an object (no path), with code expression, naming the glob; the others run', () => {
     const r = rig();
-    r.write('spec.yaml', `steps:\n  e:\n    for_each: "\${{ fromJSON('[{\\"p\\": \\"a\\"}, {\\"q\\": 1}]') }}"\n    cache: { inputs: ['pkgs/\${{ item.p }}/**'] }\n    run: "true"\n`);
+    r.write('spec.yaml', `steps:\n  e:\n    for_each: "\${{ fromJSON('[{\\"p\\": \\"a\\"}, {\\"q\\": 1}, {\\"p\\": {\\"deep\\": 1}}]') }}"\n    cache: { inputs: ['pkgs/\${{ item.p }}/**'] }\n    run: "true"\n`);
     r.write('pkgs/a/x.txt', 'x\n');
     const res = r.run(['run', 'spec.yaml']);
     expect(res.code).toBe(1);
     const m = r.manifest().steps;
-    const failed = Object.entries(m).filter(([id, s]) => s.status === 'failed' && id.startsWith('e-')).map(([, s]) => s);
-    expect(failed).toHaveLength(1);
-    expect(failed[0]!.error).toEqual({ code: 'expression', message: 'cache.inputs[0] "pkgs/${{ item.p }}/**": ${{ item.p }} is empty for this instance' });
+    const failed = Object.entries(m).filter(([id, s]) => s.status === 'failed' && id.startsWith('e-')).map(([, s]) => s.error);
+    expect(failed).toEqual(
+      expect.arrayContaining([
+        { code: 'expression', message: 'cache.inputs[0] "pkgs/${{ item.p }}/**": ${{ item.p }} is empty for this instance' },
+        { code: 'expression', message: 'cache.inputs[0] "pkgs/${{ item.p }}/**": ${{ item.p }} is an object for this instance, not a path: name one of its values (e.g. item.path)' },
+      ]),
+    );
+    expect(failed).toHaveLength(2);
     expect(Object.entries(m).filter(([id, s]) => s.status === 'succeeded' && id.startsWith('e-'))).toHaveLength(1);
   });
 
