@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { EvalContext } from '../expr/index.js';
 import { buildGraph, topologicalOrder } from '../graph/build.js';
+import { instanceStep, planInstances } from '../graph/instances.js';
 import type { JobSpec, StepSpec } from '../specfile/model.js';
 import { renderShell } from '../steps/render.js';
 import { Redactor } from '../store/redact.js';
@@ -12,6 +13,8 @@ export interface PlannedStep {
   reason: string;
   cache_key?: string;
   cache_key_parts?: Record<string, unknown>;
+  /** An instance of a fanned step with a static matrix: the fanned step's id (its entries follow the step's own). */
+  instance_of?: string;
 }
 
 /** A step's result as expressions read it, known ahead only for a step whose result is stored. */
@@ -30,6 +33,10 @@ export async function planDryRun(o: { spec: JobSpec; selected: JobSpec; runsDir:
   const graph = buildGraph(spec.steps);
   const known = new Map<string, KnownResult>();
   const plans = new Map<string, PlannedStep>();
+  const instancePlans = new Map<string, PlannedStep[]>();
+  // Instance ids are made as the scheduler makes them: never one a step (or an earlier instance) has.
+  const taken = new Set(spec.steps.map((s) => s.id));
+  const fanned = new Set(spec.steps.filter((s) => s.fan).map((s) => s.id));
   for (const i of topologicalOrder(graph)) {
     const step = spec.steps[i]!;
     const plan = (p: Omit<PlannedStep, 'step'>) => plans.set(step.id, { step: step.id, ...p });
@@ -41,16 +48,33 @@ export async function planDryRun(o: { spec: JobSpec; selected: JobSpec; runsDir:
     if (step.kind === 'llm') plan({ plan: 'would-run', reason: 'a prompt step: its answer is looked up in the cache when it runs' });
     else if (!step.shellCache) plan({ plan: 'would-run', reason: 'it has no cache:' });
     else if (!step.cache) plan({ plan: 'would-run', reason: 'cache: false' });
-    else if (step.fan) plan({ plan: 'would-run', reason: 'matrix / for_each: its instances are keyed when it runs' });
-    else if (waiting) plan({ plan: 'would-run', reason: `it needs "${waiting}", whose result is not stored` });
+    else if (step.fan?.forEach !== undefined) plan({ plan: 'would-run', reason: 'for_each: its instances are made, and keyed, when it runs' });
+    else if (waiting) plan({ plan: 'would-run', reason: fanned.has(waiting) ? `it needs "${waiting}", whose results are gathered from its instances when it runs` : `it needs "${waiting}", whose result is not stored` });
     else if (o.forceAll || o.force.includes(step.id)) plan({ plan: 'would-run', reason: o.forceAll ? '--force-all' : '--force' });
-    else {
+    else if (step.fan) {
+      // A static matrix: its instances are known now, each keyed as the run will key it.
+      const infos = planInstances({ step, isTaken: (id) => taken.has(id) });
+      if (!Array.isArray(infos)) {
+        plan({ plan: 'would-run', reason: `matrix: ${infos.error}` });
+        continue;
+      }
+      const each: PlannedStep[] = [];
+      for (const info of infos) {
+        taken.add(info.id);
+        const instance = instanceStep(step, info, spec.vars);
+        const found = await lookUp({ spec, step: instance, known, cache: cache!, noCache: o.noCache, matrix: info.matrix });
+        each.push({ step: info.id, ...found.plan, instance_of: step.id });
+      }
+      const running = each.filter((p) => p.plan === 'would-run').length;
+      plan(running === 0 ? { plan: 'cached', reason: `all ${each.length} instances are stored under their keys` } : { plan: 'would-run', reason: `${running} of ${each.length} instances would run` });
+      instancePlans.set(step.id, each);
+    } else {
       const found = await lookUp({ spec, step, known, cache: cache!, noCache: o.noCache });
       plan(found.plan);
       if (found.result) known.set(step.id, found.result);
     }
   }
-  return spec.steps.map((s) => plans.get(s.id)!);
+  return spec.steps.flatMap((s) => [plans.get(s.id)!, ...(instancePlans.get(s.id) ?? [])]);
 }
 
 async function openCache(o: { spec: JobSpec; runsDir: string; cacheDir?: string }) {
@@ -59,9 +83,9 @@ async function openCache(o: { spec: JobSpec; runsDir: string; cacheDir?: string 
   return openStepCache({ cacheDir, runsDir: path.resolve(o.runsDir), spec: o.spec, redactor: Redactor.fromEnv(o.spec.secrets), noCache: false, force: new Set(), forceAll: false, jobId: 'dry-run', warn: () => {} });
 }
 
-async function lookUp(o: { spec: JobSpec; step: StepSpec; known: Map<string, KnownResult>; cache: Awaited<ReturnType<typeof openCache>>; noCache: boolean }): Promise<{ plan: Omit<PlannedStep, 'step'>; result?: KnownResult }> {
+async function lookUp(o: { spec: JobSpec; step: StepSpec; known: Map<string, KnownResult>; cache: Awaited<ReturnType<typeof openCache>>; noCache: boolean; matrix?: Record<string, unknown> }): Promise<{ plan: Omit<PlannedStep, 'step'>; result?: KnownResult }> {
   const { spec, step } = o;
-  const context: EvalContext = { contexts: { vars: spec.vars, env: { ...process.env }, job: { id: '', name: spec.name, run_dir: '' }, steps: Object.fromEntries(o.known) } };
+  const context: EvalContext = { contexts: { vars: spec.vars, env: { ...process.env }, job: { id: '', name: spec.name, run_dir: '' }, steps: Object.fromEntries(o.known), ...(o.matrix ? { matrix: o.matrix } : {}) } };
   const rendered = renderShell(step, context);
   if ('error' in rendered) return { plan: { plan: 'would-run', reason: `its expressions are evaluated when it runs (${rendered.error.message})` } };
   const key = o.cache.keyOf(rendered);

@@ -74,6 +74,39 @@ describe('--dry-run', () => {
     expect(r.jobs().length).toBe(jobs);
     expect([runs(r, 'gen'), runs(r, 'build'), runs(r, 'lint')]).toEqual([1, 1, 0]);
   });
+
+  it('plans a static matrix instance by instance, with the keys the run then uses', () => {
+    const r = rig();
+    r.write(
+      'spec.yaml',
+      [
+        'steps:',
+        '  lint:',
+        '    matrix: { pkg: [a, b, c] }',
+        "    cache: { inputs: ['pkgs/${{ matrix.pkg }}/**'] }",
+        '    run: cat pkgs/${{ matrix.pkg }}/*',
+        '  report:',
+        '    needs: [lint]',
+        '    cache: { inputs: [pkgs/**] }',
+        '    run: echo done',
+        '',
+      ].join('\n'),
+    );
+    for (const p of ['a', 'b', 'c']) r.write(`pkgs/${p}/x.txt`, `${p}\n`);
+    expect(r.run(['run', 'spec.yaml']).code).toBe(0);
+    r.write('pkgs/b/x.txt', 'b, changed\n');
+    const res = r.run(['run', 'spec.yaml', '--dry-run']);
+    expect(res.stdout).toMatch(/^would-run\s+lint\s+1 of 3 instances would run$/m);
+    expect(res.stdout).toMatch(/^cached\s+lint-a\s+a result is stored under its key/m);
+    expect(res.stdout).toMatch(/^would-run\s+lint-b\s+no result stored under its key/m);
+    expect(res.stdout).toMatch(/^would-run\s+report\s+it needs "lint", whose results are gathered from its instances when it runs$/m);
+    const planned = JSON.parse(r.run(['run', 'spec.yaml', '--dry-run', '--json']).stdout).steps as { step: string; plan: string; cache_key?: string; instance_of?: string }[];
+    expect(planned.map((p) => `${p.step}:${p.plan}:${p.instance_of ?? ''}`)).toEqual(['lint:would-run:', 'lint-a:cached:lint', 'lint-b:would-run:lint', 'lint-c:cached:lint', 'report:would-run:']);
+    expect(r.run(['run', 'spec.yaml']).code).toBe(0);
+    const keys = Object.fromEntries(['lint-a', 'lint-b', 'lint-c'].map((id) => [id, (r.output(id) as unknown as { cache_key: string }).cache_key]));
+    expect(Object.fromEntries(planned.filter((p) => p.instance_of).map((p) => [p.step, p.cache_key]))).toEqual(keys);
+    expect(r.run(['run', 'spec.yaml', '--dry-run']).stdout).toMatch(/^cached\s+lint\s+all 3 instances are stored under their keys$/m);
+  });
 });
 
 describe('--watch', () => {
