@@ -136,10 +136,7 @@ function hash53(text: string): string {
  */
 export function instanceStep(step: StepSpec, info: InstanceInfo, vars: Record<string, unknown>): StepSpec {
   const instance: StepSpec = { ...step, id: info.id, fan: undefined, instance: info };
-  const cache = step.shellCache;
-  if (cache && (cache.inputs.some(hasTemplate) || cache.outputs.some(hasTemplate))) {
-    instance.shellCache = renderCacheGlobs(cache, { contexts: { vars, matrix: info.matrix ?? {}, item: info.item ?? null } });
-  }
+  if (step.shellCache) instance.shellCache = renderCacheGlobs(step.shellCache, vars, info);
   return instance;
 }
 
@@ -147,9 +144,12 @@ export function instanceStep(step: StepSpec, info: InstanceInfo, vars: Record<st
  * The cache globs of a fanned step's instance with their `${{ }}` rendered from its values (SPEC §11). A value goes in
  * as a literal path, its glob characters escaped: an item `a[1].txt` names that file, never `a1.txt`. A value that
  * is empty, an object or an array (no path), or an expression that fails, makes globs that cannot be used: `error`
- * says which and why.
+ * says which and why. Globs without `${{ }}` come back as they are (the same object).
  */
-export function renderCacheGlobs(cache: ShellCacheSpec, context: EvalContext): ShellCacheSpec {
+export function renderCacheGlobs(cache: ShellCacheSpec, vars: Record<string, unknown>, values: { matrix?: Record<string, unknown>; item?: unknown }): ShellCacheSpec {
+  if (!cache.inputs.some(hasTemplate) && !cache.outputs.some(hasTemplate)) return cache;
+  // What validate lets a cache glob read (specfile/expressions.ts): the instance's values and the spec's vars.
+  const context: EvalContext = { contexts: { vars, matrix: values.matrix ?? {}, item: values.item ?? null } };
   const rendered: Pick<ShellCacheSpec, 'inputs' | 'outputs'> = { inputs: [], outputs: [] };
   for (const field of ['inputs', 'outputs'] as const) {
     for (const [i, glob] of cache[field].entries()) {

@@ -53,8 +53,7 @@ function watchedGlobs(spec: JobSpec, expanded: ReadonlyMap<string, ExpandedInsta
       continue;
     }
     for (const info of expanded.get(s.id) ?? []) {
-      const rendered = renderCacheGlobs(s.shellCache, { contexts: { vars: spec.vars, matrix: info.matrix ?? {}, item: info.item ?? null } });
-      for (const g of rendered.inputs) globs.add(g);
+      for (const g of renderCacheGlobs(s.shellCache, spec.vars, info).inputs) globs.add(g);
     }
   }
   return [...globs];
