@@ -10,7 +10,15 @@ type QueueLib = typeof import('./queue-lib.js');
 /** Set by the build in the bundles that require dist/workers/queue-lib.cjs: that bundle's content hash, which names its code cache. */
 declare const ORCH_QUEUE_LIB_ID: string | undefined;
 
-export async function loadQueueLib(): Promise<QueueLib> {
+/** Loaded once per process, as `require` would: a second evaluation cost ~45 ms, and made a second copy of each class. */
+let loaded: Promise<QueueLib> | undefined;
+
+export function loadQueueLib(): Promise<QueueLib> {
+  loaded ??= load();
+  return loaded;
+}
+
+async function load(): Promise<QueueLib> {
   if (typeof ORCH_QUEUE_LIB_ID === 'undefined') return import('./queue-lib.js');
   // __dirname is dist/cli (the program) or dist/lib (the library): both sit beside dist/workers.
   const dir = path.join(__dirname, '../workers');

@@ -61,5 +61,6 @@ export async function listWorkers(redis: Redis): Promise<WorkerInfo[]> {
   });
   // A name whose hash is gone leaves the set; a worker that beats again (it was only slow) puts it back.
   if (gone.length) await redis.srem(workersSetKey(), ...gone);
-  return workers.sort((a, b) => a.name.localeCompare(b.name));
+  // By code unit, not localeCompare: its first call sets up ICU's collator, ~18 ms of every run's start with workers.
+  return workers.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }

@@ -49,6 +49,16 @@ describe.skipIf(redisSkip !== undefined)(`workers on Redis${redisSkip ? ` (skipp
   const env = () => ({ ...FAST_TIMINGS, ORCH_NO_WORKER_MS: '20000' });
   const run = (args: string[], extra: Record<string, string> = {}) => rig().runAsync(['run', 'spec.yaml', '--workers', redis.url, ...args], { env: { ...env(), ...extra }, timeoutMs: 90_000 });
 
+  it('a run with workers loads the queue library once, as require would (a second load cost ~45 ms of its start)', async () => {
+    workers.push(await startWorker(rig(), { redisUrl: redis.url, name: 'w1' }));
+    rig().write('spec.yaml', 'name: once\nsteps:\n  a:\n    run: echo hi\n');
+    const out = rig().path('loaded');
+    const preload = path.join(REPO, 'test/fixtures/preload/record-remote-modules.cjs');
+    const r = await run([], { NODE_OPTIONS: `--require ${preload}`, ORCH_TEST_LOADED: out });
+    expect(r.code, r.stderr).toBe(0);
+    expect(fs.readFileSync(out, 'utf8')).toBe('bullmq, ioredis (dist/workers/queue-lib.cjs)');
+  });
+
   it('runs shell steps on a worker (with the spec\'s env:): logs, outputs and needs come back, and the run says which worker ran each attempt', async () => {
     workers.push(await startWorker(rig(), { redisUrl: redis.url, name: 'w1' }));
     rig().write('spec.yaml', 'name: remote\nenv:\n  GREETING: hello\nsteps:\n  a:\n    run: |\n      echo "$GREETING from $ORCH_WORKER"\n      echo "x=41" >> "$ORCH_OUTPUT"\n  b:\n    needs: [a]\n    output: json\n    run: |\n      echo "{\\"y\\": ${{ steps.a.outputs.x }}}"\n');

@@ -44,6 +44,6 @@ function describe(s: CacheStats): string {
     `  ${plural(s.entries, 'prompt answer', 'prompt answers')}, ${plural(s.step_entries, 'step entry', 'step entries')} (${plural(s.blobs, 'blob', 'blobs')}), ${formatBytes(s.size_bytes)}`,
     `  oldest ${s.oldest}, newest ${s.newest}`,
   ];
-  if (s.entries > 0) lines.push('', table(['PROVIDER/MODEL', 'ENTRIES'], Object.entries(s.by_model).sort(([a], [b]) => a.localeCompare(b)).map(([k, n]) => [k, String(n)])));
+  if (s.entries > 0) lines.push('', table(['PROVIDER/MODEL', 'ENTRIES'], Object.entries(s.by_model).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, n]) => [k, String(n)])));
   return `${lines.join('\n')}\n`;
 }
