@@ -7,13 +7,17 @@ import { ReadyQueue } from './heap.js';
  * DAGs where long chains hang off short steps it can leave slots idle near the end (the `skewed` bench
  * DAG at concurrency 4: 4 % over the lower bound). With every step's duration recorded, a few hundred
  * simulated schedules find a ranking within a fraction of a percent of it. The search runs when a job
- * has finished (its durations are then known), and only when LRP leaves something to gain; the ranking
- * it finds is kept with the durations and used by the next run at the same concurrency.
+ * has finished (its durations are then known), and only when LRP leaves more to gain than the search
+ * costs; the ranking it finds is kept with the durations and used by the next run at the same concurrency.
  */
 
 /** Larger jobs keep LRP: each simulation costs O((steps + edges) log steps). */
 export const PLAN_MAX_STEPS = 400;
 const SEARCH_ITERATIONS = 600;
+/** At most this many simulated step starts per search. */
+const SEARCH_STEP_STARTS = 40_000;
+/** What one simulated step start costs, in seconds, on a slow machine (~1.5 µs measured on the bench's 2-core VM). */
+const SECONDS_PER_STEP_START = 2e-6;
 /** A ranking this close to the lower bound is kept as it is. */
 const GOOD_ENOUGH = 1.002;
 
@@ -84,7 +88,8 @@ export interface Plan {
  * The ranking to keep for the next run, or undefined when LRP is as good: the best of LRP and the plan
  * kept before, improved by a seeded random search (nudge one to three steps' ranks, or swap two; keep
  * the change when the simulated makespan is no longer) unless it is within 0.2 % of the lower bound or
- * still as good as when it was made. The search costs at most ~40,000 simulated step starts.
+ * still as good as when it was made, or all it could win back is less than the search costs (at most ~40,000
+ * simulated step starts: ~60 ms on a slow machine).
  */
 export function planRanking(problem: ScheduleProblem, previous?: Plan): Plan | undefined {
   const { graph: g, weight } = problem;
@@ -103,6 +108,11 @@ export function planRanking(problem: ScheduleProblem, previous?: Plan): Plan | u
       settled = span <= bound * Math.max(GOOD_ENOUGH, previous.ratio + 0.002);
     }
   }
+  const iterations = Math.min(SEARCH_ITERATIONS, Math.floor(SEARCH_STEP_STARTS / n));
+  // The search runs as the job ends, while its user waits: it must be able to win back more than it costs. A
+  // short job a few milliseconds over its bound (the same DAG again, its durations a little different) keeps
+  // its ranking; the search there cost ~60 ms of every run's end to win back less.
+  if (bestSpan - bound < iterations * n * SECONDS_PER_STEP_START) settled = true;
   if (!settled) {
     let mean = 0;
     for (let i = 0; i < n; i++) mean += weight[i]! / n;
@@ -114,7 +124,6 @@ export function planRanking(problem: ScheduleProblem, previous?: Plan): Plan | u
       t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
       return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
     };
-    const iterations = Math.min(SEARCH_ITERATIONS, Math.floor(40_000 / n));
     for (let it = 0; it < iterations && bestSpan > bound * (1 + 1e-9); it++) {
       const trial = Float64Array.from(best);
       if (random() < 0.5) {

@@ -68,6 +68,22 @@ describe('planRanking', () => {
     const big = graphOf(buildDag({ shape: 'skewed', n: PLAN_MAX_STEPS + 4, cmd: 'sleep' }) as BenchDag);
     expect(planRanking({ graph: big.g, weight: big.weight, concurrency: 4 })).toBeUndefined(); // larger jobs keep LRP
   });
+
+  it('searches only when it can win back more than the search costs (it runs while the user waits for the job to end)', () => {
+    const { g, weight } = graphOf(dags[0]!.dag);
+    // The same DAG of 0.5–5 ms steps: LRP is still 4 % over the bound, ~1 ms, and is kept.
+    const short = { graph: g, weight: weight.map((w) => w / 100), concurrency: 4 };
+    expect(simulate(short, longestRemainingPath(g, (i) => short.weight[i]!)) / lowerBound(short)).toBeGreaterThan(1.03);
+    expect(planRanking(short)).toBeUndefined();
+    // The same DAG again with its durations a few milliseconds off (as the next run records them): the ranking
+    // made before is no longer as good as when it was made, but what a search could win back is less than it costs.
+    const plan = planRanking({ graph: g, weight, concurrency: 4 })!;
+    const again = { graph: g, weight: weight.map((w, i) => w + 0.003 * [-1, 1, 0, 0.5][i % 4]!), concurrency: 4 };
+    const span = simulate(again, plan.rank);
+    expect(span / lowerBound(again)).toBeGreaterThan(plan.ratio + 0.002);
+    expect(span - lowerBound(again)).toBeLessThan(0.05);
+    expect(planRanking(again, plan)!.rank).toBe(plan.rank);
+  });
 });
 
 describe('the plan in the history', () => {
