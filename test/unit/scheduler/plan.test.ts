@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error: plain JavaScript without types, used as an independent reference
-import { bounds, buildDag, simulateGreedy } from '../../../bench/gen.mjs';
+import { bounds, buildDag, mulberry32, simulateGreedy } from '../../../bench/gen.mjs';
 import { buildGraph, type Graph } from '../../../src/graph/build.js';
 import { longestRemainingPath } from '../../../src/graph/priority.js';
 import { lowerBound, planRanking, PLAN_MAX_STEPS, simulate } from '../../../src/scheduler/plan.js';
@@ -46,17 +46,25 @@ describe('simulate and lowerBound', () => {
 });
 
 describe('planRanking', () => {
-  it('finds a ranking close to the lower bound where longest remaining path leaves slots idle', () => {
+  it('finds a ranking close to the lower bound where longest remaining path leaves slots idle, and it holds when the durations are a few ms off', () => {
     const { g, weight } = graphOf(dags[0]!.dag); // skewed, C=4: LRP is ~4 % over the bound
     const problem = { graph: g, weight, concurrency: 4 };
-    const lrp = simulate(problem, longestRemainingPath(g, (i) => weight[i]!));
+    const lrp = longestRemainingPath(g, (i) => weight[i]!);
     const bound = lowerBound(problem);
-    expect(lrp / bound).toBeGreaterThan(1.03);
+    expect(simulate(problem, lrp) / bound).toBeGreaterThan(1.03);
     const plan = planRanking(problem)!;
     expect(plan).toBeDefined();
-    expect(simulate(problem, plan.rank) / bound).toBeLessThan(1.005);
-    expect(plan.ratio).toBeCloseTo(simulate(problem, plan.rank) / bound, 9);
+    expect(simulate(problem, plan.rank) / bound).toBeLessThan(1.015);
+    expect(plan.ratio).toBeGreaterThan(1);
+    expect(plan.ratio).toBeLessThan(1.015);
     expect(planRanking(problem)).toEqual(plan); // seeded: the same durations give the same plan
+    // The next run's durations are each a little off: the ranking still beats LRP there, on every one of 50 draws.
+    const random = mulberry32(7);
+    for (let k = 0; k < 50; k++) {
+      const next = { graph: g, weight: weight.map((w) => w + 0.006 * (random() - 0.5)), concurrency: 4 };
+      const nextBound = lowerBound(next);
+      expect(simulate(next, plan.rank) / nextBound).toBeLessThan(Math.min(1.03, simulate(next, lrp) / nextBound));
+    }
   });
 
   it('keeps a ranking from before that is still good, and gives none when LRP is as good', () => {
