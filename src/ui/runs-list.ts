@@ -1,6 +1,7 @@
 import { OrchestratorError } from '../errors.js';
 import type { JobManifest } from '../store/manifest.js';
-import { listJobIds, readManifest } from '../store/runs.js';
+import { RunSummaries, type RunSummary } from '../store/run-summaries.js';
+import { listJobIds } from '../store/runs.js';
 
 /** One row of the runs page. */
 export interface RunRow {
@@ -36,15 +37,9 @@ export interface RunsPage {
   total: number;
 }
 
-function rowOf(m: JobManifest): RunRow {
-  const counts: Record<string, number> = {};
-  let total = 0;
-  for (const r of Object.values(m.steps)) {
-    if (r.instance_of !== undefined) continue;
-    counts[r.status] = (counts[r.status] ?? 0) + 1;
-    total++;
-  }
-  return { job_id: m.job_id, name: m.name, status: m.damaged ? 'damaged' : m.status, started_at: m.started_at, duration_s: m.duration_s, counts, total, ...(m.damaged ? { damaged: m.damaged } : {}) };
+function rowOf(s: RunSummary): RunRow {
+  const total = Object.values(s.top).reduce((a, b) => a + b, 0);
+  return { job_id: s.job_id, name: s.name, status: s.status, started_at: s.started_at, duration_s: s.duration_s, counts: { ...s.top }, total, ...(s.damaged ? { damaged: s.damaged } : {}) };
 }
 
 /**
@@ -53,6 +48,7 @@ function rowOf(m: JobManifest): RunRow {
  */
 export function listRunsPage(runsDir: string, q: RunsQuery): RunsPage {
   const ids = listJobIds(runsDir).reverse();
+  const summaries = RunSummaries.open(runsDir);
   const rows: RunRow[] = [];
   const name = q.name?.toLowerCase();
   let i = q.offset;
@@ -61,7 +57,7 @@ export function listRunsPage(runsDir: string, q: RunsQuery): RunsPage {
     const id = ids[i]!;
     let row: RunRow;
     try {
-      row = rowOf(readManifest(runsDir, id));
+      row = rowOf(summaries.summary(id));
     } catch (e) {
       if (!(e instanceof OrchestratorError)) throw e;
       row = { job_id: id, name: '?', status: 'damaged', started_at: null, duration_s: null, counts: {}, total: 0, damaged: e.message };
@@ -70,6 +66,7 @@ export function listRunsPage(runsDir: string, q: RunsQuery): RunsPage {
     if (name && !row.name.toLowerCase().includes(name)) continue;
     rows.push(row);
   }
+  summaries.save(ids);
   return { rows, total: ids.length, ...(i < ids.length ? { next: i } : {}) };
 }
 

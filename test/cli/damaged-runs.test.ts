@@ -43,6 +43,24 @@ const setManifest = (job: string, edit: (m: Record<string, unknown>) => unknown)
   fs.writeFileSync(file, JSON.stringify(edit(JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>)));
 };
 
+describe('what list-runs remembers of finished jobs (.history/runs.json)', () => {
+  it('never hides a manifest damaged after a listing: a changed file is read and checked again', () => {
+    const ids = runs(2);
+    expect(rig().run(['list-runs']).stdout).toMatch(new RegExp(`^${ids[0]} +spec +succeeded `, 'm'));
+    const remembered = JSON.parse(fs.readFileSync(rig().path('runs/.history/runs.json'), 'utf8')) as { runs: Record<string, unknown> };
+    expect(Object.keys(remembered.runs).sort()).toEqual(ids);
+    setManifest(ids[0]!, (m) => ({ ...m, started_at: 123 }));
+    const r = rig().run(['list-runs']);
+    expect(r.stdout).toMatch(new RegExp(`^${ids[0]} +spec +damaged `, 'm'));
+    expect(r.stderr).toContain('is damaged (started_at: expected a string, got a number)');
+    // A folder pruned away is forgotten; a runs.json that is not JSON is written anew.
+    fs.rmSync(rig().path(`runs/${ids[1]}`), { recursive: true });
+    fs.writeFileSync(rig().path('runs/.history/runs.json'), '{"runs": ');
+    expect(rig().run(['list-runs', '--json']).code).toBe(0);
+    expect(Object.keys((JSON.parse(fs.readFileSync(rig().path('runs/.history/runs.json'), 'utf8')) as { runs: object }).runs)).toEqual([]);
+  });
+});
+
 describe('damaged manifests', () => {
   let ids: string[];
   beforeEach(() => {

@@ -1,7 +1,7 @@
 import { OrchestratorError } from '../../errors.js';
 import { formatDuration } from '../../specfile/duration.js';
-import type { JobManifest } from '../../store/manifest.js';
-import { listJobIds, readManifest } from '../../store/runs.js';
+import { RunSummaries, type RunSummary } from '../../store/run-summaries.js';
+import { listJobIds } from '../../store/runs.js';
 import { runsDirOf } from '../options.js';
 import { colorsFor, paintStatus } from '../render/color.js';
 import { table } from '../render/table.js';
@@ -19,16 +19,16 @@ interface Row {
 }
 
 /** A job's row: a damaged manifest that the journal rebuilt is still marked damaged. */
-function rowOf(m: JobManifest): Row {
-  const steps = Object.values(m.steps);
+function rowOf(s: RunSummary): Row {
+  const total = Object.values(s.steps).reduce((a, b) => a + b, 0);
   return {
-    job_id: m.job_id,
-    name: m.name,
-    status: m.damaged ? 'damaged' : m.status,
-    started_at: m.started_at,
-    duration_s: m.duration_s,
-    steps: { ok: steps.filter((s) => s.status === 'succeeded').length, total: steps.length },
-    ...(m.damaged ? { damaged: m.damaged } : {}),
+    job_id: s.job_id,
+    name: s.name,
+    status: s.status,
+    started_at: s.started_at,
+    duration_s: s.duration_s,
+    steps: { ok: s.steps.succeeded ?? 0, total },
+    ...(s.damaged ? { damaged: s.damaged } : {}),
   };
 }
 
@@ -36,12 +36,13 @@ function rowOf(m: JobManifest): Row {
 export async function listRunsCommand(opts: { limit: number; status?: string; json?: boolean; runsDir?: string }): Promise<number> {
   const runsDir = runsDirOf(opts);
   const ids = listJobIds(runsDir).reverse();
+  const summaries = RunSummaries.open(runsDir);
   const rows: Row[] = [];
   for (const id of ids) {
     if (rows.length >= opts.limit) break;
     let row: Row;
     try {
-      row = rowOf(readManifest(runsDir, id));
+      row = rowOf(summaries.summary(id));
     } catch (e) {
       if (!(e instanceof OrchestratorError)) throw e;
       row = { job_id: id, name: null, status: 'damaged', started_at: null, duration_s: null, damaged: e.message };
@@ -49,6 +50,7 @@ export async function listRunsCommand(opts: { limit: number; status?: string; js
     if (row.damaged) process.stderr.write(`warning: ${row.damaged}\n`);
     if (!opts.status || row.status === opts.status) rows.push(row);
   }
+  summaries.save(ids);
   if (opts.json) {
     const out = rows.map((r) => ({ job_id: r.job_id, name: r.name, status: r.status, started_at: r.started_at, duration_s: r.duration_s, ...(r.damaged ? { damaged: r.damaged } : {}) }));
     process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
