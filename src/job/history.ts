@@ -41,17 +41,23 @@ export function readHistory(runsDir: string, specPath: string): History {
 
 /**
  * Fold this job's executed steps into the history, with a ranking for the next run when simulation finds
- * one better than longest-remaining-path (atomic replace; with concurrent jobs the last one wins).
+ * one better than longest-remaining-path (atomic replace; with concurrent jobs the last one wins). A job that
+ * executed none leaves it untouched.
  */
 export function writeHistory(o: { runsDir: string; history: History; manifest: JobManifest; graph: Graph; concurrency: number }): void {
   const { history, graph: g, concurrency } = o;
   const steps = { ...history.steps };
+  let learnt = false;
   for (const [id, s] of Object.entries(o.manifest.steps)) {
     // Instances come and go with their data: their fanned step's duration is what ranks it.
     if (s.status !== 'succeeded' || s.reused || s.cached || s.duration_s === null || s.instance_of !== undefined) continue;
     const old = steps[id];
     steps[id] = old === undefined ? s.duration_s : (old + s.duration_s) / 2;
+    learnt = true;
   }
+  // A job that ran nothing (every step cached or reused) taught nothing: the history stays as it is, and no ranking
+  // is simulated again at its end, where a no-op run's user waits.
+  if (!learnt) return;
   const updated: History = { spec_path: history.spec_path, steps };
   const weight = g.ids.map((id) => steps[id]);
   if (weight.every((d) => typeof d === 'number' && Number.isFinite(d))) {

@@ -112,4 +112,22 @@ describe('the plan in the history', () => {
       fs.rmSync(runsDir, { recursive: true, force: true });
     }
   });
+
+  it('is left as it is by a job that ran nothing (every step cached or reused)', () => {
+    const runsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-plan-'));
+    try {
+      const { g, weight } = graphOf(dags[0]!.dag);
+      const ran = Object.fromEntries(g.ids.map((id, i) => [id, { status: 'succeeded', reused: false, cached: false, duration_s: weight[i] }]));
+      writeHistory({ runsDir, history: readHistory(runsDir, '/spec.yaml'), manifest: { steps: ran } as unknown as JobManifest, graph: g, concurrency: 4 });
+      const [file] = fs.readdirSync(path.join(runsDir, '.history'));
+      const written = fs.readFileSync(path.join(runsDir, '.history', file!), 'utf8');
+      fs.utimesSync(path.join(runsDir, '.history', file!), 1_800_000_000, 1_800_000_000);
+      const nothing = Object.fromEntries(g.ids.map((id, i) => [id, { status: 'succeeded', reused: i % 2 === 0, cached: i % 2 === 1, duration_s: 0.001 }]));
+      writeHistory({ runsDir, history: readHistory(runsDir, '/spec.yaml'), manifest: { steps: nothing } as unknown as JobManifest, graph: g, concurrency: 2 });
+      expect(fs.readFileSync(path.join(runsDir, '.history', file!), 'utf8')).toBe(written);
+      expect(fs.statSync(path.join(runsDir, '.history', file!)).mtimeMs).toBe(1_800_000_000_000);
+    } finally {
+      fs.rmSync(runsDir, { recursive: true, force: true });
+    }
+  });
 });
