@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { RunEvent } from '../../../src/events/types.js';
 import { layoutDag, renderDagSvg } from '../../../src/report/dag-svg.js';
 import { cleanLogText, escapeHtml } from '../../../src/report/escape.js';
-import { stepTimelines, tickStep } from '../../../src/report/gantt-svg.js';
+import { INSTANCE_ROWS_MAX, renderGanttSvg, stepTimelines, tickStep } from '../../../src/report/gantt-svg.js';
 import { renderReport, renderReportBody } from '../../../src/report/html.js';
 import { readLogTail } from '../../../src/report/load.js';
 import type { ReportInput, ReportStep } from '../../../src/report/model.js';
@@ -202,6 +202,37 @@ describe('report pieces', () => {
     const events = [ev(0, { type: 'step.started', step: 'a', attempt: 1 })];
     const end = Date.parse(t(700));
     expect(stepTimelines(events, end).get('a')!.spans).toEqual([{ attempt: 1, start: Date.parse(t(0)), end, isLast: true }]);
+  });
+
+  it("renderGanttSvg packs a big fan-out's instances into lanes, as many as ran at once; a small one keeps a row each", () => {
+    /** A fanned step of `n` instances, two at a time, each 100 ms; instance 7 fails. */
+    const fanOut = (n: number) => {
+      const ids = Array.from({ length: n }, (_, i) => `count (${i})`);
+      const records: Record<string, StepRecord> = { count: step({ instances: ids }) };
+      const events: RunEvent[] = [ev(0, { type: 'step.expanded', step: 'count', instances: ids })];
+      ids.forEach((id, i) => {
+        const start = Math.floor(i / 2) * 100;
+        const failed = i === 7;
+        records[id] = step({ status: failed ? 'failed' : 'succeeded', instance_of: 'count' });
+        events.push(ev(start, { type: 'step.started', step: id, attempt: 1 }));
+        events.push(ev(start + 100, { type: failed ? 'step.failed' : 'step.succeeded', step: id, attempt: 1, exit_code: failed ? 1 : 0, duration_s: 0.1, cached: false, reused: false, ...(failed ? { error: { code: 'exit', message: 'x' }, continue_on_error: false } : {}) }));
+      });
+      const end = Math.ceil(n / 2) * 100;
+      const manifest = { ...fixture().manifest, status: 'failed' as const, started_at: t(0), finished_at: t(end), steps: records };
+      const steps: ReportStep[] = [{ id: 'count', kind: 'shell', needs: [] }, ...ids.map((id): ReportStep => ({ id, kind: 'shell', needs: [], instanceOf: 'count' }))];
+      return renderGanttSvg(steps, manifest, events);
+    };
+    const big = fanOut(INSTANCE_ROWS_MAX * 20);
+    expect(big.match(/<g class="gantt-lane" data-step="count"/g)).toHaveLength(2);
+    expect(big).not.toContain('data-step="count (0)"');
+    expect(big).toContain('>count ×1000</text>');
+    // The failed instance keeps a bar of its own, between the merged runs of succeeded ones.
+    expect(big).toMatch(/<rect class="bar status-failed" data-instances="1" [^>]*><title>count \(7\): 100ms<\/title>/);
+    expect(big).toMatch(/<rect class="bar status-succeeded" data-instances="\d{2,}"/);
+    expect(big.length).toBeLessThan(20_000);
+    const small = fanOut(3);
+    expect(small.match(/<g class="gantt-row" data-step="count \(\d\)"/g)).toHaveLength(3);
+    expect(small).not.toContain('gantt-lane');
   });
 
   it('tickStep picks 1-2-5 steps', () => {
