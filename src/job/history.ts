@@ -5,6 +5,7 @@ import { writeAtomic } from '../store/atomic.js';
 import type { Graph } from '../graph/build.js';
 import { planRanking, type Plan } from '../scheduler/plan.js';
 import type { JobManifest } from '../store/manifest.js';
+import { historyFile } from '../store/run-dir.js';
 
 /** Step durations learnt from earlier runs of one spec file: what ranks ready steps by longest remaining path. */
 export interface History {
@@ -17,7 +18,7 @@ export interface History {
 
 function historyPath(runsDir: string, specPath: string): string {
   const key = createHash('sha256').update(specPath).digest('hex').slice(0, 24);
-  return path.join(runsDir, '.history', `${key}.json`);
+  return historyFile(runsDir, `${key}.json`);
 }
 
 /** The history of a spec; none yet (or an unreadable one, reported by the caller's choice) is an empty history. */

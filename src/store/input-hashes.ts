@@ -4,6 +4,7 @@ import path from 'node:path';
 import { globSync } from 'tinyglobby';
 import { writeAtomic } from './atomic.js';
 import { hashFile } from './hash.js';
+import { historyFile } from './run-dir.js';
 
 /** One input file as last hashed: trusted again while its stat is the same (as git's index does). */
 interface StatEntry {
@@ -35,7 +36,7 @@ export class InputHashes {
   /** The remembered hashes of a spec's inputs (none yet, or an unreadable file: none). */
   static load(runsDir: string, specPath: string): InputHashes {
     const key = createHash('sha256').update(specPath).digest('hex').slice(0, 24);
-    const file = path.join(runsDir, '.history', `${key}.inputs.json`);
+    const file = historyFile(runsDir, `${key}.inputs.json`);
     let entries: Record<string, StatEntry> = {};
     try {
       const parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as { files?: Record<string, StatEntry> };

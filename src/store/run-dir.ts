@@ -3,6 +3,11 @@ import path from 'node:path';
 import { OrchestratorError } from '../errors.js';
 import { newJobId } from './job-id.js';
 
+/** A file of the runs folder's own, beside the run folders in `.history/` (step durations, input hashes, what lists remember). */
+export function historyFile(runsDir: string, name: string): string {
+  return path.join(runsDir, '.history', name);
+}
+
 /** The paths of one run folder (SPEC §4). */
 export class RunDir {
   readonly root: string;

@@ -3,7 +3,10 @@ import path from 'node:path';
 import { OrchestratorError } from '../errors.js';
 import { writeAtomic } from './atomic.js';
 import type { JobManifest } from './manifest.js';
+import { historyFile } from './run-dir.js';
 import { readManifest } from './runs.js';
+
+const summariesFile = (runsDir: string) => historyFile(runsDir, 'runs.json');
 
 /** What the lists of runs (`list-runs`, the web app's runs page) show of a job. */
 export interface RunSummary {
@@ -54,7 +57,7 @@ export class RunSummaries {
 
   private constructor(runsDir: string, known: Record<string, Remembered>, torn: boolean) {
     this.#runsDir = runsDir;
-    this.#file = path.join(runsDir, '.history', 'runs.json');
+    this.#file = summariesFile(runsDir);
     this.#known = known;
     this.#changed = torn;
   }
@@ -64,7 +67,7 @@ export class RunSummaries {
     let known: Record<string, Remembered> | undefined;
     let text: string | undefined;
     try {
-      text = fs.readFileSync(path.join(runsDir, '.history', 'runs.json'), 'utf8');
+      text = fs.readFileSync(summariesFile(runsDir), 'utf8');
       const parsed = JSON.parse(text) as { runs?: Record<string, Remembered> } | null;
       if (parsed?.runs && typeof parsed.runs === 'object') known = parsed.runs;
     } catch {
