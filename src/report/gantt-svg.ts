@@ -2,7 +2,7 @@ import type { RunEvent } from '../events/types.js';
 import { formatDuration } from '../specfile/duration.js';
 import type { JobManifest } from '../store/manifest.js';
 import { escapeHtml as esc, truncate } from './escape.js';
-import { statusIcon, timeOf, type ReportStep } from './model.js';
+import { INSTANCE_ROWS_MAX, statusIcon, timeOf, type ReportStep } from './model.js';
 
 /** One attempt of a step on the time axis, in ms since the epoch. */
 export interface AttemptSpan {
@@ -97,8 +97,6 @@ const AXIS_H = 26;
 const ROW_H = 28;
 const BAR_H = 16;
 
-/** A fanned step with more instances than this has them drawn packed into lanes, not a row each. */
-export const INSTANCE_ROWS_MAX = 50;
 
 /** What the chart draws, row by row: a step (or instance), or one lane of a fanned step's packed instances. */
 type ChartRow = { step: ReportStep } | { lane: Lane; of: string; index: number; count: number };

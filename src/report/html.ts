@@ -4,7 +4,7 @@ import type { JobManifest, StepRecord } from '../store/manifest.js';
 import { renderDagSvg } from './dag-svg.js';
 import { cleanLogText, escapeHtml as esc } from './escape.js';
 import { renderGanttSvg } from './gantt-svg.js';
-import { statusIcon, timeOf, type ReportInput, type ReportStep } from './model.js';
+import { digestFans, INSTANCE_ROWS_MAX, statusIcon, timeOf, type FanDigest, type ReportInput, type ReportStep } from './model.js';
 import { REPORT_CSS } from './style.js';
 import type { RunEvent } from '../events/types.js';
 
@@ -50,12 +50,13 @@ export function reportTitle(m: JobManifest): string {
 /** The report's header and sections (graph, timeline, steps): what `report.html` and the UI's run page both show. */
 export function renderReportBody(input: ReportInput, links: ReportLinks = {}): string {
   const m = input.manifest;
+  const fans = digestFans(m);
   return [
     renderHeader(m, input.steps),
     '<main>',
     `<section id="graph"><h2>Graph</h2><div class="scroll">${renderDagSvg(input.steps.filter((s) => s.instanceOf === undefined), m.steps)}</div></section>`,
     `<section id="timeline"><h2>Timeline</h2><div class="scroll">${renderGanttSvg(input.steps, m, input.events, timeOf(input.generatedAt))}</div>${renderLegend()}</section>`,
-    `<section id="steps"><h2>Steps</h2>${renderTable(input.steps, m)}${renderCards(input, links)}</section>`,
+    `<section id="steps"><h2>Steps</h2>${renderTable(input.steps, m, fans)}${renderCards(input, links, fans)}</section>`,
     '</main>',
   ].join('\n');
 }
@@ -108,8 +109,21 @@ function renderLegend(): string {
   return `<p class="legend">${items.join('')}</p>`;
 }
 
-function renderTable(steps: readonly ReportStep[], m: JobManifest): string {
-  const rows = steps.map((s) => {
+/** What a big fan-out's table row and card say of the instances they leave out. */
+function digestNote(d: FanDigest, m: JobManifest): string {
+  const left = STATUSES.filter((s) => d.unlisted.has(s)).map((s) => `${d.unlisted.get(s)} ${s}`);
+  const count = [...d.unlisted.values()].reduce((a, b) => a + b, 0);
+  return (
+    `${d.total} instances. Listed here: those that did not succeed, at most ${INSTANCE_ROWS_MAX}; not listed: ${count} (${left.join(', ')}). ` +
+    `<code>orchestrator show ${esc(m.job_id)}</code> lists every one; each has its log in <code>logs/</code>.`
+  );
+}
+
+function renderTable(steps: readonly ReportStep[], m: JobManifest, fans: ReturnType<typeof digestFans>): string {
+  const rows = steps.flatMap((s) => {
+    if (fans.unlisted.has(s.id)) return [];
+    const digest = fans.digests.get(s.id);
+    const note = digest ? `<tr class="fan-digest" data-step="${esc(s.id)}"><td></td><td colspan="5" class="muted">${digestNote(digest, m)}</td></tr>` : '';
     const r = m.steps[s.id];
     const status = r?.status ?? 'pending';
     const flags = r?.reused ? ' <span class="flag">reused</span>' : r?.cached ? ' <span class="flag">cached</span>' : '';
@@ -118,7 +132,8 @@ function renderTable(steps: readonly ReportStep[], m: JobManifest): string {
       `<tr class="status-${status}" data-step="${esc(s.id)}" data-status="${status}">` +
       `<td><a href="#step-${esc(s.id)}">${esc(s.id)}</a></td><td>${badge(status)}${flags}</td>` +
       `<td class="num" data-duration>${took(r)}</td><td class="num">${r?.attempts ?? 0}</td>` +
-      `<td class="num">${r?.exit_code ?? '–'}</td><td class="error-cell">${error}</td></tr>`
+      `<td class="num">${r?.exit_code ?? '–'}</td><td class="error-cell">${error}</td></tr>` +
+      note
     );
   });
   return (
@@ -142,10 +157,12 @@ interface CardInput {
   /** Its files under `artifacts/<step>/`. */
   artifacts: readonly FileRecord[];
   links: ReportLinks;
+  /** A big fanned step's: what its card says of the instances that have none. */
+  digest?: FanDigest;
 }
 
 /** Every step's card. The retries and artifacts are sorted by step once: a job of 10,000 instances reads its events and files once, not once a card. */
-function renderCards(input: ReportInput, links: ReportLinks): string {
+function renderCards(input: ReportInput, links: ReportLinks, fans: ReturnType<typeof digestFans>): string {
   const m = input.manifest;
   const retries = retriesByStep(input.events);
   const artifacts = new Map<string, FileRecord[]>();
@@ -156,7 +173,10 @@ function renderCards(input: ReportInput, links: ReportLinks): string {
     if (list) list.push(f);
     else artifacts.set(step, [f]);
   }
-  return input.steps.map((s) => renderCard({ s, m, retries: retries.get(s.id) ?? [], artifacts: artifacts.get(s.id) ?? [], links })).join('\n');
+  return input.steps
+    .filter((s) => !fans.unlisted.has(s.id))
+    .map((s) => renderCard({ s, m, retries: retries.get(s.id) ?? [], artifacts: artifacts.get(s.id) ?? [], links, digest: fans.digests.get(s.id) }))
+    .join('\n');
 }
 
 /** `attempt 2 after 1.0s (exit: exited with code 1)` for each retry, by step, from the step.retrying events. */
@@ -171,7 +191,7 @@ function retriesByStep(events: readonly RunEvent[]): Map<string, string[]> {
   return out;
 }
 
-function renderCard({ s, m, retries, artifacts, links }: CardInput): string {
+function renderCard({ s, m, retries, artifacts, links, digest }: CardInput): string {
   const r = m.steps[s.id];
   const status = r?.status ?? 'pending';
   const id = esc(s.id);
@@ -206,6 +226,7 @@ function renderCard({ s, m, retries, artifacts, links }: CardInput): string {
     `<article class="step status-${status}" id="step-${id}" data-step="${id}" data-status="${status}">` +
     `<h3>${badge(status)} <span class="step-id">${id}</span> ${flags.join(' ')}</h3>` +
     `<dl class="facts">${facts.map(([k, v]) => `<div><dt>${k}</dt><dd>${v}</dd></div>`).join('')}</dl>` +
+    (digest ? `<p class="note fan-digest">${digestNote(digest, m)}</p>` : '') +
     error +
     retryList +
     outputs +

@@ -7,7 +7,7 @@ import { readStepShapes, type StepShape } from '../store/spec-copy.js';
 import { readLogEnd } from '../store/log-tail.js';
 import type { JobManifest } from '../store/manifest.js';
 import { parseUntrustedJson } from '../util/json.js';
-import type { LogTail, ReportInput, ReportStep } from './model.js';
+import { digestFans, type LogTail, type ReportInput, type ReportStep } from './model.js';
 
 /** How much of each log a report holds: the end, where failures show. */
 export const LOG_TAIL_BYTES = 64 * 1024;
@@ -63,16 +63,20 @@ export function loadReportInput(dir: string, manifest: JobManifest): ReportInput
     if (!(e instanceof OrchestratorError)) throw e;
     warnings.push(`${e.message}: the graph shows no edges`);
   }
+  // Instances of a big fan-out that the report does not list: their files are not read (the timeline needs only their events).
+  const { unlisted } = digestFans(manifest);
   const steps: ReportStep[] = Object.keys(manifest.steps).map((id) => {
     const of = manifest.steps[id]!.instance_of;
     const g = graph?.get(of ?? id); // an instance is its fanned step's shape
     if (!g && graph) warnings.push(`${path.join(dir, 'inputs')}: the spec copy has no step "${id}", which the manifest lists: drawn without its edges`);
+    const shape: ReportStep = { id, kind: g?.kind ?? 'shell', needs: g?.needs ?? [], ...(of !== undefined ? { instanceOf: of } : {}) };
+    if (unlisted.has(id)) return shape;
     // A step not yet settled has an empty outputs file made ahead of time (or none): nothing to read, nothing wrong.
     const status = manifest.steps[id]!.status;
     const { outputs, problem } = status === 'pending' || status === 'running' ? {} : readOutputs(path.join(dir, 'outputs', `${id}.json`));
     if (problem) warnings.push(problem);
     const log = readLogTail(path.join(dir, 'logs', `${id}.log`));
-    return { id, kind: g?.kind ?? 'shell', needs: g?.needs ?? [], ...(of !== undefined ? { instanceOf: of } : {}), ...(outputs ? { outputs } : {}), ...(log ? { log } : {}) };
+    return { ...shape, ...(outputs ? { outputs } : {}), ...(log ? { log } : {}) };
   });
   return { manifest, events, steps, generatedAt: new Date().toISOString(), warnings };
 }

@@ -5,9 +5,10 @@ import { describe, expect, it } from 'vitest';
 import type { RunEvent } from '../../../src/events/types.js';
 import { layoutDag, renderDagSvg } from '../../../src/report/dag-svg.js';
 import { cleanLogText, escapeHtml } from '../../../src/report/escape.js';
-import { INSTANCE_ROWS_MAX, renderGanttSvg, stepTimelines, tickStep } from '../../../src/report/gantt-svg.js';
+import { renderGanttSvg, stepTimelines, tickStep } from '../../../src/report/gantt-svg.js';
+import { INSTANCE_ROWS_MAX } from '../../../src/report/model.js';
 import { renderReport, renderReportBody } from '../../../src/report/html.js';
-import { readLogTail } from '../../../src/report/load.js';
+import { loadReportInput, readLogTail } from '../../../src/report/load.js';
 import type { ReportInput, ReportStep } from '../../../src/report/model.js';
 import type { JobManifest, StepRecord } from '../../../src/store/manifest.js';
 
@@ -233,6 +234,61 @@ describe('report pieces', () => {
     const small = fanOut(3);
     expect(small.match(/<g class="gantt-row" data-step="count \(\d\)"/g)).toHaveLength(3);
     expect(small).not.toContain('gantt-lane');
+  });
+
+  it("a big fan-out lists in the table and cards only its instances that did not succeed, the rest counted; a small one lists each", () => {
+    /** A fanned step of `n` instances: instance 7 failed, 8 and 9 skipped, the rest succeeded. */
+    const fanOut = (n: number): ReportInput => {
+      const ids = Array.from({ length: n }, (_, i) => `count (${i})`);
+      const status = (i: number) => (i === 7 ? 'failed' : i === 8 || i === 9 ? 'skipped' : 'succeeded');
+      const records: Record<string, StepRecord> = { count: step({ status: 'failed', instances: ids }) };
+      ids.forEach((id, i) => (records[id] = step({ status: status(i), instance_of: 'count', ...(i === 7 ? { error: { code: 'exit', message: 'exited with code 3' } } : {}) })));
+      const manifest = { ...fixture().manifest, steps: records, files: [] };
+      const steps: ReportStep[] = [{ id: 'count', kind: 'shell', needs: [] }, ...ids.map((id): ReportStep => ({ id, kind: 'shell', needs: [], instanceOf: 'count', log: { text: `log of ${id}\n`, omittedBytes: 0 } }))];
+      return { manifest, events: [], steps, generatedAt: t(3000), warnings: [] };
+    };
+    const big = renderReportBody(fanOut(INSTANCE_ROWS_MAX * 20));
+    const rows = [...big.matchAll(/<tr class="status-\w+" data-step="([^"]+)"/g)].map((m) => m[1]);
+    expect(rows).toEqual(['count', 'count (7)', 'count (8)', 'count (9)']);
+    const cards = [...big.matchAll(/<article class="step status-\w+" id="step-[^"]+" data-step="([^"]+)"/g)].map((m) => m[1]);
+    expect(cards).toEqual(['count', 'count (7)', 'count (8)', 'count (9)']);
+    expect(big).toContain('exited with code 3');
+    expect(big).not.toContain('log of count (0)');
+    // Said in the table, under the fanned step's row, and in its card.
+    expect(big.match(/1000 instances\. Listed here: those that did not succeed, at most 50; not listed: 997 \(997 succeeded\)/g)).toHaveLength(2);
+    expect(big).toContain(`<code>orchestrator show ${JOB}</code> lists every one`);
+    expect(big.length).toBeLessThan(40_000);
+
+    // Past the limit, the failed are listed first and the rest counted with their status.
+    const many = fanOut(INSTANCE_ROWS_MAX * 20);
+    for (let i = 100; i < 200; i++) many.manifest.steps[`count (${i})`]!.status = 'cancelled';
+    const listed = [...renderReportBody(many).matchAll(/<tr class="status-\w+" data-step="([^"]+)"/g)].map((m) => m[1]);
+    expect(listed).toHaveLength(1 + INSTANCE_ROWS_MAX);
+    expect(listed.slice(0, 2)).toEqual(['count', 'count (7)']);
+    expect(renderReportBody(many)).toContain('not listed: 950 (897 succeeded, 51 cancelled, 2 skipped)');
+
+    const small = renderReportBody(fanOut(5));
+    expect([...small.matchAll(/<tr class="status-\w+" data-step="([^"]+)"/g)].map((m) => m[1])).toEqual(['count', 'count (0)', 'count (1)', 'count (2)', 'count (3)', 'count (4)']);
+    expect(small).toContain('log of count (0)');
+    expect(small).not.toContain('fan-digest');
+  });
+
+  it("loadReportInput reads no log or outputs file of the instances a report does not list", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-report-unit-'));
+    try {
+      const n = INSTANCE_ROWS_MAX + 10;
+      const ids = Array.from({ length: n }, (_, i) => `count-${i}`);
+      const steps: Record<string, StepRecord> = { count: step({ instances: ids }) };
+      ids.forEach((id, i) => (steps[id] = step({ status: i === 3 ? 'failed' : 'succeeded', instance_of: 'count' })));
+      fs.mkdirSync(path.join(dir, 'logs'));
+      for (const id of ids) fs.writeFileSync(path.join(dir, 'logs', `${id}.log`), `log of ${id}\n`);
+      const input = loadReportInput(dir, { ...fixture().manifest, steps, files: [] });
+      expect(input.steps).toHaveLength(n + 1); // the timeline draws every instance
+      expect(input.steps.filter((s) => s.log).map((s) => s.id)).toEqual(['count-3']);
+      expect(input.steps.find((s) => s.id === 'count-3')!.log!.text).toBe('log of count-3\n');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('tickStep picks 1-2-5 steps', () => {
