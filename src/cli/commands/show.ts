@@ -13,7 +13,7 @@ import { explainStep } from '../../store/why.js';
 import { didYouMean } from '../../util/suggest.js';
 import { runsDirOf } from '../options.js';
 import { colorsFor, paintStatus } from '../render/color.js';
-import { countsText } from '../render/instances.js';
+import { countsText, listedInstances } from '../render/instances.js';
 import { PlainRenderer } from '../render/plain.js';
 import { catchStopSignals, followLog } from './follow-log.js';
 import { table } from '../render/table.js';
@@ -21,8 +21,6 @@ import { renderTimeline } from '../render/timeline.js';
 import { timeoutLabel } from '../render/timeout-label.js';
 import { specOfJob } from '../job-spec.js';
 
-/** Instances of a fanned step \`show\` lists one by one; past this, only those that did not succeed. */
-const INSTANCES_LISTED = 20;
 
 /** Options of `orchestrator show`. */
 export interface ShowOptions {
@@ -136,8 +134,7 @@ export async function showCommand(ref: string, opts: ShowOptions): Promise<numbe
     if (s.instance_of !== undefined) continue; // listed under their fanned step
     rows.push(row(id, s, id));
     const instances = s.instances ?? [];
-    // A fanned step with many instances lists those that need a look; --json has them all.
-    const listed = instances.length <= INSTANCES_LISTED ? instances : instances.filter((x) => m.steps[x]?.status !== 'succeeded');
+    const listed = listedInstances(m, instances);
     for (const x of listed) {
       const r = m.steps[x];
       if (r) rows.push(row(x, r, `  ${x}${r.label !== undefined ? c.dim(` (${r.label})`) : ''}`));

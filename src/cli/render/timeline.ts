@@ -2,6 +2,7 @@ import type { ChalkInstance } from 'chalk';
 import { formatDuration } from '../../specfile/duration.js';
 import type { JobManifest, StepRecord } from '../../store/manifest.js';
 import { statusPaint } from './color.js';
+import { listedInstances } from './instances.js';
 
 /** What `renderTimeline` needs besides the manifest. */
 export interface TimelineOptions {
@@ -32,7 +33,17 @@ export function renderTimeline(m: JobManifest, opts: TimelineOptions): string {
   const c = opts.colors;
   const now = opts.now ?? Date.now();
   const t0 = Date.parse(m.started_at);
-  const ids = Object.keys(m.steps);
+  // A fanned step of many instances draws those that need a look, as `show` lists them: its own bar spans them all.
+  const notes: string[] = [];
+  const unlisted = new Set<string>();
+  for (const [id, r] of Object.entries(m.steps)) {
+    if (!r.instances) continue;
+    const listed = new Set(listedInstances(m, r.instances));
+    if (listed.size === r.instances.length) continue;
+    for (const x of r.instances) if (!listed.has(x)) unlisted.add(x);
+    notes.push(c.dim(`${id}: ${r.instances.length - listed.size} more instances succeeded (show --json lists every one)`));
+  }
+  const ids = Object.keys(m.steps).filter((id) => !unlisted.has(id));
   const spans: Span[] = [];
   for (const id of ids) {
     const r = m.steps[id]!;
@@ -83,7 +94,7 @@ export function renderTimeline(m: JobManifest, opts: TimelineOptions): string {
   lines.push(...axis(total, barWidth, labelWidth, c));
   const chain = spans.filter((s) => critical.has(s.id)).map((s) => s.id);
   const chainMs = chain.reduce((sum, id) => sum + (m.steps[id]!.duration_s ?? 0) * 1000, 0);
-  lines.push('', `${c.yellow(CRITICAL)} critical path: ${chain.join(' → ')}  ${c.dim(`(${formatDuration(chainMs)} of steps in ${formatDuration(total)})`)}`);
+  lines.push('', `${c.yellow(CRITICAL)} critical path: ${chain.join(' → ')}  ${c.dim(`(${formatDuration(chainMs)} of steps in ${formatDuration(total)})`)}`, ...notes);
   return `${lines.join('\n')}\n`;
 }
 

@@ -108,6 +108,23 @@ describe('renderTimeline', () => {
     expect(renderTimeline(m, { width: 80, colors: plain })).toContain('no step has started');
   });
 
+  it("draws the instances of a fanned step of many as show lists them: those that did not succeed, the rest counted", () => {
+    const fan = (n: number) => {
+      const ids = Array.from({ length: n }, (_, i) => `count-${i}`);
+      const steps: Record<string, StepRecord> = { count: step('failed', 0, 3, { instances: ids }) };
+      ids.forEach((id, i) => (steps[id] = step(i === 4 ? 'failed' : 'succeeded', i * 0.1, i * 0.1 + 0.1, { instance_of: 'count' })));
+      return renderTimeline(manifest(steps, 3, 'failed'), { width: 80, colors: plain, needs: { count: [] } });
+    };
+    const many = fan(500);
+    expect(many.split('\n').filter((l) => l.includes('│') && !l.includes('└'))).toHaveLength(2); // count and count-4
+    expect(many).toMatch(/^count-4 .* failed$/m);
+    expect(many).not.toMatch(/^count-0 /m);
+    expect(many).toContain('count: 499 more instances succeeded (show --json lists every one)');
+    const few = fan(5);
+    expect(few).toMatch(/^count-0 /m);
+    expect(few).not.toContain('more instances');
+  });
+
   it('paints bars by status when colours are on', () => {
     const out = renderTimeline(diamond, { width: 80, colors: new Chalk({ level: 1 }), needs });
     expect(out).toContain('\u001b[31m█'); // failed: red
