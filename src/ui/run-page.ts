@@ -2,6 +2,7 @@ import path from 'node:path';
 import { renderReportBody, reportTitle } from '../report/html.js';
 import { escapeHtml as esc } from '../report/escape.js';
 import { loadReportInput } from '../report/load.js';
+import { digestFans } from '../report/model.js';
 import type { JobManifest } from '../store/manifest.js';
 import { renderPage } from './page.js';
 import { sameNameRuns } from './runs-list.js';
@@ -21,7 +22,10 @@ export function renderRunView(runsDir: string, m: JobManifest): string {
 /** The actions a job allows now, each behind a confirmation in the page: cancel while it runs, resume and rerun after. */
 function renderActions(m: JobManifest): string {
   if (m.status === 'running') return `<div class="actions"><button type="button" data-action="cancel" class="danger">Cancel this job</button></div>`;
+  // The instances of a big fan-out that the report does not list are not offered one by one either (their step is).
+  const { unlisted } = digestFans(m);
   const steps = Object.keys(m.steps)
+    .filter((id) => !unlisted.has(id))
     .map((id) => `<option value="${esc(id)}">${esc(id)}</option>`)
     .join('');
   const resume = m.status === 'succeeded' ? '' : `<button type="button" data-action="resume">Resume (re-run what did not succeed)</button> `;

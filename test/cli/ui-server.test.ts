@@ -186,6 +186,22 @@ describe('orchestrator ui over HTTP', () => {
     expect(bodies[3]!.body).toContain('data: "token is ***\\n"');
   }, 60_000);
 
+  it("shows a big fan-out's run page with its failed instance, not a row, a card and a rerun choice for each instance", async () => {
+    rig().write(
+      'spec.yaml',
+      ['name: fan', 'steps:', '  list:', '    output: json', '    run: |', `      echo '{"items": [${Array.from({ length: 60 }, (_, i) => i).join(',')}]}'`, '  count:', '    needs: [list]', '    for_each: ${{ steps.list.outputs.items }}', '    run: test ${{ item }} -ne 7', ''].join('\n'),
+    );
+    expect(rig().run(['run', 'spec.yaml', '--quiet']).code).toBe(1);
+    const job = rig().latest();
+    ui = await startUi({ cwd: rig().dir, env: rig().env() });
+    const page = (await raw(ui.origin, `/runs/${job}/`)).body;
+    const failed = Object.entries(rig().manifest().steps).find(([, r]) => r.status === 'failed' && 'instance_of' in r)![0];
+    const options = [...page.matchAll(/<option value="([^"]+)">/g)].map((m) => m[1]);
+    expect(options).toEqual(['list', 'count', failed]);
+    expect(page.match(/<article class="step /g)).toHaveLength(3);
+    expect(page).toContain('60 instances. Listed here: those that did not succeed, at most 50; not listed: 59 (59 succeeded)');
+  }, 60_000);
+
   it('answers a failed action with the command\'s own one-line message, no stack', async () => {
     const job = runJob();
     ui = await startUi({ cwd: rig().dir, env: rig().env() });
