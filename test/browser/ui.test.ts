@@ -111,6 +111,34 @@ describe.skipIf(missing !== undefined)(`orchestrator ui, in Chromium${missing ? 
     expect(errors).toEqual([]);
   }, 120_000);
 
+  it('asks the server for one redraw at a time, however fast the events come', async () => {
+    const r = rig();
+    // 60 instances one after another: an event every 50 ms or so for six seconds.
+    r.write('burst.yaml', ['name: burst', 'concurrency: 1', 'steps:', '  count:', `    for_each: \${{ fromJSON('[${Array.from({ length: 60 }, (_, i) => i).join(', ')}]') }}`, '    run: sleep 0.1', ''].join('\n'));
+    ui = await startUi({ cwd: r.dir, env: r.env() });
+    const { page } = await open(ui.url);
+    // The server's rendering is made slow (as a big fan-out's is): a redraw asked meanwhile would overlap it.
+    let inFlight = 0;
+    let most = 0;
+    let views = 0;
+    await page.route('**/view', async (route) => {
+      inFlight++;
+      views++;
+      most = Math.max(most, inFlight);
+      const response = await route.fetch();
+      await new Promise((resolve) => setTimeout(resolve, 700));
+      inFlight--;
+      await route.fulfill({ response });
+    });
+    const job = r.runAsync(['run', 'burst.yaml', '--quiet']);
+    await openRunningJob(page);
+    const done = await job;
+    expect(done.code, done.stderr).toBe(0);
+    await page.locator('body[data-job-status="succeeded"]').waitFor(WAIT);
+    expect(views).toBeGreaterThan(1);
+    expect(most).toBe(1);
+  }, 90_000);
+
   it('cancels a running job from the page (its own process gets the signal) and shows it cancelled', async () => {
     const r = rig();
     r.write('stuck.yaml', 'name: stuck\nsteps:\n  hold:\n    run: |\n      echo holding\n      while [ ! -f never ]; do sleep 0.05; done\n');

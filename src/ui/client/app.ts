@@ -62,23 +62,44 @@ function startRunPage(): void {
   const list = byId<HTMLOListElement>('event-list')!;
   const state = byId('stream-state')!;
   let lastSeq = 0;
+  // One redraw at a time, and the next no sooner than the last one took: the server renders the whole run for each
+  // (a big fan-out's takes most of a second), and events keep coming while the job runs.
   let timer: number | undefined;
+  let drawing = false;
+  let dirty = false;
+  let lastCostMs = 0;
+  let current: Promise<void> = Promise.resolve();
+  const schedule = (delayMs: number) => {
+    if (drawing) dirty = true;
+    else timer ??= window.setTimeout(() => (current = redraw()), Math.max(delayMs, lastCostMs));
+  };
   const redraw = async () => {
-    timer = undefined;
-    const res = await fetch(`/runs/${job}/view`);
-    const old = byId('report');
-    if (!res.ok || !old) return;
-    const open = openDetails(old);
-    const holder = document.createElement('div');
-    holder.innerHTML = await res.text();
-    const next = holder.firstElementChild as HTMLElement;
-    for (const d of next.querySelectorAll('details')) {
-      if (open.has(`${d.closest('article')?.id ?? ''}|${d.querySelector('summary')?.textContent ?? ''}`)) d.open = true;
+    drawing = true;
+    const started = performance.now();
+    try {
+      const res = await fetch(`/runs/${job}/view`);
+      const old = byId('report');
+      if (!res.ok || !old) return;
+      const open = openDetails(old);
+      const holder = document.createElement('div');
+      holder.innerHTML = await res.text();
+      const next = holder.firstElementChild as HTMLElement;
+      for (const d of next.querySelectorAll('details')) {
+        if (open.has(`${d.closest('article')?.id ?? ''}|${d.querySelector('summary')?.textContent ?? ''}`)) d.open = true;
+      }
+      old.replaceWith(next);
+    } finally {
+      lastCostMs = performance.now() - started;
+      drawing = false;
+      timer = undefined;
+      if (dirty) {
+        dirty = false;
+        schedule(REDRAW_DELAY_MS);
+      }
     }
-    old.replaceWith(next);
   };
   const source = new EventSource(`/runs/${job}/events`);
-  const ticker = wasRunning ? window.setInterval(() => (timer ??= window.setTimeout(() => void redraw(), 0)), TICK_MS) : undefined;
+  const ticker = wasRunning ? window.setInterval(() => schedule(0), TICK_MS) : undefined;
   source.addEventListener('open', () => (state.textContent = 'live'));
   source.addEventListener('error', () => (state.textContent = 'reconnecting…'));
   source.addEventListener('run', (m) => {
@@ -90,14 +111,18 @@ function startRunPage(): void {
     li.dataset.seq = String(e.seq);
     li.textContent = [e.type, e.step ?? '', e.attempt !== undefined ? `attempt ${e.attempt}` : ''].filter(Boolean).join(' ');
     list.append(li);
-    timer ??= window.setTimeout(() => void redraw(), REDRAW_DELAY_MS);
+    schedule(REDRAW_DELAY_MS);
   });
   source.addEventListener('end', () => {
     source.close();
     window.clearInterval(ticker);
     state.textContent = 'the job has ended';
     // Its actions change (cancel → resume, rerun): a job seen running is reloaded once, now finished.
-    if (wasRunning) void redraw().then(() => location.reload());
+    if (wasRunning) {
+      window.clearTimeout(timer);
+      dirty = false;
+      void current.catch(() => {}).then(redraw).then(() => location.reload());
+    }
   });
   document.addEventListener('click', (e) => void onAction(e, job));
 }
