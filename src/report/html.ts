@@ -119,6 +119,16 @@ function digestNote(d: FanDigest, m: JobManifest): string {
   );
 }
 
+/** A fanned step's instances by status, from their own records (so also while they run): `9999 succeeded, 1 failed`. */
+function instanceTally(m: JobManifest, r: StepRecord): string {
+  const counts = new Map<string, number>();
+  for (const id of r.instances ?? []) {
+    const status = m.steps[id]?.status ?? 'pending';
+    counts.set(status, (counts.get(status) ?? 0) + 1);
+  }
+  return STATUSES.filter((s) => counts.has(s)).map((s) => `${counts.get(s)} ${s}`).join(', ') || 'none yet';
+}
+
 function renderTable(steps: readonly ReportStep[], m: JobManifest, fans: ReturnType<typeof digestFans>): string {
   const rows = steps.flatMap((s) => {
     if (fans.unlisted.has(s.id)) return [];
@@ -126,7 +136,9 @@ function renderTable(steps: readonly ReportStep[], m: JobManifest, fans: ReturnT
     const note = digest ? `<tr class="fan-digest" data-step="${esc(s.id)}"><td></td><td colspan="5" class="muted">${digestNote(digest, m)}</td></tr>` : '';
     const r = m.steps[s.id];
     const status = r?.status ?? 'pending';
-    const flags = r?.reused ? ' <span class="flag">reused</span>' : r?.cached ? ' <span class="flag">cached</span>' : '';
+    const flags =
+      (r?.reused ? ' <span class="flag">reused</span>' : r?.cached ? ' <span class="flag">cached</span>' : '') +
+      (r?.instances ? ` <span class="muted instances">${r.instances.length} instances: ${instanceTally(m, r)}</span>` : '');
     const error = r?.error ? `<code>${esc(r.error.code)}</code> ${esc(r.error.message)}` : '';
     return (
       `<tr class="status-${status}" data-step="${esc(s.id)}" data-status="${status}">` +
@@ -204,6 +216,7 @@ function renderCard({ s, m, retries, artifacts, links, digest }: CardInput): str
     ['finished', offset(m, r?.finished_at ?? null)],
     ['needs', s.needs.length === 0 ? '–' : s.needs.map((n) => `<a href="#step-${esc(n)}">${esc(n)}</a>`).join(', ')],
   ];
+  if (r?.instances) facts.push(['instances', `${r.instances.length}: ${instanceTally(m, r)}`]);
   if (r?.usage) facts.push(['tokens', `${r.usage.input_tokens} in / ${r.usage.output_tokens} out`]);
   if (r?.workers) facts.push(['workers', Object.entries(r.workers).map(([attempt, w]) => `${esc(w)} (attempt ${esc(attempt)})`).join(', ')]);
   if (r?.cache_key) facts.push(['cache key', `<code class="cache-key" title="${esc(r.cache_key)}">${esc(r.cache_key.slice(0, 16))}…</code>`]);

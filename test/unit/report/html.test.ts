@@ -257,6 +257,9 @@ describe('report pieces', () => {
     // Said in the table, under the fanned step's row, and in its card.
     expect(big.match(/1000 instances\. Listed here: those that did not succeed, at most 50; not listed: 997 \(997 succeeded\)/g)).toHaveLength(2);
     expect(big).toContain(`<code>orchestrator show ${JOB}</code> lists every one`);
+    // The fanned step's row and card count its instances by status.
+    expect(big).toMatch(/<tr class="status-failed" data-step="count"[^]*?<span class="muted instances">1000 instances: 997 succeeded, 1 failed, 2 skipped<\/span>/);
+    expect(big).toContain('<dt>instances</dt><dd>1000: 997 succeeded, 1 failed, 2 skipped</dd>');
     expect(big.length).toBeLessThan(40_000);
 
     // Past the limit, the failed are listed first and the rest counted with their status.
