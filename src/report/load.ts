@@ -43,14 +43,15 @@ function readOutputs(file: string): { outputs?: Record<string, unknown>; problem
 }
 
 /**
- * Gather what a report shows from a run folder: the journal, the spec copy's graph, each step's outputs and
- * log tail. What is missing or damaged (other than the journal) is left out and named in `warnings`.
+ * Gather what a report shows from a run folder: the journal (`journal`, when the caller has read it already), the
+ * spec copy's graph, each step's outputs and log tail. What is missing or damaged (other than the journal) is left
+ * out and named in `warnings`.
  */
-export function loadReportInput(dir: string, manifest: JobManifest): ReportInput {
+export function loadReportInput(dir: string, manifest: JobManifest, journal?: RunEvent[]): ReportInput {
   const eventsFile = path.join(dir, 'events.jsonl');
   let events: RunEvent[];
   try {
-    events = readJournal(eventsFile);
+    events = journal ?? readJournal(eventsFile);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw folderError(eventsFile, e);
     events = [];

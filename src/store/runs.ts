@@ -58,9 +58,10 @@ export function isWriterAlive(m: JobManifest): boolean {
  * Read a job's manifest; a `running` job is replayed from its journal, and reported `interrupted` if its
  * process is gone. A manifest that is not what this version writes (wrong types, fields missing, not JSON)
  * is rebuilt from the journal when that can be done, with `damaged` saying what was wrong; when it cannot,
- * the error says what is missing.
+ * the error says what is missing. `onJournal` is given the journal's events when they were read for that (a
+ * running job), so that a caller who needs them too does not read and check them a second time.
  */
-export function readManifest(runsDir: string, jobId: string): JobManifest {
+export function readManifest(runsDir: string, jobId: string, o: { onJournal?: (events: RunEvent[]) => void } = {}): JobManifest {
   const dir = path.join(runsDir, jobId);
   const file = path.join(dir, 'manifest.json');
   let text: string | undefined;
@@ -86,7 +87,7 @@ export function readManifest(runsDir: string, jobId: string): JobManifest {
     }
   }
   if (m.status !== 'running') return m;
-  const live = replayJournal(dir, m);
+  const live = replayJournal(dir, m, o.onJournal);
   if (damaged) live.damaged = damaged;
   // A journal that ends in job.finished is a finished job, whatever became of its manifest.
   if (live.status !== 'running' || isWriterAlive(m)) return live;
@@ -117,7 +118,7 @@ export function filesOfUnfinishedJob(dir: string): FileRecord[] {
 }
 
 /** Rebuild a manifest from events.jsonl: the journal is the truth while a job runs or after a crash. */
-export function replayJournal(dir: string, start: JobManifest): JobManifest {
+export function replayJournal(dir: string, start: JobManifest, onJournal?: (events: RunEvent[]) => void): JobManifest {
   let events: RunEvent[];
   try {
     events = readJournal(path.join(dir, 'events.jsonl'));
@@ -131,6 +132,7 @@ export function replayJournal(dir: string, start: JobManifest): JobManifest {
   Object.assign(builder.manifest, { pid: start.pid, hostname: start.hostname, steps: { ...start.steps } });
   for (const id of Object.keys(builder.manifest.steps)) builder.manifest.steps[id] = { ...builder.manifest.steps[id]! };
   for (const e of events) builder.emit(e);
+  onJournal?.(events);
   return builder.manifest;
 }
 

@@ -3,6 +3,7 @@ import { renderReportBody, reportTitle } from '../report/html.js';
 import { escapeHtml as esc } from '../report/escape.js';
 import { loadReportInput } from '../report/load.js';
 import { digestFans } from '../report/model.js';
+import type { RunEvent } from '../events/types.js';
 import type { JobManifest } from '../store/manifest.js';
 import { renderPage } from './page.js';
 import { sameNameRuns } from './runs-list.js';
@@ -12,9 +13,9 @@ function liveLogHref(step: string): string {
   return `log/${encodeURIComponent(step)}`;
 }
 
-/** The run's report sections as the run page shows them (and refreshes in place while the job runs). */
-export function renderRunView(runsDir: string, m: JobManifest): string {
-  const input = loadReportInput(path.join(runsDir, m.job_id), m);
+/** The run's report sections as the run page shows them (and refreshes in place while the job runs); `journal`: its events, when read already. */
+export function renderRunView(runsDir: string, m: JobManifest, journal?: RunEvent[]): string {
+  const input = loadReportInput(path.join(runsDir, m.job_id), m, journal);
   const warnings = input.warnings.length === 0 ? '' : `<ul class="warnings">${input.warnings.map((w) => `<li>${esc(w)}</li>`).join('')}</ul>`;
   return `<div id="report" data-job-status="${m.status}">${warnings}${renderReportBody(input, { liveLog: liveLogHref })}</div>`;
 }
@@ -46,7 +47,7 @@ function renderCompareForm(runsDir: string, m: JobManifest): string {
 }
 
 /** The run page: actions, the report (live while the job runs), and the journal as it arrives. */
-export function renderRunPage(runsDir: string, m: JobManifest): string {
+export function renderRunPage(runsDir: string, m: JobManifest, journal?: RunEvent[]): string {
   return renderPage({
     title: reportTitle(m),
     page: 'run',
@@ -54,7 +55,7 @@ export function renderRunPage(runsDir: string, m: JobManifest): string {
     body:
       renderActions(m) +
       renderCompareForm(runsDir, m) +
-      renderRunView(runsDir, m) +
+      renderRunView(runsDir, m, journal) +
       `<section id="events"><h2>Events <span class="muted" id="stream-state"></span></h2><ol id="event-list"></ol></section>`,
   });
 }

@@ -6,6 +6,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { OrchestratorError } from '../errors.js';
+import type { RunEvent } from '../events/types.js';
 import { escapeHtml as esc } from '../report/escape.js';
 import { REPORT_CSS } from '../report/style.js';
 import { isJobId } from '../store/job-id.js';
@@ -134,8 +135,14 @@ async function routeRun(o: { req: IncomingMessage; res: ServerResponse; url: URL
     res.writeHead(301, { ...SECURITY_HEADERS, location: `/runs/${jobId}/` });
     return void res.end();
   }
-  if (what === '' && more.length === 0) return html(res, renderRunPage(runsDir, readManifest(runsDir, jobId)));
-  if (what === 'view' && more.length === 0) return html(res, renderRunView(runsDir, readManifest(runsDir, jobId)));
+  // A running job's journal is read once: for its manifest, and for the report's timeline.
+  const readRun = () => {
+    let journal: RunEvent[] | undefined;
+    const m = readManifest(runsDir, jobId, { onJournal: (events) => (journal = events) });
+    return [m, journal] as const;
+  };
+  if (what === '' && more.length === 0) return html(res, renderRunPage(runsDir, ...readRun()));
+  if (what === 'view' && more.length === 0) return html(res, renderRunView(runsDir, ...readRun()));
   if (what === 'events' && more.length === 0) return streamEvents({ req, res, file: path.join(dir, 'events.jsonl'), isOpen: isRunning });
   if (what === 'log' && more.length >= 1) {
     const step = more[0]!;
