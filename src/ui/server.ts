@@ -10,7 +10,8 @@ import type { RunEvent } from '../events/types.js';
 import { escapeHtml as esc } from '../report/escape.js';
 import { REPORT_CSS } from '../report/style.js';
 import { isJobId } from '../store/job-id.js';
-import { readManifest } from '../store/runs.js';
+import { JournalWatch } from '../store/journal-watch.js';
+import { isWriterAlive, readManifest } from '../store/runs.js';
 import { answerVerdict, checkAccess, isLoopbackHost, SECURITY_HEADERS, type AccessRule } from './access.js';
 import { cancelJob, startAction } from './actions.js';
 import { loadSide, renderComparePage } from './compare.js';
@@ -121,7 +122,6 @@ async function routeRun(o: { req: IncomingMessage; res: ServerResponse; url: URL
   const jobId = jobOf(runsDir, o.rest[0]);
   const [what, ...more] = o.rest.slice(1);
   const dir = path.join(runsDir, jobId);
-  const isRunning = () => readManifest(runsDir, jobId).status === 'running';
   if (req.method === 'POST') {
     if (req.headers[ACTION_HEADER] !== '1') throw new HttpError(403, `actions need the ${ACTION_HEADER} header (the page sends it)`);
     if (what === 'cancel') return json(res, { ok: true, ...cancelJob(runsDir, jobId) });
@@ -143,17 +143,20 @@ async function routeRun(o: { req: IncomingMessage; res: ServerResponse; url: URL
   };
   if (what === '' && more.length === 0) return html(res, renderRunPage(runsDir, ...readRun()));
   if (what === 'view' && more.length === 0) return html(res, renderRunView(runsDir, ...readRun()));
-  if (what === 'events' && more.length === 0) return streamEvents({ req, res, file: path.join(dir, 'events.jsonl'), isOpen: isRunning });
+  if (what === 'events' && more.length === 0) {
+    // The stream itself sees job.finished; asked while the journal is quiet, only whether the job's process still lives.
+    const m = readManifest(runsDir, jobId);
+    return streamEvents({ req, res, file: path.join(dir, 'events.jsonl'), isOpen: () => m.status === 'running' && isWriterAlive(m) });
+  }
   if (what === 'log' && more.length >= 1) {
     const step = more[0]!;
     const m = readManifest(runsDir, jobId);
     if (!Object.hasOwn(m.steps, step) || /[/\\\0]|^\.\.?$/.test(step)) throw new HttpError(404, `job ${jobId} has no step "${step}"`);
     if (more.length === 1) return html(res, renderLogPage(m, step));
     if (more.length === 2 && more[1] === 'stream') {
-      const stepOpen = () => {
-        const now = readManifest(runsDir, jobId);
-        return now.status === 'running' && ['pending', 'running'].includes(now.steps[step]?.status ?? 'pending');
-      };
+      // Whether the step may still write: read from the journal as it grows, not by replaying it once a second.
+      const journal = new JournalWatch(path.join(dir, 'events.jsonl'), step);
+      const stepOpen = () => m.status === 'running' && journal.readEnd() === undefined && isWriterAlive(m);
       return streamLog({ req, res, file: path.join(dir, 'logs', `${step}.log`), isOpen: stepOpen });
     }
   }

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
-import { StringDecoder } from 'node:string_decoder';
+import { JournalWatch, type JournalEnd } from '../../store/journal-watch.js';
 import { isWriterAlive } from '../../store/runs.js';
 import type { JobManifest } from '../../store/manifest.js';
 
@@ -9,8 +9,6 @@ import type { JobManifest } from '../../store/manifest.js';
 const POLL_MS = 100;
 /** Bytes copied from the log at a time. */
 const CHUNK_BYTES = 64 * 1024;
-/** Events after which a step writes nothing more to its log. */
-const STEP_ENDS = new Set(['step.succeeded', 'step.failed', 'step.skipped', 'step.cancelled']);
 
 /** What `show --logs <step> --follow` follows, and from where. */
 export interface FollowOptions {
@@ -57,7 +55,7 @@ export function catchStopSignals(): StopSignals {
 }
 
 /** Why following stopped. */
-export type FollowEnd = 'step-ended' | 'job-ended' | 'interrupted' | 'signal';
+export type FollowEnd = JournalEnd | 'interrupted' | 'signal';
 
 /**
  * Copies a running step's log to `out` as it grows, until the journal says the step (or the job) ended, the job's
@@ -99,55 +97,5 @@ async function copyFrom(file: string, offset: number, out: NodeJS.WritableStream
     }
   } finally {
     fs.closeSync(fd);
-  }
-}
-
-/** Reads events.jsonl as it grows, looking for the end of one step or of the job. */
-class JournalWatch {
-  readonly #file: string;
-  readonly #step: string;
-  #offset = 0;
-  #partial = '';
-  // A poll can end inside a character the writer has half written.
-  readonly #decoder = new StringDecoder('utf8');
-
-  constructor(file: string, step: string) {
-    this.#file = file;
-    this.#step = step;
-  }
-
-  /** `step-ended` or `job-ended` once the journal says so, else undefined. */
-  readEnd(): FollowEnd | undefined {
-    const text = this.#readNew();
-    const lines = (this.#partial + text).split('\n');
-    this.#partial = lines.pop() ?? '';
-    let end: FollowEnd | undefined;
-    for (const line of lines) {
-      let e: { type?: unknown; step?: unknown };
-      try {
-        e = JSON.parse(line) as { type?: unknown; step?: unknown };
-      } catch {
-        continue; // a torn line of a killed writer: readers of the journal skip it too
-      }
-      if (e.type === 'job.finished') end ??= 'job-ended';
-      else if (e.step === this.#step && typeof e.type === 'string' && STEP_ENDS.has(e.type)) end ??= 'step-ended';
-    }
-    return end;
-  }
-
-  #readNew(): string {
-    const fd = fs.openSync(this.#file, 'r');
-    try {
-      let text = '';
-      const buf = Buffer.alloc(CHUNK_BYTES);
-      for (;;) {
-        const n = fs.readSync(fd, buf, 0, buf.length, this.#offset);
-        if (n === 0) return text;
-        text += this.#decoder.write(buf.subarray(0, n));
-        this.#offset += n;
-      }
-    } finally {
-      fs.closeSync(fd);
-    }
   }
 }
