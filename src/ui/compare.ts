@@ -127,21 +127,22 @@ function keyOf(v: unknown, isMatrix: boolean): string {
  * each cell holding A's answer over B's.
  */
 function renderEvaluation(step: string, a: Side, b: Side): string {
-  const rows: string[] = [], cols: string[] = [];
+  // Sets keep first-seen order, and a fan-out of thousands of items is not searched once per item.
+  const rows = new Set<string>(), cols = new Set<string>();
   const cells = new Map<string, { a?: StepAnswer; b?: StepAnswer }>();
   for (const [side, name] of [[a, 'a'], [b, 'b']] as const) {
     for (const id of side.m.steps[step]?.instances ?? []) {
       const ans = side.answer(id);
       const row = keyOf(ans.item, false), col = keyOf(ans.matrix, true);
-      if (!rows.includes(row)) rows.push(row);
-      if (!cols.includes(col)) cols.push(col);
+      rows.add(row);
+      cols.add(col);
       const k = `${row}\u0000${col}`;
       cells.set(k, { ...cells.get(k), [name]: ans });
     }
   }
-  const head = cols.map((c) => `<th>${esc(c)}</th>`).join('');
-  const body = rows.map((row) => {
-    const tds = cols.map((col) => {
+  const head = [...cols].map((c) => `<th>${esc(c)}</th>`).join('');
+  const body = [...rows].map((row) => {
+    const tds = [...cols].map((col) => {
       const c = cells.get(`${row}\u0000${col}`);
       return `<td><div class="side-a"><b>A</b> ${answerHtml(c?.a)}</div><div class="side-b"><b>B</b> ${answerHtml(c?.b)}</div></td>`;
     });
