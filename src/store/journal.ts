@@ -65,20 +65,88 @@ export class Journal implements EventSink {
  * error naming the line and what is wrong with it (never what it says), as is an event of the wrong shape.
  */
 export function readJournal(file: string): RunEvent[] {
-  const text = fs.readFileSync(file, 'utf8');
-  const lines = text.split('\n');
-  const events: RunEvent[] = [];
-  lines.forEach((line, i) => {
-    if (line.trim() === '') return;
+  return new JournalReader(file).read();
+}
+
+/**
+ * A journal read as it grows (the web app watching a running job): each `read` parses and checks only the whole
+ * lines appended since the last, and returns every event so far, as readJournal would. Only whole lines are taken:
+ * an unended last line is looked at each time, as the journal's end, and taken once it ends. A journal cut back
+ * (the writer cuts a line a failed write left torn) is read again from where it now ends, or from its start.
+ */
+export class JournalReader {
+  readonly #file: string;
+  /** Bytes of whole lines taken. */
+  #offset = 0;
+  #lines = 0;
+  /** A whole line that is not JSON: an error once anything follows it, else the torn end of the journal. */
+  #badLine: number | undefined;
+  #events: RunEvent[] = [];
+
+  constructor(file: string) {
+    this.#file = file;
+  }
+
+  /** Every event of the journal so far (a new array); throws as readJournal does, and then starts over on the next call. */
+  read(): RunEvent[] {
+    try {
+      return this.#read();
+    } catch (e) {
+      this.#reset();
+      throw e;
+    }
+  }
+
+  #read(): RunEvent[] {
+    const fd = fs.openSync(this.#file, 'r');
+    let bytes: Buffer;
+    try {
+      const size = fs.fstatSync(fd).size;
+      if (size < this.#offset) this.#reset();
+      bytes = Buffer.alloc(size - this.#offset);
+      let n = 0;
+      while (n < bytes.length) {
+        const got = fs.readSync(fd, bytes, n, bytes.length - n, this.#offset + n);
+        if (got === 0) break;
+        n += got;
+      }
+      bytes = bytes.subarray(0, n);
+    } finally {
+      fs.closeSync(fd);
+    }
+    // Whole lines end in a newline byte, which never falls inside a UTF-8 character.
+    const whole = bytes.lastIndexOf(0x0a) + 1;
+    this.#offset += whole;
+    const lines = bytes.subarray(0, whole).toString('utf8').split('\n');
+    lines.pop(); // what follows the last newline: nothing
+    for (const line of lines) {
+      this.#lines++;
+      if (line.trim() === '') continue;
+      const event = this.#check(line, this.#lines, false);
+      if (event) this.#events.push(event);
+    }
+    const end = bytes.subarray(whole).toString('utf8');
+    const last = end.trim() === '' ? undefined : this.#check(end, this.#lines + 1, true);
+    return last ? [...this.#events, last] : [...this.#events];
+  }
+
+  /** A line's event; undefined for one that is not JSON, which is an error once something follows it. */
+  #check(line: string, n: number, isEnd: boolean): RunEvent | undefined {
+    if (this.#badLine !== undefined) throw new Error(`line ${this.#badLine} is not a JSON event`);
     const parsed = parseUntrustedJson(line);
     if ('error' in parsed) {
-      const isLast = lines.slice(i + 1).every((l) => l.trim() === '');
-      if (!isLast) throw new Error(`line ${i + 1} is not a JSON event`);
-      return;
+      if (!isEnd) this.#badLine = n;
+      return undefined;
     }
     const checked = checkEvent(parsed.value);
-    if ('problem' in checked) throw new Error(`line ${i + 1}: ${checked.problem}`);
-    events.push(checked.event);
-  });
-  return events;
+    if ('problem' in checked) throw new Error(`line ${n}: ${checked.problem}`);
+    return checked.event;
+  }
+
+  #reset(): void {
+    this.#offset = 0;
+    this.#lines = 0;
+    this.#badLine = undefined;
+    this.#events = [];
+  }
 }

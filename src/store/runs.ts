@@ -4,7 +4,7 @@ import { OrchestratorError } from '../errors.js';
 import { nearest } from '../util/suggest.js';
 import { isJobId } from './job-id.js';
 import type { RunEvent } from '../events/types.js';
-import { readJournal } from './journal.js';
+import { readJournal, type JournalReader } from './journal.js';
 import { ManifestBuilder, type JobManifest } from './manifest.js';
 import os from 'node:os';
 import { parseUntrustedJson } from '../util/json.js';
@@ -59,9 +59,10 @@ export function isWriterAlive(m: JobManifest): boolean {
  * process is gone. A manifest that is not what this version writes (wrong types, fields missing, not JSON)
  * is rebuilt from the journal when that can be done, with `damaged` saying what was wrong; when it cannot,
  * the error says what is missing. `onJournal` is given the journal's events when they were read for that (a
- * running job), so that a caller who needs them too does not read and check them a second time.
+ * running job), so that a caller who needs them too does not read and check them a second time; `journal`, a
+ * reader of it kept by a caller that asks again and again (the web app), reads only what it gained since.
  */
-export function readManifest(runsDir: string, jobId: string, o: { onJournal?: (events: RunEvent[]) => void } = {}): JobManifest {
+export function readManifest(runsDir: string, jobId: string, o: { journal?: JournalReader; onJournal?: (events: RunEvent[]) => void } = {}): JobManifest {
   const dir = path.join(runsDir, jobId);
   const file = path.join(dir, 'manifest.json');
   let text: string | undefined;
@@ -87,7 +88,7 @@ export function readManifest(runsDir: string, jobId: string, o: { onJournal?: (e
     }
   }
   if (m.status !== 'running') return m;
-  const live = replayJournal(dir, m, o.onJournal);
+  const live = replayJournal(dir, m, o);
   if (damaged) live.damaged = damaged;
   // A journal that ends in job.finished is a finished job, whatever became of its manifest.
   if (live.status !== 'running' || isWriterAlive(m)) return live;
@@ -118,10 +119,10 @@ export function filesOfUnfinishedJob(dir: string): FileRecord[] {
 }
 
 /** Rebuild a manifest from events.jsonl: the journal is the truth while a job runs or after a crash. */
-export function replayJournal(dir: string, start: JobManifest, onJournal?: (events: RunEvent[]) => void): JobManifest {
+export function replayJournal(dir: string, start: JobManifest, o: { journal?: JournalReader; onJournal?: (events: RunEvent[]) => void } = {}): JobManifest {
   let events: RunEvent[];
   try {
-    events = readJournal(path.join(dir, 'events.jsonl'));
+    events = o.journal ? o.journal.read() : readJournal(path.join(dir, 'events.jsonl'));
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') {
       throw new OrchestratorError({ code: 'run-folder', message: `cannot read ${path.join(dir, 'events.jsonl')}: ${(e as Error).message}` });
@@ -132,7 +133,7 @@ export function replayJournal(dir: string, start: JobManifest, onJournal?: (even
   Object.assign(builder.manifest, { pid: start.pid, hostname: start.hostname, steps: { ...start.steps } });
   for (const id of Object.keys(builder.manifest.steps)) builder.manifest.steps[id] = { ...builder.manifest.steps[id]! };
   for (const e of events) builder.emit(e);
-  onJournal?.(events);
+  o.onJournal?.(events);
   return builder.manifest;
 }
 

@@ -22,6 +22,7 @@ import { renderRunsBody, renderRunsTable } from './runs-page.js';
 import { pathSegments, resolveInside } from './safe-path.js';
 import { streamEvents, streamLog } from './streams.js';
 import { UI_CSS } from './style.js';
+import { WatchedJournals } from './watched-journals.js';
 
 /** Options of the UI server. */
 export interface UiServerOptions {
@@ -117,7 +118,7 @@ async function sendArtifact(res: ServerResponse, runsDir: string, jobId: string,
 }
 
 /** The routes under /runs/<id>/. */
-async function routeRun(o: { req: IncomingMessage; res: ServerResponse; url: URL; runsDir: string; rest: string[] }): Promise<void> {
+async function routeRun(o: { req: IncomingMessage; res: ServerResponse; url: URL; runsDir: string; rest: string[]; journals: WatchedJournals }): Promise<void> {
   const { req, res, url, runsDir } = o;
   const jobId = jobOf(runsDir, o.rest[0]);
   const [what, ...more] = o.rest.slice(1);
@@ -135,10 +136,11 @@ async function routeRun(o: { req: IncomingMessage; res: ServerResponse; url: URL
     res.writeHead(301, { ...SECURITY_HEADERS, location: `/runs/${jobId}/` });
     return void res.end();
   }
-  // A running job's journal is read once: for its manifest, and for the report's timeline.
+  // A running job's journal is read once (and only what it gained since the last look): for its manifest, and for the report's timeline.
   const readRun = () => {
     let journal: RunEvent[] | undefined;
-    const m = readManifest(runsDir, jobId, { onJournal: (events) => (journal = events) });
+    const m = readManifest(runsDir, jobId, { journal: o.journals.of(dir), onJournal: (events) => (journal = events) });
+    if (m.status !== 'running') o.journals.drop(dir);
     return [m, journal] as const;
   };
   if (what === '' && more.length === 0) return html(res, renderRunPage(runsDir, ...readRun()));
@@ -170,7 +172,14 @@ async function routeRun(o: { req: IncomingMessage; res: ServerResponse; url: URL
 }
 
 /** One request: access first, then the route. */
-async function route(o: { req: IncomingMessage; res: ServerResponse; runsDir: string; rule: AccessRule; assets: Map<string, { type: string; body: Buffer }> }): Promise<void> {
+async function route(o: {
+  req: IncomingMessage;
+  res: ServerResponse;
+  runsDir: string;
+  rule: AccessRule;
+  assets: Map<string, { type: string; body: Buffer }>;
+  journals: WatchedJournals;
+}): Promise<void> {
   const { req, res, runsDir } = o;
   // WHATWG URL parsing removes `.` and `..` segments (also written %2e%2e): a path cannot climb out of its route.
   const url = new URL(req.url ?? '/', 'http://ui.invalid');
@@ -190,7 +199,7 @@ async function route(o: { req: IncomingMessage; res: ServerResponse; runsDir: st
     if (!asset) throw new HttpError(404, `no asset ${rest[0]}`);
     return send(res, 200, asset.type, asset.body);
   }
-  if (top === 'runs') return routeRun({ req, res, url, runsDir, rest });
+  if (top === 'runs') return routeRun({ req, res, url, runsDir, rest, journals: o.journals });
   if (top === 'compare' && rest.length === 0) {
     const a = jobOf(runsDir, url.searchParams.get('a') ?? undefined), b = jobOf(runsDir, url.searchParams.get('b') ?? undefined);
     return html(res, renderComparePage(loadSide(runsDir, readManifest(runsDir, a)), loadSide(runsDir, readManifest(runsDir, b))));
@@ -215,8 +224,9 @@ export async function startUiServer(o: UiServerOptions): Promise<UiServer | { pr
   const token = isLoopbackHost(o.host) ? o.token : (o.token ?? randomBytes(24).toString('base64url'));
   const assets = loadAssets();
   const rule: AccessRule = token !== undefined ? { token } : {};
+  const journals = new WatchedJournals();
   const server = http.createServer((req, res) => {
-    route({ req, res, runsDir, rule, assets }).catch((e: unknown) => answerError(res, e, o.onInternalError));
+    route({ req, res, runsDir, rule, assets, journals }).catch((e: unknown) => answerError(res, e, o.onInternalError));
   });
   const problem = await new Promise<string | undefined>((resolve) => {
     server.once('error', (e: NodeJS.ErrnoException) =>
