@@ -109,12 +109,18 @@ function renderLegend(): string {
   return `<p class="legend">${items.join('')}</p>`;
 }
 
+/** `9999 succeeded, 1 failed`: counts by status, in the header's order of statuses. */
+function countsByStatus(counts: ReadonlyMap<string, number>): string {
+  return STATUSES.filter((s) => counts.has(s))
+    .map((s) => `${counts.get(s)} ${s}`)
+    .join(', ');
+}
+
 /** What a big fan-out's table row and card say of the instances they leave out. */
 function digestNote(d: FanDigest, m: JobManifest): string {
-  const left = STATUSES.filter((s) => d.unlisted.has(s)).map((s) => `${d.unlisted.get(s)} ${s}`);
   const count = [...d.unlisted.values()].reduce((a, b) => a + b, 0);
   return (
-    `${d.total} instances. Listed here: those that did not succeed, at most ${INSTANCE_ROWS_MAX}; not listed: ${count} (${left.join(', ')}). ` +
+    `${d.total} instances. Listed here: those that did not succeed, at most ${INSTANCE_ROWS_MAX}; not listed: ${count} (${countsByStatus(d.unlisted)}). ` +
     `<code>orchestrator show ${esc(m.job_id)}</code> lists every one; each has its log in <code>logs/</code>.`
   );
 }
@@ -126,7 +132,7 @@ function instanceTally(m: JobManifest, r: StepRecord): string {
     const status = m.steps[id]?.status ?? 'pending';
     counts.set(status, (counts.get(status) ?? 0) + 1);
   }
-  return STATUSES.filter((s) => counts.has(s)).map((s) => `${counts.get(s)} ${s}`).join(', ') || 'none yet';
+  return countsByStatus(counts) || 'none yet';
 }
 
 function renderTable(steps: readonly ReportStep[], m: JobManifest, fans: ReturnType<typeof digestFans>): string {

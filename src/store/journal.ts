@@ -69,40 +69,29 @@ export function readJournal(file: string): RunEvent[] {
 }
 
 /**
- * A journal read as it grows (the web app watching a running job): each `read` parses and checks only the whole
- * lines appended since the last, and returns every event so far, as readJournal would. Only whole lines are taken:
- * an unended last line is looked at each time, as the journal's end, and taken once it ends. A journal cut back
- * (the writer cuts a line a failed write left torn) is read again from where it now ends, or from its start.
+ * The whole lines a growing file (a journal) gained since the last call: a line is whole once its newline is
+ * written; what follows the last newline is handed over too, as the file's unended `rest`, and read again next
+ * time. A file cut back below what was taken is read again from its start (`restarted`).
  */
-export class JournalReader {
+export class LineTail {
   readonly #file: string;
   /** Bytes of whole lines taken. */
   #offset = 0;
-  #lines = 0;
-  /** A whole line that is not JSON: an error once anything follows it, else the torn end of the journal. */
-  #badLine: number | undefined;
-  #events: RunEvent[] = [];
 
   constructor(file: string) {
     this.#file = file;
   }
 
-  /** Every event of the journal so far (a new array); throws as readJournal does, and then starts over on the next call. */
-  read(): RunEvent[] {
-    try {
-      return this.#read();
-    } catch (e) {
-      this.#reset();
-      throw e;
-    }
-  }
-
-  #read(): RunEvent[] {
+  next(): { lines: string[]; rest: string; restarted: boolean } {
     const fd = fs.openSync(this.#file, 'r');
     let bytes: Buffer;
+    let restarted = false;
     try {
       const size = fs.fstatSync(fd).size;
-      if (size < this.#offset) this.#reset();
+      if (size < this.#offset) {
+        this.#offset = 0;
+        restarted = true;
+      }
       bytes = Buffer.alloc(size - this.#offset);
       let n = 0;
       while (n < bytes.length) {
@@ -119,14 +108,53 @@ export class JournalReader {
     this.#offset += whole;
     const lines = bytes.subarray(0, whole).toString('utf8').split('\n');
     lines.pop(); // what follows the last newline: nothing
+    return { lines, rest: bytes.subarray(whole).toString('utf8'), restarted };
+  }
+
+  /** Take the file again from its start. */
+  restart(): void {
+    this.#offset = 0;
+  }
+}
+
+/**
+ * A journal read as it grows (the web app watching a running job): each `read` parses and checks only the whole
+ * lines appended since the last, and returns every event so far, as readJournal would. An unended last line is
+ * looked at each time, as the journal's end, and taken once it ends. A journal cut back (the writer cuts a line a
+ * failed write left torn) is read again from where it now ends, or from its start.
+ */
+export class JournalReader {
+  readonly #tail: LineTail;
+  #lines = 0;
+  /** A whole line that is not JSON: an error once anything follows it, else the torn end of the journal. */
+  #badLine: number | undefined;
+  #events: RunEvent[] = [];
+
+  constructor(file: string) {
+    this.#tail = new LineTail(file);
+  }
+
+  /** Every event of the journal so far (a new array); throws as readJournal does, and then starts over on the next call. */
+  read(): RunEvent[] {
+    try {
+      return this.#read();
+    } catch (e) {
+      this.#reset();
+      this.#tail.restart();
+      throw e;
+    }
+  }
+
+  #read(): RunEvent[] {
+    const { lines, rest, restarted } = this.#tail.next();
+    if (restarted) this.#reset();
     for (const line of lines) {
       this.#lines++;
       if (line.trim() === '') continue;
       const event = this.#check(line, this.#lines, false);
       if (event) this.#events.push(event);
     }
-    const end = bytes.subarray(whole).toString('utf8');
-    const last = end.trim() === '' ? undefined : this.#check(end, this.#lines + 1, true);
+    const last = rest.trim() === '' ? undefined : this.#check(rest, this.#lines + 1, true);
     return last ? [...this.#events, last] : [...this.#events];
   }
 
@@ -144,7 +172,6 @@ export class JournalReader {
   }
 
   #reset(): void {
-    this.#offset = 0;
     this.#lines = 0;
     this.#badLine = undefined;
     this.#events = [];
