@@ -173,6 +173,8 @@ describe('downstream of instances', () => {
     expect(xml).toMatch(/<testcase name="count \(b\)"[^>]*>\s*<failure/);
     // The summary names the failed instance with its values.
     expect(res.stdout).toMatch(/✗ count-b \(b\): exit: exited with code 1/);
+    // Counted as what ran: list and three instances; gather skipped. The fanned step is its instances, not a fifth step.
+    expect(res.stdout).toMatch(/^failed in \S+: 3 succeeded, 1 failed, 1 skipped$/m);
   });
 
   it('resume reuses the succeeded instances one by one and runs the failed one', () => {

@@ -37,7 +37,9 @@ export interface SummaryOptions {
  */
 export function printSummary({ out, colors: c, manifest: m, runDir, tail = DEFAULT_TAIL_LINES, wrapLog }: SummaryOptions): void {
   const steps = Object.entries(m.steps);
-  const count = (s: string) => steps.filter(([, r]) => r.status === s).length;
+  // A fanned step is counted as its instances (as --junit and the live view count it), not once more itself.
+  const counted = steps.filter(([, r]) => r.instances === undefined);
+  const count = (s: string) => counted.filter(([, r]) => r.status === s).length;
   const parts = [`${count('succeeded')} succeeded`, `${count('failed')} failed`, `${count('skipped')} skipped`];
   if (count('cancelled') > 0) parts.push(`${count('cancelled')} cancelled`);
   const paint = statusPaint(c, m.status);
