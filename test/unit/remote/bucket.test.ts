@@ -11,6 +11,8 @@ describe('bucket', () => {
   let server: S3TestServer;
   let bucket: Bucket;
   let dir: string;
+  // The test server's credentials, for this file only: the unit tests' worker goes on to other files.
+  const saved = { AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY };
   beforeAll(async () => {
     server = await startS3TestServer();
     Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' });
@@ -18,6 +20,10 @@ describe('bucket', () => {
     dir = await mkdtemp(path.join(tmpdir(), 'orch-bucket-'));
   });
   afterAll(async () => {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
     bucket.close();
     await server.close();
     await rm(dir, { recursive: true, force: true });
