@@ -54,7 +54,9 @@ function shown(v: unknown): string {
  * `for_each` array (the item varies fastest, as if it were the last matrix key). Ids are `<step>-<values>`: the
  * values made safe as a file name (letters, digits, `.`, `_`, `-`; a mapping by its `id` or `name` field), with a
  * short hash of the values when that lost anything (always for a mapping: a changed field makes a new instance) or
- * would collide, so an id is stable across runs and follows its item, not its position.
+ * would collide (case-insensitively) with another instance's, or another step's id: then every one of the colliding
+ * instances gets its hash, whatever their order (`README.md` and `readme.md`, `1` and `"1"`), so an id follows its
+ * values, never its position.
  * Returns an error message (never throws) for items that are not scalars or mappings, duplicates, or too many.
  */
 export function planInstances(o: { step: StepSpec; items?: unknown[]; isTaken: (id: string) => boolean }): InstanceInfo[] | { error: string } {
@@ -82,15 +84,9 @@ export function planInstances(o: { step: StepSpec; items?: unknown[]; isTaken: (
       seen.set(key, i);
     }
   }
-  const out: InstanceInfo[] = [];
-  const taken = new Set<string>();
-  /** The id if it is free (case-insensitively: macOS file names), now taken; else undefined. */
-  const claim = (id: string): string | undefined => {
-    const folded = id.toLowerCase();
-    if (taken.has(folded) || o.isTaken(id)) return undefined;
-    taken.add(folded);
-    return id;
-  };
+  // First each instance's readable id, if its values make an exact one; then which of those collide.
+  const planned: { combo: Record<string, unknown> | undefined; comboKey: string; k: number; label: string; slug: string; plain?: string }[] = [];
+  const plainCount = new Map<string, number>();
   for (const combo of combos) {
     const comboKey = combo ? canonicalJson(combo) : '';
     const comboValues = combo ? Object.values(combo).map(shown) : [];
@@ -102,16 +98,35 @@ export function planInstances(o: { step: StepSpec; items?: unknown[]; isTaken: (
       const raw = values.join('-');
       const slug = raw.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, SLUG_CHARS);
       const exact = slug === raw && slug !== '' && comboExact && !isMapping(item);
-      // The hash is made only when needed: most items are plain names.
-      const hashed = `${o.step.id}-${slug ? `${slug}-` : ''}`;
-      const id =
-        (exact ? claim(`${o.step.id}-${slug}`) : undefined) ??
-        claim(`${hashed}${hash53(`${comboKey}\n${o.items ? keys[k] : ''}`)}`) ??
-        claim(`${hashed}${hash53(`${comboKey}\n${o.items ? keys[k] : ''}`)}-${out.length}`)!;
-      out.push({ of: o.step.id, index: out.length, id, label: label.length > LABEL_CHARS ? `${label.slice(0, LABEL_CHARS - 1)}…` : label, ...(combo ? { matrix: combo } : {}), ...(o.items ? { item, itemIndex: k } : {}) });
+      const plain = exact ? `${o.step.id}-${slug}` : undefined;
+      if (plain !== undefined) plainCount.set(plain.toLowerCase(), (plainCount.get(plain.toLowerCase()) ?? 0) + 1);
+      planned.push({ combo, comboKey, k, label, slug, ...(plain !== undefined ? { plain } : {}) });
     }
   }
+  const out: InstanceInfo[] = [];
+  const taken = new Set<string>();
+  /** The id if it is free (case-insensitively: macOS file names), now taken; else undefined. */
+  const claim = (id: string): string | undefined => {
+    const folded = id.toLowerCase();
+    if (taken.has(folded) || o.isTaken(id)) return undefined;
+    taken.add(folded);
+    return id;
+  };
+  // Plain ids that collide with no other instance's are taken first: a hashed id can then never take one of them.
+  const ids = planned.map((p) => (p.plain !== undefined && plainCount.get(p.plain.toLowerCase()) === 1 ? claim(p.plain) : undefined));
+  for (const [index, p] of planned.entries()) {
+    // The hash is made only when needed: most items are plain names.
+    const hashed = `${o.step.id}-${p.slug ? `${p.slug}-` : ''}${hash53(`${p.comboKey}\n${o.items ? keys[p.k] : ''}`)}`;
+    const id = ids[index] ?? claim(hashed) ?? claim(`${hashed}-${index}`)!;
+    const item = items[p.k];
+    out.push({ of: o.step.id, index, id, label: p.label.length > LABEL_CHARS ? `${p.label.slice(0, LABEL_CHARS - 1)}…` : p.label, ...(p.combo ? { matrix: p.combo } : {}), ...(o.items ? { item, itemIndex: p.k } : {}) });
+  }
   return out;
+}
+
+/** The identity of an instance's values (its matrix combination and its item), as resume compares them with a reused instance's. */
+export function instanceValuesKey(matrix: Record<string, unknown> | null | undefined, item: unknown): string {
+  return canonicalJson({ item: item ?? null, matrix: matrix ?? null });
 }
 
 /**

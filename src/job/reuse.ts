@@ -7,11 +7,14 @@ import { hashFileInterruptibly, listFiles, type FileRecord } from '../store/hash
 import { readJournal } from '../store/journal.js';
 import type { JobManifest } from '../store/manifest.js';
 import type { RunDir } from '../store/run-dir.js';
+import { instanceValuesKey } from '../graph/instances.js';
 
 /** What a new job takes over from an old one: settled results, and how to copy their files in. */
 export interface ReusePlan {
   /** By step id; instances of fanned steps by instance id (used only if the new expansion has them again). */
   steps: Map<string, StepResult>;
+  /** Of each reused instance, the identity of its recorded values (instanceValuesKey): reused only if the new one's are the same. */
+  instanceValues: Map<string, string>;
   /** Copy the files of the reused steps that are no instances (before the job starts). */
   copy: (runDir: RunDir) => void;
   /** Copy one reused instance's files (when the new expansion reuses it). */
@@ -45,6 +48,7 @@ export async function planReuse(o: {
   const reusable = new Uint8Array(g.ids.length);
   const steps = new Map<string, StepResult>();
   const instances = new Set<string>();
+  const instanceValues = new Map<string, string>();
   const instanceEligible = o.instanceEligible ?? ((_id: string, i: number) => o.eligible(i));
   for (const i of topologicalOrder(g)) {
     const id = g.ids[i]!;
@@ -55,7 +59,7 @@ export async function planReuse(o: {
       // is still there are reused, and only new items run.
       for (const x of rec?.instances ?? []) {
         if (old.steps[x]?.status !== 'succeeded' || !instanceEligible(x, i)) continue;
-        steps.set(x, await reusedResult({ oldDir, id: x, old, recorded, signal: o.signal }));
+        steps.set(x, await reusedResult({ oldDir, id: x, old, recorded, signal: o.signal, values: (v) => instanceValues.set(x, v) }));
         instances.add(x);
       }
       if (needsOk && o.eligible(i) && rec?.status === 'succeeded') reusable[i] = 1;
@@ -75,6 +79,7 @@ export async function planReuse(o: {
   };
   return {
     steps,
+    instanceValues,
     // Exactly the files each step's event recorded, byte for byte as verified above: nothing the old
     // folder gained since (a file added to its artifacts, a FIFO) comes along. outputs/ is written anew.
     copy: (runDir) => {
@@ -85,13 +90,15 @@ export async function planReuse(o: {
 }
 
 /** An old step's result as a reused one, after checking its files against their recorded SHA-256. */
-async function reusedResult(o: { oldDir: string; id: string; old: JobManifest; recorded: Map<string, FileRecord[]>; signal: AbortSignal }): Promise<StepResult> {
+async function reusedResult(o: { oldDir: string; id: string; old: JobManifest; recorded: Map<string, FileRecord[]>; signal: AbortSignal; values?: (key: string) => void }): Promise<StepResult> {
   const { oldDir, id, old, recorded } = o;
   const rec = old.steps[id]!;
   const files = recorded.get(id);
   if (!files) throw new OrchestratorError({ code: 'run-folder', message: `${oldDir}: step "${id}" succeeded but its files were never recorded; cannot reuse it safely` });
   await verify({ oldDir, id, files, signal: o.signal });
   const out = readOutput(oldDir, id);
+  // An instance's outputs file records its values (masked where they hold a secret: such an instance runs again).
+  o.values?.(instanceValuesKey(out.matrix as Record<string, unknown> | null | undefined, out.item));
   return {
     status: 'succeeded',
     attempts: rec.attempts,
@@ -142,9 +149,9 @@ async function verify({ oldDir, id, files, signal }: { oldDir: string; id: strin
   }
 }
 
-function readOutput(oldDir: string, id: string): { text?: unknown; text_truncated?: unknown; outputs?: unknown } {
+function readOutput(oldDir: string, id: string): { text?: unknown; text_truncated?: unknown; outputs?: unknown; matrix?: unknown; item?: unknown } {
   try {
-    return JSON.parse(fs.readFileSync(path.join(oldDir, 'outputs', `${id}.json`), 'utf8')) as { text?: unknown; text_truncated?: unknown; outputs?: unknown };
+    return JSON.parse(fs.readFileSync(path.join(oldDir, 'outputs', `${id}.json`), 'utf8')) as { text?: unknown; text_truncated?: unknown; outputs?: unknown; matrix?: unknown; item?: unknown };
   } catch (e) {
     throw new OrchestratorError({ code: 'run-folder', message: `cannot reuse step "${id}": ${(e as Error).message}` });
   }

@@ -35,7 +35,7 @@ export interface JobOptions {
   /** Aborted on Ctrl-C / SIGTERM. */
   signal: AbortSignal;
   /** Steps carried over from an earlier job, with their files already copied in (resume/rerun). */
-  reuse?: { steps: Map<string, StepResult>; copy: (runDir: RunDir) => void; copyStep: (runDir: RunDir, id: string) => void; resumedFrom?: string; rerunOf?: string };
+  reuse?: { steps: Map<string, StepResult>; instanceValues: Map<string, string>; copy: (runDir: RunDir) => void; copyStep: (runDir: RunDir, id: string) => void; resumedFrom?: string; rerunOf?: string };
   /** LLM steps, when the spec has any (loaded only then). */
   llm?: (runDir: RunDir, redactor: Redactor) => StepExecutor;
   /** The step cache, when a run step has `cache:` (SPEC §11; loaded only then). */
@@ -165,6 +165,7 @@ export async function runJob(o: JobOptions): Promise<JobOutcome> {
     },
     checkContract: o.checkContract,
     reused: o.reuse?.steps,
+    reusedValues: o.reuse?.instanceValues,
     contexts: { vars: spec.vars, env: { ...process.env }, job: { id: runDir.jobId, name: spec.name, run_dir: runDir.root } },
     signal: stop.signal,
     jobTimeoutMs: spec.timeoutMs,

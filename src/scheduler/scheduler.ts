@@ -3,7 +3,7 @@ import type { StepError } from '../errors.js';
 import type { CacheSource, JobStatus, RunEventBody } from '../events/types.js';
 import { collectReferences, evaluate, hasTemplate, isTruthy, parseExpression, parseTemplate, renderTemplate, type EvalContext, type Expr } from '../expr/index.js';
 import { appendInstances, type Graph } from '../graph/build.js';
-import { instanceStep } from '../graph/instances.js';
+import { instanceStep, instanceValuesKey } from '../graph/instances.js';
 import { FanGroup, planExpansion } from './fan-group.js';
 import { formatDuration } from '../specfile/duration.js';
 import type { InstanceInfo, JobSpec, StepSpec } from '../specfile/model.js';
@@ -38,6 +38,8 @@ export interface SchedulerOptions {
   checkContract?: (step: StepSpec, outputs: Record<string, unknown>) => StepError | undefined;
   /** Steps carried over from an earlier job (resume/rerun): settled before anything runs. */
   reused?: ReadonlyMap<string, StepResult>;
+  /** Of reused instances, their recorded values' identity (instanceValuesKey): one whose new values differ runs instead. */
+  reusedValues?: ReadonlyMap<string, string>;
   /** Base expression contexts (vars, env, job). */
   contexts: { vars: Record<string, unknown>; env: Record<string, unknown>; job: Record<string, unknown> };
   /** Aborted on Ctrl-C / SIGTERM. */
@@ -259,7 +261,7 @@ class SchedulerRun {
       this.#failedUpstream.push(this.#failedUpstream[c]!);
       this.#rank.push(this.#rank[c]!);
       this.#groups[i] = group;
-      const reused = this.#reused.get(g.ids[i]!);
+      const reused = this.#reusedInstance(g.ids[i]!, infos[i - first]!);
       if (reused) {
         reusedNow.push([i, reused]);
       } else {
@@ -272,6 +274,17 @@ class SchedulerRun {
     for (let k = reusedNow.length - 1; k >= 0; k--) work.push(reusedNow[k]!); // the worklist pops: instance order
     if (toRun.length > 0) this.#o.onExpanded?.(step, toRun);
     for (const i of group.release()) this.#ready.push(i);
+  }
+
+  /**
+   * An earlier job's result of this instance, if it had the same values: ids follow values, but `1` and `"1"`, say,
+   * make the same readable id in two jobs that each have only one of them.
+   */
+  #reusedInstance(id: string, info: InstanceInfo): StepResult | undefined {
+    const reused = this.#reused.get(id);
+    if (reused === undefined) return undefined;
+    const recorded = this.#o.reusedValues?.get(id);
+    return recorded === undefined || recorded === instanceValuesKey(info.matrix, info.item) ? reused : undefined;
   }
 
   /** Step i; an instance's step is made when first needed (10,000 of them are not made at expansion). */

@@ -177,6 +177,20 @@ describe('downstream of instances', () => {
     expect(res.stdout).toMatch(/^failed in \S+: 3 succeeded, 1 failed, 1 skipped$/m);
   });
 
+  it('reuses an instance only for the same values: the number 1 and the string "1" make the same id in two jobs', () => {
+    const r = rig();
+    writeList([1]);
+    r.write('spec.yaml', LIST_SPEC);
+    expect(r.run(['run', 'spec.yaml']).code).toBe(0);
+    writeList(['1']);
+    const again = r.run(['rerun', 'latest', '--step', 'list', '--no-cascade']);
+    expect(again.code, again.stderr).toBe(0);
+    const m = r.manifest();
+    expect(Object.keys(m.steps)).toContain('count-1');
+    expect(m.steps['count-1']).toMatchObject({ status: 'succeeded', reused: false });
+    expect(JSON.parse(fs.readFileSync(r.runPath('outputs/count-1.json'), 'utf8'))).toMatchObject({ item: '1' });
+  });
+
   it('resume reuses the succeeded instances one by one and runs the failed one', () => {
     const r = rig();
     writeList(['a', 'b', 'c']);

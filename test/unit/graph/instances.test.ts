@@ -37,6 +37,18 @@ describe('planInstances', () => {
     expect(ids(plan(fanned({ forEach: '${{ x }}' }), ['b'], ['count-b']))[0]).toMatch(/^count-b-[0-9a-f]{10}$/);
   });
 
+  it('gives every one of the items whose readable ids collide a hashed id, whatever their order', () => {
+    const step = fanned({ forEach: '${{ x }}' });
+    const byItem = (items: unknown[]) => new Map((plan(step, items) as InstanceInfo[]).map((x) => [JSON.stringify(x.item), x.id]));
+    const one = byItem(['A', 'a', 1, '1', 'README.md', 'readme.md', 'b']);
+    const other = byItem(['b', 'readme.md', '1', 'a', 'README.md', 1, 'A']);
+    expect(other).toEqual(one);
+    for (const item of ['"A"', '"a"', '1', '"1"', '"README.md"', '"readme.md"']) expect(one.get(item)).toMatch(/-[0-9a-f]{10}$/);
+    expect(one.get('"b"')).toBe('count-b');
+    // Alone, an item keeps its readable id.
+    expect(ids(plan(step, ['README.md']))).toEqual(['count-README.md']);
+  });
+
   it('refuses items that are not scalars or mappings, duplicates, and more than max_instances', () => {
     expect(plan(fanned({ forEach: '${{ x }}' }), ['a', null])).toEqual({ error: 'item 1 is null: each item must be a string, a number, a boolean or a mapping' });
     expect(plan(fanned({ forEach: '${{ x }}' }), [[1]])).toEqual({ error: expect.stringContaining('item 0 is an array of 1 item') });
