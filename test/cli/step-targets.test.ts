@@ -141,6 +141,16 @@ describe('--watch', () => {
       expect([runs(r, 'gen'), runs(r, 'build'), runs(r, 'lint')]).toEqual([1, 1, 2]);
       const m = r.manifest();
       expect([m.steps.gen!.cached, m.steps.build!.cached, m.steps.lint!.cached]).toEqual([true, true, false]);
+      // A spec that no longer loads runs nothing, says where it is wrong, and waits for the next change.
+      const good = fs.readFileSync(r.path('spec.yaml'), 'utf8');
+      const jobs = r.jobs().length;
+      r.write('spec.yaml', `${good}bogus: 1\n`);
+      await until(() => /the spec does not load/.test(stderr), 'the broken spec');
+      expect(stderr).toMatch(/spec\.yaml changed, and the spec does not load:\n {2}\S*spec\.yaml:\d+:\d+: .*bogus/);
+      expect(r.jobs()).toHaveLength(jobs);
+      r.write('spec.yaml', good);
+      await until(() => (stderr.match(/watching \d+ files/g) ?? []).length === 3, 'the run of the fixed spec');
+      expect(r.jobs()).toHaveLength(jobs + 1);
     } finally {
       child.kill('SIGINT');
     }

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { OrchestratorError } from '../../errors.js';
+import { OrchestratorError, formatDiagnostic } from '../../errors.js';
 import type { EventSink, ExpandedInstance } from '../../events/types.js';
 import { hasTemplate } from '../../expr/index.js';
 import { renderCacheGlobs } from '../../graph/instances.js';
@@ -23,17 +23,23 @@ export async function watchRuns(o: { load: () => Promise<JobSpec>; run: (spec: J
     const code = await o.run(spec, { emit: (e) => void (e.type === 'step.expanded' && expanded.set(e.step, e.instances)) });
     if (code === 130) return code;
     const globs = watchedGlobs(spec, expanded);
-    const watched = () => [spec.path, ...matchFiles(path.dirname(spec.path), globs, [path.resolve(o.runsDir)]).map((rel) => path.join(path.dirname(spec.path), rel))];
+    const specPath = spec.path;
+    const watched = () => [specPath, ...matchFiles(path.dirname(specPath), globs, [path.resolve(o.runsDir)]).map((rel) => path.join(path.dirname(specPath), rel))];
     // Looked at before the line is printed: whoever reads it and then changes a file is seen.
-    const before = signature(watched());
+    let before = signature(watched());
     o.say(`watching ${before.size} files for changes (Ctrl-C to stop)`);
-    const changed = await waitForChange(watched, before);
-    o.say(`${changed} changed: running again`);
-    try {
-      spec = await o.load();
-    } catch (e) {
-      if (!(e instanceof OrchestratorError)) throw e;
-      o.say(`the spec does not load (${e.message}): waiting for a fix`);
+    // A spec that no longer loads runs nothing: the next change is waited for, and the spec read again.
+    for (;;) {
+      const changed = await waitForChange(watched, before);
+      before = signature(watched());
+      try {
+        spec = await o.load();
+        o.say(`${changed} changed: running again`);
+        break;
+      } catch (e) {
+        if (!(e instanceof OrchestratorError)) throw e;
+        o.say(`${changed} changed, and the spec does not load:\n${e.diagnostics.map((d) => `  ${formatDiagnostic(d)}`).join('\n')}\nwaiting for a fix (Ctrl-C to stop)`);
+      }
     }
   }
 }
