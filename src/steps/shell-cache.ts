@@ -99,7 +99,13 @@ export class StepCache {
       if (entry.log && !inlineLog) targets.push([entry.log, runDir.logPath(step.id)]);
       for (const f of entry.artifacts) targets.push([f, inside(runDir.artifactsDir(step.id), f.path)]);
       notThroughLinks(entry.workspace);
-      for (const f of entry.workspace) if (!this.#isInPlace(f)) targets.push([f, inside(this.o.scope.specDir, f.path)]);
+      for (const f of entry.workspace) {
+        if (this.#isInPlace(f)) continue;
+        const dest = inside(this.o.scope.specDir, f.path);
+        const blocked = blockedPlace(this.o.scope.specDir, f.path);
+        if (blocked) throw new BlobError(blocked);
+        targets.push([f, dest]);
+      }
       return targets;
     }, inlineLog);
     if (problem) {
@@ -187,6 +193,8 @@ export class StepCache {
     try {
       const root = this.o.scope.specDir;
       inside(root, f.path);
+      const st = fs.lstatSync(path.join(root, f.path));
+      if (!st.isFile() && !st.isSymbolicLink()) return false; // a folder (or a FIFO) in its place
       if (f.link !== undefined) return fs.lstatSync(path.join(root, f.path)).isSymbolicLink() && fs.readlinkSync(path.join(root, f.path)) === f.link;
       return this.o.scope.hashes.hash(root, [f.path])[f.path] === f.sha256 && (fs.statSync(path.join(root, f.path)).mode & 0o777) === f.mode;
     } catch (e) {
@@ -284,8 +292,29 @@ function linkUnder(dir: string, prefix: string, rel = ''): string | undefined {
   return undefined;
 }
 
-/** Write a file's bytes and mode, making its folder when it is missing. */
+/**
+ * Why a workspace file cannot be restored at `rel` (under `root`) as the workspace stands, or undefined: a link among
+ * its folders (a workspace link may lead outside the spec's folder: nothing is written through one), a file where
+ * it needs a folder, a folder where it goes. A link in its own place is replaced, as a file there would be.
+ */
+function blockedPlace(root: string, rel: string): string | undefined {
+  const parts = rel.split('/');
+  let p = root;
+  for (const [i, part] of parts.entries()) {
+    p = path.join(p, part);
+    const st = fs.lstatSync(p, { throwIfNoEntry: false });
+    if (!st) return undefined; // this folder and those below it are made
+    const shown = parts.slice(0, i + 1).join('/');
+    if (i === parts.length - 1) return st.isDirectory() ? `${shown} is a folder in the workspace, where the entry has a file` : undefined;
+    if (st.isSymbolicLink()) return `${shown} is a symbolic link in the workspace: nothing is restored through one (${rel})`;
+    if (!st.isDirectory()) return `${shown} is a file in the workspace, where the entry needs a folder (for ${rel})`;
+  }
+  return undefined;
+}
+
+/** Write a file's bytes and mode, making its folder when it is missing; a link in its place is replaced, not written through. */
 function writeRestored(dest: string, data: Buffer, mode: number): void {
+  if (fs.lstatSync(dest, { throwIfNoEntry: false })?.isSymbolicLink()) fs.unlinkSync(dest);
   try {
     fs.writeFileSync(dest, data, { mode });
   } catch (e) {

@@ -301,6 +301,31 @@ describe('what is never a hit', () => {
     expect(r.run(['run', 'spec.yaml']).code).toBe(1);
     expect(runs(r, 's')).toBe(2);
   });
+
+  it('a hit writes nothing through a link in the workspace, nor onto a folder in a file\'s place: a miss with a warning that names it', () => {
+    const r = rig();
+    const outside = fs.mkdtempSync(path.join(path.dirname(r.dir), 'orch-outside-'));
+    try {
+      r.write('in.txt', '1\n');
+      r.write('spec.yaml', 'steps:\n  s:\n    cache: { inputs: [in.txt], outputs: [build/**] }\n    run: echo run >> ran-s; mkdir -p build && echo b > build/b.txt\n');
+      expect(r.run(['run', 'spec.yaml']).code).toBe(0);
+      // build/ is now a link to a folder outside the spec's folder.
+      fs.rmSync(r.path('build'), { recursive: true });
+      fs.symlinkSync(outside, r.path('build'));
+      const linked = r.run(['run', 'spec.yaml']);
+      expect(linked.stderr).toMatch(/^warning: step "s": cache entry [0-9a-f]{12}…: build is a symbolic link in the workspace: nothing is restored through one \(build\/b\.txt\); treated as a miss, the step runs$/m);
+      expect(runs(r, 's')).toBe(2);
+      // A folder where build/b.txt goes: the step runs (and fails on its own), not "cannot read" the workspace.
+      fs.rmSync(r.path('build'));
+      fs.mkdirSync(r.path('build/b.txt/sub'), { recursive: true });
+      const folder = r.run(['run', 'spec.yaml']);
+      expect(folder.stderr).toMatch(/^warning: step "s": cache entry [0-9a-f]{12}…: build\/b\.txt is a folder in the workspace, where the entry has a file; treated as a miss, the step runs$/m);
+      expect(runs(r, 's')).toBe(3);
+      expect(r.manifest().steps.s!.error).toMatchObject({ code: 'exit' });
+    } finally {
+      fs.rmSync(outside, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('control', () => {
