@@ -72,9 +72,10 @@ export function loadReportInput(dir: string, manifest: JobManifest, journal?: Ru
     if (!g && graph) warnings.push(`${path.join(dir, 'inputs')}: the spec copy has no step "${id}", which the manifest lists: drawn without its edges`);
     const shape: ReportStep = { id, kind: g?.kind ?? 'shell', needs: g?.needs ?? [], ...(of !== undefined ? { instanceOf: of } : {}) };
     if (unlisted.has(id)) return shape;
-    // A step not yet settled has an empty outputs file made ahead of time (or none): nothing to read, nothing wrong.
+    // A step not yet settled (or never settled: interrupted by a kill) has an empty outputs file made ahead of time,
+    // or none: nothing to read, nothing wrong.
     const status = manifest.steps[id]!.status;
-    const { outputs, problem } = status === 'pending' || status === 'running' ? {} : readOutputs(path.join(dir, 'outputs', `${id}.json`));
+    const { outputs, problem } = status === 'pending' || status === 'running' || status === 'interrupted' ? {} : readOutputs(path.join(dir, 'outputs', `${id}.json`));
     if (problem) warnings.push(problem);
     const log = readLogTail(path.join(dir, 'logs', `${id}.log`));
     return { ...shape, ...(outputs ? { outputs } : {}), ...(log ? { log } : {}) };

@@ -294,6 +294,19 @@ describe('report pieces', () => {
     }
   });
 
+  it('loadReportInput finds nothing wrong with the empty outputs file of a step a kill interrupted; an empty one of a settled step is damaged', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-report-unit-'));
+    try {
+      fs.mkdirSync(path.join(dir, 'outputs'));
+      for (const id of ['a', 'b']) fs.writeFileSync(path.join(dir, 'outputs', `${id}.json`), ''); // made ahead of time
+      const steps: Record<string, StepRecord> = { a: step({ status: 'interrupted' }), b: step({ status: 'succeeded' }) };
+      const input = loadReportInput(dir, { ...fixture().manifest, status: 'interrupted', steps, files: [] });
+      expect(input.warnings.filter((w) => /damaged/.test(w))).toEqual([`${path.join(dir, 'outputs', 'b.json')} is damaged (it is not JSON (it ends too early))`]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('tickStep picks 1-2-5 steps', () => {
     expect(tickStep(900)).toBe(200);
     expect(tickStep(5500)).toBe(1000);
