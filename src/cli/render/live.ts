@@ -252,11 +252,16 @@ export class LiveRenderer implements EventSink {
     const n = this.#counts;
     // Instances count one by one, as they do in `done`; a fanned step's own line does not count.
     let running = 0;
-    for (const id of this.#running.keys()) running += this.#fans.get(id)?.running ?? 1;
+    let waiting = 0; // instances of the fanned steps now running that have not started
+    for (const id of this.#running.keys()) {
+      const fan = this.#fans.get(id);
+      running += fan?.running ?? 1;
+      if (fan) waiting += fan.total - fan.running - Object.values(fan.counts).reduce((a, b) => a + b, 0);
+    }
     const parts: [string, (s: string) => string][] = [
       [`${n.succeeded} done`, c.green],
       [`${running} running`, c.blue],
-      [`${this.#queued.size} queued`, (s) => s],
+      [`${this.#queued.size + waiting} queued`, (s) => s],
       [`${n.failed} failed`, n.failed > 0 ? c.red : (s) => s],
     ];
     if (n.skipped > 0) parts.push([`${n.skipped} skipped`, c.gray]);

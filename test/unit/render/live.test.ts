@@ -44,7 +44,7 @@ describe('LiveRenderer', () => {
     emit({ type: 'step.failed', step: 'count-7', attempt: 1, exit_code: 1, duration_s: 0.1, error: { code: 'exit', message: 'exited with code 1' }, continue_on_error: false });
     advance(1000);
     const frame = live.frame();
-    expect(frame).toEqual([expect.stringMatching(/^ {2}\S count +running +1\.0s {2}7\/500 done · 2 running · 1 failed$/), expect.stringMatching(/^ {2}· list +queued$/), '7 done · 2 running · 1 queued · 1 failed   1.0s']);
+    expect(frame).toEqual([expect.stringMatching(/^ {2}\S count +running +1\.0s {2}7\/500 done · 2 running · 1 failed$/), expect.stringMatching(/^ {2}· list +queued$/), '7 done · 2 running · 491 queued · 1 failed   1.0s']); // 490 instances not started, and list
     live.close();
     expect(term.text()).toMatch(/✗ count \(f7\.txt\) +failed/);
     expect(term.text()).not.toMatch(/count \(f3\.txt\)/);
