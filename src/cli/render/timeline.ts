@@ -79,12 +79,14 @@ export function renderTimeline(m: JobManifest, opts: TimelineOptions): string {
     return `  ${dur.padStart(DURATION_WIDTH)} ${statusPaint(c, r.status)(r.status)}${c.dim(how)}`;
   };
 
+  // A step that never settled (cancelled while running, interrupted) has no duration: its bar's length stands for it.
+  const msOf = (s: Span) => (s.record.duration_s !== null ? s.record.duration_s * 1000 : s.end - s.start);
   const lines = [header, ''];
   for (const s of spans) {
     const from = Math.min(col(s.start), barWidth - 1);
     const to = Math.max(from + 1, col(s.end));
     const bar = ' '.repeat(from) + statusPaint(c, s.record.status)('█'.repeat(to - from)) + ' '.repeat(barWidth - to);
-    const ms = s.record.duration_s !== null ? s.record.duration_s * 1000 : s.end - s.start;
+    const ms = msOf(s);
     lines.push(`${label(s.id, critical.has(s.id))}${c.dim('│')}${bar}${c.dim('│')}${right(s.record, ms)}`);
   }
   for (const id of unstarted) {
@@ -92,9 +94,9 @@ export function renderTimeline(m: JobManifest, opts: TimelineOptions): string {
     lines.push(`${label(id, false)}${c.dim('│')}${' '.repeat(barWidth)}${c.dim('│')}${right(r, null)}`);
   }
   lines.push(...axis(total, barWidth, labelWidth, c));
-  const chain = spans.filter((s) => critical.has(s.id)).map((s) => s.id);
-  const chainMs = chain.reduce((sum, id) => sum + (m.steps[id]!.duration_s ?? 0) * 1000, 0);
-  lines.push('', `${c.yellow(CRITICAL)} critical path: ${chain.join(' → ')}  ${c.dim(`(${formatDuration(chainMs)} of steps in ${formatDuration(total)})`)}`, ...notes);
+  const chain = spans.filter((s) => critical.has(s.id));
+  const chainMs = chain.reduce((sum, s) => sum + msOf(s), 0);
+  lines.push('', `${c.yellow(CRITICAL)} critical path: ${chain.map((s) => s.id).join(' → ')}  ${c.dim(`(${formatDuration(chainMs)} of steps in ${formatDuration(total)})`)}`, ...notes);
   return `${lines.join('\n')}\n`;
 }
 

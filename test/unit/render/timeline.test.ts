@@ -125,6 +125,12 @@ describe('renderTimeline', () => {
     expect(few).not.toContain('more instances');
   });
 
+  it('counts the time of a critical step that never settled (interrupted by a kill) by its bar', () => {
+    const steps = { t: step('interrupted', 0, null) };
+    const out = renderTimeline(manifest(steps, null, 'interrupted'), { width: 80, colors: plain, needs: { t: [] }, now: T0 + 1500 });
+    expect(out).toContain('* critical path: t  (1.5s of steps in 1.5s)');
+  });
+
   it('paints bars by status when colours are on', () => {
     const out = renderTimeline(diamond, { width: 80, colors: new Chalk({ level: 1 }), needs });
     expect(out).toContain('\u001b[31m█'); // failed: red
