@@ -15,8 +15,8 @@ export interface RunSummary {
   status: string;
   started_at: string | null;
   duration_s: number | null;
-  /** Every step by status, instances of fanned steps each once. */
-  steps: Record<string, number>;
+  /** What ran, by status: each instance of a fanned step, not the fanned step itself (as run's end-of-run summary counts). */
+  ran: Record<string, number>;
   /** Top-level steps by status: a fanned step counts once. */
   top: Record<string, number>;
   /** Why the run folder cannot be read as it is, when it cannot. */
@@ -33,13 +33,13 @@ interface Remembered {
 
 /** A job's summary from its manifest. */
 export function summaryOf(m: JobManifest): RunSummary {
-  const steps: Record<string, number> = {};
+  const ran: Record<string, number> = {};
   const top: Record<string, number> = {};
   for (const r of Object.values(m.steps)) {
-    steps[r.status] = (steps[r.status] ?? 0) + 1;
+    if (r.instances === undefined) ran[r.status] = (ran[r.status] ?? 0) + 1;
     if (r.instance_of === undefined) top[r.status] = (top[r.status] ?? 0) + 1;
   }
-  return { job_id: m.job_id, name: m.name, status: m.damaged ? 'damaged' : m.status, started_at: m.started_at, duration_s: m.duration_s, steps, top, ...(m.damaged ? { damaged: m.damaged } : {}) };
+  return { job_id: m.job_id, name: m.name, status: m.damaged ? 'damaged' : m.status, started_at: m.started_at, duration_s: m.duration_s, ran, top, ...(m.damaged ? { damaged: m.damaged } : {}) };
 }
 
 /**
@@ -126,5 +126,5 @@ function isRemembered(x: unknown): x is Remembered {
   const s = r.summary as Partial<RunSummary> | null | undefined;
   if (typeof s !== 'object' || s === null || typeof s.job_id !== 'string' || typeof s.name !== 'string' || typeof s.status !== 'string') return false;
   const counts = (c: unknown) => typeof c === 'object' && c !== null && Object.values(c).every((n) => typeof n === 'number');
-  return (s.started_at === null || typeof s.started_at === 'string') && (s.duration_s === null || typeof s.duration_s === 'number') && counts(s.steps) && counts(s.top);
+  return (s.started_at === null || typeof s.started_at === 'string') && (s.duration_s === null || typeof s.duration_s === 'number') && counts(s.ran) && counts(s.top);
 }

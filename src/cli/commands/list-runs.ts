@@ -20,14 +20,14 @@ interface Row {
 
 /** A job's row: a damaged manifest that the journal rebuilt is still marked damaged. */
 function rowOf(s: RunSummary): Row {
-  const total = Object.values(s.steps).reduce((a, b) => a + b, 0);
+  const total = Object.values(s.ran).reduce((a, b) => a + b, 0);
   return {
     job_id: s.job_id,
     name: s.name,
     status: s.status,
     started_at: s.started_at,
     duration_s: s.duration_s,
-    steps: { ok: s.steps.succeeded ?? 0, total },
+    steps: { ok: s.ran.succeeded ?? 0, total },
     ...(s.damaged ? { damaged: s.damaged } : {}),
   };
 }

@@ -33,7 +33,7 @@ function writeManifest(job: string, o: { status?: string; name?: string; pid?: n
     concurrency: 2,
     pid: o.pid ?? 999_999_999,
     hostname: os.hostname(),
-    steps: { list: step('succeeded'), count: step('failed'), 'count (0)': step('succeeded', { instance_of: 'count' }), 'count (1)': step('failed', { instance_of: 'count' }) },
+    steps: { list: step('succeeded'), count: step('failed', { instances: ['count (0)', 'count (1)'] }), 'count (0)': step('succeeded', { instance_of: 'count' }), 'count (1)': step('failed', { instance_of: 'count' }) },
     files: [],
   };
   const file = path.join(runsDir, job, 'manifest.json');
@@ -43,11 +43,11 @@ function writeManifest(job: string, o: { status?: string; name?: string; pid?: n
 }
 
 describe('RunSummaries', () => {
-  it('counts every step and the top-level ones apart, and remembers a finished job while its manifest is unchanged', () => {
+  it('counts what ran (instances, not their fanned step) and the top-level steps apart, and remembers a finished job while its manifest is unchanged', () => {
     const file = writeManifest(JOB);
     fs.utimesSync(file, 1_800_000_000, 1_800_000_000); // whole seconds: what utimes sets back exactly below
     const first = RunSummaries.open(runsDir);
-    expect(first.summary(JOB)).toMatchObject({ job_id: JOB, name: 'nine', status: 'succeeded', steps: { succeeded: 2, failed: 2 }, top: { succeeded: 1, failed: 1 } });
+    expect(first.summary(JOB)).toMatchObject({ job_id: JOB, name: 'nine', status: 'succeeded', ran: { succeeded: 2, failed: 1 }, top: { succeeded: 1, failed: 1 } });
     first.save([JOB]);
     // The same bytes' length, the same inode and mtime: trusted without reading (the name here proves it).
     fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('"name":"nine"', '"name":"NINE"'));
@@ -56,6 +56,19 @@ describe('RunSummaries', () => {
     // Its mtime changed: read again.
     fs.utimesSync(file, 1_800_000_000, 1_800_000_005);
     expect(RunSummaries.open(runsDir).summary(JOB).name).toBe('NINE');
+  });
+
+  it("reads again a job remembered by an earlier version, whose counts (`steps`) took a fanned step with its instances", () => {
+    writeManifest(JOB);
+    const first = RunSummaries.open(runsDir);
+    first.summary(JOB);
+    first.save([JOB]);
+    const history = path.join(runsDir, '.history', 'runs.json');
+    const saved = JSON.parse(fs.readFileSync(history, 'utf8')) as { runs: Record<string, { summary: Record<string, unknown> }> };
+    const { ran: _, ...rest } = saved.runs[JOB]!.summary;
+    saved.runs[JOB]!.summary = { ...rest, name: 'OLD', steps: { succeeded: 2, failed: 2 } };
+    fs.writeFileSync(history, JSON.stringify(saved));
+    expect(RunSummaries.open(runsDir).summary(JOB)).toMatchObject({ name: 'nine', ran: { succeeded: 2, failed: 1 } });
   });
 
   it('keeps nothing of a job still running, or of one interrupted (its writer gone)', () => {
