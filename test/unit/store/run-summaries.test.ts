@@ -58,19 +58,6 @@ describe('RunSummaries', () => {
     expect(RunSummaries.open(runsDir).summary(JOB).name).toBe('NINE');
   });
 
-  it("reads again a job remembered by an earlier version, whose counts (`steps`) took a fanned step with its instances", () => {
-    writeManifest(JOB);
-    const first = RunSummaries.open(runsDir);
-    first.summary(JOB);
-    first.save([JOB]);
-    const history = path.join(runsDir, '.history', 'runs.json');
-    const saved = JSON.parse(fs.readFileSync(history, 'utf8')) as { runs: Record<string, { summary: Record<string, unknown> }> };
-    const { ran: _, ...rest } = saved.runs[JOB]!.summary;
-    saved.runs[JOB]!.summary = { ...rest, name: 'OLD', steps: { succeeded: 2, failed: 2 } };
-    fs.writeFileSync(history, JSON.stringify(saved));
-    expect(RunSummaries.open(runsDir).summary(JOB)).toMatchObject({ name: 'nine', ran: { succeeded: 2, failed: 1 } });
-  });
-
   it('keeps nothing of a job still running, or of one interrupted (its writer gone)', () => {
     writeManifest(JOB, { status: 'running', pid: process.pid });
     fs.writeFileSync(path.join(runsDir, JOB, 'events.jsonl'), '');
@@ -92,9 +79,14 @@ describe('RunSummaries', () => {
     s.save([JOB]);
     const file = path.join(runsDir, '.history', 'runs.json');
     const saved = JSON.parse(fs.readFileSync(file, 'utf8')) as { runs: Record<string, { summary: unknown }> };
+    const { ran: _, ...earlier } = saved.runs[JOB]!.summary as Record<string, unknown>;
     saved.runs[JOB]!.summary = null;
     fs.writeFileSync(file, JSON.stringify(saved));
     expect(RunSummaries.open(runsDir).summary(JOB).status).toBe('succeeded');
+    // An earlier version's entry, whose counts (`steps`) took a fanned step with its instances.
+    saved.runs[JOB]!.summary = { ...earlier, name: 'OLD', steps: { succeeded: 2, failed: 2 } };
+    fs.writeFileSync(file, JSON.stringify(saved));
+    expect(RunSummaries.open(runsDir).summary(JOB)).toMatchObject({ name: 'nine', ran: { succeeded: 2, failed: 1 } });
     const gone = RunSummaries.open(runsDir);
     gone.save([]);
     expect(JSON.parse(fs.readFileSync(file, 'utf8'))).toEqual({ runs: {} });
