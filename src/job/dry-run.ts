@@ -45,12 +45,13 @@ export async function planDryRun(o: { spec: JobSpec; selected: JobSpec; runsDir:
       continue;
     }
     const waiting = step.needs.find((n) => !known.has(n));
+    const forced = o.forceAll || o.force.includes(step.id) ? (o.forceAll ? '--force-all' : '--force') : undefined;
     if (step.kind === 'llm') plan({ plan: 'would-run', reason: 'a prompt step: its answer is looked up in the cache when it runs' });
-    else if (!step.shellCache) plan({ plan: 'would-run', reason: 'it has no cache:' });
     else if (!step.cache) plan({ plan: 'would-run', reason: 'cache: false' });
+    else if (!step.shellCache) plan({ plan: 'would-run', reason: 'it has no cache:' });
     else if (step.fan?.forEach !== undefined) plan({ plan: 'would-run', reason: 'for_each: its instances are made, and keyed, when it runs' });
-    else if (waiting) plan({ plan: 'would-run', reason: fanned.has(waiting) ? `it needs "${waiting}", whose results are gathered from its instances when it runs` : `it needs "${waiting}", whose result is not stored` });
-    else if (o.forceAll || o.force.includes(step.id)) plan({ plan: 'would-run', reason: o.forceAll ? '--force-all' : '--force' });
+    else if (waiting) plan({ plan: 'would-run', reason: fanned.has(waiting) ? `it needs "${waiting}", whose results are gathered from its instances when it runs` : `it needs "${waiting}", which would run: its key is made from that result` });
+    else if (forced && !step.fan) plan({ plan: 'would-run', reason: forced });
     else if (step.fan) {
       // A static matrix: its instances are known now, each keyed as the run will key it.
       const infos = planInstances({ step, isTaken: (id) => taken.has(id) });
@@ -62,11 +63,11 @@ export async function planDryRun(o: { spec: JobSpec; selected: JobSpec; runsDir:
       for (const info of infos) {
         taken.add(info.id);
         const instance = instanceStep(step, info, spec.vars);
-        const found = await lookUp({ spec, step: instance, known, cache: cache!, noCache: o.noCache, matrix: info.matrix });
+        const found = forced ? { plan: { plan: 'would-run' as const, reason: forced } } : await lookUp({ spec, step: instance, known, cache: cache!, noCache: o.noCache, matrix: info.matrix });
         each.push({ step: info.id, ...found.plan, instance_of: step.id });
       }
       const running = each.filter((p) => p.plan === 'would-run').length;
-      plan(running === 0 ? { plan: 'cached', reason: `all ${each.length} instances are stored under their keys` } : { plan: 'would-run', reason: `${running} of ${each.length} instances would run` });
+      plan(forced ? { plan: 'would-run', reason: forced } : running === 0 ? { plan: 'cached', reason: `all ${each.length} instances are stored under their keys` } : { plan: 'would-run', reason: `${running} of ${each.length} instances would run` });
       instancePlans.set(step.id, each);
     } else {
       const found = await lookUp({ spec, step, known, cache: cache!, noCache: o.noCache });

@@ -30,6 +30,8 @@ export interface WhyReport {
 
 interface StepRecordFile {
   cached?: boolean;
+  /** Carried over from an earlier job by resume or rerun: no cache was looked up. */
+  reused?: boolean;
   cache_key?: string;
   cache_key_parts?: Record<string, unknown>;
   /** A fanned step's record: its instances in order. */
@@ -42,6 +44,10 @@ export function explainStep(runsDir: string, jobId: string, step: string): WhyRe
   if (!mine) throw new OrchestratorError({ code: 'usage', message: `--why: job ${jobId} has no outputs/${step}.json (no such step, or it did not run)` });
   const base = { job_id: jobId, step, cache_key: mine.cache_key ?? null };
   if (Array.isArray(mine.results)) return explainFanned(runsDir, jobId, step, mine.results);
+  if (mine.reused) {
+    const from = readManifestRef(runsDir, jobId);
+    return { ...base, verdict: 'not-cached', previous: null, differences: [], summary: `step "${step}" was reused${from ? ` from job ${from}` : ''} (resume or rerun): its result was carried over, no cache was looked up; \`show ${from ?? '<that job>'} --why ${step}\` explains that job's` };
+  }
   if (!mine.cache_key || !mine.cache_key_parts) {
     return { ...base, verdict: 'not-cached', previous: null, differences: [], summary: `step "${step}" has no cache key: it has no cache: (or cache: false), or it stopped before its key was made` };
   }
@@ -132,6 +138,17 @@ function readRecord(runsDir: string, jobId: string, step: string, strict = false
   } catch (e) {
     if (!strict || (e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new OrchestratorError({ code: 'run-folder', message: `--why: ${file} cannot be read: ${(e as Error).message}` });
+  }
+}
+
+/** The job a resumed or re-run job carried its reused steps over from, if its manifest says. */
+function readManifestRef(runsDir: string, jobId: string): string | undefined {
+  try {
+    const m = JSON.parse(fs.readFileSync(path.join(runsDir, jobId, 'manifest.json'), 'utf8')) as { resumed_from?: unknown; rerun_of?: unknown };
+    const from = m.resumed_from ?? m.rerun_of;
+    return typeof from === 'string' ? from : undefined;
+  } catch {
+    return undefined; // the summary says "reused" without naming the job
   }
 }
 

@@ -106,6 +106,23 @@ describe('--dry-run', () => {
     const keys = Object.fromEntries(['lint-a', 'lint-b', 'lint-c'].map((id) => [id, (r.output(id) as unknown as { cache_key: string }).cache_key]));
     expect(Object.fromEntries(planned.filter((p) => p.instance_of).map((p) => [p.step, p.cache_key]))).toEqual(keys);
     expect(r.run(['run', 'spec.yaml', '--dry-run']).stdout).toMatch(/^cached\s+lint\s+all 3 instances are stored under their keys$/m);
+    // --force on the fanned step lists its instances too, each forced.
+    const forced = r.run(['run', 'spec.yaml', '--dry-run', '--force', 'lint']).stdout;
+    for (const id of ['lint', 'lint-a', 'lint-b', 'lint-c']) expect(forced).toMatch(new RegExp(`^would-run\\s+${id}\\s+--force$`, 'm'));
+  });
+
+  it('says why truly: cache: false as such, a step after a forced one as waiting for it; --why on a reused step says it was reused', () => {
+    const r = rig();
+    setUp(r);
+    r.write('spec.yaml', SPEC.replace('  test:\n    needs: [build]\n', '  test:\n    needs: [build]\n    cache: {}\n').replace('  lint:\n    cache: { inputs: [lint.txt] }', '  lint:\n    cache: false'));
+    expect(r.run(['run', 'spec.yaml']).code).toBe(0);
+    const res = r.run(['run', 'spec.yaml', '--dry-run', '--force', 'build']).stdout;
+    expect(res).toMatch(/^would-run\s+build\s+--force$/m);
+    expect(res).toMatch(/^would-run\s+test\s+it needs "build", which would run: its key is made from that result$/m);
+    expect(res).toMatch(/^would-run\s+lint\s+cache: false$/m);
+    expect(r.run(['rerun', 'latest', '--step', 'lint']).code).toBe(0);
+    const why = r.run(['show', 'latest', '--why', 'gen']);
+    expect(why.stdout).toMatch(new RegExp(`^gen: step "gen" was reused from job ${r.jobs()[0]} \\(resume or rerun\\): its result was carried over, no cache was looked up`, 'm'));
   });
 });
 
