@@ -169,6 +169,8 @@ describe('downstream of instances', () => {
     expect(show).toMatch(/^ {2}count-b \(b\) +failed /m);
     const xml = fs.readFileSync(r.path('junit.xml'), 'utf8');
     expect(xml.match(/<testcase name="count \([abc]\)"/g)).toHaveLength(3);
+    // In the job's order: the instances stand where their step does, before gather, which needs them.
+    expect([...xml.matchAll(/<testcase name="([^"]+)"/g)].map((x) => x[1])).toEqual(['list', 'count (a)', 'count (b)', 'count (c)', 'gather']);
     expect(xml).not.toContain('<testcase name="count"');
     expect(xml).toMatch(/<testcase name="count \(b\)"[^>]*>\s*<failure/);
     // The summary names the failed instance with its values.

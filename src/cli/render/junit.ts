@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { OrchestratorError } from '../../errors.js';
 import { readLogLines, type LogLines } from '../../store/log-tail.js';
-import type { JobManifest } from '../../store/manifest.js';
+import type { JobManifest, StepRecord } from '../../store/manifest.js';
 
 /** Log lines quoted in a failure's body. */
 const LOG_TAIL_LINES = 50;
@@ -34,8 +34,12 @@ function stripAnsi(text: string): string {
  * failure-looking lines above them, which the body quotes first.
  */
 export function renderJunit(m: JobManifest, readLog: (step: string, lines: number) => LogLines | undefined): string {
-  // A fanned step is its instances: one test case each (named by their values), none for the step itself.
-  const steps = Object.entries(m.steps).filter(([, s]) => s.instances === undefined);
+  // A fanned step is its instances, in its own place among the steps: one test case each (named by their values),
+  // none for the step itself. (The manifest lists instances after every step: they are made when their step expands.)
+  const steps = Object.entries(m.steps).flatMap(([id, s]): [string, StepRecord][] => {
+    if (s.instances) return s.instances.flatMap((x): [string, StepRecord][] => (m.steps[x] ? [[x, m.steps[x]]] : []));
+    return s.instance_of === undefined ? [[id, s]] : [];
+  });
   const failures = steps.filter(([, s]) => s.status === 'failed').length;
   const skipped = steps.filter(([, s]) => s.status !== 'failed' && s.status !== 'succeeded').length;
   const time = (s: number | null) => (s ?? 0).toFixed(3);
