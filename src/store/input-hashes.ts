@@ -10,17 +10,23 @@ import { historyFile } from './run-dir.js';
 interface StatEntry {
   size: number;
   mtime_ns: string;
+  /**
+   * Any tool can set an mtime back (`cp -p`, `rsync -t`, an archive), so a file replaced by another of the same size
+   * and mtime would keep its old hash; no tool can set a ctime back. Absent in entries written before it was kept:
+   * such a file is hashed again.
+   */
+  ctime_ns?: string;
   ino: string;
   sha256: string;
   /** When it was hashed: a file changed in the same moment it was hashed ("racily clean") is hashed again. */
   hashed_ms: number;
 }
 
-/** Changes closer than this to the moment a file was hashed may not show in its mtime: such files are re-hashed. */
+/** Changes closer than this to the moment a file was hashed may not show in its stat: such files are re-hashed. */
 const RACY_MS = 2000;
 
 /**
- * The hashes of a spec's input files, remembered in the runs folder's history by (path, size, mtime, inode):
+ * The hashes of a spec's input files, remembered in the runs folder's history by (path, size, mtime, ctime, inode):
  * a no-op run re-hashes only files whose stat changed. Big files are hashed a chunk at a time.
  */
 export class InputHashes {
@@ -59,15 +65,17 @@ export class InputHashes {
       const st = fs.statSync(abs, { bigint: true });
       const known = this.#entries[abs];
       const mtimeNs = st.mtimeNs.toString();
+      const ctimeNs = st.ctimeNs.toString();
       const ino = st.ino.toString();
-      const mtimeMs = Number(st.mtimeNs / 1_000_000n);
-      if (!o.fresh && known && known.size === Number(st.size) && known.mtime_ns === mtimeNs && known.ino === ino && known.hashed_ms - mtimeMs > RACY_MS) {
+      // The later of the two: a file whose mtime was set back right after a change still changed just now.
+      const changedMs = Number((st.ctimeNs > st.mtimeNs ? st.ctimeNs : st.mtimeNs) / 1_000_000n);
+      if (!o.fresh && known && known.size === Number(st.size) && known.mtime_ns === mtimeNs && known.ctime_ns === ctimeNs && known.ino === ino && known.hashed_ms - changedMs > RACY_MS) {
         out[rel] = known.sha256;
         continue;
       }
       const sha = hashFile(root, rel).sha256;
       out[rel] = sha;
-      this.#entries[abs] = { size: Number(st.size), mtime_ns: mtimeNs, ino, sha256: sha, hashed_ms: now };
+      this.#entries[abs] = { size: Number(st.size), mtime_ns: mtimeNs, ctime_ns: ctimeNs, ino, sha256: sha, hashed_ms: now };
       this.#changed = true;
     }
     return out;
