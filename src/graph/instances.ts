@@ -1,5 +1,6 @@
 import { escapePath } from 'tinyglobby';
 import { ExpressionError, evaluate, hasTemplate, parseTemplateOnce, toDisplayString, type EvalContext } from '../expr/index.js';
+import { outputOutsideSpecFolder } from '../specfile/cache-globs.js';
 import type { FanSpec, InstanceInfo, ShellCacheSpec, StepSpec } from '../specfile/model.js';
 
 /** Instances a fanned step may have unless its `max_instances` says otherwise. */
@@ -158,8 +159,8 @@ export function instanceStep(step: StepSpec, info: InstanceInfo, vars: Record<st
 /**
  * The cache globs of a fanned step's instance with their `${{ }}` rendered from its values (SPEC §11). A value goes in
  * as a literal path, its glob characters escaped: an item `a[1].txt` names that file, never `a1.txt`. A value that
- * is empty, an object or an array (no path), or an expression that fails, makes globs that cannot be used: `error`
- * says which and why. Globs without `${{ }}` come back as they are (the same object).
+ * is empty, an object or an array (no path), an expression that fails, or an `outputs` glob that leaves the spec's
+ * folder, makes globs that cannot be used: `error` says which and why. Globs without `${{ }}` come back as they are (the same object).
  */
 export function renderCacheGlobs(cache: ShellCacheSpec, vars: Record<string, unknown>, values: { matrix?: Record<string, unknown>; item?: unknown }): ShellCacheSpec {
   if (!cache.inputs.some(hasTemplate) && !cache.outputs.some(hasTemplate)) return cache;
@@ -191,6 +192,9 @@ export function renderCacheGlobs(cache: ShellCacheSpec, vars: Record<string, unk
         if (!(e instanceof ExpressionError)) throw e;
         return { ...cache, inputs: [], outputs: [], error: `cache.${field}[${i}] "${glob}": ${e.message}` };
       }
+      // A value can lead out of the spec's folder (an item "../x" or "/tmp/x"), where no hit restores anything.
+      const outside = field === 'outputs' ? outputOutsideSpecFolder(out) : undefined;
+      if (outside) return { ...cache, inputs: [], outputs: [], error: `cache.${field}[${i}] "${glob}": renders "${out}", which ${outside}` };
       rendered[field].push(out);
     }
   }

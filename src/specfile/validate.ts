@@ -4,6 +4,7 @@ import type { $ZodIssue } from 'zod/v4/core';
 import { OrchestratorError, type Diagnostic } from '../errors.js';
 import { findCycles } from '../graph/cycles.js';
 import { didYouMean } from '../util/suggest.js';
+import { outputOutsideSpecFolder } from './cache-globs.js';
 import { checkExpressions } from './expressions.js';
 import { checkFanout } from './fanout-checks.js';
 import { expandMatrix, type RawMatrix } from './matrix.js';
@@ -198,22 +199,27 @@ function unionHint(where: readonly PropertyKey[]): string {
 }
 
 /**
- * `cache.inputs` and `cache.outputs` of a step without matrix or for_each (or of `defaults:`) are globs read as they
- * are written: an expression there (`src/${{ vars.dir }}`) would match no file, so a key would miss what the step
- * reads (a hit after its file changed) and a hit would restore nothing. Refused, with a glob that covers its files.
- * A fanned step's globs are rendered for each instance (checked in expressions.ts).
+ * The cache globs of a step or of `defaults:`. An `outputs` glob must name files inside the spec's folder, the only
+ * place a hit restores them. Those of a step without matrix or for_each (or of `defaults:`) are read as they are
+ * written: an expression there (`src/${{ vars.dir }}`) would match no file, so a key would miss what the step reads
+ * (a hit after its file changed) and a hit would restore nothing. Refused, with a glob that covers its files.
+ * A fanned step's globs are rendered for each instance (checked in expressions.ts, and as each instance is made).
  */
-function checkCacheGlobs(doc: LoadedDocument, where: (string | number)[], cache: unknown, report: Report): void {
+function checkCacheGlobs(doc: LoadedDocument, where: (string | number)[], cache: unknown, report: Report, o: { fanned: boolean }): void {
   if (cache === null || typeof cache !== 'object' || Array.isArray(cache)) return;
   for (const field of ['inputs', 'outputs'] as const) {
     const globs = (cache as Record<string, unknown>)[field];
     if (!Array.isArray(globs)) continue;
     globs.forEach((glob: unknown, i: number) => {
-      if (typeof glob !== 'string' || !glob.includes('${{')) return;
+      if (typeof glob !== 'string') return;
+      const name = `${[...where, field].join('.')}[${i}]`;
+      const outside = field === 'outputs' ? outputOutsideSpecFolder(glob, path.dirname(doc.path)) : undefined;
+      if (outside) report(doc.locator.value([...where, field, i]), `${name}: "${glob}" ${outside}`);
+      if (o.fanned || !glob.includes('${{')) return;
       const wide = glob.replace(/\$\{\{[^}]*\}\}/g, '*');
       report(
         doc.locator.value([...where, field, i]),
-        `${[...where, field].join('.')}[${i}]: only the cache globs of a step with matrix or for_each are rendered (once per instance); here "${glob}" is read as written and would match no file${field === 'inputs' ? ', so the key would miss what the step reads' : ', so a hit would restore nothing'}: write the glob out, e.g. "${wide}"`,
+        `${name}: only the cache globs of a step with matrix or for_each are rendered (once per instance); here "${glob}" is read as written and would match no file${field === 'inputs' ? ', so the key would miss what the step reads' : ', so a hit would restore nothing'}: write the glob out, e.g. "${wide}"`,
       );
     });
   }
@@ -233,7 +239,7 @@ function checkGraph(doc: LoadedDocument, report: Report): void {
   const ids = Object.keys(steps);
   if (ids.length === 0) report(doc.locator.value(['steps']), 'steps: a spec needs at least one step');
   const defaults = data.defaults;
-  if (defaults !== null && typeof defaults === 'object' && !Array.isArray(defaults)) checkCacheGlobs(doc, ['defaults', 'cache'], (defaults as Record<string, unknown>).cache, report);
+  if (defaults !== null && typeof defaults === 'object' && !Array.isArray(defaults)) checkCacheGlobs(doc, ['defaults', 'cache'], (defaults as Record<string, unknown>).cache, report, { fanned: false });
   const known = new Set(ids);
   const edges = new Map<string, string[]>();
   for (const id of ids) {
@@ -255,7 +261,7 @@ function checkGraph(doc: LoadedDocument, report: Report): void {
     if (hasPrompt && s.cache !== null && typeof s.cache === 'object') {
       report(doc.locator.key(['steps', id, 'cache']), `step "${id}": cache inputs, outputs and env are for run steps; a prompt step takes cache: true or false`);
     }
-    if (s.matrix === undefined && s.for_each === undefined) checkCacheGlobs(doc, ['steps', id, 'cache'], s.cache, report);
+    checkCacheGlobs(doc, ['steps', id, 'cache'], s.cache, report, { fanned: s.matrix !== undefined || s.for_each !== undefined });
     const out: string[] = [];
     edges.set(id, out);
     if (!Array.isArray(s.needs)) continue;

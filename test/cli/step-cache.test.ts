@@ -434,6 +434,55 @@ describe('the spec', () => {
     expect(r.exists('runs')).toBe(false);
   });
 
+  it("refuses an outputs glob that is absolute or has a .. segment (a hit restores outputs inside the spec's folder only), with file:line:col; inputs may", () => {
+    const r = rig();
+    r.write(
+      'spec.yaml',
+      [
+        'defaults:',
+        "  cache: { outputs: ['/tmp/orch-out/**'] }",
+        'steps:',
+        '  up:',
+        "    cache: { inputs: ['../shared/**'], outputs: ['../outside/**'] }",
+        '    run: "true"',
+        '  abs:',
+        `    cache: { outputs: ['${r.dir}/build/**'] }`,
+        '    run: "true"',
+        '  fan:',
+        '    matrix: { k: [a] }',
+        "    cache: { outputs: ['out/../../${{ matrix.k }}.txt', 'out/../gen/**'] }",
+        '    run: "true"',
+        '',
+      ].join('\n'),
+    );
+    const why = "but outputs are named from the spec's folder and restored inside it only";
+    const elsewhere = `write the files inside the spec's folder and name them from there (e.g. "out/**"), or into $ORCH_ARTIFACTS (a hit restores those into the run folder)`;
+    for (const args of [['validate', 'spec.yaml'], ['run', 'spec.yaml']]) {
+      const res = r.run(args);
+      expect(res.code, args[0]).toBe(2);
+      expect(res.stderr.split('\n').filter((l) => l.startsWith('spec.yaml:'))).toEqual([
+        `spec.yaml:2:22: defaults.cache.outputs[0]: "/tmp/orch-out/**" is an absolute path, ${why}: ${elsewhere}`,
+        `spec.yaml:5:50: steps.up.cache.outputs[0]: "../outside/**" has a .. segment, ${why}: ${elsewhere}`,
+        // Inside the spec's folder after all: named from there.
+        `spec.yaml:8:24: steps.abs.cache.outputs[0]: "${r.dir}/build/**" is an absolute path, ${why}: write "build/**"`,
+        `spec.yaml:12:24: steps.fan.cache.outputs[0]: "out/../../\${{ matrix.k }}.txt" has a .. segment, ${why}: ${elsewhere}`,
+        `spec.yaml:12:57: steps.fan.cache.outputs[1]: "out/../gen/**" has a .. segment, ${why}: write "gen/**"`,
+      ]);
+    }
+    expect(r.exists('runs')).toBe(false);
+  });
+
+  it("fails an instance whose outputs glob renders outside the spec's folder, with code expression; the others run", () => {
+    const r = rig();
+    r.write('spec.yaml', `steps:\n  e:\n    for_each: "\${{ fromJSON('[\\"a\\", \\"../../up\\"]') }}"\n    cache: { outputs: ['out/\${{ item }}/**'] }\n    run: "true"\n`);
+    const res = r.run(['run', 'spec.yaml']);
+    expect(res.code).toBe(1);
+    const m = r.manifest().steps;
+    const failed = Object.entries(m).filter(([id, s]) => s.status === 'failed' && id.startsWith('e-')).map(([, s]) => s.error);
+    expect(failed).toEqual([{ code: 'expression', message: `cache.outputs[0] "out/\${{ item }}/**": renders "out/../../up/**", which has a .. segment, but outputs are named from the spec's folder and restored inside it only: write the files inside the spec's folder and name them from there (e.g. "out/**"), or into $ORCH_ARTIFACTS (a hit restores those into the run folder)` }]);
+    expect(Object.entries(m).filter(([id, s]) => s.status === 'succeeded' && id.startsWith('e-'))).toHaveLength(1);
+  });
+
   it("renders a fanned step's cache globs per instance: a changed file re-runs its own instance only, and each hit restores its own outputs", () => {
     const r = rig();
     r.write(
