@@ -39,7 +39,7 @@ export interface StepSpec {
   shell: string;
   /** Whether the step may be answered from the cache (`cache: false` turns it off). */
   cache: boolean;
-  /** A run step with `cache: {inputs, outputs, env}` (or `cache: true`): skipped when its key is stored (SPEC §11). */
+  /** A run step with `cache: {inputs, outputs, env}` (or `cache: true`, as `{}`): skipped when its key is stored (SPEC §11). */
   shellCache?: ShellCacheSpec;
   /** Set on a step with `matrix` or `for_each`: it runs as instances, and its dependents read their gathered results. */
   fan?: FanSpec;

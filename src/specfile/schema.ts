@@ -73,7 +73,7 @@ const stepDefaults = {
           env: opt(described(z.array(z.string()), 'names of environment variables whose values shape the result')),
         }),
       ]),
-      'false: never answer from the cache; on a run step, {inputs, outputs, env} skips the step when nothing it depends on changed',
+      'false: never answer from the cache; on a run step, {inputs, outputs, env} (true: the same as {}) skips the step when nothing it depends on changed',
     ),
   ),
 };

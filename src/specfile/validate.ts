@@ -304,11 +304,15 @@ function stringEnv(env: Record<string, string | number | boolean> | undefined): 
   return out;
 }
 
-/** `cache:` as a step sees it: an object caches a run step (SPEC §11); `false` turns any cache off. */
+/**
+ * `cache:` as a step sees it: an object caches a run step (SPEC §11), and so does `true`, which asks for the cache
+ * as `{}` does (no files, no env); `false` turns any cache off.
+ */
 function cacheFields(isShell: boolean, raw: RawStep['cache']): Pick<StepSpec, 'cache' | 'shellCache'> {
   if (raw === false) return { cache: false };
-  if (raw === undefined || raw === true || !isShell) return { cache: true };
-  return { cache: true, shellCache: { inputs: raw.inputs ?? [], outputs: raw.outputs ?? [], env: raw.env ?? [] } };
+  if (raw === undefined || !isShell) return { cache: true };
+  const declared = raw === true ? {} : raw;
+  return { cache: true, shellCache: { inputs: declared.inputs ?? [], outputs: declared.outputs ?? [], env: declared.env ?? [] } };
 }
 
 function buildJobSpec(doc: LoadedDocument, raw: RawSpec): JobSpec {

@@ -371,6 +371,22 @@ describe('control', () => {
     }
   });
 
+  it('cache: true is cache: {}, in a step and in defaults: the second run is a hit', () => {
+    const r = rig();
+    r.write('spec.yaml', 'defaults:\n  cache: {}\nsteps:\n  a:\n    cache: true\n    run: echo run >> ran-a\n');
+    ok(r);
+    const plan = JSON.parse(r.run(['run', 'spec.yaml', '--dry-run', '--json']).stdout) as { steps: { step: string; plan: string }[] };
+    expect(plan.steps).toMatchObject([{ step: 'a', plan: 'cached' }]);
+    ok(r);
+    expect(runs(r, 'a')).toBe(1);
+    expect(r.manifest().steps.a!.cached).toBe(true);
+    r.write('spec.yaml', 'defaults:\n  cache: true\nsteps:\n  b:\n    run: echo run >> ran-b\n');
+    ok(r);
+    ok(r);
+    expect(runs(r, 'b')).toBe(1);
+    expect(r.manifest().steps.b!.cached).toBe(true);
+  });
+
   it('cache stats counts step entries apart from prompt answers; prune evicts them', () => {
     const r = rig();
     setUp(r);
