@@ -457,7 +457,7 @@ describe('the response cache', () => {
     expect(plain.stdout).toMatch(/3 prompt answers, 0 step entries/);
     const cleared = await cli(['cache', 'clear', '--cache-dir', cacheDir]);
     expect(cleared.code).toBe(0);
-    expect(cleared.stdout).toMatch(/^removed 3 entries \(.+\) from /);
+    expect(cleared.stdout).toMatch(/^removed 3 prompt answers, 0 step entries and 0 blobs \(.+\) from /);
     expect(JSON.parse((await cli(['cache', 'stats', '--json', '--cache-dir', cacheDir])).stdout).entries).toBe(0);
     expect((await cli(['cache', 'nonsense'])).code).toBe(2);
   });

@@ -403,6 +403,22 @@ describe('control', () => {
     expect(r.run(['cache', 'prune']).code).toBe(2);
   });
 
+  it('cache clear counts what it removes of each kind, and its bytes, alike in text and --json', () => {
+    const r = rig();
+    setUp(r);
+    ok(r);
+    const stats = JSON.parse(r.run(['cache', 'stats', '--json']).stdout) as { step_entries: number; blobs: number; size_bytes: number };
+    expect(stats).toMatchObject({ step_entries: 2, blobs: 1 });
+    expect(stats.size_bytes).toBeGreaterThan(200_000);
+    const size = /, ([\d.]+ \w+)\n/.exec(r.run(['cache', 'stats']).stdout)![1];
+    // The same cache twice: one cleared with text, one with --json.
+    const copy = r.path('copy');
+    fs.cpSync(r.cacheDir, copy, { recursive: true });
+    expect(r.run(['cache', 'clear']).stdout).toBe(`removed 0 prompt answers, 2 step entries and 1 blob (${size}) from ${r.cacheDir}\n`);
+    expect(JSON.parse(r.run(['cache', 'clear', '--json', '--cache-dir', copy]).stdout)).toEqual({ dir: copy, removed_entries: 0, removed_step_entries: 2, removed_blobs: 1, removed_bytes: stats.size_bytes });
+    for (const dir of [r.cacheDir, copy]) expect(JSON.parse(r.run(['cache', 'stats', '--json', '--cache-dir', dir]).stdout)).toMatchObject({ entries: 0, step_entries: 0, blobs: 0, size_bytes: 0 });
+  });
+
   it('prune evicts the least recently used entry first', () => {
     const r = rig();
     r.write('spec.yaml', 'steps:\n  a:\n    cache: {}\n    run: echo run >> ran-a\n  b:\n    needs: [a]\n    cache: {}\n    run: echo run >> ran-b\n');

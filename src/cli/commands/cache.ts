@@ -23,18 +23,24 @@ export async function cacheCommand(action: string, opts: { cacheDir?: string; ru
       const { pruneCache } = await import('../../store/cache-prune.js');
       const r = await pruneCache({ dir, maxBytes: opts.maxSize, olderThanMs: opts.olderThan });
       if (opts.json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
-      else process.stdout.write(`removed ${plural(r.removed_entries, 'prompt answer', 'prompt answers')}, ${plural(r.removed_step_entries, 'step entry', 'step entries')} and ${plural(r.removed_blobs, 'blob', 'blobs')} (${formatBytes(r.freed_bytes)}) from ${dir}; ${formatBytes(r.kept_bytes)} left\n`);
+      else process.stdout.write(`${describeRemoved(r.removed_entries, r.removed_step_entries, r.removed_blobs, r.freed_bytes)} from ${dir}; ${formatBytes(r.kept_bytes)} left\n`);
       return 0;
     }
     case 'clear': {
+      // Every kind it removes, named as stats and prune name them (removed_entries: prompt answers).
       const before = await clearCache(dir);
-      if (opts.json) process.stdout.write(`${JSON.stringify({ dir, removed_entries: before.entries, removed_bytes: before.size_bytes }, null, 2)}\n`);
-      else process.stdout.write(`removed ${plural(before.entries, 'entry', 'entries')} (${formatBytes(before.size_bytes)}) from ${dir}\n`);
+      if (opts.json) process.stdout.write(`${JSON.stringify({ dir, removed_entries: before.entries, removed_step_entries: before.step_entries, removed_blobs: before.blobs, removed_bytes: before.size_bytes }, null, 2)}\n`);
+      else process.stdout.write(`${describeRemoved(before.entries, before.step_entries, before.blobs, before.size_bytes)} from ${dir}\n`);
       return 0;
     }
     default:
       throw new OrchestratorError({ code: 'usage', message: `cache: unknown action "${action}" (use ${CACHE_ACTIONS.join(' or ')})` });
   }
+}
+
+/** `removed 0 prompt answers, 2 step entries and 1 blob (197.4 KiB)`: what prune or clear took away. */
+function describeRemoved(promptAnswers: number, stepEntries: number, blobs: number, bytes: number): string {
+  return `removed ${plural(promptAnswers, 'prompt answer', 'prompt answers')}, ${plural(stepEntries, 'step entry', 'step entries')} and ${plural(blobs, 'blob', 'blobs')} (${formatBytes(bytes)})`;
 }
 
 function describe(s: CacheStats): string {
