@@ -1,6 +1,7 @@
 import path from 'node:path';
 
-const GLOB_CHARS = /[*?[\]{}()!\\]/;
+/** A glob holding one of these is a pattern; one without is a plain path (matched by a stat, not a crawl). */
+export const GLOB_CHARS = /[*?[\]{}()!\\]/;
 
 /**
  * Why a `cache.outputs` glob may name files outside the spec's folder, as the end of a sentence, or undefined when

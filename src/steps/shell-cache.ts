@@ -5,7 +5,7 @@ import type { JobSpec, StepSpec } from '../specfile/model.js';
 import { writeLink } from '../store/atomic.js';
 import { BlobError, openEntryStore, type EntryStore } from '../store/entry-store.js';
 import { hashFile, listFiles, sha256 } from '../store/hash.js';
-import { InputHashes, matchFiles } from '../store/input-hashes.js';
+import { folderGlobFor, InputHashes, matchFiles } from '../store/input-hashes.js';
 import type { Redactor } from '../store/redact.js';
 import type { RunDir } from '../store/run-dir.js';
 import { underALink } from '../util/links.js';
@@ -65,6 +65,9 @@ export function openStepCache(o: Omit<StepCacheOptions, 'store' | 'scope'> & { c
 
 /** The content-addressed cache of run steps (SPEC §11): restore a stored result, or store a fresh one. */
 export class StepCache {
+  /** The folder warnings given in this job: each once, however many attempts or instances meet its glob. */
+  readonly #warnedFolders = new Set<string>();
+
   constructor(readonly o: StepCacheOptions) {}
 
   /** Remember the input hashes learnt for the next run (the runs folder's history). */
@@ -74,7 +77,27 @@ export class StepCache {
 
   /** The key of a rendered run step, with its parts and its input files' hashes. */
   keyOf(r: RenderedShell): StepKey {
+    this.#warnOfFolders(r.step, ['inputs', 'outputs']);
     return stepKey(r, this.o.scope);
+  }
+
+  /**
+   * Warn of a glob that names a folder (`docs`, `build`): globs match files, so it matches nothing, and the key
+   * misses what the step reads or a hit restores nothing. Outputs are looked at again once the step ran, as a
+   * folder the step makes is not there before.
+   */
+  #warnOfFolders(step: StepSpec, fields: ('inputs' | 'outputs')[]): void {
+    const name = step.instance?.of ?? step.id;
+    for (const field of fields) {
+      for (const glob of step.shellCache![field]) {
+        const seen = `${name}\0${field}\0${glob}`;
+        if (this.#warnedFolders.has(seen)) continue;
+        const wide = folderGlobFor(this.o.scope.specDir, glob);
+        if (wide === undefined) continue;
+        this.#warnedFolders.add(seen);
+        this.o.warn(`step "${name}": cache.${field} "${glob}" names a folder, which matches no file: write "${wide}"`);
+      }
+    }
   }
 
   /** Whether this attempt may be answered from the cache (not --no-cache, --force …). */
@@ -139,6 +162,7 @@ export class StepCache {
       this.o.warn(`step "${step.id}": ${changed}: its result is not stored in the cache`);
       return;
     }
+    this.#warnOfFolders(step, ['outputs']);
     try {
       const specDir = this.o.scope.specDir;
       const workspace = matchFiles(specDir, step.shellCache!.outputs, this.o.scope.exclude);

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { globSync } from 'tinyglobby';
+import { GLOB_CHARS } from '../specfile/cache-globs.js';
 import { writeAtomic } from './atomic.js';
 import { hashFile } from './hash.js';
 import { historyFile } from './run-dir.js';
@@ -108,8 +109,6 @@ export function matchFiles(root: string, patterns: string[], exclude: string[]):
   return (base === '' ? found : found.map((f) => `${base}/${f}`)).sort();
 }
 
-const GLOB_CHARS = /[*?[\]{}()!\\]/;
-
 /**
  * The folder every pattern starts in: the segments before the first with a glob character (never a pattern's
  * last segment), shared by all; '' when they share none. An exclude that starts with `**` matches at any depth
@@ -138,6 +137,16 @@ function underBase(pattern: string, base: string): string {
   if (pattern.startsWith('!**')) return pattern;
   const neg = pattern.startsWith('!');
   return (neg ? '!' : '') + (neg ? pattern.slice(1) : pattern).slice(base.length + 1);
+}
+
+/**
+ * The glob that covers the files of the folder `glob` names (`docs` → `docs/**`), or undefined when `glob` is a
+ * pattern or names no folder. Globs match files only: a folder's name matches nothing, silently.
+ */
+export function folderGlobFor(root: string, glob: string): string | undefined {
+  if (GLOB_CHARS.test(glob) || !fs.statSync(path.resolve(root, glob), { throwIfNoEntry: false })?.isDirectory()) return undefined;
+  const dir = glob.length > 1 ? glob.replace(/\/+$/, '') : glob;
+  return dir === '' || dir === '.' ? '**' : dir === '/' ? '/**' : `${dir}/**`;
 }
 
 function matchPlainFiles(root: string, rels: string[], exclude: string[]): string[] {

@@ -589,6 +589,22 @@ describe('the spec', () => {
     expect(Object.entries(m).filter(([id, s]) => s.status === 'succeeded' && id.startsWith('e-'))).toHaveLength(1);
   });
 
+  it('warns once per run of a cache glob that names a folder (it matches no file), naming the glob that covers it', () => {
+    const r = rig();
+    r.write('spec.yaml', 'steps:\n  x:\n    cache: { inputs: [docs], outputs: [build/] }\n    run: echo run >> ran-x; mkdir -p build; cat docs/* > build/all.txt\n  y:\n    matrix: { k: [1, 2] }\n    cache: { inputs: [docs, spec.yaml] }\n    run: "true"\n');
+    r.write('docs/a.md', 'a\n');
+    const warnings = (res: { stderr: string }) => res.stderr.split('\n').filter(Boolean).sort();
+    const docs = (step: string) => `warning: step "${step}": cache.inputs "docs" names a folder, which matches no file: write "docs/**"`;
+    const build = 'warning: step "x": cache.outputs "build/" names a folder, which matches no file: write "build/**"';
+    // build/ is made by the step: seen once the step ran.
+    const first = r.run(['run', 'spec.yaml']);
+    expect(first.code).toBe(0);
+    expect(warnings(first)).toEqual([docs('x'), docs('y'), build].sort());
+    const second = r.run(['run', 'spec.yaml']);
+    expect(warnings(second)).toEqual([docs('x'), docs('y'), build].sort());
+    expect(r.manifest().steps.x!.cached).toBe(true);
+  });
+
   it('keeps the input hashes in the runs folder history', () => {
     const r = rig();
     setUp(r);
