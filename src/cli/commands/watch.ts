@@ -13,7 +13,7 @@ const SETTLE_MS = 300;
 
 /**
  * `run --watch` (SPEC §11): run, then wait until the spec file or a declared input of a cached step changes (files
- * polled by size, mtime and inode; new files matched by the globs count), wait for it to settle, and run again:
+ * polled by size, mtime, ctime and inode (a file copied over another with its mtime kept still changes its ctime); new files matched by the globs count), wait for it to settle, and run again:
  * cached steps whose inputs did not change stay cached. Ctrl-C ends it (exit 130, as every cancelled run).
  */
 export async function watchRuns(o: { load: () => Promise<JobSpec>; run: (spec: JobSpec, sink: EventSink) => Promise<number>; runsDir: string; say: (line: string) => void }): Promise<number> {
@@ -65,7 +65,7 @@ function watchedGlobs(spec: JobSpec, expanded: ReadonlyMap<string, ExpandedInsta
   return [...globs];
 }
 
-/** Each file's size, mtime and inode ('gone' for a missing one). */
+/** Each file's size, mtime, ctime and inode ('gone' for a missing one). */
 function signature(files: string[]): Map<string, string> {
   return new Map(files.map((f) => [f, statKey(f)]));
 }
@@ -95,7 +95,7 @@ function waitForChange(files: () => string[], before: Map<string, string>): Prom
 
 function statKey(file: string): string {
   const st = fs.statSync(file, { throwIfNoEntry: false, bigint: true });
-  return st ? `${st.size}:${st.mtimeNs}:${st.ino}` : 'gone';
+  return st ? `${st.size}:${st.mtimeNs}:${st.ctimeNs}:${st.ino}` : 'gone';
 }
 
 function firstDifference(a: Map<string, string>, b: Map<string, string>): string | undefined {
