@@ -179,6 +179,38 @@ describe('downstream of instances', () => {
     expect(res.stdout).toMatch(/^failed in \S+: 3 succeeded, 1 failed, 1 skipped$/m);
   });
 
+  it('labels from data show their control characters as symbols in show, run and the summary, and escaped in --junit', () => {
+    const r = rig();
+    r.write('list.json', JSON.stringify({ v: ['line1\nline2', 'tab\there', '\u001b[31mred\u001b[0m', 'café ✓'] }));
+    // The job's name sets the terminal's title (OSC 0) if printed raw.
+    r.write('spec.yaml', `name: "ci\\e]0;pwned\\a"\nsteps:\n  list: { output: json, run: cat list.json }\n  u:\n    needs: [list]\n    for_each: \${{ steps.list.outputs.v }}\n    run: test \${{ item_index }} != 2\n`);
+    const res = r.run(['run', 'spec.yaml', '--junit', 'junit.xml']);
+    expect(res.code, res.stderr).toBe(1);
+    const show = r.run(['show', 'latest']).stdout;
+    const printed = [res.stdout, show, r.run(['show', 'latest', '--events']).stdout, r.run(['show', 'latest', '--timeline']).stdout, r.run(['list-runs']).stdout];
+    for (const text of printed) expect(text).not.toMatch(/[\u0000-\u0009\u000B-\u001F\u007F-\u009F]/);
+    expect(res.stdout).toMatch(/^\S+ +job +ci␛\]0;pwned␇ /m);
+    expect(res.stdout).toMatch(/start +u \(line1↵line2\)$/m);
+    expect(res.stdout).toMatch(/ok +u \(tab␉here\) /m);
+    expect(res.stdout).toMatch(/FAILED +u \(␛\[31mred␛\[0m\) /m);
+    expect(res.stdout).toMatch(/ok +u \(café ✓\) /m);
+    expect(res.stdout).toMatch(/^✗ u-\S+ \(␛\[31mred␛\[0m\): exit: exited with code 1$/m);
+    // One row per instance, its columns in line.
+    expect(show).toMatch(/^ci␛\]0;pwned␇ /);
+    const rows = show.split('\n').filter((l) => l.startsWith('  u-'));
+    expect(rows).toHaveLength(4);
+    expect(rows.map((l) => l.match(/^ {2}u-\S+ \((.*)\) +(?:succeeded|failed) /)?.[1])).toEqual(['line1↵line2', 'tab␉here', '␛[31mred␛[0m', 'café ✓']);
+    expect(new Set(rows.map((l) => l.search(/ (?:succeeded|failed) /))).size).toBe(1);
+    expect(r.run(['list-runs']).stdout).toMatch(/ ci␛\]0;pwned␇ +failed /);
+    const xml = fs.readFileSync(r.path('junit.xml'), 'utf8');
+    expect(xml).toContain('<testcase name="u (line1&#10;line2)"');
+    expect(xml).toContain('<testcase name="u (tab&#9;here)"');
+    expect(xml).toContain('<testcase name="u (␛[31mred␛[0m)"');
+    expect(xml).toContain('<testcase name="u (café ✓)"');
+    expect(xml).toContain('<testsuite name="ci␛]0;pwned␇"');
+    expect(xml).not.toMatch(/[\u0000-\u0009\u000B-\u001F]/);
+  });
+
   it('reuses an instance only for the same values: the number 1 and the string "1" make the same id in two jobs', () => {
     const r = rig();
     writeList([1]);

@@ -5,6 +5,7 @@ import { listJobIds } from '../../store/runs.js';
 import { runsDirOf } from '../options.js';
 import { colorsFor, paintStatus } from '../render/color.js';
 import { table } from '../render/table.js';
+import { toPrintable } from '../render/units.js';
 
 /** One row of `list-runs`: a job as its records show it, or a run folder marked damaged with what is wrong. */
 interface Row {
@@ -63,7 +64,7 @@ export async function listRunsCommand(opts: { limit: number; status?: string; js
   const c = colorsFor(process.stdout);
   const cells = rows.map((r) => [
     r.job_id,
-    r.name ?? '?',
+    r.name === null ? '?' : toPrintable(r.name),
     paintStatus(c, r.status),
     r.started_at === null ? '?' : r.started_at.replace('T', ' ').slice(0, 19),
     r.duration_s === null ? '-' : formatDuration(r.duration_s * 1000),

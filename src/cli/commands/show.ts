@@ -19,6 +19,7 @@ import { catchStopSignals, followLog } from './follow-log.js';
 import { table } from '../render/table.js';
 import { renderTimeline } from '../render/timeline.js';
 import { timeoutLabel } from '../render/timeout-label.js';
+import { toPrintable } from '../render/units.js';
 import { specOfJob } from '../job-spec.js';
 
 
@@ -113,7 +114,7 @@ export async function showCommand(ref: string, opts: ShowOptions): Promise<numbe
   }
   const took = m.duration_s === null ? '' : ` in ${formatDuration(m.duration_s * 1000)}`;
   const header = [
-    `${c.bold(m.name)}  ${m.job_id}  ${paintStatus(c, m.status)}${took}`,
+    `${c.bold(toPrintable(m.name))}  ${m.job_id}  ${paintStatus(c, m.status)}${took}`,
     c.dim(`started ${m.started_at}   spec ${m.spec.path}   concurrency ${m.concurrency}`),
   ];
   if (m.resumed_from) header.push(c.dim(`resumed from ${m.resumed_from}`));
@@ -137,7 +138,7 @@ export async function showCommand(ref: string, opts: ShowOptions): Promise<numbe
     const listed = listedInstances(m, instances);
     for (const x of listed) {
       const r = m.steps[x];
-      if (r) rows.push(row(x, r, `  ${x}${r.label !== undefined ? c.dim(` (${r.label})`) : ''}`));
+      if (r) rows.push(row(x, r, `  ${x}${r.label !== undefined ? c.dim(` (${toPrintable(r.label)})`) : ''}`));
     }
     if (listed.length < instances.length) notes.push(c.dim(`${id}: ${instances.length - listed.length} more instances succeeded (show --json lists every one)`));
   }

@@ -1,5 +1,6 @@
 import type { InstanceCounts } from '../../events/types.js';
 import type { JobManifest } from '../../store/manifest.js';
+import { toPrintable } from './units.js';
 
 /** Instances of a fanned step `show` (and its `--timeline`) lists one by one; past this, only those that did not succeed. */
 const INSTANCES_LISTED = 20;
@@ -9,9 +10,9 @@ export function listedInstances(m: JobManifest, instances: readonly string[]): r
   return instances.length <= INSTANCES_LISTED ? instances : instances.filter((x) => m.steps[x]?.status !== 'succeeded');
 }
 
-/** How an instance is shown: its step and its values, `count (chapter-2.txt)`. */
+/** How an instance is shown: its step and its values, `count (chapter-2.txt)`, control characters made visible (toPrintable). */
 export function instanceName(step: string, label: string): string {
-  return `${step} (${label})`;
+  return `${step} (${toPrintable(label)})`;
 }
 
 const ORDER = ['succeeded', 'failed', 'cancelled', 'skipped'] as const;

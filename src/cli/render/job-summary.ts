@@ -9,7 +9,7 @@ import { readLogLines, type LogLines } from '../../store/log-tail.js';
 import type { JobManifest, StepRecord } from '../../store/manifest.js';
 import { renderMermaidLines } from './graph-mermaid.js';
 import { showCommandFor } from './hint.js';
-import { countsText } from './instances.js';
+import { countsText, instanceName } from './instances.js';
 import { byteSize, escapeMarkdown, fencedBlock, fitDocument, type Block } from './markdown.js';
 
 /** GitHub's limit on one step's summary file: past it the summary is not shown at all. */
@@ -155,7 +155,7 @@ function renderFailures({ m, runDir, tail, show }: { m: JobManifest; runDir: str
   if (quoted.length === 0) return [];
   const blocks: Block[] = ['\n### Failed steps\n'];
   for (const [id, s] of quoted.slice(0, FAILED_SHOWN)) {
-    const name = s.instance_of !== undefined && s.label !== undefined ? `${s.instance_of} (${s.label})` : id;
+    const name = s.instance_of !== undefined && s.label !== undefined ? instanceName(s.instance_of, s.label) : id;
     const attempts = s.attempts > 1 ? ` (after ${s.attempts} attempts)` : '';
     blocks.push(`\n**❌ ${escapeMarkdown(name)}**: ${escapeMarkdown(`${s.error?.code ?? 'failed'}: ${s.error?.message ?? ''}`)}${attempts}\n`);
     const log = renderLog(path.join(runDir, 'logs', `${id}.log`), tail);

@@ -3,22 +3,36 @@ import path from 'node:path';
 import { OrchestratorError } from '../../errors.js';
 import { readLogLines, type LogLines } from '../../store/log-tail.js';
 import type { JobManifest, StepRecord } from '../../store/manifest.js';
+import { controlPicture } from './units.js';
 
 /** Log lines quoted in a failure's body. */
 const LOG_TAIL_LINES = 50;
 /** A longer log line is cut in a failure's body. */
 const LINE_CHARS = 2000;
 
-/** Text safe inside an XML attribute or element: escaped, and without characters XML 1.0 forbids. */
+/**
+ * Text safe inside an XML element: escaped, and without characters XML 1.0 forbids (a control character other than
+ * tab and line breaks is shown by its symbol, ESC as `␛`, as the terminal shows it; U+FFFE and U+FFFF are dropped).
+ */
 export function xmlEscape(text: string): string {
   return text
-    .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g, '')
+    .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F]/g, controlPicture)
+    .replace(/[\uFFFE\uFFFF]/g, '')
     .replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD')
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;')
     .replace(/"/g, '&quot;')
     .replace(/'/g, '&apos;');
+}
+
+/**
+ * Text safe inside an XML attribute: as in an element, and its tabs and line breaks as character references. A raw
+ * one is read back as a space (XML normalises attribute values), so an instance named by a label of two lines
+ * would lose its line break.
+ */
+export function xmlAttribute(text: string): string {
+  return xmlEscape(text).replace(/[\t\n\r]/g, (ch) => `&#${ch.charCodeAt(0)};`);
 }
 
 /** Colour codes a step may print: noise in a CI system's test report. */
@@ -43,7 +57,7 @@ export function renderJunit(m: JobManifest, readLog: (step: string, lines: numbe
   const failures = steps.filter(([, s]) => s.status === 'failed').length;
   const skipped = steps.filter(([, s]) => s.status !== 'failed' && s.status !== 'succeeded').length;
   const time = (s: number | null) => (s ?? 0).toFixed(3);
-  const attr = (name: string, value: string | number) => ` ${name}="${xmlEscape(String(value))}"`;
+  const attr = (name: string, value: string | number) => ` ${name}="${xmlAttribute(String(value))}"`;
   const suite =
     attr('name', m.name) + attr('tests', steps.length) + attr('failures', failures) + attr('errors', 0) + attr('skipped', skipped) + attr('time', time(m.duration_s)) + attr('timestamp', m.started_at);
   const out = ['<?xml version="1.0" encoding="UTF-8"?>', `<testsuites${attr('name', m.name)}${attr('tests', steps.length)}${attr('failures', failures)}${attr('errors', 0)}${attr('skipped', skipped)}${attr('time', time(m.duration_s))}>`, `  <testsuite${suite}>`];

@@ -6,7 +6,7 @@ import type { JobManifest, StepRecord } from '../../store/manifest.js';
 import { formatDuration } from '../../specfile/duration.js';
 import { showCommandFor } from './hint.js';
 import { statusPaint } from './color.js';
-import { toOneLine } from './units.js';
+import { toOneLine, toPrintable } from './units.js';
 
 /** Log lines a failed step shows in the summary unless `--tail` says otherwise. */
 export const DEFAULT_TAIL_LINES = 10;
@@ -49,7 +49,7 @@ export function printSummary({ out, colors: c, manifest: m, runDir, tail = DEFAU
   // Failures first (what to fix), then what they cancelled and skipped. A fanned step quotes its first few
   // instances (five hundred failed instances are one problem told five hundred times), and each kind is cut
   // after its first lines, with what was left out counted.
-  const name = (id: string, r: StepRecord) => `${c.bold(id)}${r.label !== undefined ? c.dim(` (${r.label})`) : ''}`;
+  const name = (id: string, r: StepRecord) => `${c.bold(id)}${r.label !== undefined ? c.dim(` (${toPrintable(r.label)})`) : ''}`;
   const quotedOf = (status: string) => {
     const kept: [string, StepRecord][] = [];
     const extra = new Map<string, number>();
@@ -72,7 +72,7 @@ export function printSummary({ out, colors: c, manifest: m, runDir, tail = DEFAU
   for (const [id, r] of failed.kept.slice(0, FAILED_SHOWN)) {
     lines.push(`${c.red('✗')} ${name(id, r)}: ${r.error?.code}: ${r.error?.message}${r.attempts > 1 ? ` (after ${r.attempts} attempts)` : ''}`);
     const excerpt = logExcerpt(c, path.join(runDir, 'logs', `${id}.log`), tail, `${show} --logs ${id}`);
-    lines.push(...(wrapLog && excerpt.length > 0 ? wrapLog(`${id}${r.label !== undefined ? ` (${r.label})` : ''}: the end of its log`, excerpt) : excerpt));
+    lines.push(...(wrapLog && excerpt.length > 0 ? wrapLog(`${id}${r.label !== undefined ? ` (${toPrintable(r.label)})` : ''}: the end of its log`, excerpt) : excerpt));
   }
   lines.push(...moreLine(c, failed.kept.slice(FAILED_SHOWN), 'failed', show), ...moreInstances(failed.extra, 'failed'));
   for (const [status, mark] of [['cancelled', c.magenta('■')], ['skipped', c.gray('↷')]] as const) {

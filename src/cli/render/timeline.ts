@@ -3,6 +3,7 @@ import { formatDuration } from '../../specfile/duration.js';
 import type { JobManifest, StepRecord } from '../../store/manifest.js';
 import { statusPaint } from './color.js';
 import { listedInstances } from './instances.js';
+import { toPrintable } from './units.js';
 
 /** What `renderTimeline` needs besides the manifest. */
 export interface TimelineOptions {
@@ -56,7 +57,7 @@ export function renderTimeline(m: JobManifest, opts: TimelineOptions): string {
   const unstarted = ids.filter((id) => m.steps[id]!.started_at === null);
 
   const took = m.duration_s === null ? '' : ` in ${formatDuration(m.duration_s * 1000)}`;
-  const header = `${c.bold(m.name)}  ${m.job_id}  ${statusPaint(c, m.status)(m.status)}${took}`;
+  const header = `${c.bold(toPrintable(m.name))}  ${m.job_id}  ${statusPaint(c, m.status)(m.status)}${took}`;
   if (spans.length === 0) return `${header}\n${c.dim('no step has started')}\n`;
 
   const jobEnd = m.finished_at !== null ? Date.parse(m.finished_at) - t0 : now - t0;

@@ -18,3 +18,20 @@ export function formatBytes(n: number): string {
 export function toOneLine(text: string): string {
   return text.replace(/\r\n|\r|\n/g, '↵');
 }
+
+/**
+ * Text that came from data (an instance's label, from a file or a model; a job's name) as a terminal shows it
+ * harmlessly, on one line: each line break as `↵` (as toOneLine), any other control character as its Unicode
+ * symbol (a tab `␉`, ESC `␛`, DEL `␡`), and a C1 control, which some terminals obey as ESC is obeyed, as `�`.
+ * Raw, a newline would break a row of `show` in two, a tab shift its columns and an escape sequence recolour (or
+ * retitle, or clear) the terminal; `␛[31mred␛[0m` says what the label holds. Other Unicode is kept as it is.
+ */
+export function toPrintable(text: string): string {
+  return toOneLine(text).replace(/[\u0000-\u001F\u007F-\u009F]/g, (ch) => (ch >= '\u0080' ? '�' : controlPicture(ch)));
+}
+
+/** The symbol Unicode gives a C0 control character or DEL: `␉` for a tab, `␛` for ESC, `␡` for DEL. */
+export function controlPicture(ch: string): string {
+  const code = ch.charCodeAt(0);
+  return code === 0x7f ? '␡' : String.fromCharCode(0x2400 + code);
+}

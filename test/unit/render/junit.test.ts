@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { renderJunit, xmlEscape } from '../../../src/cli/render/junit.js';
+import { renderJunit, xmlAttribute, xmlEscape } from '../../../src/cli/render/junit.js';
 import type { JobManifest, StepRecord } from '../../../src/store/manifest.js';
 
 function step(status: StepRecord['status'], error: StepRecord['error'] = null, extra: Partial<StepRecord> = {}): StepRecord {
@@ -44,7 +44,7 @@ describe('renderJunit', () => {
   });
 
   it('gives a failed step its error and the tail of its log, escaped', () => {
-    expect(xml).toContain('<failure message="exit: exit code 1 &lt;boom&gt; (after 3 attempts)" type="exit">exit: exit code 1 &lt;boom&gt; (after 3 attempts)\nok 1 - adds\nnot ok 2 - a &lt; b &amp;&amp; &quot;c&quot;\nbadbell red</failure>');
+    expect(xml).toContain('<failure message="exit: exit code 1 &lt;boom&gt; (after 3 attempts)" type="exit">exit: exit code 1 &lt;boom&gt; (after 3 attempts)\nok 1 - adds\nnot ok 2 - a &lt; b &amp;&amp; &quot;c&quot;\nbad␇bell red</failure>');
   });
 
   it('says why a step was skipped or cancelled', () => {
@@ -65,7 +65,12 @@ describe('renderJunit', () => {
 });
 
 describe('xmlEscape', () => {
-  it('escapes markup and drops what XML 1.0 cannot hold', () => {
-    expect(xmlEscape(`<a href='x'>&"\u0000\u001b\ud800`)).toBe('&lt;a href=&apos;x&apos;&gt;&amp;&quot;\ufffd');
+  it('escapes markup and replaces what XML 1.0 cannot hold: a control character by its symbol', () => {
+    expect(xmlEscape(`<a href='x'>&"\u0000\u001b\ud800\uffff`)).toBe('&lt;a href=&apos;x&apos;&gt;&amp;&quot;␀␛\ufffd');
+    expect(xmlEscape('a\tb\nc')).toBe('a\tb\nc');
+  });
+
+  it('in an attribute, keeps tabs and line breaks as character references (raw, a parser reads them as spaces)', () => {
+    expect(xmlAttribute('u (line1\nline2\r\tx \u001b[31m)')).toBe('u (line1&#10;line2&#13;&#9;x ␛[31m)');
   });
 });

@@ -50,6 +50,20 @@ describe('LiveRenderer', () => {
     expect(term.text()).not.toMatch(/count \(f3\.txt\)/);
   });
 
+  it('shows the control characters of a label or a job name as symbols: no escape sequence of theirs reaches the terminal', () => {
+    const { term, live, emit } = rig(['u']);
+    emit({ type: 'job.started', name: 'ci\u001b]0;pwned\u0007', spec_path: 's.yaml', concurrency: 2, pid: 1, steps: ['u'], vars: {} } as RunEventBody);
+    emit({ type: 'step.expanded', step: 'u', instances: [{ id: 'u-1', label: '\u001b[2Jbad\tline\nnext', item: 'x' }] });
+    emit({ type: 'step.started', step: 'u-1', attempt: 1 });
+    emit({ type: 'step.failed', step: 'u-1', attempt: 1, exit_code: 1, duration_s: 0.1, error: { code: 'exit', message: 'exited with code 1' }, continue_on_error: false });
+    live.close();
+    const written = term.writes.join('');
+    expect(written).not.toContain('\u001b[2J');
+    expect(written).not.toContain('\u001b]');
+    expect(term.text()).toContain('ci␛]0;pwned␇');
+    expect(term.text()).toMatch(/✗ u \(␛\[2Jbad␉line↵next\) +failed/);
+  });
+
   it('shows running and queued steps with attempt and elapsed time, and a summary line', () => {
     const { live, emit, advance, start } = rig(['architect', 'builder', 'docs', 'qa']);
     start();
