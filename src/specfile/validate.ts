@@ -7,6 +7,7 @@ import { didYouMean } from '../util/suggest.js';
 import { outputOutsideSpecFolder } from './cache-globs.js';
 import { checkExpressions } from './expressions.js';
 import { checkFanout } from './fanout-checks.js';
+import { checkLiteralFields } from './literal-fields.js';
 import { expandMatrix, type RawMatrix } from './matrix.js';
 import { DEFAULT_MAX_INSTANCES } from '../graph/instances.js';
 import { loadDocument, parseDocumentText, STDIN_NAME, type LoadedDocument } from './load.js';
@@ -31,6 +32,7 @@ export function checkSpec(doc: LoadedDocument): JobSpec {
 
   checkGraph(doc, report);
   checkFanout(doc, report);
+  checkLiteralFields(doc, report);
   // Expressions are checked even when other fields are wrong, so that one run lists every problem.
   checkExpressions(parsed.success ? parsed.data : lenientView(data), doc, report);
 

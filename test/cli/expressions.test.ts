@@ -342,6 +342,49 @@ describe('validate catches bad references before anything runs', () => {
     expect(run.code).toBe(2);
     expect(rig().exists('runs')).toBe(false);
   });
+
+  it('${{ }} in a field read as written (shell, provider, vars, matrix values, …) is refused at the ${{, with what to write instead', () => {
+    // Passed by validate, this ran "spawn: cannot start ${{ matrix.s }}".
+    rig().write('shell.yaml', 'steps: { t: { matrix: { s: [bash, sh] }, shell: "${{ matrix.s }}", run: echo } }\n');
+    const r = rig().run(['validate', 'shell.yaml']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.split('\n')[0]).toBe(
+      'shell.yaml:1:50: steps.t.shell: expressions are not evaluated in `shell:` (it is read as written); name the shell: bash, sh or a path (to try several, start each from run:, e.g. run: ${{ matrix.shell }} test.sh)',
+    );
+    expect(rig().run(['run', 'shell.yaml']).code).toBe(2);
+    expect(rig().exists('runs')).toBe(false);
+
+    rig().write(
+      'literal.yaml',
+      `name: "ci \${{ vars.a }}"
+secrets: [TOKEN, "\${{ vars.a }}"]
+vars: { a: x, b: { c: ["\${{ vars.a }}"] } }
+defaults: { shell: "\${{ vars.a }}" }
+providers:
+  p: { type: openai, base_url: "http://\${{ vars.a }}/v1", model: "\${{ vars.a }}" }
+steps:
+  t:
+    matrix: { s: [bash], include: [{ s: "\${{ vars.a }}" }] }
+    cache: { inputs: [a.txt], env: ["\${{ vars.a }}"] }
+    run: echo "\${{ matrix.s }}"
+  l:
+    provider: "\${{ vars.a }}"
+    prompt: "\${{ vars.a }}"
+`,
+    );
+    const all = rig().run(['validate', 'literal.yaml']);
+    expect(all.code).toBe(2);
+    expect(all.stderr.split('\n').filter((l) => l.startsWith('literal.yaml:')).map((l) => l.replace(/\(it is read as written\); .*/, ''))).toEqual([
+      'literal.yaml:1:11: name: expressions are not evaluated in `name:` ',
+      'literal.yaml:2:19: secrets.1: expressions are not evaluated in `secrets:` ',
+      'literal.yaml:3:25: vars.b.c.0: expressions are not evaluated in `vars:` ',
+      'literal.yaml:4:21: defaults.shell: expressions are not evaluated in `shell:` ',
+      'literal.yaml:6:40: providers.p.base_url: expressions are not evaluated in `base_url:` ',
+      'literal.yaml:9:42: steps.t.matrix.include.0.s: expressions are not evaluated in `matrix:` ',
+      'literal.yaml:10:38: steps.t.cache.env.0: expressions are not evaluated in `cache.env:` ',
+      'literal.yaml:13:16: steps.l.provider: expressions are not evaluated in `provider:` ',
+    ]);
+  });
 });
 
 describe("the spec's env:", () => {
