@@ -120,7 +120,10 @@ function checkFanReference(o: { context: string; path: string[]; reader: string 
       if (key === undefined || key === '*' || hasName(fan.matrixKeys, key)) return undefined;
       return `unknown matrix key "${key}"${didYouMean(key, fan.matrixKeys) || ` (the matrix has ${fan.matrixKeys.join(', ') || 'no keys'})`}`;
     }
-    if (!fan?.hasForEach) return `step "${reader}" has no for_each (${context} is the current element of its for_each array)`;
+    if (!fan?.hasForEach) {
+      const what = context === 'item' ? 'item is the current element of its for_each array' : 'item_index is the position, from 0, of the current element in its for_each array';
+      return `step "${reader}" has no for_each (${what})`;
+    }
     return undefined;
   }
   if (context !== 'steps') return undefined;

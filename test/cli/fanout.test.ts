@@ -69,7 +69,7 @@ describe('matrix', () => {
     expect(res.stdout).toMatch(/expand +test +4 instances/);
   });
 
-  it('validate: an unknown matrix key, matrix in a step without one, and a fanned step read as one step, each at file:line:col with the fix', () => {
+  it('validate: an unknown matrix key, matrix or item in a step without one, and a fanned step read as one step, each at file:line:col with the fix', () => {
     const r = rig();
     r.write(
       'spec.yaml',
@@ -79,6 +79,8 @@ describe('matrix', () => {
     run: echo "\${{ matrix.oss }}"
   plain:
     run: echo "\${{ matrix.os }}"
+  single:
+    run: echo "\${{ item }} \${{ item_index }}"
   report:
     needs: [test]
     run: echo "\${{ steps.test.outputs.name }}"
@@ -88,8 +90,10 @@ describe('matrix', () => {
     expect(res.code).toBe(2);
     expect(res.stderr).toContain('spec.yaml:4:20: steps.test.run: unknown matrix key "oss" (did you mean "os"?)');
     expect(res.stderr).toContain('spec.yaml:6:20: steps.plain.run: step "plain" has no matrix');
+    expect(res.stderr).toContain('spec.yaml:8:20: steps.single.run: step "single" has no for_each (item is the current element of its for_each array)');
+    expect(res.stderr).toContain('spec.yaml:8:32: steps.single.run: step "single" has no for_each (item_index is the position, from 0, of the current element in its for_each array)');
     expect(res.stderr).toContain(
-      'spec.yaml:9:20: steps.report.run: steps.test runs as instances (matrix or for_each): it has no single outputs; read steps.test.results.*.outputs.name (one per instance, in instance order)',
+      'spec.yaml:11:20: steps.report.run: steps.test runs as instances (matrix or for_each): it has no single outputs; read steps.test.results.*.outputs.name (one per instance, in instance order)',
     );
     expect(r.jobs()).toEqual([]);
   });
