@@ -34,6 +34,11 @@ export function fanShapes(data: unknown): Map<string, FanShape> {
   return shapes;
 }
 
+/** Whether checkFanout expands a step's matrix (every value of it a list), and so reports its include and exclude entries. */
+export function expandsMatrix(matrix: unknown): matrix is RawMatrix {
+  return isMapping(matrix) && Object.values(matrix).every(Array.isArray);
+}
+
 /**
  * The static part of fan-out (SPEC §8): a matrix expands to at least one combination and at most max_instances,
  * exclude names matrix keys, for_each is one `${{ }}` expression, and the fan-out limits sit on a fanned step.
@@ -49,8 +54,8 @@ export function checkFanout(doc: LoadedDocument, report: Report): void {
       if (s[field] !== undefined && !fanned) report(doc.locator.key(['steps', id, field]), `steps.${id}.${field}: only a step with \`matrix\` or \`for_each\` has instances to limit`);
     }
     const limit = typeof s.max_instances === 'number' ? s.max_instances : DEFAULT_MAX_INSTANCES;
-    if (isMapping(s.matrix) && Object.values(s.matrix).every(Array.isArray)) {
-      const { combos, problems } = expandMatrix(s.matrix as RawMatrix);
+    if (expandsMatrix(s.matrix)) {
+      const { combos, problems } = expandMatrix(s.matrix);
       for (const p of problems) report(at('matrix', ...p.path), `steps.${id}.${p.message}`);
       if (problems.length === 0 && combos.length === 0) {
         const why = Object.keys(s.matrix).some((k) => k !== 'include' && k !== 'exclude') ? 'exclude removes every combination' : 'it has no vectors and no include';

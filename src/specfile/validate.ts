@@ -6,7 +6,7 @@ import { findCycles } from '../graph/cycles.js';
 import { didYouMean } from '../util/suggest.js';
 import { outputOutsideSpecFolder } from './cache-globs.js';
 import { checkExpressions } from './expressions.js';
-import { checkFanout } from './fanout-checks.js';
+import { checkFanout, expandsMatrix } from './fanout-checks.js';
 import { checkLiteralFields } from './literal-fields.js';
 import { expandMatrix, type RawMatrix } from './matrix.js';
 import { DEFAULT_MAX_INSTANCES } from '../graph/instances.js';
@@ -107,7 +107,9 @@ function reportIssue(doc: LoadedDocument, issue: $ZodIssue, report: Report): voi
       for (const inner of fitting[0]!) reportIssue(doc, { ...inner, path: [...where, ...inner.path] } as $ZodIssue, report);
       return;
     }
-    report(at, `${field}${unionHint(where)}`);
+    // A matrix's include or exclude entry that is no mapping: checkFanout says what an entry is, once.
+    if (isMatrixEntry(where) && expandsMatrix(valueAt(doc.data, where.slice(0, 3)).value)) return;
+    report(at, `${field}${unionHint(where, doc.data)}`);
     return;
   }
   if (issue.code === 'invalid_type') {
@@ -191,13 +193,20 @@ function lowerFirst(s: string): string {
   return s.charAt(0).toLowerCase() + s.slice(1);
 }
 
-function unionHint(where: readonly PropertyKey[]): string {
+function unionHint(where: readonly PropertyKey[], data: unknown): string {
   const last = String(where[where.length - 1]);
   if (last === 'timeout' && (where[0] === 'defaults' || where[0] === 'steps')) return 'expected a duration: 500ms, 30s, 5m, 1h, a number of seconds, or none';
   if (['timeout', 'idle_timeout', 'delay', 'max_delay'].includes(last)) return 'expected a duration: 500ms, 30s, 5m, 1h or a number of seconds';
   if (last === 'retry') return 'expected a number of attempts or {attempts, delay, backoff, max_delay}';
   if (last === 'if') return 'expected an expression (string) or a boolean';
+  if (isMatrixEntry(where)) return 'expected a mapping of matrix keys to values';
+  if (where[0] === 'steps' && where[2] === 'matrix' && where.length === 5) return `expected a string, a number, a boolean or a mapping, got ${describeValue(valueAt(data, where).value)}`;
   return 'expected a string, a number or a boolean';
+}
+
+/** `steps.<id>.matrix.include.<i>` or `.exclude.<i>`. */
+function isMatrixEntry(where: readonly PropertyKey[]): boolean {
+  return where.length === 5 && where[0] === 'steps' && where[2] === 'matrix' && (where[3] === 'include' || where[3] === 'exclude');
 }
 
 /**

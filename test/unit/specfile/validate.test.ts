@@ -371,3 +371,23 @@ describe('YAML traps in our words', () => {
     ]);
   });
 });
+
+describe('matrix and its limits', () => {
+  it('a matrix value that is a list (or null) is refused with what a value may be; an include entry that is no mapping, once', () => {
+    const text = `steps:
+  t:
+    matrix: { flag: [[1, 2], null, { a: [1] }], include: [[1]] }
+    run: echo
+  u:
+    matrix: { os: 1, exclude: [[x]] }
+    run: echo
+`;
+    expect(problems(text)).toEqual([
+      `${posOf(text, '[1, 2]')}: steps.t.matrix.flag.0: expected a string, a number, a boolean or a mapping, got a list`,
+      `${posOf(text, 'null')}: steps.t.matrix.flag.1: expected a string, a number, a boolean or a mapping, got null (an empty value)`,
+      `${posOf(text, '[1]]')}: steps.t.matrix.include[0]: expected a mapping of matrix keys to values`,
+      `${posOf(text, '1, exclude')}: steps.u.matrix.os: expected a list, got a number (1)`,
+      `${posOf(text, '[x]')}: steps.u.matrix.exclude.0: expected a mapping of matrix keys to values`,
+    ]);
+  });
+});
