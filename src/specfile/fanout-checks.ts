@@ -53,7 +53,8 @@ export function checkFanout(doc: LoadedDocument, report: Report): void {
     for (const field of ['max_parallel', 'fail_fast', 'max_instances']) {
       if (s[field] !== undefined && !fanned) report(doc.locator.key(['steps', id, field]), `steps.${id}.${field}: only a step with \`matrix\` or \`for_each\` has instances to limit`);
     }
-    const limit = typeof s.max_instances === 'number' ? s.max_instances : DEFAULT_MAX_INSTANCES;
+    // A max_instances the schema refuses (0, 1.5, "ten") is reported there: the matrix is not measured against it.
+    const limit = s.max_instances === undefined ? DEFAULT_MAX_INSTANCES : Number.isInteger(s.max_instances) && (s.max_instances as number) >= 1 ? (s.max_instances as number) : Infinity;
     if (expandsMatrix(s.matrix)) {
       const { combos, problems } = expandMatrix(s.matrix);
       for (const p of problems) report(at('matrix', ...p.path), `steps.${id}.${p.message}`);

@@ -390,4 +390,12 @@ describe('matrix and its limits', () => {
       `${posOf(text, '[x]')}: steps.u.matrix.exclude.0: expected a mapping of matrix keys to values`,
     ]);
   });
+
+  it('a max_instances below 1 is one problem: the matrix is not measured against it', () => {
+    const text = 'steps:\n  f:\n    matrix: { a: [1, 2] }\n    max_instances: 0\n    run: echo\n  g:\n    matrix: { a: [1, 2] }\n    max_instances: 1\n    run: echo\n';
+    expect(problems(text)).toEqual([
+      `${posOf(text, '0\n')}: steps.f.max_instances: must be >= 1, got 0`,
+      '7:13: steps.g.matrix: 2 combinations, more than max_instances (1)',
+    ]);
+  });
 });
