@@ -160,7 +160,7 @@ describe('for_each', () => {
 });
 
 describe('downstream of instances', () => {
-  it('show groups instances under their step with counts; --junit has one test case per instance', () => {
+  it('show groups instances under their step with counts, and --logs of the step names theirs; --junit has one test case per instance', () => {
     const r = rig();
     writeList(['a', 'b', 'c']);
     r.write('fail-b', '');
@@ -171,6 +171,10 @@ describe('downstream of instances', () => {
     expect(show).toMatch(/^count +failed \(2 succeeded, 1 failed\) .*exit: 1 of 3 instances failed; first count-b: exited with code 1$/m);
     expect(show).toMatch(/^ {2}count-a \(a\) +succeeded /m);
     expect(show).toMatch(/^ {2}count-b \(b\) +failed /m);
+    // The fanned step has no log of its own: its instances do (not count-b, which failed before it printed anything).
+    const logs = r.run(['show', 'latest', '--logs', 'count']);
+    expect(logs.code).toBe(2);
+    expect(logs.stderr).toBe(`step "count" is fanned out: its instances have the logs (count-a, count-c, 2 in all): orchestrator show ${r.latest()} --logs count-a\n`);
     const xml = fs.readFileSync(r.path('junit.xml'), 'utf8');
     expect(xml.match(/<testcase name="count \([abc]\)"/g)).toHaveLength(3);
     // In the job's order: the instances stand where their step does, before gather, which needs them.

@@ -18,6 +18,7 @@ import { PlainRenderer } from '../render/plain.js';
 import { catchStopSignals, followLog } from './follow-log.js';
 import { table } from '../render/table.js';
 import { renderTimeline } from '../render/timeline.js';
+import { showCommandFor } from '../render/hint.js';
 import { timeoutLabel } from '../render/timeout-label.js';
 import { toPrintable } from '../render/units.js';
 import { specOfJob } from '../job-spec.js';
@@ -155,12 +156,31 @@ function recordedFiles(dir: string): Set<string> {
   }
 }
 
+/** Instances `--logs <fanned step>` names. */
+const INSTANCES_NAMED = 3;
+
+/**
+ * What `--logs <fanned step>` says: the step ran as its instances and has no log of its own; a few instances that
+ * have one (those that did not succeed first, as `show` lists them), how many have one, and the command for the first.
+ */
+function fannedStepLogs(o: { dir: string; manifest: JobManifest; step: string; instances: readonly string[] }): string {
+  const { manifest: m, step } = o;
+  if (o.instances.length === 0) return `step "${step}" is fanned out and has no instances, so no logs`;
+  const logged = o.instances.filter((x) => fs.existsSync(path.join(o.dir, 'logs', `${x}.log`)));
+  if (logged.length === 0) return `step "${step}" is fanned out: its instances have the logs, but none of its ${o.instances.length} instances has written one`;
+  const ordered = [...logged.filter((x) => m.steps[x]?.status !== 'succeeded'), ...logged.filter((x) => m.steps[x]?.status === 'succeeded')];
+  const named = `${ordered.slice(0, INSTANCES_NAMED).join(', ')},${ordered.length > INSTANCES_NAMED ? ' …' : ''} ${ordered.length} in all`;
+  return `step "${step}" is fanned out: its instances have the logs (${named}): ${showCommandFor(m.job_id, o.dir)} --logs ${ordered[0]}`;
+}
+
 /** `show <job> --logs <step> [--tail N] [--follow]`: the log whole or its end, then, while the step runs, what it adds. */
 async function showLog(o: { out: NodeJS.WriteStream; dir: string; manifest: JobManifest; step: string; tail?: number; follow: boolean }): Promise<number> {
   const { out, manifest: m, step } = o;
   if (!Object.hasOwn(m.steps, step)) {
     throw new OrchestratorError({ code: 'usage', message: `job ${m.job_id} has no step "${step}"${didYouMean(step, Object.keys(m.steps))}` });
   }
+  const instances = m.steps[step]!.instances;
+  if (instances !== undefined) throw new OrchestratorError({ code: 'usage', message: fannedStepLogs({ dir: o.dir, manifest: m, step, instances }) });
   const file = path.join(o.dir, 'logs', `${step}.log`);
   const stop = o.follow && m.status === 'running' ? catchStopSignals() : undefined;
   try {
