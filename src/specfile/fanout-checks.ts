@@ -64,11 +64,31 @@ export function checkFanout(doc: LoadedDocument, report: Report): void {
       }
       if (combos.length > limit) report(at('matrix'), `steps.${id}.matrix: ${combos.length} combinations, more than max_instances (${limit})`);
     }
+    if (isMapping(s.matrix)) checkKeyCase(s.matrix, (path, message) => report(doc.locator.key(['steps', id, 'matrix', ...path]), `steps.${id}.matrix${message}`));
     if (typeof s.for_each === 'string') {
       const problem = forEachProblem(s.for_each);
       if (problem) report(at('for_each'), `steps.${id}.for_each: ${problem}`);
     }
   }
+}
+
+/**
+ * Keys of one matrix (its vectors', and those an include entry adds) that differ only by case: expressions read
+ * names case-insensitively, so `matrix.os` would read `OS` or `Os`, whichever came first, and say nothing.
+ */
+function checkKeyCase(matrix: Record<string, unknown>, report: (path: (string | number)[], message: string) => void): void {
+  // Each spelling is reported once, where it first appears (an include entry may set a vector's key again).
+  const spellings = new Map<string, string[]>();
+  const see = (key: string, path: (string | number)[], where: string) => {
+    const folded = key.toLowerCase();
+    const seen = spellings.get(folded) ?? [];
+    if (seen.includes(key)) return;
+    if (seen.length > 0) report(path, `${where}: keys "${seen[0]}" and "${key}" differ only by case, and expressions read matrix.${folded} as either: rename one`);
+    spellings.set(folded, [...seen, key]);
+  };
+  for (const key of Object.keys(matrix)) if (key !== 'include' && key !== 'exclude') see(key, [key], '');
+  const include = matrix.include;
+  if (Array.isArray(include)) include.forEach((e, i) => isMapping(e) && Object.keys(e).forEach((key) => see(key, ['include', i, key], `.include[${i}]`)));
 }
 
 /** for_each must be exactly one `${{ expr }}`: text around it would make a string, never an array. */

@@ -398,4 +398,12 @@ describe('matrix and its limits', () => {
       '7:13: steps.g.matrix: 2 combinations, more than max_instances (1)',
     ]);
   });
+
+  it('keys of one matrix that differ only by case are refused, each new spelling at its key', () => {
+    const text = 'steps:\n  t:\n    matrix: { OS: [a], Os: [b], include: [{ os: c, Os: d }] }\n    run: echo "${{ matrix.os }}"\n  u:\n    matrix: { os: [a], include: [{ os: b, OS_NAME: c }] }\n    run: echo\n';
+    expect(problems(text)).toEqual([
+      `${posOf(text, 'Os:')}: steps.t.matrix: keys "OS" and "Os" differ only by case, and expressions read matrix.os as either: rename one`,
+      `${posOf(text, 'os: c')}: steps.t.matrix.include[0]: keys "OS" and "os" differ only by case, and expressions read matrix.os as either: rename one`,
+    ]);
+  });
 });
