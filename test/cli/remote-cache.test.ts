@@ -6,6 +6,7 @@ import { DeleteObjectsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/c
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openBucket } from '../../src/remote/bucket.js';
 import { useCliRig, type CliResult } from '../helpers/cli.js';
+import { useEnv } from '../helpers/env.js';
 import { LlmTestServer } from '../helpers/llm-test-server.js';
 import { startS3TestServer, type S3TestServer } from '../helpers/s3-test-server.js';
 
@@ -74,7 +75,7 @@ async function tamper(change: (envelope: Record<string, unknown>) => void): Prom
 }
 
 describe('remote cache', () => {
-  beforeAll(() => Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' }));
+  useEnv({ AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' });
 
   it('a second, empty machine gets the answer from the bucket with no request to the provider, and keeps it locally', async () => {
     rig().write('spec.yaml', spec());
@@ -214,7 +215,7 @@ describe('remote cache', () => {
 });
 
 describe('remote cache of cached run steps', () => {
-  beforeAll(() => Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' }));
+  useEnv({ AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' });
   const STEP_SPEC = `
 steps:
   build:

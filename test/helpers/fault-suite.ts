@@ -32,12 +32,6 @@ const env = () => ({
   ...(graceMs === undefined ? {} : { ORCH_KILL_GRACE_MS: String(graceMs) }),
 });
 
-beforeEach(() => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-faults-'));
-  runsDir = path.join(dir, 'runs');
-  graceMs = SHORT_GRACE_MS;
-});
-afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 function cli(...args: string[]) {
   const r = spawnSync(process.execPath, [BIN, ...args], { cwd: dir, env: env(), encoding: 'utf8', timeout: 60_000 });
@@ -93,6 +87,13 @@ const exited = (p: ChildProcess) => new Promise<number | null>((r) => p.on('exit
  * kind each, so that the suite's slowest part runs on both cores.
  */
 export function defineFaultSuite(launcherKind: 'local' | 'process'): void {
+// Registered by each file that defines the suite: two files share this module when they share a worker.
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-faults-'));
+  runsDir = path.join(dir, 'runs');
+  graceMs = SHORT_GRACE_MS;
+});
+afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 // (Not indented: the YAML in the tests' template literals is whitespace-sensitive.)
 describe.each(spawnersBuilt().map((how) => [launcherKind, how]))('steps started by the %s launcher with the %s spawner', (which, how) => {
   beforeEach(() => {

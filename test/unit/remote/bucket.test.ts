@@ -5,25 +5,20 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseBucketUrl } from '../../../src/remote/bucket-url.js';
 import { openBucket, type Bucket } from '../../../src/remote/bucket.js';
+import { useEnv } from '../../helpers/env.js';
 import { startS3TestServer, type S3TestServer } from '../../helpers/s3-test-server.js';
 
 describe('bucket', () => {
   let server: S3TestServer;
   let bucket: Bucket;
   let dir: string;
-  // The test server's credentials, for this file only: the unit tests' worker goes on to other files.
-  const saved = { AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY };
+  useEnv({ AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' });
   beforeAll(async () => {
     server = await startS3TestServer();
-    Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' });
     bucket = await openBucket({ url: server.url, endpoint: server.endpoint });
     dir = await mkdtemp(path.join(tmpdir(), 'orch-bucket-'));
   });
   afterAll(async () => {
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
     bucket.close();
     await server.close();
     await rm(dir, { recursive: true, force: true });
