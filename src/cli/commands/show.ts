@@ -128,7 +128,7 @@ export async function showCommand(ref: string, opts: ShowOptions): Promise<numbe
     s.duration_s === null ? '-' : formatDuration(s.duration_s * 1000),
     timeouts?.get(s.instance_of ?? id) ?? '-',
     s.exit_code === null ? '-' : String(s.exit_code),
-    s.error ? `${s.error.code}: ${s.error.message}` : '',
+    s.error ? `${s.error.code}: ${toPrintable(s.error.message)}` : '',
   ];
   const rows: string[][] = [];
   const notes: string[] = [];

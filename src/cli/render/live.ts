@@ -131,7 +131,7 @@ export class LiveRenderer implements EventSink {
       case 'step.retrying': {
         const r = this.#running.get(e.step);
         if (r) Object.assign(r, { attempt: e.attempt, retryAt: now + e.delay_s * 1000 });
-        this.#history.push(this.#settled('↻', c.yellow, this.#nameOf(e.step), 'retrying', `attempt ${e.attempt - 1} failed (${e.error.code}: ${e.error.message}); next in ${formatDuration(e.delay_s * 1000)}`));
+        this.#history.push(this.#settled('↻', c.yellow, this.#nameOf(e.step), 'retrying', `attempt ${e.attempt - 1} failed (${e.error.code}: ${toPrintable(e.error.message)}); next in ${formatDuration(e.delay_s * 1000)}`));
         break;
       }
       case 'step.succeeded': {
@@ -143,17 +143,17 @@ export class LiveRenderer implements EventSink {
       }
       case 'step.failed':
         if (!this.#settleInstance(e.step, 'failed', e.attempt > 0)) this.#settle(e.step, 'failed');
-        this.#history.push(this.#settled('✗', c.red, this.#nameOf(e.step), 'failed', `${formatDuration(e.duration_s * 1000)}  ${e.error.code}: ${e.error.message}${e.continue_on_error ? '  (continue_on_error)' : ''}`));
+        this.#history.push(this.#settled('✗', c.red, this.#nameOf(e.step), 'failed', `${formatDuration(e.duration_s * 1000)}  ${e.error.code}: ${toPrintable(e.error.message)}${e.continue_on_error ? '  (continue_on_error)' : ''}`));
         break;
       case 'step.skipped':
         if (this.#settleInstance(e.step, 'skipped', false)) break;
         this.#settle(e.step, 'skipped');
-        this.#history.push(this.#settled('↷', c.gray, e.step, 'skipped', e.error.message));
+        this.#history.push(this.#settled('↷', c.gray, e.step, 'skipped', toPrintable(e.error.message)));
         break;
       case 'step.cancelled':
         if (this.#settleInstance(e.step, 'cancelled', e.attempt !== undefined)) break;
         this.#settle(e.step, 'cancelled');
-        this.#history.push(this.#settled('■', c.magenta, e.step, 'cancelled', e.error.message));
+        this.#history.push(this.#settled('■', c.magenta, e.step, 'cancelled', toPrintable(e.error.message)));
         break;
       case 'job.finished':
         this.close();

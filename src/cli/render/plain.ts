@@ -41,17 +41,17 @@ export class PlainRenderer implements EventSink {
         for (const x of e.instances) this.#names.set(x.id, instanceName(e.step, x.label));
         return `${tag('expand', c.cyan)}${id(e.step)}  ${e.instances.length} instance${e.instances.length === 1 ? '' : 's'}`;
       case 'step.retrying':
-        return `${tag('retry', c.yellow)}${id(e.step)}  attempt ${e.attempt} in ${formatDuration(e.delay_s * 1000)}  ${c.dim(`(${e.error.code}: ${e.error.message})`)}`;
+        return `${tag('retry', c.yellow)}${id(e.step)}  attempt ${e.attempt} in ${formatDuration(e.delay_s * 1000)}  ${c.dim(`(${e.error.code}: ${toPrintable(e.error.message)})`)}`;
       case 'step.succeeded': {
         const how = e.reused ? c.dim('  reused') : e.cached ? c.dim('  cached') : e.instances ? c.dim(`  ${countsText(e.instances)}`) : '';
         return `${tag('ok', c.green)}${id(e.step)}  ${dur(e.duration_s)}${e.attempt > 1 ? `  after ${e.attempt} attempts` : ''}${how}`;
       }
       case 'step.failed':
-        return `${tag(e.continue_on_error ? 'failed*' : 'FAILED', c.red)}${id(e.step)}  ${dur(e.duration_s)}  ${e.error.code}: ${e.error.message}${e.continue_on_error ? c.dim('  (continue_on_error)') : ''}${e.instances ? c.dim(`  (${countsText(e.instances)})`) : ''}`;
+        return `${tag(e.continue_on_error ? 'failed*' : 'FAILED', c.red)}${id(e.step)}  ${dur(e.duration_s)}  ${e.error.code}: ${toPrintable(e.error.message)}${e.continue_on_error ? c.dim('  (continue_on_error)') : ''}${e.instances ? c.dim(`  (${countsText(e.instances)})`) : ''}`;
       case 'step.skipped':
-        return `${tag('skip', c.gray)}${id(e.step)}  ${c.dim(e.error.message)}`;
+        return `${tag('skip', c.gray)}${id(e.step)}  ${c.dim(toPrintable(e.error.message))}`;
       case 'step.cancelled':
-        return `${tag('cancel', c.magenta)}${id(e.step)}  ${c.dim(e.error.message)}`;
+        return `${tag('cancel', c.magenta)}${id(e.step)}  ${c.dim(toPrintable(e.error.message))}`;
       case 'job.finished': {
         const paint = statusPaint(c, e.status);
         return `${tag('job', c.cyan)}${paint(e.status)} in ${dur(e.duration_s)}  ${c.dim(e.job_id)}`;

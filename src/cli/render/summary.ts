@@ -70,14 +70,14 @@ export function printSummary({ out, colors: c, manifest: m, runDir, tail = DEFAU
   const moreInstances = (extra: Map<string, number>, status: string) => [...extra].map(([of, n]) => c.dim(`  … ${n} more ${status} instances of ${of}: ${show}`));
   const failed = quotedOf('failed');
   for (const [id, r] of failed.kept.slice(0, FAILED_SHOWN)) {
-    lines.push(`${c.red('✗')} ${name(id, r)}: ${r.error?.code}: ${r.error?.message}${r.attempts > 1 ? ` (after ${r.attempts} attempts)` : ''}`);
+    lines.push(`${c.red('✗')} ${name(id, r)}: ${r.error?.code}: ${toPrintable(r.error?.message ?? '')}${r.attempts > 1 ? ` (after ${r.attempts} attempts)` : ''}`);
     const excerpt = logExcerpt(c, path.join(runDir, 'logs', `${id}.log`), tail, `${show} --logs ${id}`);
     lines.push(...(wrapLog && excerpt.length > 0 ? wrapLog(`${id}${r.label !== undefined ? ` (${toPrintable(r.label)})` : ''}: the end of its log`, excerpt) : excerpt));
   }
   lines.push(...moreLine(c, failed.kept.slice(FAILED_SHOWN), 'failed', show), ...moreInstances(failed.extra, 'failed'));
   for (const [status, mark] of [['cancelled', c.magenta('■')], ['skipped', c.gray('↷')]] as const) {
     const these = quotedOf(status);
-    for (const [id, r] of these.kept.slice(0, NOT_RUN_SHOWN)) lines.push(`${mark} ${name(id, r)} ${status}: ${r.error?.message}`);
+    for (const [id, r] of these.kept.slice(0, NOT_RUN_SHOWN)) lines.push(`${mark} ${name(id, r)} ${status}: ${toPrintable(r.error?.message ?? '')}`);
     lines.push(...moreLine(c, these.kept.slice(NOT_RUN_SHOWN), status, show), ...moreInstances(these.extra, status));
   }
   lines.push(c.dim(`run folder: ${path.relative(process.cwd(), runDir) || runDir}   (${show})`));

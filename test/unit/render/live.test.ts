@@ -56,12 +56,16 @@ describe('LiveRenderer', () => {
     emit({ type: 'step.expanded', step: 'u', instances: [{ id: 'u-1', label: '\u001b[2Jbad\tline\nnext', item: 'x' }] });
     emit({ type: 'step.started', step: 'u-1', attempt: 1 });
     emit({ type: 'step.failed', step: 'u-1', attempt: 1, exit_code: 1, duration_s: 0.1, error: { code: 'exit', message: 'exited with code 1' }, continue_on_error: false });
+    // An error that quotes what a server or a step said (a provider's message) is shown the same way.
+    emit({ type: 'step.failed', step: 'u', attempt: 1, exit_code: null, duration_s: 0.1, error: { code: 'provider', message: 'HTTP 400: \u001b[31mno\u001b[0m' }, continue_on_error: false });
     live.close();
     const written = term.writes.join('');
     expect(written).not.toContain('\u001b[2J');
     expect(written).not.toContain('\u001b]');
     expect(term.text()).toContain('ci␛]0;pwned␇');
     expect(term.text()).toMatch(/✗ u \(␛\[2Jbad␉line↵next\) +failed/);
+    expect(written).not.toContain('\u001b[31mno');
+    expect(term.text()).toContain('provider: HTTP 400: ␛[31mno␛[0m');
   });
 
   it('shows running and queued steps with attempt and elapsed time, and a summary line', () => {
