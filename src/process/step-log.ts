@@ -63,17 +63,17 @@ export class StepLog {
 /**
  * What one of a step's streams writes to its log: the bytes as they come, or, when there are secrets,
  * text with each secret masked. Characters are decoded across chunks (a `€` split between two reads
- * stays one `€`), and a tail that could start a secret is held back until the next chunk.
+ * stays one `€`), and a tail that could start a secret is held back until the next chunk: only such a tail, so
+ * that what one stream prints is not held back behind what the other prints next (the log keeps their order).
  */
 export function logWriter(log: StepLog, redactor: Redactor): { write: (chunk: Buffer) => void; end: () => void } {
   if (!redactor.isActive) return { write: (chunk) => log.write(chunk), end: () => {} };
   const decoder = new StringDecoder('utf8');
-  const keep = Math.max(0, redactor.longest - 1);
   let carry = '';
   return {
     write: (chunk) => {
       const safe = redactor.redact(carry + decoder.write(chunk));
-      let cut = Math.max(0, safe.length - keep); // hold back a tail that could start a secret
+      let cut = safe.length - redactor.startOfSecretAtEnd(safe); // hold back a tail that could start a secret
       if (cut > 0 && isHighSurrogate(safe.charCodeAt(cut - 1))) cut--; // and never half of a 😀
       if (cut > 0) log.write(safe.slice(0, cut));
       carry = safe.slice(cut);

@@ -29,11 +29,6 @@ export class Redactor {
     return this.#secrets.length > 0;
   }
 
-  /** The longest form of a secret, so streams can hold back that much across chunk boundaries. */
-  get longest(): number {
-    return this.#forms[0]?.length ?? 0;
-  }
-
   redact(text: string): string {
     if (this.#forms.length === 0) return text;
     let out = text;
@@ -67,12 +62,27 @@ export class Redactor {
    */
   redactCut(text: string, minPrefix = 1): string {
     const out = this.redact(text);
-    let cut = 0; // the longest end of the text that starts a secret
-    for (const s of this.#secrets) {
-      for (let n = Math.min(s.length - 1, out.length); n > cut && n >= minPrefix; n--) {
-        if (out.endsWith(s.slice(0, n))) cut = n;
-      }
-    }
+    const cut = startAtEnd(out, this.#secrets, minPrefix);
     return cut === 0 ? out : `${out.slice(0, out.length - cut)}***`;
   }
+
+  /**
+   * How long the end of (masked) `text` is that could be the start of a secret, or of its JSON form: what a stream
+   * holds back until its next chunk, so that a secret split between two chunks is still masked whole. Only that
+   * much: text that cannot start a secret goes out at once, in its place among the step's other output.
+   */
+  startOfSecretAtEnd(text: string): number {
+    return startAtEnd(text, this.#forms, 1);
+  }
+}
+
+/** The longest end of `text`, of at least `minPrefix` characters, that is the start (not the whole) of one of `values`. */
+function startAtEnd(text: string, values: readonly string[], minPrefix: number): number {
+  let cut = 0;
+  for (const s of values) {
+    for (let n = Math.min(s.length - 1, text.length); n > cut && n >= minPrefix; n--) {
+      if (text.endsWith(s.slice(0, n))) cut = n;
+    }
+  }
+  return cut;
 }

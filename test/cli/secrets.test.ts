@@ -43,4 +43,24 @@ steps:
     const show = r.run(['show', 'latest', '--events']);
     expect(show.stdout).not.toContain(SECRET);
   });
+
+  it('keep stdout and stderr in the order the step printed them: only a tail that could start a secret waits for the next chunk', () => {
+    const r = rig();
+    r.write('spec.yaml', `secrets: [DEPLOY_TOKEN]
+steps:
+  a:
+    run: |
+      echo "compiling module one"
+      sleep 0.2
+      echo "warning: deprecated api" >&2
+      sleep 0.2
+      echo "compiling module two"
+      sleep 0.2
+      printf 'split: tok-SEC'
+      sleep 0.2
+      echo "RET-4242-xyz done"
+`);
+    expect(r.run(['run', 'spec.yaml'], { env: { DEPLOY_TOKEN: SECRET } }).code).toBe(0);
+    expect(r.log('a')).toContain('compiling module one\nwarning: deprecated api\ncompiling module two\nsplit: *** done\n');
+  });
 });
