@@ -3,13 +3,15 @@
 // V8's code cache (see util/code-cache.ts).
 import path from 'node:path';
 import { requireWithCodeCache } from '../util/code-cache.js';
+import { isJobRunning } from './job-running.js';
 
-// `orchestrator show … | head`: a reader that stops early is not an error. A terminal that hung up (EIO,
-// with the SIGHUP that cancels a job) shows nothing more: the command goes on, so the job is still recorded.
+// `orchestrator show … | head`: a reader that stops early is not an error, and the command ends there. A job
+// goes on (its output is no longer read; its steps finish and it is recorded, and run exits with its code), as it
+// does when a terminal hangs up (EIO, with the SIGHUP that cancels a job).
 for (const stream of [process.stdout, process.stderr]) {
   stream.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-    if (e.code === 'EIO') return;
+    if (e.code === 'EPIPE' && !isJobRunning()) process.exit(process.exitCode ?? 0);
+    if (e.code === 'EPIPE' || e.code === 'EIO') return;
     throw e;
   });
 }

@@ -1,9 +1,10 @@
 // Issue 2, "done when": the example runs, show / list-runs / graph / validate tell what happened (plain and
 // --json), every file the manifest lists hashes to its SHA-256, and independent steps really run in parallel.
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertBuilt, CliRig, REPO, sha256File, spawnersBuilt, useCliRig, type CliResult } from '../helpers/cli.js';
+import { assertBuilt, BIN, CliRig, REPO, sha256File, spawnersBuilt, useCliRig, type CliResult } from '../helpers/cli.js';
 
 const TINY = path.join(REPO, 'examples/tiny_spec.yaml');
 const OUTPUTS = path.join(REPO, 'examples/outputs_spec.yaml');
@@ -134,6 +135,14 @@ describe('run --json, failures, list-runs filters', () => {
     expect(m).toEqual(rig().manifest());
     expect(m.status).toBe('succeeded');
     expect(r.stderr).toMatch(/ok\s+a/);
+  });
+
+  it('a reader that stops reading (run … | head -1) does not end the job: its steps finish, it is recorded, run exits with its code', () => {
+    rig().write('piped.yaml', 'steps:\n  a:\n    run: sleep 0.5\n  b:\n    needs: [a]\n    run: echo b > b-ran; exit 3\n');
+    const r = spawnSync('bash', ['-c', `"${process.execPath}" "${BIN}" run piped.yaml | head -1; echo "exit=\${PIPESTATUS[0]}" >&2`], { cwd: rig().dir, env: rig().env(), encoding: 'utf8', timeout: 60_000 });
+    expect(r.stderr).toContain('exit=1');
+    expect(rig().exists('b-ran')).toBe(true);
+    expect(rig().manifest()).toMatchObject({ status: 'failed', steps: { a: { status: 'succeeded' }, b: { status: 'failed', exit_code: 3 } } });
   });
 
   it('a failing step: exit 1, its dependents skipped, the error in show and the summary', () => {

@@ -1,3 +1,4 @@
+import { setJobRunning } from '../job-running.js';
 import { OrchestratorError } from '../../errors.js';
 import type { EventSink } from '../../events/types.js';
 import type { JobOptions } from '../../job/run-job.js';
@@ -151,6 +152,8 @@ export async function executeJob(spec: JobSpec, opts: RunOptions, extra: Pick<Jo
   };
   // SIGHUP (a closed terminal, a lost SSH session) is a cancel like the others: the job is still recorded.
   for (const sig of CANCEL_SIGNALS) process.on(sig, onSignal);
+  // From here a reader that stops reading our output (`run … | head`) does not end the job (cli/main.ts).
+  setJobRunning(true);
   try {
     const outcome = await startJob({
       spec,
@@ -190,6 +193,7 @@ export async function executeJob(spec: JobSpec, opts: RunOptions, extra: Pick<Jo
     if (opts.json) process.stdout.write(`${JSON.stringify(notices.length > 0 ? { ...outcome.manifest, notices } : outcome.manifest, null, 2)}\n`);
     return outcome.status === 'succeeded' ? 0 : outcome.status === 'cancelled' ? 130 : 1;
   } finally {
+    setJobRunning(false);
     live?.close();
     // The job is recorded (or never started): a signal from here to the exit ends the process at once, as
     // cancelled, rather than by the signal's default action, which would leave the exit unexplained.
