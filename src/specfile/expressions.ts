@@ -89,16 +89,17 @@ export function checkExpressions(spec: RawSpec, doc: LoadedDocument, report: Rep
 
 function checkReference(context: string, path: string[], reader: string | undefined, ancestors: Ancestors): string | undefined {
   if (!CONTEXTS.has(context)) return `unknown context "${context}" (expressions can read vars, env, job and steps)`;
-  if (context === 'job' && path[0] !== undefined && !JOB_FIELDS.has(path[0])) return `job has no field "${path[0]}" (it has id, name, run_dir)`;
+  if (context === 'job' && path[0] !== undefined && !JOB_FIELDS.has(path[0].toLowerCase())) return `job has no field "${path[0]}" (it has id, name, run_dir)`;
   if (context !== 'steps') return undefined;
   if (reader === undefined) return 'steps cannot be read here';
-  const [target, field] = path;
-  if (target === undefined || target === '*') return undefined;
-  if (!ancestors.has(target)) return `unknown step "${target}"`;
+  const [named, field] = path;
+  if (named === undefined || named === '*') return undefined;
+  const target = ancestors.resolve(named);
+  if (target === undefined) return `unknown step "${named}"`;
   if (!ancestors.needs(reader, target)) {
     return `step "${reader}" reads steps.${target} but does not need it (add "${target}" to its needs, directly or through another step)`;
   }
-  if (field !== undefined && field !== '*' && !STEP_FIELDS.has(field)) {
+  if (field !== undefined && field !== '*' && !STEP_FIELDS.has(field.toLowerCase())) {
     return `steps.${target} has no field "${field}" (it has status, outputs, text, exit_code)`;
   }
   return undefined;
@@ -195,6 +196,12 @@ class Ancestors {
   }
   has(id: string): boolean {
     return Object.hasOwn(this.#spec.steps, id);
+  }
+  /** The step `name` reads, as expressions resolve it: its exact id, else the one id that differs only in case. */
+  resolve(name: string): string | undefined {
+    if (this.has(name)) return name;
+    const folded = name.toLowerCase();
+    return Object.keys(this.#spec.steps).find((id) => id.toLowerCase() === folded);
   }
   /** Breadth-first over needs from `reader`, stopping at `target`: O(steps + edges) at worst, cycle-safe. */
   needs(reader: string, target: string): boolean {

@@ -253,7 +253,12 @@ function checkGraph(doc: LoadedDocument, report: Report): void {
   if (defaults !== null && typeof defaults === 'object' && !Array.isArray(defaults)) checkCacheGlobs(doc, ['defaults', 'cache'], (defaults as Record<string, unknown>).cache, report, { fanned: false });
   const known = new Set(ids);
   const edges = new Map<string, string[]>();
+  // Expressions read names case-insensitively, and on macOS logs/a.log and logs/A.log are one file.
+  const byFolded = new Map<string, string>();
   for (const id of ids) {
+    const other = byFolded.get(id.toLowerCase());
+    if (other !== undefined) report(doc.locator.key(['steps', id]), `step ids "${other}" and "${id}" differ only in case: expressions read steps.${id} and steps.${other} alike, and their files would be one on a case-insensitive disk (macOS); rename one`);
+    else byFolded.set(id.toLowerCase(), id);
     if (!STEP_ID.test(id)) {
       report(doc.locator.key(['steps', id]), `step id "${id}" must match ${STEP_ID.source} (letters, digits, _ and -, starting with a letter or _)`);
     } else if (RESERVED_IDS.has(id)) {

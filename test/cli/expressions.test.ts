@@ -343,6 +343,17 @@ describe('validate catches bad references before anything runs', () => {
     expect(rig().exists('runs')).toBe(false);
   });
 
+  it('reads names case-insensitively, as the run does: a step, its fields, job fields; step ids that differ only in case are refused', () => {
+    rig().write('case.yaml', 'steps:\n  build:\n    run: echo "n=5" >> "$ORCH_OUTPUT"\n  b:\n    needs: [build]\n    run: echo "${{ Steps.BUILD.Outputs.N }} ${{ steps.build.STATUS }} ${{ JOB.NAME }}"\n');
+    expect(rig().run(['validate', 'case.yaml']).code).toBe(0);
+    expect(rig().run(['run', 'case.yaml']).code).toBe(0);
+    expect(rig().log('b')).toContain('5 succeeded case');
+    rig().write('ids.yaml', 'steps:\n  a:\n    run: echo\n  A:\n    run: echo\n');
+    const r = rig().run(['validate', 'ids.yaml']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('ids.yaml:4:3: step ids "a" and "A" differ only in case');
+  });
+
   it('${{ }} in a field read as written (shell, provider, vars, matrix values, …) is refused at the ${{, with what to write instead', () => {
     // Passed by validate, this ran "spawn: cannot start ${{ matrix.s }}".
     rig().write('shell.yaml', 'steps: { t: { matrix: { s: [bash, sh] }, shell: "${{ matrix.s }}", run: echo } }\n');
