@@ -74,6 +74,7 @@ async function prepareAndRun(o: StartJobOptions, remote: RemoteCache | undefined
         cacheLayer: remote?.layer,
         noCache: o.noCache ?? false,
         offline: o.offline ?? false,
+        force: o.force,
         warn: o.warn,
       })
     : undefined;

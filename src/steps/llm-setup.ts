@@ -24,10 +24,15 @@ export interface PreparedLlm {
  */
 export async function prepareLlm(
   spec: JobSpec,
-  o: { runsDir: string; cacheDir?: string; cacheLayer?: AnswerLayer; noCache: boolean; offline: boolean; warn?: (message: string) => void },
+  o: { runsDir: string; cacheDir?: string; cacheLayer?: AnswerLayer; noCache: boolean; offline: boolean; force?: readonly string[]; warn?: (message: string) => void },
 ): Promise<PreparedLlm> {
   if (o.offline && o.noCache) {
     throw new OrchestratorError({ code: 'usage', message: '--offline answers only from the cache, and --no-cache does not read it: use one of them' });
+  }
+  // --force <prompt step>: its answer is asked for again (and stored), as a forced run step runs again.
+  const force = new Set((o.force ?? []).filter((id) => spec.steps.some((s) => s.id === id && s.kind === 'llm')));
+  if (o.offline && force.size > 0) {
+    throw new OrchestratorError({ code: 'usage', message: `--offline answers only from the cache, and --force ${[...force][0]} does not read it: use one of them` });
   }
   const plan = resolveProviders(spec, { env: process.env, offline: o.offline });
   const usesCache = spec.steps.some((s) => s.kind === 'llm' && s.cache);
@@ -52,7 +57,7 @@ export async function prepareLlm(
 
   return {
     executor: (runDir, redactor) =>
-      new LlmExecutor({ runDir, redactor, bindings, cache, noCache: o.noCache, offline: o.offline, warn: o.warn ?? (() => {}) }),
+      new LlmExecutor({ runDir, redactor, bindings, cache, noCache: o.noCache, force, offline: o.offline, warn: o.warn ?? (() => {}) }),
     secretNames: plan.secretNames,
   };
 }

@@ -35,6 +35,8 @@ export interface LlmExecutorOptions {
   cache?: ResponseCache;
   /** --no-cache: do not read the cache (answers are still stored). */
   noCache: boolean;
+  /** --force: prompt steps (or fanned prompt steps, for their instances) whose cached answer is not read (a new one is stored). */
+  force: ReadonlySet<string>;
   /** --offline: never send a request; a miss fails the step. */
   offline: boolean;
   /** Problems the user should see that do not fail a step (a corrupt cache entry). */
@@ -115,6 +117,7 @@ export class LlmExecutor implements StepExecutor {
       const cache = step.cache ? this.#o.cache : undefined;
       if (!step.cache) log.write('cache: off for this step (cache: false)\n');
       else if (this.#o.noCache) log.write('cache: not read (--no-cache)\n');
+      else if (this.#o.force.has(step.id) || (step.instance !== undefined && this.#o.force.has(step.instance.of))) log.write('cache: not read (--force)\n');
       else if (cache) {
         const found = await cache.lookup(key);
         found.problems.forEach(tell);

@@ -53,7 +53,7 @@ function step(over: Partial<StepSpec> = {}): StepSpec {
   };
 }
 
-function executor(o: { provider?: Partial<ResolvedProvider>; offline?: boolean; noCache?: boolean; redactor?: Redactor; limiter?: ProviderLimiter; ids?: string[] } = {}) {
+function executor(o: { provider?: Partial<ResolvedProvider>; offline?: boolean; noCache?: boolean; force?: string[]; redactor?: Redactor; limiter?: ProviderLimiter; ids?: string[] } = {}) {
   const config: ResolvedProvider = { name: 'local', type: 'openai', baseUrl: `${server.url}/v1`, model: 'test-model', ...o.provider };
   const binding: LlmBinding = { provider: createOpenAiProvider(config), limiter: o.limiter ?? new ProviderLimiter({}) };
   return new LlmExecutor({
@@ -62,6 +62,7 @@ function executor(o: { provider?: Partial<ResolvedProvider>; offline?: boolean; 
     bindings: new Map((o.ids ?? ['ask']).map((id) => [id, binding])),
     cache,
     noCache: o.noCache ?? false,
+    force: new Set(o.force ?? []),
     offline: o.offline ?? false,
     warn: (m) => warnings.push(m),
   });
@@ -139,6 +140,15 @@ describe('the response cache', () => {
   it('--no-cache does not read the cache (but stores the fresh answer)', async () => {
     await run(executor(), step());
     expect((await run(executor({ noCache: true }), step())).cached).toBe(false);
+    expect(server.count()).toBe(2);
+    expect((await run(executor(), step())).cached).toBe(true);
+    expect(server.count()).toBe(2);
+  });
+
+  it('--force <step> does not read its cached answer (but stores the fresh one); other steps still hit', async () => {
+    await run(executor(), step());
+    expect((await run(executor({ force: ['other'] }), step())).cached).toBe(true);
+    expect((await run(executor({ force: ['ask'] }), step())).cached).toBe(false);
     expect(server.count()).toBe(2);
     expect((await run(executor(), step())).cached).toBe(true);
     expect(server.count()).toBe(2);
