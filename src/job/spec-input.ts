@@ -17,6 +17,9 @@ export type SpecInput = string | Record<string, unknown>;
 export async function checkSpecInput(spec: SpecInput): Promise<JobSpec> {
   const job = typeof spec === 'string' ? await parseSpecArg(spec) : specOfObject(spec);
   if (job.steps.some((s) => s.outputsSchema)) (await import('../steps/contract.js')).compileContracts(job);
+  // Each prompt step's provider, as a run resolves it (an unknown provider, none to choose, no model, a bad
+  // base_url): what does not depend on keys, which a check (a CI gate without secrets) need not have.
+  if (job.steps.some((s) => s.kind === 'llm')) (await import('../providers/resolve.js')).resolveProviders(job, { env: process.env, offline: true });
   return job;
 }
 

@@ -309,6 +309,14 @@ steps:
     expect(r.stderr).not.toMatch(/internal error|at .*\.js:\d+/);
     expect(fs.existsSync(runsDir)).toBe(false);
     expect(server.count()).toBe(0);
+    // validate reports the same problems but the keys, which a check (a CI gate without secrets) need not have.
+    const v = await cli(['validate', 'spec.yaml'], { env: { TEST_LLM_KEY: '' } });
+    expect(v.code).toBe(2);
+    expect(v.stderr).toMatch(/spec\.yaml:7:\d+: steps\.b\.provider: unknown provider "nowhere"/);
+    expect(v.stderr).toMatch(/spec\.yaml:8:\d+: steps\.c: no model/);
+    expect(v.stderr).not.toMatch(/is not set/);
+    write(`providers:\n  local: { type: openai, base_url: "not a url", model: m }\nsteps:\n  a: { prompt: hi }\n`);
+    expect((await cli(['validate', 'spec.yaml'])).stderr).toMatch(/spec\.yaml:2:\d+: providers\.local\.base_url: "not a url" is not an http\(s\) URL/);
   });
 
   it('$ORCH_PROVIDER picks a type with its usual environment', async () => {
