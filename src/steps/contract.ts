@@ -18,7 +18,7 @@ export function compileContracts(spec: JobSpec): (step: StepSpec, outputs: Recor
   }
   if (problems.length > 0) throw new OrchestratorError(problems);
   return (step, outputs) => {
-    const validate = validators.get(step.id);
+    const validate = validators.get(step.instance?.of ?? step.id); // an instance keeps its fanned step's contract
     if (!validate || validate(outputs)) return undefined;
     const lines = (validate.errors ?? []).map(describe);
     return { code: 'contract', message: `outputs do not match outputs_schema: ${lines.join('; ')}` };

@@ -219,6 +219,15 @@ describe('downstream of instances', () => {
     expect(xml).not.toMatch(/[\u0000-\u0009\u000B-\u001F]/);
   });
 
+  it("holds each instance to its fanned step's outputs_schema", () => {
+    const r = rig();
+    r.write('spec.yaml', 'steps:\n  t:\n    matrix: { n: [1, 2] }\n    output: json\n    outputs_schema: { type: object, required: [y] }\n    run: |\n      if [ ${{ matrix.n }} = 1 ]; then echo \'{"y": 1}\'; else echo \'{"x": 1}\'; fi\n');
+    expect(r.run(['run', 'spec.yaml']).code).toBe(1);
+    const m = r.manifest();
+    expect(m.steps['t-1']!.status).toBe('succeeded');
+    expect(m.steps['t-2']!.error).toEqual({ code: 'contract', message: 'outputs do not match outputs_schema: outputs.y is required' });
+  });
+
   it('reuses an instance only for the same values: the number 1 and the string "1" make the same id in two jobs', () => {
     const r = rig();
     writeList([1]);
