@@ -75,6 +75,7 @@ async function prepareAndRun(o: StartJobOptions, remote: RemoteCache | undefined
         noCache: o.noCache ?? false,
         offline: o.offline ?? false,
         force: o.force,
+        checkContract,
         warn: o.warn,
       })
     : undefined;

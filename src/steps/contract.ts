@@ -2,8 +2,11 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { OrchestratorError, type Diagnostic, type StepError } from '../errors.js';
 import type { JobSpec, StepSpec } from '../specfile/model.js';
 
+/** A step's outputs against its outputs_schema (an instance against its fanned step's): the error, or undefined when they hold. */
+export type ContractCheck = (step: StepSpec, outputs: Record<string, unknown>) => StepError | undefined;
+
 /** Compile every outputs_schema before anything runs; a bad schema is a spec error (exit 2). */
-export function compileContracts(spec: JobSpec): (step: StepSpec, outputs: Record<string, unknown>) => StepError | undefined {
+export function compileContracts(spec: JobSpec): ContractCheck {
   const ajv = new Ajv({ allErrors: true, strict: false });
   const validators = new Map<string, ValidateFunction>();
   const problems: Diagnostic[] = [];

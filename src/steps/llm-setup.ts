@@ -1,3 +1,4 @@
+import type { ContractCheck } from './contract.js';
 import { OrchestratorError } from '../errors.js';
 import { ProviderLimiter } from '../providers/limit.js';
 import type { ProviderFactory, ProviderType } from '../providers/provider.js';
@@ -24,7 +25,7 @@ export interface PreparedLlm {
  */
 export async function prepareLlm(
   spec: JobSpec,
-  o: { runsDir: string; cacheDir?: string; cacheLayer?: AnswerLayer; noCache: boolean; offline: boolean; force?: readonly string[]; warn?: (message: string) => void },
+  o: { runsDir: string; cacheDir?: string; cacheLayer?: AnswerLayer; noCache: boolean; offline: boolean; force?: readonly string[]; checkContract?: ContractCheck; warn?: (message: string) => void },
 ): Promise<PreparedLlm> {
   if (o.offline && o.noCache) {
     throw new OrchestratorError({ code: 'usage', message: '--offline answers only from the cache, and --no-cache does not read it: use one of them' });
@@ -57,7 +58,7 @@ export async function prepareLlm(
 
   return {
     executor: (runDir, redactor) =>
-      new LlmExecutor({ runDir, redactor, bindings, cache, noCache: o.noCache, force, offline: o.offline, warn: o.warn ?? (() => {}) }),
+      new LlmExecutor({ runDir, redactor, bindings, cache, noCache: o.noCache, force, offline: o.offline, checkContract: o.checkContract, warn: o.warn ?? (() => {}) }),
     secretNames: plan.secretNames,
   };
 }

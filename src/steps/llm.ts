@@ -1,3 +1,4 @@
+import type { ContractCheck } from './contract.js';
 import type { StepError } from '../errors.js';
 import type { TokenUsage } from '../events/types.js';
 import { ExpressionError, type EvalContext } from '../expr/index.js';
@@ -39,6 +40,8 @@ export interface LlmExecutorOptions {
   force: ReadonlySet<string>;
   /** --offline: never send a request; a miss fails the step. */
   offline: boolean;
+  /** The spec's outputs_schema contracts: an answer whose outputs break its step's is not stored (the step fails on it). */
+  checkContract?: ContractCheck;
   /** Problems the user should see that do not fail a step (a corrupt cache entry). */
   warn: (message: string) => void;
 }
@@ -176,7 +179,9 @@ export class LlmExecutor implements StepExecutor {
         log.write(`--- failed: ${result.error?.message}; not cached ---\n`);
         return result;
       }
-      if (answer.finish !== 'stop') log.write(`note: not cached: the answer ended with finish_reason ${answer.rawFinishReason}, not a complete answer\n`);
+      const broken = this.#o.checkContract?.(step, result.outputs);
+      if (broken) log.write(`note: not cached: ${broken.message}\n`);
+      else if (answer.finish !== 'stop') log.write(`note: not cached: the answer ended with finish_reason ${answer.rawFinishReason}, not a complete answer\n`);
       else if (cache) {
         try {
           const problems = await cache.store(key, {

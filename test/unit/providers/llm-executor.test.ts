@@ -1,4 +1,5 @@
 // The LLM executor: cache, timeouts, offline, refusals, output: json, limits and secrets, against the test server.
+import type { ContractCheck } from '../../../src/steps/contract.js';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -53,7 +54,7 @@ function step(over: Partial<StepSpec> = {}): StepSpec {
   };
 }
 
-function executor(o: { provider?: Partial<ResolvedProvider>; offline?: boolean; noCache?: boolean; force?: string[]; redactor?: Redactor; limiter?: ProviderLimiter; ids?: string[] } = {}) {
+function executor(o: { provider?: Partial<ResolvedProvider>; offline?: boolean; noCache?: boolean; force?: string[]; checkContract?: ContractCheck; redactor?: Redactor; limiter?: ProviderLimiter; ids?: string[] } = {}) {
   const config: ResolvedProvider = { name: 'local', type: 'openai', baseUrl: `${server.url}/v1`, model: 'test-model', ...o.provider };
   const binding: LlmBinding = { provider: createOpenAiProvider(config), limiter: o.limiter ?? new ProviderLimiter({}) };
   return new LlmExecutor({
@@ -64,6 +65,7 @@ function executor(o: { provider?: Partial<ResolvedProvider>; offline?: boolean; 
     noCache: o.noCache ?? false,
     force: new Set(o.force ?? []),
     offline: o.offline ?? false,
+    ...(o.checkContract ? { checkContract: o.checkContract } : {}),
     warn: (m) => warnings.push(m),
   });
 }
@@ -277,6 +279,14 @@ describe('output: json', () => {
     expect(r).toMatchObject({ status: 'failed', retryable: false, error: { code: 'output' } });
     expect(r.error!.message).toMatch(/the response is not JSON/);
     await run(executor(), step({ output: 'json' }));
+    expect(server.count()).toBe(2);
+  });
+
+  it('an answer whose outputs break the outputs_schema is not stored: the next run asks again', async () => {
+    server.script({ reply: '{"x": 1}' });
+    const contract: ContractCheck = (_s, outputs) => ('y' in outputs ? undefined : { code: 'contract', message: 'outputs do not match outputs_schema: outputs.y is required' });
+    expect(await run(executor({ checkContract: contract }), step({ output: 'json' }))).toMatchObject({ status: 'succeeded', outputs: { x: 1 } }); // the scheduler fails it
+    await run(executor({ checkContract: contract }), step({ output: 'json' }));
     expect(server.count()).toBe(2);
   });
 });
