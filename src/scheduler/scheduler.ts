@@ -92,6 +92,11 @@ class SchedulerRun {
   readonly #reused: ReadonlyMap<string, StepResult>;
   /** Aborted by halt(): every running attempt sees it. */
   readonly #stop = new AbortController();
+  /**
+   * What a step started after halt() runs under (its `if:` asked to run then: always(), cancelled()): not aborted
+   * by the stop it runs after. A second Ctrl-C still kills its process (the CLI kills every step's process then).
+   */
+  readonly #afterStop = new AbortController().signal;
   #stopReason: StepError | undefined;
   #running = 0;
   #settledCount = 0;
@@ -165,7 +170,15 @@ class SchedulerRun {
     this.#stopReason = reason;
     this.#stop.abort(reason);
     const cancelled = notStarted('cancelled', { code: 'cancelled', message: `not started: ${reason.message}` });
-    const work: [number, StepResult][] = this.#ready.drain().map((i) => [i, cancelled]);
+    const work: [number, StepResult][] = [];
+    // Queued steps are decided again: those whose `if:` runs them after a stop (always(), cancelled()) stay queued.
+    const stay: number[] = [];
+    for (const i of this.#ready.drain()) {
+      const decided = this.#groups[i] && this.#groups[i]!.gather !== i ? cancelled : this.#decide(i);
+      if (decided) work.push([i, decided]);
+      else stay.push(i);
+    }
+    for (const i of stay) this.#ready.push(i);
     for (const group of this.#active) for (const i of group.stop(reason)) work.push([i, cancelled]);
     this.#drain(work);
   }
@@ -303,10 +316,12 @@ class SchedulerRun {
   /** All needs of step i are settled: skip it, cancel it, or queue it (undefined). */
   #decide(i: number): StepResult | undefined {
     const step = this.#steps[i]!;
-    if (this.#stopReason) return notStarted('cancelled', { code: 'cancelled', message: `not started: ${this.#stopReason.message}` });
     // As in GitHub Actions, an `if:` without a status function still implies success(): only
-    // always(), failure() or cancelled() let a step run after a need failed or was skipped.
+    // always(), failure() or cancelled() let a step run after a need failed or was skipped, or after the job was
+    // stopped (Ctrl-C, --fail-fast, its timeout), when nothing else starts.
     const condition = step.if === undefined ? undefined : parseCondition(step.if);
+    const stopped = this.#stopReason ? notStarted('cancelled', { code: 'cancelled', message: `not started: ${this.#stopReason.message}` }) : undefined;
+    if (stopped && !condition?.hasStatusFunction) return stopped;
     if (condition === undefined || !condition.hasStatusFunction) {
       for (const j of this.#g.needs[i]!) {
         const r = this.#results[j]!;
@@ -320,7 +335,7 @@ class SchedulerRun {
     } catch (e) {
       return notStarted('failed', { code: 'expression', message: `if: ${(e as Error).message}` });
     }
-    if (!isTruthy(value)) return notStarted('skipped', { code: 'skipped', message: `if: ${step.if!.trim()} was false` });
+    if (!isTruthy(value)) return stopped ?? notStarted('skipped', { code: 'skipped', message: `if: ${step.if!.trim()} was false` });
     return undefined;
   }
 
@@ -337,9 +352,9 @@ class SchedulerRun {
     const context: EvalContext = { contexts: { ...this.#o.contexts, steps: visible } };
     if (withStatus) {
       context.status = {
-        success: () => g.needs[i]!.every((j) => isOk(this.#results[j]!, this.#steps[j]!)),
+        success: () => this.#stopReason === undefined && g.needs[i]!.every((j) => isOk(this.#results[j]!, this.#steps[j]!)),
         failure: () => this.#failedUpstream[i] === 1,
-        cancelled: () => this.#o.signal.aborted,
+        cancelled: () => this.#stopReason !== undefined,
       };
     }
     return context;
@@ -373,7 +388,7 @@ class SchedulerRun {
   async #runStep(i: number): Promise<StepResult> {
     const o = this.#o;
     const group = this.#groups[i];
-    const signal = group?.controller?.signal ?? this.#stop.signal;
+    const signal = group?.controller?.signal ?? (this.#stopReason ? this.#afterStop : this.#stop.signal);
     const step = this.#stepAt(i);
     const started = Date.now();
     // A cached run step's key covers its needs' results (SPEC §11), whether or not its expressions read them.

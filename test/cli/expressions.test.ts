@@ -1,9 +1,10 @@
 // Issue 3 through the binary: outputs flowing through a DAG, skipping, if: status functions, continue_on_error,
 // outputs_schema contracts, --var, and injection attempts that must stay harmless strings.
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { REPO, useCliRig } from '../helpers/cli.js';
+import { BIN, REPO, useCliRig } from '../helpers/cli.js';
 
 const rig = useCliRig('orch-expr-');
 
@@ -192,6 +193,41 @@ describe('skipping, if: and continue_on_error', () => {
     // Skipped steps never ran: no log.
     expect(fs.existsSync(rig().runPath('logs/after_boom.log'))).toBe(false);
   });
+
+  it('after Ctrl-C only steps whose if: asks for it start (always(), cancelled()), as in GitHub Actions; the job is cancelled', async () => {
+    rig().write(
+      'cleanup.yaml',
+      `steps:
+  slow:
+    run: touch "${'$'}ORCH_RUN_DIR/slow-started"; sleep 30
+  cleanup:
+    needs: [slow]
+    if: always()
+    run: echo cleaned
+  on_cancel:
+    needs: [slow]
+    if: cancelled()
+    run: echo cancelled
+  on_success:
+    needs: [slow]
+    if: success()
+    run: echo never
+  plain:
+    needs: [slow]
+    run: echo never
+`,
+    );
+    const child = spawn(process.execPath, [BIN, 'run', 'cleanup.yaml'], { cwd: rig().dir, env: rig().env(), stdio: 'ignore' });
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    const end = Date.now() + 60_000;
+    const started = () => rig().jobs().length > 0 && fs.existsSync(rig().runPath('slow-started'));
+    while (!started() && Date.now() < end) await new Promise((r) => setTimeout(r, 50)); // waiting for a file, not ordering by sleep
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    expect(rig().manifest().status).toBe('cancelled');
+    expect(statuses()).toEqual({ slow: 'cancelled', cleanup: 'succeeded', on_cancel: 'succeeded', on_success: 'cancelled', plain: 'cancelled' });
+    expect(rig().log('cleanup')).toContain('cleaned');
+  }, 90_000);
 
   it('--fail-fast: the running step is cancelled, nothing new starts, the job fails', () => {
     rig().write(
