@@ -34,6 +34,8 @@ export interface JobOptions {
   sinks: EventSink[];
   /** Aborted on Ctrl-C / SIGTERM. */
   signal: AbortSignal;
+  /** Aborted by a second Ctrl-C: not even a step whose if: asks to run after a stop starts then. */
+  killSignal?: AbortSignal;
   /** Steps carried over from an earlier job, with their files already copied in (resume/rerun). */
   reuse?: { steps: Map<string, StepResult>; instanceValues: Map<string, string>; copy: (runDir: RunDir) => void; copyStep: (runDir: RunDir, id: string) => void; resumedFrom?: string; rerunOf?: string };
   /** LLM steps, when the spec has any (loaded only then). */
@@ -168,6 +170,7 @@ export async function runJob(o: JobOptions): Promise<JobOutcome> {
     reusedValues: o.reuse?.instanceValues,
     contexts: { vars: spec.vars, env: { ...process.env }, job: { id: runDir.jobId, name: spec.name, run_dir: runDir.root } },
     signal: stop.signal,
+    ...(o.killSignal ? { killSignal: o.killSignal } : {}),
     jobTimeoutMs: spec.timeoutMs,
     onExpanded: (step, ids) => {
       if (step.kind === 'shell') files.add(ids);

@@ -35,6 +35,8 @@ export interface StartJobOptions {
   offline?: boolean;
   sinks: EventSink[];
   signal: AbortSignal;
+  /** Aborted by a second Ctrl-C: no step starts any more, not even one whose if: asks to run after a stop. */
+  killSignal?: AbortSignal;
   /** Told what a user should know before the job starts (e.g. an old cache folder). */
   warn: (message: string) => void;
   onLauncher?: (launcher: ProcessLauncher) => void;
@@ -92,6 +94,7 @@ async function prepareAndRun(o: StartJobOptions, remote: RemoteCache | undefined
     failFast: o.failFast ?? spec.onFailure === 'stop',
     sinks: o.sinks,
     signal: o.signal,
+    ...(o.killSignal ? { killSignal: o.killSignal } : {}),
     checkContract,
     llm: llm?.executor,
     // The signing key reaches steps' environments like any variable: masked in every file.

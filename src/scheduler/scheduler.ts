@@ -44,6 +44,8 @@ export interface SchedulerOptions {
   contexts: { vars: Record<string, unknown>; env: Record<string, unknown>; job: Record<string, unknown> };
   /** Aborted on Ctrl-C / SIGTERM. */
   signal: AbortSignal;
+  /** Aborted by a second Ctrl-C: steps that run after a stop (always(), cancelled()) are stopped, and none starts. */
+  killSignal?: AbortSignal;
   /** The whole job's time limit: running steps are stopped and the job fails. */
   jobTimeoutMs?: number;
   /** Fanned step `step` expanded: these instances of it will run (e.g. to make their files ahead). */
@@ -94,9 +96,9 @@ class SchedulerRun {
   readonly #stop = new AbortController();
   /**
    * What a step started after halt() runs under (its `if:` asked to run then: always(), cancelled()): not aborted
-   * by the stop it runs after. A second Ctrl-C still kills its process (the CLI kills every step's process then).
+   * by the stop it runs after, only by the second Ctrl-C (killSignal).
    */
-  readonly #afterStop = new AbortController().signal;
+  readonly #afterStop: AbortSignal;
   #stopReason: StepError | undefined;
   #running = 0;
   #settledCount = 0;
@@ -104,6 +106,11 @@ class SchedulerRun {
   #resolve: (outcome: SchedulerOutcome) => void = () => {};
   #jobTimer: NodeJS.Timeout | undefined;
   // The abort's reason, when it gives one as a StepError (the job's records could not be written), says why.
+  /** The second Ctrl-C: steps queued to run after the stop (always(), cancelled()) do not start. */
+  readonly #onKill = () => {
+    const reason = this.#stopReason ?? { code: 'cancelled' as const, message: 'cancelled by signal' };
+    this.#drain(this.#ready.drain().map((i): [number, StepResult] => [i, notStarted('cancelled', { code: 'cancelled', message: `not started: ${reason.message}` })]));
+  };
   readonly #onExternalAbort = () => this.#halt(isStepError(this.#o.signal.reason) ? this.#o.signal.reason : { code: 'cancelled', message: 'cancelled by signal' });
 
   constructor(o: SchedulerOptions) {
@@ -120,6 +127,7 @@ class SchedulerRun {
     this.#groups = new Array<FanGroup | undefined>(n).fill(undefined);
     this.#ready = new ReadyQueue(this.#rank);
     this.#reused = o.reused ?? new Map<string, StepResult>();
+    this.#afterStop = o.killSignal ?? new AbortController().signal;
     setMaxListeners(0, this.#stop.signal); // one listener per running step, legitimately many
   }
 
@@ -129,6 +137,7 @@ class SchedulerRun {
     return new Promise<SchedulerOutcome>((resolve) => {
       this.#resolve = resolve;
       o.signal.addEventListener('abort', this.#onExternalAbort, { once: true });
+      o.killSignal?.addEventListener('abort', this.#onKill, { once: true });
       if (o.jobTimeoutMs !== undefined) {
         this.#jobTimer = setTimeout(() => {
           this.#jobFailed = true;
@@ -159,6 +168,7 @@ class SchedulerRun {
   #finish(): void {
     const o = this.#o;
     o.signal.removeEventListener('abort', this.#onExternalAbort);
+    o.killSignal?.removeEventListener('abort', this.#onKill);
     clearTimeout(this.#jobTimer);
     const status = o.signal.aborted ? 'cancelled' : this.#jobFailed ? 'failed' : 'succeeded';
     this.#resolve({ status, results: this.#results as StepResult[] });
@@ -321,7 +331,7 @@ class SchedulerRun {
     // stopped (Ctrl-C, --fail-fast, its timeout), when nothing else starts.
     const condition = step.if === undefined ? undefined : parseCondition(step.if);
     const stopped = this.#stopReason ? notStarted('cancelled', { code: 'cancelled', message: `not started: ${this.#stopReason.message}` }) : undefined;
-    if (stopped && !condition?.hasStatusFunction) return stopped;
+    if (stopped && (!condition?.hasStatusFunction || this.#afterStop.aborted)) return stopped;
     if (condition === undefined || !condition.hasStatusFunction) {
       for (const j of this.#g.needs[i]!) {
         const r = this.#results[j]!;

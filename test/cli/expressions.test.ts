@@ -227,7 +227,21 @@ describe('skipping, if: and continue_on_error', () => {
     expect(rig().manifest().status).toBe('cancelled');
     expect(statuses()).toEqual({ slow: 'cancelled', cleanup: 'succeeded', on_cancel: 'succeeded', on_success: 'cancelled', plain: 'cancelled' });
     expect(rig().log('cleanup')).toContain('cleaned');
-  }, 90_000);
+
+    // A second Ctrl-C stops at once: then not even the cleanup starts.
+    rig().write('cleanup.yaml', fs.readFileSync(rig().path('cleanup.yaml'), 'utf8').replace('sleep 30', "trap '' TERM; sleep 30"));
+    const again = spawn(process.execPath, [BIN, 'run', 'cleanup.yaml'], { cwd: rig().dir, env: rig().env({ ORCH_KILL_GRACE_MS: '60000' }), stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    again.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+    const againExited = new Promise<number | null>((resolve) => again.on('close', (code) => resolve(code)));
+    const second = () => rig().jobs().length > 1 && fs.existsSync(rig().runPath('slow-started'));
+    while (!second() && Date.now() < end + 60_000) await new Promise((r) => setTimeout(r, 50));
+    again.kill('SIGINT');
+    while (!/cancelling running steps/.test(stderr) && Date.now() < end + 60_000) await new Promise((r) => setTimeout(r, 50));
+    again.kill('SIGINT');
+    expect(await againExited).toBe(130);
+    expect(statuses()).toEqual({ slow: 'cancelled', cleanup: 'cancelled', on_cancel: 'cancelled', on_success: 'cancelled', plain: 'cancelled' });
+  }, 150_000);
 
   it('--fail-fast: the running step is cancelled, nothing new starts, the job fails', () => {
     rig().write(

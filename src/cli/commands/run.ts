@@ -124,6 +124,7 @@ export async function executeJob(spec: JobSpec, opts: RunOptions, extra: Pick<Jo
   else if (!opts.quiet) sinks.push(new PlainRenderer(progress, colors, stepIds));
 
   const controller = new AbortController();
+  const kill = new AbortController(); // the second signal: not even a cleanup step (if: always()) starts after it
   let launcher: ProcessLauncher | undefined;
   let signals = 0;
   // While the live view draws, messages go through it so they do not tear its frame.
@@ -144,6 +145,7 @@ export async function executeJob(spec: JobSpec, opts: RunOptions, extra: Pick<Jo
     } else if (signals === 2) {
       // Killed, not abandoned: the steps' outcomes arrive as cancelled and the job is recorded before exit 130.
       say(`${sig} again: killing every step now (once more to exit without recording the job)`);
+      kill.abort();
       launcher?.killAllNow();
     } else {
       say(`${sig} a third time: exiting now; the job's records stop here (show reports it interrupted)`);
@@ -168,6 +170,7 @@ export async function executeJob(spec: JobSpec, opts: RunOptions, extra: Pick<Jo
       offline: opts.offline,
       sinks,
       signal: controller.signal,
+      killSignal: kill.signal,
       warn: (message) => process.stderr.write(`warning: ${message}\n`),
       onLauncher: (l) => (launcher = l),
       workers: chooseWorkers({ spec, redisUrl: opts.workers, bucketUrl: opts.bucket, local: opts.local, env: process.env }),
