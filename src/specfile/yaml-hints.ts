@@ -41,7 +41,7 @@ function explainOne(p: YamlProblem, text: string, isFirst: boolean): YamlProblem
   const lineEnd = text.indexOf('\n', lineStart);
   const line = text.slice(lineStart, lineEnd < 0 ? undefined : lineEnd).replace(/\r$/, '');
   const m = KEY_VALUE.exec(line);
-  if (!m) return undefined;
+  if (!m) return isFirst ? explainUnclosed(p, text, lineStart) : undefined;
   const key = m[2]!.trim();
   const value = m[3]!;
   const valueOffset = lineStart + line.length - value.length;
@@ -54,6 +54,38 @@ function explainOne(p: YamlProblem, text: string, isFirst: boolean): YamlProblem
   const colon = value.indexOf(': ');
   if (p.code === 'BLOCK_AS_IMPLICIT_KEY' && colon >= 0) {
     return { ...p, offset: valueOffset + colon, message: `": " inside the value of \`${key}\` starts a nested mapping in YAML: quote the value or use ${block}` };
+  }
+  return undefined;
+}
+
+/**
+ * A quote, `[` or `{` that opens a value and is never closed: the parser reads on and reports where it gave up (the
+ * end of the file, the next step's key), on a line with nothing wrong. The nearest value above that opens one and
+ * does not close it on its own line is the mistake (lines after an open quote read as ordinary values: they are
+ * inside it).
+ */
+function explainUnclosed(p: YamlProblem, text: string, lineStart: number): YamlProblem | undefined {
+  let end = lineStart;
+  for (let lines = 0; end > 0 && lines < 500; lines++) {
+    const start = text.lastIndexOf('\n', end - 2) + 1;
+    const line = text.slice(start, end - 1).replace(/\r$/, '');
+    end = start;
+    const m = KEY_VALUE.exec(line);
+    if (!m) continue;
+    const key = m[2]!.trim();
+    const value = m[3]!;
+    const valueOffset = start + line.length - value.length;
+    const quote = value[0];
+    if (quote === '"' || quote === "'") {
+      if (value.length > 1 && value.slice(1).includes(quote)) return undefined; // closed on its line: not this
+      return { ...p, offset: valueOffset, message: `the value of \`${key}\` opens a quote (${quote}) that is never closed, so YAML reads on past the end of the line looking for it: close the quote, or use ${blockHint(key)}` };
+    }
+    if (quote === '[' || quote === '{') {
+      const close = quote === '[' ? ']' : '}';
+      if (value.trimEnd().endsWith(close)) return undefined;
+      const what = quote === '{' ? 'mapping' : 'sequence';
+      return { ...p, offset: valueOffset, message: `the value of \`${key}\` opens a YAML flow ${what} with "${quote}" that is never closed with "${close}": close it, or, if \`${key}\` is meant as text, quote the whole value or use ${blockHint(key)}` };
+    }
   }
   return undefined;
 }

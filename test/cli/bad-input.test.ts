@@ -33,7 +33,7 @@ describe('a bad spec: exit 2, file:line:col, no run folder', () => {
     ['wrong-type-run.yaml', 'wrong-type-run.yaml:4:10: steps.build.run: expected a string, got a number (42)'],
     ['expression-syntax.yaml', "expression-syntax.yaml:4:30: steps.build.run: Unexpected end of expression: '=='"],
     ['unclosed-expression.yaml', "unclosed-expression.yaml:4:16: steps.build.run: Unclosed '${{': no matching '}}'"],
-    ['not-yaml.yaml', 'not-yaml.yaml:4:3: Flow map in block collection must be sufficiently indented and end with a }'],
+    ['not-yaml.yaml', 'not-yaml.yaml:3:10: the value of `build` opens a YAML flow mapping with "{" that is never closed with "}": close it, or, if `build` is meant as text, quote the whole value or use `build: |` with the text on the next lines'],
     ['yaml-colon-in-value.yaml', 'yaml-colon-in-value.yaml:7:26: ": " inside the value of `run` starts a nested mapping in YAML: quote the value or use `run: |` with the text on the next lines'],
     ['yaml-tab-indent.yaml', 'yaml-tab-indent.yaml:5:1: tabs are not allowed in YAML indentation: indent with spaces'],
     ['yaml-flow-mapping-value.yaml', 'yaml-flow-mapping-value.yaml:4:10: steps.a.run: expected a string, got a mapping; "{" at the start of a value opens a YAML flow mapping: if `run` is meant as text, quote the whole value or use `run: |` with the text on the next lines'],

@@ -363,6 +363,16 @@ describe('YAML traps in our words', () => {
     ]);
   });
 
+  it('a quote, [ or { that opens a value and is never closed: said at the value, not where the parser gave up', () => {
+    const at = (value: string) => problems(`steps:\n  a:\n    ${value}\n  b:\n    run: echo b\n`);
+    expect(at('run: "echo hi')).toEqual(['3:10: the value of `run` opens a quote (") that is never closed, so YAML reads on past the end of the line looking for it: close the quote, or use `run: |` with the text on the next lines']);
+    expect(at("run: 'echo hi")[0]).toMatch(/^3:10: the value of `run` opens a quote \(\'\) that is never closed/);
+    expect(at('run: [x')).toEqual(['3:10: the value of `run` opens a YAML flow sequence with "[" that is never closed with "]": close it, or, if `run` is meant as text, quote the whole value or use `run: |` with the text on the next lines']);
+    expect(at('run: {a: b')[0]).toMatch(/^3:10: the value of `run` opens a YAML flow mapping with "\{" that is never closed with "\}"/);
+    // A quoted value over two lines is YAML, and sound.
+    expect(problems('steps:\n  a:\n    run: "echo a\n      b"\n')).toEqual([]);
+  });
+
   it('a second ": " mistake further down is explained too; sound lines after a mistake are not', () => {
     const found = problems('steps:\n  a:\n    run: echo a: b\n  b:\n    needs: [a]\n    run: echo c: d\n');
     expect(found).toEqual([
