@@ -100,6 +100,14 @@ steps:
     const upper = rig().run(['run', 'ok.yaml', '--var', 'SERVICE=bob']);
     expect(upper.code).toBe(0);
     expect(rig().output('a').text).toBe('bob');
+
+    // A var declared as a mapping (or a list) takes JSON of that kind, never the text, whose fields would read as ''.
+    rig().write('cfg.yaml', 'vars: { cfg: { a: 1 } }\nsteps:\n  a:\n    run: echo "${{ vars.cfg.a }}"\n');
+    expect(rig().run(['run', 'cfg.yaml', '--var', 'cfg={"a": 2}']).code).toBe(0);
+    expect(rig().output('a').text).toBe('2');
+    const text = rig().run(['run', 'cfg.yaml', '--var', 'cfg=a=2']);
+    expect(text.code).toBe(2);
+    expect(text.stderr).toBe(`--var cfg: vars.cfg is a mapping in the spec: give a mapping as JSON (--var 'cfg={"key": "value"}')\n`);
   });
 
   it('examples/outputs_spec.yaml runs green; its JSON output picks the branch, and --var flips it', () => {

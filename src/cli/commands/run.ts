@@ -62,13 +62,34 @@ export interface Notice {
 
 /** `--var k=v` pairs over the spec's vars: only declared vars, so that a typo is an error rather than an unused value. */
 export function applyVars(spec: JobSpec, pairs: string[] = []): void {
-  const values: [string, string][] = [];
+  const values: [string, unknown][] = [];
   for (const pair of pairs) {
     const eq = pair.indexOf('=');
     if (eq <= 0) throw new OrchestratorError({ code: 'usage', message: `--var expects key=value, got "${pair}"` });
-    values.push([pair.slice(0, eq), pair.slice(eq + 1)]);
+    values.push([pair.slice(0, eq), asDeclared(spec, pair.slice(0, eq), pair.slice(eq + 1))]);
   }
   setVars(spec, values, '--var');
+}
+
+/**
+ * A `--var` value for a var the spec declares as a mapping or a list: JSON of the same kind (`--var 'cfg={"a": 2}'`),
+ * never the text itself, which expressions would read no field of. Other vars take the text as it is.
+ */
+function asDeclared(spec: JobSpec, name: string, text: string): unknown {
+  const key = Object.keys(spec.vars).find((k) => k === name) ?? Object.keys(spec.vars).find((k) => k.toLowerCase() === name.toLowerCase());
+  const declared = key === undefined ? undefined : spec.vars[key];
+  if (declared === null || typeof declared !== 'object') return text;
+  const kind = Array.isArray(declared) ? 'a list' : 'a mapping';
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    value = undefined;
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value) !== Array.isArray(declared)) {
+    throw new OrchestratorError({ code: 'usage', message: `--var ${name}: vars.${key} is ${kind} in the spec: give ${kind} as JSON (--var '${name}=${Array.isArray(declared) ? '["a", "b"]' : '{"key": "value"}'}')` });
+  }
+  return value;
 }
 
 /** `orchestrator run <spec> [steps…]`: 0 succeeded, 1 a step failed, 130 cancelled. Named steps run with what they need, nothing else. */
