@@ -122,6 +122,8 @@ function declaredProvider(spec: JobSpec, name: string, o: { env: NodeJS.ProcessE
     const implied = raw.api_key_env === undefined ? ` (no \`api_key_env\`, so the usual variable for ${raw.type})` : '';
     report(raw.api_key_env !== undefined ? [...at, 'api_key_env'] : at, `providers.${name}: $${keyEnv} is not set${implied}: export the API key there`);
   }
+  const odd = keyEnv && apiKey !== undefined ? unsendable(apiKey) : undefined;
+  if (odd !== undefined) report(raw.api_key_env !== undefined ? [...at, 'api_key_env'] : at, `providers.${name}: $${keyEnv} holds a character an HTTP header cannot carry (at position ${odd + 1}): check the key you exported there`);
   return {
     name,
     type: raw.type,
@@ -170,7 +172,15 @@ function envProvider(type: ProviderType, at: readonly PropertyKey[], o: { env: N
   const baseUrl = checkUrl(url ?? DEFAULT_BASE_URL[type], () => report(at, `$ORCH_PROVIDER=${type}: "${url}" (from the environment) is not an http(s) URL`));
   const apiKey = keyEnv ? env[keyEnv] || undefined : undefined;
   if (keyRequired && apiKey === undefined && !o.offline) report(at, `$ORCH_PROVIDER=${type}: $${keyEnv} is not set: export the API key there`);
+  const odd = apiKey !== undefined ? unsendable(apiKey) : undefined;
+  if (odd !== undefined) report(at, `$ORCH_PROVIDER=${type}: $${keyEnv} holds a character an HTTP header cannot carry (at position ${odd + 1}): check the key you exported there`);
   return { name: type, type, baseUrl, ...(apiKey !== undefined ? { apiKeyEnv: keyEnv, apiKey } : {}), ...(type === 'anthropic' ? { maxTokens: ANTHROPIC_DEFAULT_MAX_TOKENS } : {}) };
+}
+
+/** Where a key holds a character an HTTP header cannot carry (a key is printable ASCII), or undefined. */
+function unsendable(key: string): number | undefined {
+  const i = key.search(/[^\x21-\x7e]/);
+  return i < 0 ? undefined : i;
 }
 
 /** OLLAMA_HOST as Ollama reads it: `host`, `host:port` or a URL; the port defaults to 11434 without a scheme. */

@@ -317,6 +317,13 @@ steps:
     expect(v.stderr).not.toMatch(/is not set/);
     write(`providers:\n  local: { type: openai, base_url: "not a url", model: m }\nsteps:\n  a: { prompt: hi }\n`);
     expect((await cli(['validate', 'spec.yaml'])).stderr).toMatch(/spec\.yaml:2:\d+: providers\.local\.base_url: "not a url" is not an http\(s\) URL/);
+    // A key no HTTP header can carry is said before the run, naming its variable (never its value).
+    write(`providers:\n  local: { type: openai, base_url: "${server.url}/v1", api_key_env: TEST_LLM_KEY, model: m }\nsteps:\n  a: { prompt: hi }\n`);
+    const odd = await cli(['run', 'spec.yaml'], { env: { TEST_LLM_KEY: 'sk-secret-é€-999' } });
+    expect(odd.code).toBe(2);
+    expect(odd.stderr).toMatch(/providers\.local: \$TEST_LLM_KEY holds a character an HTTP header cannot carry \(at position 11\)/);
+    expect(odd.stderr).not.toContain('secret');
+    expect(server.count()).toBe(0);
   });
 
   it('$ORCH_PROVIDER picks a type with its usual environment', async () => {
