@@ -83,9 +83,11 @@ export function readLogEnd(file: string, max: number): { text: string; omittedBy
 function withFile<T>(file: string, read: (fd: number, size: number) => T): T | undefined {
   let fd: number;
   try {
-    fd = fs.openSync(file, 'r');
+    // Never through a link: a step's log is a file the job wrote, and a link in its place (put there since) may lead
+    // out of the run folder, which the web app must never serve. Such a log reads as none.
+    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ELOOP') return undefined;
     throw e;
   }
   try {

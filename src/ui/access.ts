@@ -2,8 +2,14 @@ import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
 
-/** The cookie a browser keeps the token in once it opened the printed URL. */
-const TOKEN_COOKIE = 'orch_ui_token';
+/**
+ * The cookie a browser keeps the token in once it opened the printed URL, named after the server's port: a browser
+ * sends a host's cookies to all its ports, and two servers on one machine must neither log each other out nor
+ * receive each other's token.
+ */
+function tokenCookie(req: IncomingMessage): string {
+  return `orch_ui_token_${req.socket.localPort ?? 0}`;
+}
 
 /** Whether `host` (what `--host` names) is this machine's loopback interface: no token needed there. */
 export function isLoopbackHost(host: string): boolean {
@@ -35,11 +41,12 @@ export function checkAccess(req: IncomingMessage, url: URL, rule: AccessRule): A
   const given = url.searchParams.get('token');
   if (given !== null && matches(given, rule.token)) {
     url.searchParams.delete('token');
-    // Into an HttpOnly cookie and out of the address bar (and its history): every later request carries it.
-    return { redirect: `${url.pathname}${url.search}`, cookie: `${TOKEN_COOKIE}=${rule.token}; HttpOnly; SameSite=Strict; Path=/` };
+    // Into an HttpOnly cookie and out of the address bar (and its history): every later request carries it. The
+    // path back starts with one slash: `//evil.example/x` would send the browser to another site.
+    return { redirect: `/${url.pathname.replace(/^[/\\]+/, '')}${url.search}`, cookie: `${tokenCookie(req)}=${rule.token}; HttpOnly; SameSite=Strict; Path=/` };
   }
   const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
-  const cookie = cookieValue(req.headers.cookie, TOKEN_COOKIE);
+  const cookie = cookieValue(req.headers.cookie, tokenCookie(req));
   if ((bearer !== undefined && matches(bearer, rule.token)) || (cookie !== undefined && matches(cookie, rule.token))) return undefined;
   return { status: 401, message: 'refused: this server needs its token (open the URL `orchestrator ui` printed, with ?token=…)' };
 }

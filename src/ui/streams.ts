@@ -55,8 +55,9 @@ function tail(o: TailOptions, offset: number, onBytes: (buf: Buffer) => 'more' |
   const readNew = (): 'more' | 'end' => {
     let fd: number;
     try {
-      fd = fs.openSync(o.file, 'r');
-    } catch {
+      fd = fs.openSync(o.file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW); // never through a link (log-tail.ts)
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ELOOP') return 'end'; // a link in a log's place: nothing is served
       return 'more'; // not written yet (a log before the step's first byte)
     }
     try {

@@ -75,6 +75,10 @@ describe('orchestrator ui over HTTP', () => {
       expect([400, 403, 404], `${p}: ${r.status}`).toContain(r.status);
       expect(r.body, p).not.toContain('TOP-SECRET');
     }
+    // A step's log replaced by a link out of the folder: neither its stream nor the run page reads through it.
+    fs.rmSync(rig().runPath('logs/s.log'));
+    fs.symlinkSync(rig().path('secret.txt'), rig().runPath('logs/s.log'));
+    for (const p of [`/runs/${job}/logs/s.log`, `/runs/${job}/log/s/stream`, `/runs/${job}/`]) expect((await raw(ui.origin, p)).body, p).not.toContain('TOP-SECRET');
   }, 60_000);
 
   it('refuses an artifact whose SHA-256 no longer matches the manifest', async () => {
@@ -100,15 +104,22 @@ describe('orchestrator ui over HTTP', () => {
       expect(r.body, p).not.toContain('files');
     }
     expect((await raw(origin, `/runs/${job}/cancel`, { method: 'POST', headers: { 'x-orchestrator-action': '1' } })).status).toBe(401);
-    expect((await raw(origin, `/`, { headers: { cookie: 'orch_ui_token=nope' } })).status).toBe(401);
-    // The token once in the address: moved into a cookie, which then opens every page.
+    const port = new URL(origin).port;
+    expect((await raw(origin, `/`, { headers: { cookie: `orch_ui_token_${port}=nope` } })).status).toBe(401);
+    // The token once in the address: moved into a cookie (of this server's port alone), which then opens every page.
     const first = await raw(origin, `/?token=${token}`);
     expect(first.status).toBe(303);
     expect(first.headers.location).toBe('/');
     const cookie = String(first.headers['set-cookie']).split(';')[0]!;
-    expect(cookie).toBe(`orch_ui_token=${token}`);
+    expect(cookie).toBe(`orch_ui_token_${port}=${token}`);
+    // The way back never leaves the server (`//evil.example/x` would, in a browser).
+    expect((await raw(origin, `/.//evil.example/x?token=${token}`)).headers.location).toBe('/evil.example/x');
     expect((await raw(origin, `/runs/${job}/`, { headers: { cookie } })).status).toBe(200);
     expect((await raw(origin, '/', { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+    // A token of one's own must be one: an empty one would match an empty cookie.
+    const empty = rig().run(['ui', '--host', '0.0.0.0', '--token', '']);
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toContain('--token must be at least 8 characters');
   }, 60_000);
 
   it('on loopback, refuses a Host header that is not loopback (a rebinding page), and actions without their header', async () => {

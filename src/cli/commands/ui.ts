@@ -29,6 +29,10 @@ function openInBrowser(url: string): void {
 
 /** `orchestrator ui`: serve the runs folder as a web app until Ctrl-C (exit 0). */
 export async function uiCommand(opts: UiOptions): Promise<number> {
+  // An empty token would let anyone in (it matches an empty one), and a short one is soon guessed.
+  if (opts.token !== undefined && opts.token.length < 8) {
+    throw new OrchestratorError({ code: 'usage', message: `--token must be at least 8 characters (it is all that stands between your runs and the network); leave it out and one is generated` });
+  }
   const runsDir = runsDirOf(opts);
   const { startUiServer } = loadServer();
   const server = await startUiServer({
