@@ -1,6 +1,7 @@
 // The coordinator's side: connects to Redis before the run folder exists (unreachable → exit 2), then runs each
 // attempt of a shell step by adding it to the queue and following its stream (attempt-watch.ts). The scheduler,
 // its priorities and the run folder stay here; workers only run processes.
+import fs from 'node:fs';
 import path from 'node:path';
 import type { Queue } from 'bullmq';
 import { OrchestratorError } from '../errors.js';
@@ -128,7 +129,7 @@ class RemoteShellExecutor implements StepExecutor {
     };
     if (o.bucket && step.needs.length > 0) {
       try {
-        data.restore = await offerNeeds(o.bucket, o.runDir, step.needs);
+        data.restore = await offerNeeds(o.bucket, o.runDir, artifactOwners(o.spec, o.runDir, step.needs));
       } catch (e) {
         if (!(e instanceof OrchestratorError)) throw e;
         return { result: failedAttempt({ code: 'remote', message: `the artifacts of its needs could not be offered: ${e.message}` }) };
@@ -145,4 +146,21 @@ class RemoteShellExecutor implements StepExecutor {
     // What a cached step read on its worker: its result is stored only if that agrees with the key made here.
     return cached ? { result, elsewhere: { where: `worker ${worker ?? '?'}`, ...cache } } : { result };
   }
+}
+
+/**
+ * The steps whose artifacts a step's needs left in the run folder: a fanned need's are its instances'
+ * (`artifacts/<instance id>/`), which its outputs file lists (written when it settled, before any dependent runs).
+ */
+function artifactOwners(spec: JobSpec, runDir: RunDir, needs: readonly string[]): string[] {
+  return needs.flatMap((id) => {
+    if (spec.steps.find((s) => s.id === id)?.fan === undefined) return [id];
+    const file = runDir.outputPath(id);
+    try {
+      const record = JSON.parse(fs.readFileSync(file, 'utf8')) as { results?: { id?: unknown }[] };
+      return (record.results ?? []).flatMap((r) => (typeof r.id === 'string' ? [r.id] : []));
+    } catch (e) {
+      throw new OrchestratorError({ code: 'run-folder', message: `cannot read the instances of "${id}" from ${file}: ${(e as Error).message}` });
+    }
+  });
 }

@@ -275,6 +275,12 @@ describe.skipIf(redisSkip !== undefined)(`workers on Redis${redisSkip ? ` (skipp
       expect(rig().log('b')).toBe('made by w1\n');
       const listed = rig().manifest().files.find((f) => f.path === 'artifacts/b/loud.txt');
       expect(listed?.sha256).toBe(sha256File(rig().runPath('artifacts/b/loud.txt')));
+      // A fanned need's artifacts are its instances': each restored where it is in the coordinator's run folder.
+      rig().write('spec.yaml', 'name: fan\nsteps:\n  m:\n    matrix: { n: [1, 2] }\n    run: echo "${{ matrix.n }}" > "$ORCH_ARTIFACTS/f.txt"\n  sum:\n    needs: [m]\n    run: cat "$ORCH_RUN_DIR/artifacts/m-1/f.txt" "$ORCH_RUN_DIR/artifacts/m-2/f.txt"\n');
+      const fanned = await run(['--bucket', s3.url], s3.env);
+      expect(fanned.code, fanned.stderr + fanned.stdout).toBe(0);
+      expect(rig().log('sum')).toBe('1\n2\n');
+      rig().write('spec.yaml', 'name: files\nsteps:\n  a:\n    run: echo "made by $ORCH_WORKER" > "$ORCH_ARTIFACTS/report.txt"\n  b:\n    needs: [a]\n    run: |\n      cat "$ORCH_RUN_DIR/artifacts/a/report.txt"\n      tr a-z A-Z < "$ORCH_RUN_DIR/artifacts/a/report.txt" > "$ORCH_ARTIFACTS/loud.txt"\n');
       // A bucket the coordinator cannot use is said before the run, not after a worker has run a step.
       const jobs = fs.readdirSync(rig().runsDir).length;
       const missing = await run(['--bucket', 's3://no-such-bucket/run'], s3.env);
