@@ -121,6 +121,6 @@ async function prepareStepCache(o: StartJobOptions, remote: RemoteCache | undefi
       forceAll: o.forceAll ?? false,
       jobId: runDir.jobId,
       warn: o.warn,
-      ...(remote ? { layer: (local: StepEntryStore) => remote.stepLayer(local, o.warn) } : {}),
+      ...(remote ? { layer: (local: StepEntryStore, warn: (message: string, key?: string) => void) => remote.stepLayer(local, warn) } : {}),
     });
 }

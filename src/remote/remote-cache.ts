@@ -18,7 +18,7 @@ export interface RemoteCache {
   /** Wraps the local store of prompt answers: what ResponseCache.open takes. */
   readonly layer: AnswerLayer;
   /** Wraps the step cache's local store (cached run steps: entries and their blobs); `warn` says what failed remotely. */
-  stepLayer(local: StepEntryStore, warn: (message: string) => void): StepEntryStore;
+  stepLayer(local: StepEntryStore, warn: (message: string, key?: string) => void): StepEntryStore;
   close(): void;
 }
 

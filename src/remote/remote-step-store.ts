@@ -25,8 +25,8 @@ interface StoredStep {
   metadata: Record<string, unknown>;
 }
 
-/** The step cache's store with the bucket under it; `warn` says what went wrong remotely (never a step failure). */
-export function layerStepStore(o: { local: EntryStore; bucket: Bucket; config: RemoteCacheConfig; warn: (message: string) => void }): EntryStore {
+/** The step cache's store with the bucket under it; `warn` says what went wrong remotely (never a step failure), with the entry's key when there is one. */
+export function layerStepStore(o: { local: EntryStore; bucket: Bucket; config: RemoteCacheConfig; warn: (message: string, key?: string) => void }): EntryStore {
   const { local, bucket, config, warn } = o;
   const about = (key: string) => `remote cache entry ${key.slice(0, 12)}… in ${config.url}`;
   const notUploaded = new Set<string>();
@@ -39,7 +39,7 @@ export function layerStepStore(o: { local: EntryStore; bucket: Bucket; config: R
         bytes = await bucket.read(entryObject(key));
       } catch (e) {
         if (!(e instanceof OrchestratorError)) throw e;
-        warn(`remote cache: ${e.message}; treated as a miss`);
+        warn(`remote cache: ${e.message}; treated as a miss`, key);
         return here;
       }
       if (bytes === undefined) return here;
@@ -49,7 +49,7 @@ export function layerStepStore(o: { local: EntryStore; bucket: Bucket; config: R
       try {
         await local.putEntry(key, stored);
       } catch (e) {
-        warn(`could not keep ${about(key)} in the local cache: ${(e as Error).message}`);
+        warn(`could not keep ${about(key)} in the local cache: ${(e as Error).message}`, key);
       }
       return { kind: 'hit', entry: stored.entry, source: 'remote' };
     },
@@ -59,14 +59,14 @@ export function layerStepStore(o: { local: EntryStore; bucket: Bucket; config: R
       if (config.readOnly) return;
       const missing = stored.blobs.filter((b) => notUploaded.has(b));
       if (missing.length > 0) {
-        warn(`${about(key)} not written: ${missing.length} of its files did not reach the bucket; the result is stored locally only`);
+        warn(`${about(key)} not written: ${missing.length} of its files did not reach the bucket; the result is stored locally only`, key);
         return;
       }
       try {
         await bucket.write(entryObject(key), sealEntry({ key: SIGNED_PREFIX + key, data: Buffer.from(JSON.stringify(stored)), metadata: { kind: 'step' } }, config.secret));
       } catch (e) {
         if (!(e instanceof OrchestratorError)) throw e;
-        warn(`remote cache: ${e.message}; the result is stored locally only`);
+        warn(`remote cache: ${e.message}; the result is stored locally only`, key);
       }
     },
 

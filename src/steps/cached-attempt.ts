@@ -1,8 +1,9 @@
 // One attempt of a run step through the step cache (SPEC §11), wherever its process runs (here, or on a worker):
 // its key from the step as rendered here, a stored result restored with no process, else the run, and a
 // succeeded result stored. The one path for local and remote attempts.
+import fs from 'node:fs';
 import type { StepSpec } from '../specfile/model.js';
-import { ioFault, isIoError } from '../store/io-fault.js';
+import { ioFault, isIoError, tryWrite } from '../store/io-fault.js';
 import type { Redactor } from '../store/redact.js';
 import type { RunDir } from '../store/run-dir.js';
 import type { RenderedShell } from './cache-key.js';
@@ -38,13 +39,41 @@ export async function runCachedAttempt(o: CachedAttemptOptions): Promise<Attempt
   let key;
   try {
     key = cache.keyOf(rendered);
-    const hit = cache.mayRead(step) ? await cache.restore(step, key, runDir) : undefined;
-    if (hit) return { ...hit, cacheKeyParts: o.redactor.redactValue(hit.cacheKeyParts) };
   } catch (e) {
     if (!isIoError(e)) throw e;
     return failedAttempt(ioFault(e, e.path ?? cache.o.scope.specDir, 'read'));
   }
-  const { result, elsewhere } = await o.run();
-  if (result.status === 'succeeded') await cache.save({ step, key, result, runDir, elsewhere });
-  return { ...result, cached: false, cacheKey: key.key, cacheKeyParts: o.redactor.redactValue(key.parts) };
+  // What the cache says of this entry meanwhile (a damaged or unsigned entry, a bucket that fails) is the step's too.
+  const said = cache.collect(key.key, step.id);
+  let hit: AttemptResult | undefined;
+  try {
+    hit = cache.mayRead(step) ? await cache.restore(step, key, runDir) : undefined;
+  } catch (e) {
+    said.done();
+    if (!isIoError(e)) throw e;
+    return failedAttempt(ioFault(e, e.path ?? cache.o.scope.specDir, 'read'));
+  }
+  let result: AttemptResult;
+  if (hit) result = { ...hit, cacheKeyParts: o.redactor.redactValue(hit.cacheKeyParts) };
+  else {
+    try {
+      const ran = await o.run();
+      if (ran.result.status === 'succeeded') await cache.save({ step, key, result: ran.result, runDir, elsewhere: ran.elsewhere });
+      result = { ...ran.result, cached: false, cacheKey: key.key, cacheKeyParts: o.redactor.redactValue(key.parts) };
+    } catch (e) {
+      said.done();
+      throw e;
+    }
+  }
+  return withWarnings(result, said.done(), runDir.logPath(step.id), o.redactor);
+}
+
+/** The cache's warnings about an attempt's entry, at the end of its log and in its result (its event's cache_warnings). */
+function withWarnings(result: AttemptResult, warnings: string[], log: string, redactor: Redactor): AttemptResult {
+  if (warnings.length === 0) return result;
+  const fault = tryWrite(log, () => fs.appendFileSync(log, warnings.map((w) => `[orchestrator] cache: ${redactor.redact(w)}\n`).join('')));
+  // The log grew: its record is made from the file as it is now, not from what the attempt wrote.
+  const { logFile: _written, ...rest } = result;
+  const cacheWarnings = [...(result.cacheWarnings ?? []), ...warnings];
+  return fault && result.status === 'succeeded' ? { ...rest, cacheWarnings, status: 'failed', error: fault, retryable: false } : { ...rest, cacheWarnings };
 }

@@ -55,16 +55,23 @@ export interface StepCacheOptions {
 }
 
 /** Open the step cache of a job: its store in the cache folder, its input hashes in the runs folder's history. */
-export function openStepCache(o: Omit<StepCacheOptions, 'store' | 'scope'> & { cacheDir: string; runsDir: string; spec: JobSpec; layer?: (local: EntryStore) => EntryStore }): StepCache {
+export function openStepCache(o: Omit<StepCacheOptions, 'store' | 'scope'> & { cacheDir: string; runsDir: string; spec: JobSpec; layer?: (local: EntryStore, warn: (message: string, key?: string) => void) => EntryStore }): StepCache {
   const specDir = path.dirname(o.spec.path);
   const scope: KeyScope = { specDir, specEnv: o.spec.env, env: process.env, exclude: [o.runsDir, o.cacheDir], hashes: InputHashes.load(o.runsDir, o.spec.path) };
   const { cacheDir: _c, runsDir: _r, spec: _s, layer, ...rest } = o;
   const local = openEntryStore(o.cacheDir);
-  return new StepCache({ ...rest, store: layer ? layer(local) : local, scope });
+  // What the remote layer says of an entry reaches the attempt of that entry's key too (its log, its event).
+  let cache: StepCache | undefined;
+  const warn = (message: string, key?: string) => (cache ? cache.warnAbout(message, key) : rest.warn(message));
+  cache = new StepCache({ ...rest, store: layer ? layer(local, warn) : local, scope });
+  return cache;
 }
 
 /** The content-addressed cache of run steps (SPEC §11): restore a stored result, or store a fresh one. */
 export class StepCache {
+  /** The attempts under way, by their key: the step, and the cache's warnings about its entry so far. */
+  readonly #attempts = new Map<string, { step: string; warnings: string[] }>();
+
   /** The folder warnings given in this job: each once, however many attempts or instances meet its glob. */
   readonly #warnedFolders = new Set<string>();
 
@@ -73,6 +80,29 @@ export class StepCache {
   /** Remember the input hashes learnt for the next run (the runs folder's history). */
   close(): void {
     this.o.scope.hashes.save();
+  }
+
+  /**
+   * Collect what the cache says of `key`'s entry while `step`'s attempt uses it: `done` gives those warnings (the
+   * attempt puts them in its log and its event's cache_warnings); each is also a warning of the job, as before.
+   */
+  collect(key: string, step: string): { done: () => string[] } {
+    const attempt = { step, warnings: [] as string[] };
+    this.#attempts.set(key, attempt);
+    return {
+      done: () => {
+        if (this.#attempts.get(key) === attempt) this.#attempts.delete(key);
+        return attempt.warnings;
+      },
+    };
+  }
+
+  /** A warning about an entry: on stderr (named after its step when an attempt uses it), and to that attempt. */
+  warnAbout(message: string, key?: string): void {
+    const attempt = key === undefined ? undefined : this.#attempts.get(key);
+    const prefix = `step "${attempt?.step}": `;
+    this.o.warn(attempt === undefined || message.startsWith(prefix) ? message : prefix + message);
+    attempt?.warnings.push(message.startsWith(prefix) ? message.slice(prefix.length) : message);
   }
 
   /** The key of a rendered run step, with its parts and its input files' hashes. */
@@ -111,7 +141,7 @@ export class StepCache {
     if (found.kind === 'miss') return undefined;
     const entry = found.kind === 'hit' ? (found.entry as StepEntry) : undefined;
     if (found.kind !== 'hit' || !entry || entry.format !== STEP_CACHE_FORMAT || typeof entry.result?.text !== 'string' || !Array.isArray(entry.artifacts) || !Array.isArray(entry.workspace)) {
-      this.o.warn(`step "${step.id}": ${found.kind === 'corrupt' ? found.problem : `cache entry ${k.key.slice(0, 12)}… is not an entry of this version`}; treated as a miss, the step runs`);
+      this.warnAbout(`step "${step.id}": ${found.kind === 'corrupt' ? found.problem : `cache entry ${k.key.slice(0, 12)}… is not an entry of this version`}; treated as a miss, the step runs`, k.key);
       return undefined;
     }
     const note = Buffer.from(`[orchestrator] restored from the cache: key ${k.key}, stored by job ${entry.job_id} at ${entry.stored_at}; no process ran\n`);
@@ -132,7 +162,7 @@ export class StepCache {
       return targets;
     }, inlineLog);
     if (problem) {
-      this.o.warn(`step "${step.id}": cache entry ${k.key.slice(0, 12)}…: ${problem}; treated as a miss, the step runs`);
+      this.warnAbout(`step "${step.id}": cache entry ${k.key.slice(0, 12)}…: ${problem}; treated as a miss, the step runs`, k.key);
       return undefined;
     }
     // A log written whole here is hashed from what was written: the run's record needs no second read of it.
@@ -159,7 +189,7 @@ export class StepCache {
     const after = hashInputs(step.shellCache!.inputs, this.o.scope, { fresh: true });
     const changed = (o.elsewhere && describeRanElsewhere(key, o.elsewhere)) ?? describeInputChange(key.inputs, after);
     if (changed) {
-      this.o.warn(`step "${step.id}": ${changed}: its result is not stored in the cache`);
+      this.warnAbout(`step "${step.id}": ${changed}: its result is not stored in the cache`, key.key);
       return;
     }
     this.#warnOfFolders(step, ['outputs']);
@@ -172,7 +202,7 @@ export class StepCache {
       // not stored, and the next run runs the step.
       const link = linkedDirAmong(specDir, workspace) ?? linkUnder(runDir.artifactsDir(step.id), 'artifacts/');
       if (link) {
-        this.o.warn(`step "${step.id}": ${link} is a symbolic link${link.startsWith('artifacts/') ? ' in $ORCH_ARTIFACTS' : ' to a folder'}, which the step cache does not keep: its result is not stored in the cache`);
+        this.warnAbout(`step "${step.id}": ${link} is a symbolic link${link.startsWith('artifacts/') ? ' in $ORCH_ARTIFACTS' : ' to a folder'}, which the step cache does not keep: its result is not stored in the cache`, key.key);
         return;
       }
       const blobs: string[] = [];
@@ -208,7 +238,7 @@ export class StepCache {
       };
       await this.o.store.putEntry(key.key, { entry: { ...entry, parts: this.o.redactor.redactValue(entry.parts) }, blobs, metadata: { step: step.id, job_id: this.o.jobId } });
     } catch (e) {
-      this.o.warn(`step "${step.id}": could not store its result in the cache: ${(e as Error).message}`);
+      this.warnAbout(`step "${step.id}": could not store its result in the cache: ${(e as Error).message}`, key.key);
     }
   }
 

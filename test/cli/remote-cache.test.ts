@@ -274,6 +274,10 @@ steps:
     expect(second.stderr).toMatch(/remote cache entry [0-9a-f]{12}… in s3:\/\/orch-test\/cache has content that does not match its SHA-256: ignored/);
     expect(count()).toBe(2);
     expect(rig().manifest().steps.build).toMatchObject({ cached: false });
+    // Said where the step's story is told too: at the end of its log, and in its event's cache_warnings.
+    expect(rig().log('build')).toMatch(/\[orchestrator\] cache: remote cache entry [0-9a-f]{12}… in s3:\/\/orch-test\/cache has content that does not match its SHA-256: ignored; treated as a miss, the step runs\n$/);
+    const ended = rig().events().find((e) => e.type === 'step.succeeded' && e.step === 'build') as { cache_warnings?: string[] };
+    expect(ended.cache_warnings).toEqual([expect.stringMatching(/^remote cache entry [0-9a-f]{12}… .*: ignored; treated as a miss, the step runs$/)]);
   }, 120_000);
 });
 
