@@ -475,7 +475,7 @@ describe('the spec', () => {
         "  cache: { outputs: ['/tmp/orch-out/**'] }",
         'steps:',
         '  up:',
-        "    cache: { inputs: ['../shared/**'], outputs: ['../outside/**'] }",
+        "    cache: { inputs: ['../common/**'], outputs: ['../outside/**'] }",
         '    run: "true"',
         '  abs:',
         `    cache: { outputs: ['${r.dir}/build/**'] }`,
