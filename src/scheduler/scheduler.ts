@@ -106,12 +106,12 @@ class SchedulerRun {
   #resolve: (outcome: SchedulerOutcome) => void = () => {};
   #jobTimer: NodeJS.Timeout | undefined;
   // The abort's reason, when it gives one as a StepError (the job's records could not be written), says why.
+  readonly #onExternalAbort = () => this.#halt(isStepError(this.#o.signal.reason) ? this.#o.signal.reason : { code: 'cancelled', message: 'cancelled by signal' });
   /** The second Ctrl-C: steps queued to run after the stop (always(), cancelled()) do not start. */
   readonly #onKill = () => {
     const reason = this.#stopReason ?? { code: 'cancelled' as const, message: 'cancelled by signal' };
     this.#drain(this.#ready.drain().map((i): [number, StepResult] => [i, notStarted('cancelled', { code: 'cancelled', message: `not started: ${reason.message}` })]));
   };
-  readonly #onExternalAbort = () => this.#halt(isStepError(this.#o.signal.reason) ? this.#o.signal.reason : { code: 'cancelled', message: 'cancelled by signal' });
 
   constructor(o: SchedulerOptions) {
     this.#o = o;
