@@ -11,11 +11,17 @@ import { didYouMean } from '../util/suggest.js';
 export function setVars(spec: JobSpec, values: Iterable<[string, unknown]>, given: string): void {
   const declared = Object.keys(spec.vars);
   for (const [name, value] of values) {
-    const key = declared.find((k) => k === name) ?? declared.find((k) => k.toLowerCase() === name.toLowerCase());
+    const key = declaredVar(spec, name);
     if (key === undefined) {
       const which = declared.length === 0 ? 'the spec declares no vars' : `the spec declares ${declared.map((k) => `"${k}"`).join(', ')}`;
       throw new OrchestratorError({ code: 'usage', message: `${given} ${name}: no such var (${which}; a var must be declared under \`vars:\` to be set)${didYouMean(name, declared)}` });
     }
     spec.vars = { ...spec.vars, [key]: value };
   }
+}
+
+/** The declared var `name` sets, as expressions read names: its exact name, else the one that differs only in case. */
+export function declaredVar(spec: JobSpec, name: string): string | undefined {
+  const declared = Object.keys(spec.vars);
+  return declared.find((k) => k === name) ?? declared.find((k) => k.toLowerCase() === name.toLowerCase());
 }

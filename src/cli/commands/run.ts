@@ -3,7 +3,7 @@ import { OrchestratorError } from '../../errors.js';
 import type { EventSink } from '../../events/types.js';
 import type { JobOptions } from '../../job/run-job.js';
 import { startJob } from '../../job/start-job.js';
-import { setVars } from '../../job/vars.js';
+import { declaredVar, setVars } from '../../job/vars.js';
 import { chooseWorkers } from '../../job/workers-choice.js';
 import type { ProcessLauncher } from '../../process/launcher.js';
 import { MAX_CAPTURE_BYTES } from '../../process/step-process.js';
@@ -76,7 +76,7 @@ export function applyVars(spec: JobSpec, pairs: string[] = []): void {
  * never the text itself, which expressions would read no field of. Other vars take the text as it is.
  */
 function asDeclared(spec: JobSpec, name: string, text: string): unknown {
-  const key = Object.keys(spec.vars).find((k) => k === name) ?? Object.keys(spec.vars).find((k) => k.toLowerCase() === name.toLowerCase());
+  const key = declaredVar(spec, name);
   const declared = key === undefined ? undefined : spec.vars[key];
   if (declared === null || typeof declared !== 'object') return text;
   const kind = Array.isArray(declared) ? 'a list' : 'a mapping';
