@@ -88,7 +88,7 @@ export function printSummary({ out, colors: c, manifest: m, runDir, tail = DEFAU
 function moreLine(c: ChalkInstance, rest: [string, JobManifest['steps'][string]][], status: string, show: string): string[] {
   if (rest.length === 0) return [];
   const first = rest[0]![1].error?.message;
-  const why = rest.every(([, r]) => r.error?.message === first) && first !== undefined ? `(${first})` : `(${show} lists them all)`;
+  const why = rest.every(([, r]) => r.error?.message === first) && first !== undefined ? `(${toPrintable(first)})` : `(${show} lists them all)`;
   return [c.dim(`  … and ${rest.length} more ${status} ${why}`)];
 }
 

@@ -24,10 +24,12 @@ export function toOneLine(text: string): string {
  * harmlessly, on one line: each line break as `↵` (as toOneLine), any other control character as its Unicode
  * symbol (a tab `␉`, ESC `␛`, DEL `␡`), and a C1 control, which some terminals obey as ESC is obeyed, as `�`.
  * Raw, a newline would break a row of `show` in two, a tab shift its columns and an escape sequence recolour (or
- * retitle, or clear) the terminal; `␛[31mred␛[0m` says what the label holds. Other Unicode is kept as it is.
+ * retitle, or clear) the terminal; `␛[31mred␛[0m` says what the label holds. The bidirectional embedding, override
+ * and isolate controls (U+202A–U+202E, U+2066–U+2069) are shown as `�` too: one of them would print the rest of the
+ * line right to left (a label `\u202Etxt.exe` reads as `exe.txt`), the "Trojan Source" trick. Other Unicode is kept as it is.
  */
 export function toPrintable(text: string): string {
-  return toOneLine(text).replace(/[\u0000-\u001F\u007F-\u009F]/g, (ch) => (ch >= '\u0080' ? '�' : controlPicture(ch)));
+  return toOneLine(text).replace(/[\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/g, (ch) => (ch >= '\u0080' ? '�' : controlPicture(ch)));
 }
 
 /** The symbol Unicode gives a C0 control character or DEL: `␉` for a tab, `␛` for ESC, `␡` for DEL. */
