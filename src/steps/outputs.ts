@@ -36,10 +36,10 @@ function setKey(outputs: Record<string, string>, key: string, value: string): vo
 export function parseJsonOutput(stdout: string): { outputs: Record<string, unknown> } | { error: string } {
   // The message never quotes stdout: it may hold a secret (src/util/json.ts).
   const parsed = parseUntrustedJson(stdout);
-  if ('error' in parsed) return { error: `output: json, but stdout is ${parsed.error.startsWith('not') ? parsed.error : `JSON ${parsed.error}`}` };
+  if ('error' in parsed) return { error: `stdout is ${parsed.error.startsWith('not') ? parsed.error : `JSON ${parsed.error}`}, and the step has output: json` };
   const value = parsed.value;
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    return { error: `output: json expects a JSON object on stdout, got ${Array.isArray(value) ? 'an array' : value === null ? 'null' : typeof value}` };
+    return { error: `stdout is ${Array.isArray(value) ? 'an array' : value === null ? 'null' : `a ${typeof value}`}, not the JSON object whose keys output: json makes the outputs` };
   }
   return { outputs: value as Record<string, unknown> };
 }

@@ -112,7 +112,7 @@ function result(step: StepSpec, run: ProcessOutcome, signal: AbortSignal): Attem
   }
   if (step.output === 'json') {
     if (run.truncated) {
-      const message = `output: json, but stdout was cut at ${MAX_CAPTURE_BYTES / (1024 * 1024)} MiB, the most a step's stdout is kept in memory: not parsed (the log has all of it)`;
+      const message = `stdout was cut at ${MAX_CAPTURE_BYTES / (1024 * 1024)} MiB, the most a step's stdout is kept in memory: not parsed as JSON for output: json (the log has all of it)`;
       return { ...base, status: 'failed', error: { code: 'output', message }, retryable: false };
     }
     const parsed = parseJsonOutput(run.stdout);

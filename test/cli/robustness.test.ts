@@ -31,8 +31,17 @@ describe('what a step produces', () => {
     expect(r.stderr).not.toMatch(/RangeError|call stack|\n\s+at /);
     const m = rig().manifest();
     expect(m.status).toBe('failed');
-    expect(m.steps.j!.error).toEqual({ code: 'output', message: 'output: json, but stdout is JSON nested deeper than 512 levels (at line 1, column 518)' });
+    expect(m.steps.j!.error).toEqual({ code: 'output', message: 'stdout is JSON nested deeper than 512 levels (at line 1, column 518), and the step has output: json' });
     expect(m.steps.after!.status).toBe('succeeded');
+  });
+
+  it('JSON that is not an object fails the step saying what it is, and the summary names the setting once', () => {
+    rig().write('arr.yaml', 'steps:\n  j:\n    output: json\n    run: echo [1]\n');
+    const r = rig().run(['run', 'arr.yaml']);
+    expect(r.code).toBe(1);
+    expect(rig().manifest().steps.j!.error).toEqual({ code: 'output', message: 'stdout is an array, not the JSON object whose keys output: json makes the outputs' });
+    expect(r.stdout).toMatch(/^✗ j: output: stdout is an array, not the JSON object/m);
+    expect(r.stdout).not.toContain('output: output:');
   });
 
   it('a parse error never quotes what it could not parse (it may be a secret)', () => {
@@ -40,7 +49,7 @@ describe('what a step produces', () => {
     const r = rig().run(['run', 'bad.yaml'], { env: { MYTOK: 'sk-live-0123456789' } });
     expect(r.code).toBe(1);
     // Where V8 says where (Node 22 does, Node 20 not always), the position; never the text.
-    expect(rig().manifest().steps.j!.error!.message).toMatch(/^output: json, but stdout is not JSON( \(at line 1, column 7\))?$/);
+    expect(rig().manifest().steps.j!.error!.message).toMatch(/^stdout is not JSON( \(at line 1, column 7\))?, and the step has output: json$/);
     for (const text of [r.stdout, r.stderr, fs.readFileSync(rig().runPath('events.jsonl'), 'utf8')]) expect(text).not.toMatch(/sk-|live/);
   });
 });

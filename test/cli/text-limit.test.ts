@@ -46,7 +46,7 @@ describe('a step printing more than 16 MiB', () => {
     expect(r.code).toBe(1);
     const step = rig().manifest().steps.big!;
     expect(step).toMatchObject({ status: 'failed', attempts: 1, text_truncated: true });
-    expect(step.error).toEqual({ code: 'output', message: "output: json, but stdout was cut at 16 MiB, the most a step's stdout is kept in memory: not parsed (the log has all of it)" });
+    expect(step.error).toEqual({ code: 'output', message: "stdout was cut at 16 MiB, the most a step's stdout is kept in memory: not parsed as JSON for output: json (the log has all of it)" });
     expect(rig().events().find((e) => e.type === 'step.failed')).toMatchObject({ text_truncated: true });
     expect(r.stderr).toContain('warning: step "big": stdout is over 16 MiB');
   });
