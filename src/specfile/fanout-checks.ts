@@ -1,5 +1,5 @@
 import { ExpressionError, parseTemplate } from '../expr/index.js';
-import { DEFAULT_MAX_INSTANCES } from '../graph/instances.js';
+import { canonicalJson, DEFAULT_MAX_INSTANCES } from '../graph/instances.js';
 import type { LoadedDocument } from './load.js';
 import { expandMatrix, type RawMatrix } from './matrix.js';
 
@@ -63,6 +63,7 @@ export function checkFanout(doc: LoadedDocument, report: Report): void {
         report(at('matrix'), `steps.${id}.matrix: the matrix has no combination (${why})`);
       }
       if (combos.length > limit) report(at('matrix'), `steps.${id}.matrix: ${combos.length} combinations, more than max_instances (${limit})`);
+      if (problems.length === 0 && combos.length <= limit) checkDuplicates(s.matrix, combos, (path, message) => report(at('matrix', ...path), `steps.${id}.matrix${message}`));
     }
     if (isMapping(s.matrix)) checkKeyCase(s.matrix, (path, message) => report(doc.locator.key(['steps', id, 'matrix', ...path]), `steps.${id}.matrix${message}`));
     if (typeof s.for_each === 'string') {
@@ -89,6 +90,44 @@ function checkKeyCase(matrix: Record<string, unknown>, report: (path: (string | 
   for (const key of Object.keys(matrix)) if (key !== 'include' && key !== 'exclude') see(key, [key], '');
   const include = matrix.include;
   if (Array.isArray(include)) include.forEach((e, i) => isMapping(e) && Object.keys(e).forEach((key) => see(key, ['include', i, key], `.include[${i}]`)));
+}
+
+/**
+ * Two instances of one step may not share their values: they would run the same thing under one label, and no id
+ * could tell them apart. A value repeated in one list is reported where it is repeated; else two equal combinations
+ * (two equal `include` entries that merge into no combination are both appended) at the matrix.
+ */
+function checkDuplicates(matrix: RawMatrix, combos: readonly Record<string, unknown>[], report: (path: (string | number)[], message: string) => void): void {
+  let repeated = false;
+  for (const [key, values] of Object.entries(matrix)) {
+    if (key === 'include' || key === 'exclude') continue;
+    const first = new Map<string, number>();
+    values.forEach((v, i) => {
+      const k = canonicalJson(v);
+      const j = first.get(k);
+      if (j === undefined) return void first.set(k, i);
+      repeated = true;
+      report([key, i], `.${key}[${i}]: the same value as ${key}[${j}] (${shownValue(v)}): two instances would run with the same values; remove one`);
+    });
+  }
+  if (repeated) return;
+  const first = new Map<string, number>();
+  combos.forEach((combo, i) => {
+    const k = canonicalJson(combo);
+    const j = first.get(k);
+    if (j === undefined) return void first.set(k, i);
+    // Where it comes from: the second include entry equal to it, when there is one.
+    const include = Array.isArray(matrix.include) ? matrix.include : [];
+    const equal = include.flatMap((e, n) => (canonicalJson(e) === k ? [n] : []));
+    const where = equal.length >= 2 ? ['include', equal[1]!] : [];
+    const label = equal.length >= 2 ? `.include[${equal[1]}]: the same entry as include[${equal[0]}]` : `: combinations ${j + 1} and ${i + 1} are the same`;
+    report(where, `${label} (${shownValue(combo)}), added as a combination of its own (it merges into none): two instances would run with the same values; remove one`);
+  });
+}
+
+function shownValue(v: unknown): string {
+  const text = typeof v === 'string' ? v : JSON.stringify(v);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
 /** for_each must be exactly one `${{ expr }}`: text around it would make a string, never an array. */
