@@ -52,6 +52,9 @@ const envMap = z.record(z.string(), scalar);
 const temperature = z.number().check(z.minimum(0), z.maximum(2));
 
 /** Fields `defaults:` may set for every step. */
+/** A model's name: blank is refused here, not by the server at the first request (an expression may still render blank: that fails the step). */
+const modelName = z.string().check(z.regex(/\S/, 'must not be empty'));
+
 const stepDefaults = {
   timeout: opt(described(stepTimeout, 'time limit of each attempt (500ms, 30s, 5m, 1h or seconds; default 6h; none for no limit); then SIGTERM, and SIGKILL 5 s later')),
   idle_timeout: opt(described(duration, 'fail an attempt that prints (or, for prompt steps, streams) nothing for this long')),
@@ -60,7 +63,7 @@ const stepDefaults = {
   shell: opt(described(z.string().check(z.minLength(1)), 'the shell of run: bash (default), sh, or a path; it gets the script with -c')),
   cwd: opt(described(z.string(), "working folder of run, relative to the spec's folder (default: the spec's folder)")),
   provider: opt(described(z.string(), 'name of the provider under providers: that prompt steps ask')),
-  model: opt(described(z.string(), "model of prompt steps (wins over the provider's)")),
+  model: opt(described(modelName, "model of prompt steps (wins over the provider's)")),
   temperature: opt(described(temperature, 'sampling temperature of prompt steps, 0 to 2')),
   max_tokens: opt(described(int(1), 'longest answer of prompt steps, in tokens')),
   cache: opt(
@@ -109,7 +112,7 @@ const providerSchema = described(
     type: described(z.enum(['openai', 'anthropic', 'ollama', 'mlx']), 'openai (any OpenAI-compatible server), anthropic, ollama or mlx (mlx-lm\'s server, no key)'),
     base_url: opt(described(z.string(), 'server address: openai http://host:port/v1, anthropic and ollama http://host:port')),
     api_key_env: opt(described(z.string().check(z.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be the NAME of an environment variable')), 'NAME of the environment variable that holds the key (never the key itself)')),
-    model: opt(described(z.string(), "model of this provider's steps, unless a step names its own")),
+    model: opt(described(modelName, "model of this provider's steps, unless a step names its own")),
     system: opt(described(z.string(), "system message of this provider's steps, unless a step sets its own")),
     temperature: opt(described(temperature, "sampling temperature of this provider's steps, 0 to 2")),
     max_tokens: opt(described(int(1), "longest answer of this provider's steps, in tokens")),

@@ -409,6 +409,15 @@ describe('matrix and its limits', () => {
     ]);
   });
 
+  it('a blank model, of a step, the defaults or a provider, is refused (the server would refuse it at the first request)', () => {
+    const text = 'providers:\n  llm: { type: ollama, model: "" }\ndefaults:\n  model: " "\nsteps:\n  a:\n    model: ""\n    prompt: hi\n';
+    expect(problems(text)).toEqual([
+      `${posOf(text, '""')}: providers.llm.model: must not be empty`,
+      `${posOf(text, '" "')}: defaults.model: must not be empty`,
+      `${posOf(text, '""\n    prompt')}: steps.a.model: must not be empty`,
+    ]);
+  });
+
   it('a value repeated in a matrix list, or two equal include entries added as combinations, is refused where it repeats', () => {
     const text = 'steps:\n  t:\n    matrix: { os: [linux, mac, linux], n: [1, "1"] }\n    run: echo\n  u:\n    matrix: { os: [a], include: [{ os: b, x: 1 }, { x: 1, os: b }] }\n    run: echo\n  v:\n    matrix: { cfg: [{ a: 1, b: 2 }, { b: 2, a: 1 }] }\n    run: echo\n';
     expect(problems(text)).toEqual([
