@@ -6,4 +6,4 @@ export { evaluate, type EvalContext } from './evaluate.js';
 export type { StatusFunctions } from './functions.js';
 export { MAX_DEPTH, parseExpression, type ParseOptions } from './parser.js';
 export { collectReferences, type ContextRef, type FunctionRef } from './references.js';
-export { fieldExpressions, hasTemplate, parseTemplate, parseTemplateOnce, renderTemplate, type TemplatePart } from './template.js';
+export { fieldExpressions, fieldExpressionsEach, hasTemplate, parseTemplate, parseTemplateOnce, renderTemplate, type TemplatePart } from './template.js';

@@ -25,6 +25,45 @@ export function fieldExpressions(field: string, o: { bare: boolean }): { expr: E
 }
 
 /**
+ * fieldExpressions for `validate`, which tells every problem at once: each `${{ }}` is parsed on its own, so one
+ * that fails does not hide the next; its error is in `errors` (in order) and the others in `exprs`. An unclosed
+ * `${{` ends the field: what follows it has no `}}` to be read up to.
+ */
+export function fieldExpressionsEach(field: string, o: { bare: boolean }): { exprs: { expr: Expr; offset: number }[]; errors: ExpressionError[] } {
+  const exprs: { expr: Expr; offset: number }[] = [];
+  const errors: ExpressionError[] = [];
+  const attempt = (parse: () => void) => {
+    try {
+      parse();
+    } catch (e) {
+      if (!(e instanceof ExpressionError)) throw e;
+      errors.push(e);
+    }
+  };
+  if (o.bare && !hasTemplate(field)) {
+    attempt(() => exprs.push({ expr: parseExpression(field), offset: 0 }));
+    return { exprs, errors };
+  }
+  for (let from = 0; ; ) {
+    const open = field.indexOf(OPEN, from);
+    if (open < 0) break;
+    const offset = open + OPEN.length;
+    const close = findClose(field, offset);
+    if (close < 0) {
+      errors.push(parseError(`Unclosed '${OPEN}': no matching '${CLOSE}'`, open));
+      break;
+    }
+    const source = field.slice(offset, close);
+    attempt(() => {
+      if (source.trim() === '') throw parseError(`An expression was expected inside '${OPEN} ${CLOSE}'`, open);
+      exprs.push({ expr: parseAt(source, offset, undefined), offset });
+    });
+    from = close + CLOSE.length;
+  }
+  return { exprs, errors };
+}
+
+/**
  * Parsed templates by their text: the instances of a fanned step share their fields' text, parsed once for all of
  * them. The texts are the spec's (a bad one throws each time, and is not kept), so the map stays small.
  */

@@ -1,4 +1,4 @@
-import { collectReferences, ExpressionError, fieldExpressions, type Expr } from '../expr/index.js';
+import { collectReferences, fieldExpressionsEach } from '../expr/index.js';
 import { didYouMean } from '../util/suggest.js';
 import { fanShapes, type FanShape } from './fanout-checks.js';
 import type { LoadedDocument } from './load.js';
@@ -30,14 +30,8 @@ export function checkExpressions(spec: RawSpec, doc: LoadedDocument, report: Rep
   const fans = fanShapes(doc.data);
   const check = (fieldPath: PropertyKey[], source: string, opts: { bare: boolean; reader?: string; only?: ReadonlySet<string> }) => {
     const field = fieldPath.length === 3 ? String(fieldPath[2]) : '';
-    let exprs: { expr: Expr; offset: number }[];
-    try {
-      exprs = fieldExpressions(source, opts);
-    } catch (e) {
-      if (!(e instanceof ExpressionError)) throw e;
-      report(doc.locator.inString(fieldPath, e.pos), `${fieldPath.join('.')}: ${e.message}`, 'spec-expression');
-      return;
-    }
+    const { exprs, errors } = fieldExpressionsEach(source, opts);
+    for (const e of errors) report(doc.locator.inString(fieldPath, e.pos), `${fieldPath.join('.')}: ${e.message}`, 'spec-expression');
     for (const { expr, offset } of exprs) {
       const refs = collectReferences(expr);
       const at = (pos: number) => doc.locator.inString(fieldPath, offset + pos);

@@ -240,6 +240,17 @@ describe('expression positions', () => {
     expect(problems(text)).toEqual([`${posOf(text, badRef)}: steps.b.run: ${msg}`]);
   });
 
+  it('tells every bad expression of one field, and still checks the references of the good ones', () => {
+    const text = 'steps:\n  a:\n    run: echo ${{ foo(1) }} ${{ bar(2) }} ${{ }} ${{ steps.zz.outputs.x }} ${{ 1 +\n';
+    expect(problems(text)).toEqual([
+      `${posOf(text, 'foo')}: steps.a.run: Unrecognized function: 'foo'`,
+      `${posOf(text, 'bar')}: steps.a.run: Unrecognized function: 'bar'`,
+      `${posOf(text, '${{ }}')}: steps.a.run: An expression was expected inside '\${{ }}'`,
+      `${posOf(text, 'steps.zz')}: steps.a.run: unknown step "zz"`,
+      `${posOf(text, '${{ 1 +')}: steps.a.run: Unclosed '\${{': no matching '}}'`,
+    ]);
+  });
+
   it('points inside a bare if:', () => {
     const text = `vars: {go: true}\nsteps:\n  other:\n    run: echo\n  b:\n    if: vars.go && ${badRef} == 'x'\n    run: echo\n`;
     expect(problems(text)).toEqual([`${posOf(text, badRef)}: steps.b.if: ${msg}`]);
