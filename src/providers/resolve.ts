@@ -6,12 +6,13 @@ import { PROVIDER_TYPES, type ProviderType, type ResolvedProvider } from './prov
 /** Per-request timeout when neither the step nor its provider sets `timeout`. */
 export const DEFAULT_LLM_TIMEOUT_MS = 120_000;
 /**
- * An LLM request's time limit: the step's `timeout`, else the provider's, else DEFAULT_LLM_TIMEOUT_MS. A request
- * always has one: `timeout: none` (meant for shell steps, perhaps through `defaults:`) leaves the provider's or the default.
+ * An LLM request's time limit, the nearest setting first: the step's own `timeout`, else its provider's, else
+ * `defaults:`'s, else DEFAULT_LLM_TIMEOUT_MS. (A `defaults: timeout:` is mostly written for shell steps; a provider's
+ * is written for its requests.) A request always has one: `timeout: none` (meant for shell steps) is skipped over.
  */
 export function llmTimeoutMs(step: StepSpec, providerTimeoutMs: number | undefined): number {
-  const own = step.timeoutMs !== undefined && Number.isFinite(step.timeoutMs) ? step.timeoutMs : undefined;
-  return own ?? providerTimeoutMs ?? DEFAULT_LLM_TIMEOUT_MS;
+  const written = step.timeoutMs !== undefined && Number.isFinite(step.timeoutMs) ? step.timeoutMs : undefined;
+  return step.timeoutFromDefaults ? (providerTimeoutMs ?? written ?? DEFAULT_LLM_TIMEOUT_MS) : (written ?? providerTimeoutMs ?? DEFAULT_LLM_TIMEOUT_MS);
 }
 
 

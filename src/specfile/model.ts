@@ -28,6 +28,8 @@ export interface StepSpec {
   outputsSchema?: Record<string, unknown>;
   /** Per attempt, as written (step, else `defaults:`); undefined when neither sets it; Infinity for `none` (no limit). */
   timeoutMs?: number;
+  /** Set when timeoutMs is `defaults:`'s: a prompt step then takes its provider's `timeout` first. */
+  timeoutFromDefaults?: true;
   idleTimeoutMs?: number;
   retry: RetryPolicy;
   /** True when the step set `retry:` itself (LLM steps otherwise get their own default). */

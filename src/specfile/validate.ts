@@ -354,6 +354,7 @@ function buildJobSpec(doc: LoadedDocument, raw: RawSpec): JobSpec {
       output: s.output ?? 'text',
       outputsSchema: s.outputs_schema,
       timeoutMs: s.timeout ?? d.timeout,
+      ...(s.timeout === undefined && d.timeout !== undefined ? { timeoutFromDefaults: true as const } : {}),
       idleTimeoutMs: s.idle_timeout ?? d.idle_timeout,
       // LLM steps retry transient errors 3 times by default (SPEC §5); shell steps run once.
       retry: retry === undefined && s.prompt !== undefined ? LLM_DEFAULT_RETRY : retryPolicy(retry),

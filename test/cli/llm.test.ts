@@ -236,6 +236,19 @@ ${extra}`;
     expect(step.duration_s).toBeLessThan(10);
   });
 
+  it("a provider's timeout wins over defaults: timeout (written for shell steps); a step's own wins over both; show says which", async () => {
+    write(`${provider('    timeout: 1s\n')}defaults:\n  timeout: 10m\nsteps:\n  ask:\n    prompt: hello\n    retry: { attempts: 1 }\n  own:\n    prompt: hi\n    timeout: 2s\n    retry: { attempts: 1 }\n`);
+    server.script({ hang: true }, { hang: true });
+    const r = await cli(['run', 'spec.yaml']);
+    expect(r.code).toBe(1);
+    const steps = manifest().steps;
+    expect(steps.ask.error).toEqual({ code: 'timeout', message: 'no complete answer within 1.0s' });
+    expect(steps.own.error).toEqual({ code: 'timeout', message: 'no complete answer within 2.0s' });
+    const show = (await cli(['show', 'latest'])).stdout;
+    expect(show).toMatch(/^ask +failed +1 +\S+ +1\.0s /m);
+    expect(show).toMatch(/^own +failed +1 +\S+ +2\.0s /m);
+  });
+
   it('malformed JSON fails after one request', async () => {
     write(one(''));
     server.script({ malformed: true });

@@ -10,12 +10,13 @@ export function timeoutLabel(step: StepSpec, spec: JobSpec): string {
     if (ms === undefined) return 'none';
     return step.timeoutMs === undefined ? `${formatDuration(DEFAULT_SHELL_TIMEOUT_MS)} (default)` : formatDuration(ms);
   }
-  // As llmTimeoutMs decides at run time: the step's (unless none), the provider's, the default.
-  if (step.timeoutMs !== undefined && Number.isFinite(step.timeoutMs)) return formatDuration(step.timeoutMs);
-  const byDefault = `${formatDuration(DEFAULT_LLM_TIMEOUT_MS)} (default)`;
+  // As llmTimeoutMs decides at run time: the step's own (unless none), the provider's, defaults:'s, the default.
+  const written = step.timeoutMs !== undefined && Number.isFinite(step.timeoutMs) ? step.timeoutMs : undefined;
+  if (written !== undefined && !step.timeoutFromDefaults) return formatDuration(written);
+  const otherwise = written !== undefined ? formatDuration(written) : `${formatDuration(DEFAULT_LLM_TIMEOUT_MS)} (default)`;
   const names = Object.keys(spec.providers);
   // Which of several providers an unnamed step uses is $ORCH_PROVIDER's choice at run time.
-  if (step.provider === undefined && names.length > 1) return `provider's, else ${byDefault}`;
+  if (step.provider === undefined && names.length > 1) return `provider's, else ${otherwise}`;
   const providerMs = spec.providers[step.provider ?? names[0] ?? '']?.timeout;
-  return providerMs === undefined ? byDefault : formatDuration(providerMs);
+  return providerMs === undefined ? otherwise : formatDuration(providerMs);
 }
