@@ -76,9 +76,14 @@ function loadAssets(): Map<string, { type: string; body: Buffer }> {
   ]);
 }
 
-/** The job of a URL segment: a well-formed id of a folder that exists (no prefixes, nothing else reaches the disk). */
+/**
+ * The job of a URL segment: a well-formed id of a run folder that exists (no prefixes, nothing else reaches the disk).
+ * Every folder the runs page lists has its page, as every one `list-runs` lists is one `show` shows: also one with a
+ * manifest and no journal, or one with neither (its process died before its first event: `show` reads it as never
+ * started, interrupted), whose manifest readManifest rebuilds or explains.
+ */
 function jobOf(runsDir: string, id: string | undefined): string {
-  if (id === undefined || !isJobId(id) || !fs.existsSync(path.join(runsDir, id, 'events.jsonl'))) throw new HttpError(404, `no job "${id ?? ''}" in ${runsDir}`);
+  if (id === undefined || !isJobId(id) || !fs.existsSync(path.join(runsDir, id))) throw new HttpError(404, `no job "${id ?? ''}" in ${runsDir}`);
   return id;
 }
 

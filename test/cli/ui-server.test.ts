@@ -213,6 +213,33 @@ describe('orchestrator ui over HTTP', () => {
     expect(page).toContain('60 instances. Listed here: those that did not succeed, at most 50; not listed: 59 (59 succeeded)');
   }, 60_000);
 
+  it('opens the page of every run it lists: a folder with no journal, no manifest, or neither (as list-runs and show read them)', async () => {
+    rig().write('spec.yaml', 'name: partial\nsteps:\n  a:\n    run: echo hi\n');
+    for (let i = 0; i < 2; i++) expect(rig().run(['run', 'spec.yaml', '--quiet']).code).toBe(0);
+    const [noJournal, noManifest] = rig().jobs();
+    fs.rmSync(rig().runPath('events.jsonl', noJournal)); // a manifest alone (a folder kept without its journal)
+    fs.rmSync(rig().runPath('manifest.json', noManifest)); // started, no manifest yet: running, or died there
+    const empty = '20200101-000000-000-aaaaa'; // the process died before its first event
+    fs.mkdirSync(path.join(rig().runsDir, empty));
+    fs.mkdirSync(path.join(rig().runsDir, 'notes')); // not a run folder: neither listed nor served
+    const listed = JSON.parse(rig().run(['list-runs', '--json']).stdout) as { job_id: string; name: string; status: string }[];
+    expect(listed.map((r) => r.job_id).sort()).toEqual([empty, noJournal, noManifest].sort());
+    ui = await startUi({ cwd: rig().dir, env: rig().env() });
+    const list = (await raw(ui.origin, '/')).body;
+    const links = [...list.matchAll(/<a href="\/runs\/([^/"]+)\/">/g)].map((m) => m[1]!);
+    expect(links.sort()).toEqual([empty, noJournal, noManifest].sort());
+    expect(list).toContain('(never started)');
+    for (const job of links) {
+      const page = await raw(ui.origin, `/runs/${job}/`);
+      expect(page.status, job).toBe(200);
+      expect(page.body, job).toContain(`data-job="${job}"`);
+      expect((await raw(ui.origin, `/runs/${job}/view`)).status, job).toBe(200);
+    }
+    expect((await raw(ui.origin, `/runs/${empty}/`)).body).toContain('(never started)');
+    expect((await raw(ui.origin, `/compare?a=${empty}&b=${noJournal}`)).status).toBe(200);
+    for (const p of ['/runs/notes/', '/runs/20200101-000000-000-zzzzz/', '/compare?a=20200101-000000-000-zzzzz&b=' + noJournal]) expect((await raw(ui.origin, p)).status, p).toBe(404);
+  }, 60_000);
+
   it('answers a failed action with the command\'s own one-line message, no stack', async () => {
     const job = runJob();
     ui = await startUi({ cwd: rig().dir, env: rig().env() });
