@@ -81,13 +81,18 @@ function renderStepsTable(a: Side, b: Side): string {
     .filter((id) => (a.m.steps[id] ?? b.m.steps[id])!.instance_of === undefined)
     .map((id) => {
       const ra = a.m.steps[id], rb = b.m.steps[id];
-      const statusChanged = ra?.status !== rb?.status;
+      const cells = `<td>${esc(id)}</td>${cell(ra)}${cell(rb)}<td class="num">${took(ra)}</td><td class="num">${took(rb)}</td><td class="num">${delta(ra, rb)}</td>`;
+      // A step of one job alone (the spec gained or lost it) was added or removed: it has nothing to have changed from.
+      if (!ra || !rb) {
+        const [mark, what] = ra ? ['removed', 'removed (only in A)'] : ['added', 'added (only in B)'];
+        return `<tr data-step="${esc(id)}" data-changed="${mark}" class="changed ${mark}">${cells}<td>${what}</td></tr>`;
+      }
+      const statusChanged = ra.status !== rb.status;
       const x = a.answer(id), y = b.answer(id);
       const outputsChanged = !sameJson(x.outputs, y.outputs) || x.text !== y.text || !sameJson(x.results, y.results);
       const marks = [statusChanged ? 'status' : '', outputsChanged ? 'outputs' : ''].filter(Boolean);
       return (
-        `<tr data-step="${esc(id)}" data-changed="${marks.join(' ')}"${marks.length > 0 ? ' class="changed"' : ''}><td>${esc(id)}</td>${cell(ra)}${cell(rb)}` +
-        `<td class="num">${took(ra)}</td><td class="num">${took(rb)}</td><td class="num">${delta(ra, rb)}</td>` +
+        `<tr data-step="${esc(id)}" data-changed="${marks.join(' ')}"${marks.length > 0 ? ' class="changed"' : ''}>${cells}` +
         `<td>${marks.length === 0 ? '<span class="muted">same</span>' : esc(marks.join(', ') + ' changed')}</td></tr>`
       );
     });

@@ -9,6 +9,8 @@ button:disabled { opacity: .5; cursor: default; }
 input, select { font: inherit; padding: 2px 6px; }
 table.runs td, table.compare td { vertical-align: middle; }
 tr.changed td:first-child { border-left: 3px solid var(--cancel); }
+tr.changed.added td:first-child { border-left-color: var(--ok); }
+tr.changed.removed td:first-child { border-left-color: var(--bad); }
 .sides { display: grid; grid-template-columns: 1fr 1fr; gap: 16px; }
 .side h2 { border: 0; margin: 8px 0 4px; }
 table.evaluation td, table.answers td { vertical-align: top; }

@@ -240,6 +240,26 @@ describe('orchestrator ui over HTTP', () => {
     for (const p of ['/runs/notes/', '/runs/20200101-000000-000-zzzzz/', '/compare?a=20200101-000000-000-zzzzz&b=' + noJournal]) expect((await raw(ui.origin, p)).status, p).toBe(404);
   }, 60_000);
 
+  it('compares two runs whose specs differ: a step of one run alone is added or removed, not changed', async () => {
+    rig().write('spec.yaml', 'name: grow\nsteps:\n  a:\n    run: echo same\n  old:\n    run: echo gone\n');
+    expect(rig().run(['run', 'spec.yaml', '--quiet']).code).toBe(0);
+    rig().write('spec.yaml', 'name: grow\nsteps:\n  a:\n    run: echo same\n  new:\n    run: exit 3\n');
+    expect(rig().run(['run', 'spec.yaml', '--quiet']).code).toBe(1);
+    const [a, b] = rig().jobs();
+    ui = await startUi({ cwd: rig().dir, env: rig().env() });
+    const r = await raw(ui.origin, `/compare?a=${a}&b=${b}`);
+    expect(r.status).toBe(200);
+    const row = (step: string) => new RegExp(`<tr data-step="${step}" data-changed="([^"]*)"[^>]*>(.*?)</tr>`).exec(r.body)?.slice(1);
+    expect(row('a')).toEqual(['', expect.stringContaining('same')]);
+    expect(row('old')).toEqual(['removed', expect.stringMatching(/<td>removed \(only in A\)<\/td>$/)]);
+    expect(row('new')).toEqual(['added', expect.stringMatching(/<td>added \(only in B\)<\/td>$/)]);
+    expect(r.body).not.toMatch(/status changed|outputs changed/);
+    // The other way round: what B lacks was removed.
+    const back = await raw(ui.origin, `/compare?a=${b}&b=${a}`);
+    expect(back.body).toMatch(/<tr data-step="new" data-changed="removed"/);
+    expect(back.body).toMatch(/<tr data-step="old" data-changed="added"/);
+  }, 60_000);
+
   it('answers a failed action with the command\'s own one-line message, no stack', async () => {
     const job = runJob();
     ui = await startUi({ cwd: rig().dir, env: rig().env() });
