@@ -153,10 +153,23 @@ function manifestFromJournalStart(dir: string, jobId: string): JobManifest {
     specPath: started?.spec_path ?? '',
     specSha256: '',
     concurrency: started?.concurrency ?? 0,
-    startedAt: started?.ts ?? fs.statSync(dir).mtime.toISOString(),
+    startedAt: started?.ts ?? folderTime(dir, jobId),
   });
   // No pid recorded means the process died before its first event: it cannot be alive.
   Object.assign(builder.manifest, { pid: started?.pid ?? -1, hostname: os.hostname() });
   if (started) builder.emit(started);
   return builder.manifest;
+}
+
+/**
+ * When a run folder with no records was made. A folder that is not there (removed since it was listed, as `prune`
+ * does while a list reads; a link to nothing) is no job: `unknown-job`, which the lists skip, rather than a crash.
+ */
+function folderTime(dir: string, jobId: string): string {
+  try {
+    return fs.statSync(dir).mtime.toISOString();
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new OrchestratorError({ code: 'unknown-job', message: `no job "${jobId}" in ${path.dirname(dir)}: its run folder is gone` });
+    throw new OrchestratorError({ code: 'run-folder', message: `cannot read ${dir}: ${(e as Error).message}` });
+  }
 }

@@ -60,6 +60,7 @@ export function listRunsPage(runsDir: string, q: RunsQuery): RunsPage {
       row = rowOf(summaries.summary(id));
     } catch (e) {
       if (!(e instanceof OrchestratorError)) throw e;
+      if (e.diagnostics[0]?.code === 'unknown-job') continue; // its folder went since the listing (pruned): no run, no page
       row = { job_id: id, name: '?', status: 'damaged', started_at: null, duration_s: null, counts: {}, total: 0, damaged: e.message };
     }
     if (q.status && row.status !== q.status) continue;

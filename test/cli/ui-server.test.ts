@@ -240,6 +240,24 @@ describe('orchestrator ui over HTTP', () => {
     for (const p of ['/runs/notes/', '/runs/20200101-000000-000-zzzzz/', '/compare?a=20200101-000000-000-zzzzz&b=' + noJournal]) expect((await raw(ui.origin, p)).status, p).toBe(404);
   }, 60_000);
 
+  it('lists no run folder that is gone since the listing (a link to nothing stands for one pruned meanwhile), and does not fail on it', async () => {
+    const job = runJob();
+    const gone = '20200101-000000-000-aaaaa';
+    fs.symlinkSync(rig().path('nowhere'), path.join(rig().runsDir, gone));
+    const list = rig().run(['list-runs', '--json']);
+    expect(list.code, list.stderr).toBe(0);
+    expect((JSON.parse(list.stdout) as { job_id: string }[]).map((r) => r.job_id)).toEqual([job]);
+    const show = rig().run(['show', gone]);
+    expect([show.code, show.stderr.trim()]).toEqual([2, `no job "${gone}" in ${rig().runsDir}: its run folder is gone`]);
+    ui = await startUi({ cwd: rig().dir, env: rig().env() });
+    const page = await raw(ui.origin, '/');
+    expect(page.status).toBe(200);
+    expect(page.body).toContain(`data-job="${job}"`);
+    expect(page.body).not.toContain(gone);
+    expect((await raw(ui.origin, `/runs/${gone}/`)).status).toBe(404);
+    expect(ui.stderr()).not.toContain('internal error');
+  }, 60_000);
+
   it('compares two runs whose specs differ: a step of one run alone is added or removed, not changed', async () => {
     rig().write('spec.yaml', 'name: grow\nsteps:\n  a:\n    run: echo same\n  old:\n    run: echo gone\n');
     expect(rig().run(['run', 'spec.yaml', '--quiet']).code).toBe(0);

@@ -46,6 +46,7 @@ export async function listRunsCommand(opts: { limit: number; status?: string; js
       row = rowOf(summaries.summary(id));
     } catch (e) {
       if (!(e instanceof OrchestratorError)) throw e;
+      if (e.diagnostics[0]?.code === 'unknown-job') continue; // its folder went since the listing (pruned): no run
       row = { job_id: id, name: null, status: 'damaged', started_at: null, duration_s: null, damaged: e.message };
     }
     if (row.damaged) process.stderr.write(`warning: ${row.damaged}\n`);
