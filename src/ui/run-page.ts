@@ -16,7 +16,9 @@ function liveLogHref(step: string): string {
 /** The run's report sections as the run page shows them (and refreshes in place while the job runs); `journal`: its events, when read already. */
 export function renderRunView(runsDir: string, m: JobManifest, journal?: RunEvent[]): string {
   const input = loadReportInput(path.join(runsDir, m.job_id), m, journal);
-  const warnings = input.warnings.length === 0 ? '' : `<ul class="warnings">${input.warnings.map((w) => `<li>${esc(w)}</li>`).join('')}</ul>`;
+  // What the runs page marks damaged says so here too, as `show` and `report` do on stderr.
+  const all = [...(m.damaged ? [`${m.damaged}; the page shows what events.jsonl recorded`] : []), ...input.warnings];
+  const warnings = all.length === 0 ? '' : `<ul class="warnings">${all.map((w) => `<li>${esc(w)}</li>`).join('')}</ul>`;
   return `<div id="report" data-job-status="${m.status}">${warnings}${renderReportBody(input, { liveLog: liveLogHref })}</div>`;
 }
 

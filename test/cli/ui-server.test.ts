@@ -258,6 +258,21 @@ describe('orchestrator ui over HTTP', () => {
     expect(ui.stderr()).not.toContain('internal error');
   }, 60_000);
 
+  it('says on the run page that a manifest is damaged, as the runs page marks it', async () => {
+    const job = runJob();
+    fs.writeFileSync(rig().runPath('manifest.json'), 'null');
+    ui = await startUi({ cwd: rig().dir, env: rig().env() });
+    const problem = `${rig().runPath('manifest.json')} is damaged (expected an object, got null)`;
+    const list = (await raw(ui.origin, '/')).body;
+    expect(list).toContain(`data-status="damaged"`);
+    expect(list).toContain(problem);
+    for (const p of [`/runs/${job}/`, `/runs/${job}/view`]) {
+      const page = await raw(ui.origin, p);
+      expect(page.status, p).toBe(200);
+      expect(page.body, p).toContain(`<ul class="warnings"><li>${problem}; the page shows what events.jsonl recorded</li>`);
+    }
+  }, 60_000);
+
   it('compares two runs whose specs differ: a step of one run alone is added or removed, not changed', async () => {
     rig().write('spec.yaml', 'name: grow\nsteps:\n  a:\n    run: echo same\n  old:\n    run: echo gone\n');
     expect(rig().run(['run', 'spec.yaml', '--quiet']).code).toBe(0);
