@@ -32,10 +32,9 @@ function renderActions(m: JobManifest): string {
     .map((id) => `<option value="${esc(id)}">${esc(id)}</option>`)
     .join('');
   const resume = m.status === 'succeeded' ? '' : `<button type="button" data-action="resume">Resume (re-run what did not succeed)</button> `;
-  return (
-    `<div class="actions">${resume}<label>Step <select id="rerun-step">${steps}</select></label> ` +
-    `<button type="button" data-action="rerun">Re-run this step and what depends on it</button><span id="action-status" class="muted"></span></div>`
-  );
+  // A job killed before its first event has no step to pick (and no spec copy: resume says so).
+  const rerun = steps === '' ? '' : `<label>Step <select id="rerun-step">${steps}</select></label> <button type="button" data-action="rerun">Re-run this step and what depends on it</button>`;
+  return `<div class="actions">${resume}${rerun}<span id="action-status" class="muted"></span></div>`;
 }
 
 function renderCompareForm(runsDir: string, m: JobManifest): string {

@@ -235,7 +235,11 @@ describe('orchestrator ui over HTTP', () => {
       expect(page.body, job).toContain(`data-job="${job}"`);
       expect((await raw(ui.origin, `/runs/${job}/view`)).status, job).toBe(200);
     }
-    expect((await raw(ui.origin, `/runs/${empty}/`)).body).toContain('(never started)');
+    const never = (await raw(ui.origin, `/runs/${empty}/`)).body;
+    expect(never).toContain('(never started)');
+    expect(never).not.toContain('data-action="rerun"'); // no step to pick
+    const resume = await raw(ui.origin, `/runs/${empty}/resume`, { method: 'POST', headers: { 'x-orchestrator-action': '1' } });
+    expect([resume.status, resume.body]).toEqual([409, expect.stringContaining('nothing to resume or rerun')]);
     expect((await raw(ui.origin, `/compare?a=${empty}&b=${noJournal}`)).status).toBe(200);
     for (const p of ['/runs/notes/', '/runs/20200101-000000-000-zzzzz/', '/compare?a=20200101-000000-000-zzzzz&b=' + noJournal]) expect((await raw(ui.origin, p)).status, p).toBe(404);
   }, 60_000);
