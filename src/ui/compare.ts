@@ -170,7 +170,9 @@ function sideHeader(label: string, s: Side): string {
   return (
     `<div class="side"><h2>${label}: <a href="/runs/${encodeURIComponent(m.job_id)}/">${esc(m.name)} <code>${esc(m.job_id)}</code></a></h2>` +
     `<p><span class="badge status-${m.status}">${statusIcon(m.status)} ${esc(m.status)}</span> ` +
-    `${m.duration_s === null ? '' : esc(formatDuration(m.duration_s * 1000))}</p></div>`
+    `${m.duration_s === null ? '' : esc(formatDuration(m.duration_s * 1000))}</p>` +
+    // What the runs page marks damaged says so here too.
+    `${m.damaged ? `<p class="warnings">${esc(m.damaged)}; compared as events.jsonl recorded it</p>` : ''}</div>`
   );
 }
 

@@ -262,7 +262,7 @@ describe('orchestrator ui over HTTP', () => {
     expect(ui.stderr()).not.toContain('internal error');
   }, 60_000);
 
-  it('says on the run page that a manifest is damaged, as the runs page marks it', async () => {
+  it('says on the run page and in the compare view that a manifest is damaged, as the runs page marks it', async () => {
     const job = runJob();
     fs.writeFileSync(rig().runPath('manifest.json'), 'null');
     ui = await startUi({ cwd: rig().dir, env: rig().env() });
@@ -275,6 +275,10 @@ describe('orchestrator ui over HTTP', () => {
       expect(page.status, p).toBe(200);
       expect(page.body, p).toContain(`<ul class="warnings"><li>${problem}; the page shows what events.jsonl recorded</li>`);
     }
+    rig().write('spec.yaml', 'name: files\nsteps:\n  s:\n    run: echo other\n');
+    expect(rig().run(['run', 'spec.yaml', '--quiet']).code).toBe(0);
+    const compare = (await raw(ui.origin, `/compare?a=${job}&b=${rig().latest()}`)).body;
+    expect(compare.match(/<p class="warnings">[^<]*<\/p>/g)).toEqual([`<p class="warnings">${problem}; compared as events.jsonl recorded it</p>`]);
   }, 60_000);
 
   it('compares two runs whose specs differ: a step of one run alone is added or removed, not changed', async () => {
