@@ -412,7 +412,12 @@ ${['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h']
         fs.rmSync(runsDir, { recursive: true, force: true });
         const p = start('run', 'spec.yaml');
         const code = exited(p);
-        await new Promise((r) => setTimeout(r, 120 + Math.floor(Math.random() * 350)));
+        // The moment is drawn from the job's start (its first event written), not the process's: on a loaded machine
+        // the process alone can take longer to start than any fixed delay, and every kill would land before the job.
+        let ended = false;
+        void code.then(() => (ended = true));
+        await until('the job to start (or end)', () => ended || (fs.existsSync(runsDir) && fs.readdirSync(runsDir).some((id) => fs.existsSync(path.join(runsDir, id, 'events.jsonl')))), 60_000);
+        await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 250)));
         p.kill('SIGKILL');
         await code;
         const ids = jobs();
