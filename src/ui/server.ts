@@ -169,7 +169,13 @@ async function routeRun(o: { req: IncomingMessage; res: ServerResponse; url: URL
   }
   if (what === 'logs' && more.length === 1) {
     const file = resolveInside(dir, ['logs', more[0]!]);
-    if (!file) throw new HttpError(404, `no log ${more[0]} in job ${jobId}`);
+    if (!file) {
+      // A step that printed nothing (yet) has no log file, which appears with its first byte: its log is empty.
+      const step = more[0]!.endsWith('.log') ? more[0]!.slice(0, -'.log'.length) : '';
+      const nothingThere = !/[/\\\0]/.test(more[0]!) && fs.lstatSync(path.join(dir, 'logs', more[0]!), { throwIfNoEntry: false }) === undefined;
+      if (nothingThere && Object.hasOwn(readManifest(runsDir, jobId).steps, step)) return send(res, 200, 'text/plain; charset=utf-8', Buffer.alloc(0));
+      throw new HttpError(404, `no log ${more[0]} in job ${jobId}`);
+    }
     return send(res, 200, 'text/plain; charset=utf-8', fs.readFileSync(file));
   }
   if (what === 'artifacts' && more.length >= 2) return sendArtifact(res, runsDir, jobId, ['artifacts', ...more]);

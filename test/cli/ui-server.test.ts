@@ -81,6 +81,19 @@ describe('orchestrator ui over HTTP', () => {
     for (const p of [`/runs/${job}/logs/s.log`, `/runs/${job}/log/s/stream`, `/runs/${job}/`]) expect((await raw(ui.origin, p)).body, p).not.toContain('TOP-SECRET');
   }, 60_000);
 
+  it("a silent step's raw log (it has no log file) is empty, not 404; an unknown step's is 404", async () => {
+    rig().write('spec.yaml', 'steps:\n  quiet:\n    run: "true"\n');
+    expect(rig().run(['run', 'spec.yaml', '--quiet']).code).toBe(0);
+    const job = rig().latest();
+    expect(fs.existsSync(rig().runPath('logs/quiet.log'))).toBe(false);
+    ui = await startUi({ cwd: rig().dir, env: rig().env() });
+    const page = await raw(ui.origin, `/runs/${job}/log/quiet`);
+    expect(page.body).toContain('href="../logs/quiet.log">raw log</a>');
+    const r = await raw(ui.origin, `/runs/${job}/logs/quiet.log`);
+    expect([r.status, r.body]).toEqual([200, '']);
+    expect((await raw(ui.origin, `/runs/${job}/logs/other.log`)).status).toBe(404);
+  }, 60_000);
+
   it('refuses an artifact whose SHA-256 no longer matches the manifest', async () => {
     const job = runJob();
     fs.writeFileSync(rig().runPath('artifacts/s/real.txt'), 'tampered\n');
