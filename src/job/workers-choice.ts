@@ -1,7 +1,9 @@
 // Where a job's shell steps run: on workers, or on this machine. Said three ways, the nearest wins: the
 // command line (`--workers`, or `--local` for this machine), then the environment ($ORCH_WORKERS, $ORCH_BUCKET),
 // then the spec's `workers:` — so a spec can name its team's Redis and one run can still stay local.
+import path from 'node:path';
 import { OrchestratorError } from '../errors.js';
+import { STDIN_NAME } from '../specfile/load.js';
 import type { JobSpec } from '../specfile/model.js';
 
 /** The Redis the workers take steps from, and the bucket their files travel through. */
@@ -22,7 +24,11 @@ export interface WorkersSources {
   env: NodeJS.ProcessEnv;
 }
 
-/** The workers to run on, or undefined for this machine; a bucket or `--local` that makes no sense is a usage error. */
+/**
+ * The workers to run on, or undefined for this machine; a bucket or `--local` that makes no sense is a usage error,
+ * and so is a spec read from stdin (`run -`, or `resume` of such a job) that would go to workers: a worker runs the
+ * spec it finds at the same path in its own checkout, and stdin is no file there (each step would fail `checkout`).
+ */
 export function chooseWorkers(o: WorkersSources): WorkersChoice | undefined {
   if (o.local) {
     if (o.redisUrl !== undefined) throw new OrchestratorError({ code: 'usage', message: '--local and --workers contradict each other: choose one' });
@@ -33,6 +39,13 @@ export function chooseWorkers(o: WorkersSources): WorkersChoice | undefined {
   if (redisUrl === undefined) {
     if (o.bucketUrl !== undefined) throw new OrchestratorError({ code: 'usage', message: '--bucket is for runs with workers (--workers, $ORCH_WORKERS or the spec\'s `workers:`)' });
     return undefined;
+  }
+  if (path.basename(o.spec.path) === STDIN_NAME) {
+    const where = o.redisUrl !== undefined ? '--workers' : o.env.ORCH_WORKERS ? '$ORCH_WORKERS' : "the spec's `workers:`";
+    throw new OrchestratorError({
+      code: 'usage',
+      message: `a spec read from stdin cannot run on workers (${where}): each worker runs the spec from its own checkout, so it must be a file of the project; save it there and run that file, or run here with --local`,
+    });
   }
   const bucketUrl = o.bucketUrl ?? (o.env.ORCH_BUCKET || undefined) ?? o.spec.workers?.bucketUrl;
   return { redisUrl, ...(bucketUrl ? { bucketUrl } : {}) };

@@ -51,6 +51,27 @@ describe("the spec's workers: setting", () => {
     expect(fs.existsSync(rig().runsDir)).toBe(false);
   });
 
+  it('a spec on stdin with workers (any of the three ways) is a usage error up front, saying why and what to do; --local runs it', async () => {
+    // Before, each step went to a worker and failed there: "checkout: this worker's checkout (…) has no <stdin>".
+    const url = `redis://127.0.0.1:${await freePort()}`; // never asked: the error comes before Redis
+    const refused = (where: string) => `a spec read from stdin cannot run on workers (${where}): each worker runs the spec from its own checkout, so it must be a file of the project; save it there and run that file, or run here with --local\n`;
+    const plain = 'name: piped\nsteps:\n  a:\n    run: echo "on ${ORCH_WORKER:-this machine}"\n';
+    const byFlag = rig().run(['run', '-', '--workers', url], { input: plain });
+    expect([byFlag.code, byFlag.stderr]).toEqual([2, refused('--workers')]);
+    const byEnv = rig().run(['run', '/dev/stdin'], { input: plain, env: { ORCH_WORKERS: url } });
+    expect([byEnv.code, byEnv.stderr]).toEqual([2, refused('$ORCH_WORKERS')]);
+    const bySpec = rig().run(['run', '-'], { input: spec(url) });
+    expect([bySpec.code, bySpec.stderr]).toEqual([2, refused("the spec's `workers:`")]);
+    expect(fs.existsSync(rig().runsDir)).toBe(false);
+    // Here, it runs; and resume of that job (from its copy of the spec) cannot go to workers either.
+    const local = rig().run(['run', '-', '--local'], { input: spec(url) });
+    expect(local.code, local.stderr).toBe(0);
+    expect(rig().log('a')).toBe('on this machine\n');
+    const resumed = rig().run(['resume', 'latest', '--workers', url], { input: '' });
+    expect([resumed.code, resumed.stderr]).toEqual([2, refused('--workers')]);
+    expect(rig().jobs()).toHaveLength(1);
+  });
+
   it('--bucket without any workers is a usage error naming the three ways to ask for them', () => {
     rig().write('spec.yaml', 'name: x\nsteps:\n  a:\n    run: echo\n');
     const r = rig().run(['run', 'spec.yaml', '--bucket', 's3://b/p']);
