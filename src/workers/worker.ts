@@ -23,7 +23,7 @@ import { LogPump } from './log-pump.js';
 import { CANCEL_CHANNEL, CLAIM_AND_START, KEY_PREFIX, cancelledKey, KEY_TTL_MS, QUEUE_NAME, STREAM_MAX_ENTRIES, FENCED_XADD, claimKey, entryFields, lockKey, streamKey, type AttemptJob, type SentFile, type StreamEntry } from './protocol.js';
 import { BucketCache, receiveFiles, sendFiles } from './transfer.js';
 import { CheckoutFiles } from './checkout-files.js';
-import { heartbeatWorker } from './registry.js';
+import { heartbeatWorker, type WorkerInfo } from './registry.js';
 import { ScratchSlots } from './scratch.js';
 import { loadQueueLib } from './load-queue-lib.js';
 
@@ -50,11 +50,34 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
   const leave = new AbortController();
   o.signal.addEventListener('abort', () => leave.abort(), { once: true });
   const redis = await connectRedis({ url: o.redisUrl, onLost: (m) => ((lost = m), leave.abort()) });
+  const where = displayRedisUrl(o.redisUrl);
+  const running = new Map<string, AbortController>();
+  // The name first: a second worker of the same name is refused before it has made or taken anything.
+  let taken: string | undefined;
+  const beat = await heartbeatWorker({
+    redis,
+    name: o.name,
+    tags: o.tags,
+    concurrency: o.concurrency,
+    load: () => running.size,
+    everyMs: Math.min(1_000, o.lockDurationMs / 2),
+    onTaken: (h) => {
+      taken = `this worker's entry at ${where} lapsed (it was paused or cut off), and ${describeWorker(h)} took the name ${o.name} meanwhile: this one leaves`;
+      leave.abort();
+    },
+  }).catch((e: unknown) => {
+    redis.disconnect();
+    throw e;
+  });
+  if ('heldBy' in beat) {
+    redis.disconnect();
+    throw new OrchestratorError({ code: 'usage', message: `the worker name ${o.name} is taken at ${where}: ${describeWorker(beat.heldBy)} is connected under it; give this one another --name, or stop that one first` });
+  }
+  if (beat.tookOver) o.say(`the name ${o.name} was held by ${describeWorker(beat.tookOver)}, which stopped beating: taken over`);
   const { Worker: BullWorker, DelayedError } = await loadQueueLib();
   const launcher = await createLauncher({ shellSteps: o.concurrency, baseEnv: { ...process.env } });
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), `orch-worker-${o.name.replace(/[^\w.-]/g, '_')}-`));
   const slots = new ScratchSlots(scratch);
-  const running = new Map<string, AbortController>();
   const buckets = new BucketCache();
   const subscriber = redis.duplicate();
   subscriber.on('error', () => undefined); // the main connection reports a loss
@@ -70,7 +93,6 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
       setTimeout(() => cancelledEarly.delete(jobId), 60_000).unref();
     }
   });
-  const stopBeat = heartbeatWorker({ redis, name: o.name, tags: o.tags, concurrency: o.concurrency, load: () => running.size, everyMs: Math.min(1_000, o.lockDurationMs / 2) });
 
   const worker: Worker = new BullWorker<AttemptJob>(
     QUEUE_NAME,
@@ -118,18 +140,24 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
   );
   worker.on('error', (e: Error) => o.say(`queue: ${e.message}`));
   await worker.waitUntilReady();
-  o.say(`worker ${o.name} took its place at ${displayRedisUrl(o.redisUrl)} (${o.concurrency} at once${o.tags.length ? `, tags ${o.tags.join(',')}` : ''})`);
+  o.say(`worker ${o.name} took its place at ${where} (${o.concurrency} at once${o.tags.length ? `, tags ${o.tags.join(',')}` : ''})`);
   await new Promise<void>((resolve) => (leave.signal.aborted ? resolve() : leave.signal.addEventListener('abort', () => resolve(), { once: true })));
   for (const c of running.values()) c.abort({ code: 'cancelled', message: 'the worker was stopped' } satisfies StepError);
   // Without Redis nothing can be handed back: the attempts are killed, not waited for.
   await worker.close(lost !== undefined);
-  await stopBeat(); // its entry goes now, or (Redis gone) expires
+  await beat.stop(); // its entry goes now (unless another worker holds the name now), or (Redis gone) expires
   await launcher.close();
   await buckets.close();
   subscriber.disconnect();
   redis.disconnect();
   fs.rmSync(scratch, { recursive: true, force: true });
   if (lost) throw new OrchestratorError({ code: 'remote', message: lost });
+  if (taken) throw new OrchestratorError({ code: 'usage', message: taken });
+}
+
+/** `worker w1 (host ci-3, pid 4242, since …)`, as messages name another worker. */
+function describeWorker(w: WorkerInfo): string {
+  return `worker ${w.name} (host ${w.host || '?'}, pid ${w.pid || '?'}, since ${w.started_at || '?'})`;
 }
 
 interface AttemptRun {

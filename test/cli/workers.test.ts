@@ -4,6 +4,7 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, REPO, sha256File, useCliRig } from '../helpers/cli.js';
@@ -119,6 +120,28 @@ describe.skipIf(redisSkip !== undefined)(`workers on Redis${redisSkip ? ` (skipp
     expect(events.filter((e) => e.type === 'step.worker').map((e) => [e.attempt, e.worker])).toEqual([[1, first], [2, other]]);
     expect(events.filter((e) => e.type === 'step.succeeded' || e.type === 'step.failed')).toHaveLength(1);
     expect(rig().manifest().status).toBe('succeeded');
+  });
+
+  it('a second worker started with the name of a connected one is refused (exit 2, naming it); one restarted after kill -9 gets its name back', async () => {
+    const first = await startWorker(rig(), { redisUrl: redis.url, name: 'w1' });
+    workers.push(first);
+    const listed = () => (JSON.parse(rig().run(['workers', '--redis', redis.url, '--json']).stdout) as { name: string; pid: number }[]).map((w) => [w.name, w.pid]);
+    // Before, it took its place too, and the two overwrote each other's entry: `workers` listed one of them.
+    const second = await rig().runAsync(['worker', '--redis', redis.url, '--name', 'w1'], { env: FAST_TIMINGS, timeoutMs: 15_000 });
+    expect(second.code).toBe(2);
+    expect(second.stderr).toMatch(new RegExp(`^the worker name w1 is taken at redis://127\\.0\\.0\\.1:${redis.port}: worker w1 \\(host ${os.hostname()}, pid ${first.child.pid}, since \\d{4}-[\\d-]+T[\\d:.]+Z\\) is connected under it; give this one another --name, or stop that one first\\n$`));
+    expect(listed()).toEqual([['w1', first.child.pid]]);
+    // Killed, its entry stays until it expires: a worker restarted under its name waits for that, and takes it.
+    first.child.kill('SIGKILL');
+    await first.exited;
+    const restarted = await startWorker(rig(), { redisUrl: redis.url, name: 'w1' });
+    workers.push(restarted);
+    expect(restarted.output()).toContain(`the name w1 was held by worker w1 (host ${os.hostname()}, pid ${first.child.pid}, since `);
+    expect(listed()).toEqual([['w1', restarted.child.pid]]);
+    rig().write('spec.yaml', 'name: renamed\nsteps:\n  a:\n    run: echo "on $ORCH_WORKER"\n');
+    const r = await run([]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(rig().log('a')).toBe('on w1\n');
   });
 
   it('a worker that sends back files the step could not have made (the run\'s own records, an undeclared workspace file) is refused: nothing of it is written', async () => {
