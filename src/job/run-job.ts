@@ -211,7 +211,9 @@ export async function runJob(o: JobOptions): Promise<JobOutcome> {
   await launcher.settle();
   // And what they left outside their groups (a daemon started with setsid) goes too: nothing outlives the job.
   // The launcher (or the watchdog) stays armed until then: if this process is killed meanwhile, it stops them.
-  const stragglers = await stopStragglers({ jobId: runDir.jobId, since: pidMark });
+  // Only its own steps' (their ORCH_SWEEP_ID is this launcher's): a worker on this machine running steps of this
+  // job (same ORCH_JOB_ID) is not this process's to sweep.
+  const stragglers = await stopStragglers({ sweepId: launcher.sweepId, since: pidMark });
   await launcher.close();
   if (stragglers.length > 0) {
     warnings.push(`stopped ${stragglers.length === 1 ? 'a process' : `${stragglers.length} processes`} that steps left running outside their process groups: ${stragglers.map((p) => `${p.pid} (${p.command})`).join(', ')}`);

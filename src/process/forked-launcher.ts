@@ -7,7 +7,7 @@ import type { ProcessOutcome, ProcessRequest, RunningProcess } from './step-proc
 
 /** Messages to the launcher process, one JSON object per line. */
 export type LauncherRequest =
-  | { t: 'init'; env: Record<string, string | undefined> }
+  | { t: 'init'; env: Record<string, string | undefined>; sweepId: string }
   | { t: 'run'; id: number; req: ProcessRequest }
   | { t: 'cancel'; id: number }
   | { t: 'kill-all' }
@@ -37,13 +37,15 @@ function launcherEnv(): NodeJS.ProcessEnv {
 
 /** Steps started by a launcher process; if this process dies, the launcher sees its pipe close and stops every step. */
 export class ForkedLauncher implements ProcessLauncher {
+  readonly sweepId: string;
   readonly #child: ChildProcess;
   readonly #pending = new Map<number, { resolve: (o: ProcessOutcome) => void; reject: (e: Error) => void }>();
   readonly #exited: Promise<void>;
   readonly #settling: (() => void)[] = [];
   #nextId = 0;
 
-  constructor(script: string, baseEnv: Record<string, string | undefined>) {
+  constructor(script: string, baseEnv: Record<string, string | undefined>, sweepId: string) {
+    this.sweepId = sweepId;
     this.#child = spawn(process.execPath, [...LAUNCHER_NODE_FLAGS, script], { stdio: ['pipe', 'pipe', 'inherit'], env: launcherEnv() });
     if (this.#child.stdout == null) {
       // Node makes no pipes only when there are no descriptors for them (see node-spawn.ts).
@@ -72,7 +74,7 @@ export class ForkedLauncher implements ProcessLauncher {
       if (m.t === 'done') p.resolve(m.outcome);
       else p.reject(new Error(m.message));
     });
-    this.#send({ t: 'init', env: baseEnv });
+    this.#send({ t: 'init', env: baseEnv, sweepId: this.sweepId });
   }
 
   #send(m: LauncherRequest): void {

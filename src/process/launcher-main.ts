@@ -11,10 +11,10 @@ import type { LauncherReply, LauncherRequest } from './forked-launcher.js';
 
 const running = new Map<number, RunningProcess>();
 const groups = new ProcessGroups({ graceMs: killGraceMs() });
-// Which job this launcher serves (from its steps' environment), what pid the system was at when it started,
-// and who started it: if the orchestrator dies (kill -9), this process stops what the job left outside its
-// groups too, as the orchestrator would have at the job's end (stragglers.ts).
-let jobId: string | undefined;
+// The sweep id its steps carry (from the init message), what pid the system was at when it started, and who
+// started it: if the orchestrator dies (kill -9), this process stops what its steps left outside their groups
+// too, as the orchestrator would have at the job's end (stragglers.ts).
+let sweepId: string | undefined;
 // The job's scratch folder (where steps write $ORCH_OUTPUT before it is read and redacted): removed if the
 // orchestrator dies, for what a step wrote there may hold a secret that was never masked.
 let workDir: string | undefined;
@@ -22,7 +22,7 @@ const since = pidMark();
 const parent = process.ppid;
 /** The orchestrator said the job is over (`end`) before closing the pipe. */
 let ended = false;
-const launching = { baseEnv: {} as Record<string, string | undefined>, groups, gate: new DescriptorGate() };
+const launching = { baseEnv: {} as Record<string, string | undefined>, sweepId: '', groups, gate: new DescriptorGate() };
 // Replies of one turn of the event loop go out in one write: every write wakes the orchestrator.
 let outbox = '';
 const reply = (m: LauncherReply): void => {
@@ -42,9 +42,9 @@ readline
     switch (m.t) {
       case 'init':
         launching.baseEnv = m.env;
+        launching.sweepId = sweepId = m.sweepId;
         return;
       case 'run': {
-        jobId ??= m.req.env.ORCH_JOB_ID;
         workDir ??= path.dirname(m.req.outputFile);
         let p: RunningProcess;
         try {
@@ -119,7 +119,7 @@ function abandoned(code: number): void {
   abandoning = true;
   groups.killAll();
   removeWorkDir();
-  const stragglers = jobId !== undefined ? stopStragglers({ jobId, since, rescanMs: RESCAN_MS }) : undefined;
+  const stragglers = sweepId !== undefined ? stopStragglers({ sweepId, since, rescanMs: RESCAN_MS }) : undefined;
   void Promise.all([groups.settled(), stragglers]).then(() => {
     removeWorkDir(); // again: a straggler may have written there before it was stopped
     process.exit(code);

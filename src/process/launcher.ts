@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { OrchestratorError } from '../errors.js';
@@ -50,22 +51,27 @@ export async function createLauncher(o: LauncherOptions): Promise<ProcessLaunche
   const choice = launcherChoice(o.env);
   const forked = choice === 'process' || (choice === undefined && o.shellSteps >= FORKED_LAUNCHER_MIN_STEPS && launcherScript !== undefined);
   if (forked && launcherScript === undefined) throw new OrchestratorError({ code: 'usage', message: 'ORCH_LAUNCHER=process needs the built launcher (dist/launcher.cjs): run `npm run build`' });
+  // What its steps' processes, and only theirs, carry as ORCH_SWEEP_ID (stragglers.ts): random, so that no other
+  // launcher on this machine (another job's, a worker's) has it.
+  const sweepId = randomBytes(12).toString('hex');
   // The forked launcher's code (and node:readline) is loaded only by jobs that use it.
-  if (forked) return new (await import('./forked-launcher.js')).ForkedLauncher(launcherScript!, o.baseEnv);
+  if (forked) return new (await import('./forked-launcher.js')).ForkedLauncher(launcherScript!, o.baseEnv, sweepId);
   const graceMs = killGraceMs();
-  return new LocalLauncher(o.baseEnv, graceMs, o.shellSteps > 0 && process.platform !== 'win32' ? new Watchdog(graceMs, chooseSpawner()) : undefined);
+  return new LocalLauncher(o.baseEnv, sweepId, graceMs, o.shellSteps > 0 && process.platform !== 'win32' ? new Watchdog(graceMs, chooseSpawner()) : undefined);
 }
 
 /** Steps started from this process, watched by a watchdog (watchdog.ts) that stops them if this process is killed outright. */
 export class LocalLauncher implements ProcessLauncher {
+  readonly sweepId: string;
   readonly #launching;
   readonly #watchdog: Watchdog | undefined;
-  constructor(baseEnv: Record<string, string | undefined>, graceMs: number, watchdog?: Watchdog) {
+  constructor(baseEnv: Record<string, string | undefined>, sweepId: string, graceMs: number, watchdog?: Watchdog) {
+    this.sweepId = sweepId;
     this.#watchdog = watchdog;
-    this.#launching = { baseEnv, groups: new ProcessGroups({ watcher: watchdog, graceMs }), gate: new DescriptorGate() };
+    this.#launching = { baseEnv, sweepId, groups: new ProcessGroups({ watcher: watchdog, graceMs }), gate: new DescriptorGate() };
   }
   start(req: ProcessRequest): RunningProcess {
-    this.#watchdog?.nameJob(req.env.ORCH_JOB_ID, path.dirname(req.outputFile));
+    this.#watchdog?.arm(this.sweepId, path.dirname(req.outputFile));
     return startProcess(req, this.#launching);
   }
   killAllNow(): void {

@@ -7,6 +7,7 @@ import { directCommand } from './direct.js';
 import { ProcessGroups } from './process-groups.js';
 import { chooseSpawner } from './spawner.js';
 import { StepLog, logWriter } from './step-log.js';
+import { SWEEP_ID_VAR } from './stragglers.js';
 import type { ProcessOutcome, ProcessRequest, RunningProcess, StartedProcess } from './types.js';
 
 export { ProcessGroups } from './process-groups.js';
@@ -26,6 +27,8 @@ export type { ProcessOutcome, ProcessRequest, RunningProcess } from './types.js'
 export interface Launching {
   /** The environment steps start from. */
   baseEnv: Record<string, string | undefined>;
+  /** The launcher's ORCH_SWEEP_ID, set over the step's own environment. */
+  sweepId: string;
   groups: ProcessGroups;
   gate: DescriptorGate;
 }
@@ -48,9 +51,9 @@ function shellCommand(shell: string, script: string): [string, string[]] {
  * leaves anywhere holds the step past its process's end (or its deadline) and its group's SIGKILL grace.
  * A start that finds no file descriptor waits for a step to give some back (DescriptorGate).
  */
-export function startProcess(req: ProcessRequest, { baseEnv, groups, gate }: Launching): RunningProcess {
+export function startProcess(req: ProcessRequest, { baseEnv, sweepId, groups, gate }: Launching): RunningProcess {
   const redactor = new Redactor(req.secrets);
-  const env = { ...baseEnv, ...req.env };
+  const env = { ...baseEnv, ...req.env, [SWEEP_ID_VAR]: sweepId };
   let reason: ProcessOutcome['reason'];
   // Replaced below: the promise's executor runs before startProcess returns.
   let terminate: (why: NonNullable<ProcessOutcome['reason']>) => void = () => {};

@@ -47,6 +47,8 @@ export interface Spawner {
  * launcher process of their own (the same code, behind a pipe), small jobs from this process.
  */
 export interface ProcessLauncher {
+  /** What every process its steps start carries as ORCH_SWEEP_ID: how what they left is found (stragglers.ts), and nothing else. */
+  readonly sweepId: string;
   start(req: ProcessRequest): RunningProcess;
   /** SIGKILL every running step at once (the second Ctrl-C); their outcomes still arrive, as cancelled. */
   killAllNow(): void;

@@ -4,8 +4,9 @@
 // So a tiny /bin/sh (started in ~1 ms, holding no memory worth forking) reads the process groups of running
 // steps from a pipe: when the pipe closes without the word "bye", the orchestrator is gone, and the shell
 // SIGKILLs every group it was told of, removes the job's scratch folder (what steps wrote as $ORCH_OUTPUT and
-// was never read nor redacted) and, on Linux, stops what the job started outside its groups (found in /proc by
-// ORCH_JOB_ID, as stragglers.ts does, looking twice for one caught between fork and exec). It ignores the
+// was never read nor redacted) and, on Linux, stops what its steps started outside their groups (found in /proc
+// by the launcher's ORCH_SWEEP_ID, as stragglers.ts does, looking twice for one caught between fork and exec:
+// not by ORCH_JOB_ID, which another worker's steps of the same job carry too). It ignores the
 // terminal's signals: the orchestrator decides those. It is started as steps are (posix_spawn through the
 // helper where it loads: Node's own spawn forks the whole orchestrator, ~5 ms of every run's start-up here).
 import type { Writable } from 'node:stream';
@@ -14,22 +15,22 @@ import type { Spawner } from './types.js';
 const WATCHDOG_SCRIPT = `
 exec >/dev/null 2>&1
 trap '' INT TERM HUP QUIT
-live=''; job=''; work=''
+live=''; sweep=''; work=''
 while IFS= read -r line; do
   case $line in
     +*) live="$live \${line#+}" ;;
     -*) gone=\${line#-}; rest=''; for g in $live; do [ "$g" = "$gone" ] || rest="$rest $g"; done; live=$rest ;;
-    =*) job=\${line#=} ;;
+    =*) sweep=\${line#=} ;;
     @*) work=\${line#@} ;;
     bye) exit 0 ;;
   esac
 done
 for g in $live; do kill -s KILL -- "-$g" 2>/dev/null; done
 [ -n "$work" ] && rm -rf -- "$work"
-[ -n "$job" ] && [ -d /proc/self ] || exit 0
+[ -n "$sweep" ] && [ -d /proc/self ] || exit 0
 found=''
 scan() {
-  for f in $(grep -lzx "ORCH_JOB_ID=$job" /proc/[0-9]*/environ 2>/dev/null); do
+  for f in $(grep -lzx "ORCH_SWEEP_ID=$sweep" /proc/[0-9]*/environ 2>/dev/null); do
     p=\${f#/proc/}; p=\${p%/environ}
     case " $found " in *" $p "*) ;; *) [ "$p" = "$$" ] || { found="$found $p"; kill -s TERM -- "-$p" "$p" 2>/dev/null; } ;; esac
   done
@@ -52,7 +53,7 @@ exit 0
 export class Watchdog {
   readonly #stdin: Writable | undefined;
   readonly #exited: Promise<void>;
-  #job: string | undefined;
+  #armed = false;
 
   /** `graceMs`: how long what it finds of the job has after its SIGTERM before the SIGKILL. */
   constructor(graceMs: number, spawner: Spawner) {
@@ -84,11 +85,11 @@ export class Watchdog {
     }
   }
 
-  /** Name the job and its scratch folder, once: what its steps start outside their groups is found by the job's id, and the scratch folder (raw `$ORCH_OUTPUT` files, never redacted) is removed if the orchestrator dies. */
-  nameJob(jobId: string | undefined, workDir: string): void {
-    if (this.#job !== undefined || jobId === undefined) return;
-    this.#job = jobId;
-    this.#stdin?.write(`=${jobId}\n${workDir.includes('\n') ? '' : `@${workDir}\n`}`);
+  /** Tell it, once, the launcher's sweep id and the job's scratch folder: what the steps start outside their groups is found by that id, and the scratch folder (raw `$ORCH_OUTPUT` files, never redacted) is removed if the orchestrator dies. */
+  arm(sweepId: string, workDir: string): void {
+    if (this.#armed) return;
+    this.#armed = true;
+    this.#stdin?.write(`=${sweepId}\n${workDir.includes('\n') ? '' : `@${workDir}\n`}`);
   }
 
   /** A step's group started. */

@@ -213,6 +213,68 @@ describe.skipIf(redisSkip !== undefined)(`workers on Redis${redisSkip ? ` (skipp
     expect(events.filter((e) => e.type === 'step.succeeded' || e.type === 'step.failed')).toHaveLength(1);
   });
 
+  describe.skipIf(process.platform !== 'linux')('on one machine, each sweeps only what its own steps left (Linux: /proc)', () => {
+    it("the coordinator's end-of-job sweep leaves alone a step a worker of this machine still runs for the job (its attempt given up), and warns of nothing", async () => {
+      workers.push(await startWorker(rig(), { redisUrl: redis.url, name: 'w1', concurrency: 1 }), await startWorker(rig(), { redisUrl: redis.url, name: 'w2', concurrency: 1 }));
+      rig().write('spec.yaml', 'name: swept\nsteps:\n  a:\n    run: |\n      echo $$ > "pid.$ORCH_WORKER"\n      touch "taken.$ORCH_WORKER"\n      while [ ! -e "release.$ORCH_WORKER" ]; do sleep 0.05; done\n      echo "by=$ORCH_WORKER" >> "$ORCH_OUTPUT"\n');
+      const running = run([]);
+      await waitFor(() => markers(rig().dir, 'taken').length > 0, 30_000, () => 'no worker took the step');
+      const paused = workers.find((w) => w.name === markers(rig().dir, 'taken')[0])!;
+      const other = workers.find((w) => w !== paused)!;
+      const step = Number(fs.readFileSync(rig().path(`pid.${paused.name}`), 'utf8'));
+      paused.child.kill('SIGSTOP'); // its attempt is given up (worker-lost) and runs again on the other; its step runs on
+      await waitFor(() => markers(rig().dir, 'taken').length === 2, 30_000, () => 'the step did not run again');
+      fs.writeFileSync(rig().path(`release.${other.name}`), '');
+      const r = await running;
+      expect(r.code, r.stderr).toBe(0);
+      expect(rig().output('a').outputs).toEqual({ by: other.name });
+      // Before, the job's end found it by its ORCH_JOB_ID and SIGTERMed it: "stopped a process that steps left running outside their process groups".
+      expect(r.stderr).not.toContain('stopped');
+      expect(isAlive(step), `the paused worker's step ${step}`).toBe(true);
+      // It is the worker's: woken, it finishes it and hands in a result, which is refused.
+      fs.writeFileSync(rig().path(`release.${paused.name}`), '');
+      paused.child.kill('SIGCONT');
+      await waitFor(() => /was refused/.test(paused.output()), 30_000, () => `no refusal: ${paused.output()}`);
+      await waitFor(() => !isAlive(step), 15_000, () => `the step ${step} still runs`);
+    });
+
+    it("a worker killed with kill -9 stops what its own steps left, of any job it ran, and nothing of another worker's steps of the same job", async () => {
+      const daemonStep = 'name: pair\nsteps:\n' + ['a', 'b'].map((id) => `  ${id}:\n    run: |\n      setsid sleep 300 >/dev/null 2>&1 < /dev/null &\n      echo $! > "daemon.$ORCH_WORKER"\n      echo $$ > "pid.$ORCH_WORKER"\n      touch "taken.$ORCH_WORKER"\n      while [ ! -e release ]; do sleep 0.05; done\n      echo "by=$ORCH_WORKER" >> "$ORCH_OUTPUT"\n`).join('');
+      const pidOf = (file: string) => Number(fs.readFileSync(rig().path(file), 'utf8'));
+      // w2 runs a job first: its main job below is not the first it ran.
+      const w2 = await startWorker(rig(), { redisUrl: redis.url, name: 'w2', concurrency: 1 });
+      workers.push(w2);
+      rig().write('spec.yaml', 'name: first\nsteps:\n  a:\n    run: echo warm\n');
+      expect((await run([])).code).toBe(0);
+      const w1 = await startWorker(rig(), { redisUrl: redis.url, name: 'w1', concurrency: 1 });
+      workers.push(w1);
+      rig().write('spec.yaml', daemonStep);
+      const running = run([]);
+      await waitFor(() => markers(rig().dir, 'taken').length === 2, 30_000, () => 'the two workers did not take a step each');
+      const [step1, daemon1, step2, daemon2] = [pidOf('pid.w1'), pidOf('daemon.w1'), pidOf('pid.w2'), pidOf('daemon.w2')];
+      w1.child.kill('SIGKILL');
+      // Its watchdog stops its step and what the step left outside its group (found in /proc)...
+      await waitFor(() => !isAlive(step1) && !isAlive(daemon1), 15_000, () => `w1's step ${step1} or its daemon ${daemon1} still runs`);
+      await new Promise((r) => setTimeout(r, 500)); // its second look, 0.2 s after the first
+      // ...and nothing of w2's, though they carry the same ORCH_JOB_ID (before, it SIGTERMed them too).
+      expect([isAlive(step2), isAlive(daemon2)], `w2's step ${step2} and its daemon ${daemon2}`).toEqual([true, true]);
+      fs.writeFileSync(rig().path('release'), '');
+      const r = await running;
+      expect(r.code, r.stderr).toBe(0);
+      // w2's step went on to succeed at its first attempt; w1's ran again on w2 (worker-lost is no retry).
+      const steps = rig().manifest().steps;
+      expect([steps.a!.status, steps.b!.status]).toEqual(['succeeded', 'succeeded']);
+      expect([rig().output('a').outputs, rig().output('b').outputs]).toEqual([{ by: 'w2' }, { by: 'w2' }]);
+      expect([steps.a, steps.b]).toContainEqual(expect.objectContaining({ attempts: 1, workers: { '1': 'w2' } }));
+      expect([steps.a, steps.b]).toContainEqual(expect.objectContaining({ attempts: 2, workers: { '1': 'w1', '2': 'w2' } }));
+      // The daemons w2's steps left are w2's: the coordinator did not stop them; w2's watchdog does when it is killed.
+      const daemon2b = pidOf('daemon.w2'); // the retry of w1's step ran on w2 too
+      expect([isAlive(daemon2), isAlive(daemon2b)]).toEqual([true, true]);
+      w2.child.kill('SIGKILL');
+      await waitFor(() => !isAlive(daemon2) && !isAlive(daemon2b), 15_000, () => `w2's daemons ${daemon2}, ${daemon2b} still run`);
+    });
+  });
+
   it('Redis lost mid-run: the step fails with a recorded, explained error, and the run ends (no hang)', async () => {
     const own = await startRedisTestServer();
     try {
