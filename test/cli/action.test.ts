@@ -86,10 +86,10 @@ describe("action.yml's scripts, run as the runner runs them", () => {
     bin = path.join(dir, 'bin');
     fs.mkdirSync(bin);
     fs.mkdirSync(path.join(dir, 'temp'));
-    // npm, as a test double: records its arguments and "installs" the built CLI where --prefix says.
+    // npm, as a test double: records its folder and arguments; `npm ci` builds nothing (the checkout is built), `npm install` "installs" the built CLI where --prefix says.
     fs.writeFileSync(
       path.join(bin, 'npm'),
-      `#!/bin/bash\necho "npm $*" >> '${dir}/npm-calls'\nwhile [ "$1" != --prefix ]; do shift; done\nmkdir -p "$2/node_modules/.bin"\nln -s '${BIN}' "$2/node_modules/.bin/orchestrator"\n`,
+      `#!/bin/bash\necho "$PWD: npm $*" >> '${dir}/npm-calls'\n[ "$1" = ci ] && exit 0\nwhile [ "$1" != --prefix ]; do shift; done\nmkdir -p "$2/node_modules/.bin"\nln -s '${BIN}' "$2/node_modules/.bin/orchestrator"\n`,
       { mode: 0o755 },
     );
   });
@@ -126,13 +126,19 @@ describe("action.yml's scripts, run as the runner runs them", () => {
     return { code: r.status, stdout: r.stdout, stderr: r.stderr, outputs };
   }
 
-  it('installs the action\'s own version outside the workspace, runs the spec with vars, args and JUnit, reports and names the run folder', () => {
-    const version = (JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { version: string }).version;
+  it('installs a version asked for from the registry, outside the workspace', () => {
+    const install = runStep('install', { VERSION: '1.2.3', ACTION_PATH: REPO });
+    expect(install.code).toBe(0);
+    const prefix = path.join(dir, 'temp', 'orchestrator-dag-1.2.3');
+    expect(fs.readFileSync(path.join(dir, 'npm-calls'), 'utf8')).toBe(`${dir}: npm install --prefix ${prefix} --no-save --no-audit --no-fund orchestrator-dag@1.2.3\n`);
+    expect(install.outputs).toEqual({ bin: path.join(prefix, 'node_modules/.bin/orchestrator') });
+  });
+
+  it("builds the action's own checkout (not the workspace), runs the spec with vars, args and JUnit, reports and names the run folder", () => {
     const install = runStep('install', { VERSION: '', ACTION_PATH: REPO });
     expect(install.code).toBe(0);
-    const prefix = path.join(dir, 'temp', `orchestrator-dag-${version}`);
-    expect(fs.readFileSync(path.join(dir, 'npm-calls'), 'utf8')).toBe(`npm install --prefix ${prefix} --no-save --no-audit --no-fund orchestrator-dag@${version}\n`);
-    expect(install.outputs).toEqual({ bin: path.join(prefix, 'node_modules/.bin/orchestrator') });
+    expect(fs.readFileSync(path.join(dir, 'npm-calls'), 'utf8')).toBe(`${REPO}: npm ci --no-audit --no-fund\n`);
+    expect(install.outputs).toEqual({ bin: path.join(REPO, 'bin/orchestrator.js') });
 
     fs.writeFileSync(
       path.join(dir, 'spec.yaml'),
