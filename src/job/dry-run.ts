@@ -74,6 +74,15 @@ export async function planDryRun(o: { spec: JobSpec; selected: JobSpec; runsDir:
       plan(found.plan);
       if (found.result) known.set(step.id, found.result);
     }
+    // A static matrix that is not looked up (no cache:, a prompt step, a need that would run): its instances are
+    // known now all the same, and each would run for the step's reason.
+    if (step.fan && step.fan.forEach === undefined && !instancePlans.has(step.id)) {
+      const infos = planInstances({ step, isTaken: (id) => taken.has(id) });
+      if (Array.isArray(infos)) {
+        for (const info of infos) taken.add(info.id);
+        instancePlans.set(step.id, infos.map((info) => ({ step: info.id, plan: 'would-run', reason: plans.get(step.id)!.reason, instance_of: step.id })));
+      }
+    }
   }
   return spec.steps.flatMap((s) => [plans.get(s.id)!, ...(instancePlans.get(s.id) ?? [])]);
 }

@@ -111,6 +111,16 @@ describe('--dry-run', () => {
     for (const id of ['lint', 'lint-a', 'lint-b', 'lint-c']) expect(forced).toMatch(new RegExp(`^would-run\\s+${id}\\s+--force$`, 'm'));
   });
 
+  it('lists the instances of a static matrix that is not looked up too, each with its step\'s reason', () => {
+    const r = rig();
+    r.write('spec.yaml', 'steps:\n  build:\n    matrix: { os: [a, b], n: [1, 2] }\n    run: echo ${{ matrix.os }}\n  after:\n    needs: [build]\n    matrix: { k: [x] }\n    cache: {}\n    run: echo\n');
+    const planned = JSON.parse(r.run(['run', 'spec.yaml', '--dry-run', '--json']).stdout).steps as { step: string; plan: string; reason: string; instance_of?: string }[];
+    expect(planned.map((p) => `${p.step}:${p.plan}:${p.instance_of ?? ''}`)).toEqual(['build:would-run:', 'build-a-1:would-run:build', 'build-a-2:would-run:build', 'build-b-1:would-run:build', 'build-b-2:would-run:build', 'after:would-run:', 'after-x:would-run:after']);
+    expect(new Set(planned.filter((p) => p.instance_of === 'build').map((p) => p.reason))).toEqual(new Set(['it has no cache:']));
+    expect(planned.at(-1)!.reason).toBe('it needs "build", whose results are gathered from its instances when it runs');
+    expect(r.jobs()).toEqual([]);
+  });
+
   it('says why truly: cache: false as such, a step after a forced one as waiting for it; --why on a reused step says it was reused', () => {
     const r = rig();
     setUp(r);
