@@ -36,7 +36,7 @@ export interface Launching {
 /** Said in a step's log when its pipes had to be closed under a process that escaped its group. */
 const HELD_PIPES_NOTE =
   '\n[orchestrator] the step had ended, but its stdout/stderr were still held open by a process outside its process group ' +
-  '(started with setsid?); they were closed and the step moved on. That process was not stopped, and what it prints is not logged.\n';
+  '(started with setsid?); they were closed and the step moved on. That process was not stopped then (on Linux the job stops it when it ends), and what it prints is not logged.\n';
 
 /** The program and arguments for a step's shell (SPEC §1: bash -e -o pipefail -c, or `shell` with -c). */
 function shellCommand(shell: string, script: string): [string, string[]] {
