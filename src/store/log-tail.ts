@@ -27,8 +27,10 @@ export interface LogLines {
   failures: string[];
   /** How many failure lines matched in all (more than `failures.length` when some were left out). */
   failureCount: number;
-  /** Lines above the tail; undefined when the log is longer than what was read. */
+  /** Lines above the tail (of the last attempt, with `lastAttempt`); undefined when the log is longer than what was read. */
   earlier: number | undefined;
+  /** With `lastAttempt`: true when the lines are the last attempt's alone, its marker found (the earlier attempts' are above it). */
+  lastAttemptOnly?: boolean;
   /** The log's size when it was read: where what it adds later begins. */
   end: number;
 }
@@ -38,28 +40,36 @@ export interface LogLinesOptions {
   lines: number;
   /** Cut longer tail lines to this many characters, saying how many were left out (for summaries, not for `show`). */
   lineChars?: number;
+  /**
+   * The step's last attempt, when it had more than one: the lines are taken from that attempt's `--- attempt N ---`
+   * line on (when it is within what is read), so a summary quotes the failure that counted, not each attempt's again.
+   */
+  lastAttempt?: number;
 }
 
 /**
  * The last `lines` lines of a log read from its end in bounded chunks (at most 4 MiB, or 1 KiB a line when more
  * lines are asked for), with failure-looking lines from up to 1 MiB above them; undefined if there is no file.
  */
-export function readLogLines(file: string, { lines, lineChars }: LogLinesOptions): LogLines | undefined {
+export function readLogLines(file: string, { lines, lineChars, lastAttempt }: LogLinesOptions): LogLines | undefined {
   const cap = Math.max(MAX_READ_BYTES, lines * MAX_READ_BYTES_PER_LINE);
   return withFile(file, (fd, size) => {
     // One more newline than lines wanted, so the first line kept is whole; a trailing newline does not count.
     const { buf, start } = readBack(fd, size, (bytes, newlines) => (newlines > lines + 1 && bytes >= FAILURE_SCAN_BYTES) || bytes >= cap);
     let text = buf.toString('utf8');
     if (start > 0) text = text.slice(text.indexOf('\n') + 1); // the first line read is cut: drop it
-    const all = text.replace(/\s+$/, '').split('\n');
+    let all = text.replace(/\s+$/, '').split('\n');
     if (all.length === 1 && all[0] === '') all.pop();
+    const marker = lastAttempt !== undefined && lastAttempt > 1 ? all.lastIndexOf(`--- attempt ${lastAttempt} ---`) : -1;
+    if (marker >= 0) all = all.slice(marker + 1);
     const above = all.slice(0, Math.max(0, all.length - lines));
     const matched = above.filter((l) => FAILURE_LINE.test(l));
     return {
       tail: all.slice(above.length).map((l) => (lineChars !== undefined && l.length > lineChars ? `${l.slice(0, lineChars)}… (${l.length - lineChars} more characters)` : l)),
       failures: matched.slice(-MAX_FAILURE_LINES).map((l) => (l.length > FAILURE_LINE_CHARS ? `${l.slice(0, FAILURE_LINE_CHARS - 1)}…` : l)),
       failureCount: matched.length,
-      earlier: start === 0 ? above.length : undefined,
+      earlier: start === 0 || marker >= 0 ? above.length : undefined,
+      ...(marker >= 0 ? { lastAttemptOnly: true } : {}),
       end: size,
     };
   });

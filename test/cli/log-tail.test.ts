@@ -39,6 +39,29 @@ describe('the summary of a failed step', () => {
     expect(r.stdout.trimEnd().split('\n').filter((l) => l.startsWith('    │   at line'))).toHaveLength(8);
   });
 
+  it('after retries, quotes the last attempt alone: its failure line once, not once per attempt', () => {
+    const spec = TAP.replace('  test:\n', '  test:\n    retry: { attempts: 3, delay: 10ms }\n').replace('echo "not ok 2 - mul"', 'n=$(( $(cat tries 2>/dev/null || echo 0) + 1 )); echo $n > tries; echo "not ok 2 - mul (attempt $n)"');
+    const r = rig().run(['run', rig().write('spec.yaml', spec), '--quiet', '--junit', 'junit.xml', '--summary', 'summary.md']);
+    expect(r.code).toBe(1);
+    const job = rig().latest();
+    for (const file of ['junit.xml', 'summary.md']) {
+      const text = fs.readFileSync(rig().path(file), 'utf8');
+      expect(text, file).toContain('not ok 2 - mul (attempt 3)');
+      expect(text, file).not.toMatch(/attempt [12]\)/);
+    }
+    expect(fs.readFileSync(rig().path('summary.md'), 'utf8')).toContain('last 10 lines of its log (attempt 3 of 3)');
+    expect(r.stdout).toContain(
+      [
+        '✗ test: exit: exited with code 1 (after 3 attempts)',
+        '    │ lines above that look like failures (1):',
+        '    » not ok 2 - mul (attempt 3)',
+        `    │ … the log of attempt 3 of 3, 33 earlier lines of it (the earlier attempts': orchestrator show ${job} --logs test)`,
+        '    │   at line 31',
+      ].join('\n'),
+    );
+    expect(r.stdout).not.toMatch(/attempt [12]\)/);
+  });
+
   it('--tail 50 shows the whole of this log: the failure line in place, not repeated above', () => {
     const r = rig().run(['run', rig().write('spec.yaml', TAP), '--quiet', '--tail', '50']);
     expect(r.code).toBe(1);

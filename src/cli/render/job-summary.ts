@@ -158,7 +158,7 @@ function renderFailures({ m, runDir, tail, show }: { m: JobManifest; runDir: str
     const name = s.instance_of !== undefined && s.label !== undefined ? instanceName(s.instance_of, s.label) : id;
     const attempts = s.attempts > 1 ? ` (after ${s.attempts} attempts)` : '';
     blocks.push(`\n**❌ ${escapeMarkdown(name)}**: ${escapeMarkdown(`${s.error?.code ?? 'failed'}: ${s.error?.message ?? ''}`)}${attempts}\n`);
-    const log = renderLog(path.join(runDir, 'logs', `${id}.log`), tail);
+    const log = renderLog(path.join(runDir, 'logs', `${id}.log`), tail, s.attempts);
     if (log !== undefined) blocks.push(log);
   }
   const more = quoted.length - FAILED_SHOWN + [...seen.values()].reduce((n, c) => n + Math.max(0, c - INSTANCES_QUOTED), 0);
@@ -170,10 +170,10 @@ function renderFailures({ m, runDir, tail, show }: { m: JobManifest; runDir: str
  * The end of a log in a `<details>` block: the lines above that look like failures, then its last lines. Short of
  * room, it keeps the last lines that fit.
  */
-function renderLog(file: string, tail: number): Block | undefined {
+function renderLog(file: string, tail: number, attempts: number): Block | undefined {
   let log: LogLines | undefined;
   try {
-    log = readLogLines(file, { lines: tail, lineChars: LINE_CHARS });
+    log = readLogLines(file, { lines: tail, lineChars: LINE_CHARS, lastAttempt: attempts }); // after retries, the last attempt's
   } catch (e) {
     return `\n_Its log ${escapeMarkdown(file)} cannot be read: ${escapeMarkdown((e as Error).message)}_\n`;
   }
@@ -182,7 +182,7 @@ function renderLog(file: string, tail: number): Block | undefined {
   const clean = (lines: string[]) => lines.map((l) => cleanLogText(l).replaceAll('\r', ''));
   const above = log.failures.length > 0 ? clean(['… lines above that look like failures:', ...log.failures, '…']) : [];
   const lines = clean(log.tail);
-  const render = (from: number) => `\n<details><summary>last ${lines.length - from} lines of its log</summary>\n\n${fencedBlock('text', [...(from === 0 ? above : []), ...lines.slice(from)])}\n</details>\n`;
+  const render = (from: number) => `\n<details><summary>last ${lines.length - from} lines of its log${log.lastAttemptOnly ? ` (attempt ${attempts} of ${attempts})` : ''}</summary>\n\n${fencedBlock('text', [...(from === 0 ? above : []), ...lines.slice(from)])}\n</details>\n`;
   return (room) => {
     const whole = render(0);
     if (byteSize(whole) <= room) return whole;

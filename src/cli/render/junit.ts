@@ -47,7 +47,7 @@ function stripAnsi(text: string): string {
  * `<skipped>` with the reason. `readLog(step, lines)` gives the end of a step's log: its last lines and the
  * failure-looking lines above them, which the body quotes first.
  */
-export function renderJunit(m: JobManifest, readLog: (step: string, lines: number) => LogLines | undefined): string {
+export function renderJunit(m: JobManifest, readLog: (step: string, lines: number, lastAttempt: number) => LogLines | undefined): string {
   // A fanned step is its instances, in its own place among the steps: one test case each (named by their values),
   // none for the step itself. (The manifest lists instances after every step: they are made when their step expands.)
   const steps = Object.entries(m.steps).flatMap(([id, s]): [string, StepRecord][] => {
@@ -74,7 +74,7 @@ export function renderJunit(m: JobManifest, readLog: (step: string, lines: numbe
         break;
       case 'failed': {
         const attempts = s.attempts > 1 ? ` (after ${s.attempts} attempts)` : '';
-        const log = readLog(id, LOG_TAIL_LINES);
+        const log = readLog(id, LOG_TAIL_LINES, s.attempts); // after retries, the last attempt's lines
         const above = log && log.failures.length > 0 ? ['lines above that look like failures:', ...log.failures, '…'] : [];
         const body = [`${message}${attempts}`, ...[...above, ...(log?.tail ?? [])].map(stripAnsi)].join('\n');
         out.push(`${open}>`, `      <failure${attr('message', message + attempts)}${attr('type', s.error?.code ?? 'failed')}>${xmlEscape(body)}</failure>`, '    </testcase>');
@@ -99,7 +99,7 @@ export function renderJunit(m: JobManifest, readLog: (step: string, lines: numbe
 
 /** Write `--junit FILE` for a finished job (creating its folder). */
 export function writeJunit(file: string, m: JobManifest, runDir: string): void {
-  const xml = renderJunit(m, (step, n) => readLogLines(path.join(runDir, 'logs', `${step}.log`), { lines: n, lineChars: LINE_CHARS }));
+  const xml = renderJunit(m, (step, n, lastAttempt) => readLogLines(path.join(runDir, 'logs', `${step}.log`), { lines: n, lineChars: LINE_CHARS, lastAttempt }));
   try {
     fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     fs.writeFileSync(file, xml);

@@ -71,7 +71,7 @@ export function printSummary({ out, colors: c, manifest: m, runDir, tail = DEFAU
   const failed = quotedOf('failed');
   for (const [id, r] of failed.kept.slice(0, FAILED_SHOWN)) {
     lines.push(`${c.red('✗')} ${name(id, r)}: ${r.error?.code}: ${toPrintable(r.error?.message ?? '')}${r.attempts > 1 ? ` (after ${r.attempts} attempts)` : ''}`);
-    const excerpt = logExcerpt(c, path.join(runDir, 'logs', `${id}.log`), tail, `${show} --logs ${id}`);
+    const excerpt = logExcerpt(c, path.join(runDir, 'logs', `${id}.log`), tail, `${show} --logs ${id}`, r.attempts);
     lines.push(...(wrapLog && excerpt.length > 0 ? wrapLog(`${id}${r.label !== undefined ? ` (${toPrintable(r.label)})` : ''}: the end of its log`, excerpt) : excerpt));
   }
   lines.push(...moreLine(c, failed.kept.slice(FAILED_SHOWN), 'failed', show), ...moreInstances(failed.extra, 'failed'));
@@ -93,10 +93,11 @@ function moreLine(c: ChalkInstance, rest: [string, JobManifest['steps'][string]]
 }
 
 /** A failed step's log as the summary quotes it: the lines above the tail that look like failures, then the tail. */
-function logExcerpt(c: ChalkInstance, file: string, tail: number, showCommand: string): string[] {
+function logExcerpt(c: ChalkInstance, file: string, tail: number, showCommand: string, attempts: number): string[] {
   let log: LogLines | undefined;
   try {
-    log = readLogLines(file, { lines: tail, lineChars: LINE_CHARS });
+    // After retries, the last attempt's lines: each attempt's failure quoted again would say nothing new.
+    log = readLogLines(file, { lines: tail, lineChars: LINE_CHARS, lastAttempt: attempts });
   } catch (e) {
     return [c.dim(`    │ (cannot read its log ${file}: ${(e as Error).message})`)];
   }
@@ -109,7 +110,10 @@ function logExcerpt(c: ChalkInstance, file: string, tail: number, showCommand: s
     lines.push(c.dim(`    │ lines above that look like failures (${which}):`));
     for (const l of log.failures) lines.push(`    ${c.red('»')} ${quote(l)}`);
   }
-  if (log.earlier === undefined || log.earlier > 0) {
+  if (log.lastAttemptOnly) {
+    const more = log.earlier ? `, ${log.earlier} earlier lines of it` : '';
+    lines.push(c.dim(`    │ … the log of attempt ${attempts} of ${attempts}${more} (the earlier attempts': ${showCommand})`));
+  } else if (log.earlier === undefined || log.earlier > 0) {
     lines.push(c.dim(`    │ … ${log.earlier === undefined ? 'more' : log.earlier} earlier lines: ${showCommand}`));
   }
   for (const l of log.tail) lines.push(c.dim(`    │ ${quote(l)}`));
