@@ -3,6 +3,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { OrchestratorError } from '../errors.js';
@@ -248,7 +249,9 @@ export async function startUiServer(o: UiServerOptions): Promise<UiServer | { pr
   if (problem !== undefined) return { problem };
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : o.port;
-  const hostInUrl = o.host.includes(':') ? `[${o.host}]` : o.host;
+  // Bound to every address (0.0.0.0, ::): the URL names this machine, as another machine's browser would reach it.
+  const shownHost = o.host === '0.0.0.0' || o.host === '::' ? hostname() : o.host;
+  const hostInUrl = shownHost.includes(':') ? `[${shownHost}]` : shownHost;
   return {
     url: `http://${hostInUrl}:${port}/${token !== undefined ? `?token=${token}` : ''}`,
     ...(token !== undefined ? { token } : {}),

@@ -110,7 +110,9 @@ describe('orchestrator ui over HTTP', () => {
     const token = new URL(ui.url).searchParams.get('token');
     expect(token).toMatch(/^[\w-]{20,}$/);
     await vi.waitFor(() => expect(ui!.stderr()).toContain('a token was generated'));
-    const origin = ui.origin.replace('0.0.0.0', '127.0.0.1');
+    // Bound to every address, its URL names this machine (what another machine would use); here it is asked on loopback.
+    expect(new URL(ui.url).hostname).toBe(os.hostname().toLowerCase());
+    const origin = ui.origin.replace(new URL(ui.url).host, `127.0.0.1:${new URL(ui.url).port}`);
     for (const p of ['/', '/assets/app.js', `/runs/${job}/`, `/runs/${job}/events`, `/runs/${job}/logs/s.log`, `/runs/${job}/artifacts/s/real.txt`, `/compare?a=${job}&b=${job}`, `/?token=wrong`]) {
       const r = await raw(origin, p);
       expect(r.status, p).toBe(401);
