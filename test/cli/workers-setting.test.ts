@@ -72,6 +72,23 @@ describe("the spec's workers: setting", () => {
     expect(rig().jobs()).toHaveLength(1);
   });
 
+  it('resume or rerun with workers of a job whose spec file changed (or is gone) is a usage error up front, not a refusal per step', async () => {
+    const url = `redis://127.0.0.1:${await freePort()}`; // never asked: the error comes before Redis
+    rig().write('spec.yaml', 'name: x\nsteps:\n  a:\n    run: echo a\n  b:\n    needs: [a]\n    run: exit 1\n');
+    expect(rig().run(['run', 'spec.yaml', '--local']).code).toBe(1);
+    rig().write('spec.yaml', 'name: x\nsteps:\n  a:\n    run: echo a\n  b:\n    needs: [a]\n    run: echo fixed\n');
+    const changed = rig().run(['resume', 'latest', '--workers', url]);
+    expect(changed.code).toBe(2);
+    expect(changed.stderr).toContain(`the spec changed since this job (${rig().path('spec.yaml')}), and workers run that file from their own checkouts, not the job's copy: every step would be refused.`);
+    fs.rmSync(rig().path('spec.yaml'));
+    const gone = rig().run(['rerun', 'latest', '--step', 'b', '--workers', url]);
+    expect(gone.code).toBe(2);
+    expect(gone.stderr).toContain(`the spec file ${rig().path('spec.yaml')} is gone, and workers run that file`);
+    expect(rig().jobs()).toHaveLength(1);
+    // Here it resumes from the job's copy, as ever.
+    expect(rig().run(['resume', 'latest', '--local']).code).toBe(1);
+  });
+
   it('--bucket without any workers is a usage error naming the three ways to ask for them', () => {
     rig().write('spec.yaml', 'name: x\nsteps:\n  a:\n    run: echo\n');
     const r = rig().run(['run', 'spec.yaml', '--bucket', 's3://b/p']);

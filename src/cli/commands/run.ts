@@ -128,6 +128,17 @@ function renderPlan(plan: PlannedStep[]): string {
 /** Run a checked spec with the CLI's renderers and signal handling (shared by run, resume and rerun). */
 export async function executeJob(spec: JobSpec, opts: RunOptions, extra: Pick<JobOptions, 'reuse'> & { notices?: Notice[]; sinks?: EventSink[] }): Promise<number> {
   const { notices = [], sinks: extraSinks = [], ...jobExtra } = extra;
+  const workers = chooseWorkers({ spec, redisUrl: opts.workers, bucketUrl: opts.bucket, local: opts.local, env: process.env });
+  // resume and rerun run the job's copy of the spec; a worker runs the file at its path in its own checkout, and
+  // refuses a step whose spec differs: said here, once, rather than by every step.
+  const moved = workers ? notices.find((n) => n.code === 'spec-changed' || n.code === 'spec-gone') : undefined;
+  if (moved) {
+    const what = moved.code === 'spec-gone' ? `the spec file ${spec.path} is gone` : `the spec changed since this job (${spec.path})`;
+    throw new OrchestratorError({
+      code: 'usage',
+      message: `${what}, and workers run that file from their own checkouts, not the job's copy: every step would be refused. Put the file back as the job ran it (its copy is in the job's run folder, under inputs/), run here with --local, or \`run\` the spec to take your edits`,
+    });
+  }
   const remoteCache = remoteCacheConfig(opts);
   // Progress goes to stdout, or to stderr when stdout carries --json (the runner reads workflow commands from both).
   const progress = opts.json ? process.stderr : process.stdout;
@@ -194,7 +205,7 @@ export async function executeJob(spec: JobSpec, opts: RunOptions, extra: Pick<Jo
       killSignal: kill.signal,
       warn: (message) => process.stderr.write(`warning: ${message}\n`),
       onLauncher: (l) => (launcher = l),
-      workers: chooseWorkers({ spec, redisUrl: opts.workers, bucketUrl: opts.bucket, local: opts.local, env: process.env }),
+      workers,
       ...jobExtra,
     });
     live?.close();
