@@ -2,7 +2,7 @@
 // machinery (run folder, hashing, remote cache, processes), which api.ts brings along.
 import path from 'node:path';
 import { OrchestratorError } from '../errors.js';
-import { parseDocumentText } from '../specfile/load.js';
+import { parseDocumentText, SPEC_OBJECT_NAME } from '../specfile/load.js';
 import type { JobSpec } from '../specfile/model.js';
 import { parseSpecArg } from '../specfile/spec-arg.js';
 import { checkSpec } from '../specfile/validate.js';
@@ -29,5 +29,5 @@ function specOfObject(spec: Record<string, unknown>): JobSpec {
     throw new OrchestratorError({ code: 'usage', message: 'a spec is the path of a YAML or JSON file, or an object with `steps:`' });
   }
   const text = `${JSON.stringify(spec, null, 2)}\n`;
-  return checkSpec(parseDocumentText(text, { displayPath: '<spec object>', path: path.resolve('spec.json'), format: 'json' }));
+  return checkSpec(parseDocumentText(text, { displayPath: SPEC_OBJECT_NAME, path: path.resolve('spec.json'), format: 'json' }));
 }

@@ -3,7 +3,7 @@
 // then the spec's `workers:` — so a spec can name its team's Redis and one run can still stay local.
 import path from 'node:path';
 import { OrchestratorError } from '../errors.js';
-import { STDIN_NAME } from '../specfile/load.js';
+import { SPEC_OBJECT_NAME, STDIN_NAME } from '../specfile/load.js';
 import type { JobSpec } from '../specfile/model.js';
 
 /** The Redis the workers take steps from, and the bucket their files travel through. */
@@ -45,6 +45,14 @@ export function chooseWorkers(o: WorkersSources): WorkersChoice | undefined {
     throw new OrchestratorError({
       code: 'usage',
       message: `a spec read from stdin cannot run on workers (${where}): each worker runs the spec from its own checkout, so it must be a file of the project; save it there and run that file, or run here with --local`,
+    });
+  }
+  if (o.spec.displayPath === SPEC_OBJECT_NAME) {
+    // The library's run() of a spec object: no file at all (its path, spec.json in the working folder, is a made-up one).
+    const where = o.redisUrl !== undefined ? 'options.workers' : o.env.ORCH_WORKERS ? '$ORCH_WORKERS' : "the spec's `workers:`";
+    throw new OrchestratorError({
+      code: 'usage',
+      message: `a spec given as an object cannot run on workers (${where}): each worker runs the spec from its own checkout, so it must be a file of the project; write it there and run that file, or run here with local: true`,
     });
   }
   const bucketUrl = o.bucketUrl ?? (o.env.ORCH_BUCKET || undefined) ?? o.spec.workers?.bucketUrl;

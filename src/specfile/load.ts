@@ -15,6 +15,8 @@ const MAX_SYNTAX_ERRORS = 5;
 
 /** How a spec read from stdin (`run -`) is named in messages, and the file name its path ends in. */
 export const STDIN_NAME = '<stdin>';
+/** What names a spec the library was given as an object (it has no file). */
+export const SPEC_OBJECT_NAME = '<spec object>';
 
 /** A spec file read and parsed, before its shape is checked. */
 export interface LoadedDocument {

@@ -119,8 +119,8 @@ console.log(JSON.stringify({ local: (await run(teamSpec, { runsDir: 'lib-runs', 
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const [bad, ran, rejected, workers, local] = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
-    // The spec's workers: is where its shell steps go; local: true keeps them here.
-    expect(workers).toEqual({ workers: 'cannot reach Redis at redis://127.0.0.1:1: connect ECONNREFUSED 127.0.0.1:1' });
+    // The spec's workers: would take its shell steps, but a spec object is no file a worker's checkout has; local: true keeps them here.
+    expect(workers).toEqual({ workers: "a spec given as an object cannot run on workers (the spec's `workers:`): each worker runs the spec from its own checkout, so it must be a file of the project; write it there and run that file, or run here with local: true" });
     expect(local).toEqual({ local: 'succeeded' });
     expect(bad.bad).toEqual({ ok: false, problems: [{ code: 'spec-invalid', message: 'step "b" needs unknown step "nope"', file: '<spec object>', line: 8, col: 9 }] });
     expect(ran).toMatchObject({ status: 'cancelled', steps: 'succeeded' });
