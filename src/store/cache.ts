@@ -5,6 +5,7 @@ import { OrchestratorError } from '../errors.js';
 import type { CacheSource, TokenUsage } from '../events/types.js';
 import { findEntry, loadCacache, putEntry, readContent, touchEntry } from './cacache-files.js';
 import { sha256 } from './hash.js';
+import { makeFolder } from '../util/make-folder.js';
 
 /** Bumped when what a key covers or how an entry is stored changes: old entries then simply miss. */
 export const CACHE_FORMAT = 1;
@@ -134,7 +135,7 @@ export class ResponseCache {
    */
   static open(dir: string, layer?: AnswerLayer): ResponseCache {
     try {
-      fs.mkdirSync(dir, { recursive: true });
+      makeFolder(dir);
       fs.accessSync(dir, fs.constants.R_OK | fs.constants.W_OK);
     } catch (e) {
       throw new OrchestratorError({ code: 'cache', message: `cannot use the response cache ${dir}: ${(e as Error).message} (choose another with --cache-dir or $ORCH_CACHE_DIR)` });

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { OrchestratorError } from '../errors.js';
+import { makeFolder } from '../util/make-folder.js';
 import { newJobId } from './job-id.js';
 
 /** A file of the runs folder's own, beside the run folders in `.history/` (step durations, input hashes, what lists remember). */
@@ -21,7 +22,7 @@ export class RunDir {
   /** Create `<runsDir>/<new job id>/` and its sub-folders; ids never collide, even across processes. */
   static create(runsDir: string): RunDir {
     try {
-      fs.mkdirSync(runsDir, { recursive: true });
+      makeFolder(runsDir);
     } catch (e) {
       throw new OrchestratorError({ code: 'run-folder', message: `cannot create runs folder ${runsDir}: ${(e as Error).message}` });
     }

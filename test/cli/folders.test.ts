@@ -1,0 +1,44 @@
+// Folders made from paths a user gives (the runs folder, the cache folder): one that cannot be made is one clear line
+// and exit 2 before any step runs — never a hang (Node's recursive mkdir loops forever on /proc/nope, deaf to
+// Ctrl-C), never a bare EEXIST for a file in its place.
+import { describe, expect, it } from 'vitest';
+import { useCliRig } from '../helpers/cli.js';
+
+const rig = useCliRig('orch-folders-');
+const SHELL = 'steps:\n  a:\n    run: echo hi >> ran\n';
+const CACHED = 'steps:\n  a:\n    cache: {}\n    run: echo hi >> ran\n';
+
+describe('a runs or cache folder that cannot be made', () => {
+  it.runIf(process.platform === 'linux')('on a file system that refuses it (/proc) is exit 2 at once, for --runs-dir, $ORCH_RUNS_DIR and --cache-dir', async () => {
+    rig().write('spec.yaml', SHELL);
+    rig().write('cached.yaml', CACHED);
+    const runs = await rig().runAsync(['run', 'spec.yaml', '--runs-dir', '/proc/orch-nope', '-q'], { timeoutMs: 20_000 });
+    expect(runs).toMatchObject({ code: 2, stdout: '' });
+    expect(runs.stderr).toBe('cannot create runs folder /proc/orch-nope: /proc does not let folders be made in it (mkdir /proc/orch-nope: ENOENT)\n');
+    const fromEnv = await rig().runAsync(['run', 'spec.yaml'], { env: { ORCH_RUNS_DIR: '/proc/orch-nope/runs' }, timeoutMs: 20_000 });
+    expect(fromEnv.code).toBe(2);
+    expect(fromEnv.stderr).toBe('cannot create runs folder /proc/orch-nope/runs: /proc does not let folders be made in it (mkdir /proc/orch-nope: ENOENT)\n');
+    const cache = await rig().runAsync(['run', 'cached.yaml', '--cache-dir', '/proc/orch-nope'], { timeoutMs: 20_000 });
+    expect(cache.code).toBe(2);
+    expect(cache.stderr).toBe('cannot use the response cache /proc/orch-nope: /proc does not let folders be made in it (mkdir /proc/orch-nope: ENOENT) (choose another with --cache-dir or $ORCH_CACHE_DIR)\n');
+    expect(rig().exists('ran')).toBe(false);
+    expect(rig().jobs()).toEqual([]);
+  });
+
+  it('a file in its place, or above it, is said to be a file, not a folder (exit 2, no step run)', () => {
+    rig().write('spec.yaml', SHELL);
+    rig().write('cached.yaml', CACHED);
+    rig().write('afile', '');
+    const afile = rig().path('afile');
+    for (const dir of ['afile', 'afile/x']) {
+      const r = rig().run(['run', 'spec.yaml', '--runs-dir', dir]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toBe(`cannot create runs folder ${rig().path(dir)}: ${afile} is a file, not a folder\n`);
+      const c = rig().run(['run', 'cached.yaml', '--cache-dir', dir]);
+      expect(c.code).toBe(2);
+      expect(c.stderr).toBe(`cannot use the response cache ${rig().path(dir)}: ${afile} is a file, not a folder (choose another with --cache-dir or $ORCH_CACHE_DIR)\n`);
+    }
+    expect(rig().exists('ran')).toBe(false);
+    expect(rig().jobs()).toEqual([]);
+  });
+});
