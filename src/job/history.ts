@@ -6,6 +6,7 @@ import type { Graph } from '../graph/build.js';
 import { planRanking, type Plan } from '../scheduler/plan.js';
 import type { JobManifest } from '../store/manifest.js';
 import { historyFile } from '../store/run-dir.js';
+import { makeFolder } from '../util/make-folder.js';
 
 /** Step durations learnt from earlier runs of one spec file: what ranks ready steps by longest remaining path. */
 export interface History {
@@ -66,7 +67,7 @@ export function writeHistory(o: { runsDir: string; history: History; manifest: J
     if (plan) updated.plan = { concurrency, ratio: plan.ratio, rank: Object.fromEntries(g.ids.map((id, i) => [id, plan.rank[i]!])) };
   }
   const file = historyPath(o.runsDir, history.spec_path);
-  fs.mkdirSync(path.dirname(file), { recursive: true });
+  makeFolder(path.dirname(file));
   writeAtomic(file, JSON.stringify(updated));
 }
 

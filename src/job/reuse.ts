@@ -8,6 +8,7 @@ import { readJournal } from '../store/journal.js';
 import type { JobManifest } from '../store/manifest.js';
 import type { RunDir } from '../store/run-dir.js';
 import { instanceValuesKey } from '../graph/instances.js';
+import { makeFolder } from '../util/make-folder.js';
 
 /** What a new job takes over from an old one: settled results, and how to copy their files in. */
 export interface ReusePlan {
@@ -73,7 +74,7 @@ export async function planReuse(o: {
     for (const f of recorded.get(id)!) {
       if (f.path.startsWith('outputs/')) continue;
       const to = path.join(runDir.root, f.path);
-      fs.mkdirSync(path.dirname(to), { recursive: true });
+      makeFolder(path.dirname(to));
       fs.copyFileSync(path.join(oldDir, f.path), to);
     }
   };

@@ -2,12 +2,13 @@
 // cache and the workers' file transfer agree on addressing, streaming and errors. The AWS SDK loads only when a
 // bucket is opened: a local run never pays for it.
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { OrchestratorError } from '../errors.js';
 import { parseBucketUrl } from './bucket-url.js';
+import { makeFolder } from '../util/make-folder.js';
 
 /** How to reach the bucket; credentials come from the AWS SDK's usual chain (AWS_ACCESS_KEY_ID, profiles, roles). */
 export interface BucketOptions {
@@ -105,7 +106,7 @@ export async function openBucket(options: BucketOptions): Promise<Bucket> {
       const body = await getBody(key);
       if (body === undefined) return false;
       const partial = `${file}.part-${process.pid}`;
-      await mkdir(path.dirname(file), { recursive: true });
+      makeFolder(path.dirname(file));
       try {
         await pipeline(body, createWriteStream(partial));
         await rename(partial, file);

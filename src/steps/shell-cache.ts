@@ -9,6 +9,7 @@ import { folderGlobFor, InputHashes, matchFiles } from '../store/input-hashes.js
 import type { Redactor } from '../store/redact.js';
 import type { RunDir } from '../store/run-dir.js';
 import { underALink } from '../util/links.js';
+import { makeFolder } from '../util/make-folder.js';
 import { describeInputChange, hashInputs, STEP_CACHE_FORMAT, stepKey, type KeyScope, type RenderedShell, type StepKey } from './cache-key.js';
 import { describeRanElsewhere, type InputsElsewhere } from './ran-elsewhere.js';
 import type { AttemptResult } from './types.js';
@@ -277,7 +278,7 @@ export class StepCache {
           if (sha256(data) !== f.sha256) return `${f.path} does not match its recorded SHA-256`;
           ready.push(data);
         } else {
-          fs.mkdirSync(path.dirname(dest), { recursive: true });
+          makeFolder(path.dirname(dest));
           const temp = `${dest}.orch-restore-${process.pid}`;
           temps.push(temp);
           await this.o.store.readBlob(f.sha256, temp);
@@ -373,7 +374,7 @@ function writeRestored(dest: string, data: Buffer, mode: number): void {
     fs.writeFileSync(dest, data, { mode });
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-    fs.mkdirSync(path.dirname(dest), { recursive: true });
+    makeFolder(path.dirname(dest));
     fs.writeFileSync(dest, data, { mode });
   }
   // An existing file keeps its mode through writeFileSync: set it, only when it differs.

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { makeFolder } from '../util/make-folder.js';
 
 /**
  * Replace a file atomically and durably: temp file beside it, fsync, rename. For the final manifest.json.
@@ -34,7 +35,7 @@ function writeReplacing(file: string, data: string, durable: boolean): void {
 
 /** Make `file` a symbolic link to `target`, in place of whatever file or link is there (its folder made if need be). */
 export function writeLink(file: string, target: string): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
+  makeFolder(path.dirname(file));
   fs.rmSync(file, { force: true });
   fs.symlinkSync(target, file);
 }

@@ -8,6 +8,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { makeFolder } from '../util/make-folder.js';
 
 /** cacache 19's folders (its package.json's `cache-version`): content v2, index v5. */
 const CONTENT_FOLDER = 'content-v2';
@@ -153,7 +154,7 @@ const knownFolders = new Set<string>();
  */
 function withFolder(folder: string, op: () => void): void {
   if (!knownFolders.has(folder)) {
-    if (!fs.existsSync(folder)) fs.mkdirSync(folder, { recursive: true });
+    if (!fs.existsSync(folder)) makeFolder(folder);
     knownFolders.add(folder);
   }
   try {
@@ -162,7 +163,7 @@ function withFolder(folder: string, op: () => void): void {
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
   }
-  fs.mkdirSync(folder, { recursive: true });
+  makeFolder(folder);
   op();
 }
 

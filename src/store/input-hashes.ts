@@ -6,6 +6,7 @@ import { GLOB_CHARS } from '../specfile/cache-globs.js';
 import { writeAtomic } from './atomic.js';
 import { hashFile } from './hash.js';
 import { historyFile } from './run-dir.js';
+import { makeFolder } from '../util/make-folder.js';
 
 /** One input file as last hashed: trusted again while its stat is the same (as git's index does). */
 interface StatEntry {
@@ -85,7 +86,7 @@ export class InputHashes {
   /** Write what was learnt for the next run (atomic replace; with concurrent jobs the last one wins). */
   save(): void {
     if (!this.#changed) return;
-    fs.mkdirSync(path.dirname(this.#file), { recursive: true });
+    makeFolder(path.dirname(this.#file));
     writeAtomic(this.#file, JSON.stringify({ files: this.#entries }));
     this.#changed = false;
   }

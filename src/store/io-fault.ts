@@ -1,6 +1,7 @@
 // Disk faults (a full disk, a runs folder deleted mid-run, an I/O error) as what a user reads: a code and
 // one line naming the path, instead of a Node exception with a stack.
 import type { StepError } from '../events/types.js';
+import { FolderError } from '../util/make-folder.js';
 
 /** Whether something thrown is a file-system error (it carries an errno code such as ENOSPC), not a bug. */
 export function isIoError(e: unknown): e is NodeJS.ErrnoException {
@@ -11,6 +12,8 @@ export function isIoError(e: unknown): e is NodeJS.ErrnoException {
 export function ioFault(e: NodeJS.ErrnoException, file: string, doing: 'write' | 'read' = 'write'): StepError {
   const errno = e.code ?? 'EIO';
   if (errno === 'ENOSPC' || errno === 'EDQUOT') return { code: 'disk-full', message: `disk full: cannot ${doing} ${file} (${errno})` };
+  // A file where a folder must be, or a folder its file system refuses: the error says which, and why.
+  if (e instanceof FolderError) return { code: 'io', message: `cannot ${doing} ${file}: ${e.message}` };
   const why: Record<string, string> = {
     ENOENT: 'its folder is gone',
     EROFS: 'the file system is read-only',

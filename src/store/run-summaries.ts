@@ -5,6 +5,7 @@ import { writeAtomic } from './atomic.js';
 import type { JobManifest } from './manifest.js';
 import { historyFile } from './run-dir.js';
 import { readManifest } from './runs.js';
+import { makeFolder } from '../util/make-folder.js';
 
 const summariesFile = (runsDir: string) => historyFile(runsDir, 'runs.json');
 
@@ -110,7 +111,7 @@ export class RunSummaries {
     }
     if (!this.#changed) return;
     try {
-      fs.mkdirSync(path.dirname(this.#file), { recursive: true });
+      makeFolder(path.dirname(this.#file));
       writeAtomic(this.#file, JSON.stringify({ runs: this.#known }));
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;

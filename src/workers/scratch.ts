@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { RunDir } from '../store/run-dir.js';
+import { makeFolder } from '../util/make-folder.js';
 
 /** The sub-folders of a run folder that a step's files go into. */
 const SUBS = ['logs', 'outputs', 'artifacts', '.work'];
@@ -27,7 +28,7 @@ export class ScratchSlots {
     let dir = this.#free.pop();
     if (dir === undefined) {
       dir = path.join(this.#root, `slot-${this.#made++}`);
-      for (const sub of SUBS) fs.mkdirSync(path.join(dir, sub), { recursive: true });
+      for (const sub of SUBS) makeFolder(path.join(dir, sub));
     }
     const runDir = new RunDir(dir, runId);
     renameIfThere(path.join(dir, 'artifacts', SPARE), runDir.artifactsDir(stepId));

@@ -11,6 +11,7 @@ import { writeLink } from '../store/atomic.js';
 import { hashFile, listFiles, sha256 } from '../store/hash.js';
 import type { RunDir } from '../store/run-dir.js';
 import { underALink } from '../util/links.js';
+import { makeFolder } from '../util/make-folder.js';
 import type { SentFile } from './protocol.js';
 
 /** The bucket key of a file's content. */
@@ -84,7 +85,7 @@ export async function receiveFiles(bucket: Bucket | undefined, root: string, fil
         continue;
       }
       if (!bucket) return { code: 'remote', message: `a worker sent ${f.path}, and this run has no bucket to bring it from` };
-      fs.mkdirSync(path.dirname(target), { recursive: true });
+      makeFolder(path.dirname(target));
       const temp = `${target}.orch-receive-${process.pid}`;
       temps.push([f, temp, target]);
       try {

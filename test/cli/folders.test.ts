@@ -42,3 +42,28 @@ describe('a runs or cache folder that cannot be made', () => {
     expect(rig().jobs()).toEqual([]);
   });
 });
+
+describe('the folder of --junit or --summary that cannot be made', () => {
+  it.runIf(process.platform === 'linux')('on a file system that refuses it (/proc) is said after the job, which is recorded: never a hang', async () => {
+    rig().write('spec.yaml', SHELL);
+    const junit = await rig().runAsync(['run', 'spec.yaml', '-q', '--junit', '/proc/orch-nope/junit.xml'], { timeoutMs: 20_000 });
+    expect(junit.code).toBe(2);
+    expect(junit.stderr).toBe('cannot write --junit /proc/orch-nope/junit.xml: /proc does not let folders be made in it (mkdir /proc/orch-nope: ENOENT)\n');
+    const summary = await rig().runAsync(['run', 'spec.yaml', '-q', '--summary', '/proc/orch-nope/summary.md'], { timeoutMs: 20_000 });
+    expect(summary.code).toBe(1);
+    expect(summary.stderr).toBe('orchestrator: --summary: cannot write /proc/orch-nope/summary.md: cannot write /proc/orch-nope: /proc does not let folders be made in it (mkdir /proc/orch-nope: ENOENT)\n');
+    expect(rig().jobs()).toHaveLength(2);
+    expect(rig().manifest().status).toBe('succeeded');
+  });
+
+  it('under a file: that file is named', () => {
+    rig().write('spec.yaml', SHELL);
+    rig().write('afile', '');
+    const junit = rig().run(['run', 'spec.yaml', '-q', '--junit', 'afile/junit.xml']);
+    expect(junit.code).toBe(2);
+    expect(junit.stderr).toBe(`cannot write --junit afile/junit.xml: ${rig().path('afile')} is a file, not a folder\n`);
+    const summary = rig().run(['run', 'spec.yaml', '-q', '--summary', 'afile/x/summary.md']);
+    expect(summary.code).toBe(1);
+    expect(summary.stderr).toBe(`orchestrator: --summary: cannot write afile/x/summary.md: cannot write ${rig().path('afile')}: ${rig().path('afile')} is a file, not a folder\n`);
+  });
+});

@@ -7,6 +7,7 @@ import { formatDuration } from '../../specfile/duration.js';
 import type { StepSpec } from '../../specfile/model.js';
 import { readLogLines, type LogLines } from '../../store/log-tail.js';
 import type { JobManifest, StepRecord } from '../../store/manifest.js';
+import { makeFolder } from '../../util/make-folder.js';
 import { renderMermaidLines } from './graph-mermaid.js';
 import { showCommandFor } from './hint.js';
 import { countsText, instanceName } from './instances.js';
@@ -67,13 +68,15 @@ export function appendJobSummary(file: string, input: Omit<JobSummaryInput, 'lim
   try {
     existing = fs.statSync(file).size;
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    // Missing, or a file where one of its folders should be: said by makeFolder below.
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') throw e;
   }
   // Below what the file holds, after a blank line, so that its Markdown ends before ours starts.
   const gap = existing > 0 ? '\n' : '';
   const text = renderJobSummary({ ...input, limit: SUMMARY_LIMIT_BYTES - existing - gap.length });
   if (text === undefined) return false;
-  fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  makeFolder(path.dirname(path.resolve(file)));
   fs.appendFileSync(file, gap + text);
   return true;
 }

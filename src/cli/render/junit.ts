@@ -3,6 +3,7 @@ import path from 'node:path';
 import { OrchestratorError } from '../../errors.js';
 import { readLogLines, type LogLines } from '../../store/log-tail.js';
 import type { JobManifest, StepRecord } from '../../store/manifest.js';
+import { makeFolder } from '../../util/make-folder.js';
 import { controlPicture } from './units.js';
 
 /** Log lines quoted in a failure's body. */
@@ -101,7 +102,7 @@ export function renderJunit(m: JobManifest, readLog: (step: string, lines: numbe
 export function writeJunit(file: string, m: JobManifest, runDir: string): void {
   const xml = renderJunit(m, (step, n, lastAttempt) => readLogLines(path.join(runDir, 'logs', `${step}.log`), { lines: n, lineChars: LINE_CHARS, lastAttempt }));
   try {
-    fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    makeFolder(path.dirname(path.resolve(file)));
     fs.writeFileSync(file, xml);
   } catch (e) {
     throw new OrchestratorError({ code: 'usage', message: `cannot write --junit ${file}: ${(e as Error).message}` });
