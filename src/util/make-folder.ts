@@ -70,7 +70,8 @@ function mkdirError(at: string): NodeJS.ErrnoException | undefined {
   }
 }
 
-function isFolder(at: string): boolean {
+/** Whether `at` is a folder (or a link to one); false for anything else, or nothing. */
+export function isFolder(at: string): boolean {
   try {
     return fs.statSync(at, { throwIfNoEntry: false })?.isDirectory() ?? false;
   } catch {

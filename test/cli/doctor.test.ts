@@ -60,6 +60,31 @@ describe('orchestrator doctor', () => {
     expect(rig().jobs()).toEqual([]);
   });
 
+  it('a runs or cache folder a run could not use or make is a problem, with the reason (exit 1); one that can be made is not made', () => {
+    rig().write('afile', '');
+    const afile = rig().path('afile');
+    const check = (args: string[], name: 'runs dir' | 'cache dir', env: Record<string, string> = {}) => {
+      const r = rig().run(['doctor', '--json', ...args], { env });
+      const report = JSON.parse(r.stdout) as Doctor;
+      return { code: r.code, ok: report.ok, check: report.checks.find((c) => c.name === name)! };
+    };
+    expect(check(['--runs-dir', 'afile'], 'runs dir')).toEqual({ code: 1, ok: false, check: { name: 'runs dir', state: 'problem', value: afile, detail: `${afile} is a file, not a folder` } });
+    expect(check(['--runs-dir', 'afile/x'], 'runs dir').check).toMatchObject({ state: 'problem', detail: `cannot be made: ${afile} is a file, not a folder` });
+    expect(check(['--cache-dir', 'afile/x/y'], 'cache dir')).toMatchObject({ code: 1, check: { state: 'problem', value: `${afile}/x/y (--cache-dir)`, detail: `cannot be made: ${afile} is a file, not a folder` } });
+    if (process.platform === 'linux') {
+      expect(check([], 'runs dir', { ORCH_RUNS_DIR: '/proc/orch-nope' })).toMatchObject({ code: 1, check: { state: 'problem', detail: 'cannot be made: /proc does not let folders be made in it (ENOENT)' } });
+      expect(check([], 'cache dir', { ORCH_CACHE_DIR: '/proc/orch-nope/cache' }).check).toMatchObject({ state: 'problem', detail: 'cannot be made: /proc does not let folders be made in it (ENOENT)' });
+    }
+    // The line marked ✗ and its reason, in the text too.
+    const text = rig().run(['doctor', '--runs-dir', 'afile']);
+    expect(text.code).toBe(1);
+    expect(text.stdout).toMatch(new RegExp(`✗ runs dir +${afile}\n +${afile} is a file, not a folder\n`));
+    // A folder that can be made is fine, and is neither made nor left with anything beside it.
+    expect(check(['--runs-dir', 'new/runs'], 'runs dir')).toMatchObject({ code: 0, ok: true, check: { state: 'ok', value: rig().path('new/runs'), detail: 'made at the first run' } });
+    expect(rig().exists('new')).toBe(false);
+    expect(fs.readdirSync(rig().dir).filter((n) => n.startsWith('.orch-doctor'))).toEqual([]);
+  });
+
   it('a bash missing from PATH is a problem it names', () => {
     const { code, report } = doctor({ PATH: '/nonexistent' });
     expect(code).toBe(1);

@@ -10,6 +10,7 @@ import { chooseSpawner } from '../../process/spawner.js';
 import { runsDirOf } from '../options.js';
 import { remoteCacheChecks } from './doctor-remote.js';
 import { colorsFor } from '../render/color.js';
+import { isFolder, notAFolderReason } from '../../util/make-folder.js';
 
 /** One line of `doctor`: what this installation uses, and whether that is a problem. */
 export interface DoctorCheck {
@@ -125,16 +126,41 @@ function launcherCheck(env: NodeJS.ProcessEnv): DoctorCheck {
   return { name: 'launcher', state: 'info', value };
 }
 
-/** A folder the orchestrator writes: fine when it exists and is writable, or can be made. */
+/**
+ * A folder the orchestrator writes, checked for what a run needs: a writable folder; or, when it is missing, a
+ * nearest existing folder above it that is writable and in which a folder can be made (tried, and removed: a file
+ * system such as /proc refuses one although access() says yes).
+ */
 function folderCheck(name: string, dir: string): DoctorCheck {
-  let probe = dir;
-  while (!fs.existsSync(probe) && path.dirname(probe) !== probe) probe = path.dirname(probe);
+  const problem = (detail: string): DoctorCheck => ({ name, state: 'problem', value: dir, detail });
+  let at = dir;
+  while (!isThere(at) && path.dirname(at) !== at) at = path.dirname(at);
+  const made = at === dir ? '' : 'cannot be made: ';
+  if (!isFolder(at)) return problem(made + notAFolderReason(at));
   try {
-    fs.accessSync(probe, fs.constants.W_OK);
+    fs.accessSync(at, fs.constants.W_OK | fs.constants.X_OK);
   } catch {
-    return { name, state: 'problem', value: dir, detail: `not writable (${probe})` };
+    return problem(`${made}${at === dir ? 'not writable' : `${at} is not writable`}`);
   }
-  return { name, state: 'ok', value: dir, ...(probe !== dir ? { detail: 'made at the first run' } : {}) };
+  if (at === dir) return { name, state: 'ok', value: dir };
+  const probe = path.join(at, `.orch-doctor-${process.pid}`);
+  try {
+    fs.mkdirSync(probe);
+    fs.rmdirSync(probe);
+  } catch (e) {
+    return problem(`cannot be made: ${at} does not let folders be made in it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  return { name, state: 'ok', value: dir, detail: 'made at the first run' };
+}
+
+/** Whether anything (a folder, a file, a link to nothing) is at `at`; not when a file stands above it (ENOTDIR). */
+function isThere(at: string): boolean {
+  try {
+    fs.lstatSync(at);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The response cache: the user's cache folder unless --cache-dir or $ORCH_CACHE_DIR says otherwise. */
@@ -143,7 +169,9 @@ function cacheCheck(opts: { runsDir?: string; cacheDir?: string }, env: NodeJS.P
   const check = folderCheck('cache dir', dir);
   const old = oldCacheNotice(runsDirOf(opts), dir);
   const from = opts.cacheDir ? '--cache-dir' : env.ORCH_CACHE_DIR ? '$ORCH_CACHE_DIR' : "the user's cache folder";
-  return { ...check, value: `${dir} (${from})`, ...(old ? { detail: old } : {}) };
+  // What stops runs comes first; the old cache is only a notice.
+  const detail = check.state === 'problem' ? check.detail : (old ?? check.detail);
+  return { ...check, value: `${dir} (${from})`, ...(detail ? { detail } : {}) };
 }
 
 function sdkCheck(types: string, pkg: string): DoctorCheck {
