@@ -8,12 +8,8 @@ import path from 'node:path';
 
 /** A folder that cannot be made; `path` is the one at fault: a file where a folder must be, or one its file system refuses. */
 export class FolderError extends Error {
-  readonly code: string;
-  readonly path: string;
-  constructor(message: string, code: string, at: string) {
+  constructor(message: string, readonly code: string, readonly path: string) {
     super(message);
-    this.code = code;
-    this.path = at;
   }
 }
 
