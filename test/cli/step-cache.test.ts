@@ -438,7 +438,10 @@ describe('control', () => {
     setUp(r);
     const [x, y] = await Promise.all([r.runAsync(['run', 'spec.yaml', '-q']), r.runAsync(['run', 'spec.yaml', '-q'])]);
     for (const res of [x, y]) {
-      expect(res.stderr).toBe('');
+      // Both run in one workspace: one run's build may rewrite out/joined.txt while the other's check reads it.
+      // That the other run then says so, and stores nothing for it, is the cache being honest, not a fault.
+      const warnings = res.stderr.split('\n').filter(Boolean);
+      for (const w of warnings) expect(w).toMatch(/^warning: .*out\/joined\.txt (?:changed|was removed|appeared) while the step ran/);
       expect(res.code).toBe(0);
     }
     ok(r);
