@@ -1,9 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { OrchestratorError } from '../errors.js';
-import { parseDocumentText } from '../specfile/load.js';
 import type { JobSpec } from '../specfile/model.js';
-import { checkSpec } from '../specfile/validate.js';
+import { checkSpecText } from '../specfile/validate.js';
 import { specCopyFile } from '../store/spec-copy.js';
 
 /** The spec a job ran with: its copy in inputs/, resolved as if it still lived at its original path. */
@@ -23,5 +22,5 @@ export function specOfJob(runsDir: string, jobId: string, specPath: string): Job
   } catch (e) {
     throw new OrchestratorError({ code: 'run-folder', message: `cannot read ${copy}: ${(e as Error).message}` });
   }
-  return checkSpec(parseDocumentText(text, { displayPath: copy, path: specPath, format }));
+  return checkSpecText(text, { displayPath: copy, path: specPath, format });
 }

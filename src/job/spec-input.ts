@@ -2,10 +2,10 @@
 // machinery (run folder, hashing, remote cache, processes), which api.ts brings along.
 import path from 'node:path';
 import { OrchestratorError } from '../errors.js';
-import { parseDocumentText, SPEC_OBJECT_NAME } from '../specfile/load.js';
+import { SPEC_OBJECT_NAME } from '../specfile/load.js';
 import type { JobSpec } from '../specfile/model.js';
 import { parseSpecArg } from '../specfile/spec-arg.js';
-import { checkSpec } from '../specfile/validate.js';
+import { checkSpecText } from '../specfile/validate.js';
 
 /** A spec: the path of a YAML or JSON file, or the same document as an object (read as JSON). */
 export type SpecInput = string | Record<string, unknown>;
@@ -29,5 +29,5 @@ function specOfObject(spec: Record<string, unknown>): JobSpec {
     throw new OrchestratorError({ code: 'usage', message: 'a spec is the path of a YAML or JSON file, or an object with `steps:`' });
   }
   const text = `${JSON.stringify(spec, null, 2)}\n`;
-  return checkSpec(parseDocumentText(text, { displayPath: SPEC_OBJECT_NAME, path: path.resolve('spec.json'), format: 'json' }));
+  return checkSpecText(text, { displayPath: SPEC_OBJECT_NAME, path: path.resolve('spec.json'), format: 'json' });
 }

@@ -4,13 +4,16 @@ import { CORE_SCHEMA, load as loadYaml, mergeTag } from 'js-yaml';
 import { LineCounter, isScalar, parseDocument, visit, type Document } from 'yaml';
 import { OrchestratorError, type Diagnostic } from '../errors.js';
 import { Locator } from './locate.js';
-import { explainYamlProblems } from './yaml-hints.js';
+import { explainYamlProblems, withoutMistakes, type YamlProblem } from './yaml-hints.js';
 
 /** Specs larger than this are refused before parsing (SPEC §7). */
 export const MAX_SPEC_BYTES = 5 * 1024 * 1024;
 /** Aliases a spec may expand before it counts as an alias bomb. */
 const MAX_ALIAS_COUNT = 100;
-/** Syntax errors shown before the rest are summed up: after one real mistake the parser mostly reports echoes of it. */
+/**
+ * The parser's own messages shown before the rest are summed up: after one real mistake the parser mostly reports
+ * echoes of it. The mistakes said in our words (and duplicate keys) are always listed.
+ */
 const MAX_SYNTAX_ERRORS = 5;
 
 /** How a spec read from stdin (`run -`) is named in messages, and the file name its path ends in. */
@@ -30,8 +33,14 @@ export interface LoadedDocument {
   locator: Locator;
 }
 
+/**
+ * Problems a checker finds in what the parser made of a document with syntax errors, listed with them (a text
+ * field written as a flow mapping: YAML, but not the value the user meant; validate.ts).
+ */
+export type RecoveredCheck = (doc: LoadedDocument) => Diagnostic[];
+
 /** Read a YAML or JSON spec; every syntax problem at once as an OrchestratorError. */
-export function loadDocument(file: string): LoadedDocument {
+export function loadDocument(file: string, recovered?: RecoveredCheck): LoadedDocument {
   const abs = path.resolve(file);
   const fail = (message: string): never => {
     throw new OrchestratorError({ code: 'spec-read', message, file });
@@ -45,11 +54,11 @@ export function loadDocument(file: string): LoadedDocument {
   if (!stat.isFile()) fail('not a file');
   if (stat.size > MAX_SPEC_BYTES) fail(`spec is ${stat.size} bytes; the limit is ${MAX_SPEC_BYTES} (5 MiB)`);
   const text = fs.readFileSync(abs, 'utf8');
-  return parseDocumentText(text, { displayPath: file, path: abs, format: /\.json$/i.test(abs) ? 'json' : 'yaml' });
+  return parseDocumentText(text, { displayPath: file, path: abs, format: /\.json$/i.test(abs) ? 'json' : 'yaml' }, recovered);
 }
 
 /** Where spec text came from. */
-interface Origin {
+export interface Origin {
   displayPath: string;
   path: string;
   format: 'yaml' | 'json';
@@ -66,9 +75,9 @@ interface Origin {
  * the text too, and its syntax errors come first. test/unit/specfile/parsers-agree.test.ts holds both
  * parsers to the same data on every spec we have.
  */
-export function parseDocumentText(text: string, where: Origin): LoadedDocument {
+export function parseDocumentText(text: string, where: Origin, recovered?: RecoveredCheck): LoadedDocument {
   const data = quickParse(text, where.format);
-  if (data === undefined) return parseWithPositions(text, where);
+  if (data === undefined) return parseWithPositions(text, where, recovered);
   let located: Locator | undefined;
   return {
     path: where.path,
@@ -101,17 +110,52 @@ export function quickParse(text: string, format: 'yaml' | 'json'): Record<string
   return data !== null && typeof data === 'object' && !Array.isArray(data) ? (data as Record<string, unknown>) : undefined;
 }
 
-/** Parse with `yaml`, keeping every position: every syntax problem at once, as an OrchestratorError. */
-export function parseWithPositions(text: string, where: Origin): LoadedDocument {
-  const { displayPath: file, path: abs, format } = where;
+/** Reads of a text with syntax errors, each past the mistakes the one before explained (parseWithPositions). */
+const MAX_REREADS = 10;
+
+/** The text parsed by `yaml`, with the line starts for positions. */
+function parse(text: string): { doc: Document; lines: LineCounter } {
   const lines = new LineCounter();
   // YAML 1.2 parses JSON too, and keeps positions for both. Duplicate keys are found below in one
   // pass: yaml's own check compares every new key with every earlier one (quadratic in steps).
   // `merge`: YAML 1.1 merge keys (`<<: *defaults`), which users of docker-compose and GitLab CI write.
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: false, strict: true, merge: true });
+  return { doc: parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: false, strict: true, merge: true }), lines };
+}
+
+/** Parse with `yaml`, keeping every position: every syntax problem at once, as an OrchestratorError. */
+export function parseWithPositions(text: string, where: Origin, recovered?: RecoveredCheck): LoadedDocument {
+  const { displayPath: file, path: abs, format } = where;
+  let { doc, lines } = parse(text);
+  // Syntax errors: the mistakes we explain are read past (replaced by sound YAML of the same length) and the
+  // text is read again, so that each later mistake is found and said as it would be alone, where the
+  // parser's recovery from an earlier one would echo it or lose it. A few times at most: each read
+  // costs a parse, and most files hold one mistake.
+  const syntax: YamlProblem[] = [];
+  const explainedAt = new Set<number>(); // each mistake explained is said once
+  for (let read = text, again = MAX_REREADS; doc.errors.length > 0; again--) {
+    const found = explainYamlProblems(doc.errors.map((e) => ({ code: e.code, offset: e.pos[0], message: cleanYamlMessage(e.message) })), read, keyOffsets(doc));
+    const fresh = found.filter((p) => p.span === undefined || !explainedAt.has(p.offset));
+    const explained = fresh.filter((p) => p.span !== undefined);
+    if (explained.length === 0 || again === 0) {
+      syntax.push(...fresh);
+      break;
+    }
+    for (const p of explained) explainedAt.add(p.offset);
+    syntax.push(...explained);
+    read = withoutMistakes(read, explained);
+    ({ doc, lines } = parse(read));
+  }
   const locator = new Locator(doc, lines, text);
-  const syntax = explainYamlProblems(doc.errors.map((e) => ({ code: e.code, offset: e.pos[0], message: cleanYamlMessage(e.message) })), text);
   const problems: Diagnostic[] = syntax.map((e) => ({ code: 'spec-syntax', message: e.message, file, ...locator.at(e.offset) }));
+  // The parser's own words (not a trap we explain): those past the first few are summed up below.
+  const parserSaid = new Set(problems.filter((_, i) => syntax[i]!.span === undefined));
+  if (recovered && problems.length > 0) {
+    // A mistake that is valid YAML (`run: {echo}`: a mapping where text is meant) is not a syntax error: the checker
+    // finds it in what the parser read, listed with them unless on a line one of them already explains.
+    const said = new Set(problems.map((p) => p.line));
+    const data = tryToJS(doc);
+    if (data !== undefined) problems.push(...recovered({ path: abs, displayPath: file, text, format, data, locator }).filter((p) => !said.has(p.line)));
+  }
   visit(doc, {
     Map(_, map) {
       const seen = new Set<unknown>();
@@ -138,12 +182,7 @@ export function parseWithPositions(text: string, where: Origin): LoadedDocument 
       problems.push({ code: 'spec-syntax', message: `not valid JSON: ${message.replace(/ in JSON at position \d+.*$/, '')}`, file, ...at });
     }
   }
-  if (problems.length > MAX_SYNTAX_ERRORS) {
-    const rest = problems.splice(MAX_SYNTAX_ERRORS);
-    const { line, col } = rest[0]!;
-    problems.push({ code: 'spec-syntax', message: `${rest.length} more syntax errors from here on (often echoes of the first one)`, file, line, col });
-  }
-  if (problems.length > 0) throw new OrchestratorError(problems);
+  if (problems.length > 0) throw new OrchestratorError(sumUpEchoes(problems, parserSaid));
 
   let data: unknown;
   try {
@@ -171,6 +210,42 @@ export function parseWithPositions(text: string, where: Origin): LoadedDocument 
     throw new OrchestratorError({ code: 'spec-invalid', message: 'a spec must be a mapping with a `steps:` key', file, ...at });
   }
   return { path: abs, displayPath: file, text, format, data, locator };
+}
+
+/**
+ * The problems, sorted, with the parser's own messages past the first few summed up in one line where the first
+ * of them was: after one real mistake they are mostly echoes of it. The mistakes said in our words (the traps we
+ * explain, duplicate keys) are all listed: each stands on its own.
+ */
+function sumUpEchoes(problems: Diagnostic[], parserSaid: ReadonlySet<Diagnostic>): Diagnostic[] {
+  const shown: Diagnostic[] = [];
+  const rest: Diagnostic[] = [];
+  for (const p of problems) (shown.length >= MAX_SYNTAX_ERRORS && parserSaid.has(p) ? rest : shown).push(p);
+  if (rest.length === 0) return shown;
+  const { file, line, col } = rest[0]!;
+  shown.push({ code: 'spec-syntax', message: `${rest.length} more syntax errors from here on (often echoes of the first one)`, file, line, col });
+  return shown.sort((a, b) => a.line! - b.line! || a.col! - b.col!);
+}
+
+/** The offsets where the parser read a mapping key: the lines where it was in step. */
+function keyOffsets(doc: Document): (offset: number) => boolean {
+  const keys = new Set<number>();
+  visit(doc, {
+    Pair(_, pair) {
+      const start = (pair.key as { range?: [number, number, number] } | null)?.range?.[0];
+      if (start !== undefined) keys.add(start);
+    },
+  });
+  return (offset) => keys.has(offset);
+}
+
+/** What the parser made of a document with errors, or undefined if it cannot be built (a bad alias). */
+function tryToJS(doc: Document): unknown {
+  try {
+    return doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch {
+    return undefined;
+  }
 }
 
 /** Where the first merge key whose value is a plain scalar is written. */

@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { OrchestratorError } from '../errors.js';
-import { MAX_SPEC_BYTES, parseDocumentText, STDIN_NAME } from './load.js';
+import { MAX_SPEC_BYTES, STDIN_NAME } from './load.js';
 import type { JobSpec } from './model.js';
-import { checkSpec, parseSpec } from './validate.js';
+import { checkSpecText, parseSpec } from './validate.js';
 
 /** Whether a spec argument names standard input: `-`, as most tools have it, or `/dev/stdin`. */
 export function isStdinArg(file: string): boolean {
@@ -16,7 +16,7 @@ export function isStdinArg(file: string): boolean {
 export async function parseSpecArg(file: string): Promise<JobSpec> {
   if (!isStdinArg(file)) return parseSpec(file);
   const text = await readStdin(MAX_SPEC_BYTES);
-  return checkSpec(parseDocumentText(text, { displayPath: STDIN_NAME, path: path.join(process.cwd(), STDIN_NAME), format: 'yaml' }));
+  return checkSpecText(text, { displayPath: STDIN_NAME, path: path.join(process.cwd(), STDIN_NAME), format: 'yaml' });
 }
 
 /** All of stdin as UTF-8, refusing more than `max` bytes (read no further than that). */

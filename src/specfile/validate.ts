@@ -10,14 +10,34 @@ import { checkFanout, expandsMatrix } from './fanout-checks.js';
 import { checkLiteralFields } from './literal-fields.js';
 import { expandMatrix, type RawMatrix } from './matrix.js';
 import { DEFAULT_MAX_INSTANCES } from '../graph/instances.js';
-import { loadDocument, parseDocumentText, STDIN_NAME, type LoadedDocument } from './load.js';
+import { loadDocument, parseDocumentText, STDIN_NAME, type LoadedDocument, type Origin } from './load.js';
 import { explainFlowValue } from './yaml-hints.js';
 import type { JobSpec, RetryPolicy, StepSpec } from './model.js';
 import { knownKeysAt, STEP_ID, specSchema, type RawRetry, type RawSpec, type RawStep } from './schema.js';
 
 /** Read and check a spec file; throws an OrchestratorError listing every problem. */
 export function parseSpec(file: string): JobSpec {
-  return checkSpec(loadDocument(file));
+  return checkSpec(loadDocument(file, flowValueTraps));
+}
+
+/** Parse and check spec text read elsewhere (stdin, a run folder's copy); throws an OrchestratorError listing every problem. */
+export function checkSpecText(text: string, where: Origin): JobSpec {
+  return checkSpec(parseDocumentText(text, where, flowValueTraps));
+}
+
+/**
+ * In a spec with YAML syntax errors, the values of text fields written as a flow mapping or sequence (`run: {echo}`):
+ * YAML traps too, said as when the spec has no other problem. The rest of the check waits for the syntax to be fixed.
+ */
+function flowValueTraps(doc: LoadedDocument): Diagnostic[] {
+  const problems: Diagnostic[] = [];
+  const report: Report = (at, message, code = 'spec-invalid') => problems.push({ code, message, file: doc.displayPath, ...at });
+  const parsed = specSchema.safeParse(withoutExtensions(doc.data));
+  for (const issue of parsed.error?.issues ?? []) {
+    if (issue.code !== 'invalid_type' || issue.expected !== 'string' || typeof valueAt(doc.data, issue.path).value !== 'object') continue;
+    if (flowHint(doc, issue.path, doc.locator.value(issue.path)) !== '') reportIssue(doc, issue, report);
+  }
+  return problems;
 }
 
 /** Check a loaded document against SPEC §1–§2 and §7 and build the runnable spec. */

@@ -12,6 +12,15 @@ function copyFixture(name: string): string {
   return rig().write(name, fs.readFileSync(path.join(BAD, name), 'utf8'));
 }
 
+/** A fixture's `# expect:` lines, as the CLI prints them for the copy named `file`. */
+function expectedOf(file: string): string[] {
+  return fs
+    .readFileSync(path.join(BAD, file), 'utf8')
+    .split('\n')
+    .filter((l) => l.startsWith('# expect: '))
+    .map((l) => `${file}:${l.slice('# expect: '.length)}`);
+}
+
 function expectUserError(r: CliResult): void {
   expect(r.code).toBe(2);
   expect(r.stderr).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m); // no stack frames
@@ -50,14 +59,19 @@ describe('a bad spec: exit 2, file:line:col, no run folder', () => {
     const r = rig().run(['run', file]);
     expectUserError(r);
     const located = r.stderr.split('\n').filter((l) => l.startsWith(`${file}:`));
-    const expected = fs
-      .readFileSync(path.join(BAD, file), 'utf8')
-      .split('\n')
-      .filter((l) => l.startsWith('# expect: '))
-      .map((l) => `${file}:${l.slice('# expect: '.length)}`);
+    const expected = expectedOf(file);
     expect(located).toEqual(expected);
     expect(located).toHaveLength(5);
     expectNoRunFolder();
+  });
+
+  it('validate: each YAML trap of a file is said in plain words, as when alone, and none is lost', () => {
+    const file = copyFixture('yaml-several-traps.yaml');
+    const r = rig().run(['validate', file]);
+    expectUserError(r);
+    const expected = expectedOf(file);
+    expect(r.stderr.split('\n').filter((l) => l.startsWith(`${file}:`))).toEqual(expected);
+    expect(expected).toHaveLength(5);
   });
 
   it('refuses a spec over 5 MiB', () => {

@@ -337,11 +337,16 @@ describe('loadDocument', () => {
   });
 
   it('sums up the echoes after the first few YAML syntax errors', () => {
-    const text = `steps:\n  a:\n    run: echo '{"a": [{"b": 1}]}'\n${Array.from({ length: 10 }, (_, i) => `  s${i}:\n    needs: [a]\n    outputs_schema: { type: object }\n    run: echo '${i}'\n`).join('')}`;
-    const found = problems(text);
+    const steps = Array.from({ length: 10 }, (_, i) => `  s${i}:\n    needs: [a]\n    outputs_schema: { type: object }\n    run: echo '${i}'\n`).join('');
+    // A stray "}": the parser leaves the document there, and every token after it is an error.
+    const found = problems(`steps:\n  a:\n    run: echo a\n   }\n${steps}`);
     expect(found).toHaveLength(6);
-    expect(found[0]).toMatch(/^3:20: ": " inside the value of `run` starts a nested mapping in YAML/);
+    expect(found[0]).toBe('4:4: Unexpected flow-map-end token in YAML stream: "}"');
     expect(found[5]).toMatch(/^\d+:\d+: \d+ more syntax errors from here on \(often echoes of the first one\)$/);
+    // A mistake we explain is read past: its echoes are not listed at all.
+    expect(problems(`steps:\n  a:\n    run: echo '{"a": [{"b": 1}]}'\n${steps}`)).toEqual([
+      '3:20: ": " inside the value of `run` starts a nested mapping in YAML: quote the value or use `run: |` with the text on the next lines',
+    ]);
   });
 
   it('keeps syntax messages short when the parser quotes a long stretch of the file', () => {
@@ -389,6 +394,33 @@ describe('YAML traps in our words', () => {
     expect(found).toEqual([
       '3:16: ": " inside the value of `run` starts a nested mapping in YAML: quote the value or use `run: |` with the text on the next lines',
       '6:16: ": " inside the value of `run` starts a nested mapping in YAML: quote the value or use `run: |` with the text on the next lines',
+    ]);
+  });
+});
+
+describe('several YAML traps in one file (checked in full, as parseSpec does)', () => {
+  it('each YAML trap of a file is said as it is alone in one, and none is lost', () => {
+    const values = ['echo key: value', '{echo}', '"a" b', '{ "a": 1 } | jq .a', "'open", 'echo x: y', '[x'];
+    const alone = values.map((v) => problems(`steps:\n  a:\n    run: ${v}\n`));
+    for (const found of alone) expect(found).toHaveLength(1);
+    // Step i's `run:` is on line 3 + 2i, as line 3 when alone; its message names steps.s<i> where alone it names steps.a.
+    const text = `steps:\n${values.map((v, i) => `  s${i}:\n    run: ${v}\n`).join('')}  z:\n    run: echo z\n`;
+    const expected = alone.map(([p], i) => p!.replace(/^3:/, `${3 + 2 * i}:`).replace('steps.a.', `steps.s${i}.`));
+    expect(problems(text)).toEqual(expected);
+  });
+
+  it('every trap is listed, however many: only the parser\'s own messages are summed up', () => {
+    const text = `steps:\n${Array.from({ length: 8 }, (_, i) => `  s${i}:\n    run: echo a: ${i}\n`).join('')}`;
+    const found = problems(text);
+    expect(found).toHaveLength(8);
+    found.forEach((p, i) => expect(p).toMatch(new RegExp(`^${3 + 2 * i}:16: ": " inside the value of \`run\``)));
+  });
+
+  it('a tab in indentation hides none of the traps after it', () => {
+    expect(problems('steps:\n  a:\n    run: make\n\tneeds: []\n  b:\n    run: {echo}\n  c:\n    run: "a" b\n')).toEqual([
+      '4:1: tabs are not allowed in YAML indentation: indent with spaces',
+      '6:10: steps.b.run: expected a string, got a mapping; "{" at the start of a value opens a YAML flow mapping: if `run` is meant as text, quote the whole value or use `run: |` with the text on the next lines',
+      '8:10: the value of `run` starts with a quote, so YAML reads a quoted string that must be the whole value: quote all of it or use `run: |` with the text on the next lines',
     ]);
   });
 });
