@@ -1,6 +1,6 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { OrchestratorError, type Diagnostic } from '../errors.js';
-import { parseAge } from '../specfile/duration.js';
+import { AGE_FORMS, parseAge } from '../specfile/duration.js';
 import { INTERNAL_ERROR_EXIT, reportInternalError } from './crash.js';
 
 
@@ -24,7 +24,7 @@ function port(value: string): number {
 
 function age(value: string): number {
   const ms = parseAge(value);
-  if (ms === undefined) throw new InvalidArgumentError('expected an age: 30d, 12h, 90m, 45s');
+  if (ms === undefined) throw new InvalidArgumentError(`expected an age: ${AGE_FORMS}`);
   return ms;
 }
 
@@ -158,7 +158,7 @@ function buildProgram(version: string): Command {
   program
     .command('prune')
     .description('remove old run folders (never a running job), printing each and the space freed')
-    .option('--older-than <age>', 'remove jobs started longer ago than this: 30d, 12h, 90m', age)
+    .option('--older-than <age>', 'remove jobs started longer ago than this: 30d, 12h, 90m, 45s, or seconds', age)
     .option('--keep <n>', 'always keep the n newest jobs', nonNegativeInt)
     .option('--dry-run', 'say what would be removed; remove nothing')
     .option('--json', 'print {dry_run, removed[], freed_bytes, kept, running[], unreadable[]} as JSON')
@@ -180,7 +180,7 @@ function buildProgram(version: string): Command {
       return v;
     })
     .option('--max-size <size>', 'prune: evict until the cache holds at most this much (500M, 2G, bytes)', size)
-    .option('--older-than <age>', 'prune: evict entries last used longer ago than this (30d, 12h, 90m)', age)
+    .option('--older-than <age>', 'prune: evict entries last used longer ago than this (30d, 12h, 90m, 45s, or seconds)', age)
     .option('--cache-dir <dir>', 'the cache (default: $ORCH_CACHE_DIR, else your cache folder: ~/.cache/orchestrator, macOS ~/Library/Caches/orchestrator)')
     .option('--json', 'print the numbers as JSON')
     .addOption(runsDirOption())

@@ -2,6 +2,7 @@ const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
 const DURATION = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)$/;
 const DAY_MS = 86_400_000;
 const DAYS = /^(\d+(?:\.\d+)?)\s*d$/;
+const SECONDS = /^\d+(?:\.\d+)?$/;
 
 /** `500ms`, `30s`, `5m`, `1h`, or a number of seconds, in milliseconds; undefined if malformed. */
 export function parseDuration(value: string | number): number | undefined {
@@ -11,10 +12,18 @@ export function parseDuration(value: string | number): number | undefined {
   return Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS];
 }
 
-/** An age on the command line (`prune --older-than`): a duration as in a spec, or days (`30d`), in milliseconds. */
+/** The forms parseAge takes, for messages. */
+export const AGE_FORMS = 'a number of seconds (3600), or 500ms, 45s, 90m, 12h, 30d';
+
+/**
+ * An age on the command line (`prune --older-than`, `cache prune --older-than`): a duration as in a spec (a unit,
+ * or a bare number of seconds), or days (`30d`), in milliseconds.
+ */
 export function parseAge(value: string): number | undefined {
-  const days = DAYS.exec(value.trim());
-  return days ? Number(days[1]) * DAY_MS : parseDuration(value);
+  const text = value.trim();
+  if (SECONDS.test(text)) return parseDuration(Number(text));
+  const days = DAYS.exec(text);
+  return days ? Number(days[1]) * DAY_MS : parseDuration(text);
 }
 
 /** A human duration for terminals: `840ms`, `3.2s`, `2m05s`, `2m`, `6h`, `1h30m`, `3d04h`. */

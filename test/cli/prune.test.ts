@@ -37,7 +37,9 @@ describe('orchestrator prune', () => {
     const none = rig().run(['prune']);
     expect(none.code).toBe(2);
     expect(none.stderr).toMatch(/prune needs --older-than <age> \(e\.g\. 30d\), --keep <n>, or both/);
-    expect(rig().run(['prune', '--older-than', '30x']).code).toBe(2);
+    const bad = rig().run(['prune', '--older-than', '30x']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/argument '30x' is invalid\. expected an age: a number of seconds \(3600\), or 500ms, 45s, 90m, 12h, 30d/);
     expect(rig().run(['prune', '--keep', '-1']).code).toBe(2);
   });
 
@@ -53,6 +55,18 @@ describe('orchestrator prune', () => {
     expect(json).toMatchObject({ dry_run: true, kept: 2, running: [], unreadable: [] });
     expect(json.removed.map((e: { job_id: string }) => e.job_id)).toEqual([jobs[1], jobs[0]]);
     expect(json.freed_bytes).toBe(size(jobs[0]!) + size(jobs[1]!));
+    // A bare number is seconds, as a duration in a spec (§1): 30 days.
+    const seconds = rig().run(['prune', '--older-than', String(30 * 86_400), '--dry-run', '--json']);
+    expect(seconds.code).toBe(0);
+    expect(JSON.parse(seconds.stdout)).toEqual(json);
+  });
+
+  it('cache prune --older-than takes the same ages, and says the same of a bad one', () => {
+    const cache = rig().path('cache');
+    expect(rig().run(['cache', 'prune', '--older-than', '3600', '--cache-dir', cache, '--json']).code).toBe(0);
+    const bad = rig().run(['cache', 'prune', '--older-than', '1x', '--cache-dir', cache]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/argument '1x' is invalid\. expected an age: a number of seconds \(3600\), or 500ms, 45s, 90m, 12h, 30d/);
   });
 
   it('--older-than with --keep keeps at least the N newest; --keep alone keeps only them', () => {

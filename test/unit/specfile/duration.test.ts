@@ -2,13 +2,19 @@ import { describe, expect, it } from 'vitest';
 import { formatDuration, parseAge, parseDuration } from '../../../src/specfile/duration.js';
 
 describe('durations', () => {
-  it('parseAge takes what a spec takes, plus days; a bare number needs a unit there', () => {
+  it('parseAge takes what a spec takes (a bare number is seconds), plus days', () => {
     expect(parseAge('30d')).toBe(30 * 86_400_000);
     expect(parseAge('1.5d')).toBe(1.5 * 86_400_000);
     expect(parseAge('12h')).toBe(parseDuration('12h'));
     expect(parseAge('90m')).toBe(5_400_000);
-    expect(parseAge('30')).toBeUndefined();
+    expect(parseAge('500ms')).toBe(500);
+    expect(parseAge('3600')).toBe(3_600_000);
+    expect(parseAge('3600')).toBe(parseDuration(3600));
+    expect(parseAge(' 1.5 ')).toBe(1500);
+    expect(parseAge('0')).toBe(0);
     expect(parseAge('30x')).toBeUndefined();
+    expect(parseAge('-5')).toBeUndefined();
+    expect(parseAge('')).toBeUndefined();
     expect(parseDuration('2d')).toBeUndefined(); // specs keep their units
   });
 
