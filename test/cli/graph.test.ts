@@ -1,5 +1,6 @@
 // `orchestrator graph --format ascii` (alias text): the DAG in layers for a terminal, through the built binary.
 import path from 'node:path';
+import stringWidth from 'string-width';
 import { describe, expect, it } from 'vitest';
 import { REPO, useCliRig } from '../helpers/cli.js';
 
@@ -11,6 +12,14 @@ function graph(file: string, format = 'ascii'): string {
   expect(r.code).toBe(0);
   return r.stdout;
 }
+
+/** A step whose output lists files, for steps that fan out over it. */
+const LIST_STEP = `steps:
+  list:
+    output: json
+    run: |
+      echo '{"files": ["a", "b"]}'
+`;
 
 describe('graph --format ascii', () => {
   it('draws examples/tiny_spec.yaml in its three layers, each step with its needs; text is the same', () => {
@@ -90,12 +99,7 @@ steps:
   it('marks fanned steps with how they fan out, in every format', () => {
     rig().write(
       'fanned.yaml',
-      `steps:
-  list:
-    output: json
-    run: |
-      echo '{"files": ["a", "b"]}'
-  build:
+      `${LIST_STEP}  build:
     matrix: { os: [linux, mac], node: [20, 22, 24] }
     run: echo \${{ matrix.os }}
   count:
@@ -105,9 +109,45 @@ steps:
     run: echo \${{ item }}
 `,
     );
-    expect(graph('fanned.yaml')).toContain('layer 1  list\n         build ×6 (matrix: os, node)\nlayer 2  count × each item ×2 (matrix: mode)  <- list');
+    // Wider than the name column (32): the label keeps its line, its needs start the next one, in the column.
+    expect(graph('fanned.yaml')).toContain(`layer 1  list\n         build ×6 (matrix: os, node)\nlayer 2  count × each item ×2 (matrix: mode)\n${' '.repeat(41)}  <- list\n`);
     expect(graph('fanned.yaml', 'mermaid')).toContain('n1["build ×6 (matrix: os, node)"]');
     expect(graph('fanned.yaml', 'dot')).toContain('"count" [label="count × each item ×2 (matrix: mode)"];');
+  });
+
+  it('lines up every `<-` in one column, fanned or not, wider than the column or not, in any script', () => {
+    rig().write(
+      'fanned.yaml',
+      `${LIST_STEP}  count:
+    needs: [list]
+    for_each: \${{ steps.list.outputs.files }}
+    run: echo \${{ item }}
+  build:
+    needs: [list]
+    matrix: { 系统: [linux, mac] }
+    run: echo
+  everything:
+    needs: [list]
+    for_each: \${{ steps.list.outputs.files }}
+    matrix: { os: [linux, mac], node: [20, 22, 24] }
+    run: echo
+  report:
+    needs: [count, build, everything]
+    run: echo done
+`,
+    );
+    const lines = graph('fanned.yaml').trimEnd().split('\n').slice(2);
+    expect(lines).toEqual([
+      'layer 1  list',
+      'layer 2  count × each item                 <- list',
+      '         build ×2 (matrix: 系统)           <- list',
+      '         everything × each item ×6 (matrix: os, node)',
+      '                                           <- list',
+      'layer 3  report                            <- count, build, everything',
+    ]);
+    // In terminal cells (系 and 统 take two each): the same column on every row.
+    const columns = lines.filter((l) => l.includes('<-')).map((l) => stringWidth(l.slice(0, l.indexOf('<-'))));
+    expect(new Set(columns)).toEqual(new Set([43]));
   });
 
   it('a spec with a problem is refused as with every other format', () => {
