@@ -223,7 +223,7 @@ function sumUpEchoes(problems: Diagnostic[], parserSaid: ReadonlySet<Diagnostic>
   for (const p of problems) (shown.length >= MAX_SYNTAX_ERRORS && parserSaid.has(p) ? rest : shown).push(p);
   if (rest.length === 0) return shown;
   const { file, line, col } = rest[0]!;
-  shown.push({ code: 'spec-syntax', message: `${rest.length} more syntax errors from here on (often echoes of the first one)`, file, line, col });
+  shown.push({ code: 'spec-syntax', message: `${rest.length} more syntax error${rest.length === 1 ? '' : 's'} from here on (often echoes of the first one)`, file, line, col });
   return shown.sort((a, b) => a.line! - b.line! || a.col! - b.col!);
 }
 

@@ -160,6 +160,21 @@ describe('for_each', () => {
 });
 
 describe('downstream of instances', () => {
+  it('show counts one instance past those listed as one instance, and so does --logs of a step whose one instance wrote nothing', () => {
+    const r = rig();
+    const files = Array.from({ length: 21 }, (_, i) => `f${i}`);
+    writeList(files);
+    for (const f of files.slice(1)) r.write(`fail-${f}`, '');
+    r.write('spec.yaml', LIST_SPEC);
+    expect(r.run(['run', 'spec.yaml']).code).toBe(1);
+    // Over 20 instances, show lists those that did not succeed (20 here) and counts the rest.
+    expect(r.run(['show', 'latest']).stdout).toContain('count: 1 more instance succeeded (show --json lists every one)\n');
+    r.write('quiet.yaml', 'steps:\n  count:\n    for_each: ${{ fromJSON(\'["x"]\') }}\n    run: "true"\n');
+    expect(r.run(['run', 'quiet.yaml']).code).toBe(0);
+    const logs = r.run(['show', 'latest', '--logs', 'count']);
+    expect(logs.stderr).toBe('step "count" is fanned out: its instances have the logs, but none of its 1 instance has written one\n');
+  });
+
   it('show groups instances under their step with counts, and --logs of the step names theirs; --junit has one test case per instance', () => {
     const r = rig();
     writeList(['a', 'b', 'c']);

@@ -143,7 +143,7 @@ steps:
     // Failed steps: the instance by its values and the step, each log's end in a collapsed block; the log's
     // backticks cannot close the fence.
     expect(md).toContain('**❌ count (b.txt)**: exit: exited with code 1');
-    expect(md).toContain('<details><summary>last 1 lines of its log</summary>\n\n```text\ncounting b.txt\n```\n\n</details>');
+    expect(md).toContain('<details><summary>last 1 line of its log</summary>\n\n```text\ncounting b.txt\n```\n\n</details>');
     expect(md).toContain('**❌ lint**: exit: exited with code 2');
     expect(md).toContain('````text\na | b ``` <b>\n````');
     expect(md).toContain(`orchestrator show ${job}\n`);

@@ -20,7 +20,7 @@ import { table } from '../render/table.js';
 import { renderTimeline } from '../render/timeline.js';
 import { showCommandFor } from '../render/hint.js';
 import { timeoutLabel } from '../render/timeout-label.js';
-import { toPrintable } from '../render/units.js';
+import { plural, toPrintable } from '../render/units.js';
 import { specOfJob } from '../job-spec.js';
 
 
@@ -141,7 +141,7 @@ export async function showCommand(ref: string, opts: ShowOptions): Promise<numbe
       const r = m.steps[x];
       if (r) rows.push(row(x, r, `  ${x}${r.label !== undefined ? c.dim(` (${toPrintable(r.label)})`) : ''}`));
     }
-    if (listed.length < instances.length) notes.push(c.dim(`${id}: ${instances.length - listed.length} more instances succeeded (show --json lists every one)`));
+    if (listed.length < instances.length) notes.push(c.dim(`${id}: ${plural(instances.length - listed.length, 'more instance', 'more instances')} succeeded (show --json lists every one)`));
   }
   out.write(`${header.join('\n')}\n\n${table(['STEP', 'STATUS', 'ATTEMPTS', 'TOOK', 'TIMEOUT', 'EXIT', 'ERROR'], rows)}\n${notes.map((n) => `${n}\n`).join('')}`);
   return 0;
@@ -167,7 +167,7 @@ function fannedStepLogs(o: { dir: string; manifest: JobManifest; step: string; i
   const { manifest: m, step } = o;
   if (o.instances.length === 0) return `step "${step}" is fanned out and has no instances, so no logs`;
   const logged = o.instances.filter((x) => fs.existsSync(path.join(o.dir, 'logs', `${x}.log`)));
-  if (logged.length === 0) return `step "${step}" is fanned out: its instances have the logs, but none of its ${o.instances.length} instances has written one`;
+  if (logged.length === 0) return `step "${step}" is fanned out: its instances have the logs, but none of its ${plural(o.instances.length, 'instance', 'instances')} has written one`;
   const ordered = [...logged.filter((x) => m.steps[x]?.status !== 'succeeded'), ...logged.filter((x) => m.steps[x]?.status === 'succeeded')];
   const named = `${ordered.slice(0, INSTANCES_NAMED).join(', ')},${ordered.length > INSTANCES_NAMED ? ' …' : ''} ${ordered.length} in all`;
   return `step "${step}" is fanned out: its instances have the logs (${named}): ${showCommandFor(m.job_id, o.dir)} --logs ${ordered[0]}`;

@@ -6,6 +6,7 @@ import { hasTemplate } from '../../expr/index.js';
 import { renderCacheGlobs } from '../../graph/instances.js';
 import type { JobSpec } from '../../specfile/model.js';
 import { matchFiles } from '../../store/input-hashes.js';
+import { plural } from '../render/units.js';
 
 /** How often declared inputs are looked at, and how long they must stay still before a run starts. */
 const POLL_MS = 250;
@@ -27,7 +28,7 @@ export async function watchRuns(o: { load: () => Promise<JobSpec>; run: (spec: J
     const watched = () => [specPath, ...matchFiles(path.dirname(specPath), globs, [path.resolve(o.runsDir)]).map((rel) => path.join(path.dirname(specPath), rel))];
     // Looked at before the line is printed: whoever reads it and then changes a file is seen.
     let before = signature(watched());
-    o.say(`watching ${before.size} files for changes (Ctrl-C to stop)`);
+    o.say(`watching ${plural(before.size, 'file', 'files')} for changes (Ctrl-C to stop)`);
     // A spec that no longer loads runs nothing: the next change is waited for, and the spec read again.
     for (;;) {
       const changed = await waitForChange(watched, before);

@@ -12,6 +12,7 @@ import { renderMermaidLines } from './graph-mermaid.js';
 import { showCommandFor } from './hint.js';
 import { countsText, instanceName } from './instances.js';
 import { byteSize, escapeMarkdown, fencedBlock, fitDocument, type Block } from './markdown.js';
+import { plural } from './units.js';
 
 /** GitHub's limit on one step's summary file: past it the summary is not shown at all. */
 export const SUMMARY_LIMIT_BYTES = 1024 * 1024;
@@ -88,7 +89,7 @@ function renderHead(m: JobManifest): string {
   const parts = counts.filter(([s, n]) => n > 0 || s === 'succeeded' || s === 'failed').map(([s, n]) => `${n} ${s}`);
   const from = m.resumed_from ? ` · resuming \`${m.resumed_from}\`` : m.rerun_of ? ` · re-running \`${m.rerun_of}\`` : '';
   const error = m.error ? `\n\n**${escapeMarkdown(m.error.code)}**: ${escapeMarkdown(m.error.message)}` : '';
-  return `## ${MARK[m.status]} ${escapeMarkdown(m.name)} ${m.status}${took}\n\nJob \`${m.job_id}\` · ${records.length} steps: ${parts.join(', ')} · concurrency ${m.concurrency}${from}${error}\n`;
+  return `## ${MARK[m.status]} ${escapeMarkdown(m.name)} ${m.status}${took}\n\nJob \`${m.job_id}\` · ${plural(records.length, 'step', 'steps')}: ${parts.join(', ')} · concurrency ${m.concurrency}${from}${error}\n`;
 }
 
 /**
@@ -185,7 +186,7 @@ function renderLog(file: string, tail: number, attempts: number): Block | undefi
   const clean = (lines: string[]) => lines.map((l) => cleanLogText(l).replaceAll('\r', ''));
   const above = log.failures.length > 0 ? clean(['… lines above that look like failures:', ...log.failures, '…']) : [];
   const lines = clean(log.tail);
-  const render = (from: number) => `\n<details><summary>last ${lines.length - from} lines of its log${log.lastAttemptOnly ? ` (attempt ${attempts} of ${attempts})` : ''}</summary>\n\n${fencedBlock('text', [...(from === 0 ? above : []), ...lines.slice(from)])}\n</details>\n`;
+  const render = (from: number) => `\n<details><summary>last ${plural(lines.length - from, 'line', 'lines')} of its log${log.lastAttemptOnly ? ` (attempt ${attempts} of ${attempts})` : ''}</summary>\n\n${fencedBlock('text', [...(from === 0 ? above : []), ...lines.slice(from)])}\n</details>\n`;
   return (room) => {
     const whole = render(0);
     if (byteSize(whole) <= room) return whole;

@@ -4,7 +4,7 @@ import type { EventSink, RunEvent } from '../../events/types.js';
 import { formatDuration } from '../../specfile/duration.js';
 import { stripAnsi } from '../../util/ansi.js';
 import { countsText, instanceName } from './instances.js';
-import { toPrintable } from './units.js';
+import { plural, toPrintable } from './units.js';
 
 /** The terminal a live view draws on: a writable stream with (optionally) its size. */
 export interface LiveStream extends NodeJS.WritableStream {
@@ -97,7 +97,7 @@ export class LiveRenderer implements EventSink {
         this.#jobStart = now;
         this.#queued.clear();
         for (const id of e.steps) this.#queued.add(id);
-        this.#history.push(`${c.bold(toPrintable(e.name))}  ${c.dim(e.job_id)}  ${e.steps.length} steps, concurrency ${e.concurrency}${e.resumed_from ? `, resuming ${e.resumed_from}` : ''}${e.rerun_of ? `, re-running ${e.rerun_of}` : ''}`);
+        this.#history.push(`${c.bold(toPrintable(e.name))}  ${c.dim(e.job_id)}  ${plural(e.steps.length, 'step', 'steps')}, concurrency ${e.concurrency}${e.resumed_from ? `, resuming ${e.resumed_from}` : ''}${e.rerun_of ? `, re-running ${e.rerun_of}` : ''}`);
         this.#timer ??= setInterval(() => this.#tick(), this.#interval);
         this.#timer.unref(); // never what keeps the process alive
         break;

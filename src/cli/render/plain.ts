@@ -3,7 +3,7 @@ import type { EventSink, RunEvent } from '../../events/types.js';
 import { formatDuration } from '../../specfile/duration.js';
 import { statusPaint } from './color.js';
 import { countsText, instanceName } from './instances.js';
-import { toOneLine, toPrintable } from './units.js';
+import { plural, toOneLine, toPrintable } from './units.js';
 
 /** One plain line per event: for pipes, CI logs, and `show --events`. */
 export class PlainRenderer implements EventSink {
@@ -32,7 +32,7 @@ export class PlainRenderer implements EventSink {
     const dur = (s: number | undefined | null) => (s === undefined || s === null ? '' : formatDuration(s * 1000));
     switch (e.type) {
       case 'job.started':
-        return `${tag('job', c.cyan)}${c.bold(toPrintable(e.name))}  ${e.job_id}  ${e.steps.length} steps, concurrency ${e.concurrency}${e.resumed_from ? `, resuming ${e.resumed_from}` : ''}${e.rerun_of ? `, re-running ${e.rerun_of}` : ''}`;
+        return `${tag('job', c.cyan)}${c.bold(toPrintable(e.name))}  ${e.job_id}  ${plural(e.steps.length, 'step', 'steps')}, concurrency ${e.concurrency}${e.resumed_from ? `, resuming ${e.resumed_from}` : ''}${e.rerun_of ? `, re-running ${e.rerun_of}` : ''}`;
       case 'step.started':
         return `${tag('start', c.blue)}${id(e.step)}`;
       case 'step.worker':

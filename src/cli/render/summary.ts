@@ -6,7 +6,7 @@ import type { JobManifest, StepRecord } from '../../store/manifest.js';
 import { formatDuration } from '../../specfile/duration.js';
 import { showCommandFor } from './hint.js';
 import { statusPaint } from './color.js';
-import { toOneLine, toPrintable } from './units.js';
+import { plural, toOneLine, toPrintable } from './units.js';
 
 /** Log lines a failed step shows in the summary unless `--tail` says otherwise. */
 export const DEFAULT_TAIL_LINES = 10;
@@ -67,7 +67,7 @@ export function printSummary({ out, colors: c, manifest: m, runDir, tail = DEFAU
     }
     return { kept, extra };
   };
-  const moreInstances = (extra: Map<string, number>, status: string) => [...extra].map(([of, n]) => c.dim(`  … ${n} more ${status} instances of ${of}: ${show}`));
+  const moreInstances = (extra: Map<string, number>, status: string) => [...extra].map(([of, n]) => c.dim(`  … ${plural(n, `more ${status} instance`, `more ${status} instances`)} of ${of}: ${show}`));
   const failed = quotedOf('failed');
   for (const [id, r] of failed.kept.slice(0, FAILED_SHOWN)) {
     lines.push(`${c.red('✗')} ${name(id, r)}: ${r.error?.code}: ${toPrintable(r.error?.message ?? '')}${r.attempts > 1 ? ` (after ${r.attempts} attempts)` : ''}`);

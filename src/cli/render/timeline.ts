@@ -3,7 +3,7 @@ import { formatDuration } from '../../specfile/duration.js';
 import type { JobManifest, StepRecord } from '../../store/manifest.js';
 import { statusPaint } from './color.js';
 import { listedInstances } from './instances.js';
-import { toPrintable } from './units.js';
+import { plural, toPrintable } from './units.js';
 
 /** What `renderTimeline` needs besides the manifest. */
 export interface TimelineOptions {
@@ -42,7 +42,7 @@ export function renderTimeline(m: JobManifest, opts: TimelineOptions): string {
     const listed = new Set(listedInstances(m, r.instances));
     if (listed.size === r.instances.length) continue;
     for (const x of r.instances) if (!listed.has(x)) unlisted.add(x);
-    notes.push(c.dim(`${id}: ${r.instances.length - listed.size} more instances succeeded (show --json lists every one)`));
+    notes.push(c.dim(`${id}: ${plural(r.instances.length - listed.size, 'more instance', 'more instances')} succeeded (show --json lists every one)`));
   }
   const ids = Object.keys(m.steps).filter((id) => !unlisted.has(id));
   const spans: Span[] = [];

@@ -30,7 +30,7 @@ describe('run --watch', () => {
     });
     expect(code).toBe(130);
     expect(runs).toBe(2);
-    expect(lines).toEqual(['watching 1 files for changes (Ctrl-C to stop)', 'spec.yaml changed: running again'.replace('spec.yaml', path.relative(process.cwd(), specPath))]);
+    expect(lines).toEqual(['watching 1 file for changes (Ctrl-C to stop)', 'spec.yaml changed: running again'.replace('spec.yaml', path.relative(process.cwd(), specPath))]);
   }, 20_000);
 
   it("watches a fanned step's cache globs as its last run's instances rendered them: each instance's files, new ones too, and nothing the glob would match with its expression widened", async () => {

@@ -32,6 +32,11 @@ describe('renderJobSummary', () => {
     expect(md.split('\n')[0]).toBe('## ✅ &lt;b&gt;x&lt;/b&gt; \\| \\*y\\* \\[z\\](u) succeeded in 1.0s');
   });
 
+  it('counts one step as one step', () => {
+    const md = renderJobSummary({ manifest: manifest('one', ['a']), steps: [spec('a', [])], runDir: '/r/runs/j', tail: 10, limit: SUMMARY_LIMIT_BYTES })!;
+    expect(md).toContain('· 1 step: 1 succeeded, 0 failed ·');
+  });
+
   it('leaves the graph out, saying so, past the 500 edges GitHub draws', () => {
     const ids = Array.from({ length: 40 }, (_, i) => `s${i}`);
     // Each step needs every earlier one: 780 edges.

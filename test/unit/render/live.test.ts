@@ -124,6 +124,9 @@ describe('LiveRenderer', () => {
     expect(settled(/^ {2}■ docs +cancelled +cancelled: the job stopped$/)).toHaveLength(1);
     expect(settled(/^ {2}↷ qa +skipped +skipped: need "builder" failed$/)).toHaveLength(1);
     expect(lines[0]).toBe('tiny  job-1  4 steps, concurrency 2');
+    const one = rig(['only']);
+    one.start();
+    expect(one.term.text().split('\n')[0]).toBe('tiny  job-1  1 step, concurrency 2');
     // The frame is erased at the end: the last thing written is not a summary line.
     expect(text.trimEnd().split('\n').at(-1)).toMatch(/skipped/);
   });

@@ -29,4 +29,14 @@ describe('the end-of-run summary', () => {
     expect(text).toContain('… and 5 more failed (bad ␛]0;pwned␇ value)');
     expect(text).not.toMatch(/[\u0000-\u0009\u000B-\u001F]/);
   });
+
+  it('counts one instance past those quoted as one instance', () => {
+    const steps: Record<string, unknown> = { count: { status: 'failed', attempts: 1, instances: ['c1', 'c2', 'c3', 'c4'], error: { code: 'instances', message: '4 failed' } } };
+    for (const id of ['c1', 'c2', 'c3', 'c4']) steps[id] = { status: 'failed', attempts: 1, instance_of: 'count', label: id, error: { code: 'exit', message: 'exit code 1' } };
+    const manifest = { job_id: 'j', status: 'failed', duration_s: 1, steps } as unknown as JobManifest;
+    let text = '';
+    const out = { write: (s: string) => ((text += s), true) } as unknown as NodeJS.WritableStream;
+    printSummary({ out, colors: new Chalk({ level: 0 }), manifest, runDir: '/nonexistent/run' });
+    expect(text).toContain('… 1 more failed instance of count:');
+  });
 });

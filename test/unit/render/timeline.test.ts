@@ -120,6 +120,11 @@ describe('renderTimeline', () => {
     expect(many).toMatch(/^count-4 .* failed$/m);
     expect(many).not.toMatch(/^count-0 /m);
     expect(many).toContain('count: 499 more instances succeeded (show --json lists every one)');
+    // One left over is one instance.
+    const ids = Array.from({ length: 21 }, (_, i) => `count-${i}`);
+    const steps: Record<string, StepRecord> = { count: step('failed', 0, 3, { instances: ids }) };
+    ids.forEach((id, i) => (steps[id] = step(i === 0 ? 'succeeded' : 'failed', 0, 0.1, { instance_of: 'count' })));
+    expect(renderTimeline(manifest(steps, 3, 'failed'), { width: 80, colors: plain, needs: { count: [] } })).toContain('count: 1 more instance succeeded (show --json lists every one)');
     const few = fan(5);
     expect(few).toMatch(/^count-0 /m);
     expect(few).not.toContain('more instances');

@@ -343,6 +343,7 @@ describe('loadDocument', () => {
     expect(found).toHaveLength(6);
     expect(found[0]).toBe('4:4: Unexpected flow-map-end token in YAML stream: "}"');
     expect(found[5]).toMatch(/^\d+:\d+: \d+ more syntax errors from here on \(often echoes of the first one\)$/);
+    expect(problems('steps:\n  a:\n    run: echo a\n   }\n  s0:\n    needs: x\n').at(-1)).toBe('6:12: 1 more syntax error from here on (often echoes of the first one)');
     // A mistake we explain is read past: its echoes are not listed at all.
     expect(problems(`steps:\n  a:\n    run: echo '{"a": [{"b": 1}]}'\n${steps}`)).toEqual([
       '3:20: ": " inside the value of `run` starts a nested mapping in YAML: quote the value or use `run: |` with the text on the next lines',
