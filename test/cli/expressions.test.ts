@@ -237,7 +237,8 @@ describe('skipping, if: and continue_on_error', () => {
     expect(rig().log('cleanup')).toContain('cleaned');
 
     // A second Ctrl-C stops at once: then not even the cleanup starts.
-    rig().write('cleanup.yaml', fs.readFileSync(rig().path('cleanup.yaml'), 'utf8').replace('sleep 30', "trap '' TERM; sleep 30"));
+    // The trap is set before the file that says the step started: a SIGTERM between the two would end it at once.
+    rig().write('cleanup.yaml', fs.readFileSync(rig().path('cleanup.yaml'), 'utf8').replace('run: touch', "run: trap '' TERM; touch"));
     const again = spawn(process.execPath, [BIN, 'run', 'cleanup.yaml'], { cwd: rig().dir, env: rig().env({ ORCH_KILL_GRACE_MS: '60000' }), stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     again.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
