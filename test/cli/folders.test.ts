@@ -51,7 +51,7 @@ describe('the folder of --junit or --summary that cannot be made', () => {
     expect(junit.stderr).toBe('cannot write --junit /proc/orch-nope/junit.xml: /proc does not let folders be made in it (mkdir /proc/orch-nope: ENOENT)\n');
     const summary = await rig().runAsync(['run', 'spec.yaml', '-q', '--summary', '/proc/orch-nope/summary.md'], { timeoutMs: 20_000 });
     expect(summary.code).toBe(1);
-    expect(summary.stderr).toBe('orchestrator: --summary: cannot write /proc/orch-nope/summary.md: cannot write /proc/orch-nope: /proc does not let folders be made in it (mkdir /proc/orch-nope: ENOENT)\n');
+    expect(summary.stderr).toBe('orchestrator: --summary /proc/orch-nope/summary.md: cannot write /proc/orch-nope: /proc does not let folders be made in it (mkdir /proc/orch-nope: ENOENT)\n');
     expect(rig().jobs()).toHaveLength(2);
     expect(rig().manifest().status).toBe('succeeded');
   });
@@ -64,6 +64,6 @@ describe('the folder of --junit or --summary that cannot be made', () => {
     expect(junit.stderr).toBe(`cannot write --junit afile/junit.xml: ${rig().path('afile')} is a file, not a folder\n`);
     const summary = rig().run(['run', 'spec.yaml', '-q', '--summary', 'afile/x/summary.md']);
     expect(summary.code).toBe(1);
-    expect(summary.stderr).toBe(`orchestrator: --summary: cannot write afile/x/summary.md: cannot write ${rig().path('afile')}: ${rig().path('afile')} is a file, not a folder\n`);
+    expect(summary.stderr).toBe(`orchestrator: --summary afile/x/summary.md: cannot write ${rig().path('afile')}: ${rig().path('afile')} is a file, not a folder\n`);
   });
 });

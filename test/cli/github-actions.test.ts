@@ -285,7 +285,7 @@ describe('--summary FILE', () => {
     r.write('dir/x', '');
     const res = r.run(['run', 'spec.yaml', '--summary', 'dir/x/summary.md']);
     expect(res.code).toBe(1);
-    expect(res.stderr).toContain(`orchestrator: --summary: cannot write dir/x/summary.md: cannot write ${r.path('dir/x')}: ${r.path('dir/x')} is a file, not a folder\n`);
+    expect(res.stderr).toContain(`orchestrator: --summary dir/x/summary.md: cannot write ${r.path('dir/x')}: ${r.path('dir/x')} is a file, not a folder\n`);
     expect(res.stderr).not.toMatch(/\n\s+at /);
   });
 });

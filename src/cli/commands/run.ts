@@ -253,7 +253,7 @@ async function writeSummary({ opts, github, spec, manifest, runDir }: { opts: Ru
   const { appendJobSummary } = await import('../render/job-summary.js');
   let fitted = true;
   const failed = tryWrite(file, () => (fitted = appendJobSummary(file, { manifest, steps: spec.steps, runDir, tail: opts.tail ?? DEFAULT_TAIL_LINES })));
-  if (failed) process.stderr.write(`orchestrator: --summary: cannot write ${file}: ${failed.message}\n`);
+  if (failed) process.stderr.write(`orchestrator: --summary ${file}: ${failed.message}\n`); // the message says what could not be written, and why
   else if (!fitted) process.stderr.write(`warning: no job summary written: ${file} already holds nearly 1 MiB, GitHub's limit\n`);
   return failed !== undefined;
 }
