@@ -40,19 +40,15 @@ export function chooseWorkers(o: WorkersSources): WorkersChoice | undefined {
     if (o.bucketUrl !== undefined) throw new OrchestratorError({ code: 'usage', message: '--bucket is for runs with workers (--workers, $ORCH_WORKERS or the spec\'s `workers:`)' });
     return undefined;
   }
-  if (path.basename(o.spec.path) === STDIN_NAME) {
-    const where = o.redisUrl !== undefined ? '--workers' : o.env.ORCH_WORKERS ? '$ORCH_WORKERS' : "the spec's `workers:`";
+  // A spec with no file a worker's checkout could have: read from stdin, or the library's run() of an object
+  // (whose path, spec.json in the working folder, is a made-up one).
+  const stdin = path.basename(o.spec.path) === STDIN_NAME;
+  if (stdin || o.spec.displayPath === SPEC_OBJECT_NAME) {
+    const [what, flag, save, local] = stdin ? ['read from stdin', '--workers', 'save', '--local'] : ['given as an object', 'options.workers', 'write', 'local: true'];
+    const where = o.redisUrl !== undefined ? flag : o.env.ORCH_WORKERS ? '$ORCH_WORKERS' : "the spec's `workers:`";
     throw new OrchestratorError({
       code: 'usage',
-      message: `a spec read from stdin cannot run on workers (${where}): each worker runs the spec from its own checkout, so it must be a file of the project; save it there and run that file, or run here with --local`,
-    });
-  }
-  if (o.spec.displayPath === SPEC_OBJECT_NAME) {
-    // The library's run() of a spec object: no file at all (its path, spec.json in the working folder, is a made-up one).
-    const where = o.redisUrl !== undefined ? 'options.workers' : o.env.ORCH_WORKERS ? '$ORCH_WORKERS' : "the spec's `workers:`";
-    throw new OrchestratorError({
-      code: 'usage',
-      message: `a spec given as an object cannot run on workers (${where}): each worker runs the spec from its own checkout, so it must be a file of the project; write it there and run that file, or run here with local: true`,
+      message: `a spec ${what} cannot run on workers (${where}): each worker runs the spec from its own checkout, so it must be a file of the project; ${save} it there and run that file, or run here with ${local}`,
     });
   }
   const bucketUrl = o.bucketUrl ?? (o.env.ORCH_BUCKET || undefined) ?? o.spec.workers?.bucketUrl;

@@ -2,6 +2,7 @@ import stringWidth from 'string-width';
 import { buildGraph, topologicalOrder } from '../../graph/build.js';
 import { describeFan } from '../../graph/instances.js';
 import type { JobSpec, StepSpec } from '../../specfile/model.js';
+import { plural } from './units.js';
 
 /** Lines are wrapped at this width (fixed, not the terminal's, so the output is the same everywhere). */
 const WIDTH = 100;
@@ -27,7 +28,7 @@ export function renderAsciiGraph(spec: Pick<JobSpec, 'name' | 'steps'>): string 
   const nameWidth = Math.min(MAX_NAME_COLUMN, Math.max(...g.ids.map((_, i) => stringWidth(label(i)))));
   const layerWidth = `layer ${layers.length}`.length;
   const column = layerWidth + 2 + nameWidth; // where the needs' `  <- ` starts on every row
-  const lines = [`${spec.name}: ${plural(g.ids.length, 'step')} in ${plural(layers.length, 'layer')} (each step below all of its needs)`, ''];
+  const lines = [`${spec.name}: ${plural(g.ids.length, 'step', 'steps')} in ${plural(layers.length, 'layer', 'layers')} (each step below all of its needs)`, ''];
   let next = 0;
   layers.forEach((members, k) => {
     const ordered = members
@@ -80,6 +81,3 @@ function mean(values: number[]): number {
   return values.reduce((a, b) => a + b, 0) / values.length;
 }
 
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
-}
