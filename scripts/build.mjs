@@ -15,6 +15,7 @@
 // (S3 client, BullMQ, ioredis) stay external: required lazily, only by specs and commands that use them. The
 // globs of cached steps (tinyglobby) come inside the program.
 import { execFileSync, spawnSync } from 'node:child_process';
+import { isAscii } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -123,8 +124,11 @@ const bundle = (from, to, extra = {}) => build({ ...common, entryPoints: [path.j
 // loading it cost ~20 ms of every start. Built first: the bundles that load it are built knowing its content
 // hash, which names its code cache (src/workers/load-queue-lib.ts).
 await bundle('src/workers/queue-lib.ts', 'workers/queue-lib.cjs', { plugins: [withoutModule('msgpackr-extract')], external: ['pg', 'pg-native'] });
-const queueLibId = createHash('sha256').update(fs.readFileSync(path.join(next, 'workers/queue-lib.cjs'))).digest('hex').slice(0, 16);
-const queueLibDefine = { define: { ORCH_QUEUE_LIB_ID: JSON.stringify(queueLibId) } };
+const queueLibBytes = fs.readFileSync(path.join(next, 'workers/queue-lib.cjs'));
+const queueLibId = createHash('sha256').update(queueLibBytes).digest('hex').slice(0, 16);
+// Whether a bundle holds nothing but ASCII: then it is read as Latin-1, faster than UTF-8 (src/util/code-cache.ts).
+// esbuild escapes what is not ASCII in strings and names, not always in regular expressions: write `\u2717` there.
+const queueLibDefine = { define: { ORCH_QUEUE_LIB_ID: JSON.stringify(queueLibId), ORCH_QUEUE_LIB_ASCII: String(isAscii(queueLibBytes)) } };
 await Promise.all([
   // main.cjs loads the program with vm.Script (see src/util/code-cache.ts): it comes wrapped as a function.
   bundle('src/cli/program.ts', 'cli/program.cjs', { banner: { js: '(function (exports, require, module, __filename, __dirname) {' }, footer: { js: '})' }, ...queueLibDefine }),
@@ -144,9 +148,10 @@ await Promise.all([
 ]);
 // V8 checks a code cache against the length of its source only: the cache is named after the bundle's
 // content, which main.cjs is built knowing, so a changed bundle never runs with bytecode of another.
-const programId = createHash('sha256').update(fs.readFileSync(path.join(next, 'cli/program.cjs'))).digest('hex').slice(0, 16);
+const programBytes = fs.readFileSync(path.join(next, 'cli/program.cjs'));
+const programId = createHash('sha256').update(programBytes).digest('hex').slice(0, 16);
 const { version } = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
-await bundle('src/cli/main.ts', 'cli/main.cjs', { define: { ORCH_PROGRAM_ID: JSON.stringify(programId), ORCH_VERSION: JSON.stringify(version) } });
+await bundle('src/cli/main.ts', 'cli/main.cjs', { define: { ORCH_PROGRAM_ID: JSON.stringify(programId), ORCH_PROGRAM_ASCII: String(isAscii(programBytes)), ORCH_VERSION: JSON.stringify(version) } });
 
 fs.writeFileSync(path.join(next, 'lib/index.mjs'), "import lib from './index.cjs';\nexport const { run, validate, OrchestratorError } = lib;\n");
 if (fs.existsSync(types)) fs.renameSync(types, path.join(next, 'types'));

@@ -16,8 +16,9 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
-/** Set by the build: the program bundle's content hash (its code cache is named after it), and package.json's version. */
+/** Set by the build: the program bundle's content hash (its code cache is named after it), whether it is all ASCII, and package.json's version. */
 declare const ORCH_PROGRAM_ID: string;
+declare const ORCH_PROGRAM_ASCII: boolean;
 declare const ORCH_VERSION: string;
 
 const version = ORCH_VERSION;
@@ -31,7 +32,7 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
   process.stderr.write('orchestrator needs bash and a POSIX system: on Windows, run it inside WSL (https://learn.microsoft.com/windows/wsl/)\n');
   process.exitCode = 2;
 } else {
-  const program = requireWithCodeCache(path.join(__dirname, 'program.cjs'), path.join(__dirname, `program.${ORCH_PROGRAM_ID}.cache`)) as typeof import('./program.js');
+  const program = requireWithCodeCache(path.join(__dirname, 'program.cjs'), path.join(__dirname, `program.${ORCH_PROGRAM_ID}.cache`), { ascii: ORCH_PROGRAM_ASCII }) as typeof import('./program.js');
   void program.runCli(process.argv, version).then((code) => {
     process.exitCode = code;
     // The command is done: exit now rather than let the event loop wind down (~4 ms), unless output

@@ -17,7 +17,7 @@ const MAX_READ_BYTES_PER_LINE = 1024;
  * Lines that usually say what failed: TAP's `not ok`, test runners' FAIL / ✗ / ✖, `Error:` (also `TypeError:` …) and
  * `error:` (compilers, Rust), AssertionError, Python's Traceback, Go's panic.
  */
-const FAILURE_LINE = /\bnot ok\b|\bFAIL(?:ED|URE)?\b|[Ee]rror:|[✗✖]|AssertionError|^Traceback \(most recent call last\)|^panic:/;
+const FAILURE_LINE = /\bnot ok\b|\bFAIL(?:ED|URE)?\b|[Ee]rror:|[\u2717\u2716]|AssertionError|^Traceback \(most recent call last\)|^panic:/;
 
 /** The end of a log: its last lines, and the lines above them that look like failures. */
 export interface LogLines {

@@ -34,6 +34,18 @@ describe('the build', () => {
     expect(script.cachedDataRejected).toBe(false);
   });
 
+  it('the program and the queue library are all ASCII, so they are read as Latin-1 (the faster path), and main.cjs and the program know it', () => {
+    assertBuilt();
+    for (const rel of ['dist/cli/program.cjs', 'dist/workers/queue-lib.cjs']) {
+      const text = fs.readFileSync(path.join(REPO, rel), 'latin1');
+      const at = text.search(/[^\x00-\x7f]/);
+      const line = text.slice(0, at).split('\n').length;
+      expect(at, `${rel} has a byte that is not ASCII on line ${line} (…${text.slice(Math.max(0, at - 40), at + 10)}…): write it as \\u…`).toBe(-1);
+    }
+    expect(fs.readFileSync(path.join(CLI, 'main.cjs'), 'utf8')).toMatch(/ascii:!0/);
+    expect(fs.readFileSync(path.join(CLI, 'program.cjs'), 'utf8')).toMatch(/wrap:!0,ascii:!0/);
+  });
+
   it('the CLI runs as CommonJS: answering --version starts no more of the ES module loader than a CommonJS script does', () => {
     const pkg = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { version: string };
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-build-'));

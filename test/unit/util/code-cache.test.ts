@@ -32,6 +32,16 @@ describe('requireWithCodeCache', () => {
     expect(requireWithCodeCache(file, cache, { wrap: true })).toMatchObject({ answer: 42 });
   });
 
+  it('reads a file as Latin-1 when told it is all ASCII (the build checks), the same module as through UTF-8', () => {
+    const file = path.join(dir, 'lib.cjs');
+    fs.writeFileSync(file, MODULE);
+    expect(requireWithCodeCache(file, path.join(dir, 'lib.cache'), { wrap: true, ascii: true })).toEqual({ where: path.basename(dir), file: 'lib.cjs', answer: 42 });
+    // What `ascii` must never be given: UTF-8 read as Latin-1 is other text (here, a string one character longer).
+    fs.writeFileSync(file, "module.exports = '\u2717'.length;\n");
+    expect(requireWithCodeCache(file, path.join(dir, 'lib.cache'), { wrap: true })).toBe(1);
+    expect(requireWithCodeCache(file, path.join(dir, 'lib.cache'), { wrap: true, ascii: true })).toBe(3);
+  });
+
   it('loads a file the build wrapped itself (the program) without wrapping it again', () => {
     const file = path.join(dir, 'program.cjs');
     fs.writeFileSync(file, `(function (exports, require, module, __filename, __dirname) {${MODULE}})`);
