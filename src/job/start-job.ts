@@ -8,6 +8,7 @@ import { killGraceMs } from '../process/process-groups.js';
 import { chooseSpawner } from '../process/spawner.js';
 import { REMOTE_CACHE_KEY_ENV, type RemoteCacheConfig } from '../remote/config.js';
 import type { JobSpec } from '../specfile/model.js';
+import type { ContractCheck } from '../steps/contract.js';
 import type { RemoteCache } from '../remote/remote-cache.js';
 import type { EntryStore as StepEntryStore } from '../store/entry-store.js';
 import { defaultConcurrency } from '../specfile/validate.js';
@@ -82,7 +83,7 @@ async function prepareAndRun(o: StartJobOptions, remote: RemoteCache | undefined
       })
     : undefined;
   // With workers too: cached steps are looked up and stored here, and only a miss goes to a worker.
-  const stepCache = spec.steps.some((s) => s.shellCache && s.cache) ? await prepareStepCache(o, remote) : undefined;
+  const stepCache = spec.steps.some((s) => s.shellCache && s.cache) ? await prepareStepCache(o, remote, checkContract) : undefined;
   // Redis (and BullMQ, the S3 client) load only for a run with workers; unreachable, it stops here, before any run folder.
   const workers = o.workers ? await (await import('../workers/dispatch.js')).connectWorkers(o.workers) : undefined;
   return runJob({
@@ -106,7 +107,7 @@ async function prepareAndRun(o: StartJobOptions, remote: RemoteCache | undefined
 }
 
 /** The step cache's factory (SPEC §11): its folder is checked now, before any run folder exists. */
-async function prepareStepCache(o: StartJobOptions, remote: RemoteCache | undefined): Promise<JobOptions['stepCache']> {
+async function prepareStepCache(o: StartJobOptions, remote: RemoteCache | undefined, checkContract: ContractCheck | undefined): Promise<JobOptions['stepCache']> {
   const [{ cacheDirOf, ResponseCache }, { openStepCache }] = await Promise.all([import('../store/cache.js'), import('../steps/shell-cache.js')]);
   const cacheDir = ResponseCache.open(cacheDirOf({ cacheDir: o.cacheDir })).dir;
   const runsDir = path.resolve(o.runsDir);
@@ -121,6 +122,7 @@ async function prepareStepCache(o: StartJobOptions, remote: RemoteCache | undefi
       forceAll: o.forceAll ?? false,
       jobId: runDir.jobId,
       warn: o.warn,
+      ...(checkContract ? { checkContract } : {}),
       ...(remote ? { layer: (local: StepEntryStore, warn: (message: string, key?: string) => void) => remote.stepLayer(local, warn) } : {}),
     });
 }

@@ -5,8 +5,11 @@ import { canonicalJson, cacheKey } from '../store/cache.js';
 import { sha256 } from '../store/hash.js';
 import { matchFiles, type InputHashes } from '../store/input-hashes.js';
 
-/** Bumped when what a step key covers or how a step entry is stored changes: old entries then simply miss. */
-export const STEP_CACHE_FORMAT = 1;
+/**
+ * Bumped when what a step key covers or how a step entry is stored changes: old entries then simply miss.
+ * 2: the step's id joined the key (its process reads it as $ORCH_STEP).
+ */
+export const STEP_CACHE_FORMAT = 2;
 
 /** A run step as rendered for one attempt: what its key is made of besides its files. */
 export interface RenderedShell {
@@ -52,6 +55,9 @@ export function stepKey(r: RenderedShell, scope: KeyScope): StepKey {
   const instance = r.step.instance;
   const parts: Record<string, unknown> = {
     format: STEP_CACHE_FORMAT,
+    // Its process reads it as $ORCH_STEP (and writes its artifacts under it): two steps with one script, such as
+    // `make "$ORCH_STEP"` under two ids, are two results. An instance's id is its step's and its values'.
+    step: r.step.id,
     script: r.script,
     script_values: r.exprEnv,
     shell: r.step.shell,

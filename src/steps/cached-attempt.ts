@@ -58,7 +58,8 @@ export async function runCachedAttempt(o: CachedAttemptOptions): Promise<Attempt
   else {
     try {
       const ran = await o.run();
-      if (ran.result.status === 'succeeded') await cache.save({ step, key, result: ran.result, runDir, elsewhere: ran.elsewhere });
+      // Stored only if it succeeded, its outputs_schema too (the scheduler fails it otherwise; a hit must be a success).
+      if (ran.result.status === 'succeeded' && !cache.o.checkContract?.(step, ran.result.outputs)) await cache.save({ step, key, result: ran.result, runDir, elsewhere: ran.elsewhere });
       result = { ...ran.result, cached: false, cacheKey: key.key, cacheKeyParts: o.redactor.redactValue(key.parts) };
     } catch (e) {
       said.done();

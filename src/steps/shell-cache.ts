@@ -10,6 +10,7 @@ import type { Redactor } from '../store/redact.js';
 import type { RunDir } from '../store/run-dir.js';
 import { underALink } from '../util/links.js';
 import { makeFolder } from '../util/make-folder.js';
+import type { ContractCheck } from './contract.js';
 import { describeInputChange, hashInputs, STEP_CACHE_FORMAT, stepKey, type KeyScope, type RenderedShell, type StepKey } from './cache-key.js';
 import { describeRanElsewhere, type InputsElsewhere } from './ran-elsewhere.js';
 import type { AttemptResult } from './types.js';
@@ -53,6 +54,8 @@ export interface StepCacheOptions {
   forceAll: boolean;
   jobId: string;
   warn: (message: string) => void;
+  /** outputs_schema checks: a result that breaks its step's is a failure (SPEC §3), and never stored. */
+  checkContract?: ContractCheck;
 }
 
 /** Open the step cache of a job: its store in the cache folder, its input hashes in the runs folder's history. */

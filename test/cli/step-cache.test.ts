@@ -161,6 +161,20 @@ describe('a cached run step', () => {
     expect(runs(r, 's')).toBe(3);
   });
 
+  it("keys the step's id, which its process reads as $ORCH_STEP: two steps with one script never share a result", () => {
+    const r = rig();
+    // One script under two ids (a YAML anchor, `make "$ORCH_STEP"`): lint passes, test fails, whichever runs first.
+    r.write('task.sh', 'echo run >> "ran-$1"\necho "task $1"\n[ "$1" != test ]\n');
+    r.write('spec.yaml', 'concurrency: 1\nsteps:\n  lint:\n    cache: true\n    run: sh task.sh "$ORCH_STEP"\n  test:\n    cache: true\n    run: sh task.sh "$ORCH_STEP"\n');
+    for (let i = 0; i < 2; i++) {
+      const res = r.run(['run', 'spec.yaml']);
+      expect(res.code, res.stdout).toBe(1);
+      expect(r.manifest().steps.test!.status).toBe('failed');
+    }
+    expect([runs(r, 'lint'), runs(r, 'test')]).toEqual([1, 2]); // lint's result is a hit; test's failure is never stored
+    expect(r.log('lint')).toContain('task lint');
+  });
+
   it('keys each matrix instance by its values: a new value runs only its instance', () => {
     const r = rig();
     const spec = (values: string) => `steps:\n  t:\n    matrix: { v: [${values}] }\n    cache: {}\n    run: echo "\${{ matrix.v }}" >> ran-t\n`;
@@ -228,7 +242,7 @@ describe('what is never a hit', () => {
     const r = rig();
     r.write('spec.yaml', 'steps:\n  s:\n    cache: {}\n    run: echo run >> ran-s; echo hello\n');
     ok(r);
-    const entries = r.allFiles('.cache/orchestrator/content-v2').filter((f) => fs.readFileSync(r.path(f), 'utf8').includes('"format":1'));
+    const entries = r.allFiles('.cache/orchestrator/content-v2').filter((f) => fs.readFileSync(r.path(f), 'utf8').includes('"format":2'));
     expect(entries).toHaveLength(1);
     const file = r.path(entries[0]!);
     fs.chmodSync(file, 0o644);
@@ -319,6 +333,19 @@ describe('what is never a hit', () => {
     expect(r.run(['run', 'spec.yaml']).code).toBe(1);
     expect(r.run(['run', 'spec.yaml']).code).toBe(1);
     expect(runs(r, 's')).toBe(2);
+  });
+
+  it('a result that breaks its outputs_schema is a failure, and is not stored: the next run asks again', () => {
+    const r = rig();
+    r.write('status.json', '{"error":"service unavailable"}');
+    r.write('spec.yaml', 'steps:\n  s:\n    cache: true\n    output: json\n    outputs_schema: { type: object, required: [version] }\n    run: echo run >> ran-s; cat status.json\n');
+    expect(r.run(['run', 'spec.yaml']).code).toBe(1);
+    expect(JSON.parse(r.run(['cache', 'stats', '--json']).stdout).step_entries).toBe(0);
+    r.write('status.json', '{"version":"1.2"}');
+    ok(r);
+    ok(r);
+    expect(runs(r, 's')).toBe(2); // failed, then ran and stored, then a hit
+    expect(r.manifest().steps.s).toMatchObject({ status: 'succeeded', cached: true });
   });
 
   it('a hit writes nothing through a link in the workspace, nor onto a folder in a file\'s place: a miss with a warning that names it', () => {
