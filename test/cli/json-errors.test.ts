@@ -28,6 +28,15 @@ describe('--json on errors', () => {
     expect(problemsOf(rig().run(['run', 'cycle.yaml', '--json', '--concurrency', '0']))[0]!.message).toMatch(/--concurrency.*must be a whole number ≥ 1/);
   });
 
+  it('show: --logs, --tail, --follow and --timeline print text, and with --json are a usage error, not the manifest and exit 0', () => {
+    rig().write('spec.yaml', 'steps:\n  a:\n    run: echo hi\n  m:\n    matrix: { k: [x, y] }\n    run: echo ${{ matrix.k }}\n');
+    expect(rig().run(['run', 'spec.yaml']).code).toBe(0);
+    for (const args of [['--logs', 'a'], ['--logs', 'm'], ['--logs', 'nosuch'], ['--logs', 'a', '--tail', '1'], ['--timeline']]) {
+      expect(problemsOf(rig().run(['show', 'latest', ...args, '--json']))[0], args.join(' ')).toMatchObject({ code: 'usage', message: expect.stringContaining('has no --json form') });
+    }
+    expect(rig().run(['show', 'latest', '--logs', 'a']).stdout).toContain('hi');
+  });
+
   it('show, report, resume, rerun: an unknown job, an empty runs folder', () => {
     for (const cmd of [['show'], ['report'], ['resume'], ['rerun', '--step', 'a']]) {
       const [name, ...rest] = cmd;

@@ -89,6 +89,12 @@ export async function showCommand(ref: string, opts: ShowOptions): Promise<numbe
     return 0;
   }
   if (opts.json) {
+    // Text only: with --json they were ignored, and a script saw the manifest and exit 0 for a step that has no log.
+    const textOnly = opts.logs !== undefined ? '--logs' : opts.tail !== undefined ? '--tail' : opts.follow ? '--follow' : opts.timeline ? '--timeline' : undefined;
+    if (textOnly) {
+      const instead = textOnly === '--timeline' ? "show --json has each step's started_at and finished_at" : "show --json lists each log's path, size and SHA-256 in files; read it from the run folder";
+      throw new OrchestratorError({ code: 'usage', message: `${textOnly} prints text and has no --json form: ${instead}` });
+    }
     const doc = opts.events ? { ...m, events: readEvents() } : m;
     process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
     return 0;
