@@ -117,7 +117,11 @@ export function startProcess(req: ProcessRequest, { baseEnv, sweepId, groups, ga
     const stopGroup = () => void groups.stop(pid!).then(closePipesSoon);
 
     const describeSpawnError = (e: NodeJS.ErrnoException) =>
-      e.code === 'ENOENT' && !fs.existsSync(req.cwd) ? `working directory ${req.cwd} does not exist` : `cannot start ${cmd}: ${e.message}`;
+      e.code === 'ENOENT' && !fs.existsSync(req.cwd)
+        ? `working directory ${req.cwd} does not exist`
+        : e.code === 'E2BIG'
+          ? `cannot start ${cmd}: its environment and script are too big for the system (E2BIG): pass big values through files (the run folder is $ORCH_RUN_DIR)`
+          : `cannot start ${cmd}: ${e.message}`;
     const onExit = (code: number | null, signal: NodeJS.Signals | null, error?: NodeJS.ErrnoException) => {
       if (error) spawnError = describeSpawnError(error);
       exit = { code, signal };

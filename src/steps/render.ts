@@ -19,9 +19,29 @@ export function renderScript(run: string, context: EvalContext): { script: strin
     }
     const name = `ORCH_EXPR_${++n}`;
     env[name] = toDisplayString(evaluate(part.expr, context));
+    if (process.platform === 'linux') checkVariableSize(name, env[name], part.source);
     script += `\${${name}}`;
   }
   return { script, env };
+}
+
+/** Linux's cap on one environment variable, `NAME=value` and its NUL (MAX_ARG_STRLEN: 32 pages of 4 KiB). */
+export const LINUX_MAX_VARIABLE_BYTES = 128 * 1024;
+
+/**
+ * A value the step's process could not be started with, said before it is tried: exec fails with E2BIG, which
+ * names nothing. The gathered `results` of a large fan-out get there soonest.
+ */
+function checkVariableSize(name: string, value: string, source: string): void {
+  const bytes = Buffer.byteLength(value) + name.length + 2;
+  if (bytes <= LINUX_MAX_VARIABLE_BYTES) return;
+  const kib = (b: number) => `${Math.ceil(b / 1024)} KiB`;
+  throw new ExpressionError(
+    'evaluation',
+    `the value of \${{ ${source.trim()} }} is ${kib(bytes)}: each expression reaches the step's process as one environment variable (${name}), which Linux caps at ${kib(LINUX_MAX_VARIABLE_BYTES)}; ` +
+      `read big values from the run folder instead (a step's results are in $ORCH_RUN_DIR/outputs/<step>.json), or pass less (a join of one field, say)`,
+    0,
+  );
 }
 
 /** Any other string field: expressions rendered into the text. */

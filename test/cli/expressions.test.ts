@@ -125,6 +125,35 @@ steps:
   });
 });
 
+describe.skipIf(process.platform !== 'linux')('a value too big for one environment variable (Linux: 128 KiB)', () => {
+  it("fails the step with code expression naming the expression and what to do, before it starts (not exec's bare E2BIG); a smaller one runs", () => {
+    rig().write(
+      'big.yaml',
+      `steps:
+  list:
+    output: json
+    run: |
+      node -e 'console.log(JSON.stringify({ big: "x".repeat(200000), small: "y".repeat(100000) }))'
+  small:
+    needs: [list]
+    run: printf %s "\${{ steps.list.outputs.small }}" | wc -c
+  big:
+    needs: [list]
+    run: printf %s "\${{ steps.list.outputs.big }}" | wc -c
+`,
+    );
+    const r = rig().run(['run', 'big.yaml']);
+    expect(r.code).toBe(1);
+    expect(rig().output('small').text.trim()).toBe('100000');
+    const big = rig().manifest().steps.big!;
+    expect(big.status).toBe('failed');
+    expect(big.error).toMatchObject({ code: 'expression' });
+    expect(big.error!.message).toContain('${{ steps.list.outputs.big }} is 196 KiB');
+    expect(big.error!.message).toContain('Linux caps at 128 KiB');
+    expect(big.error!.message).toContain('$ORCH_RUN_DIR/outputs/<step>.json');
+  });
+});
+
 describe('skipping, if: and continue_on_error', () => {
   it('success() / failure() / always() / cancelled(), conditions on outputs, and skip cascades', () => {
     rig().write(
