@@ -164,12 +164,16 @@ function checkDeclared(context: string, path: string[], known: KnownNames): stri
     return `unknown var "${name}" (declared: ${known.vars.join(', ')})`;
   }
   if (context !== 'steps') return undefined;
-  const [step, field, name] = path;
-  if (step === undefined || step === '*' || field?.toLowerCase() !== 'outputs' || name === undefined || name === '*') return undefined;
+  // `steps.a.outputs.x`, and a fanned step's `steps.a.results.*.outputs.x` (or `results[0]…`): each instance is held to the schema.
+  const [step, field] = path;
+  const fanned = field?.toLowerCase() === 'results' && path[3]?.toLowerCase() === 'outputs';
+  const name = fanned ? path[4] : field?.toLowerCase() === 'outputs' ? path[2] : undefined;
+  if (step === undefined || step === '*' || name === undefined || name === '*') return undefined;
   const allowed = known.outputs(step);
   if (allowed === undefined || hasName(allowed, name)) return undefined;
   const only = allowed.length === 0 ? 'allows no outputs' : `allows only ${allowed.join(', ')}`;
-  return `steps.${step}.outputs has no "${name}": its outputs_schema ${only} (additionalProperties: false)${didYouMean(name, allowed)}`;
+  const read = fanned ? `steps.${step}.results${path[2] === '*' ? '.*' : `[${path[2]}]`}.outputs` : `steps.${step}.outputs`;
+  return `${read} has no "${name}": its outputs_schema ${only} (additionalProperties: false)${didYouMean(name, allowed)}`;
 }
 
 /** Property names are case-insensitive, as the evaluator reads them. */

@@ -312,6 +312,14 @@ describe('expression positions', () => {
     expect(problems(`steps:\n  a:\n    run: echo\n${reader}`)).toEqual([]);
   });
 
+  it("refuses a fanned step's results.*.outputs.<name> (and results[i]…) where its outputs_schema closes the outputs: each instance is held to it", () => {
+    const fanned = `steps:\n  a:\n    matrix: { k: [x, y] }\n    output: json\n    outputs_schema: { type: object, additionalProperties: false, properties: { n: { type: string } } }\n    run: echo '{}'\n  b:\n    needs: [a]\n    run: echo \${{ join(steps.a.results.*.outputs.nn, ',') }} \${{ steps.a.results[0].outputs.nn }} \${{ steps.a.results[1].outputs.N }} \${{ steps.a.results.*.status }}\n`;
+    expect(problems(fanned)).toEqual([
+      `${posOf(fanned, 'steps.a.results.*.outputs.nn')}: steps.b.run: steps.a.results.*.outputs has no "nn": its outputs_schema allows only n (additionalProperties: false)`,
+      `${posOf(fanned, 'steps.a.results[0].outputs.nn')}: steps.b.run: steps.a.results[0].outputs has no "nn": its outputs_schema allows only n (additionalProperties: false)`,
+    ]);
+  });
+
   it('reads vars, env and job fields anywhere', () => {
     expect(problems('vars: {a: 1}\nsteps:\n  a:\n    run: echo ${{ vars.a }} ${{ env.HOME }} ${{ job.run_dir }}\n')).toEqual([]);
     const text = 'steps:\n  a:\n    run: echo ${{ job.dir }}\n';
