@@ -256,7 +256,10 @@ export class StepCache {
       if (f.link !== undefined) return fs.lstatSync(path.join(root, f.path)).isSymbolicLink() && fs.readlinkSync(path.join(root, f.path)) === f.link;
       return this.o.scope.hashes.hash(root, [f.path])[f.path] === f.sha256 && (fs.statSync(path.join(root, f.path)).mode & 0o777) === f.mode;
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT' || e instanceof BlobError) return false;
+      // ENOTDIR: a file where the entry needs a folder (out/a a file, the entry's out/a/f.txt): not in place, and
+      // blockedPlace then says so (a miss with a warning), as it does of a folder where the entry has a file.
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR' || e instanceof BlobError) return false;
       throw e;
     }
   }

@@ -58,7 +58,7 @@ export function explainStep(runsDir: string, jobId: string, step: string): WhyRe
   const differences = diffParts(earlier.record.cache_key_parts!, mine.cache_key_parts);
   let summary: string;
   if (previous.cache_key === mine.cache_key) {
-    summary = `miss with the same key as job ${earlier.jobId}: its entry was not in the cache (not stored, pruned, cleared or damaged), or the cache was not read (--no-cache, --force)`;
+    summary = `miss with the same key as job ${earlier.jobId}: its entry was not in the cache (not stored, pruned, cleared or damaged) or could not be restored (the run warned why), or the cache was not read (--no-cache, --force)`;
   } else if (differences.length === 0) {
     summary = `miss: the key differs from job ${earlier.jobId}'s in a value masked as a secret`;
   } else {

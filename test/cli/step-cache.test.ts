@@ -372,6 +372,23 @@ describe('what is never a hit', () => {
       fs.rmSync(outside, { recursive: true, force: true });
     }
   });
+  it('a hit that meets a file where the entry needs a folder is a miss with a warning: the step runs and has its key', () => {
+    const r = rig();
+    r.write('spec.yaml', 'steps:\n  s:\n    cache: { outputs: [out/**] }\n    run: echo run >> ran-s; rm -rf out && mkdir -p out/a && echo x > out/a/f.txt\n');
+    ok(r);
+    // out/a is a file (the entry has out/a/f.txt), then out itself is one: each was an io failure (ENOTDIR) on every run.
+    for (const [stray, shown] of [['out/a', 'out/a'], ['out', 'out']] as const) {
+      fs.rmSync(r.path('out'), { recursive: true, force: true });
+      r.write(stray, 'stray\n');
+      const res = r.run(['run', 'spec.yaml']);
+      expect(res.stderr).toBe(`warning: step "s": cache entry ${(r.output('s') as unknown as { cache_key: string }).cache_key.slice(0, 12)}…: ${shown} is a file in the workspace, where the entry needs a folder (for out/a/f.txt); treated as a miss, the step runs\n`);
+      expect(res.code).toBe(0);
+      expect(fs.readFileSync(r.path('out/a/f.txt'), 'utf8')).toBe('x\n');
+      expect(r.manifest().steps.s).toMatchObject({ status: 'succeeded', cached: false });
+      expect(why(r, 's')).toMatchObject({ verdict: 'miss', summary: expect.stringMatching(/^miss with the same key as job \S+: .* could not be restored \(the run warned why\)/) });
+    }
+    expect(runs(r, 's')).toBe(3);
+  });
 });
 
 describe('control', () => {
