@@ -246,15 +246,18 @@ export class StepCache {
     }
   }
 
-  /** Whether a workspace output is there already with the recorded bytes (by the remembered hashes): left as it is. */
+  /**
+   * Whether a workspace output is there already as recorded: a file with its bytes (by the remembered hashes) and
+   * mode, or a link with its target's text. Left as it is. By lstat: a link is never a file already there (one to a
+   * file outside with the same bytes would stay a link, the output still hanging on that file); nor is a folder or a FIFO.
+   */
   #isInPlace(f: FileRef): boolean {
     try {
       const root = this.o.scope.specDir;
-      inside(root, f.path);
-      const st = fs.lstatSync(path.join(root, f.path));
-      if (!st.isFile() && !st.isSymbolicLink()) return false; // a folder (or a FIFO) in its place
-      if (f.link !== undefined) return fs.lstatSync(path.join(root, f.path)).isSymbolicLink() && fs.readlinkSync(path.join(root, f.path)) === f.link;
-      return this.o.scope.hashes.hash(root, [f.path])[f.path] === f.sha256 && (fs.statSync(path.join(root, f.path)).mode & 0o777) === f.mode;
+      const file = inside(root, f.path);
+      const st = fs.lstatSync(file);
+      if (f.link !== undefined) return st.isSymbolicLink() && fs.readlinkSync(file) === f.link;
+      return st.isFile() && (st.mode & 0o777) === f.mode && this.o.scope.hashes.hash(root, [f.path])[f.path] === f.sha256;
     } catch (e) {
       // ENOTDIR: a file where the entry needs a folder (out/a a file, the entry's out/a/f.txt): not in place, and
       // blockedPlace then says so (a miss with a warning), as it does of a folder where the entry has a file.

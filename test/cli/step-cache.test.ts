@@ -309,6 +309,26 @@ describe('what is never a hit', () => {
     }
   });
 
+  it('a hit replaces a link in the place of a restored file by the file, even a link to a file with the recorded bytes', () => {
+    const r = rig();
+    const outside = fs.mkdtempSync(path.join(path.dirname(r.dir), 'orch-outside-'));
+    try {
+      r.write('spec.yaml', 'steps:\n  s:\n    cache: { outputs: [out/**] }\n    run: echo run >> ran-s; rm -rf out; mkdir -p out; echo real > out/a.txt\n');
+      ok(r);
+      fs.writeFileSync(path.join(outside, 'a.txt'), 'real\n', { mode: fs.statSync(r.path('out/a.txt')).mode & 0o777 });
+      fs.rmSync(r.path('out/a.txt'));
+      fs.symlinkSync(path.join(outside, 'a.txt'), r.path('out/a.txt'));
+      ok(r);
+      expect(runs(r, 's')).toBe(1);
+      // Was left as the link: the declared output hung on a file outside the workspace.
+      expect(fs.lstatSync(r.path('out/a.txt')).isSymbolicLink()).toBe(false);
+      expect(fs.readFileSync(r.path('out/a.txt'), 'utf8')).toBe('real\n');
+      expect(fs.readFileSync(path.join(outside, 'a.txt'), 'utf8')).toBe('real\n');
+    } finally {
+      fs.rmSync(outside, { recursive: true, force: true });
+    }
+  });
+
   it('an input replaced by a file of the same size and mtime (cp -p) is hashed again: the step runs', () => {
     const r = rig();
     r.write('spec.yaml', 'steps:\n  s:\n    cache: { inputs: [vendor/**], outputs: [out/**] }\n    run: echo run >> ran-s; mkdir -p out; cp vendor/lib.js out/lib.js\n');
