@@ -82,7 +82,9 @@ class LocalEntryStore implements EntryStore {
       await pipeline(source, fs.createWriteStream(dest));
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      throw new BlobError(code === 'ENOENT' ? `the blob ${sha256.slice(0, 12)}… is missing` : code === 'EINTEGRITY' ? `the blob ${sha256.slice(0, 12)}… does not match its recorded hash` : `the blob ${sha256.slice(0, 12)}… cannot be read (${(e as Error).message})`);
+      const blob = `the blob ${sha256.slice(0, 12)}…`;
+      // EBADSIZE (a truncated blob) is a mismatch too; cacache's own text spans lines ("Wanted: … Found: …"), and a warning is one line.
+      throw new BlobError(code === 'ENOENT' ? `${blob} is missing` : code === 'EINTEGRITY' || code === 'EBADSIZE' ? `${blob} does not match its recorded hash` : `${blob} cannot be read (${oneLine((e as Error).message)})`);
     }
     if (hash.digest('hex') !== sha256) throw new BlobError(`the blob ${sha256.slice(0, 12)}… does not hash to its name`);
   }
@@ -105,4 +107,9 @@ class LocalEntryStore implements EntryStore {
       // Left for prune: the lookup is a miss either way, and the warning already says the entry is bad.
     }
   }
+}
+
+/** A library's message on one line: its line breaks and their indents become "; ". */
+function oneLine(message: string): string {
+  return message.trim().replace(/\s*\n\s*/g, '; ');
 }

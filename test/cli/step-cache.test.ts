@@ -225,6 +225,21 @@ describe('what is never a hit', () => {
     expect(fs.readFileSync(r.path('out/big.bin')).equals(bad)).toBe(false);
   });
 
+  it('a truncated blob is a miss with a one-line warning, worded as a tampered one', () => {
+    const r = rig();
+    setUp(r);
+    ok(r);
+    const blob = contentFileOf(r, fs.readFileSync(r.path('out/big.bin')));
+    fs.chmodSync(blob, 0o644);
+    fs.writeFileSync(blob, '');
+    fs.rmSync(r.path('out'), { recursive: true });
+    const res = r.run(['run', 'spec.yaml']);
+    expect(res.code).toBe(0);
+    // Was cacache's "stream size mismatch when checking sha256-….\n  Wanted: 200000\n  Found: 0" over three lines.
+    expect(res.stderr).toMatch(/^warning: step "build": cache entry [0-9a-f]{12}…: the blob [0-9a-f]{12}… does not match its recorded hash; treated as a miss, the step runs\n$/);
+    expect(runs(r, 'build')).toBe(2);
+  });
+
   it('a deleted blob is a miss with a warning, and the step runs', () => {
     const r = rig();
     setUp(r);
