@@ -103,6 +103,9 @@ async function lookUp(o: { spec: JobSpec; step: StepSpec; known: Map<string, Kno
   if (o.noCache) return { plan: { plan: 'would-run', reason: '--no-cache', ...keyed } };
   const entry = await o.cache.o.store.getEntry(key.key);
   if (entry.kind !== 'hit') return { plan: { plan: 'would-run', reason: entry.kind === 'miss' ? 'no result stored under its key' : entry.problem, ...keyed } };
+  // What the run would meet restoring it (a blob missing or cut short): a miss there, so not `cached` here.
+  const problem = await o.cache.problemOf(key.key, entry.entry);
+  if (problem) return { plan: { plan: 'would-run', reason: problem, ...keyed } };
   const r = (entry.entry as { result: { exit_code: number | null; text: string; outputs: Record<string, unknown> } }).result;
   return { plan: { plan: 'cached', reason: 'a result is stored under its key', ...keyed }, result: { status: 'succeeded', outputs: r.outputs, text: r.text, exit_code: r.exit_code } };
 }

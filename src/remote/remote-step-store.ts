@@ -99,6 +99,17 @@ export function layerStepStore(o: { local: EntryStore; bucket: Bucket; config: R
       await fs.promises.rename(temp, dest);
     },
 
+    async blobProblem(sha256, size) {
+      const here = await local.blobProblem(sha256, size);
+      if (here === undefined) return undefined;
+      try {
+        return (await bucket.has(blobObject(sha256))) ? undefined : `the blob ${sha256.slice(0, 12)}… is in neither the local cache nor ${config.url}`;
+      } catch (e) {
+        if (!(e instanceof OrchestratorError)) throw e;
+        return `${here}, and ${config.url} cannot be asked: ${e.message}`;
+      }
+    },
+
     async writeBlob(sha256, file) {
       await local.writeBlob(sha256, file);
       if (config.readOnly) return;

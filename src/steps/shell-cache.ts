@@ -143,11 +143,11 @@ export class StepCache {
   async restore(step: StepSpec, k: StepKey, runDir: RunDir): Promise<AttemptResult | undefined> {
     const found = await this.o.store.getEntry(k.key);
     if (found.kind === 'miss') return undefined;
-    const entry = found.kind === 'hit' ? (found.entry as StepEntry) : undefined;
-    if (found.kind !== 'hit' || !entry || entry.format !== STEP_CACHE_FORMAT || typeof entry.result?.text !== 'string' || !Array.isArray(entry.artifacts) || !Array.isArray(entry.workspace)) {
-      this.warnAbout(`step "${step.id}": ${found.kind === 'corrupt' ? found.problem : `cache entry ${k.key.slice(0, 12)}… is not an entry of this version`}; treated as a miss, the step runs`, k.key);
+    if (found.kind !== 'hit' || !isStepEntry(found.entry)) {
+      this.warnAbout(`step "${step.id}": ${found.kind === 'corrupt' ? found.problem : notThisVersion(k.key)}; treated as a miss, the step runs`, k.key);
       return undefined;
     }
+    const entry = found.entry;
     const note = Buffer.from(`[orchestrator] restored from the cache: key ${k.key}, stored by job ${entry.job_id} at ${entry.stored_at}; no process ran\n`);
     const inlineLog = entry.log?.data !== undefined ? entry.log : undefined;
     const problem = await this.#restoreFiles(() => {
@@ -181,6 +181,30 @@ export class StepCache {
     await this.o.store.touchEntry(k.key);
     const r = entry.result;
     return { status: 'succeeded', exitCode: r.exit_code, text: r.text, ...(r.text_truncated ? { textTruncated: true } : {}), outputs: r.outputs, retryable: false, cached: true, cacheSource: found.source, cacheKey: k.key, cacheKeyParts: k.parts, ...(logFile ? { logFile } : {}) };
+  }
+
+  /**
+   * Why a hit on `entry` (stored under `key`) would be a miss, told without reading its files, for run --dry-run: an
+   * entry of another version, or a blob that is missing or of another size (a workspace output already in place
+   * needs none). Undefined when restore would go ahead as far as that tells; a blob's bytes are checked only by restore.
+   */
+  async problemOf(key: string, entry: unknown): Promise<string | undefined> {
+    if (!isStepEntry(entry)) return notThisVersion(key);
+    const problem = async (f: FileRef): Promise<string | undefined> => (f.data !== undefined || f.link !== undefined ? undefined : this.o.store.blobProblem(f.sha256, f.size));
+    try {
+      for (const f of [...(entry.log ? [entry.log] : []), ...entry.artifacts]) {
+        const p = await problem(f);
+        if (p) return `cache entry ${key.slice(0, 12)}…: ${p}`;
+      }
+      for (const f of entry.workspace) {
+        const p = await problem(f);
+        if (p && !this.#isInPlace(f)) return `cache entry ${key.slice(0, 12)}…: ${p}`;
+      }
+    } catch (e) {
+      if (e instanceof BlobError) return `cache entry ${key.slice(0, 12)}…: ${e.message}`;
+      throw e;
+    }
+    return undefined;
   }
 
   /**
@@ -313,6 +337,16 @@ export class StepCache {
       for (const t of temps) fs.rmSync(t, { force: true });
     }
   }
+}
+
+/** Whether a stored entry is one this version reads (anything else is a miss, with a warning). */
+function isStepEntry(e: unknown): e is StepEntry {
+  const entry = e as StepEntry | null | undefined;
+  return !!entry && entry.format === STEP_CACHE_FORMAT && typeof entry.result?.text === 'string' && Array.isArray(entry.artifacts) && Array.isArray(entry.workspace);
+}
+
+function notThisVersion(key: string): string {
+  return `cache entry ${key.slice(0, 12)}… is not an entry of this version`;
 }
 
 /** The first linked folder among the folders that `rels` (files under `root`, found through links) lie in. */

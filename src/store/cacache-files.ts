@@ -167,8 +167,19 @@ function withFolder(folder: string, op: () => void): void {
   op();
 }
 
-function contentPath(dir: string, hex: string): string {
-  return path.join(dir, CONTENT_FOLDER, 'sha512', hex.slice(0, 2), hex.slice(2, 4), hex.slice(4));
+/**
+ * The content file of an index line, as cacache names it (its algorithm's folder, then the hex digest in 2, 2 and the
+ * rest): for a blob stored by cacache.put.stream (SHA-256) as for an answer (SHA-512). Undefined when the content is
+ * inline, or its integrity is not a single hash.
+ */
+export function contentFileOf(dir: string, entry: IndexEntry): string | undefined {
+  const m = /^(sha256|sha512)-([A-Za-z0-9+/]+={0,2})$/.exec(entry.integrity ?? '');
+  if (typeof entry.inline === 'string' || !m) return undefined;
+  return contentPath(dir, Buffer.from(m[2]!, 'base64').toString('hex'), m[1]!);
+}
+
+function contentPath(dir: string, hex: string, algorithm = 'sha512'): string {
+  return path.join(dir, CONTENT_FOLDER, algorithm, hex.slice(0, 2), hex.slice(2, 4), hex.slice(4));
 }
 
 function bucketPath(dir: string, key: string): string {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { pipeline } from 'node:stream/promises';
-import { findEntry, loadCacache, readContent, touchEntry, type IndexEntry } from './cacache-files.js';
+import { contentFileOf, findEntry, loadCacache, readContent, touchEntry, type IndexEntry } from './cacache-files.js';
 
 /**
  * Where step entries and their files' bytes live: the cache folder, in cacache's layout (content verified on every
@@ -21,6 +21,11 @@ export interface EntryStore {
   readBlob(sha256: string, dest: string): Promise<void>;
   /** Store a file's bytes as a blob (streamed) under its SHA-256, unless the store has it already. */
   writeBlob(sha256: string, file: string): Promise<void>;
+  /**
+   * Why readBlob would fail, told without reading the blob (run --dry-run): missing, or of another size than `size`,
+   * in readBlob's words. Undefined when it is there with that size (its bytes are checked only when it is read).
+   */
+  blobProblem(sha256: string, size: number): Promise<string | undefined>;
 }
 
 /** The outcome of getEntry. */
@@ -87,6 +92,14 @@ class LocalEntryStore implements EntryStore {
       throw new BlobError(code === 'ENOENT' ? `${blob} is missing` : code === 'EINTEGRITY' || code === 'EBADSIZE' ? `${blob} does not match its recorded hash` : `${blob} cannot be read (${oneLine((e as Error).message)})`);
     }
     if (hash.digest('hex') !== sha256) throw new BlobError(`the blob ${sha256.slice(0, 12)}… does not hash to its name`);
+  }
+
+  async blobProblem(sha256: string, size: number): Promise<string | undefined> {
+    const found = findEntry(this.dir, BLOB_KEY_PREFIX + sha256);
+    const file = found && contentFileOf(this.dir, found);
+    const st = file === undefined ? undefined : fs.statSync(file, { throwIfNoEntry: false });
+    if (!st) return `the blob ${sha256.slice(0, 12)}… is missing`;
+    return st.size === size && found!.size === size ? undefined : `the blob ${sha256.slice(0, 12)}… does not match its recorded hash`;
   }
 
   async writeBlob(sha256: string, file: string): Promise<void> {

@@ -253,6 +253,27 @@ describe('what is never a hit', () => {
     expect(fs.existsSync(r.path('out/big.bin'))).toBe(true);
   });
 
+  it('run --dry-run says would-run for an entry whose blob is missing or cut short, as the run then misses; cached while the output needs none', () => {
+    const r = rig();
+    setUp(r);
+    ok(r);
+    const blob = contentFileOf(r, fs.readFileSync(r.path('out/big.bin')));
+    const plan = () => JSON.parse(r.run(['run', 'spec.yaml', '--dry-run', '--json']).stdout).steps[0] as { step: string; plan: string; reason: string };
+    fs.chmodSync(blob, 0o644);
+    fs.writeFileSync(blob, 'cut short');
+    // out/big.bin is in place with its recorded bytes: a hit reads no blob.
+    expect(plan()).toMatchObject({ step: 'build', plan: 'cached' });
+    fs.rmSync(r.path('out'), { recursive: true });
+    // Was `cached`, though the run missed with a warning.
+    expect(plan()).toMatchObject({ plan: 'would-run', reason: expect.stringMatching(/^cache entry [0-9a-f]{12}…: the blob [0-9a-f]{12}… does not match its recorded hash$/) });
+    fs.rmSync(blob);
+    const missing = plan();
+    expect(missing).toMatchObject({ plan: 'would-run', reason: expect.stringMatching(/^cache entry [0-9a-f]{12}…: the blob [0-9a-f]{12}… is missing$/) });
+    expect(runs(r, 'build')).toBe(1);
+    expect(r.run(['run', 'spec.yaml']).stderr).toContain(`warning: step "build": ${missing.reason}; treated as a miss, the step runs`);
+    expect(runs(r, 'build')).toBe(2);
+  });
+
   it('a tampered entry is a miss with a warning', () => {
     const r = rig();
     r.write('spec.yaml', 'steps:\n  s:\n    cache: {}\n    run: echo run >> ran-s; echo hello\n');
