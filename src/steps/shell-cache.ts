@@ -185,8 +185,10 @@ export class StepCache {
 
   /**
    * Why a hit on `entry` (stored under `key`) would be a miss, told without reading its files, for run --dry-run: an
-   * entry of another version, or a blob that is missing or of another size (a workspace output already in place
-   * needs none). Undefined when restore would go ahead as far as that tells; a blob's bytes are checked only by restore.
+   * entry of another version, a blob that is missing or of another size, or a workspace place restore refuses (a
+   * file where the entry needs a folder, a folder where it has a file, a link among its folders); a workspace output
+   * already in place needs neither. Undefined when restore would go ahead as far as that tells; a blob's bytes are
+   * checked only by restore.
    */
   async problemOf(key: string, entry: unknown): Promise<string | undefined> {
     if (!isStepEntry(entry)) return notThisVersion(key);
@@ -196,8 +198,11 @@ export class StepCache {
         const p = await problem(f);
         if (p) return `cache entry ${key.slice(0, 12)}…: ${p}`;
       }
+      notThroughLinks(entry.workspace);
       for (const f of entry.workspace) {
-        const p = await problem(f);
+        // The place first (a few lstats); whether the output is in place (it may hash it) only when something is amiss.
+        inside(this.o.scope.specDir, f.path);
+        const p = blockedPlace(this.o.scope.specDir, f.path) ?? (await problem(f));
         if (p && !this.#isInPlace(f)) return `cache entry ${key.slice(0, 12)}…: ${p}`;
       }
     } catch (e) {

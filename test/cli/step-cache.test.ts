@@ -444,6 +444,17 @@ describe('what is never a hit', () => {
       expect(why(r, 's')).toMatchObject({ verdict: 'miss', summary: expect.stringMatching(/^miss with the same key as job \S+: .* could not be restored \(the run warned why\)/) });
     }
     expect(runs(r, 's')).toBe(3);
+    // --dry-run says what the run does: was `cached`.
+    fs.rmSync(r.path('out'), { recursive: true });
+    r.write('out/a', 'stray\n');
+    const planned = r.run(['run', 'spec.yaml', '--dry-run']).stdout;
+    expect(planned).toMatch(/^would-run\s+s\s+cache entry [0-9a-f]{12}…: out\/a is a file in the workspace, where the entry needs a folder \(for out\/a\/f\.txt\) \(key [0-9a-f]{12}…\)$/m);
+    fs.rmSync(r.path('out'), { recursive: true });
+    fs.mkdirSync(r.path('out/a/f.txt'), { recursive: true });
+    expect(r.run(['run', 'spec.yaml', '--dry-run']).stdout).toMatch(/^would-run\s+s\s+cache entry [0-9a-f]{12}…: out\/a\/f\.txt is a folder in the workspace, where the entry has a file/m);
+    fs.rmSync(r.path('out'), { recursive: true });
+    expect(r.run(['run', 'spec.yaml', '--dry-run']).stdout).toMatch(/^cached\s+s\s+/m);
+    expect(runs(r, 's')).toBe(3);
   });
 });
 
