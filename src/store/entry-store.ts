@@ -88,6 +88,8 @@ class LocalEntryStore implements EntryStore {
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       const blob = `the blob ${sha256.slice(0, 12)}…`;
+      // Bad bytes go, so that the step's next store puts good ones in their place (cacache never overwrites content).
+      if (code === 'EINTEGRITY' || code === 'EBADSIZE') this.#removeBlobContent(sha256);
       // EBADSIZE (a truncated blob) is a mismatch too; cacache's own text spans lines ("Wanted: … Found: …"), and a warning is one line.
       throw new BlobError(code === 'ENOENT' ? `${blob} is missing` : code === 'EINTEGRITY' || code === 'EBADSIZE' ? `${blob} does not match its recorded hash` : `${blob} cannot be read (${oneLine((e as Error).message)})`);
     }
@@ -104,9 +106,19 @@ class LocalEntryStore implements EntryStore {
 
   async writeBlob(sha256: string, file: string): Promise<void> {
     const key = BLOB_KEY_PREFIX + sha256;
-    if (findEntry(this.dir, key)) return;
+    // Not by its index line alone: a blob whose content file was lost or cut short is stored again, or every later
+    // run of the step would miss on it. A content file of another size is removed first: cacache keeps one in place.
+    if ((await this.blobProblem(sha256, fs.statSync(file).size)) === undefined) return;
+    this.#removeBlobContent(sha256);
     const cacache = await loadCacache();
     await pipeline(fs.createReadStream(file), cacache.put.stream(this.dir, key, { algorithms: ['sha256'], metadata: { kind: 'blob' } }));
+  }
+
+  /** Remove a blob's content file, when there is one; its index line stays (a store of the blob writes the file again). */
+  #removeBlobContent(sha256: string): void {
+    const found = findEntry(this.dir, BLOB_KEY_PREFIX + sha256);
+    const file = found && contentFileOf(this.dir, found);
+    if (file) fs.rmSync(file, { force: true });
   }
 
   /** Remove a bad entry and its content (or a later store of the same bytes would keep the bad file). */

@@ -223,6 +223,10 @@ describe('what is never a hit', () => {
     expect(runs(r, 'build')).toBe(2);
     expect(r.manifest().steps.build!.cached).toBe(false);
     expect(fs.readFileSync(r.path('out/big.bin')).equals(bad)).toBe(false);
+    // The run stored its result again, the blob's good bytes with it: the next one is a hit.
+    fs.rmSync(r.path('out'), { recursive: true });
+    ok(r);
+    expect(runs(r, 'build')).toBe(2);
   });
 
   it('a truncated blob is a miss with a one-line warning, worded as a tampered one', () => {
@@ -238,6 +242,9 @@ describe('what is never a hit', () => {
     // Was cacache's "stream size mismatch when checking sha256-….\n  Wanted: 200000\n  Found: 0" over three lines.
     expect(res.stderr).toMatch(/^warning: step "build": cache entry [0-9a-f]{12}…: the blob [0-9a-f]{12}… does not match its recorded hash; treated as a miss, the step runs\n$/);
     expect(runs(r, 'build')).toBe(2);
+    fs.rmSync(r.path('out'), { recursive: true });
+    ok(r);
+    expect(runs(r, 'build')).toBe(2);
   });
 
   it('a deleted blob is a miss with a warning, and the step runs', () => {
@@ -251,6 +258,10 @@ describe('what is never a hit', () => {
     expect(res.stderr).toMatch(/warning: step "build": .*the blob [0-9a-f]{12}… is missing; treated as a miss, the step runs/);
     expect(runs(r, 'build')).toBe(2);
     expect(fs.existsSync(r.path('out/big.bin'))).toBe(true);
+    // Its index line was still there, and the blob was not stored again: every later run missed on it.
+    fs.rmSync(r.path('out'), { recursive: true });
+    ok(r);
+    expect(runs(r, 'build')).toBe(2);
   });
 
   it('run --dry-run says would-run for an entry whose blob is missing or cut short, as the run then misses; cached while the output needs none', () => {
