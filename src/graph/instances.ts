@@ -29,14 +29,15 @@ export function describeFan(fan: FanSpec): string {
 }
 
 /** `a string ("x")`, `a mapping with keys a, b`, `null`: the shape of a value, for error messages. */
-export function describeShape(v: unknown): string {
+export function describeShape(v: unknown, redact: (text: string) => string = (text) => text): string {
   if (v === null || v === undefined) return 'null';
   if (Array.isArray(v)) return `an array of ${v.length} item${v.length === 1 ? '' : 's'}`;
   if (isMapping(v)) {
     const keys = Object.keys(v);
     return keys.length === 0 ? 'an empty mapping' : `a mapping with keys ${keys.slice(0, 5).join(', ')}${keys.length > 5 ? ', …' : ''}`;
   }
-  const shown = JSON.stringify(v);
+  // Masked before it is cut: no start of a secret survives the cut (SPEC §4).
+  const shown = redact(JSON.stringify(v));
   return `${typeof v === 'number' ? 'a number' : typeof v === 'boolean' ? 'a boolean' : 'a string'} (${shown.length > 40 ? `${shown.slice(0, 37)}...` : shown})`;
 }
 
@@ -58,9 +59,12 @@ function shown(v: unknown): string {
  * would collide (case-insensitively) with another instance's, or another step's id: then every one of the colliding
  * instances gets its hash, whatever their order (`README.md` and `readme.md`, `1` and `"1"`), so an id follows its
  * values, never its position.
+ * `redact` masks secret values (SPEC §4): an id whose readable part would hold one (or part of one), or `***`, is the
+ * step id and the hash of the masked values alone, so no file name, event or manifest holds it, and the label is masked.
  * Returns an error message (never throws) for items that are not scalars or mappings, duplicates, or too many.
  */
-export function planInstances(o: { step: StepSpec; items?: unknown[]; isTaken: (id: string) => boolean }): InstanceInfo[] | { error: string } {
+export function planInstances(o: { step: StepSpec; items?: unknown[]; isTaken: (id: string) => boolean; redact?: (text: string) => string }): InstanceInfo[] | { error: string } {
+  const redact = o.redact ?? ((text: string) => text);
   const fan = o.step.fan!;
   const combos = fan.matrix ?? [undefined];
   const items: unknown[] = o.items ?? [undefined];
@@ -81,7 +85,7 @@ export function planInstances(o: { step: StepSpec; items?: unknown[]; isTaken: (
       const key = typeof item === 'string' ? `"${item}` : canonicalJson(item);
       keys.push(key);
       const first = seen.get(key);
-      if (first !== undefined) return { error: `items ${first} and ${i} are the same (${shown(item).slice(0, 60)}): each instance needs its own item` };
+      if (first !== undefined) return { error: `items ${first} and ${i} are the same (${redact(shown(item)).slice(0, 60)}): each instance needs its own item` };
       seen.set(key, i);
     }
   }
@@ -95,10 +99,15 @@ export function planInstances(o: { step: StepSpec; items?: unknown[]; isTaken: (
     for (let k = 0; k < items.length; k++) {
       const item = items[k];
       const values = o.items ? [...comboValues, typeof item === 'string' ? item : isMapping(item) ? shown(item) : keys[k]!] : comboValues;
-      const label = values.join(', ');
-      const raw = values.join('-');
-      const slug = raw.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, SLUG_CHARS);
-      const exact = slug === raw && slug !== '' && comboExact && !isMapping(item);
+      const label = redact(values.join(', '));
+      const raw = redact(values.join('-'));
+      const whole = raw.replace(/[^A-Za-z0-9._-]+/g, '_');
+      // A secret in the values (or one that the replaced characters spell) keeps them all out of the id: a slug cut at
+      // 40 characters could still hold the start of one. So does `***`, a secret as the records hold it: a resumed
+      // job's for_each reads a reused step's masked outputs, and its instance must keep the id it had.
+      const hidden = raw.includes('***') || redact(whole) !== whole;
+      const slug = hidden ? '' : whole.slice(0, SLUG_CHARS);
+      const exact = !hidden && slug === raw && slug !== '' && comboExact && !isMapping(item);
       const plain = exact ? `${o.step.id}-${slug}` : undefined;
       if (plain !== undefined) plainCount.set(plain.toLowerCase(), (plainCount.get(plain.toLowerCase()) ?? 0) + 1);
       planned.push({ combo, comboKey, k, label, slug, ...(plain !== undefined ? { plain } : {}) });
@@ -116,9 +125,13 @@ export function planInstances(o: { step: StepSpec; items?: unknown[]; isTaken: (
   // Plain ids that collide with no other instance's are taken first: a hashed id can then never take one of them.
   const ids = planned.map((p) => (p.plain !== undefined && plainCount.get(p.plain.toLowerCase()) === 1 ? claim(p.plain) : undefined));
   for (const [index, p] of planned.entries()) {
-    // The hash is made only when needed: most items are plain names.
-    const hashed = `${o.step.id}-${p.slug ? `${p.slug}-` : ''}${hash53(`${p.comboKey}\n${o.items ? keys[p.k] : ''}`)}`;
-    const id = ids[index] ?? claim(hashed) ?? claim(`${hashed}-${index}`)!;
+    // The hash is made only when needed: most items are plain names. It is of the values masked (the same text when
+    // they hold no secret): not even a fingerprint of a secret (say in a mapping's other fields) is written.
+    const hashedId = (): string => {
+      const hashed = `${o.step.id}-${p.slug ? `${p.slug}-` : ''}${hash53(redact(`${p.comboKey}\n${o.items ? keys[p.k] : ''}`))}`;
+      return claim(hashed) ?? claim(`${hashed}-${index}`)!;
+    };
+    const id = ids[index] ?? hashedId();
     const item = items[p.k];
     out.push({ of: o.step.id, index, id, label: p.label.length > LABEL_CHARS ? `${p.label.slice(0, LABEL_CHARS - 1)}…` : p.label, ...(p.combo ? { matrix: p.combo } : {}), ...(o.items ? { item, itemIndex: p.k } : {}) });
   }

@@ -37,6 +37,9 @@ export async function planDryRun(o: { spec: JobSpec; selected: JobSpec; runsDir:
   // Instance ids are made as the scheduler makes them: never one a step (or an earlier instance) has.
   const taken = new Set(spec.steps.map((s) => s.id));
   const fanned = new Set(spec.steps.filter((s) => s.fan).map((s) => s.id));
+  // An id never holds a secret's value, and a label shows it masked, as in the run (SPEC §4, §8).
+  const redactor = Redactor.fromEnv(spec.secrets);
+  const redact = (text: string) => redactor.redact(text);
   for (const i of topologicalOrder(graph)) {
     const step = spec.steps[i]!;
     const plan = (p: Omit<PlannedStep, 'step'>) => plans.set(step.id, { step: step.id, ...p });
@@ -54,7 +57,7 @@ export async function planDryRun(o: { spec: JobSpec; selected: JobSpec; runsDir:
     else if (forced && !step.fan) plan({ plan: 'would-run', reason: forced });
     else if (step.fan) {
       // A static matrix: its instances are known now, each keyed as the run will key it.
-      const infos = planInstances({ step, isTaken: (id) => taken.has(id) });
+      const infos = planInstances({ step, isTaken: (id) => taken.has(id), redact });
       if (!Array.isArray(infos)) {
         plan({ plan: 'would-run', reason: `matrix: ${infos.error}` });
         continue;
@@ -77,7 +80,7 @@ export async function planDryRun(o: { spec: JobSpec; selected: JobSpec; runsDir:
     // A static matrix that is not looked up (no cache:, a prompt step, a need that would run): its instances are
     // known now all the same, and each would run for the step's reason.
     if (step.fan && step.fan.forEach === undefined && !instancePlans.has(step.id)) {
-      const infos = planInstances({ step, isTaken: (id) => taken.has(id) });
+      const infos = planInstances({ step, isTaken: (id) => taken.has(id), redact });
       if (Array.isArray(infos)) {
         for (const info of infos) taken.add(info.id);
         instancePlans.set(step.id, infos.map((info) => ({ step: info.id, plan: 'would-run', reason: plans.get(step.id)!.reason, instance_of: step.id })));

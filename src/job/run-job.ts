@@ -168,6 +168,7 @@ export async function runJob(o: JobOptions): Promise<JobOutcome> {
     checkContract: o.checkContract,
     reused: o.reuse?.steps,
     reusedValues: o.reuse?.instanceValues,
+    ...(redactor.isActive ? { secrets: redactor } : {}),
     contexts: { vars: spec.vars, env: { ...process.env }, job: { id: runDir.jobId, name: spec.name, run_dir: runDir.root } },
     signal: stop.signal,
     ...(o.killSignal ? { killSignal: o.killSignal } : {}),

@@ -10,7 +10,7 @@ import type { InstanceInfo, StepSpec } from '../specfile/model.js';
  * step's own) and checked, times its matrix. A bad value is the step's failure (code `expression`, with the
  * value's shape), never an exception.
  */
-export function planExpansion(o: { step: StepSpec; context: EvalContext; isTaken: (id: string) => boolean }): InstanceInfo[] | StepError {
+export function planExpansion(o: { step: StepSpec; context: EvalContext; isTaken: (id: string) => boolean; redact?: (text: string) => string }): InstanceInfo[] | StepError {
   const forEach = o.step.fan!.forEach;
   let items: unknown[] | undefined;
   if (forEach !== undefined) {
@@ -22,10 +22,10 @@ export function planExpansion(o: { step: StepSpec; context: EvalContext; isTaken
     } catch (e) {
       return { code: 'expression', message: `for_each: ${(e as Error).message}` };
     }
-    if (!Array.isArray(value)) return { code: 'expression', message: `for_each: expected an array, got ${describeShape(value)}` };
+    if (!Array.isArray(value)) return { code: 'expression', message: `for_each: expected an array, got ${describeShape(value, o.redact)}` };
     items = value;
   }
-  const infos = planInstances({ step: o.step, items, isTaken: o.isTaken });
+  const infos = planInstances({ step: o.step, items, isTaken: o.isTaken, ...(o.redact ? { redact: o.redact } : {}) });
   return Array.isArray(infos) ? infos : { code: 'expression', message: `for_each: ${infos.error}` };
 }
 

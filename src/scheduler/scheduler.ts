@@ -48,6 +48,11 @@ export interface SchedulerOptions {
   killSignal?: AbortSignal;
   /** The whole job's time limit: running steps are stopped and the job fails. */
   jobTimeoutMs?: number;
+  /**
+   * Masks the secrets' values (SPEC §4), as the run folder's records are masked: an instance's id never holds one, its
+   * label is masked, and its values are compared masked with a reused instance's recorded ones.
+   */
+  secrets?: { redact(text: string): string; redactValue<T>(value: T): T };
   /** Fanned step `step` expanded: these instances of it will run (e.g. to make their files ahead). */
   onExpanded?: (step: StepSpec, instanceIds: string[]) => void;
 }
@@ -257,7 +262,8 @@ class SchedulerRun {
     const step = this.#steps[c]!;
     const fan = step.fan!;
     const base = this.#contextFor(c, false);
-    const infos = planExpansion({ step, context: base, isTaken: (id) => g.index.has(id) });
+    const secrets = this.#o.secrets;
+    const infos = planExpansion({ step, context: base, isTaken: (id) => g.index.has(id), ...(secrets ? { redact: (text: string) => secrets.redact(text) } : {}) });
     if (!Array.isArray(infos)) {
       work.push([c, notStarted('failed', infos)]);
       return;
@@ -307,7 +313,10 @@ class SchedulerRun {
     const reused = this.#reused.get(id);
     if (reused === undefined) return undefined;
     const recorded = this.#o.reusedValues?.get(id);
-    return recorded === undefined || recorded === instanceValuesKey(info.matrix, info.item) ? reused : undefined;
+    // What was recorded is masked: so are the new values before they are compared.
+    const secrets = this.#o.secrets;
+    const values = secrets ? instanceValuesKey(secrets.redactValue(info.matrix), secrets.redactValue(info.item)) : instanceValuesKey(info.matrix, info.item);
+    return recorded === undefined || recorded === values ? reused : undefined;
   }
 
   /** Step i; an instance's step is made when first needed (10,000 of them are not made at expansion). */

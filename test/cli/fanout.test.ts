@@ -159,6 +159,64 @@ describe('for_each', () => {
   });
 });
 
+describe('a secret in the values', () => {
+  it('is in no instance id: files, events, manifest, show, resume and rerun all name the hashed id, and the label is masked', () => {
+    const r = rig();
+    const env = { TOK: 's3cr3tvalue' };
+    r.write(
+      'spec.yaml',
+      `secrets: [TOK]
+steps:
+  list:
+    output: json
+    run: |
+      echo "{\\"v\\": [\\"$TOK\\", \\"pre-$TOK\\", \\"plain\\"]}"
+  each:
+    needs: [list]
+    matrix: { m: [a] }
+    for_each: \${{ steps.list.outputs.v }}
+    run: |
+      echo "item \${{ item }}"
+      test ! -e "fail-\${{ item_index }}"
+`,
+    );
+    r.write('fail-2', '');
+    expect(r.run(['run', 'spec.yaml'], { env }).code).toBe(1);
+    const expanded = r.events().find((e) => e.type === 'step.expanded')!.instances as { id: string; label: string }[];
+    expect(expanded.map((x) => x.label)).toEqual(['a, ***', 'a, pre-***', 'a, plain']);
+    const [secret, prefixed] = expanded.map((x) => x.id);
+    expect(secret).toMatch(/^each-[0-9a-f]{10}$/);
+    expect(prefixed).toMatch(/^each-[0-9a-f]{10}$/);
+    expect(expanded[2]!.id).toBe('each-a-plain');
+    /** Every name and every file's text under the runs folder, none of which may hold the secret; the manifest's files exist. */
+    const checkRunsFolder = () => {
+      const walk = (dir: string): string[] => fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => [e.name, ...(e.isDirectory() ? walk(path.join(dir, e.name)) : [fs.readFileSync(path.join(dir, e.name), 'utf8')])]);
+      expect(walk(r.runsDir).filter((text) => text.includes('s3cr3t'))).toEqual([]);
+      for (const f of r.manifest().files) expect(fs.existsSync(r.runPath(f.path)), f.path).toBe(true);
+    };
+    checkRunsFolder();
+    expect(r.manifest().files.map((f) => f.path)).toContain(`outputs/${secret}.json`);
+    expect(r.log(secret!)).toBe('item ***\n');
+    const logs = r.run(['show', 'latest', '--logs', secret!], { env });
+    expect(logs.stderr).toBe('');
+    expect(logs.stdout).toContain('item ***');
+    // The ids follow the values run after run: resume reuses the two that succeeded and runs the failed one.
+    fs.rmSync(r.path('fail-2'));
+    const resumed = r.run(['resume', 'latest'], { env });
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(r.events().filter((e) => e.type === 'step.started').map((e) => e.step)).toEqual(['each-a-plain']);
+    expect([secret, prefixed].map((id) => r.manifest().steps[id!]!.reused)).toEqual([true, true]);
+    const rerun = r.run(['rerun', 'latest', '--step', secret!], { env });
+    expect(rerun.code, rerun.stderr).toBe(0);
+    expect(r.events().filter((e) => e.type === 'step.started').map((e) => e.step)).toEqual([secret]);
+    // list prints the secret again; its instances' values, compared masked with those recorded, are the same.
+    const again = r.run(['rerun', 'latest', '--step', 'list', '--no-cascade'], { env });
+    expect(again.code, again.stderr).toBe(0);
+    expect(r.events().filter((e) => e.type === 'step.started').map((e) => e.step)).toEqual(['list']);
+    checkRunsFolder();
+  });
+});
+
 describe('downstream of instances', () => {
   it('show counts one instance past those listed as one instance, and so does --logs of a step whose one instance wrote nothing', () => {
     const r = rig();

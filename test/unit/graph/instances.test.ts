@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_MAX_INSTANCES, planInstances } from '../../../src/graph/instances.js';
 import type { InstanceInfo, StepSpec } from '../../../src/specfile/model.js';
+import { Redactor } from '../../../src/store/redact.js';
 import { jobSpecOf } from '../../helpers/fake-executor.js';
 
 function fanned(fan: Partial<NonNullable<StepSpec['fan']>>): StepSpec {
@@ -47,6 +48,26 @@ describe('planInstances', () => {
     expect(one.get('"b"')).toBe('count-b');
     // Alone, an item keeps its readable id.
     expect(ids(plan(step, ['README.md']))).toEqual(['count-README.md']);
+  });
+
+  it('never puts a secret in an id: values holding one (whole, or spelt once characters are replaced) make <step>-<hash>, and the label is masked', () => {
+    const redactor = new Redactor(['s3cr3t', 'a_b_c']);
+    const step = fanned({ matrix: [{ m: 'x' }], forEach: '${{ x }}' });
+    const planned = (items: unknown[]) => planInstances({ step, items, isTaken: () => false, redact: (t) => redactor.redact(t) }) as InstanceInfo[];
+    const long = `${'y'.repeat(36)}s3cr3t`; // the 40-character cut would keep 's3cr'
+    const r = planned(['s3cr3t', 'pre-s3cr3t', long, 'a/b/c', { id: 's3cr3t' }, 'plain']);
+    expect(r.map((x) => x.label)).toEqual(['x, ***', 'x, pre-***', `x, ${'y'.repeat(36)}***`, 'x, a/b/c', 'x, ***', 'x, plain']);
+    for (const x of r.slice(0, 5)) expect(x.id).toMatch(/^count-[0-9a-f]{10}$/);
+    expect(r[5]!.id).toBe('count-x-plain');
+    // The hash is of the masked values: another secret in the same place makes the same id, in every run.
+    const other = new Redactor(['t0k3n']);
+    expect(planInstances({ step, items: ['t0k3n'], isTaken: () => false, redact: (t) => other.redact(t) })).toMatchObject([{ id: r[0]!.id }]);
+    // As masked in the records (what a resumed job's for_each reads), a secret makes the id it made.
+    expect(ids(plan(step, ['***']))).toEqual([r[0]!.id]);
+    // Two items that differ only in their secret are told apart all the same.
+    expect(new Set(planned(['s3cr3t', 'a_b_c']).map((x) => x.id)).size).toBe(2);
+    // A duplicate is quoted masked before it is cut.
+    expect(planInstances({ step, items: [long, long], isTaken: () => false, redact: (t) => redactor.redact(t) })).toEqual({ error: expect.stringContaining(`(${'y'.repeat(36)}***)`) });
   });
 
   it('refuses items that are not scalars or mappings, duplicates, and more than max_instances', () => {
