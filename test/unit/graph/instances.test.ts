@@ -1,6 +1,6 @@
 // Instances of a fanned step (src/graph/instances.ts): order, ids that follow their values, and bad items.
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_MAX_INSTANCES, planInstances } from '../../../src/graph/instances.js';
+import { DEFAULT_MAX_INSTANCES, describeShape, planInstances } from '../../../src/graph/instances.js';
 import type { InstanceInfo, StepSpec } from '../../../src/specfile/model.js';
 import { Redactor } from '../../../src/store/redact.js';
 import { jobSpecOf } from '../../helpers/fake-executor.js';
@@ -68,6 +68,7 @@ describe('planInstances', () => {
     expect(new Set(planned(['s3cr3t', 'a_b_c']).map((x) => x.id)).size).toBe(2);
     // A duplicate is quoted masked before it is cut.
     expect(planInstances({ step, items: [long, long], isTaken: () => false, redact: (t) => redactor.redact(t) })).toEqual({ error: expect.stringContaining(`(${'y'.repeat(36)}***)`) });
+    expect(describeShape(`${'y'.repeat(30)}s3cr3t`, (t) => redactor.redact(t))).toBe(`a string ("${'y'.repeat(30)}***")`);
   });
 
   it('refuses items that are not scalars or mappings, duplicates, and more than max_instances', () => {
