@@ -83,5 +83,10 @@ export function expandMatrix(raw: RawMatrix): { combos: MatrixCombo[]; problems:
     }
     if (!merged) extra.push({ ...entry });
   }
-  return { combos: [...originals, ...extra], problems };
+  // Every combination lists its values in the matrix's key order (the vectors', then those include entries add, as
+  // they first appear), whatever order an include entry wrote them in: an instance's id and label follow its values.
+  const order = [...keys];
+  for (const entry of include) for (const k of Object.keys(entry)) if (!order.includes(k)) order.push(k);
+  const inOrder = (combo: MatrixCombo): MatrixCombo => Object.fromEntries(order.filter((k) => Object.hasOwn(combo, k)).map((k) => [k, combo[k]]));
+  return { combos: include.length === 0 ? originals : [...originals, ...extra].map(inOrder), problems };
 }

@@ -69,6 +69,16 @@ describe('matrix', () => {
     expect(res.stdout).toMatch(/expand +test +4 instances/);
   });
 
+  it("names a combination include adds by its values in the matrix's key order, not the entry's", () => {
+    const r = rig();
+    r.write('spec.yaml', 'steps:\n  build:\n    matrix:\n      version: [10]\n      os: [a]\n      include:\n        - {os: c, version: 14}\n    run: echo "${{ matrix.version }} ${{ matrix.os }}"\n');
+    const res = r.run(['run', 'spec.yaml']);
+    expect(res.code, res.stderr).toBe(0);
+    expect(r.manifest().steps.build).toMatchObject({ instances: ['build-10-a', 'build-14-c'] });
+    expect(res.stdout).toMatch(/start +build \(14, c\)$/m);
+    expect(r.run(['run', 'spec.yaml', '--dry-run']).stdout).toMatch(/^would-run +build-14-c /m);
+  });
+
   it('validate: an unknown matrix key, matrix or item in a step without one, and a fanned step read as one step, each at file:line:col with the fix', () => {
     const r = rig();
     r.write(

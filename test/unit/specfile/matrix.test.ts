@@ -78,6 +78,14 @@ describe('expandMatrix, as GitHub Actions documents it', () => {
     expect(expandMatrix({ a: [1, 2], exclude: [{ a: 2 }], include: [{ a: 2, b: 'x' }] }).combos).toEqual([{ a: 1 }, { a: 2, b: 'x' }]);
   });
 
+  it("lists every combination's values in the matrix's key order, whatever order an include entry wrote them in", () => {
+    const keysOf = (combos: Record<string, unknown>[]) => combos.map((c) => Object.keys(c).join(','));
+    expect(keysOf(expandMatrix({ version: [10], os: ['a'], include: [{ os: 'c', version: 14 }] }).combos)).toEqual(['version,os', 'version,os']);
+    // Keys only include adds go after the vectors', in the order they first appear.
+    expect(keysOf(expandMatrix({ os: ['a', 'b'], include: [{ npm: 6, os: 'a' }, { color: 'x', npm: 7, os: 'b' }, { flag: 1, color: 'y', os: 'z' }] }).combos)).toEqual(['os,npm', 'os,npm,color', 'os,color,flag']);
+    expect(keysOf(expandMatrix({ include: [{ site: 'p', dc: 'a' }, { dc: 'b', site: 's' }] }).combos)).toEqual(['site,dc', 'site,dc']);
+  });
+
   it('compares object values by their content', () => {
     const { combos } = expandMatrix({ cfg: [{ n: 1 }, { n: 2 }], exclude: [{ cfg: { n: 2 } }] });
     expect(combos).toEqual([{ cfg: { n: 1 } }]);

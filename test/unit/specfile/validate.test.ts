@@ -474,7 +474,7 @@ describe('matrix and its limits', () => {
     const text = 'steps:\n  t:\n    matrix: { os: [linux, mac, linux], n: [1, "1"] }\n    run: echo\n  u:\n    matrix: { os: [a], include: [{ os: b, x: 1 }, { x: 1, os: b }] }\n    run: echo\n  v:\n    matrix: { cfg: [{ a: 1, b: 2 }, { b: 2, a: 1 }] }\n    run: echo\n';
     expect(problems(text)).toEqual([
       `${posOf(text, 'linux], ')}: steps.t.matrix.os[2]: the same value as os[0] (linux): two instances would run with the same values; remove one`,
-      `${posOf(text, '{ x: 1, os: b }')}: steps.u.matrix.include[1]: the same entry as include[0] ({"x":1,"os":"b"}), added as a combination of its own (it merges into none): two instances would run with the same values; remove one`,
+      `${posOf(text, '{ x: 1, os: b }')}: steps.u.matrix.include[1]: the same entry as include[0] ({"os":"b","x":1}), added as a combination of its own (it merges into none): two instances would run with the same values; remove one`,
       `${posOf(text, '{ b: 2, a: 1 }')}: steps.v.matrix.cfg[1]: the same value as cfg[0] ({"b":2,"a":1}): two instances would run with the same values; remove one`,
     ]);
   });
