@@ -258,6 +258,13 @@ describe('downstream of instances', () => {
     const logs = r.run(['show', 'latest', '--logs', 'count']);
     expect(logs.code).toBe(2);
     expect(logs.stderr).toBe(`step "count" is fanned out: its instances have the logs (count-a, count-c, 2 in all): orchestrator show ${r.latest()} --logs count-a\n`);
+    // The command names --runs-dir only for a folder other than ./runs, however that folder was given.
+    const tail = `--logs count-a\n`;
+    expect(r.run(['show', 'latest', '--logs', 'count'], { env: { ORCH_RUNS_DIR: 'runs' } }).stderr).toMatch(new RegExp(`: orchestrator show ${r.latest()} ${tail}$`));
+    expect(r.run(['show', 'latest', '--runs-dir', 'runs', '--logs', 'count']).stderr).toMatch(new RegExp(`: orchestrator show ${r.latest()} ${tail}$`));
+    fs.cpSync(r.runsDir, r.path('other'), { recursive: true });
+    expect(r.run(['show', 'latest', '--runs-dir', 'other', '--logs', 'count']).stderr).toMatch(new RegExp(`: orchestrator show ${r.latest()} --runs-dir other ${tail}$`));
+    expect(r.run(['show', 'latest', '--logs', 'count'], { env: { ORCH_RUNS_DIR: r.path('other') } }).stderr).toMatch(new RegExp(`: orchestrator show ${r.latest()} --runs-dir other ${tail}$`));
     const xml = fs.readFileSync(r.path('junit.xml'), 'utf8');
     expect(xml.match(/<testcase name="count \([abc]\)"/g)).toHaveLength(3);
     // In the job's order: the instances stand where their step does, before gather, which needs them.

@@ -14,7 +14,8 @@ export function quoteForShell(word: string): string {
  * later shell may not have the same environment.
  */
 export function showCommandFor(jobId: string, runDir: string, cwd = process.cwd()): string {
-  const runsDir = path.dirname(runDir);
+  // A relative run folder is read from cwd: `runs/<id>` is the default folder, not another one.
+  const runsDir = path.dirname(path.resolve(cwd, runDir));
   if (runsDir === path.resolve(cwd, 'runs')) return `orchestrator show ${jobId}`;
   const rel = path.relative(cwd, runsDir);
   const shown = rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : runsDir;
