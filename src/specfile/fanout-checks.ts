@@ -1,7 +1,7 @@
 import { ExpressionError, parseTemplate } from '../expr/index.js';
 import { canonicalJson, DEFAULT_MAX_INSTANCES } from '../graph/instances.js';
 import type { LoadedDocument } from './load.js';
-import { expandMatrix, type RawMatrix } from './matrix.js';
+import { expandMatrix, FAN_OUT_CAP, type RawMatrix } from './matrix.js';
 
 type Report = (at: { line: number; col: number }, message: string) => void;
 
@@ -53,17 +53,19 @@ export function checkFanout(doc: LoadedDocument, report: Report): void {
     for (const field of ['max_parallel', 'fail_fast', 'max_instances']) {
       if (s[field] !== undefined && !fanned) report(doc.locator.key(['steps', id, field]), `steps.${id}.${field}: only a step with \`matrix\` or \`for_each\` has instances to limit`);
     }
-    // A max_instances the schema refuses (0, 1.5, "ten") is reported there: the matrix is not measured against it.
-    const limit = s.max_instances === undefined ? DEFAULT_MAX_INSTANCES : Number.isInteger(s.max_instances) && (s.max_instances as number) >= 1 ? (s.max_instances as number) : Infinity;
+    // A max_instances the schema refuses (0, 1.5, "ten", past FAN_OUT_CAP) is reported there: the matrix is not measured
+    // against it (only against FAN_OUT_CAP, which expandMatrix always applies).
+    const valid = Number.isInteger(s.max_instances) && (s.max_instances as number) >= 1 && (s.max_instances as number) <= FAN_OUT_CAP;
+    const limit = s.max_instances === undefined ? DEFAULT_MAX_INSTANCES : valid ? (s.max_instances as number) : Infinity;
     if (expandsMatrix(s.matrix)) {
-      const { combos, problems } = expandMatrix(s.matrix);
+      // Too many combinations is a problem of its own, found before they are all made.
+      const { combos, problems } = expandMatrix(s.matrix, { maxInstances: limit });
       for (const p of problems) report(at('matrix', ...p.path), `steps.${id}.${p.message}`);
       if (problems.length === 0 && combos.length === 0) {
         const why = Object.keys(s.matrix).some((k) => k !== 'include' && k !== 'exclude') ? 'exclude removes every combination' : 'it has no vectors and no include';
         report(at('matrix'), `steps.${id}.matrix: the matrix has no combination (${why})`);
       }
-      if (combos.length > limit) report(at('matrix'), `steps.${id}.matrix: ${combos.length} combinations, more than max_instances (${limit})`);
-      if (problems.length === 0 && combos.length <= limit) checkDuplicates(s.matrix, combos, (path, message) => report(at('matrix', ...path), `steps.${id}.matrix${message}`));
+      if (problems.length === 0) checkDuplicates(s.matrix, combos, (path, message) => report(at('matrix', ...path), `steps.${id}.matrix${message}`));
     }
     if (isMapping(s.matrix)) checkKeyCase(s.matrix, (path, message) => report(doc.locator.key(['steps', id, 'matrix', ...path]), `steps.${id}.matrix${message}`));
     if (typeof s.for_each === 'string') {

@@ -33,6 +33,13 @@ function matches(combo: MatrixCombo, partial: Record<string, unknown>): boolean 
 }
 
 /**
+ * The most combinations a matrix's lists may make before `exclude`, and the highest `max_instances` (SPEC §8): past it
+ * a matrix is refused before any combination is made (10 lists of 10 values would be 10^10, more than memory holds),
+ * and no fan-out is planned that size at run time.
+ */
+export const FAN_OUT_CAP = 1_000_000;
+
+/**
  * The combinations of a matrix, in GitHub Actions' order:
  * 1. the cartesian product of the vectors, the first key varying slowest;
  * 2. `exclude`: a combination is dropped when it matches any entry, where an entry may name only some keys;
@@ -40,9 +47,11 @@ function matches(combo: MatrixCombo, partial: Record<string, unknown>): boolean 
  *    change (only keys it shares with the original vectors must match; values added by an earlier entry may be
  *    overwritten); an entry merged into none is appended as a combination of its own (later entries never merge
  *    into appended ones).
- * Problems (an empty vector, an exclude key that is no vector, a non-mapping entry) are returned, not thrown.
+ * Problems (an empty vector, an exclude key that is no vector, a non-mapping entry, lists that make more than
+ * FAN_OUT_CAP combinations, more combinations than `maxInstances`) are returned, not thrown; the last two stop
+ * the expansion as soon as they are known, with no combinations.
  */
-export function expandMatrix(raw: RawMatrix): { combos: MatrixCombo[]; problems: MatrixProblem[] } {
+export function expandMatrix(raw: RawMatrix, o: { maxInstances?: number } = {}): { combos: MatrixCombo[]; problems: MatrixProblem[] } {
   const problems: MatrixProblem[] = [];
   const entries = (key: 'include' | 'exclude'): Record<string, unknown>[] => {
     const list = raw[key];
@@ -65,13 +74,34 @@ export function expandMatrix(raw: RawMatrix): { combos: MatrixCombo[]; problems:
     }
   });
 
-  let product: MatrixCombo[] = vectors.length === 0 ? [] : [{}];
-  for (const [k, values] of vectors) {
-    const next: MatrixCombo[] = [];
-    for (const combo of product) for (const v of values) next.push({ ...combo, [k]: v });
-    product = next;
+  const limit = o.maxInstances ?? Infinity;
+  const lengths = vectors.map(([, values]) => values.length);
+  // Counted before anything is made (as a bigint: 40 lists of 10 values are past what a number holds exactly).
+  const size = vectors.length === 0 ? 0n : lengths.reduce((n, l) => n * BigInt(l), 1n);
+  if (size > BigInt(FAN_OUT_CAP)) {
+    problems.push({ message: `matrix: its lists make ${size} combinations (${lengths.join(' × ')}), more than the ${FAN_OUT_CAP} a matrix may have before exclude`, path: [] });
+    return { combos: [], problems };
   }
-  const originals = product.filter((combo) => !exclude.some((e) => matches(combo, e)));
+  const total = Number(size);
+  // exclude only drops and include only adds: without exclude, the lists alone can be too many.
+  if (exclude.length === 0 && total > limit) {
+    problems.push({ message: `matrix: ${include.length > 0 ? 'at least ' : ''}${total} combinations, more than max_instances (${limit})`, path: [] });
+    return { combos: [], problems };
+  }
+  // The product, the last key varying fastest, one combination at a time: those exclude keeps stop at the limit.
+  const originals: MatrixCombo[] = [];
+  const at = lengths.map(() => 0);
+  for (let n = 0; n < total; n++) {
+    const combo: MatrixCombo = {};
+    vectors.forEach(([k, values], j) => (combo[k] = values[at[j]!]));
+    for (let j = at.length - 1; j >= 0 && ++at[j]! === lengths[j]; j--) at[j] = 0;
+    if (exclude.some((e) => matches(combo, e))) continue;
+    originals.push(combo);
+    if (originals.length > limit) {
+      problems.push({ message: `matrix: ${total} combinations before exclude, and more than max_instances (${limit}) after it`, path: [] });
+      return { combos: [], problems };
+    }
+  }
   const extra: MatrixCombo[] = [];
   for (const entry of include) {
     const original = Object.fromEntries(Object.entries(entry).filter(([k]) => keys.has(k)));
@@ -88,5 +118,10 @@ export function expandMatrix(raw: RawMatrix): { combos: MatrixCombo[]; problems:
   const order = [...keys];
   for (const entry of include) for (const k of Object.keys(entry)) if (!order.includes(k)) order.push(k);
   const inOrder = (combo: MatrixCombo): MatrixCombo => Object.fromEntries(order.filter((k) => Object.hasOwn(combo, k)).map((k) => [k, combo[k]]));
-  return { combos: include.length === 0 ? originals : [...originals, ...extra].map(inOrder), problems };
+  const combos = include.length === 0 ? originals : [...originals, ...extra].map(inOrder);
+  if (combos.length > limit) {
+    problems.push({ message: `matrix: ${combos.length} combinations, more than max_instances (${limit})`, path: [] });
+    return { combos: [], problems };
+  }
+  return { combos, problems };
 }

@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import en from 'zod/v4/locales/en.js';
 import { parseDuration } from './duration.js';
+import { FAN_OUT_CAP } from './matrix.js';
 
 /** Step ids as SPEC §1 allows them. */
 export const STEP_ID = /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/;
@@ -102,7 +103,7 @@ const stepSchema = described(
     for_each: opt(described(z.string(), 'run the step once per item of this array, e.g. ${{ steps.list.outputs.files }} (read as ${{ item }} and ${{ item_index }})')),
     max_parallel: opt(described(int(1), 'with matrix or for_each: at most this many instances at once (default: only the job concurrency limits them)')),
     fail_fast: opt(described(z.boolean(), 'with matrix or for_each: the first failed instance cancels the others (default false: every instance runs)')),
-    max_instances: opt(described(int(1), 'with matrix or for_each: the most instances the step may have (default 10000)')),
+    max_instances: opt(described(int(1).check(z.maximum(FAN_OUT_CAP)), `with matrix or for_each: the most instances the step may have (default 10000, at most ${FAN_OUT_CAP})`)),
   }),
   'a step: a shell script (run) or an LLM call (prompt)',
 );

@@ -79,6 +79,33 @@ describe('matrix', () => {
     expect(r.run(['run', 'spec.yaml', '--dry-run']).stdout).toMatch(/^would-run +build-14-c /m);
   });
 
+  it('a matrix too big to make is refused at once, at file:line:col (validate, run), and so is a max_instances past the cap', () => {
+    const r = rig();
+    const listsOf = (keys: string) => keys.split('').map((k) => `${k}: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]`).join(', ');
+    const lists = listsOf('abcdefghij');
+    r.write('spec.yaml', `steps:\n  m:\n    matrix: { ${lists} }\n    run: echo hi\n`);
+    const message = `spec.yaml:3:13: steps.m.matrix: its lists make 10000000000 combinations (${Array(10).fill(10).join(' × ')}), more than the 1000000 a matrix may have before exclude\n`;
+    for (const command of ['validate', 'run']) {
+      const res = r.run([command, 'spec.yaml'], { timeoutMs: 15_000 });
+      expect(res.code, res.stderr).toBe(2);
+      expect(res.stderr.split('\n')[0] + '\n').toBe(message);
+    }
+    // With exclude, the combinations it keeps are made only until there are more than max_instances.
+    r.write('ex.yaml', `steps:\n  m:\n    max_instances: 3\n    matrix: { ${listsOf('abcdef')}, exclude: [{ a: 1 }] }\n    run: echo hi\n`);
+    expect(r.run(['validate', 'ex.yaml'], { timeoutMs: 15_000 }).stderr).toMatch(/^ex\.yaml:4:13: steps\.m\.matrix: 1000000 combinations before exclude, and more than max_instances \(3\) after it\n/);
+    r.write('cap.yaml', 'steps:\n  m:\n    max_instances: 2000000\n    matrix: { a: [1] }\n    run: echo hi\n');
+    expect(r.run(['validate', 'cap.yaml']).stderr).toMatch(/^cap\.yaml:3:20: steps\.m\.max_instances: must be <= 1000000, got 2000000\n/);
+  });
+
+  it('a matrix times a for_each list past max_instances fails the step with code expression, before any instance is made', () => {
+    const r = rig();
+    const hundred = JSON.stringify(Array.from({ length: 100 }, (_, i) => i));
+    r.write('spec.yaml', `steps:\n  list:\n    output: json\n    run: |\n      echo '{"v": [1, 2]}'\n  m:\n    needs: [list]\n    matrix: { a: ${hundred}, b: ${hundred} }\n    for_each: \${{ steps.list.outputs.v }}\n    run: echo hi\n`);
+    expect(r.run(['run', 'spec.yaml']).code).toBe(1);
+    expect(r.manifest().steps.m).toMatchObject({ status: 'failed', error: { code: 'expression', message: 'for_each: 2 items × 10000 matrix combinations make 20000 instances, more than max_instances (10000); raise max_instances on the step if you mean it' } });
+    expect(r.events().filter((e) => e.type === 'step.started').map((e) => e.step)).toEqual(['list']);
+  });
+
   it('validate: an unknown matrix key, matrix or item in a step without one, and a fanned step read as one step, each at file:line:col with the fix', () => {
     const r = rig();
     r.write(

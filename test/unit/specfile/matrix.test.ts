@@ -1,7 +1,7 @@
 // The matrix expansion (src/specfile/matrix.ts) against the examples GitHub documents for strategy.matrix
 // ("Running variations of jobs in a workflow", docs.github.com), with the results the documentation gives.
 import { describe, expect, it } from 'vitest';
-import { expandMatrix } from '../../../src/specfile/matrix.js';
+import { expandMatrix, FAN_OUT_CAP } from '../../../src/specfile/matrix.js';
 
 describe('expandMatrix, as GitHub Actions documents it', () => {
   it('orders the product with the first key varying slowest ("version: [10, 12, 14], os: [ubuntu-latest, windows-latest]")', () => {
@@ -84,6 +84,26 @@ describe('expandMatrix, as GitHub Actions documents it', () => {
     // Keys only include adds go after the vectors', in the order they first appear.
     expect(keysOf(expandMatrix({ os: ['a', 'b'], include: [{ npm: 6, os: 'a' }, { color: 'x', npm: 7, os: 'b' }, { flag: 1, color: 'y', os: 'z' }] }).combos)).toEqual(['os,npm', 'os,npm,color', 'os,color,flag']);
     expect(keysOf(expandMatrix({ include: [{ site: 'p', dc: 'a' }, { dc: 'b', site: 's' }] }).combos)).toEqual(['site,dc', 'site,dc']);
+  });
+
+  it('refuses lists that make more than FAN_OUT_CAP combinations, or more than max_instances, before it makes them', () => {
+    const ten = Array.from({ length: 10 }, (_, i) => i);
+    const huge = Object.fromEntries('abcdefghijklmnopqrst'.split('').map((k) => [k, ten])); // 10^20 combinations
+    const started = performance.now();
+    expect(expandMatrix(huge)).toEqual({
+      combos: [],
+      problems: [{ message: `matrix: its lists make 100000000000000000000 combinations (${Array(20).fill(10).join(' × ')}), more than the ${FAN_OUT_CAP} a matrix may have before exclude`, path: [] }],
+    });
+    // 10^6 combinations is the cap itself: without exclude they are counted, not made.
+    const million = { a: ten, b: ten, c: ten, d: ten, e: ten, f: ten };
+    expect(expandMatrix(million, { maxInstances: 10_000 }).problems.map((p) => p.message)).toEqual(['matrix: 1000000 combinations, more than max_instances (10000)']);
+    expect(expandMatrix({ ...million, include: [{ a: 99 }] }, { maxInstances: 10_000 }).problems.map((p) => p.message)).toEqual(['matrix: at least 1000000 combinations, more than max_instances (10000)']);
+    // With exclude, those it keeps are made only until they are too many.
+    expect(expandMatrix({ ...million, exclude: [{ a: 0 }] }, { maxInstances: 5 }).problems.map((p) => p.message)).toEqual(['matrix: 1000000 combinations before exclude, and more than max_instances (5) after it']);
+    expect(performance.now() - started).toBeLessThan(2000);
+    // What exclude and include leave is what is measured.
+    expect(expandMatrix({ a: [1, 2, 3], exclude: [{ a: 1 }, { a: 2 }] }, { maxInstances: 1 })).toEqual({ combos: [{ a: 3 }], problems: [] });
+    expect(expandMatrix({ a: [1, 2], include: [{ a: 3 }] }, { maxInstances: 2 }).problems.map((p) => p.message)).toEqual(['matrix: 3 combinations, more than max_instances (2)']);
   });
 
   it('compares object values by their content', () => {
