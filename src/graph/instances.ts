@@ -63,7 +63,7 @@ function shown(v: unknown): string {
  * step id and the hash of the masked values alone, so no file name, event or manifest holds it, and the label is masked.
  * Returns an error message (never throws) for items that are not scalars or mappings, duplicates, or too many.
  */
-export function planInstances(o: { step: StepSpec; items?: unknown[]; isTaken: (id: string) => boolean; redact?: (text: string) => string }): InstanceInfo[] | { error: string } {
+export function planInstances(o: { step: StepSpec; items?: unknown[]; /** Whether another step or instance has this id, case-insensitively. */ isTaken: (id: string) => boolean; redact?: (text: string) => string }): InstanceInfo[] | { error: string } {
   const redact = o.redact ?? ((text: string) => text);
   const fan = o.step.fan!;
   const combos = fan.matrix ?? [undefined];

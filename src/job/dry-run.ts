@@ -35,7 +35,7 @@ export async function planDryRun(o: { spec: JobSpec; selected: JobSpec; runsDir:
   const plans = new Map<string, PlannedStep>();
   const instancePlans = new Map<string, PlannedStep[]>();
   // Instance ids are made as the scheduler makes them: never one a step (or an earlier instance) has.
-  const taken = new Set(spec.steps.map((s) => s.id));
+  const taken = new Set(spec.steps.map((s) => s.id.toLowerCase())); // case-insensitively, as the run plans them
   const fanned = new Set(spec.steps.filter((s) => s.fan).map((s) => s.id));
   // An id never holds a secret's value, and a label shows it masked, as in the run (SPEC §4, §8).
   const redactor = Redactor.fromEnv(spec.secrets);
@@ -57,14 +57,14 @@ export async function planDryRun(o: { spec: JobSpec; selected: JobSpec; runsDir:
     else if (forced && !step.fan) plan({ plan: 'would-run', reason: forced });
     else if (step.fan) {
       // A static matrix: its instances are known now, each keyed as the run will key it.
-      const infos = planInstances({ step, isTaken: (id) => taken.has(id), redact });
+      const infos = planInstances({ step, isTaken: (id) => taken.has(id.toLowerCase()), redact });
       if (!Array.isArray(infos)) {
         plan({ plan: 'would-run', reason: `matrix: ${infos.error}` });
         continue;
       }
       const each: PlannedStep[] = [];
       for (const info of infos) {
-        taken.add(info.id);
+        taken.add(info.id.toLowerCase());
         const instance = instanceStep(step, info, spec.vars);
         const found = forced ? { plan: { plan: 'would-run' as const, reason: forced } } : await lookUp({ spec, step: instance, known, cache: cache!, noCache: o.noCache, matrix: info.matrix });
         each.push({ step: info.id, ...found.plan, instance_of: step.id });
@@ -80,9 +80,9 @@ export async function planDryRun(o: { spec: JobSpec; selected: JobSpec; runsDir:
     // A static matrix that is not looked up (no cache:, a prompt step, a need that would run): its instances are
     // known now all the same, and each would run for the step's reason.
     if (step.fan && step.fan.forEach === undefined && !instancePlans.has(step.id)) {
-      const infos = planInstances({ step, isTaken: (id) => taken.has(id), redact });
+      const infos = planInstances({ step, isTaken: (id) => taken.has(id.toLowerCase()), redact });
       if (Array.isArray(infos)) {
-        for (const info of infos) taken.add(info.id);
+        for (const info of infos) taken.add(info.id.toLowerCase());
         instancePlans.set(step.id, infos.map((info) => ({ step: info.id, plan: 'would-run', reason: plans.get(step.id)!.reason, instance_of: step.id })));
       }
     }

@@ -80,6 +80,8 @@ class SchedulerRun {
   readonly #o: SchedulerOptions;
   /** The job's graph; a fanned step's instances are appended to it when it expands (its node becomes their gather). */
   readonly #g: Graph;
+  /** Every id of the graph lowercased: an instance's id must differ from each other id case-insensitively (macOS files). */
+  readonly #foldedIds: Set<string>;
   /** By node; an instance's entry is made on first use (#stepAt). */
   readonly #steps: (StepSpec | undefined)[];
   /** By node, made on first use: the steps whose results its context holds (visibleSteps). */
@@ -123,6 +125,7 @@ class SchedulerRun {
     const g = o.graph;
     // Copies of the outer arrays (O(steps)): expansion appends to them, and the caller's graph stays the spec's.
     this.#g = { ids: [...g.ids], index: new Map(g.index), needs: [...g.needs], children: [...g.children] };
+    this.#foldedIds = new Set(g.ids.map((id) => id.toLowerCase()));
     this.#steps = [...o.spec.steps];
     const n = g.ids.length;
     this.#results = new Array(n);
@@ -263,7 +266,7 @@ class SchedulerRun {
     const fan = step.fan!;
     const base = this.#contextFor(c, false);
     const secrets = this.#o.secrets;
-    const infos = planExpansion({ step, context: base, isTaken: (id) => g.index.has(id), ...(secrets ? { redact: (text: string) => secrets.redact(text) } : {}) });
+    const infos = planExpansion({ step, context: base, isTaken: (id) => this.#foldedIds.has(id.toLowerCase()), ...(secrets ? { redact: (text: string) => secrets.redact(text) } : {}) });
     if (!Array.isArray(infos)) {
       work.push([c, notStarted('failed', infos)]);
       return;
@@ -283,6 +286,7 @@ class SchedulerRun {
     const toRun: string[] = [];
     const reusedNow: [number, StepResult][] = [];
     const first = appendInstances(g, c, infos.map((x) => x.id));
+    for (const x of infos) this.#foldedIds.add(x.id.toLowerCase());
     for (let i = first; i < g.ids.length; i++) {
       this.#steps.push(undefined);
       this.#results.push(undefined);

@@ -345,6 +345,20 @@ describe('downstream of instances', () => {
     expect(m.steps['t-2']!.error).toEqual({ code: 'contract', message: 'outputs do not match outputs_schema: outputs.y is required' });
   });
 
+  it("an instance's id never differs from a step's only in case (one file on macOS's disk): it takes its hash, in the run and in --dry-run", () => {
+    const r = rig();
+    r.write('spec.yaml', 'steps:\n  Each-X:\n    run: echo real\n  each:\n    matrix: { k: [x, y] }\n    run: echo inst ${{ matrix.k }}\n');
+    expect(r.run(['run', 'spec.yaml']).code).toBe(0);
+    const ids = Object.keys(r.manifest().steps);
+    expect(ids).toContain('each-y');
+    const x = ids.find((id) => id.startsWith('each-x'))!;
+    expect(x).toMatch(/^each-x-[0-9a-f]{10}$/);
+    expect(r.log('Each-X')).toContain('real');
+    expect(r.log(x)).toContain('inst x');
+    const plan = JSON.parse(r.run(['run', 'spec.yaml', '--dry-run', '--json']).stdout) as { steps: { step: string }[] };
+    expect(plan.steps.map((p) => p.step)).toContain(x);
+  });
+
   it('reuses an instance only for the same values: the number 1 and the string "1" make the same id in two jobs', () => {
     const r = rig();
     writeList([1]);
