@@ -178,6 +178,9 @@ async function runAttempt(a: AttemptRun): Promise<void> {
   const jobId = job.id!;
   const send = async (e: StreamEntry): Promise<boolean> => (await a.redis.eval(FENCED_XADD, 2, lockKey(jobId), streamKey(jobId), a.token, STREAM_MAX_ENTRIES, KEY_TTL_MS, ...entryFields(e))) === 1;
   o.say(`running ${data.step.id} (attempt ${data.attempt}) of ${data.runId}`);
+  // This worker's values of the spec's secrets: a value set only here (a deploy token on a deploy runner) is one
+  // the coordinator cannot mask, so what is sent of the step's output is masked here, as a local run records it.
+  const redactor = Redactor.fromEnv(data.secretNames);
   const refused = checkCheckout(o.dir, data);
   let result: AttemptResult;
   let files: SentFile[] = [];
@@ -193,7 +196,7 @@ async function runAttempt(a: AttemptRun): Promise<void> {
     const step = { ...data.step, cwd: path.resolve(specDir, data.cwdFromSpec), env: { ...data.step.env, ORCH_WORKER: o.name } };
     const env = { ...process.env, ...data.specEnv }; // what the step's process starts from, as in a local run
     const checkout = data.cache && new CheckoutFiles({ specDir, exclude: data.cache.exclude.map((d) => path.resolve(specDir, d)), step, env });
-    const shell = new ShellExecutor({ runDir, launcher: a.launcher, redactor: Redactor.fromEnv(data.secretNames), files: new StepFilePrefetcher(runDir, [step.id], 1), specEnv: data.specEnv });
+    const shell = new ShellExecutor({ runDir, launcher: a.launcher, redactor, files: new StepFilePrefetcher(runDir, [step.id], 1), specEnv: data.specEnv });
     const bucket = await a.buckets.get(data.bucket).catch((e: unknown) => failedWith(e));
     // The artifacts of its needs first, where they were in the coordinator's run folder.
     const restored = bucket === undefined || !data.restore?.length ? undefined : 'error' in bucket ? bucket.error : await receiveFiles(bucket, runDir.root, data.restore);
@@ -211,10 +214,18 @@ async function runAttempt(a: AttemptRun): Promise<void> {
       else ({ files, workspace } = sent);
     }
   }
-  if (!(await send({ t: 'result', result, files, ...(workspace.length ? { workspace } : {}), ...(cache ? { cache } : {}) }))) {
+  if (!(await send({ t: 'result', result: maskResult(result, redactor), files, ...(workspace.length ? { workspace } : {}), ...(cache ? { cache } : {}) }))) {
     o.say(`the result of ${data.step.id} (attempt ${data.attempt}) was refused: the attempt was given up while this worker was away`);
   }
   if (runDir) a.slots.give(runDir, data.step.id);
+}
+
+/** What of a result comes from the step's output (text, outputs, the error's message), masked as a local run writes it. */
+function maskResult(r: AttemptResult, redactor: Redactor): AttemptResult {
+  if (!redactor.isActive) return r;
+  const masked: AttemptResult = { ...r, text: redactor.redactCut(r.text, r.textTruncated ? 1 : 4), outputs: redactor.redactValue(r.outputs) };
+  if (r.error) masked.error = { ...r.error, message: redactor.redact(r.error.message) };
+  return masked;
 }
 
 /** Send what an attempt made through the bucket: its artifacts, then (a succeeded cached step) its declared workspace outputs. */

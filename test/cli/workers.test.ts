@@ -76,6 +76,20 @@ describe.skipIf(redisSkip !== undefined)(`workers on Redis${redisSkip ? ` (skipp
     expect(workers[0]!.output()).toMatch(/running a \(attempt 1\)/);
   });
 
+  it('a secret whose value only the worker has is masked in everything the run folder holds: log, outputs, text, report.html', async () => {
+    const secret = 'workersecret123';
+    workers.push(await startWorker(rig(), { redisUrl: redis.url, name: 'w1', env: { MYSECRET: secret } }));
+    rig().write('spec.yaml', 'name: masked\nsecrets: [MYSECRET]\nsteps:\n  o:\n    run: |\n      echo "secret is $MYSECRET"\n      echo "v=$MYSECRET" >> "$ORCH_OUTPUT"\n');
+    const r = await run([]); // the coordinator has no MYSECRET
+    expect(r.code, r.stderr).toBe(0);
+    expect(rig().log('o')).toBe('secret is ***\n');
+    // Before, only the log was masked: outputs/o.json and report.html held the value.
+    expect(rig().output('o')).toMatchObject({ outputs: { v: '***' }, text: 'secret is ***' });
+    expect(rig().run(['report', rig().latest()]).code).toBe(0);
+    const holding = rig().allFiles(path.relative(rig().dir, rig().runPath())).filter((f) => fs.readFileSync(rig().path(f), 'utf8').includes(secret));
+    expect(holding).toEqual([]);
+  });
+
   it('a log that is not all UTF-8 arrives byte for byte: the same bytes as the step gives in a local run', async () => {
     workers.push(await startWorker(rig(), { redisUrl: redis.url, name: 'w1' }));
     // 100,000 bytes of 0xE2 (a lead byte with nothing after it), then text whose characters straddle the 64 KiB pieces.
