@@ -418,6 +418,7 @@ class SchedulerRun {
     const context = group ? group.contextFor(i) : usesExpressions(step) || step.shellCache ? this.#contextFor(i, false) : EMPTY_CONTEXT;
     let attempt = 1;
     let lost = 0; // attempts whose worker was lost: not the step's fault, so not counted against its retry budget
+    let lostInARow = 0;
     let last: AttemptResult;
     o.emit({ type: 'step.started', step: step.id, attempt });
     for (;;) {
@@ -426,11 +427,17 @@ class SchedulerRun {
         const broken = o.checkContract(step, last.outputs);
         if (broken) last = { ...last, status: 'failed', error: broken, retryable: false };
       }
-      if (last.error?.code === 'worker-lost' && lost < MAX_LOST_WORKERS && !signal.aborted) {
-        lost++;
-        attempt++;
-        o.emit({ type: 'step.retrying', step: step.id, attempt, delay_s: 0, error: last.error });
-        continue;
+      if (last.error?.code === 'worker-lost' && !signal.aborted) {
+        if (++lostInARow >= MAX_LOST_WORKERS) {
+          last = { ...last, error: { ...last.error, message: `${last.error.message}: given up, ${MAX_LOST_WORKERS} attempts in a row lost their worker` } };
+        } else {
+          lost++;
+          attempt++;
+          o.emit({ type: 'step.retrying', step: step.id, attempt, delay_s: 0, error: { ...last.error, message: `${last.error.message}: the attempt is run again elsewhere` } });
+          continue;
+        }
+      } else {
+        lostInARow = 0;
       }
       if (last.status !== 'failed' || !last.retryable || attempt - lost >= step.retry.attempts || signal.aborted) break;
       const delay = retryDelayMs(step.retry, attempt + 1, last.retryAfterMs);

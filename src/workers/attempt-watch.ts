@@ -229,7 +229,7 @@ export class AttemptWatch {
     for (const [id, fields] of await r.xrange(streamKey(f.jobId), `(${f.lastId}`, '+')) await this.#take(f, id, fields);
     if (f.hasResult || this.#followed.get(f.jobId) !== f) return; // its result came after all (maybe to the other reader)
     await this.#o.queue.remove(f.jobId).catch(() => undefined);
-    this.settle(f.jobId, failed({ code: 'worker-lost', message: `worker ${f.worker} was lost while running it (its lock lapsed): the attempt is run again elsewhere` }));
+    this.settle(f.jobId, failed({ code: 'worker-lost', message: `worker ${f.worker} was lost while running it (its lock lapsed)` })); // the scheduler says whether it runs again
   }
 
   /** An attempt still waiting after noWorkerMs: failed when no connected worker could take it. */

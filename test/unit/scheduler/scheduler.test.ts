@@ -286,6 +286,40 @@ describe('retries', () => {
   });
 });
 
+describe('lost workers (code worker-lost)', () => {
+  const lose = (run: ReturnType<typeof startFakeScheduler>, step: string, worker: string) =>
+    run.fake.fail(step, { code: 'worker-lost', message: `worker ${worker} was lost while running it (its lock lapsed)`, retryable: false, exitCode: null });
+
+  it('runs the step again without using up its retry, at most 3 attempts in a row, the last saying it is given up', async () => {
+    const run = startFakeScheduler(jobSpecOf({ a: {} }));
+    await flush();
+    await lose(run, 'a', 'w1');
+    await lose(run, 'a', 'w2');
+    await lose(run, 'a', 'w3');
+    expect(run.fake.running).toEqual([]);
+    const outcome = await run.outcome;
+    expect(outcome.status).toBe('failed');
+    // Before, a 4th attempt ran, and the final error still said it would run again.
+    expect(run.fake.attempts.map((a) => a.attempt)).toEqual([1, 2, 3]);
+    const retrying = run.events.filter((e) => e.type === 'step.retrying').map((e) => (e as { error: { message: string } }).error.message);
+    expect(retrying).toEqual(['worker w1 was lost while running it (its lock lapsed): the attempt is run again elsewhere', 'worker w2 was lost while running it (its lock lapsed): the attempt is run again elsewhere']);
+    expect(run.finals().a).toMatchObject({ type: 'step.failed', attempt: 3, error: { code: 'worker-lost', message: 'worker w3 was lost while running it (its lock lapsed): given up, 3 attempts in a row lost their worker' } });
+  });
+
+  it('counts only lost workers in a row, and not against retry: an ordinary failure between them starts the count again', async () => {
+    const run = startFakeScheduler(jobSpecOf({ a: { retry: retry(2) } }));
+    await flush();
+    await lose(run, 'a', 'w1');
+    await lose(run, 'a', 'w2');
+    await run.fake.fail('a'); // attempt 3, the step's first failure of its own: retried (retry: 2)
+    await lose(run, 'a', 'w3');
+    await lose(run, 'a', 'w4');
+    await run.fake.succeed('a');
+    expect((await run.outcome).status).toBe('succeeded');
+    expect(run.finals().a).toMatchObject({ type: 'step.succeeded', attempt: 6 });
+  });
+});
+
 describe('outputs contract', () => {
   it('a contract violation fails the step with code contract and is not retried', async () => {
     const run = startFakeScheduler(jobSpecOf({ a: { retry: retry(3) }, b: { needs: ['a'] } }), {
