@@ -218,13 +218,16 @@ class SchedulerRun {
       this.#results[i] = result;
       this.#settledCount++;
       this.#emitFinal(step, result, recorded?.files);
-      const failed = result.status === 'failed' && !step.continueOnError;
       const group = this.#groups[i];
+      // A step cancelled while neither the job nor its fan-out group was stopped (by something other than this run:
+      // a worker of an older version that was stopped) never completed: it fails the job, continue_on_error or not.
+      const unexplained = result.status === 'cancelled' && this.#stopReason === undefined && !group?.stopped;
+      const failed = (result.status === 'failed' && !step.continueOnError) || unexplained;
       if (group?.gather === i) this.#active.delete(group);
       if (group && group.gather !== i) this.#afterInstance(group, i, failed, work);
       if (failed) {
         this.#jobFailed = true;
-        if (this.#o.failFast) this.#halt({ code: 'cancelled', message: `job stopped after step "${step.id}" failed` });
+        if (this.#o.failFast) this.#halt({ code: 'cancelled', message: `job stopped after step "${step.id}" ${unexplained ? 'was cancelled' : 'failed'}` });
       }
       for (const c of g.children[i]!) {
         if (failed || this.#failedUpstream[i]) this.#failedUpstream[c] = 1;

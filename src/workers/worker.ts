@@ -85,6 +85,8 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
   // A cancel may overtake the reply of the claim on the other connection: kept until the attempt is registered.
   const cancelledEarly = new Set<string>();
   const byCoordinator: StepError = { code: 'cancelled', message: 'cancelled by the coordinator' };
+  // The worker leaves (SIGTERM, Ctrl-C): its attempts are killed and handed back, to run again elsewhere (runAttempt).
+  const stopped: StepError = { code: 'worker-lost', message: `worker ${o.name} was stopped while running it` };
   subscriber.on('message', (_channel: string, jobId: string) => {
     const c = running.get(jobId);
     if (c) c.abort(byCoordinator);
@@ -118,6 +120,7 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
       const controller = new AbortController();
       running.set(job.id!, controller);
       if (cancelledEarly.delete(jobId)) controller.abort(byCoordinator);
+      else if (leave.signal.aborted) controller.abort(stopped); // taken as the worker was told to stop
       jobSignal?.addEventListener('abort', () => controller.abort(), { once: true });
       try {
         await runAttempt({ o, redis, launcher, buckets, slots, job, token: token!, signal: controller.signal });
@@ -142,7 +145,7 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
   await worker.waitUntilReady();
   o.say(`worker ${o.name} took its place at ${where} (${o.concurrency} at once${o.tags.length ? `, tags ${o.tags.join(',')}` : ''})`);
   await new Promise<void>((resolve) => (leave.signal.aborted ? resolve() : leave.signal.addEventListener('abort', () => resolve(), { once: true })));
-  for (const c of running.values()) c.abort({ code: 'cancelled', message: 'the worker was stopped' } satisfies StepError);
+  for (const c of running.values()) c.abort(stopped);
   // Without Redis nothing can be handed back: the attempts are killed, not waited for.
   await worker.close(lost !== undefined);
   await beat.stop(); // its entry goes now (unless another worker holds the name now), or (Redis gone) expires
@@ -208,6 +211,8 @@ async function runAttempt(a: AttemptRun): Promise<void> {
       const before = checkout?.read(context);
       result = await shell.runAttempt({ step, attempt: data.attempt, signal: a.signal, context });
       await pump.finish();
+      // Stopped, not cancelled: as for a lost worker, the coordinator runs the attempt again on another worker.
+      if (result.status === 'cancelled' && (a.signal.reason as StepError | undefined)?.code === 'worker-lost') result = { ...result, status: 'failed', error: a.signal.reason as StepError, retryable: false };
       if (checkout && before) cache = checkout.report(before);
       const sent = await sendMade({ bucket, runDir, stepId: step.id, checkout: result.status === 'succeeded' ? checkout : undefined });
       if ('error' in sent) result = { ...result, status: 'failed', error: sent.error, retryable: false };

@@ -136,6 +136,27 @@ describe.skipIf(redisSkip !== undefined)(`workers on Redis${redisSkip ? ` (skipp
     expect(rig().manifest().status).toBe('succeeded');
   });
 
+  it('a worker stopped normally (SIGTERM) mid-step hands its attempt back: it runs again on another worker (worker-lost, no retry used), and its dependents run', async () => {
+    workers.push(await startWorker(rig(), { redisUrl: redis.url, name: 'w1', concurrency: 1 }), await startWorker(rig(), { redisUrl: redis.url, name: 'w2', concurrency: 1 }));
+    rig().write('spec.yaml', 'name: stopped\nsteps:\n  t:\n    run: |\n      touch "taken.$ORCH_WORKER"\n      while [ ! -e release ]; do sleep 0.05; done\n      echo "by=$ORCH_WORKER" >> "$ORCH_OUTPUT"\n  deploy:\n    needs: [t]\n    run: echo deploying\n');
+    const running = run([]);
+    await waitFor(() => markers(rig().dir, 'taken').length > 0, 30_000, () => 'no worker took the step');
+    const first = markers(rig().dir, 'taken')[0]!;
+    const stopped = workers.find((w) => w.name === first)!;
+    stopped.child.kill('SIGTERM');
+    await stopped.exited;
+    expect(stopped.child.exitCode, stopped.output()).toBe(0);
+    await waitFor(() => markers(rig().dir, 'taken').length === 2, 30_000, () => 'the step did not run again');
+    fs.writeFileSync(rig().path('release'), '');
+    const r = await running;
+    // Before, the step was recorded cancelled ("the worker was stopped"), deploy skipped, and the job succeeded (exit 0).
+    expect(r.code, r.stderr).toBe(0);
+    const other = workers.find((w) => w !== stopped)!.name;
+    expect(rig().manifest().steps.t).toMatchObject({ status: 'succeeded', attempts: 2, workers: { '1': first, '2': other } });
+    expect(rig().manifest().steps.deploy!.status).toBe('succeeded');
+    expect(rig().events().filter((e) => e.type === 'step.retrying').map((e) => e.error)).toEqual([{ code: 'worker-lost', message: `worker ${first} was stopped while running it: the attempt is run again elsewhere` }]);
+  });
+
   it('a second worker started with the name of a connected one is refused (exit 2, naming it); one restarted after kill -9 gets its name back', async () => {
     const first = await startWorker(rig(), { redisUrl: redis.url, name: 'w1' });
     workers.push(first);

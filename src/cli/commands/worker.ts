@@ -14,11 +14,11 @@ export interface WorkerCommandOptions {
   dir?: string;
 }
 
-/** `orchestrator worker`: runs until Ctrl-C or SIGTERM, which cancel its running steps (their process trees are killed); 0 then. */
+/** `orchestrator worker`: runs until Ctrl-C or SIGTERM, which stop its running steps (their process trees are killed) and hand them back to run elsewhere; 0 then. */
 export async function workerCommand(opts: WorkerCommandOptions): Promise<number> {
   const controller = new AbortController();
   const onSignal = (sig: NodeJS.Signals) => {
-    process.stderr.write(`${sig}: cancelling running steps and leaving\n`);
+    process.stderr.write(`${sig}: stopping running steps (handed back, to run on another worker) and leaving\n`);
     controller.abort();
   };
   for (const sig of CANCEL_SIGNALS) process.on(sig, onSignal);

@@ -404,6 +404,34 @@ describe('external abort (Ctrl-C)', () => {
   });
 });
 
+describe('a step cancelled while the job was not stopped', () => {
+  const cancel = (run: ReturnType<typeof startFakeScheduler>, step: string) =>
+    run.fake.current(step).finish({ status: 'cancelled', exitCode: null, text: '', outputs: {}, error: { code: 'cancelled', message: 'the worker was stopped' }, retryable: false });
+
+  it('fails the job (it never completed), continue_on_error or not; its dependents are skipped', async () => {
+    const run = startFakeScheduler(jobSpecOf({ t: { continueOnError: true }, deploy: { needs: ['t'] }, other: {} }));
+    await flush();
+    cancel(run, 't');
+    await flush();
+    await run.fake.succeed('other');
+    const outcome = await run.outcome;
+    // Before, the job was recorded succeeded (exit 0) with its deploy step skipped.
+    expect(outcome.status).toBe('failed');
+    expect(run.finals()).toMatchObject({ t: { type: 'step.cancelled' }, deploy: { type: 'step.skipped' }, other: { type: 'step.succeeded' } });
+  });
+
+  it('with on_failure: stop, stops the job as a failure does', async () => {
+    const run = startFakeScheduler(jobSpecOf({ t: {}, other: {} }), { failFast: true });
+    await flush();
+    cancel(run, 't');
+    await flush();
+    expect(run.fake.running).toEqual([]);
+    const outcome = await run.outcome;
+    expect(outcome.status).toBe('failed');
+    expect(run.finals().other).toMatchObject({ type: 'step.cancelled', error: { message: 'job stopped after step "t" was cancelled' } });
+  });
+});
+
 describe('empty and trivial jobs', () => {
   it('a job whose steps are all skipped still finishes', async () => {
     const run = startFakeScheduler(jobSpecOf({ a: { if: 'false' }, b: { if: "vars.x == 'y'" } }));
