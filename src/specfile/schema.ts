@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import en from 'zod/v4/locales/en.js';
 import { parseDuration } from './duration.js';
+import { redisUrlProblem } from '../util/redis-url.js';
 import { FAN_OUT_CAP } from './matrix.js';
 
 /** Step ids as SPEC §1 allows them. */
@@ -125,7 +126,16 @@ const providerSchema = described(
 );
 
 const workersSchema = z.strictObject({
-  redis: described(z.string().check(z.regex(/^rediss?:\/\/(?![^/@]*:[^/@]*@)\S+$/, 'must be a Redis URL without a password: redis://host:port (a URL with a password belongs in $ORCH_WORKERS, not in a committed file)')), 'the Redis the workers take steps from: redis://host:port'),
+  redis: described(
+    z.string().check(
+      z.regex(/^rediss?:\/\/(?![^/@]*:[^/@]*@)\S+$/, 'must be a Redis URL without a password: redis://host:port (a URL with a password belongs in $ORCH_WORKERS, not in a committed file)'),
+      z.superRefine((url, ctx) => {
+        const problem = redisUrlProblem(url);
+        if (problem) ctx.addIssue({ code: 'custom', message: `is not a valid Redis URL: ${problem}`, input: url });
+      }),
+    ),
+    'the Redis the workers take steps from: redis://host:port',
+  ),
   bucket: opt(described(z.string().check(z.regex(/^s3:\/\/[^\s/]+/, 'must be an S3 URL: s3://bucket/prefix')), 'the bucket artifacts travel through: s3://bucket/prefix')),
 });
 

@@ -4,6 +4,7 @@
 import type { Redis } from 'ioredis';
 import { OrchestratorError } from '../errors.js';
 import { msFrom } from '../util/env-ms.js';
+import { redisUrlProblem } from '../util/redis-url.js';
 import { loadQueueLib } from './load-queue-lib.js';
 
 /** How to reach Redis. */
@@ -28,6 +29,8 @@ export function redisLostAfterMs(env: NodeJS.ProcessEnv = process.env): number {
 /** Connect (BullMQ needs `maxRetriesPerRequest: null`); rejects with an OrchestratorError (code `remote`) when Redis cannot be reached now. */
 export async function connectRedis(o: RedisOptions): Promise<Redis> {
   if (!/^rediss?:\/\//.test(o.url)) throw new OrchestratorError({ code: 'usage', message: `"${o.url}" is not a Redis URL (redis://host:port)` });
+  const problem = redisUrlProblem(o.url);
+  if (problem) throw new OrchestratorError({ code: 'usage', message: `"${displayRedisUrl(o.url)}" is not a valid Redis URL: ${problem}` });
   const { Redis } = await loadQueueLib();
   const lostAfter = o.lostAfterMs ?? redisLostAfterMs();
   let ready = false;

@@ -32,6 +32,32 @@ describe('start-up of a local run', () => {
   });
 });
 
+describe('a malformed Redis URL', () => {
+  it('is a usage error (exit 2) naming the URL and its fault, in run, worker and workers; a ✗ in doctor; a validate error at workers.redis', () => {
+    rig().write('spec.yaml', 'name: x\nsteps:\n  a:\n    run: echo never\n');
+    const faults: [string, string][] = [
+      ['redis://127.0.0.1:notaport', 'its port "notaport" is not a number'],
+      ['redis://127.0.0.1:99999', 'its port 99999 is out of range (1 to 65535)'],
+      ['redis://[::1', 'its IPv6 address opens a [ that no ] closes (redis://[::1]:6379)'],
+    ];
+    for (const [url, fault] of faults) {
+      // Before: `internal error, please report: Invalid URL`, exit 70.
+      for (const args of [['run', 'spec.yaml', '--workers', url], ['worker', '--redis', url], ['workers', '--redis', url]]) {
+        const r = rig().run(args);
+        expect([r.code, r.stderr], args.join(' ')).toEqual([2, `"${url}" is not a valid Redis URL: ${fault}\n`]);
+      }
+    }
+    expect(fs.existsSync(rig().runsDir)).toBe(false);
+    const doctor = rig().run(['doctor', '--workers', 'redis://127.0.0.1:notaport']);
+    expect(doctor.code).toBe(1);
+    expect(doctor.stdout).toMatch(/✗ workers redis +"redis:\/\/127\.0\.0\.1:notaport" is not a valid Redis URL: its port "notaport" is not a number\n/);
+    rig().write('bad.yaml', 'workers:\n  redis: redis://127.0.0.1:notaport\nsteps:\n  x:\n    run: echo x\n');
+    const validate = rig().run(['validate', 'bad.yaml']);
+    expect(validate.code).toBe(2);
+    expect(validate.stderr).toContain('bad.yaml:2:10: workers.redis: is not a valid Redis URL: its port "notaport" is not a number\n');
+  });
+});
+
 describe.skipIf(redisSkip !== undefined)(`workers on Redis${redisSkip ? ` (skipped: ${redisSkip})` : ''}`, () => {
   let redis: RedisTestServer;
   let workers: WorkerProc[] = [];
