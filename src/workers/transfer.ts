@@ -43,9 +43,9 @@ export async function sendFiles(o: SendOptions): Promise<{ files: SentFile[] } |
   return { files };
 }
 
-/** The artifacts of the steps `needs` names, put in the bucket (if not there already) for a worker to restore. */
+/** The artifacts of the steps `needs` names, put in the bucket (if not there already) for a worker to restore, with their permission bits. */
 export async function offerNeeds(bucket: Bucket, runDir: RunDir, needs: readonly string[]): Promise<SentFile[]> {
-  const files = needs.flatMap((id) => listFiles(runDir.root, runDir.artifactsDir(id)).map((p) => hashFile(runDir.root, p)));
+  const files = needs.flatMap((id) => listFiles(runDir.root, runDir.artifactsDir(id)).map((p) => describeFile(runDir.root, p)));
   await putFiles(bucket, runDir.root, files);
   return files;
 }

@@ -442,6 +442,22 @@ describe.skipIf(redisSkip !== undefined)(`workers on Redis${redisSkip ? ` (skipp
     }
   });
 
+  it("artifacts keep their permission bits both ways: a needed step's executable artifact runs on the worker, and what a step made comes back with its mode", async () => {
+    const s3 = await startS3TestServer('orch-modes', 'run');
+    try {
+      workers.push(await startWorker(rig(), { redisUrl: redis.url, name: 'w1', env: s3.env }));
+      rig().write('spec.yaml', 'name: modes\nsteps:\n  make:\n    run: |\n      printf \'#!/bin/sh\\necho tool ran\\n\' > "$ORCH_ARTIFACTS/tool.sh"\n      chmod 755 "$ORCH_ARTIFACTS/tool.sh"\n  use:\n    needs: [make]\n    run: |\n      "$ORCH_RUN_DIR/artifacts/make/tool.sh"\n      echo private > "$ORCH_ARTIFACTS/key.txt"\n      chmod 600 "$ORCH_ARTIFACTS/key.txt"\n');
+      const r = await run(['--bucket', s3.url], s3.env);
+      // Before, the restored tool.sh was 644 on the worker: `use` failed, exit 126 (Permission denied).
+      expect(r.code, r.stderr + r.stdout).toBe(0);
+      expect(rig().log('use')).toBe('tool ran\n');
+      const mode = (rel: string) => fs.statSync(rig().runPath(rel)).mode & 0o777;
+      expect([mode('artifacts/make/tool.sh'), mode('artifacts/use/key.txt')]).toEqual([0o755, 0o600]);
+    } finally {
+      await s3.close();
+    }
+  });
+
   describe('cached run steps (SPEC §11) with workers: looked up and stored by the coordinator, a miss runs on a worker', () => {
     let s3: S3TestServer;
     beforeAll(async () => {
