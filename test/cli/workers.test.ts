@@ -183,6 +183,15 @@ describe.skipIf(redisSkip !== undefined)(`workers on Redis${redisSkip ? ` (skipp
     expect(rig().events().filter((e) => e.type === 'step.retrying').map((e) => e.error)).toEqual([{ code: 'worker-lost', message: `worker ${first} was stopped while running it: the attempt is run again elsewhere` }]);
   });
 
+  it('a worker given a --dir that is no folder, or an empty --name, refuses to start (exit 2), before it takes anything', async () => {
+    // Before, it took its place, then failed every step it took with `checkout` (or was listed without a name).
+    const start = (args: string[]) => rig().runAsync(['worker', '--redis', redis.url, ...args], { env: { ...FAST_TIMINGS, TMPDIR: rig().dir }, timeoutMs: 20_000 });
+    const [missing, file, unnamed] = await Promise.all([start(['--dir', 'nowhere']), start(['--dir', rig().write('spec.yaml', 'steps: {}\n')]), start(['--name', ''])]);
+    expect([missing.code, missing.stderr]).toEqual([2, `--dir nowhere: no such folder (${rig().path('nowhere')}); it is the root of this worker's checkout of the project\n`]);
+    expect([file.code, file.stderr]).toEqual([2, `--dir spec.yaml: not a folder (${rig().path('spec.yaml')}); it is the root of this worker's checkout of the project\n`]);
+    expect([unnamed.code, unnamed.stderr]).toEqual([2, '--name is empty: give the worker a name, or leave --name out for host-pid\n']);
+  });
+
   it('a second worker started with the name of a connected one is refused (exit 2, naming it); one restarted after kill -9 gets its name back', async () => {
     const first = await startWorker(rig(), { redisUrl: redis.url, name: 'w1' });
     workers.push(first);
