@@ -14,6 +14,9 @@ export interface RedisOptions {
   onLost?: (message: string) => void;
   /** Default: ORCH_REDIS_LOST_MS, else 10 s. */
   lostAfterMs?: number;
+  /** Called once when a connection that was up goes down (it is tried again until `onLost`), and when it is back. */
+  onDown?: (message: string) => void;
+  onBack?: () => void;
 }
 
 /** `redis://user:***@host:port/db`: a URL as messages show it, without its password. */
@@ -43,14 +46,31 @@ export async function connectRedis(o: RedisOptions): Promise<Redis> {
     // Before the first connection: no retry (the caller says Redis is unreachable). After: retry until it has been down too long.
     retryStrategy: () => {
       if (!ready) return null;
-      downSince ??= Date.now();
+      if (downSince === undefined) {
+        downSince = Date.now();
+        o.onDown?.(`lost the connection to Redis at ${displayRedisUrl(o.url)}${lastError ? ` (${lastError})` : ''}: trying again for ${Math.round(lostAfter / 1000)} s`);
+      }
       if (Date.now() - downSince < lostAfter) return 200;
       o.onLost?.(`lost the connection to Redis at ${displayRedisUrl(o.url)} (${lastError || 'closed'}) and could not reconnect for ${Math.round(lostAfter / 1000)} s`);
       return null;
     },
   });
   redis.on('error', (e: Error) => (lastError = e.message)); // reported through connect() or onLost, not as an unhandled event
-  redis.on('ready', () => (downSince = undefined));
+  const onReady = () => {
+    if (downSince !== undefined) o.onBack?.();
+    downSince = undefined;
+  };
+  redis.on('ready', onReady);
+  // BullMQ's connections are duplicates of this one (its blocking one, a subscriber): each gets a listener of its
+  // own, which BullMQ cannot take off when it closes it, or a later error prints `[ioredis] Unhandled error event`
+  // with a stack. What they meet is said through onDown and onLost, which their copy of retryStrategy calls too.
+  const duplicate = redis.duplicate.bind(redis);
+  redis.duplicate = (override) => {
+    const copy = duplicate(override);
+    copy.on('error', () => undefined);
+    copy.on('ready', onReady);
+    return copy;
+  };
   try {
     await redis.connect();
   } catch (e) {

@@ -49,7 +49,14 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
   let lost: string | undefined;
   const leave = new AbortController();
   o.signal.addEventListener('abort', () => leave.abort(), { once: true });
-  const redis = await connectRedis({ url: o.redisUrl, onLost: (m) => ((lost = m), leave.abort()) });
+  // While Redis is away the loss is said once (and its end), not each failed reconnection of each connection.
+  let isDown = false;
+  const redis = await connectRedis({
+    url: o.redisUrl,
+    onLost: (m) => ((lost = m), leave.abort()),
+    onDown: (m) => ((isDown = true), o.say(m)),
+    onBack: () => ((isDown = false), o.say(`reconnected to Redis at ${displayRedisUrl(o.redisUrl)}`)),
+  });
   const where = displayRedisUrl(o.redisUrl);
   const running = new Map<string, AbortController>();
   // The name first: a second worker of the same name is refused before it has made or taken anything.
@@ -141,7 +148,12 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
       removeOnFail: { age: KEY_TTL_MS / 1000 },
     },
   );
-  worker.on('error', (e: Error) => o.say(`queue: ${e.message}`));
+  let lastQueueError = '';
+  worker.on('error', (e: Error) => {
+    if (isDown || lost !== undefined || e.message === lastQueueError) return;
+    lastQueueError = e.message;
+    o.say(`queue: ${e.message}`);
+  });
   await worker.waitUntilReady();
   o.say(`worker ${o.name} took its place at ${where} (${o.concurrency} at once${o.tags.length ? `, tags ${o.tags.join(',')}` : ''})`);
   await new Promise<void>((resolve) => (leave.signal.aborted ? resolve() : leave.signal.addEventListener('abort', () => resolve(), { once: true })));

@@ -367,6 +367,26 @@ describe.skipIf(redisSkip !== undefined)(`workers on Redis${redisSkip ? ` (skipp
     }
   });
 
+  it('a worker that loses Redis says so once, then leaves (exit 2): no ioredis stack, no line per failed reconnection', async () => {
+    const own = await startRedisTestServer();
+    try {
+      const w = await startWorker(rig(), { redisUrl: own.url, name: 'w1', env: { ORCH_REDIS_LOST_MS: '1500' } });
+      workers.push(w);
+      own.process.kill('SIGKILL');
+      await w.exited;
+      expect(w.child.exitCode).toBe(2);
+      // Before: `[ioredis] Unhandled error event: Error: connect ECONNREFUSED …` with its stack, and a `queue: connect
+      // ECONNREFUSED …` line every 200 ms of each connection until it gave up.
+      const said = w.output().split('\n').filter(Boolean).slice(1);
+      expect(said).toEqual([
+        expect.stringMatching(/^lost the connection to Redis at redis:\/\/127\.0\.0\.1:\d+( \(.*\))?: trying again for 2 s$/),
+        expect.stringMatching(/^lost the connection to Redis at redis:\/\/127\.0\.0\.1:\d+ \(.*\) and could not reconnect for 2 s$/),
+      ]);
+    } finally {
+      await own.close();
+    }
+  });
+
   it('Ctrl-C on the coordinator cancels the remote step: the worker kills its process tree, the job is recorded cancelled (130)', async () => {
     workers.push(await startWorker(rig(), { redisUrl: redis.url, name: 'w1' }));
     rig().write('spec.yaml', 'name: cancel\nsteps:\n  a:\n    run: |\n      sleep 300 &\n      echo $! > grandchild.pid\n      touch taken.a\n      wait\n');
