@@ -5,12 +5,13 @@ import type { JobSpec, StepSpec } from '../specfile/model.js';
 import { writeLink } from '../store/atomic.js';
 import { BlobError, openEntryStore, type EntryStore } from '../store/entry-store.js';
 import { hashFile, listFiles, sha256 } from '../store/hash.js';
-import { folderGlobFor, InputHashes, matchFiles } from '../store/input-hashes.js';
+import { InputHashes, matchFiles } from '../store/input-hashes.js';
 import type { Redactor } from '../store/redact.js';
 import type { RunDir } from '../store/run-dir.js';
 import { underALink } from '../util/links.js';
 import { makeFolder } from '../util/make-folder.js';
 import type { ContractCheck } from './contract.js';
+import { GlobWarnings } from './glob-warnings.js';
 import { describeInputChange, hashInputs, STEP_CACHE_FORMAT, stepKey, type KeyScope, type RenderedShell, type StepKey } from './cache-key.js';
 import { describeRanElsewhere, type InputsElsewhere } from './ran-elsewhere.js';
 import type { AttemptResult } from './types.js';
@@ -76,13 +77,16 @@ export class StepCache {
   /** The attempts under way, by their key: the step, and the cache's warnings about its entry so far. */
   readonly #attempts = new Map<string, { step: string; warnings: string[] }>();
 
-  /** The folder warnings given in this job: each once, however many attempts or instances meet its glob. */
-  readonly #warnedFolders = new Set<string>();
+  /** The warnings of globs that name a folder or match no file: each once per run, however many attempts or instances meet it. */
+  readonly #globs: GlobWarnings;
 
-  constructor(readonly o: StepCacheOptions) {}
+  constructor(readonly o: StepCacheOptions) {
+    this.#globs = new GlobWarnings({ specDir: o.scope.specDir, exclude: o.scope.exclude, warn: o.warn });
+  }
 
-  /** Remember the input hashes learnt for the next run (the runs folder's history). */
+  /** Remember the input hashes learnt for the next run (the runs folder's history); count the glob warnings not given one by one. */
   close(): void {
+    this.#globs.finish();
     this.o.scope.hashes.save();
   }
 
@@ -111,27 +115,10 @@ export class StepCache {
 
   /** The key of a rendered run step, with its parts and its input files' hashes. */
   keyOf(r: RenderedShell): StepKey {
-    this.#warnOfFolders(r.step, ['inputs', 'outputs']);
-    return stepKey(r, this.o.scope);
-  }
-
-  /**
-   * Warn of a glob that names a folder (`docs`, `build`): globs match files, so it matches nothing, and the key
-   * misses what the step reads or a hit restores nothing. Outputs are looked at again once the step ran, as a
-   * folder the step makes is not there before.
-   */
-  #warnOfFolders(step: StepSpec, fields: ('inputs' | 'outputs')[]): void {
-    const name = step.instance?.of ?? step.id;
-    for (const field of fields) {
-      for (const glob of step.shellCache![field]) {
-        const seen = `${name}\0${field}\0${glob}`;
-        if (this.#warnedFolders.has(seen)) continue;
-        const wide = folderGlobFor(this.o.scope.specDir, glob);
-        if (wide === undefined) continue;
-        this.#warnedFolders.add(seen);
-        this.o.warn(`step "${name}": cache.${field} "${glob}" names a folder, which matches no file: write "${wide}"`);
-      }
-    }
+    this.#globs.folders(r.step, ['inputs', 'outputs']);
+    const k = stepKey(r, this.o.scope);
+    this.#globs.empty(r.step, 'inputs', Object.keys(k.inputs));
+    return k;
   }
 
   /** Whether this attempt may be answered from the cache (not --no-cache, --force …). */
@@ -225,10 +212,11 @@ export class StepCache {
       this.warnAbout(`step "${step.id}": ${changed}: its result is not stored in the cache`, key.key);
       return;
     }
-    this.#warnOfFolders(step, ['outputs']);
+    this.#globs.folders(step, ['outputs']);
     try {
       const specDir = this.o.scope.specDir;
       const workspace = matchFiles(specDir, step.shellCache!.outputs, this.o.scope.exclude);
+      this.#globs.empty(step, 'outputs', workspace);
       // A declared output that is a link to a file is kept as that link (node_modules/.bin/tsc must stay a link to
       // ../typescript/bin/tsc, not become a copy that cannot find ../lib). A link to a folder, which the globs
       // reach into, or a link in $ORCH_ARTIFACTS (the run folder holds regular files) is not kept: such a result is

@@ -730,6 +730,42 @@ describe('the spec', () => {
     expect(r.manifest().steps.x!.cached).toBe(true);
   });
 
+  it('warns once per run of a positive glob that matches no file (an inputs typo, outputs written elsewhere); a fan-out names three and counts the rest', () => {
+    const r = rig();
+    r.write(
+      'spec.yaml',
+      [
+        'steps:',
+        '  build:',
+        "    cache: { inputs: ['source/**', 'src/**', '!nothing/**'], outputs: [dist/app.js, build/**, '!dist/x'] }",
+        '    run: echo run >> ran-build; mkdir -p build && cat src/*.js > build/app.js',
+        '  fan:',
+        '    matrix: { k: [a, b, c, d, e] }',
+        "    cache: { inputs: ['pk/${{ matrix.k }}/**', src/**] }",
+        '    run: "true"',
+        '',
+      ].join('\n'),
+    );
+    r.write('src/a.js', 'let a = 1\n');
+    const warnings = (res: { stderr: string }) => res.stderr.split('\n').filter(Boolean);
+    const typo = 'warning: step "build": cache.inputs "source/**" matches no file: the key covers none (a typo?)';
+    const elsewhere = 'warning: step "build": cache.outputs "dist/app.js" matched no file after the step ran: nothing of it is stored or restored (does the step write somewhere else?)';
+    const fanned = /^warning: step "fan": cache\.inputs "pk\/[a-e]\/\*\*" matches no file: the key covers none \(a typo\?\)$/;
+    const counted = 'warning: step "fan": 2 more of its instances\' cache.inputs globs match no file (the first 3 are named above)';
+    const first = r.run(['run', 'spec.yaml']);
+    expect(first.code).toBe(0);
+    expect(warnings(first).filter((w) => w.includes('"build"')).sort()).toEqual([elsewhere, typo].sort());
+    expect(warnings(first).filter((w) => fanned.test(w))).toHaveLength(3);
+    expect(warnings(first).filter((w) => w.includes('"fan"') && !fanned.test(w))).toEqual([counted]);
+    expect(warnings(first)).toHaveLength(6);
+    // Still cached as declared: a hit (nothing ran, so no outputs warning), the inputs typo warned of again.
+    const second = r.run(['run', 'spec.yaml']);
+    expect(warnings(second).filter((w) => w.includes('"build"'))).toEqual([typo]);
+    expect(warnings(second)).toHaveLength(5);
+    expect(runs(r, 'build')).toBe(1);
+    expect(r.manifest().steps.build!.cached).toBe(true);
+  });
+
   it('keeps the input hashes in the runs folder history', () => {
     const r = rig();
     setUp(r);
