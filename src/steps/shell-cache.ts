@@ -12,6 +12,7 @@ import { underALink } from '../util/links.js';
 import { makeFolder } from '../util/make-folder.js';
 import type { ContractCheck } from './contract.js';
 import { GlobWarnings } from './glob-warnings.js';
+import { NeededOutputs } from './needed-outputs.js';
 import { describeInputChange, hashInputs, STEP_CACHE_FORMAT, stepKey, type KeyScope, type RenderedShell, type StepKey } from './cache-key.js';
 import { describeRanElsewhere, type InputsElsewhere } from './ran-elsewhere.js';
 import type { AttemptResult } from './types.js';
@@ -57,6 +58,8 @@ export interface StepCacheOptions {
   warn: (message: string) => void;
   /** outputs_schema checks: a result that breaks its step's is a failure (SPEC §3), and never stored. */
   checkContract?: ContractCheck;
+  /** The cache outputs of each step's needs: a hit never puts back a stale copy of a file one of them wrote. */
+  needed?: NeededOutputs;
 }
 
 /** Open the step cache of a job: its store in the cache folder, its input hashes in the runs folder's history. */
@@ -68,7 +71,7 @@ export function openStepCache(o: Omit<StepCacheOptions, 'store' | 'scope'> & { c
   // What the remote layer says of an entry reaches the attempt of that entry's key too (its log, its event).
   let cache: StepCache | undefined;
   const warn = (message: string, key?: string) => (cache ? cache.warnAbout(message, key) : rest.warn(message));
-  cache = new StepCache({ ...rest, store: layer ? layer(local, warn) : local, scope });
+  cache = new StepCache({ ...rest, store: layer ? layer(local, warn) : local, scope, needed: new NeededOutputs(o.spec.steps) });
   return cache;
 }
 
@@ -116,6 +119,7 @@ export class StepCache {
   /** The key of a rendered run step, with its parts and its input files' hashes. */
   keyOf(r: RenderedShell): StepKey {
     this.#globs.folders(r.step, ['inputs', 'outputs']);
+    this.o.needed?.note(r.step);
     const k = stepKey(r, this.o.scope);
     this.#globs.empty(r.step, 'inputs', Object.keys(k.inputs));
     return k;
@@ -135,6 +139,11 @@ export class StepCache {
       return undefined;
     }
     const entry = found.entry;
+    const overwrites = this.#overwritesNeeded(step, entry.workspace);
+    if (overwrites) {
+      this.warnAbout(`step "${step.id}": ${overwrites}: treated as a miss, the step runs`, k.key);
+      return undefined;
+    }
     const note = Buffer.from(`[orchestrator] restored from the cache: key ${k.key}, stored by job ${entry.job_id} at ${entry.stored_at}; no process ran\n`);
     const inlineLog = entry.log?.data !== undefined ? entry.log : undefined;
     const problem = await this.#restoreFiles(() => {
@@ -261,6 +270,23 @@ export class StepCache {
     } catch (e) {
       this.warnAbout(`step "${step.id}": could not store its result in the cache: ${(e as Error).message}`, key.key);
     }
+  }
+
+  /**
+   * Why restoring `refs` would undo a needed step's work, or undefined: one of them is a file a step this one needs
+   * (directly or not) declares among its own cache outputs, and the workspace's copy differs from the entry's (that
+   * step has just written it anew, or does not write it any more). Such a file is kept in the entry (the step may
+   * rewrite it, as a minifier does in place, and its hit must then put its own version back) and checked here.
+   */
+  #overwritesNeeded(step: StepSpec, refs: readonly FileRef[]): string | undefined {
+    const needed = this.o.needed;
+    if (!needed) return undefined;
+    for (const f of refs) {
+      const owner = needed.claimant(step, f.path);
+      if (owner === undefined || this.#isInPlace(f)) continue;
+      return `its entry would put back ${f.path}, which needed step "${owner}" declares among its outputs and which differs now`;
+    }
+    return undefined;
   }
 
   /**

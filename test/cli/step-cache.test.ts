@@ -285,6 +285,50 @@ describe('what is never a hit', () => {
     expect(runs(r, 'build')).toBe(2);
   });
 
+  it("a hit that would put back a file a needed step (direct or transitive) declares among its outputs, and which differs now, is a miss with a warning: that step's fresh file stays", () => {
+    const r = rig();
+    r.write(
+      'spec.yaml',
+      [
+        'steps:',
+        '  compile:',
+        "    cache: { inputs: ['src/**'], outputs: [dist/app.js] }",
+        '    run: mkdir -p dist && cp src/app.js dist/app.js',
+        '  package:',
+        '    needs: [compile]',
+        "    cache: { outputs: ['dist/**', '!dist/ship.txt'] }",
+        '    run: echo run >> ran-package; echo \'{"name":"app"}\' > dist/package.json',
+        '  mid:',
+        '    needs: [compile]',
+        '    cache: {}',
+        '    run: echo mid',
+        '  ship:',
+        '    needs: [mid]',
+        "    cache: { outputs: ['dist/**', '!dist/package.json'] }",
+        '    run: echo run >> ran-ship; echo shipped > dist/ship.txt',
+        '',
+      ].join('\n'),
+    );
+    r.write('src/app.js', 'v1\n');
+    ok(r);
+    r.write('src/app.js', 'v2\n');
+    const res = r.run(['run', 'spec.yaml']);
+    expect(res.code).toBe(0);
+    const warning = (step: string) => `warning: step "${step}": its entry would put back dist/app.js, which needed step "compile" declares among its outputs and which differs now: treated as a miss, the step runs`;
+    expect(res.stderr.split('\n').filter(Boolean).sort()).toEqual([warning('package'), warning('ship')]);
+    expect(fs.readFileSync(r.path('dist/app.js'), 'utf8')).toBe('v2\n');
+    expect([runs(r, 'package'), runs(r, 'ship')]).toEqual([2, 2]);
+    expect(r.manifest().steps.mid!.cached).toBe(true);
+    // Stored again with the fresh file: the next run is a hit for all, and warns of nothing.
+    ok(r);
+    expect([runs(r, 'package'), runs(r, 'ship')]).toEqual([2, 2]);
+    // A file of its own that differs is put back as ever (no needed step declares it).
+    r.write('dist/ship.txt', 'edited\n');
+    ok(r);
+    expect(fs.readFileSync(r.path('dist/ship.txt'), 'utf8')).toBe('shipped\n');
+    expect(runs(r, 'ship')).toBe(2);
+  });
+
   it('a tampered entry is a miss with a warning', () => {
     const r = rig();
     r.write('spec.yaml', 'steps:\n  s:\n    cache: {}\n    run: echo run >> ran-s; echo hello\n');
