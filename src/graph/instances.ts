@@ -135,6 +135,23 @@ export function planInstances(o: { step: StepSpec; items?: unknown[]; /** Whethe
     const item = items[p.k];
     out.push({ of: o.step.id, index, id, label: p.label.length > LABEL_CHARS ? `${p.label.slice(0, LABEL_CHARS - 1)}…` : p.label, ...(p.combo ? { matrix: p.combo } : {}), ...(o.items ? { item, itemIndex: p.k } : {}) });
   }
+  return withDistinctLabels(out);
+}
+
+/**
+ * Instances whose labels are the same (the items `1` and `"1"`, two mappings with one `id`, labels cut at the same
+ * place) are told apart by their ids' hashes, `x #88c25e37f6`: a label names a line of the run, a JUnit test case (which
+ * CI merges when two share a name) and a row of the report.
+ */
+function withDistinctLabels(out: InstanceInfo[]): InstanceInfo[] {
+  const count = new Map<string, number>();
+  for (const x of out) count.set(x.label, (count.get(x.label) ?? 0) + 1);
+  if (count.size === out.length) return out;
+  for (const x of out) {
+    if (count.get(x.label)! < 2) continue;
+    const hash = /-([0-9a-f]{10})(?:-\d+)?$/.exec(x.id)?.[1] ?? String(x.index);
+    x.label = `${x.label} #${hash}`;
+  }
   return out;
 }
 

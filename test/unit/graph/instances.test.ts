@@ -56,7 +56,8 @@ describe('planInstances', () => {
     const planned = (items: unknown[]) => planInstances({ step, items, isTaken: () => false, redact: (t) => redactor.redact(t) }) as InstanceInfo[];
     const long = `${'y'.repeat(36)}s3cr3t`; // the 40-character cut would keep 's3cr'
     const r = planned(['s3cr3t', 'pre-s3cr3t', long, 'a/b/c', { id: 's3cr3t' }, 'plain']);
-    expect(r.map((x) => x.label)).toEqual(['x, ***', 'x, pre-***', `x, ${'y'.repeat(36)}***`, 'x, a/b/c', 'x, ***', 'x, plain']);
+    // Two labels masked alike are told apart by their ids' hashes.
+    expect(r.map((x) => x.label)).toEqual([`x, *** #${r[0]!.id.slice(-10)}`, 'x, pre-***', `x, ${'y'.repeat(36)}***`, 'x, a/b/c', `x, *** #${r[4]!.id.slice(-10)}`, 'x, plain']);
     for (const x of r.slice(0, 5)) expect(x.id).toMatch(/^count-[0-9a-f]{10}$/);
     expect(r[5]!.id).toBe('count-x-plain');
     // The hash is of the masked values: another secret in the same place makes the same id, in every run.
@@ -69,6 +70,14 @@ describe('planInstances', () => {
     // A duplicate is quoted masked before it is cut.
     expect(planInstances({ step, items: [long, long], isTaken: () => false, redact: (t) => redactor.redact(t) })).toEqual({ error: expect.stringContaining(`(${'y'.repeat(36)}***)`) });
     expect(describeShape(`${'y'.repeat(30)}s3cr3t`, (t) => redactor.redact(t))).toBe(`a string ("${'y'.repeat(30)}***")`);
+  });
+
+  it('tells apart instances whose labels are the same by their ids\' hashes (JUnit merges test cases of one name); other labels stay as they are', () => {
+    const r = plan(fanned({ forEach: '${{ x }}' }), [1, '1', { id: 'x', n: 1 }, { id: 'x', n: 2 }, 'y']) as InstanceInfo[];
+    const labels = r.map((x) => x.label);
+    expect(new Set(labels).size).toBe(5);
+    expect(labels[4]).toBe('y');
+    for (const [i, x] of r.slice(0, 4).entries()) expect(x.label, String(i)).toBe(`${i < 2 ? '1' : 'x'} #${x.id.slice(-10)}`);
   });
 
   it('refuses items that are not scalars or mappings, duplicates, and more than max_instances', () => {
