@@ -52,7 +52,10 @@ export class GlobWarnings {
    */
   empty(step: StepSpec, field: Field, matched: readonly string[]): void {
     const name = step.instance?.of ?? step.id;
-    for (const glob of step.shellCache![field]) {
+    const globs = step.shellCache![field];
+    // One positive glob and any file matched: that glob matched it (the usual case, told with no matcher).
+    if (matched.length > 0 && globs.filter((g) => !g.startsWith('!')).length === 1) return;
+    for (const glob of globs) {
       if (glob.startsWith('!')) continue;
       const seen = `empty\0${name}\0${field}\0${glob}`;
       if (this.#seen.has(seen)) continue;

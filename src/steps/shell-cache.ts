@@ -12,7 +12,6 @@ import { underALink } from '../util/links.js';
 import { makeFolder } from '../util/make-folder.js';
 import type { ContractCheck } from './contract.js';
 import { GlobWarnings } from './glob-warnings.js';
-import { NeededOutputs } from './needed-outputs.js';
 import { describeInputChange, hashInputs, STEP_CACHE_FORMAT, stepKey, type KeyScope, type RenderedShell, type StepKey } from './cache-key.js';
 import { describeRanElsewhere, type InputsElsewhere } from './ran-elsewhere.js';
 import type { AttemptResult } from './types.js';
@@ -59,7 +58,6 @@ export interface StepCacheOptions {
   /** outputs_schema checks: a result that breaks its step's is a failure (SPEC §3), and never stored. */
   checkContract?: ContractCheck;
   /** The cache outputs of each step's needs: a hit never puts back a stale copy of a file one of them wrote. */
-  needed?: NeededOutputs;
 }
 
 /** Open the step cache of a job: its store in the cache folder, its input hashes in the runs folder's history. */
@@ -71,7 +69,7 @@ export function openStepCache(o: Omit<StepCacheOptions, 'store' | 'scope'> & { c
   // What the remote layer says of an entry reaches the attempt of that entry's key too (its log, its event).
   let cache: StepCache | undefined;
   const warn = (message: string, key?: string) => (cache ? cache.warnAbout(message, key) : rest.warn(message));
-  cache = new StepCache({ ...rest, store: layer ? layer(local, warn) : local, scope, needed: new NeededOutputs(o.spec.steps) });
+  cache = new StepCache({ ...rest, store: layer ? layer(local, warn) : local, scope });
   return cache;
 }
 
@@ -82,6 +80,9 @@ export class StepCache {
 
   /** The warnings of globs that name a folder or match no file: each once per run, however many attempts or instances meet it. */
   readonly #globs: GlobWarnings;
+
+  /** The workspace files steps of this job stored or restored, by path (relative to the spec's folder), and which step did. */
+  readonly #placed = new Map<string, string>();
 
   constructor(readonly o: StepCacheOptions) {
     this.#globs = new GlobWarnings({ specDir: o.scope.specDir, exclude: o.scope.exclude, warn: o.warn });
@@ -119,7 +120,6 @@ export class StepCache {
   /** The key of a rendered run step, with its parts and its input files' hashes. */
   keyOf(r: RenderedShell): StepKey {
     this.#globs.folders(r.step, ['inputs', 'outputs']);
-    this.o.needed?.note(r.step);
     const k = stepKey(r, this.o.scope);
     this.#globs.empty(r.step, 'inputs', Object.keys(k.inputs));
     return k;
@@ -175,6 +175,7 @@ export class StepCache {
     } else if (!entry.log && writeNew(runDir.logPath(step.id), note)) logFile = written(note); // the step printed nothing
     else fs.appendFileSync(runDir.logPath(step.id), note); // after a big log's blob, or an earlier attempt's log
     await this.o.store.touchEntry(k.key);
+    this.#notePlaced(step, entry.workspace.map((f) => f.path));
     const r = entry.result;
     return { status: 'succeeded', exitCode: r.exit_code, text: r.text, ...(r.text_truncated ? { textTruncated: true } : {}), outputs: r.outputs, retryable: false, cached: true, cacheSource: found.source, cacheKey: k.key, cacheKeyParts: k.parts, ...(logFile ? { logFile } : {}) };
   }
@@ -225,6 +226,7 @@ export class StepCache {
     try {
       const specDir = this.o.scope.specDir;
       const workspace = matchFiles(specDir, step.shellCache!.outputs, this.o.scope.exclude);
+      this.#notePlaced(step, workspace); // written by the step, stored or not
       this.#globs.empty(step, 'outputs', workspace);
       // A declared output that is a link to a file is kept as that link (node_modules/.bin/tsc must stay a link to
       // ../typescript/bin/tsc, not become a copy that cannot find ../lib). A link to a folder, which the globs
@@ -273,20 +275,24 @@ export class StepCache {
   }
 
   /**
-   * Why restoring `refs` would undo a needed step's work, or undefined: one of them is a file a step this one needs
-   * (directly or not) declares among its own cache outputs, and the workspace's copy differs from the entry's (that
-   * step has just written it anew, or does not write it any more). Such a file is kept in the entry (the step may
-   * rewrite it, as a minifier does in place, and its hit must then put its own version back) and checked here.
+   * Why restoring `refs` would undo another step's work, or undefined: one of them is a workspace file that another
+   * step of this job left in place (stored with its result, or restored by its hit) and the workspace's copy differs
+   * from the entry's (`compile` wrote dist/app.js anew; `package`'s dist/** entry holds the old one). Such a file is
+   * kept in the entry (the step may rewrite it, as a minifier does in place, and its hit must then put its own
+   * version back) and checked here: a map lookup a file.
    */
   #overwritesNeeded(step: StepSpec, refs: readonly FileRef[]): string | undefined {
-    const needed = this.o.needed;
-    if (!needed) return undefined;
     for (const f of refs) {
-      const owner = needed.claimant(step, f.path);
-      if (owner === undefined || this.#isInPlace(f)) continue;
-      return `its entry would put back ${f.path}, which needed step "${owner}" declares among its outputs and which differs now`;
+      const owner = this.#placed.get(f.path);
+      if (owner === undefined || owner === step.id || this.#isInPlace(f)) continue;
+      return `its entry would put back ${f.path}, which step "${owner}" left there in this run and which differs now`;
     }
     return undefined;
+  }
+
+  /** Note the workspace files a step left in place (the first step to do so keeps them). */
+  #notePlaced(step: StepSpec, paths: Iterable<string>): void {
+    for (const p of paths) if (!this.#placed.has(p)) this.#placed.set(p, step.id);
   }
 
   /**

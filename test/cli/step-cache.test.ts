@@ -285,7 +285,7 @@ describe('what is never a hit', () => {
     expect(runs(r, 'build')).toBe(2);
   });
 
-  it("a hit that would put back a file a needed step (direct or transitive) declares among its outputs, and which differs now, is a miss with a warning: that step's fresh file stays", () => {
+  it("a hit that would put back a file another step of the run left in place (a need, direct or not), and which differs now, is a miss with a warning: that step's fresh file stays", () => {
     const r = rig();
     r.write(
       'spec.yaml',
@@ -314,7 +314,7 @@ describe('what is never a hit', () => {
     r.write('src/app.js', 'v2\n');
     const res = r.run(['run', 'spec.yaml']);
     expect(res.code).toBe(0);
-    const warning = (step: string) => `warning: step "${step}": its entry would put back dist/app.js, which needed step "compile" declares among its outputs and which differs now: treated as a miss, the step runs`;
+    const warning = (step: string) => `warning: step "${step}": its entry would put back dist/app.js, which step "compile" left there in this run and which differs now: treated as a miss, the step runs`;
     expect(res.stderr.split('\n').filter(Boolean).sort()).toEqual([warning('package'), warning('ship')]);
     expect(fs.readFileSync(r.path('dist/app.js'), 'utf8')).toBe('v2\n');
     expect([runs(r, 'package'), runs(r, 'ship')]).toEqual([2, 2]);
@@ -322,7 +322,7 @@ describe('what is never a hit', () => {
     // Stored again with the fresh file: the next run is a hit for all, and warns of nothing.
     ok(r);
     expect([runs(r, 'package'), runs(r, 'ship')]).toEqual([2, 2]);
-    // A file of its own that differs is put back as ever (no needed step declares it).
+    // A file of its own that differs is put back as ever (no other step left it there).
     r.write('dist/ship.txt', 'edited\n');
     ok(r);
     expect(fs.readFileSync(r.path('dist/ship.txt'), 'utf8')).toBe('shipped\n');
