@@ -309,7 +309,9 @@ describe.skipIf(redisSkip !== undefined)(`workers on Redis${redisSkip ? ` (skipp
     });
 
     it("a worker killed with kill -9 stops what its own steps left, of any job it ran, and nothing of another worker's steps of the same job", async () => {
-      const daemonStep = 'name: pair\nsteps:\n' + ['a', 'b'].map((id) => `  ${id}:\n    run: |\n      setsid sleep 300 >/dev/null 2>&1 < /dev/null &\n      echo $! > "daemon.$ORCH_WORKER"\n      echo $$ > "pid.$ORCH_WORKER"\n      touch "taken.$ORCH_WORKER"\n      while [ ! -e release ]; do sleep 0.05; done\n      echo "by=$ORCH_WORKER" >> "$ORCH_OUTPUT"\n`).join('');
+      // The daemon writes its pid once it is in its own session, and the step waits for that: a step that ends at once
+      // (the retry below, after release) would otherwise take its group with it while the daemon was still in it.
+      const daemonStep = 'name: pair\nsteps:\n' + ['a', 'b'].map((id) => `  ${id}:\n    run: |\n      rm -f "d.$ORCH_WORKER"\n      setsid sh -c 'echo $$ > "$0"; exec sleep 300' "d.$ORCH_WORKER" >/dev/null 2>&1 < /dev/null &\n      while [ ! -s "d.$ORCH_WORKER" ]; do sleep 0.02; done\n      mv "d.$ORCH_WORKER" "daemon.$ORCH_WORKER"\n      echo $$ > "pid.$ORCH_WORKER"\n      touch "taken.$ORCH_WORKER"\n      while [ ! -e release ]; do sleep 0.05; done\n      echo "by=$ORCH_WORKER" >> "$ORCH_OUTPUT"\n`).join('');
       const pidOf = (file: string) => Number(fs.readFileSync(rig().path(file), 'utf8'));
       // w2 runs a job first: its main job below is not the first it ran.
       const w2 = await startWorker(rig(), { redisUrl: redis.url, name: 'w2', concurrency: 1 });
