@@ -139,7 +139,7 @@ export class StepCache {
       return undefined;
     }
     const entry = found.entry;
-    const overwrites = this.#overwritesNeeded(step, entry.workspace);
+    const overwrites = this.#overwritesPlaced(step, entry.workspace);
     if (overwrites) {
       this.warnAbout(`step "${step.id}": ${overwrites}: treated as a miss, the step runs`, k.key);
       return undefined;
@@ -281,7 +281,7 @@ export class StepCache {
    * kept in the entry (the step may rewrite it, as a minifier does in place, and its hit must then put its own
    * version back) and checked here: a map lookup a file.
    */
-  #overwritesNeeded(step: StepSpec, refs: readonly FileRef[]): string | undefined {
+  #overwritesPlaced(step: StepSpec, refs: readonly FileRef[]): string | undefined {
     for (const f of refs) {
       const owner = this.#placed.get(f.path);
       if (owner === undefined || owner === step.id || this.#isInPlace(f)) continue;
