@@ -78,12 +78,21 @@ describe('planInstances', () => {
     expect(new Set(labels).size).toBe(5);
     expect(labels[4]).toBe('y');
     for (const [i, x] of r.slice(0, 4).entries()) expect(x.label, String(i)).toBe(`${i < 2 ? '1' : 'x'} #${x.id.slice(-10)}`);
+    // Plain ids whose labels two secrets mask alike: told apart as well.
+    const redactor = new Redactor(['a, b', 'c, d']);
+    const masked = planInstances({ step: fanned({ matrix: [{ x: 'a', y: 'b' }, { x: 'c', y: 'd' }] }), isTaken: () => false, redact: (t) => redactor.redact(t) }) as InstanceInfo[];
+    expect(masked.map((x) => x.id)).toEqual(['count-a-b', 'count-c-d']);
+    expect(new Set(masked.map((x) => x.label)).size).toBe(2);
   });
 
   it('refuses items that are not scalars or mappings, duplicates, and more than max_instances', () => {
     expect(plan(fanned({ forEach: '${{ x }}' }), ['a', null])).toEqual({ error: 'item 1 is null: each item must be a string, a number, a boolean or a mapping' });
     expect(plan(fanned({ forEach: '${{ x }}' }), [[1]])).toEqual({ error: expect.stringContaining('item 0 is an array of 1 item') });
     expect(plan(fanned({ forEach: '${{ x }}' }), [{ a: 1, b: 2 }, 'x', { b: 2, a: 1 }])).toEqual({ error: expect.stringContaining('items 0 and 2 are the same') });
+    // Plain names too (each makes a plain id; two alike make it twice), also under a matrix; 1 and "1" are not alike.
+    expect(plan(fanned({ forEach: '${{ x }}' }), ['a', 'b', 'a'])).toEqual({ error: expect.stringContaining('items 0 and 2 are the same (a)') });
+    expect(plan(fanned({ forEach: '${{ x }}', matrix: [{ m: 1 }, { m: 2 }] }), [7, 'b', 7])).toEqual({ error: expect.stringContaining('items 0 and 2 are the same (7)') });
+    expect(plan(fanned({ forEach: '${{ x }}' }), [1, '1'])).toHaveLength(2);
     expect(plan(fanned({ forEach: '${{ x }}', maxInstances: 3, matrix: [{ m: 1 }, { m: 2 }] }), ['a', 'b'])).toEqual({
       error: '2 items × 2 matrix combinations make 4 instances, more than max_instances (3); raise max_instances on the step if you mean it',
     });
