@@ -8,7 +8,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { makeFolder } from '../util/make-folder.js';
+import { isFolder, makeFolder } from '../util/make-folder.js';
 
 /** cacache 19's folders (its package.json's `cache-version`): content v2, index v5. */
 const CONTENT_FOLDER = 'content-v2';
@@ -144,19 +144,17 @@ function appendIndexLine(dir: string, entry: IndexEntry): void {
   withFolder(path.dirname(file), () => fs.appendFileSync(file, `\n${sha1(json)}\t${json}`));
 }
 
-/** Folders this process has made or seen (by path): each is looked for once, not before every write into it. */
+/** Folders this process has made or seen (by path), with the folders above them: each is looked for once, not before every write into it. */
 const knownFolders = new Set<string>();
 
 /**
  * Run `op`, which writes into `folder`, after making the folder if it is missing (a new cache, a new hash prefix).
- * Asked, not caught: a failed call costs an exception, dearer than the question. A folder removed after it was seen
- * (a prune meanwhile) makes `op` fail with ENOENT: it is made again and `op` runs once more.
+ * Below a folder already known, each missing level is one mkdir (EEXIST when another process made it); elsewhere
+ * asked first, not caught: a failed call costs an exception, dearer than the question. A folder removed after it was
+ * seen (a prune meanwhile) makes `op` fail with ENOENT: it is made again and `op` runs once more.
  */
 function withFolder(folder: string, op: () => void): void {
-  if (!knownFolders.has(folder)) {
-    if (!fs.existsSync(folder)) makeFolder(folder);
-    knownFolders.add(folder);
-  }
+  if (!knownFolders.has(folder)) makeKnown(folder);
   try {
     op();
     return;
@@ -165,6 +163,38 @@ function withFolder(folder: string, op: () => void): void {
   }
   makeFolder(folder);
   op();
+}
+
+/** Make `folder` if it is missing, and know it and the folders above it from then on. */
+function makeKnown(folder: string): void {
+  const below: string[] = [];
+  let at = folder;
+  for (; !knownFolders.has(at); at = path.dirname(at)) {
+    if (path.dirname(at) === at) {
+      // Nothing above is known yet (the first write into this cache)
+      if (!fs.existsSync(folder)) makeFolder(folder);
+      for (let up = folder; !knownFolders.has(up); up = path.dirname(up)) {
+        knownFolders.add(up);
+        if (path.dirname(up) === up) break;
+      }
+      return;
+    }
+    below.push(at);
+  }
+  // A new index bucket's two hash folders: mkdir, mkdir; not access, mkdir (ENOENT), mkdir, mkdir.
+  for (const f of below.reverse()) {
+    try {
+      fs.mkdirSync(f);
+    } catch (e) {
+      // A folder above went (a prune), or something that is not a folder is in the way: as makeFolder says it.
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || !isFolder(f)) {
+        makeFolder(folder);
+        knownFolders.add(folder);
+        return;
+      }
+    }
+    knownFolders.add(f);
+  }
 }
 
 /**

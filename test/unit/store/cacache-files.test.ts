@@ -1,4 +1,5 @@
 import cacache from 'cacache';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -114,6 +115,15 @@ describe('putEntry, findEntry, readContent: cacache layout without cacache', () 
     fs.rmSync(path.join(dir, 'tmp'), { recursive: true, force: true });
     putEntry(dir, 'a', big('1'), {});
     expect((await cacache.get(dir, 'a')).data.equals(big('1'))).toBe(true);
+  });
+
+  it('says so when a file stands where a new bucket\'s folder must be, in a cache this process already wrote to', () => {
+    putEntry(dir, 'a', Buffer.from('1'), {});
+    const hex = createHash('sha256').update('b').digest('hex');
+    const first = path.join(dir, 'index-v5', hex.slice(0, 2));
+    fs.rmSync(first, { recursive: true, force: true });
+    fs.writeFileSync(first, 'not a folder');
+    expect(() => putEntry(dir, 'b', Buffer.from('2'), {})).toThrow(`${first} is a file, not a folder`);
   });
 
   it('stores the same big bytes under two keys as one content file', async () => {
