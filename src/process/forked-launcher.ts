@@ -7,7 +7,8 @@ import type { ProcessOutcome, ProcessRequest, RunningProcess } from './step-proc
 
 /** Messages to the launcher process, one JSON object per line. */
 export type LauncherRequest =
-  | { t: 'init'; env: Record<string, string | undefined>; sweepId: string }
+  /** `workDir`: removed if the orchestrator dies; default: the first step's scratch folder. */
+  | { t: 'init'; env: Record<string, string | undefined>; sweepId: string; workDir?: string }
   | { t: 'run'; id: number; req: ProcessRequest }
   | { t: 'cancel'; id: number }
   | { t: 'kill-all' }
@@ -44,7 +45,7 @@ export class ForkedLauncher implements ProcessLauncher {
   readonly #settling: (() => void)[] = [];
   #nextId = 0;
 
-  constructor(script: string, baseEnv: Record<string, string | undefined>, sweepId: string) {
+  constructor(script: string, baseEnv: Record<string, string | undefined>, sweepId: string, workDir?: string) {
     this.sweepId = sweepId;
     this.#child = spawn(process.execPath, [...LAUNCHER_NODE_FLAGS, script], { stdio: ['pipe', 'pipe', 'inherit'], env: launcherEnv() });
     if (this.#child.stdout == null) {
@@ -74,7 +75,7 @@ export class ForkedLauncher implements ProcessLauncher {
       if (m.t === 'done') p.resolve(m.outcome);
       else p.reject(new Error(m.message));
     });
-    this.#send({ t: 'init', env: baseEnv, sweepId: this.sweepId });
+    this.#send({ t: 'init', env: baseEnv, sweepId: this.sweepId, ...(workDir !== undefined ? { workDir } : {}) });
   }
 
   #send(m: LauncherRequest): void {

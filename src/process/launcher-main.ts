@@ -43,6 +43,7 @@ readline
       case 'init':
         launching.baseEnv = m.env;
         launching.sweepId = sweepId = m.sweepId;
+        workDir = m.workDir;
         return;
       case 'run': {
         workDir ??= path.dirname(m.req.outputFile);

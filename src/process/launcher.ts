@@ -43,6 +43,11 @@ export interface LauncherOptions {
   env?: NodeJS.ProcessEnv;
   /** The launcher program; default: the built one beside this bundle. */
   launcherScript?: string;
+  /**
+   * The folder to remove if this process is killed outright (kill -9), with the steps it started: a worker's scratch
+   * root. Default: the first step's `.work/` folder (a run folder's scratch, where raw `$ORCH_OUTPUT` files wait).
+   */
+  workDir?: string;
 }
 
 /** The launcher for a job: `$ORCH_LAUNCHER` (`local` or `process`) decides, else the job's size. */
@@ -55,9 +60,9 @@ export async function createLauncher(o: LauncherOptions): Promise<ProcessLaunche
   // launcher on this machine (another job's, a worker's) has it.
   const sweepId = randomBytes(12).toString('hex');
   // The forked launcher's code (and node:readline) is loaded only by jobs that use it.
-  if (forked) return new (await import('./forked-launcher.js')).ForkedLauncher(launcherScript!, o.baseEnv, sweepId);
+  if (forked) return new (await import('./forked-launcher.js')).ForkedLauncher(launcherScript!, o.baseEnv, sweepId, o.workDir);
   const graceMs = killGraceMs();
-  return new LocalLauncher(o.baseEnv, sweepId, graceMs, o.shellSteps > 0 && process.platform !== 'win32' ? new Watchdog(graceMs, chooseSpawner()) : undefined);
+  return new LocalLauncher(o.baseEnv, sweepId, graceMs, o.shellSteps > 0 && process.platform !== 'win32' ? new Watchdog(graceMs, chooseSpawner()) : undefined, o.workDir);
 }
 
 /** Steps started from this process, watched by a watchdog (watchdog.ts) that stops them if this process is killed outright. */
@@ -65,13 +70,15 @@ export class LocalLauncher implements ProcessLauncher {
   readonly sweepId: string;
   readonly #launching;
   readonly #watchdog: Watchdog | undefined;
-  constructor(baseEnv: Record<string, string | undefined>, sweepId: string, graceMs: number, watchdog?: Watchdog) {
+  readonly #workDir: string | undefined;
+  constructor(baseEnv: Record<string, string | undefined>, sweepId: string, graceMs: number, watchdog?: Watchdog, workDir?: string) {
     this.sweepId = sweepId;
     this.#watchdog = watchdog;
+    this.#workDir = workDir;
     this.#launching = { baseEnv, sweepId, groups: new ProcessGroups({ watcher: watchdog, graceMs }), gate: new DescriptorGate() };
   }
   start(req: ProcessRequest): RunningProcess {
-    this.#watchdog?.arm(this.sweepId, path.dirname(req.outputFile));
+    this.#watchdog?.arm(this.sweepId, this.#workDir ?? path.dirname(req.outputFile));
     return startProcess(req, this.#launching);
   }
   killAllNow(): void {

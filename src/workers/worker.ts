@@ -82,8 +82,9 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
   }
   if (beat.tookOver) o.say(`the name ${o.name} was held by ${describeWorker(beat.tookOver)}, which stopped beating: taken over`);
   const { Worker: BullWorker, DelayedError } = await loadQueueLib();
-  const launcher = await createLauncher({ shellSteps: o.concurrency, baseEnv: { ...process.env } });
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), `orch-worker-${o.name.replace(/[^\w.-]/g, '_')}-`));
+  // Killed outright, the worker leaves no scratch folder behind: its launcher's watchdog removes it all.
+  const launcher = await createLauncher({ shellSteps: o.concurrency, baseEnv: { ...process.env }, workDir: scratch });
   const slots = new ScratchSlots(scratch);
   const buckets = new BucketCache();
   const subscriber = redis.duplicate();

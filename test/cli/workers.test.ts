@@ -146,6 +146,8 @@ describe.skipIf(redisSkip !== undefined)(`workers on Redis${redisSkip ? ` (skipp
     // The killed worker's step does not outlive it: its watchdog (process/watchdog.ts) stopped it.
     const orphan = Number(fs.readFileSync(rig().path(`pid.${first}`), 'utf8'));
     await waitFor(() => !isAlive(orphan), 15_000, () => `the killed worker's step (pid ${orphan}) is still running`);
+    // Nor does its scratch folder ($TMPDIR/orch-worker-<name>-*, every slot of it): the watchdog removes it.
+    await waitFor(() => fs.readdirSync(victim.tmp).length === 0, 15_000, () => `the killed worker left ${fs.readdirSync(victim.tmp).join(', ')} in its TMPDIR`);
     const lostEvent = eventsOf(rig()).find((e) => e.type === 'step.retrying');
     expect(lostEvent?.error?.code).toBe('worker-lost');
     // Noticed within lockDuration + the check interval (plus a generous margin for a loaded machine).
