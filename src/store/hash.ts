@@ -65,8 +65,11 @@ export async function hashFileInterruptibly(root: string, rel: string, signal: A
   return { path: rel, sha256: hash.digest('hex'), size_bytes: size };
 }
 
-/** Every regular file below `dir`, as paths relative to `root` with forward slashes, sorted. */
-export function listFiles(root: string, dir = root): string[] {
+/**
+ * Every regular file below `dir`, as paths relative to `root` with forward slashes, sorted. With `links`, symbolic
+ * links too (to anything: listed, never followed).
+ */
+export function listFiles(root: string, dir = root, o: { links?: boolean } = {}): string[] {
   const out: string[] = [];
   const walk = (d: string) => {
     let entries: fs.Dirent[];
@@ -79,7 +82,7 @@ export function listFiles(root: string, dir = root): string[] {
     for (const e of entries) {
       const full = path.join(d, e.name);
       if (e.isDirectory()) walk(full);
-      else if (e.isFile()) out.push(path.relative(root, full).split(path.sep).join('/'));
+      else if (e.isFile() || (o.links && e.isSymbolicLink())) out.push(path.relative(root, full).split(path.sep).join('/'));
     }
   };
   walk(dir);

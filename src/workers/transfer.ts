@@ -45,7 +45,7 @@ export async function sendFiles(o: SendOptions): Promise<{ files: SentFile[] } |
 
 /** The artifacts of the steps `needs` names, put in the bucket (if not there already) for a worker to restore, with their permission bits. */
 export async function offerNeeds(bucket: Bucket, runDir: RunDir, needs: readonly string[]): Promise<SentFile[]> {
-  const files = needs.flatMap((id) => listFiles(runDir.root, runDir.artifactsDir(id)).map((p) => describeFile(runDir.root, p)));
+  const files = needs.flatMap((id) => listFiles(runDir.root, runDir.artifactsDir(id), { links: true }).map((p) => describeFile(runDir.root, p)));
   await putFiles(bucket, runDir.root, files);
   return files;
 }

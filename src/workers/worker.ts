@@ -249,7 +249,7 @@ function maskResult(r: AttemptResult, redactor: Redactor): AttemptResult {
 /** Send what an attempt made through the bucket: its artifacts, then (a succeeded cached step) its declared workspace outputs. */
 async function sendMade(o: { bucket: Bucket | undefined | { error: StepError }; runDir: RunDir; stepId: string; checkout?: CheckoutFiles }): Promise<{ files: SentFile[]; workspace: SentFile[] } | { error: StepError }> {
   if (o.bucket !== undefined && 'error' in o.bucket) return { error: o.bucket.error };
-  const artifacts = await sendFiles({ root: o.runDir.root, paths: listFiles(o.runDir.root, o.runDir.artifactsDir(o.stepId)), bucket: o.bucket, what: 'artifact(s)' });
+  const artifacts = await sendFiles({ root: o.runDir.root, paths: listFiles(o.runDir.root, o.runDir.artifactsDir(o.stepId), { links: true }), bucket: o.bucket, what: 'artifact(s)' });
   if ('error' in artifacts) return artifacts;
   const outputs = o.checkout ? await o.checkout.sendOutputs(o.bucket) : { files: [] };
   if ('error' in outputs) return outputs;

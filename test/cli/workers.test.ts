@@ -475,17 +475,19 @@ describe.skipIf(redisSkip !== undefined)(`workers on Redis${redisSkip ? ` (skipp
     }
   });
 
-  it("artifacts keep their permission bits both ways: a needed step's executable artifact runs on the worker, and what a step made comes back with its mode", async () => {
+  it("artifacts keep their permission bits and links both ways: a needed step's executable artifact runs on the worker (also through a link), and what a step made comes back with its mode, links as links", async () => {
     const s3 = await startS3TestServer('orch-modes', 'run');
     try {
       workers.push(await startWorker(rig(), { redisUrl: redis.url, name: 'w1', env: s3.env }));
-      rig().write('spec.yaml', 'name: modes\nsteps:\n  make:\n    run: |\n      printf \'#!/bin/sh\\necho tool ran\\n\' > "$ORCH_ARTIFACTS/tool.sh"\n      chmod 755 "$ORCH_ARTIFACTS/tool.sh"\n  use:\n    needs: [make]\n    run: |\n      "$ORCH_RUN_DIR/artifacts/make/tool.sh"\n      echo private > "$ORCH_ARTIFACTS/key.txt"\n      chmod 600 "$ORCH_ARTIFACTS/key.txt"\n');
+      rig().write('spec.yaml', 'name: modes\nsteps:\n  make:\n    run: |\n      printf \'#!/bin/sh\\necho tool ran\\n\' > "$ORCH_ARTIFACTS/tool.sh"\n      chmod 755 "$ORCH_ARTIFACTS/tool.sh"\n      ln -s tool.sh "$ORCH_ARTIFACTS/latest"\n  use:\n    needs: [make]\n    run: |\n      "$ORCH_RUN_DIR/artifacts/make/tool.sh"\n      "$ORCH_RUN_DIR/artifacts/make/latest"\n      echo private > "$ORCH_ARTIFACTS/key.txt"\n      chmod 600 "$ORCH_ARTIFACTS/key.txt"\n      ln -s key.txt "$ORCH_ARTIFACTS/key-link"\n');
       const r = await run(['--bucket', s3.url], s3.env);
       // Before, the restored tool.sh was 644 on the worker: `use` failed, exit 126 (Permission denied).
       expect(r.code, r.stderr + r.stdout).toBe(0);
-      expect(rig().log('use')).toBe('tool ran\n');
+      expect(rig().log('use')).toBe('tool ran\ntool ran\n');
       const mode = (rel: string) => fs.statSync(rig().runPath(rel)).mode & 0o777;
       expect([mode('artifacts/make/tool.sh'), mode('artifacts/use/key.txt')]).toEqual([0o755, 0o600]);
+      // Links travel as links, as a local run leaves them (before, a worker dropped them without a word).
+      expect([fs.readlinkSync(rig().runPath('artifacts/make/latest')), fs.readlinkSync(rig().runPath('artifacts/use/key-link'))]).toEqual(['tool.sh', 'key.txt']);
     } finally {
       await s3.close();
     }
