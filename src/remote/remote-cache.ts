@@ -6,7 +6,7 @@ import type { AnswerLayer, AnswerStore } from '../store/cache.js';
 import type { EntryStore as StepEntryStore } from '../store/entry-store.js';
 import { bucketProblem, openBucket, type Bucket } from './bucket.js';
 import type { RemoteCacheConfig } from './config.js';
-import { openEntry, sealEntry } from './signed-entry.js';
+import { notOverwritten, openEntry, sealEntry } from './signed-entry.js';
 
 /** Read by the reachability check: that it is absent is the expected answer. */
 const PROBE_KEY = 'v1/reachability-check';
@@ -56,6 +56,7 @@ function objectKey(key: string): string {
 
 function layerOver({ local, bucket, config }: { local: AnswerStore; bucket: Bucket; config: RemoteCacheConfig }): AnswerStore {
   const about = (key: string) => `remote cache entry ${key.slice(0, 12)}… in ${config.url}`;
+  const othersKeys = new Map<string, string>();
   return {
     async read(key) {
       const here = await local.read(key);
@@ -69,7 +70,10 @@ function layerOver({ local, bucket, config }: { local: AnswerStore; bucket: Buck
       }
       if (bytes === undefined) return here;
       const opened = openEntry(key, bytes, config.secret);
-      if ('problem' in opened) return { problems: [...here.problems, `${about(key)} ${opened.problem}: ignored, treated as a miss`] };
+      if ('problem' in opened) {
+        if (opened.otherKey !== undefined) othersKeys.set(key, opened.otherKey);
+        return { problems: [...here.problems, `${about(key)} ${opened.problem}: ignored, treated as a miss`] };
+      }
       const problems = [...here.problems];
       try {
         problems.push(...(await local.write(key, opened.data, opened.metadata)));
@@ -81,6 +85,8 @@ function layerOver({ local, bucket, config }: { local: AnswerStore; bucket: Buck
     async write(key, data, metadata) {
       const problems = await local.write(key, data, metadata);
       if (config.readOnly) return problems;
+      const other = othersKeys.get(key);
+      if (other !== undefined) return [...problems, notOverwritten(about(key), other, config.url)];
       try {
         await bucket.write(objectKey(key), sealEntry({ key, data: Buffer.from(data), metadata }, config.secret));
       } catch (e) {

@@ -10,7 +10,7 @@ import { BlobError, type EntryLookup, type EntryStore } from '../store/entry-sto
 import { hashFile } from '../store/hash.js';
 import type { Bucket } from './bucket.js';
 import type { RemoteCacheConfig } from './config.js';
-import { openEntry, sealEntry } from './signed-entry.js';
+import { notOverwritten, openEntry, sealEntry } from './signed-entry.js';
 
 /** Signed under this prefix: a step entry can never pass for a prompt answer's, nor the reverse. */
 const SIGNED_PREFIX = 'step:';
@@ -30,6 +30,7 @@ export function layerStepStore(o: { local: EntryStore; bucket: Bucket; config: R
   const { local, bucket, config, warn } = o;
   const about = (key: string) => `remote cache entry ${key.slice(0, 12)}… in ${config.url}`;
   const notUploaded = new Set<string>();
+  const othersKeys = new Map<string, string>();
   return {
     async getEntry(key): Promise<EntryLookup> {
       const here = await local.getEntry(key);
@@ -44,7 +45,10 @@ export function layerStepStore(o: { local: EntryStore; bucket: Bucket; config: R
       }
       if (bytes === undefined) return here;
       const opened = openEntry(SIGNED_PREFIX + key, bytes, config.secret);
-      if ('problem' in opened) return { kind: 'corrupt', problem: `${about(key)} ${opened.problem}: ignored` };
+      if ('problem' in opened) {
+        if (opened.otherKey !== undefined) othersKeys.set(key, opened.otherKey);
+        return { kind: 'corrupt', problem: `${about(key)} ${opened.problem}: ignored` };
+      }
       const stored = JSON.parse(opened.data.toString('utf8')) as StoredStep;
       try {
         await local.putEntry(key, stored);
@@ -57,6 +61,11 @@ export function layerStepStore(o: { local: EntryStore; bucket: Bucket; config: R
     async putEntry(key, stored) {
       await local.putEntry(key, stored);
       if (config.readOnly) return;
+      const other = othersKeys.get(key);
+      if (other !== undefined) {
+        warn(notOverwritten(about(key), other, config.url), key);
+        return;
+      }
       const missing = stored.blobs.filter((b) => notUploaded.has(b));
       if (missing.length > 0) {
         warn(`${about(key)} not written: ${missing.length} of its files did not reach the bucket; the result is stored locally only`, key);

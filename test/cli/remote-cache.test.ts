@@ -1,8 +1,9 @@
 // Issue 17, the remote cache: a bucket (s3rver on 127.0.0.1) layered under the local response cache, entries signed
 // with $ORCH_REMOTE_CACHE_KEY. "Another machine" is another cache folder. Black-box: the built binary, the LLM test
 // server and the bucket server both real HTTP servers started here.
+import { createHmac } from 'node:crypto';
 import fs from 'node:fs';
-import { DeleteObjectsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openBucket } from '../../src/remote/bucket.js';
 import { useCliRig, type CliResult } from '../helpers/cli.js';
@@ -13,6 +14,8 @@ import { startS3TestServer, type S3TestServer } from '../helpers/s3-test-server.
 const rig = useCliRig('orch-remote-');
 const LLM_KEY = 'sk-test-remote-123';
 const SIGNING_KEY = 'k'.repeat(40);
+/** A key's id as spec §5 derives it: 12 hex digits of HMAC-SHA256 of a fixed text with the key. */
+const keyIdOf = (key: string) => createHmac('sha256', key).update('orchestrator remote cache key id').digest('hex').slice(0, 12);
 const PREFIX = 'cache';
 
 let llm: LlmTestServer;
@@ -127,16 +130,33 @@ describe('remote cache', () => {
     expect(llm.count()).toBe(3);
   }, 120_000);
 
-  it('an entry signed with another key is ignored with a warning', async () => {
+  it('an entry signed with another key is ignored with a warning, and not overwritten: machines whose keys differ do not undo each other', async () => {
     rig().write('spec.yaml', spec());
     expect((await runOn('machine-a')).code).toBe(0);
+    const [entry] = (await bucketKeys()).filter((k) => k.startsWith(`${PREFIX}/v1/entries/`));
+    const before = (await client.send(new GetObjectCommand({ Bucket: 'orch-test', Key: entry! })).then((o) => o.Body!.transformToString()));
     const other = await runOn('machine-b', { env: { ORCH_REMOTE_CACHE_KEY: 'x'.repeat(40) } });
     expect(other.code, other.stderr).toBe(0);
-    expect(other.stderr).toContain('has a signature that does not match this key (written with another key, or altered): ignored, treated as a miss');
+    expect(other.stderr).toContain(`is signed with another key (key id ${keyIdOf(SIGNING_KEY)}; this machine's $ORCH_REMOTE_CACHE_KEY has key id ${keyIdOf('x'.repeat(40))}): ignored, treated as a miss`);
+    expect(other.stderr).toContain(`is signed with another key (key id ${keyIdOf(SIGNING_KEY)}): not overwritten, the result is stored locally only (every machine that shares ${s3.url} needs the same $ORCH_REMOTE_CACHE_KEY; after changing the key, use a new prefix)`);
     expect(llm.count()).toBe(2);
     expect(rig().manifest().steps.ask).toMatchObject({ cached: false });
     // The key is a secret: masked in what the run wrote.
     expect(fs.readFileSync(rig().runPath('events.jsonl'), 'utf8')).not.toContain('x'.repeat(40));
+    // The entry is the one machine a wrote: a third machine with a's key still gets it, with no request.
+    expect(await client.send(new GetObjectCommand({ Bucket: 'orch-test', Key: entry! })).then((o) => o.Body!.transformToString())).toBe(before);
+    const third = await runOn('machine-c');
+    expect(third.code, third.stderr).toBe(0);
+    expect(rig().manifest().steps.ask).toMatchObject({ cached: true, cache_source: 'remote' });
+    expect(llm.count()).toBe(2);
+    // An entry whose signature fails under its own key id was altered (or is from before key ids): not another
+    // machine's, so the result that replaces it is written.
+    await tamper((e) => (e.metadata = { ...(e.metadata as object), altered: true }));
+    const healed = await runOn('machine-d');
+    expect(healed.stderr).toContain('has a signature that does not match this key (written with another key, or altered): ignored, treated as a miss');
+    expect(healed.stderr).not.toContain('not overwritten');
+    expect((await runOn('machine-e')).stderr).toBe('');
+    expect(rig().manifest().steps.ask).toMatchObject({ cached: true, cache_source: 'remote' });
   }, 120_000);
 
   it('--remote-cache-read-only reads the bucket and never writes it', async () => {
@@ -256,6 +276,20 @@ steps:
     expect(rig().manifest().steps.build).toMatchObject({ cached: true, cache_source: 'local' });
   }, 120_000);
 
+  it('a step entry signed with another key is not overwritten by the step that then runs', async () => {
+    rig().write('spec.yaml', STEP_SPEC);
+    rig().write('src.txt', 'hello\n');
+    expect((await runOn('machine-a')).code).toBe(0);
+    const [key] = (await bucketKeys()).filter((k) => k.startsWith(`${PREFIX}/v1/steps/`));
+    const read = () => client.send(new GetObjectCommand({ Bucket: 'orch-test', Key: key! })).then((o) => o.Body!.transformToString());
+    const before = await read();
+    const other = await runOn('machine-b', { env: { ORCH_REMOTE_CACHE_KEY: 'x'.repeat(40) } });
+    expect(other.code, other.stderr).toBe(0);
+    expect(count()).toBe(2);
+    expect(other.stderr).toContain(`is signed with another key (key id ${keyIdOf(SIGNING_KEY)}): not overwritten, the result is stored locally only`);
+    expect(await read()).toBe(before);
+  }, 120_000);
+
   it('a step entry changed in the bucket is ignored with a warning, and the step runs', async () => {
     rig().write('spec.yaml', STEP_SPEC);
     rig().write('src.txt', 'hello\n');
@@ -291,7 +325,7 @@ describe('doctor with a remote cache', () => {
   it('checks the bucket when one is configured: reachable, unreachable, missing', async () => {
     expect(await doctor({ ORCH_REMOTE_CACHE: s3.url })).toEqual({
       code: 0,
-      check: { name: 'remote cache', state: 'ok', value: `${s3.url} ($ORCH_REMOTE_CACHE)`, detail: `reachable through $ORCH_S3_ENDPOINT ${s3.endpoint}; entries signed and checked with $ORCH_REMOTE_CACHE_KEY` },
+      check: { name: 'remote cache', state: 'ok', value: `${s3.url} ($ORCH_REMOTE_CACHE)`, detail: `reachable through $ORCH_S3_ENDPOINT ${s3.endpoint}; entries signed and checked with $ORCH_REMOTE_CACHE_KEY (key id ${keyIdOf(SIGNING_KEY)}: the same on every machine that shares the cache)` },
     });
     const dead = await doctor({ ORCH_REMOTE_CACHE: s3.url, ORCH_S3_ENDPOINT: 'http://127.0.0.1:9' });
     expect(dead.code).toBe(1);

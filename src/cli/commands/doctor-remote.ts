@@ -16,14 +16,15 @@ export async function remoteCacheChecks(opts: { remoteCache?: string }, env: Nod
   if (url === undefined) return [];
   const name = 'remote cache' as const;
   const value = `${url} (${opts.remoteCache ? '--remote-cache' : '$ORCH_REMOTE_CACHE'})`;
+  let secret: string;
   try {
-    remoteCacheConfig(opts, env);
+    secret = remoteCacheConfig(opts, env)!.secret; // a URL is set (above): a config or an error
   } catch (e) {
     if (!(e instanceof OrchestratorError)) throw e;
     return [{ name, state: 'problem', value, detail: e.message }];
   }
   // Loaded only here: a doctor without a remote cache never loads the AWS SDK.
-  const [{ openBucket }, { checkBucket }] = await Promise.all([import('../../remote/bucket.js'), import('../../remote/remote-cache.js')]);
+  const [{ openBucket }, { checkBucket }, { keyId }] = await Promise.all([import('../../remote/bucket.js'), import('../../remote/remote-cache.js'), import('../../remote/signed-entry.js')]);
   const bucket = await openBucket({ url });
   try {
     const problem = await checkBucket(bucket);
@@ -32,5 +33,5 @@ export async function remoteCacheChecks(opts: { remoteCache?: string }, env: Nod
     bucket.close();
   }
   const endpoint = env.ORCH_S3_ENDPOINT ? `$ORCH_S3_ENDPOINT ${env.ORCH_S3_ENDPOINT}` : 'AWS S3';
-  return [{ name, state: 'ok', value, detail: `reachable through ${endpoint}; entries signed and checked with $${REMOTE_CACHE_KEY_ENV}` }];
+  return [{ name, state: 'ok', value, detail: `reachable through ${endpoint}; entries signed and checked with $${REMOTE_CACHE_KEY_ENV} (key id ${keyId(secret)}: the same on every machine that shares the cache)` }];
 }
