@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import en from 'zod/v4/locales/en.js';
 import { parseDuration } from './duration.js';
+import { MAX_TIMER_MS, MAX_TIMER_TEXT } from '../util/timer-limit.js';
 import { redisUrlProblem } from '../util/redis-url.js';
 import { FAN_OUT_CAP } from './matrix.js';
 
@@ -25,6 +26,11 @@ const durationField = (orNone: boolean) =>
         const ms = parseDuration(v);
         if (ms === undefined) {
           ctx.issues.push({ code: 'custom', message: `invalid duration ${JSON.stringify(v)} (use 500ms, 30s, 5m, 1h${orNone ? ', a number of seconds, or none' : ' or a number of seconds'})`, input: v });
+          return z.NEVER;
+        }
+        // Past what a timer can wait, it would fire at once: refused, not quietly shortened.
+        if (ms > MAX_TIMER_MS) {
+          ctx.issues.push({ code: 'custom', message: `duration ${JSON.stringify(v)} is longer than ${MAX_TIMER_TEXT}, the longest this can wait${orNone ? ' (none: no time limit)' : ''}`, input: v });
           return z.NEVER;
         }
         return orNone && ms === 0 ? Infinity : ms;
