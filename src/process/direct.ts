@@ -6,7 +6,8 @@ import path from 'node:path';
  * `./scripts/test.sh unit`. Only plain words qualify (letters, digits and `_-./:,@%+=`), the first word must be
  * an executable file that is not a shell keyword or a builtin that changes the shell, and the spec must use
  * bash or sh. Anything else (quotes, `$`, globs, redirections, pipes, `;`, newlines …) goes to the shell.
- * The result is the same as `bash -e -o pipefail -c` would give: same program, arguments, environment, exit code.
+ * The result is the same as `bash -e -o pipefail -c` would give: same program, arguments, environment (directEnv:
+ * `PWD`, `OLDPWD` and `_` as bash leaves them), exit code.
  */
 const PLAIN = /^[A-Za-z0-9_\-./:,@%+= \t]+$/;
 
@@ -18,6 +19,27 @@ const SHELL_WORDS = new Set(
     'getopts mapfile readarray suspend times dirs pushd popd compgen complete compopt caller bind help').split(' '),
 );
 
+/**
+ * Builtins whose binary twin answers differently (`echo --version`, `true --help`, printf's formats, test's
+ * operators): run by the shell, except the calls where both give the same (`true`, `false` alone; an `echo` of
+ * words none of which starts with `-`).
+ */
+function twinDiffers(program: string, args: string[]): boolean {
+  switch (program) {
+    case 'true':
+    case 'false':
+      return args.length > 0;
+    case 'echo':
+      return args.some((a) => a.startsWith('-'));
+    case 'printf':
+    case 'test':
+    case '[':
+      return true;
+    default:
+      return false;
+  }
+}
+
 const lookups = new Map<string, string | null>();
 
 /** `[program, args]` to exec directly, or undefined when the script needs a shell. */
@@ -27,9 +49,46 @@ export function directCommand(shell: string, script: string, env: Record<string,
   if (text === '' || !PLAIN.test(text)) return undefined;
   const words = text.split(/[ \t]+/);
   const program = words[0]!;
-  if (program.includes('=') || SHELL_WORDS.has(program)) return undefined;
+  if (program.includes('=') || SHELL_WORDS.has(program) || twinDiffers(program, words.slice(1))) return undefined;
   const resolved = program.includes('/') ? executable(path.resolve(cwd, program)) : onPath(program, env.PATH ?? '');
   return resolved === null ? undefined : [resolved, words.slice(1)];
+}
+
+/**
+ * The environment bash would give the program it runs in `cwd`: `PWD` is the inherited one when it names `cwd` (a
+ * path through a link stays), else `cwd`'s real path; `OLDPWD` goes when it names no folder; `_` is the program.
+ * (A Makefile's `$(PWD)` comes from here: with the orchestrator's own `PWD`, `make` in a step's `cwd` saw the wrong folder.)
+ */
+export function directEnv(env: Record<string, string | undefined>, cwd: string, program: string): Record<string, string | undefined> {
+  const key = `${env.PWD ?? ''}\0${env.OLDPWD ?? ''}\0${cwd}`;
+  let seen = shellDirs.get(key);
+  if (seen === undefined) {
+    const real = realOrUndefined(cwd) ?? cwd;
+    seen = { pwd: env.PWD !== undefined && path.isAbsolute(env.PWD) && realOrUndefined(env.PWD) === real ? env.PWD : real, keepOldPwd: env.OLDPWD !== undefined && isDir(env.OLDPWD) };
+    shellDirs.set(key, seen);
+  }
+  const out: Record<string, string | undefined> = { ...env, PWD: seen.pwd, _: program };
+  if (!seen.keepOldPwd) delete out.OLDPWD;
+  return out;
+}
+
+/** What directEnv found for an inherited PWD and OLDPWD in a cwd (steps of a job share a few). */
+const shellDirs = new Map<string, { pwd: string; keepOldPwd: boolean }>();
+
+function realOrUndefined(p: string): string | undefined {
+  try {
+    return fs.realpathSync(p);
+  } catch {
+    return undefined;
+  }
+}
+
+function isDir(p: string): boolean {
+  try {
+    return fs.statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /** Where `program` is on `searchPath` (absolute entries only), as execvp would find it; remembered. */

@@ -3,7 +3,7 @@ import type { StepError } from '../events/types.js';
 import { tryWrite } from '../store/io-fault.js';
 import { Redactor } from '../store/redact.js';
 import { DescriptorGate, isOutOfDescriptors } from './descriptor-gate.js';
-import { directCommand } from './direct.js';
+import { directCommand, directEnv } from './direct.js';
 import { ProcessGroups } from './process-groups.js';
 import { chooseSpawner } from './spawner.js';
 import { StepLog, logWriter } from './step-log.js';
@@ -133,7 +133,7 @@ export function startProcess(req: ProcessRequest, { baseEnv, sweepId, groups, ga
     const spawn = () => {
       const spawner = chooseSpawner();
       try {
-        return spawner.spawn({ file: cmd, args, cwd: req.cwd, env, onExit });
+        return spawner.spawn({ file: cmd, args, cwd: req.cwd, env: direct ? directEnv(env, req.cwd, cmd) : env, onExit });
       } catch (e) {
         // An executable file without `#!` (ENOEXEC): the shell runs such a file as a script of its own,
         // as it would have without our shortcut (src/process/direct.ts).

@@ -234,6 +234,21 @@ describe('run --json, failures, list-runs filters', () => {
     expect(steps['no-cwd']).toMatchObject({ status: 'failed', error: { code: 'spawn', message: `working directory ${rig().path('missing-folder')} does not exist` } });
   });
 
+  it('a plain command run without bash (src/process/direct.ts) sees what bash would give it: the PWD of its cwd, $_; builtins whose binaries differ stay with bash', () => {
+    fs.mkdirSync(rig().path('sub'), { recursive: true });
+    const both = (id: string, script: string) => `  ${id}:\n    cwd: sub\n    run: ${script}\n  ${id}-bash:\n    cwd: sub\n    run: ${script} && true\n`;
+    rig().write('plain.yaml', `steps:\n${both('pwd', 'printenv PWD')}${both('under', 'printenv _')}  echo-version:\n    run: echo --version\n  true-help:\n    run: true --help\n`);
+    const r = rig().run(['run', 'plain.yaml']);
+    expect(r.code, r.stderr).toBe(0);
+    // Before, PWD was the orchestrator's own folder: a Makefile's $(PWD) in a step's cwd named the wrong folder.
+    expect(rig().log('pwd')).toBe(`${fs.realpathSync(rig().path('sub'))}\n`);
+    expect(rig().log('pwd')).toBe(rig().log('pwd-bash'));
+    expect(rig().log('under')).toBe(rig().log('under-bash'));
+    // bash's builtins, not coreutils' (which print their version and help).
+    expect(rig().log('echo-version')).toBe('--version\n');
+    expect(rig().output('true-help').text).toBe('');
+  });
+
   it.skipIf(process.platform !== 'linux').each(spawnersBuilt())('after hundreds of steps the orchestrator holds no pipe and no unreaped child of theirs (%s spawner)', (spawner) => {
     // Every step's pipes are closed and its process reaped (src/process/native-spawn.ts): a last step
     // looks at its parent, the orchestrator, from inside. ORCH_LAUNCHER=local: steps start in-process.

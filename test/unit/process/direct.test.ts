@@ -14,6 +14,9 @@ describe('directCommand: plain commands skip the shell', () => {
     expect(args).toEqual(['0.1']);
     expect(directCommand('sh', '  true  ', env, cwd)?.[1]).toEqual([]);
     expect(directCommand('bash', 'node --version --flag=a,b:c@d%e+f', env, cwd)?.[1]).toEqual(['--version', '--flag=a,b:c@d%e+f']);
+    // A builtin's twin where both answer alike.
+    expect(directCommand('bash', 'echo hello world', env, cwd)?.[1]).toEqual(['hello', 'world']);
+    expect(directCommand('bash', 'false', env, cwd)?.[1]).toEqual([]);
   });
 
   it.each([
@@ -37,6 +40,13 @@ describe('directCommand: plain commands skip the shell', () => {
     ['echo a # comment'],
     ['echo \\x'],
     [''],
+    // builtins whose binary twins answer differently
+    ['echo --version'],
+    ['echo -n x'],
+    ['true --help'],
+    ['false x'],
+    ['printf x'],
+    ['test -d /tmp'],
   ])('leaves %j to the shell', (script) => {
     expect(directCommand('bash', script, env, cwd)).toBeUndefined();
   });
