@@ -36,9 +36,10 @@ function checkVariableSize(name: string, value: string, source: string): void {
   const bytes = Buffer.byteLength(value) + name.length + 2;
   if (bytes <= LINUX_MAX_VARIABLE_BYTES) return;
   const kib = (b: number) => `${Math.ceil(b / 1024)} KiB`;
+  const what = source.startsWith('env.') ? source : `\${{ ${source.trim()} }}`;
   throw new ExpressionError(
     'evaluation',
-    `the value of \${{ ${source.trim()} }} is ${kib(bytes)}: each expression reaches the step's process as one environment variable (${name}), which Linux caps at ${kib(LINUX_MAX_VARIABLE_BYTES)}; ` +
+    `the value of ${what} is ${kib(bytes)}: ${source.startsWith('env.') ? 'it reaches' : 'each expression reaches'} the step's process as one environment variable (${name}), which Linux caps at ${kib(LINUX_MAX_VARIABLE_BYTES)}; ` +
       `read big values from the run folder instead (a step's results are in $ORCH_RUN_DIR/outputs/<step>.json), or pass less (a join of one field, say)`,
     0,
   );
@@ -55,7 +56,11 @@ export function renderShell(step: StepSpec, context: EvalContext): RenderedShell
   try {
     const { script, env: exprEnv } = renderScript(step.run!, context);
     const stepEnv: Record<string, string> = {};
-    for (const [k, v] of Object.entries(step.env)) stepEnv[k] = renderField(v, context);
+    for (const [k, v] of Object.entries(step.env)) {
+      stepEnv[k] = renderField(v, context);
+      // An `env:` value made big by its expressions fails as the script's would, naming the variable.
+      if (process.platform === 'linux' && v !== stepEnv[k]) checkVariableSize(k, stepEnv[k], `env.${k} (${v.trim()})`);
+    }
     return { step, script, exprEnv, stepEnv, cwd: renderField(step.cwd, context), context };
   } catch (e) {
     if (!(e instanceof ExpressionError)) throw e;

@@ -140,6 +140,10 @@ describe.skipIf(process.platform !== 'linux')('a value too big for one environme
   big:
     needs: [list]
     run: printf %s "\${{ steps.list.outputs.big }}" | wc -c
+  big-env:
+    needs: [list]
+    env: { BIG: "\${{ steps.list.outputs.big }}" }
+    run: printf %s "$BIG" | wc -c
 `,
     );
     const r = rig().run(['run', 'big.yaml']);
@@ -151,6 +155,8 @@ describe.skipIf(process.platform !== 'linux')('a value too big for one environme
     expect(big.error!.message).toContain('${{ steps.list.outputs.big }} is 196 KiB');
     expect(big.error!.message).toContain('Linux caps at 128 KiB');
     expect(big.error!.message).toContain('$ORCH_RUN_DIR/outputs/<step>.json');
+    // Through a step's env: the same, naming the variable (it failed as spawn/E2BIG, naming nothing).
+    expect(rig().manifest().steps['big-env']!.error).toMatchObject({ code: 'expression', message: expect.stringMatching(/^the value of env\.BIG \(\$\{\{ steps\.list\.outputs\.big \}\}\) is 196 KiB: it reaches the step's process as one environment variable \(BIG\), which Linux caps at 128 KiB/) });
   });
 });
 
