@@ -55,6 +55,8 @@ export type RunEventBody =
       spec_path: string;
       concurrency: number;
       pid: number;
+      /** On Linux, `<boot id>/<start ticks>` of the process `pid` (the manifest's `pid_start`). */
+      pid_start?: string;
       steps: string[];
       /** The job's vars after --var overrides (resume and rerun use them again). */
       vars: Record<string, unknown>;

@@ -23,6 +23,7 @@ import { planRank, readHistory, stepWeights, writeHistory } from './history.js';
 import { runScheduler } from '../scheduler/scheduler.js';
 import type { StepError } from '../errors.js';
 import type { Workers } from '../workers/dispatch.js';
+import { processStartId } from '../util/process-start.js';
 
 /** What a caller sets for one job. */
 export interface JobOptions {
@@ -137,6 +138,7 @@ export async function runJob(o: JobOptions): Promise<JobOutcome> {
   const llm = o.llm?.(runDir, redactor);
   const remote = o.workers?.executor({ spec, runDir, secretNames: o.secretNames, emit: (e) => bus.emit(e), cache: stepCache, redactor });
   const started = Date.now();
+  const pidStart = processStartId(process.pid);
 
   bus.emit({
     type: 'job.started',
@@ -144,6 +146,7 @@ export async function runJob(o: JobOptions): Promise<JobOutcome> {
     spec_path: spec.path,
     concurrency: o.concurrency,
     pid: process.pid,
+    ...(pidStart !== undefined ? { pid_start: pidStart } : {}),
     steps: graph.ids,
     vars: spec.vars,
     ...(o.reuse?.resumedFrom ? { resumed_from: o.reuse.resumedFrom } : {}),

@@ -44,6 +44,8 @@ export interface JobManifest {
   duration_s: number | null;
   concurrency: number;
   pid: number;
+  /** On Linux, which process held `pid` (util/process-start.ts): a later one under the same pid is not the job's. */
+  pid_start?: string;
   hostname: string;
   resumed_from?: string;
   rerun_of?: string;
@@ -95,6 +97,8 @@ export class ManifestBuilder implements EventSink {
       case 'job.started':
         m.started_at = e.ts;
         m.pid = e.pid;
+        if (e.pid_start !== undefined) m.pid_start = e.pid_start;
+        else delete m.pid_start;
         m.vars = e.vars;
         if (e.resumed_from) m.resumed_from = e.resumed_from;
         if (e.rerun_of) m.rerun_of = e.rerun_of;

@@ -45,6 +45,7 @@ const manifestSchema = z.looseObject({
   duration_s: nullable(num),
   concurrency: num,
   pid: num,
+  pid_start: opt(str),
   hostname: str,
   resumed_from: opt(str),
   rerun_of: opt(str),
@@ -59,7 +60,7 @@ const base = { ts: str, seq: num, job_id: str };
 const step = { ...base, step: str };
 /** The event types this version knows, by type: readers ignore the others (SPEC §4). */
 const eventSchemas: Record<string, z.ZodMiniType> = {
-  'job.started': z.looseObject({ ...base, name: str, spec_path: str, concurrency: num, pid: num, steps: z.array(str), vars: opt(z.record(str, z.unknown())), resumed_from: opt(str), rerun_of: opt(str) }),
+  'job.started': z.looseObject({ ...base, name: str, spec_path: str, concurrency: num, pid: num, pid_start: opt(str), steps: z.array(str), vars: opt(z.record(str, z.unknown())), resumed_from: opt(str), rerun_of: opt(str) }),
   'step.started': z.looseObject({ ...step, attempt: num }),
   'step.retrying': z.looseObject({ ...step, attempt: num }),
   'step.worker': z.looseObject({ ...step, attempt: num, worker: str }),

@@ -10,6 +10,7 @@ import os from 'node:os';
 import { parseUntrustedJson } from '../util/json.js';
 import { checkManifest } from './record-schema.js';
 import { hashFile, listFiles, type FileRecord } from './hash.js';
+import { processStartId } from '../util/process-start.js';
 
 /** Job ids in a runs folder, oldest first (ids sort by start time). */
 export function listJobIds(runsDir: string): string[] {
@@ -43,9 +44,8 @@ export function resolveJob(runsDir: string, ref: string): string {
 }
 
 /**
- * Whether the process that wrote a `running` manifest is still alive on this host. A process under its pid that
- * started after the job did is another one (in a container the orchestrator is pid 1 every time): on Linux its start
- * is read from /proc, elsewhere the pid alone decides.
+ * Whether the process that wrote a `running` manifest is still alive on this host. A process under its pid that is
+ * not the one the job recorded (`pid_start`: on Linux, where /proc tells) is another one, the pid reused.
  */
 export function isWriterAlive(m: JobManifest): boolean {
   if (m.hostname !== os.hostname()) return true; // another machine's job: we cannot tell, so we do not claim it died
@@ -55,28 +55,9 @@ export function isWriterAlive(m: JobManifest): boolean {
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
-  const started = m.started_at ? Date.parse(m.started_at) : NaN;
-  const since = processStartMs(m.pid);
-  // The writer started before its job did; 2 s of slack for the boot time's whole seconds and a clock that was set.
-  return !(Number.isFinite(started) && since !== undefined && since > started + 2_000);
-}
-
-/** Linux's boot time (ms since the epoch), read once. */
-let bootMs: number | undefined;
-
-/** When process `pid` started (ms since the epoch), from /proc on Linux; undefined elsewhere or when it cannot be read. */
-function processStartMs(pid: number): number | undefined {
-  if (process.platform !== 'linux') return undefined;
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // After the command's `)`: state is field 3, starttime field 22, in clock ticks since boot (USER_HZ, 100).
-    const ticks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
-    bootMs ??= Number(/^btime (\d+)$/m.exec(fs.readFileSync('/proc/stat', 'utf8'))?.[1]) * 1000;
-    const ms = bootMs + ticks * 10;
-    return Number.isFinite(ms) ? ms : undefined;
-  } catch {
-    return undefined;
-  }
+  if (m.pid_start === undefined) return true; // a job of an earlier version, or not on Linux: the pid alone decides
+  const now = processStartId(m.pid);
+  return now === undefined || now === m.pid_start;
 }
 
 /**

@@ -34,6 +34,8 @@ describe('the main example, then show / list-runs', () => {
     expect(m.spec).toEqual({ path: TINY, sha256: sha256File(TINY) });
     expect(Date.parse(m.started_at)).toBeLessThanOrEqual(Date.parse(m.finished_at!));
     expect(m.duration_s).toBeGreaterThan(0);
+    // Which process held the pid (on Linux): a later one under the same pid is not the job's.
+    if (process.platform === 'linux') expect(m.pid_start).toMatch(/^[0-9a-f-]{36}\/\d+$/);
     for (const id of ['architect', 'builder', 'docs', 'qa']) {
       expect(m.steps[id]).toMatchObject({ status: 'succeeded', attempts: 1, exit_code: 0, cached: false, reused: false, error: null });
     }

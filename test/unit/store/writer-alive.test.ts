@@ -1,23 +1,28 @@
-// Whether a `running` job's process is still there (src/store/runs.ts): a pid now held by a process that started
-// after the job did is another one (in a container the orchestrator is pid 1 every time).
+// Whether a `running` job's process is still there (src/store/runs.ts): a pid now held by another process than the
+// one the job recorded (in a container the orchestrator is pid 1 every time) is not the job's.
 import os from 'node:os';
 import { describe, expect, it } from 'vitest';
 import type { JobManifest } from '../../../src/store/manifest.js';
 import { isWriterAlive } from '../../../src/store/runs.js';
+import { processStartId } from '../../../src/util/process-start.js';
 
-const manifest = (pid: number, startedAt: number) => ({ hostname: os.hostname(), pid, started_at: new Date(startedAt).toISOString() }) as unknown as JobManifest;
-const thisProcessStarted = Date.now() - process.uptime() * 1000;
+const manifest = (pid: number, pidStart?: string) => ({ hostname: os.hostname(), pid, ...(pidStart !== undefined ? { pid_start: pidStart } : {}) }) as unknown as JobManifest;
 
 describe('isWriterAlive', () => {
-  it('a live pid whose process started before the job did: alive', () => {
-    expect(isWriterAlive(manifest(process.pid, thisProcessStarted + 1_000))).toBe(true);
+  it('a live pid held by the process the job recorded: alive; with no record (an earlier version, not Linux), the pid alone decides', () => {
+    expect(isWriterAlive(manifest(process.pid, processStartId(process.pid)))).toBe(true);
+    expect(isWriterAlive(manifest(process.pid))).toBe(true);
   });
 
-  it.skipIf(process.platform !== 'linux')('a live pid whose process started an hour after the job: another process (on Linux, where /proc says when)', () => {
-    expect(isWriterAlive(manifest(process.pid, thisProcessStarted - 3_600_000))).toBe(false);
+  it.skipIf(process.platform !== 'linux')('a live pid held by another process than the one recorded: gone (on Linux, where /proc tells)', () => {
+    const mine = processStartId(process.pid)!;
+    expect(mine).toMatch(/^[0-9a-f-]{36}\/\d+$/);
+    const [boot, ticks] = mine.split('/');
+    expect(isWriterAlive(manifest(process.pid, `${boot}/${Number(ticks) - 1}`))).toBe(false); // started a tick later
+    expect(isWriterAlive(manifest(process.pid, `00000000-0000-0000-0000-000000000000/${ticks}`))).toBe(false); // another boot
   });
 
   it('a pid nobody holds: gone', () => {
-    expect(isWriterAlive(manifest(2 ** 22 + 12_345, Date.now()))).toBe(false);
+    expect(isWriterAlive(manifest(2 ** 22 + 12_345))).toBe(false);
   });
 });
