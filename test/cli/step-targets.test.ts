@@ -42,6 +42,21 @@ describe('named steps', () => {
     expect(bad.stderr).toMatch(/the spec has no step "buld".*did you mean "build"/);
   });
 
+  it('resume and rerun of a job run for named steps run those, never the steps it left out', () => {
+    const r = rig();
+    setUp(r);
+    r.write('spec.yaml', SPEC.replace('echo run >> ran-build; cat build.txt', 'echo run >> ran-build; cat build.txt; test -e ok'));
+    expect(r.run(['run', 'spec.yaml', 'build']).code).toBe(1);
+    r.write('ok', '');
+    const resumed = r.run(['resume', 'latest']);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(Object.keys(r.manifest().steps)).toEqual(['gen', 'build']);
+    expect([runs(r, 'gen'), runs(r, 'build'), runs(r, 'test'), runs(r, 'lint')]).toEqual([1, 2, 0, 0]);
+    expect(r.run(['rerun', 'latest', '--step', 'gen']).code).toBe(0);
+    expect(Object.keys(r.manifest().steps)).toEqual(['gen', 'build']);
+    expect([runs(r, 'test'), runs(r, 'lint')]).toEqual([0, 0]);
+  });
+
   it('a need changed without an expression reading it still misses, and --why names it', () => {
     const r = rig();
     setUp(r);

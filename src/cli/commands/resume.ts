@@ -51,6 +51,17 @@ function specChangeNotices(spec: JobSpec, command: 'resume' | 'rerun'): Notice[]
   return [{ code: 'spec-changed', message: `the spec changed since this job (${spec.path}): ${command} uses the job's copy; \`run\` takes your edits` }];
 }
 
+/**
+ * The old job's copy of the spec cut down to the steps that job ran: a job run for named steps (`run ci.yaml build`)
+ * is resumed, or re-run, as that job, never with the steps it left out (a deploy, say). Its steps are closed under
+ * `needs`, so the cut spec is whole.
+ */
+function asTheJobRan(spec: JobSpec, old: JobManifest): JobSpec {
+  const ran = new Set(Object.entries(old.steps).flatMap(([id, s]) => (s.instance_of === undefined ? [id] : [])));
+  // A job that never started recorded no step: it ran nothing, so nothing was left out either.
+  return ran.size === 0 || spec.steps.every((s) => ran.has(s.id)) ? spec : { ...spec, steps: spec.steps.filter((s) => ran.has(s.id)) };
+}
+
 /** The job to take over from; a damaged manifest rebuilt from the journal is said so (what it reuses is still checked file by file). */
 function readOldJob(runsDir: string, jobId: string): JobManifest {
   const old = readManifest(runsDir, jobId);
@@ -64,7 +75,7 @@ export async function resumeCommand(ref: string, opts: RunOptions): Promise<numb
   const jobId = resolveJob(runsDir, ref);
   const old = readOldJob(runsDir, jobId);
   if (old.status === 'running') throw new OrchestratorError({ code: 'usage', message: `job ${jobId} is still running (pid ${old.pid}); resume it when it has stopped` });
-  const spec = specOfJob(runsDir, jobId, old.spec.path);
+  const spec = asTheJobRan(specOfJob(runsDir, jobId, old.spec.path), old);
   checkForced(spec, opts.force);
   spec.vars = old.vars ?? spec.vars;
   const reuse = await checkReuse((signal) =>
@@ -80,7 +91,7 @@ export async function rerunCommand(ref: string, opts: RunOptions & { step: strin
   const jobId = resolveJob(runsDir, ref);
   const old = readOldJob(runsDir, jobId);
   if (old.status === 'running') throw new OrchestratorError({ code: 'usage', message: `job ${jobId} is still running (pid ${old.pid})` });
-  const spec = specOfJob(runsDir, jobId, old.spec.path);
+  const spec = asTheJobRan(specOfJob(runsDir, jobId, old.spec.path), old);
   checkForced(spec, opts.force);
   spec.vars = old.vars ?? spec.vars;
   const graph = buildGraph(spec.steps);
