@@ -34,11 +34,17 @@ function size(value: string): number {
   return Math.floor(Number(m[1]) * 1024 ** ' kmgt'.indexOf((m[2] || ' ').toLowerCase()));
 }
 
+/** A folder option: an empty value (an unset variable in `--runs-dir "$X"`) would mean the current folder. */
+function folder(value: string): string {
+  if (value === '') throw new InvalidArgumentError('must name a folder, not be empty (leave the option out for the default)');
+  return value;
+}
+
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 
-const runsDirOption = () => new Option('--runs-dir <dir>', 'where runs are recorded (default: $ORCH_RUNS_DIR or ./runs)');
+const runsDirOption = () => new Option('--runs-dir <dir>', 'where runs are recorded (default: $ORCH_RUNS_DIR or ./runs)').argParser(folder);
 
 /** The options of every command that runs a job (run, resume, rerun), declared once. */
 function withRunOptions(cmd: Command): Command {
@@ -49,7 +55,7 @@ function withRunOptions(cmd: Command): Command {
     .option('--force <step>', 'run this step even when its result is cached (repeatable)', collect)
     .option('--force-all', 'run every cached run step even when its result is cached')
     .option('--offline', 'fail any LLM step whose answer is not cached')
-    .option('--cache-dir <dir>', 'LLM response cache (default: $ORCH_CACHE_DIR, else your cache folder: ~/.cache/orchestrator, macOS ~/Library/Caches/orchestrator)')
+    .option('--cache-dir <dir>', 'LLM response cache (default: $ORCH_CACHE_DIR, else your cache folder: ~/.cache/orchestrator, macOS ~/Library/Caches/orchestrator)', folder)
     .option('--remote-cache <s3-url>', 'also a shared cache in s3://bucket/prefix, signed with $ORCH_REMOTE_CACHE_KEY (default: $ORCH_REMOTE_CACHE)')
     .option('--remote-cache-read-only', 'read the remote cache, never write to it (for untrusted builds such as pull requests)')
     .option('--json', "print the job's manifest as JSON on stdout (progress goes to stderr)")
@@ -181,7 +187,7 @@ function buildProgram(version: string): Command {
     })
     .option('--max-size <size>', 'prune: evict until the cache holds at most this much (500M, 2G, bytes)', size)
     .option('--older-than <age>', 'prune: evict entries last used longer ago than this (30d, 12h, 90m, 45s, or seconds)', age)
-    .option('--cache-dir <dir>', 'the cache (default: $ORCH_CACHE_DIR, else your cache folder: ~/.cache/orchestrator, macOS ~/Library/Caches/orchestrator)')
+    .option('--cache-dir <dir>', 'the cache (default: $ORCH_CACHE_DIR, else your cache folder: ~/.cache/orchestrator, macOS ~/Library/Caches/orchestrator)', folder)
     .option('--json', 'print the numbers as JSON')
     .addOption(runsDirOption())
     .addHelpText('after', examples(['orchestrator cache stats', 'orchestrator cache stats --json', 'orchestrator cache prune --max-size 2G --older-than 30d', 'orchestrator cache clear --cache-dir ci/llm-cache']))
@@ -241,7 +247,7 @@ function buildProgram(version: string): Command {
     .command('doctor')
     .description('what this installation uses and why: Node, platform, bash, how steps start, folders, provider SDKs')
     .option('--json', 'print the checks as JSON')
-    .option('--cache-dir <dir>', 'the LLM response cache to check')
+    .option('--cache-dir <dir>', 'the LLM response cache to check', folder)
     .option('--remote-cache <s3-url>', 'the remote cache to check (default: $ORCH_REMOTE_CACHE)')
     .option('--workers <redis-url>', 'also check the Redis of workers: reachable, noeviction, who is connected (default: $ORCH_WORKERS)')
     .option('--bucket <s3-url>', 'also check that the bucket answers (default: $ORCH_BUCKET)')

@@ -73,7 +73,7 @@ export async function run(spec: SpecInput, options: RunOptions = {}): Promise<Ru
   const onEvent = options.onEvent;
   const outcome = await startJob({
     spec: job,
-    runsDir: options.runsDir ?? process.env.ORCH_RUNS_DIR ?? 'runs',
+    runsDir: options.runsDir ?? (process.env.ORCH_RUNS_DIR || 'runs'),
     concurrency: options.concurrency,
     failFast: options.failFast,
     cacheDir: options.cacheDir,

@@ -67,3 +67,36 @@ describe('the folder of --junit or --summary that cannot be made', () => {
     expect(summary.stderr).toBe(`orchestrator: --summary afile/x/summary.md: cannot write ${rig().path('afile')}: ${rig().path('afile')} is a file, not a folder\n`);
   });
 });
+
+describe('an empty runs or cache folder', () => {
+  it('an empty $ORCH_RUNS_DIR is unset: run writes to ./runs, and show, list-runs and prune read it there', () => {
+    rig().write('spec.yaml', SHELL);
+    const env = { ORCH_RUNS_DIR: '' };
+    expect(rig().run(['run', 'spec.yaml', '-q'], { env }).code).toBe(0);
+    expect(rig().jobs()).toHaveLength(1);
+    expect(rig().allFiles().filter((f) => !f.startsWith('runs/') && !f.startsWith('.cache/'))).toEqual(['ran', 'spec.yaml']);
+    expect(rig().run(['show', 'latest'], { env })).toMatchObject({ code: 0, stderr: '' });
+    expect(rig().run(['list-runs'], { env }).stdout).toContain(rig().latest());
+    expect(rig().run(['prune', '--keep', '0', '--dry-run'], { env }).stdout).toContain('would remove 1 run');
+  });
+
+  it('an empty --runs-dir or --cache-dir is a usage error (exit 2) in every command that takes it, before anything is written', () => {
+    rig().write('spec.yaml', SHELL);
+    expect(rig().run(['run', 'spec.yaml', '-q']).code).toBe(0);
+    const commands = [['run', 'spec.yaml'], ['resume', 'latest'], ['rerun', 'latest'], ['validate', 'spec.yaml'], ['graph', 'spec.yaml'], ['show', 'latest'], ['list-runs'], ['report', 'latest'], ['prune', '--keep', '0'], ['cache', 'stats'], ['ui', '--port', '0'], ['doctor']];
+    for (const args of commands) {
+      const r = rig().run([...args, '--runs-dir', ''], { timeoutMs: 20_000 });
+      expect(r, args.join(' ')).toMatchObject({ code: 2, stdout: '' });
+      expect(r.stderr).toContain("option '--runs-dir <dir>' argument '' is invalid. must name a folder, not be empty");
+    }
+    for (const args of [['run', 'spec.yaml'], ['resume', 'latest'], ['rerun', 'latest'], ['cache', 'stats'], ['doctor']]) {
+      const r = rig().run([...args, '--cache-dir', ''], { timeoutMs: 20_000 });
+      expect(r, args.join(' ')).toMatchObject({ code: 2, stdout: '' });
+      expect(r.stderr).toContain("option '--cache-dir <dir>' argument '' is invalid. must name a folder, not be empty");
+    }
+    expect(rig().jobs()).toHaveLength(1);
+    expect(rig().run(['list-runs']).stdout).toContain(rig().latest());
+    expect(rig().exists('ran')).toBe(true);
+    expect(rig().allFiles().filter((f) => !f.startsWith('runs/') && !f.startsWith('.cache/'))).toEqual(['ran', 'spec.yaml']);
+  });
+});
