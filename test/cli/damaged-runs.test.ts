@@ -175,6 +175,19 @@ describe('what a run folder can lack', () => {
     expect(rig().run(['show', id!]).stdout).toMatch(/succeeded/); // the journal says it finished
     for (const args of READERS(id!)) expectExplained(rig().run(args), args);
   });
+
+  it('a folder in place of a log: show --logs (whole, --tail, --follow) says so with its path (exit 2), as report and resume do', () => {
+    const [id] = runs(1);
+    const log = rig().runPath('logs/a.log', id);
+    fs.rmSync(log);
+    fs.mkdirSync(log);
+    for (const extra of [[], ['--tail', '2'], ['--follow']]) {
+      const r = rig().run(['show', id!, '--logs', 'a', ...extra]);
+      expect(r, extra.join(' ')).toEqual({ code: 2, stdout: '', stderr: `cannot read ${log}: it is a folder, not a file\n` });
+    }
+    expect(rig().run(['report', id!]).code).toBe(2);
+    expect(rig().run(['resume', id!]).code).toBe(2);
+  });
 });
 
 describe('a job read while it runs', () => {

@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
+import { OrchestratorError } from '../../errors.js';
 import { JournalWatch, type JournalEnd } from '../../store/journal-watch.js';
 import { isWriterAlive } from '../../store/runs.js';
 import type { JobManifest } from '../../store/manifest.js';
@@ -78,8 +79,23 @@ export async function followLog(o: FollowOptions): Promise<FollowEnd> {
   }
 }
 
+/**
+ * Refuses a log path that holds something other than a file (a folder put in its place): a damaged run folder
+ * is said with its path (exit 2), as `report` and `resume` say it, never a crash on EISDIR. A missing log passes.
+ */
+export function assertLogIsFile(file: string): void {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(file);
+  } catch {
+    return; // missing or unreadable: the caller says that, or the read does
+  }
+  if (!stat.isFile()) throw new OrchestratorError({ code: 'run-folder', message: `cannot read ${file}: it is ${stat.isDirectory() ? 'a folder' : 'not a regular file'}, not a file` });
+}
+
 /** Copies a file's bytes from `offset` to its current end; returns the new offset (the same when there is no file yet). */
 async function copyFrom(file: string, offset: number, out: NodeJS.WritableStream): Promise<number> {
+  assertLogIsFile(file);
   let fd: number;
   try {
     fd = fs.openSync(file, 'r');

@@ -15,7 +15,7 @@ import { runsDirOf } from '../options.js';
 import { colorsFor, paintStatus } from '../render/color.js';
 import { countsText, listedInstances } from '../render/instances.js';
 import { PlainRenderer } from '../render/plain.js';
-import { catchStopSignals, followLog } from './follow-log.js';
+import { assertLogIsFile, catchStopSignals, followLog } from './follow-log.js';
 import { table } from '../render/table.js';
 import { renderTimeline } from '../render/timeline.js';
 import { showCommandFor } from '../render/hint.js';
@@ -188,6 +188,7 @@ async function showLog(o: { out: NodeJS.WriteStream; dir: string; manifest: JobM
   const instances = m.steps[step]!.instances;
   if (instances !== undefined) throw new OrchestratorError({ code: 'usage', message: fannedStepLogs({ dir: o.dir, manifest: m, step, instances }) });
   const file = path.join(o.dir, 'logs', `${step}.log`);
+  assertLogIsFile(file);
   const stop = o.follow && m.status === 'running' ? catchStopSignals() : undefined;
   try {
     let from = 0;
