@@ -42,6 +42,12 @@ function readOutputs(file: string): { outputs?: Record<string, unknown>; problem
   return o !== null && typeof o === 'object' && !Array.isArray(o) ? { outputs: o as Record<string, unknown> } : {};
 }
 
+/** Every file the run recorded: the manifest's files[] (made at job end) and the journal's settle events (before it). */
+function recordedFiles(manifest: JobManifest, events: RunEvent[]): Set<string> {
+  const fromEvents = events.flatMap((e) => ('files' in e && e.files ? e.files.map((f) => f.path) : []));
+  return new Set([...manifest.files.map((f) => f.path), ...fromEvents]);
+}
+
 /**
  * Gather what a report shows from a run folder: the journal (`journal`, when the caller has read it already), the
  * spec copy's graph, each step's outputs and log tail. What is missing or damaged (other than the journal) is left
@@ -57,6 +63,11 @@ export function loadReportInput(dir: string, manifest: JobManifest, journal?: Ru
     events = [];
   }
   const warnings: string[] = [];
+  const recorded = recordedFiles(manifest, events);
+  // A file the run recorded that is gone is named, as `show --logs` names it; a step that printed nothing has no log to miss.
+  const noteMissing = (rel: string, id: string) => {
+    if (recorded.has(rel) && !fs.existsSync(path.join(dir, rel))) warnings.push(`${path.join(dir, rel)} is missing: the run recorded it when ${id} settled`);
+  };
   let graph: Map<string, StepShape> | undefined;
   try {
     graph = readStepShapes(dir);
@@ -78,6 +89,8 @@ export function loadReportInput(dir: string, manifest: JobManifest, journal?: Ru
     const { outputs, problem } = status === 'pending' || status === 'running' || status === 'interrupted' ? {} : readOutputs(path.join(dir, 'outputs', `${id}.json`));
     if (problem) warnings.push(problem);
     const log = readLogTail(path.join(dir, 'logs', `${id}.log`));
+    noteMissing(`outputs/${id}.json`, id);
+    noteMissing(`logs/${id}.log`, id);
     return { ...shape, ...(outputs ? { outputs } : {}), ...(log ? { log } : {}) };
   });
   return { manifest, events, steps, generatedAt: new Date().toISOString(), warnings };

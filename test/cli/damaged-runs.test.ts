@@ -170,10 +170,22 @@ describe('what a run folder can lack', () => {
     const resumed = rig().run(['resume', id!]);
     expect(resumed.code).toBe(2);
     expect(resumed.stderr).toMatch(/cannot reuse step "a": .*(logs\/a\.log|outputs\/a\.json) is missing/);
-    expect(rig().run(['report', id!]).code).toBe(0);
+    const report = rig().run(['report', id!]);
+    expect(report.code).toBe(0);
+    expect(report.stderr).toBe(
+      `warning: ${rig().runPath('outputs/a.json', id)} is missing: the run recorded it when a settled\n` +
+        `warning: ${rig().runPath('logs/a.log', id)} is missing: the run recorded it when a settled\n`,
+    );
     fs.rmSync(rig().runPath('manifest.json', id));
     expect(rig().run(['show', id!]).stdout).toMatch(/succeeded/); // the journal says it finished
     for (const args of READERS(id!)) expectExplained(rig().run(args), args);
+  });
+
+  it('report warns of no log for a step that printed nothing: the run recorded none', () => {
+    rig().write('silent.yaml', 'steps:\n  quiet:\n    run: "true"\n');
+    expect(rig().run(['run', 'silent.yaml', '-q']).code).toBe(0);
+    expect(rig().exists(`runs/${rig().latest()}/logs/quiet.log`)).toBe(false);
+    expect(rig().run(['report', 'latest'])).toMatchObject({ code: 0, stderr: '' });
   });
 
   it('a folder in place of a log: show --logs (whole, --tail, --follow) says so with its path (exit 2), as report and resume do', () => {
