@@ -133,7 +133,8 @@ export function parseWithPositions(text: string, where: Origin, recovered?: Reco
   const syntax: YamlProblem[] = [];
   const explainedAt = new Set<number>(); // each mistake explained is said once
   for (let read = text, again = MAX_REREADS; doc.errors.length > 0; again--) {
-    const found = explainYamlProblems(doc.errors.map((e) => ({ code: e.code, offset: e.pos[0], message: cleanYamlMessage(e.message) })), read, keyOffsets(doc));
+    const said = (e: (typeof doc.errors)[number]) => (e.code === 'MULTIPLE_DOCS' ? secondDocumentMessage(read, e.pos[0], lines) : cleanYamlMessage(e.message));
+    const found = explainYamlProblems(doc.errors.map((e) => ({ code: e.code, offset: e.pos[0], message: said(e) })), read, keyOffsets(doc));
     const fresh = found.filter((p) => p.span === undefined || !explainedAt.has(p.offset));
     const explained = fresh.filter((p) => p.span !== undefined);
     if (explained.length === 0 || again === 0) {
@@ -280,6 +281,16 @@ function duplicateKeyMessage(text: string, pos: readonly [number, number]): stri
   if (key === undefined) return 'duplicate key';
   const name = key.startsWith('"') || key.startsWith("'") ? key.slice(1, -1) : key;
   return `duplicate key "${name}" (keys, and so step ids, must be unique)`;
+}
+
+/**
+ * A second YAML document in the file, said in a user's words (the library's own message names its API,
+ * `parseAllDocuments()`): usually a `---` left in, or two specs pasted into one file.
+ */
+function secondDocumentMessage(text: string, offset: number, lines: LineCounter): string {
+  const { line, col } = lines.linePos(offset);
+  if (text.startsWith('---', offset)) return `a spec is one YAML document: remove the '---' at ${line}:${col}, or split the file`;
+  return `a spec is one YAML document, and a second one starts at ${line}:${col}: remove it, or split the file`;
 }
 
 function cleanYamlMessage(message: string): string {

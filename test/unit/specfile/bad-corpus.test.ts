@@ -83,6 +83,11 @@ describe('generated bad input', () => {
     expect(parseSpec(file).vars).toEqual({ base: { retries: 2 }, copy: { retries: 2 } });
   });
 
+  it('a second YAML document not after a `---` (after `...`) is named where it starts', () => {
+    const file = write('two.yaml', 'steps:\n  a: {run: echo}\n...\nsteps:\n  b: {run: echo}\n');
+    expect(diagnosticsOf(file).map(asText)).toEqual(['4:1: a spec is one YAML document, and a second one starts at 4:1: remove it, or split the file']);
+  });
+
   it('reports invalid JSON with its position', () => {
     const file = write('bad.json', '{\n  "steps": {\n    "a": { "run": "echo" },\n  }\n}\n');
     const found = diagnosticsOf(file).map(asText);
