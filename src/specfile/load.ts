@@ -3,6 +3,7 @@ import path from 'node:path';
 import { CORE_SCHEMA, load as loadYaml, mergeTag } from 'js-yaml';
 import { LineCounter, isScalar, parseDocument, visit, type Document } from 'yaml';
 import { OrchestratorError, type Diagnostic } from '../errors.js';
+import { jsonSyntaxError } from '../util/json.js';
 import { Locator } from './locate.js';
 import { explainYamlProblems, withoutMistakes, type YamlProblem } from './yaml-hints.js';
 
@@ -97,13 +98,16 @@ const FAST_SCHEMA = CORE_SCHEMA.withTags(mergeTag);
 /** A node tag (`!!float`, `!custom`), or text that might be one: the parsers resolve some tags differently. */
 const MAYBE_TAG = /(?:^|[\s[{,])![^\s=]/m;
 
+/** A byte order mark, which Windows editors write at the start of a file: YAML reads past it, JSON.parse does not. */
+const BOM = '\uFEFF';
+
 /** The fast path: the spec's data, or undefined for anything `yaml` must look at. */
 export function quickParse(text: string, format: 'yaml' | 'json'): Record<string, unknown> | undefined {
   if (MAYBE_TAG.test(text)) return undefined;
   let data: unknown;
   try {
     data = loadYaml(text, { maxAliases: 0, schema: FAST_SCHEMA });
-    if (format === 'json') JSON.parse(text);
+    if (format === 'json') JSON.parse(text.startsWith(BOM) ? text.slice(BOM.length) : text);
   } catch {
     return undefined; // the slow path reports it, with its position
   }
@@ -173,14 +177,14 @@ export function parseWithPositions(text: string, where: Origin, recovered?: Reco
   });
   problems.sort((a, b) => a.line! - b.line! || a.col! - b.col!);
   if (format === 'json' && problems.length === 0) {
+    // YAML reads more than JSON (`tru` is text to it). JSON.parse judges; a scan says where and what in one line, as
+    // V8 on Node 20 gives no position for most errors and quotes several lines of the file instead.
+    const bom = text.startsWith(BOM) ? BOM.length : 0;
     try {
-      JSON.parse(text);
+      JSON.parse(text.slice(bom));
     } catch (e) {
-      const message = (e as Error).message;
-      // V8 says "... at position N": point at it.
-      const pos = /at position (\d+)/.exec(message);
-      const at = pos ? locator.at(Number(pos[1])) : { line: 1, col: 1 };
-      problems.push({ code: 'spec-syntax', message: `not valid JSON: ${message.replace(/ in JSON at position \d+.*$/, '')}`, file, ...at });
+      const wrong = jsonSyntaxError(text.slice(bom)) ?? { offset: 0, message: (e as Error).message.split('\n')[0]! };
+      problems.push({ code: 'spec-syntax', message: `not valid JSON: ${wrong.message}`, file, ...locator.at(wrong.offset + bom) });
     }
   }
   if (problems.length > 0) throw new OrchestratorError(sumUpEchoes(problems, parserSaid));

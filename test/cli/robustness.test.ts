@@ -48,8 +48,8 @@ describe('what a step produces', () => {
     rig().write('bad.yaml', 'secrets: [MYTOK]\nsteps:\n  j:\n    output: json\n    run: |\n      echo "{\\"k\\": $MYTOK}"\n');
     const r = rig().run(['run', 'bad.yaml'], { env: { MYTOK: 'sk-live-0123456789' } });
     expect(r.code).toBe(1);
-    // Where V8 says where (Node 22 does, Node 20 not always), the position; never the text.
-    expect(rig().manifest().steps.j!.error!.message).toMatch(/^stdout is not JSON( \(at line 1, column 7\))?, and the step has output: json$/);
+    // The position (V8 on Node 20 mostly gives none: a scan finds it); never the text.
+    expect(rig().manifest().steps.j!.error!.message).toBe('stdout is not JSON (at line 1, column 7), and the step has output: json');
     for (const text of [r.stdout, r.stderr, fs.readFileSync(rig().runPath('events.jsonl'), 'utf8')]) expect(text).not.toMatch(/sk-|live/);
   });
 });

@@ -90,9 +90,17 @@ describe('generated bad input', () => {
 
   it('reports invalid JSON with its position', () => {
     const file = write('bad.json', '{\n  "steps": {\n    "a": { "run": "echo" },\n  }\n}\n');
-    const found = diagnosticsOf(file).map(asText);
-    expect(found).toHaveLength(1);
-    expect(found[0]).toMatch(/^4:3: not valid JSON: /);
+    expect(diagnosticsOf(file).map(asText)).toEqual(['4:3: not valid JSON: a comma before `}`: JSON allows none after the last property']);
+  });
+
+  it('places a JSON error that YAML reads past (a bare word) where it is, in one line', () => {
+    const file = write('word.json', '{\n  "steps": {\n    "a": {"run": tru}\n  }\n}\n');
+    expect(diagnosticsOf(file).map(asText)).toEqual(['3:18: not valid JSON: expected a value, found `tru`']);
+  });
+
+  it('accepts a JSON spec that starts with a byte order mark, as a YAML one', () => {
+    const file = write('bom.json', '\uFEFF{"steps": {"a": {"run": "echo"}}}');
+    expect(parseSpec(file).steps.map((s) => s.id)).toEqual(['a']);
   });
 
   it('reports duplicate keys in JSON, which JSON.parse would silently accept', () => {
