@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { CORE_SCHEMA, load as loadYaml, mergeTag } from 'js-yaml';
-import { LineCounter, isScalar, parseDocument, visit, type Document } from 'yaml';
+import { LineCounter, isAlias, isCollection, isPair, isScalar, parseDocument, visit, type Document } from 'yaml';
 import { OrchestratorError, type Diagnostic } from '../errors.js';
 import { jsonSyntaxError } from '../util/json.js';
 import { Locator } from './locate.js';
@@ -9,8 +9,13 @@ import { explainYamlProblems, withoutMistakes, type YamlProblem } from './yaml-h
 
 /** Specs larger than this are refused before parsing (SPEC §7). */
 export const MAX_SPEC_BYTES = 5 * 1024 * 1024;
-/** Aliases a spec may expand before it counts as an alias bomb. */
-const MAX_ALIAS_COUNT = 100;
+/**
+ * The most values (scalars and collections) a spec may hold with its aliases expanded: as many as the largest spec
+ * we read can hold written out (`[a,a,…]`, two bytes a value), so aliases can save typing but never make a document
+ * bigger than one we would read anyway. Thousands of steps sharing defaults through merge keys stay far below it;
+ * a "billion laughs" (aliases of aliases, each level multiplying) passes it within a few levels.
+ */
+const MAX_EXPANDED_VALUES = MAX_SPEC_BYTES / 2;
 /**
  * The parser's own messages shown before the rest are summed up: after one real mistake the parser mostly reports
  * echoes of it. The mistakes said in our words (and duplicate keys) are always listed.
@@ -189,15 +194,14 @@ export function parseWithPositions(text: string, where: Origin, recovered?: Reco
   }
   if (problems.length > 0) throw new OrchestratorError(sumUpEchoes(problems, parserSaid));
 
+  const expansion = aliasExpansionProblem(doc);
+  if (expansion) throw new OrchestratorError({ code: 'spec-syntax', message: expansion.message, file, ...locator.at(expansion.offset) });
   let data: unknown;
   try {
-    data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    // Expansion is measured above: yaml's own alias limit counts the uses of an anchor, not the size they make.
+    data = doc.toJS({ maxAliasCount: -1 });
   } catch (e) {
     const raw = (e as Error).message;
-    if (/excessive alias count/i.test(raw)) {
-      const message = `too many YAML aliases (limit ${MAX_ALIAS_COUNT}): the document would expand out of all proportion`;
-      throw new OrchestratorError({ code: 'spec-syntax', message, file, ...locator.at(firstAliasOffset(doc) ?? 0) });
-    }
     const unresolved = /^Unresolved alias.*: (.*)$/.exec(raw);
     if (unresolved) {
       const name = unresolved[1]!;
@@ -244,13 +248,63 @@ function keyOffsets(doc: Document): (offset: number) => boolean {
   return (offset) => keys.has(offset);
 }
 
-/** What the parser made of a document with errors, or undefined if it cannot be built (a bad alias). */
+/** What the parser made of a document with errors, or undefined if it cannot be built (a bad alias, an alias bomb). */
 function tryToJS(doc: Document): unknown {
+  if (aliasExpansionProblem(doc)) return undefined;
   try {
-    return doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    return doc.toJS({ maxAliasCount: -1 });
   } catch {
     return undefined;
   }
+}
+
+/** Ends the count of aliasExpansionProblem at the alias that is refused. */
+class AliasRefused extends Error {
+  constructor(readonly problem: { offset: number; message: string }) {
+    super(problem.message);
+  }
+}
+
+/**
+ * Why the document's aliases cannot be expanded, and at which alias: past MAX_EXPANDED_VALUES, or inside its own
+ * anchor (a value that contains itself, which no run folder could record). Counted on the syntax tree, without
+ * expanding anything: each anchored value's expanded size is noted once, and each alias adds it. An alias refers to
+ * the last anchor of its name before it, as the parser resolves it; an alias with none is left to toJS, which says so.
+ */
+function aliasExpansionProblem(doc: Document): { offset: number; message: string } | undefined {
+  const anchored = new Map<string, unknown>(); // anchor name -> the node that holds it now
+  const sizes = new Map<unknown, number>(); // anchored node -> its expanded size, once it is read to its end
+  let total = 0;
+  const walk = (node: unknown): number => {
+    if (node === null || node === undefined) return 0;
+    if (isAlias(node)) {
+      const target = anchored.get(node.source);
+      if (target === undefined) return 0;
+      const offset = node.range?.[0] ?? 0;
+      const size = sizes.get(target);
+      if (size === undefined) throw new AliasRefused({ offset, message: `alias *${node.source} is inside its own anchor &${node.source}: the value would contain itself` });
+      total += size;
+      if (total > MAX_EXPANDED_VALUES) {
+        const message = `too many YAML aliases: with this one the document expands past ${MAX_EXPANDED_VALUES} values (aliases of aliases multiply), out of all proportion`;
+        throw new AliasRefused({ offset, message });
+      }
+      return size;
+    }
+    const anchor = (node as { anchor?: string }).anchor;
+    if (anchor) anchored.set(anchor, node);
+    total += 1;
+    let size = 1;
+    if (isCollection(node)) for (const item of node.items) size += isPair(item) ? walk(item.key) + walk(item.value) : walk(item);
+    if (anchor) sizes.set(node, size);
+    return size;
+  };
+  try {
+    walk(doc.contents);
+  } catch (e) {
+    if (e instanceof AliasRefused) return e.problem;
+    throw e;
+  }
+  return undefined;
 }
 
 /** Where the first merge key whose value is a plain scalar is written. */
