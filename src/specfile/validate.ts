@@ -51,6 +51,7 @@ export function checkSpec(doc: LoadedDocument): JobSpec {
   if (!parsed.success) for (const issue of parsed.error.issues) reportIssue(doc, issue, report);
 
   checkGraph(doc, report);
+  checkVarNames(doc, report);
   checkFanout(doc, report);
   checkLiteralFields(doc, report);
   // Expressions are checked even when other fields are wrong, so that one run lists every problem.
@@ -318,6 +319,21 @@ function checkGraph(doc: LoadedDocument, report: Report): void {
     const index = (edges.get(from) ?? []).indexOf(to);
     const needs = ((steps as Record<string, Record<string, unknown>>)[from]!.needs as unknown[]).indexOf(to);
     report(doc.locator.value(['steps', from, 'needs', needs >= 0 ? needs : index]), `cycle: ${cycle.join(' -> ')}`, 'spec-cycle');
+  }
+}
+
+/**
+ * Var names that differ only in case: expressions read names case-insensitively (SPEC §2), and so does `run --var`,
+ * so `vars.p` and `vars.P` could not be told apart; which one each read depended on how it was spelt.
+ */
+function checkVarNames(doc: LoadedDocument, report: Report): void {
+  const vars = (doc.data as Record<string, unknown>).vars;
+  if (!isMapping(vars)) return;
+  const byFolded = new Map<string, string>();
+  for (const name of Object.keys(vars)) {
+    const other = byFolded.get(name.toLowerCase());
+    if (other === undefined) byFolded.set(name.toLowerCase(), name);
+    else report(doc.locator.key(['vars', name]), `vars "${other}" and "${name}" differ only in case: expressions (and run --var) read vars.${other} and vars.${name} alike; rename one`);
   }
 }
 

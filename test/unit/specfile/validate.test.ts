@@ -320,6 +320,14 @@ describe('expression positions', () => {
     ]);
   });
 
+  it('refuses two vars whose names differ only in case (names are case-insensitive), in YAML and in JSON', () => {
+    const message = 'vars "p" and "P" differ only in case: expressions (and run --var) read vars.p and vars.P alike; rename one';
+    const yaml = 'vars: {p: one, P: two}\nsteps:\n  a: {run: \'echo ${{ vars.p }} ${{ vars.P }}\'}\n';
+    expect(problems(yaml)).toEqual([`${posOf(yaml, 'P:')}: ${message}`]);
+    const json = '{"vars": {"p": "one",\n  "P": "two"},\n "steps": {"a": {"run": "echo"}}}\n';
+    expect(problems(json, 'json')).toEqual([`2:3: ${message}`]);
+  });
+
   it('reads vars, env and job fields anywhere', () => {
     expect(problems('vars: {a: 1}\nsteps:\n  a:\n    run: echo ${{ vars.a }} ${{ env.HOME }} ${{ job.run_dir }}\n')).toEqual([]);
     const text = 'steps:\n  a:\n    run: echo ${{ job.dir }}\n';
