@@ -52,6 +52,7 @@ export function checkSpec(doc: LoadedDocument): JobSpec {
 
   checkGraph(doc, report);
   checkVarNames(doc, report);
+  checkEnvNames(doc, report);
   checkFanout(doc, report);
   checkLiteralFields(doc, report);
   // Expressions are checked even when other fields are wrong, so that one run lists every problem.
@@ -334,6 +335,23 @@ function checkVarNames(doc: LoadedDocument, report: Report): void {
     const other = byFolded.get(name.toLowerCase());
     if (other === undefined) byFolded.set(name.toLowerCase(), name);
     else report(doc.locator.key(['vars', name]), `vars "${other}" and "${name}" differ only in case: expressions (and run --var) read vars.${other} and vars.${name} alike; rename one`);
+  }
+}
+
+/**
+ * Keys of `env:` (the job's and each step's) that no environment variable can have: an empty one was dropped without
+ * a word, `A=B: v` set A to `B=v` (the environment is `name=value` text), and a NUL stopped the step from starting.
+ */
+function checkEnvNames(doc: LoadedDocument, report: Report): void {
+  const data = doc.data as Record<string, unknown>;
+  const steps = isMapping(data.steps) ? Object.keys(data.steps).map((id) => ['steps', id, 'env']) : [];
+  for (const where of [['env'], ...steps]) {
+    const env = valueAt(data, where).value;
+    if (!isMapping(env)) continue;
+    for (const name of Object.keys(env)) {
+      if (name !== '' && !name.includes('=') && !name.includes('\0')) continue;
+      report(doc.locator.key([...where, name]), `${dotted(where)}: ${JSON.stringify(name)} cannot name an environment variable: a name must not be empty, nor hold "=" or a NUL character`);
+    }
   }
 }
 

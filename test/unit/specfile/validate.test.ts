@@ -328,6 +328,14 @@ describe('expression positions', () => {
     expect(problems(json, 'json')).toEqual([`2:3: ${message}`]);
   });
 
+  it('refuses env keys no environment variable can have (empty, with "=", with a NUL), of the job and of a step, at the key', () => {
+    const text = 'env:\n  "": v\nsteps:\n  a:\n    run: echo\n    env:\n      "A=B": v\n      "A\\0B": v\n      OK_1: v\n';
+    const rule = 'cannot name an environment variable: a name must not be empty, nor hold "=" or a NUL character';
+    expect(problems(text)).toEqual([`2:3: env: "" ${rule}`, `7:7: steps.a.env: "A=B" ${rule}`, `8:7: steps.a.env: "A\\u0000B" ${rule}`]);
+    const json = '{"env": {"": "v"}, "steps": {"a": {"run": "echo", "env": {"A=B": "v"}}}}\n';
+    expect(problems(json, 'json')).toEqual([`${posOf(json, '""')}: env: "" ${rule}`, `${posOf(json, '"A=B"')}: steps.a.env: "A=B" ${rule}`]);
+  });
+
   it('reads vars, env and job fields anywhere', () => {
     expect(problems('vars: {a: 1}\nsteps:\n  a:\n    run: echo ${{ vars.a }} ${{ env.HOME }} ${{ job.run_dir }}\n')).toEqual([]);
     const text = 'steps:\n  a:\n    run: echo ${{ job.dir }}\n';
