@@ -34,6 +34,14 @@ export class Locator {
     return this.at(this.#offsetOf(path, true));
   }
 
+  /** What the parser read the key at the end of `path` as: null for `~:` (which the data names "null"), undefined if absent. */
+  keyValue(path: readonly PropertyKey[]): unknown {
+    const parent = this.#node(path.slice(0, -1));
+    if (!isMap(parent)) return undefined;
+    const key = parent.items.find((p) => isScalar(p.key) && String(p.key.value) === String(path[path.length - 1]))?.key;
+    return isScalar(key) ? key.value : undefined;
+  }
+
   /** Position of the `index`-th character inside a string value's source (for expressions). */
   inString(path: readonly PropertyKey[], index: number): Position {
     const node = this.#node(path);

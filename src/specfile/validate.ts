@@ -281,7 +281,10 @@ function checkGraph(doc: LoadedDocument, report: Report): void {
     const other = byFolded.get(id.toLowerCase());
     if (other !== undefined) report(doc.locator.key(['steps', id]), `step ids "${other}" and "${id}" differ only in case: expressions read steps.${id} and steps.${other} alike, and their files would be one on a case-insensitive disk (macOS); rename one`);
     else byFolded.set(id.toLowerCase(), id);
-    if (!STEP_ID.test(id)) {
+    if (id === 'null' && doc.locator.keyValue(['steps', id]) === null) {
+      // `~:` (or `null:`, or no key at all) is YAML's null, which the data names "null": not an id the user wrote.
+      report(doc.locator.key(['steps', id]), 'a step id is missing: this key is YAML\'s null (`~`, `null` or nothing before the `:`); write the id (quote it, "null", to name the step so)');
+    } else if (!STEP_ID.test(id)) {
       report(doc.locator.key(['steps', id]), `step id "${id}" must match ${STEP_ID.source} (letters, digits, _ and -, starting with a letter or _)`);
     } else if (RESERVED_IDS.has(id)) {
       // Expressions never resolve these names (SPEC §2), so such a step could not be read; and __proto__ would vanish.

@@ -148,6 +148,14 @@ steps:
     expect(problems(`steps:\n  ${'x'.repeat(65)}:\n    run: echo\n`)[0]).toMatch(/^2:3: step id "x{65}" must match/);
     expect(problems('steps:\n  1st:\n    run: echo\n')[0]).toMatch(/^2:3: step id "1st" must match/);
   });
+
+  it('refuses a null key under steps (`~:`, `null:`), which the data would name "null"; a quoted "null" is an id', () => {
+    const message = 'a step id is missing: this key is YAML\'s null (`~`, `null` or nothing before the `:`); write the id (quote it, "null", to name the step so)';
+    expect(problems('steps:\n  a: {run: echo}\n  ~: {run: echo hi}\n')).toEqual([`3:3: ${message}`]);
+    expect(problems('steps:\n  null:\n    run: echo\n')).toEqual([`2:3: ${message}`]);
+    expect(problems('steps:\n  "null":\n    run: echo\n')).toEqual([]);
+    expect(problems('{"steps": {"null": {"run": "echo"}}}\n', 'json')).toEqual([]);
+  });
 });
 
 describe('durations', () => {
