@@ -159,6 +159,12 @@ export function parseWithPositions(text: string, where: Origin, recovered?: Reco
   const problems: Diagnostic[] = syntax.map((e) => ({ code: 'spec-syntax', message: e.message, file, ...locator.at(e.offset) }));
   // The parser's own words (not a trap we explain): those past the first few are summed up below.
   const parserSaid = new Set(problems.filter((_, i) => syntax[i]!.span === undefined));
+  // yaml only warns of a tag it does not know and reads the value as if it were not there: the user meant something by it.
+  for (const w of doc.warnings) {
+    if (w.code !== 'TAG_RESOLVE_FAILED') continue;
+    const message = `unknown YAML tag ${text.slice(w.pos[0], w.pos[1])}: it would be ignored and the value read without it; remove it (standard tags such as !!str are fine)`;
+    problems.push({ code: 'spec-syntax', message, file, ...locator.at(w.pos[0]) });
+  }
   if (recovered && problems.length > 0) {
     // A mistake that is valid YAML (`run: {echo}`: a mapping where text is meant) is not a syntax error: the checker
     // finds it in what the parser read, listed with them unless on a line one of them already explains.

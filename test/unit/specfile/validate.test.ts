@@ -389,6 +389,12 @@ describe('loadDocument', () => {
     for (const p of found) expect(p.length).toBeLessThan(160);
   });
 
+  it('refuses an unknown YAML tag at its place (yaml would ignore it); standard tags are fine', () => {
+    const text = 'steps:\n  a:\n    run: !foo echo\n    env: !!bar\n      X: !!str 1\n  b: !!map { run: ! echo }\n';
+    const rest = 'it would be ignored and the value read without it; remove it (standard tags such as !!str are fine)';
+    expect(problems(text)).toEqual([`3:10: unknown YAML tag !foo: ${rest}`, `4:10: unknown YAML tag !!bar: ${rest}`]);
+  });
+
   it('reports every YAML syntax error with a position', () => {
     const found = problems('steps:\n  a: {run: [echo\n  b: "open\n');
     expect(found.length).toBeGreaterThan(0);
