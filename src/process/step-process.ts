@@ -38,9 +38,13 @@ const HELD_PIPES_NOTE =
   '\n[orchestrator] the step had ended, but its stdout/stderr were still held open by a process outside its process group ' +
   '(started with setsid?); they were closed and the step moved on. That process was not stopped then (on Linux the job stops it when it ends), and what it prints is not logged.\n';
 
-/** The program and arguments for a step's shell (SPEC §1: bash -e -o pipefail -c, or `shell` with -c). */
+/**
+ * The program and arguments for a step's shell (SPEC §1): bash -e -o pipefail -c and sh -e -c, as GitHub Actions
+ * runs them, so that a failing command fails the step; a shell given by path gets the script with -c alone.
+ */
 function shellCommand(shell: string, script: string): [string, string[]] {
   if (shell === 'bash') return ['bash', ['-e', '-o', 'pipefail', '-c', script]];
+  if (shell === 'sh') return ['sh', ['-e', '-c', script]];
   return [shell, ['-c', script]];
 }
 

@@ -68,7 +68,7 @@ const stepDefaults = {
   idle_timeout: opt(described(duration, 'fail an attempt that prints (or, for prompt steps, streams) nothing for this long')),
   retry: opt(retry),
   continue_on_error: opt(described(z.boolean(), 'a failure of this step neither fails the job nor skips the steps that need it')),
-  shell: opt(described(z.string().check(z.minLength(1)), 'the shell of run: bash (default), sh, or a path; it gets the script with -c')),
+  shell: opt(described(z.string().check(z.minLength(1)), 'the shell of run: bash (default, with -e -o pipefail), sh (with -e), or a path; it gets the script with -c')),
   cwd: opt(described(z.string(), "working folder of run, relative to the spec's folder (default: the spec's folder)")),
   provider: opt(described(z.string(), 'name of the provider under providers: that prompt steps ask')),
   model: opt(described(modelName, "model of prompt steps (wins over the provider's)")),

@@ -174,6 +174,15 @@ describe('run --json, failures, list-runs filters', () => {
     expect(limited).toHaveLength(1);
   });
 
+  it('shell: sh runs with -e, as bash with -e -o pipefail (and GitHub Actions): a failing command fails the step; a shell given by path gets -c alone', () => {
+    const script = 'run: false; echo continued';
+    rig().write('sh.yaml', `steps:\n  bash:\n    ${script}\n  sh:\n    shell: sh\n    ${script}\n  path:\n    shell: /bin/sh\n    ${script}\n`);
+    expect(rig().run(['run', 'sh.yaml']).code).toBe(1);
+    expect(rig().manifest().steps).toMatchObject({ bash: { status: 'failed', exit_code: 1 }, sh: { status: 'failed', exit_code: 1 }, path: { status: 'succeeded' } });
+    expect(fs.existsSync(rig().runPath('logs/sh.log'))).toBe(false); // stopped before its echo
+    expect(rig().log('path')).toBe('continued\n');
+  });
+
   it('a step that prints nothing has no log; stdout and stderr reach a log in the order they were written', () => {
     // Each line is written once the one before it has reached the log (the log is written as output comes): the
     // order holds however loaded the machine, where sleeps between the lines did not.
