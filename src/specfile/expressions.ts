@@ -67,6 +67,14 @@ export function checkExpressions(spec: RawSpec, doc: LoadedDocument, report: Rep
       const v = step[field];
       if (typeof v === 'string') check(['steps', id, field], v, { bare: false, reader: id });
     }
+    const shell = step.shell ?? spec.defaults?.shell;
+    if (typeof step.run === 'string' && typeof shell === 'string' && !isPosixShell(shell) && step.run.includes('${{')) {
+      report(
+        doc.locator.inString(['steps', id, 'run'], step.run.indexOf('${{')),
+        `steps.${id}.run: expressions in run reach the script as \${ORCH_EXPR_n} environment variables, which only a POSIX shell expands, and the shell is ${shell}: ` +
+          'set a variable in the step\'s env: (`env: {NAME: ${{ … }}}`) and read it from the environment (os.environ in Python, process.env in Node), or use a POSIX shell',
+      );
+    }
     for (const [name, value] of Object.entries(step.env ?? {})) {
       if (typeof value === 'string') check(['steps', id, 'env', name], value, { bare: false, reader: id });
     }
@@ -79,6 +87,18 @@ export function checkExpressions(spec: RawSpec, doc: LoadedDocument, report: Rep
       }
     }
   }
+}
+
+/**
+ * Shells that expand `${ORCH_EXPR_1}` in the script they are given with -c, as `run:`'s expressions need: bash, sh
+ * and the POSIX family, by file name (`/usr/local/bin/bash`, `zsh-5.9`). Another program (`python3`, `node`,
+ * `pwsh`) would see the reference as text.
+ */
+const POSIX_SHELL = /^(?:ba|rba|da|z|k|mk|pdk|lk|ok|a|ya|po|hu)?sh(?:[-.]?\d[\d.]*)?$|^ksh93$|^busybox$/;
+
+function isPosixShell(shell: string): boolean {
+  if (shell.includes('${{')) return true; // refused as it is (literal-fields.ts): said once, there
+  return POSIX_SHELL.test(shell.slice(shell.lastIndexOf('/') + 1));
 }
 
 function checkReference(context: string, path: string[], reader: string | undefined, ancestors: Ancestors): string | undefined {

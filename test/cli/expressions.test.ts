@@ -448,6 +448,33 @@ describe('validate catches bad references before anything runs', () => {
     expect(r.stderr).toContain('ids.yaml:4:3: step ids "a" and "A" differ only in case');
   });
 
+  it('${{ }} in run with a shell that is not POSIX (python3) is refused: it would stay ${ORCH_EXPR_1}; through env: it works; POSIX shells by path are fine', () => {
+    rig().write(
+      'py.yaml',
+      `vars: { who: world }
+defaults: { shell: /usr/bin/python3 }
+steps:
+  py:
+    run: 'print("hello \${{ vars.who }}")'
+  env:
+    env: { WHO: "\${{ vars.who }}" }
+    run: 'import os; print("hello " + os.environ["WHO"])'
+  zsh: { shell: /usr/local/bin/zsh-5.9, run: 'echo \${{ vars.who }}' }
+  dash: { shell: dash, run: 'echo \${{ vars.who }}' }
+`,
+    );
+    const r = rig().run(['validate', 'py.yaml']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.split('\n').filter((l) => l.startsWith('py.yaml:'))).toEqual([
+      'py.yaml:5:24: steps.py.run: expressions in run reach the script as ${ORCH_EXPR_n} environment variables, which only a POSIX shell expands, and the shell is /usr/bin/python3: ' +
+        "set a variable in the step's env: (`env: {NAME: ${{ … }}}`) and read it from the environment (os.environ in Python, process.env in Node), or use a POSIX shell",
+    ]);
+    if (!fs.existsSync('/usr/bin/python3')) return;
+    rig().write('env.yaml', `vars: { who: world }\nsteps:\n  env:\n    shell: /usr/bin/python3\n    env: { WHO: "\${{ vars.who }}" }\n    run: 'import os; print("hello " + os.environ["WHO"])'\n`);
+    expect(rig().run(['run', 'env.yaml']).code).toBe(0);
+    expect(rig().log('env')).toBe('hello world\n');
+  });
+
   it('${{ }} in a field read as written (shell, provider, vars, matrix values, …) is refused at the ${{, with what to write instead', () => {
     // Passed by validate, this ran "spawn: cannot start ${{ matrix.s }}".
     rig().write('shell.yaml', 'steps: { t: { matrix: { s: [bash, sh] }, shell: "${{ matrix.s }}", run: echo } }\n');
