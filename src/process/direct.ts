@@ -6,7 +6,7 @@ import path from 'node:path';
  * `./scripts/test.sh unit`. Only plain words qualify (letters, digits and `_-./:,@%+=`), the first word must be
  * an executable file that is not a shell keyword or a builtin that changes the shell, and the spec must use
  * bash or sh. Anything else (quotes, `$`, globs, redirections, pipes, `;`, newlines …) goes to the shell.
- * The result is the same as `bash -e -o pipefail -c` would give: same program, arguments, environment (directEnv:
+ * The result is the same as `bash -e -o pipefail -c` would give: same program, arguments, environment (asBashLeavesIt:
  * `PWD`, `OLDPWD` and `_` as bash leaves them), exit code.
  */
 const PLAIN = /^[A-Za-z0-9_\-./:,@%+= \t]+$/;
@@ -55,11 +55,12 @@ export function directCommand(shell: string, script: string, env: Record<string,
 }
 
 /**
- * The environment bash would give the program it runs in `cwd`: `PWD` is the inherited one when it names `cwd` (a
- * path through a link stays), else `cwd`'s real path; `OLDPWD` goes when it names no folder; `_` is the program.
- * (A Makefile's `$(PWD)` comes from here: with the orchestrator's own `PWD`, `make` in a step's `cwd` saw the wrong folder.)
+ * Make `env` (the step's own copy) what bash would give the program it runs in `cwd`: `PWD` is the inherited one
+ * when it names `cwd` (a path through a link stays), else `cwd`'s real path; `OLDPWD` goes when it names no folder;
+ * `_` is the program. (A Makefile's `$(PWD)` comes from here: with the orchestrator's own `PWD`, `make` in a step's
+ * `cwd` saw the wrong folder.) In place: a step's start copies its environment once already.
  */
-export function directEnv(env: Record<string, string | undefined>, cwd: string, program: string): Record<string, string | undefined> {
+export function asBashLeavesIt(env: Record<string, string | undefined>, cwd: string, program: string): void {
   const key = `${env.PWD ?? ''}\0${env.OLDPWD ?? ''}\0${cwd}`;
   let seen = shellDirs.get(key);
   if (seen === undefined) {
@@ -67,12 +68,12 @@ export function directEnv(env: Record<string, string | undefined>, cwd: string, 
     seen = { pwd: env.PWD !== undefined && path.isAbsolute(env.PWD) && realOrUndefined(env.PWD) === real ? env.PWD : real, keepOldPwd: env.OLDPWD !== undefined && isDir(env.OLDPWD) };
     shellDirs.set(key, seen);
   }
-  const out: Record<string, string | undefined> = { ...env, PWD: seen.pwd, _: program };
-  if (!seen.keepOldPwd) delete out.OLDPWD;
-  return out;
+  env.PWD = seen.pwd;
+  env._ = program;
+  if (!seen.keepOldPwd) delete env.OLDPWD;
 }
 
-/** What directEnv found for an inherited PWD and OLDPWD in a cwd (steps of a job share a few). */
+/** What asBashLeavesIt found for an inherited PWD and OLDPWD in a cwd (steps of a job share a few). */
 const shellDirs = new Map<string, { pwd: string; keepOldPwd: boolean }>();
 
 function realOrUndefined(p: string): string | undefined {

@@ -3,7 +3,7 @@ import type { StepError } from '../events/types.js';
 import { tryWrite } from '../store/io-fault.js';
 import { Redactor } from '../store/redact.js';
 import { DescriptorGate, isOutOfDescriptors } from './descriptor-gate.js';
-import { directCommand, directEnv } from './direct.js';
+import { asBashLeavesIt, directCommand } from './direct.js';
 import { ProcessGroups } from './process-groups.js';
 import { chooseSpawner } from './spawner.js';
 import { StepLog, logWriter } from './step-log.js';
@@ -67,6 +67,8 @@ export function startProcess(req: ProcessRequest, { baseEnv, sweepId, groups, ga
     // cannot be recorded fails with that error (SPEC §4), rather than run on unrecorded or crash the job.
     let ioError: StepError | undefined;
     const direct = directCommand(req.shell, req.script, env, req.cwd);
+    // What bash would have set (the shell, if exec falls back to it below, sets the same itself).
+    if (direct) asBashLeavesIt(env, req.cwd, direct[0]);
     let [cmd, args] = direct ?? shellCommand(req.shell, req.script);
     const chunks: Buffer[] = [];
     let captured = 0;
@@ -137,7 +139,7 @@ export function startProcess(req: ProcessRequest, { baseEnv, sweepId, groups, ga
     const spawn = () => {
       const spawner = chooseSpawner();
       try {
-        return spawner.spawn({ file: cmd, args, cwd: req.cwd, env: direct ? directEnv(env, req.cwd, cmd) : env, onExit });
+        return spawner.spawn({ file: cmd, args, cwd: req.cwd, env, onExit });
       } catch (e) {
         // An executable file without `#!` (ENOEXEC): the shell runs such a file as a script of its own,
         // as it would have without our shortcut (src/process/direct.ts).
