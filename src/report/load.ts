@@ -7,6 +7,7 @@ import { readStepShapes, type StepShape } from '../store/spec-copy.js';
 import { readLogEnd } from '../store/log-tail.js';
 import type { JobManifest } from '../store/manifest.js';
 import { parseUntrustedJson } from '../util/json.js';
+import { runFileProblem } from '../store/run-file.js';
 import { digestFans, type LogTail, type ReportInput, type ReportStep } from './model.js';
 
 /** How much of each log a report holds: the end, where failures show. */
@@ -20,6 +21,8 @@ function folderError(file: string, e: unknown): OrchestratorError {
 
 /** The last `max` bytes of a step's log, from a line start when one is near; undefined if there is no log. */
 export function readLogTail(file: string, max = LOG_TAIL_BYTES): LogTail | undefined {
+  // The log itself is opened without following a link (log-tail.ts); a logs/ folder that is a link is not read either.
+  if (fs.lstatSync(path.dirname(file), { throwIfNoEntry: false })?.isSymbolicLink()) return undefined;
   try {
     return readLogEnd(file, max);
   } catch (e) {
@@ -29,6 +32,8 @@ export function readLogTail(file: string, max = LOG_TAIL_BYTES): LogTail | undef
 
 /** A step's `outputs` from outputs/<id>.json: undefined when it has none; a problem when the file is unreadable. */
 function readOutputs(file: string): { outputs?: Record<string, unknown>; problem?: string } {
+  const refused = runFileProblem(file);
+  if (refused) return { problem: `${file} is not read: ${refused}` };
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');

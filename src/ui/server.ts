@@ -13,6 +13,7 @@ import { REPORT_CSS } from '../report/style.js';
 import { isJobId } from '../store/job-id.js';
 import { JournalWatch } from '../store/journal-watch.js';
 import { isWriterAlive, readManifest } from '../store/runs.js';
+import { runFileProblem } from '../store/run-file.js';
 import { answerVerdict, checkAccess, isLoopbackHost, SECURITY_HEADERS, type AccessRule } from './access.js';
 import { cancelJob, startAction } from './actions.js';
 import { loadSide, renderComparePage } from './compare.js';
@@ -169,7 +170,8 @@ async function routeRun(o: { req: IncomingMessage; res: ServerResponse; url: URL
     }
   }
   if (what === 'logs' && more.length === 1) {
-    const file = resolveInside(dir, ['logs', more[0]!]);
+    // A link in a log's place is no log (as on the page and in the stream), even one that stays in the folder.
+    const file = runFileProblem(path.join(dir, 'logs', more[0]!)) ? undefined : resolveInside(dir, ['logs', more[0]!]);
     if (!file) {
       // A step that printed nothing (yet) has no log file, which appears with its first byte: its log is empty.
       const step = more[0]!.endsWith('.log') ? more[0]!.slice(0, -'.log'.length) : '';

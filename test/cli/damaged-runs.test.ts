@@ -200,6 +200,25 @@ describe('what a run folder can lack', () => {
     expect(rig().run(['report', id!]).code).toBe(2);
     expect(rig().run(['resume', id!]).code).toBe(2);
   });
+
+  it('a link in place of a log or an outputs file is never read through: show --logs refuses it (exit 2), report warns and leaves it out', () => {
+    const [id] = runs(1);
+    rig().write('outside.json', '{"status":"succeeded","outputs":{"x":"OUTSIDE-SECRET-42"}}\n');
+    const log = rig().runPath('logs/a.log', id);
+    fs.rmSync(log);
+    fs.symlinkSync(rig().runPath('inputs/spec.yaml', id), log); // another file of the folder, read as the log
+    const outputs = rig().runPath('outputs/a.json', id);
+    fs.rmSync(outputs);
+    fs.symlinkSync(rig().path('outside.json'), outputs);
+    for (const extra of [[], ['--tail', '2']]) {
+      const r = rig().run(['show', id!, '--logs', 'a', ...extra]);
+      expect(r, extra.join(' ')).toEqual({ code: 2, stdout: '', stderr: `cannot read ${log}: it is a symbolic link, not a file (a run folder's files are never read through one)\n` });
+    }
+    const report = rig().run(['report', id!]);
+    expect(report.code).toBe(0);
+    expect(report.stderr).toContain(`${outputs} is not read: it is a symbolic link`);
+    expect(fs.readFileSync(rig().runPath('report.html', id), 'utf8')).not.toContain('OUTSIDE-SECRET-42');
+  });
 });
 
 describe('a job read while it runs', () => {

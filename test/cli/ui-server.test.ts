@@ -79,6 +79,12 @@ describe('orchestrator ui over HTTP', () => {
     fs.rmSync(rig().runPath('logs/s.log'));
     fs.symlinkSync(rig().path('secret.txt'), rig().runPath('logs/s.log'));
     for (const p of [`/runs/${job}/logs/s.log`, `/runs/${job}/log/s/stream`, `/runs/${job}/`]) expect((await raw(ui.origin, p)).body, p).not.toContain('TOP-SECRET');
+    // Nor a link that stays in the folder: the job's spec is not served as the step's raw log.
+    fs.rmSync(rig().runPath('logs/s.log'));
+    fs.symlinkSync(rig().runPath('inputs/spec.yaml'), rig().runPath('logs/s.log'));
+    const linked = await raw(ui.origin, `/runs/${job}/logs/s.log`);
+    expect(linked.status).toBe(404);
+    expect(linked.body).not.toContain('steps:');
   }, 60_000);
 
   it("a silent step's raw log (it has no log file) is empty, not 404; an unknown step's is 404", async () => {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { OrchestratorError } from '../../errors.js';
 import { JournalWatch, type JournalEnd } from '../../store/journal-watch.js';
 import { isWriterAlive } from '../../store/runs.js';
+import { runFileProblem } from '../../store/run-file.js';
 import type { JobManifest } from '../../store/manifest.js';
 
 /** How often a followed log and the journal are looked at again: often enough to feel live, rarely enough to cost nothing. */
@@ -84,13 +85,8 @@ export async function followLog(o: FollowOptions): Promise<FollowEnd> {
  * is said with its path (exit 2), as `report` and `resume` say it, never a crash on EISDIR. A missing log passes.
  */
 export function assertLogIsFile(file: string): void {
-  let stat: fs.Stats;
-  try {
-    stat = fs.statSync(file);
-  } catch {
-    return; // missing or unreadable: the caller says that, or the read does
-  }
-  if (!stat.isFile()) throw new OrchestratorError({ code: 'run-folder', message: `cannot read ${file}: it is ${stat.isDirectory() ? 'a folder' : 'not a regular file'}, not a file` });
+  const problem = runFileProblem(file); // a missing log passes: the caller says that
+  if (problem) throw new OrchestratorError({ code: 'run-folder', message: `cannot read ${file}: ${problem}` });
 }
 
 /** Copies a file's bytes from `offset` to its current end; returns the new offset (the same when there is no file yet). */
