@@ -1,6 +1,8 @@
 // Folders made from paths a user gives (the runs folder, the cache folder): one that cannot be made is one clear line
 // and exit 2 before any step runs — never a hang (Node's recursive mkdir loops forever on /proc/nope, deaf to
 // Ctrl-C), never a bare EEXIST for a file in its place.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { useCliRig } from '../helpers/cli.js';
 
@@ -65,6 +67,27 @@ describe('the folder of --junit or --summary that cannot be made', () => {
     const summary = rig().run(['run', 'spec.yaml', '-q', '--summary', 'afile/x/summary.md']);
     expect(summary.code).toBe(1);
     expect(summary.stderr).toBe(`orchestrator: --summary afile/x/summary.md: cannot write ${rig().path('afile')}: ${rig().path('afile')} is a file, not a folder\n`);
+  });
+});
+
+describe('--junit and --summary that name no file to write', () => {
+  it.runIf(process.platform !== 'win32')('empty, a folder or a named pipe: said before any step runs (exit 2); a pipe no one reads held the process for good, deaf to Ctrl-C', () => {
+    rig().write('spec.yaml', SHELL);
+    fs.mkdirSync(rig().path('adir'));
+    execFileSync('mkfifo', [rig().path('pipe')]);
+    const cases: [string, string, string][] = [
+      ['--junit', '', '--junit must name a file, not be empty'],
+      ['--summary', '', '--summary must name a file, not be empty'],
+      ['--junit', 'adir', '--junit adir is a folder: name a file'],
+      ['--junit', 'pipe', '--junit pipe is a named pipe: name a file'],
+      ['--summary', 'pipe', '--summary pipe is a named pipe: name a file'],
+    ];
+    for (const [option, file, said] of cases) {
+      const r = rig().run(['run', 'spec.yaml', '-q', option, file], { timeoutMs: 20_000 });
+      expect([r.code, r.stderr], `${option} ${file}`).toEqual([2, `${said}\n`]);
+    }
+    expect(rig().exists('ran')).toBe(false);
+    expect(rig().jobs()).toEqual([]);
   });
 });
 

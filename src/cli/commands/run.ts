@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { setJobRunning } from '../job-running.js';
 import { OrchestratorError } from '../../errors.js';
 import type { EventSink } from '../../events/types.js';
@@ -128,6 +129,8 @@ function renderPlan(plan: PlannedStep[]): string {
 /** Run a checked spec with the CLI's renderers and signal handling (shared by run, resume and rerun). */
 export async function executeJob(spec: JobSpec, opts: RunOptions, extra: Pick<JobOptions, 'reuse'> & { notices?: Notice[]; sinks?: EventSink[] }): Promise<number> {
   const { notices = [], sinks: extraSinks = [], ...jobExtra } = extra;
+  checkReportFile('--junit', opts.junit);
+  checkReportFile('--summary', opts.summary);
   const workers = chooseWorkers({ spec, redisUrl: opts.workers, bucketUrl: opts.bucket, local: opts.local, env: process.env });
   // resume and rerun run the job's copy of the spec; a worker runs the file at its path in its own checkout, and
   // refuses a step whose spec differs: said here, once, rather than by every step.
@@ -256,6 +259,24 @@ async function writeSummary({ opts, github, spec, manifest, runDir }: { opts: Ru
   if (failed) process.stderr.write(`orchestrator: --summary ${file}: ${failed.message}\n`); // the message says what could not be written, and why
   else if (!fitted) process.stderr.write(`warning: no job summary written: ${file} already holds nearly 1 MiB, GitHub's limit\n`);
   return failed !== undefined;
+}
+
+/**
+ * `--junit FILE` and `--summary FILE` are written once the job is recorded: what cannot be a file to write is said
+ * before any step runs. Empty (an unset variable in CI) names no file; a folder cannot be written; a named pipe would
+ * hold the process in its open, deaf to Ctrl-C, until something reads it. (A device such as /dev/stdout is fine.)
+ */
+function checkReportFile(option: string, file: string | undefined): void {
+  if (file === undefined) return;
+  if (file === '') throw new OrchestratorError({ code: 'usage', message: `${option} must name a file, not be empty` });
+  let st: fs.Stats | undefined;
+  try {
+    st = fs.statSync(file, { throwIfNoEntry: false });
+  } catch {
+    return; // said when it is written, with the system's reason
+  }
+  if (st?.isDirectory()) throw new OrchestratorError({ code: 'usage', message: `${option} ${file} is a folder: name a file` });
+  if (st?.isFIFO()) throw new OrchestratorError({ code: 'usage', message: `${option} ${file} is a named pipe: name a file` });
 }
 
 /** `--force` names steps of the spec: a typo must not run nothing quietly. */
