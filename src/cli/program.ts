@@ -284,7 +284,10 @@ export async function runCli(argv: string[], version: string): Promise<number> {
     const json = asksForJson(argv);
     if (e instanceof CommanderError) {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
-      if (json) printProblems([{ code: 'usage', message: e.message.replace(/^error: /, '') }]);
+      const usage: Diagnostic = { code: 'usage', message: e.message.replace(/^error: /, '') };
+      // Annotated as every other user error is: a typo in a workflow's arguments shows on the run's page.
+      if (process.env.GITHUB_ACTIONS === 'true') (await import('./render/github-commands.js')).printDiagnosticAnnotations([usage], json);
+      if (json) printProblems([usage]);
       return 2;
     }
     if (e instanceof OrchestratorError) {

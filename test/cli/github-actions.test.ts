@@ -230,6 +230,20 @@ steps:
     expect(readCommands(json.stderr).map((c) => c.properties.file)).toEqual(['bad,spec:1.yaml']);
   });
 
+  it('annotates a usage error the option parser finds (an unknown option, a bad value), as any user error', () => {
+    const r = rig();
+    r.write('spec.yaml', 'steps:\n  a:\n    run: echo hi\n');
+    const env = { GITHUB_ACTIONS: 'true', GITHUB_WORKSPACE: r.dir };
+    const unknown = r.run(['run', 'spec.yaml', '--bogus'], { env });
+    expect(unknown.code).toBe(2);
+    expect(readCommands(unknown.stdout)).toEqual([{ name: 'error', properties: { title: 'orchestrator: usage' }, message: "unknown option '--bogus'" }]);
+    const bad = r.run(['run', 'spec.yaml', '--concurrency', '0', '--json'], { env });
+    expect(bad.code).toBe(2);
+    expect(JSON.parse(bad.stdout).problems[0].code).toBe('usage');
+    expect(readCommands(bad.stderr).map((c) => c.properties.title)).toEqual(['orchestrator: usage']);
+    expect(r.exists('runs')).toBe(false);
+  });
+
   it('run --json keeps stdout one JSON document: commands go to stderr with the progress', () => {
     const r = rig();
     r.write('spec.yaml', 'steps:\n  a:\n    run: exit 4\n');
