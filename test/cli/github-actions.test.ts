@@ -208,6 +208,16 @@ steps:
     expect(rows[200]).toBe('| … 10 more | 10 succeeded |  |  |  |');
   });
 
+  it('quotes 3 failed instances of a fanned step and counts the rest', () => {
+    const r = rig();
+    r.write('spec.yaml', 'steps:\n  fan:\n    matrix: { n: [1, 2, 3, 4, 5, 6] }\n    run: exit 1\n');
+    expect(r.run(['run', 'spec.yaml', '-q', '--summary', 'summary.md']).code).toBe(1);
+    const md = fs.readFileSync(r.path('summary.md'), 'utf8');
+    expect(md.match(/\*\*❌ fan \(/g)).toHaveLength(3);
+    // Before, the count was left out when fewer than 20 failures were quoted.
+    expect(md).toContain(`… and 3 more failed: \`orchestrator show ${r.latest()}\` lists them all.`);
+  });
+
   it('marks a spec error at its file, line and column, escaped; with --json the annotation goes to stderr', () => {
     const r = rig();
     r.write('bad,spec:1.yaml', 'steps:\n  a:\n    run: echo hi\n    "ne%edz": [b]\n');

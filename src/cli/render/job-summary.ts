@@ -165,7 +165,8 @@ function renderFailures({ m, runDir, tail, show }: { m: JobManifest; runDir: str
     const log = renderLog(path.join(runDir, 'logs', `${id}.log`), tail, s.attempts);
     if (log !== undefined) blocks.push(log);
   }
-  const more = quoted.length - FAILED_SHOWN + [...seen.values()].reduce((n, c) => n + Math.max(0, c - INSTANCES_QUOTED), 0);
+  // Those past FAILED_SHOWN, and a fanned step's instances past INSTANCES_QUOTED (also when fewer than FAILED_SHOWN are shown).
+  const more = Math.max(0, quoted.length - FAILED_SHOWN) + [...seen.values()].reduce((n, c) => n + Math.max(0, c - INSTANCES_QUOTED), 0);
   if (more > 0) blocks.push(`\n… and ${more} more failed: \`${show}\` lists them all.\n`);
   return blocks;
 }
