@@ -216,6 +216,10 @@ steps:
     expect(md.match(/\*\*❌ fan \(/g)).toHaveLength(3);
     // Before, the count was left out when fewer than 20 failures were quoted.
     expect(md).toContain(`… and 3 more failed: \`orchestrator show ${r.latest()}\` lists them all.`);
+    // After a blank line, also below a file that does not end its last line.
+    r.write('open.md', 'no newline');
+    r.run(['run', 'spec.yaml', '-q', '--summary', 'open.md']);
+    expect(fs.readFileSync(r.path('open.md'), 'utf8')).toMatch(/^no newline\n\n## ❌ /);
   });
 
   it('marks a spec error at its file, line and column, escaped; with --json the annotation goes to stderr', () => {

@@ -74,12 +74,24 @@ export function appendJobSummary(file: string, input: Omit<JobSummaryInput, 'lim
     if (code !== 'ENOENT' && code !== 'ENOTDIR') throw e;
   }
   // Below what the file holds, after a blank line, so that its Markdown ends before ours starts.
-  const gap = existing > 0 ? '\n' : '';
+  const gap = existing === 0 ? '' : lastByte(file, existing) === 0x0a ? '\n' : '\n\n';
   const text = renderJobSummary({ ...input, limit: SUMMARY_LIMIT_BYTES - existing - gap.length });
   if (text === undefined) return false;
   makeFolder(path.dirname(path.resolve(file)));
   fs.appendFileSync(file, gap + text);
   return true;
+}
+
+/** The last byte of a file of `size` bytes. */
+function lastByte(file: string, size: number): number {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const b = Buffer.alloc(1);
+    fs.readSync(fd, b, 0, 1, size - 1);
+    return b[0]!;
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 function renderHead(m: JobManifest): string {
