@@ -141,6 +141,11 @@ describe('orchestrator ui over HTTP', () => {
     const empty = rig().run(['ui', '--host', '0.0.0.0', '--token', '']);
     expect(empty.code).toBe(2);
     expect(empty.stderr).toContain('--token must be at least 8 characters');
+    // Nor one that a URL or a cookie would have to escape: `;` added cookie attributes (Domain=evil.example).
+    for (const bad of ['abcd efgh; Domain=evil.example', 'éééééééééé']) {
+      const r = rig().run(['ui', '--host', '0.0.0.0', '--token', bad]);
+      expect([r.code, r.stderr.trim()], bad).toEqual([2, '--token may hold only letters, digits and . _ ~ - (it travels in a URL and a cookie); leave it out and one is generated']);
+    }
   }, 60_000);
 
   it('on loopback, refuses a Host header that is not loopback (a rebinding page), and actions without their header', async () => {

@@ -33,6 +33,10 @@ export async function uiCommand(opts: UiOptions): Promise<number> {
   if (opts.token !== undefined && opts.token.length < 8) {
     throw new OrchestratorError({ code: 'usage', message: `--token must be at least 8 characters (it is all that stands between your runs and the network); leave it out and one is generated` });
   }
+  // It travels in a URL and a cookie: other characters would need escaping there, or (`;`) add cookie attributes.
+  if (opts.token !== undefined && !/^[A-Za-z0-9._~-]+$/.test(opts.token)) {
+    throw new OrchestratorError({ code: 'usage', message: `--token may hold only letters, digits and . _ ~ - (it travels in a URL and a cookie); leave it out and one is generated` });
+  }
   const runsDir = runsDirOf(opts);
   const { startUiServer } = loadServer();
   const server = await startUiServer({
