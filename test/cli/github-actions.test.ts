@@ -242,6 +242,14 @@ steps:
     expect(json.code).toBe(2);
     expect(JSON.parse(json.stdout).ok).toBe(false);
     expect(readCommands(json.stderr).map((c) => c.properties.file)).toEqual(['bad,spec:1.yaml']);
+    // From stdin: no file to mark, its place in the message (it named `<stdin>` in the workspace, a file that is not there).
+    const piped = r.run(['validate', '-'], { env, input: fs.readFileSync(r.path('bad,spec:1.yaml'), 'utf8') });
+    const [fromStdin] = readCommands(piped.stdout);
+    expect(fromStdin!.properties).toEqual({ title: 'orchestrator: spec-invalid' });
+    expect(fromStdin!.message).toMatch(/unknown key "ne%edz".* \(<stdin>:4:5\)$/);
+    // Outside the workspace: the whole path (one relative to here would name another file there).
+    const outside = r.run(['validate', r.path('bad,spec:1.yaml')], { env: { ...env, GITHUB_WORKSPACE: r.path('elsewhere') } });
+    expect(readCommands(outside.stdout)[0]!.properties.file).toBe(r.path('bad,spec:1.yaml'));
   });
 
   it('annotates a usage error the option parser finds (an unknown option, a bad value), as any user error', () => {

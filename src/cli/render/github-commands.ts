@@ -1,8 +1,10 @@
 // GitHub Actions' workflow commands (https://docs.github.com/actions/reference/workflow-commands-for-github-actions):
 // lines such as `::error file=spec.yaml,line=3::message` that the runner reads from a step's output.
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
 import path from 'node:path';
 import type { Diagnostic } from '../../errors.js';
+import { STDIN_NAME } from '../../specfile/load.js';
 import type { JobManifest } from '../../store/manifest.js';
 
 /** GitHub shows at most 10 error annotations of a step: past that, the last one we print counts the rest. */
@@ -75,12 +77,19 @@ export function stepAnnotations(m: JobManifest): string[] {
 
 /**
  * Diagnostics as `::error file=…,line=…,col=…` annotations, so a spec's line is marked in the pull request. The
- * runner wants the path from the repository's root (`GITHUB_WORKSPACE`); a file outside it keeps its own path.
+ * runner wants the path from the repository's root (`GITHUB_WORKSPACE`, compared by real path: it may be a link); a
+ * file outside it is given whole (a path relative to here would name another file there). A spec read from stdin is
+ * no file: its place goes into the message.
  */
 export function diagnosticAnnotations(diagnostics: readonly Diagnostic[], env: NodeJS.ProcessEnv = process.env): string[] {
-  return diagnostics.map((d) =>
-    formatCommand({ name: 'error', properties: { file: d.file === undefined ? undefined : workspacePath(d.file, env.GITHUB_WORKSPACE), line: d.line, col: d.col, title: `orchestrator: ${d.code}` }, message: d.message }),
-  );
+  return diagnostics.map((d) => {
+    const title = `orchestrator: ${d.code}`;
+    if (d.file !== undefined && path.basename(d.file) === STDIN_NAME) {
+      const at = d.line === undefined ? '' : ` (${STDIN_NAME}:${d.line}${d.col === undefined ? '' : `:${d.col}`})`;
+      return formatCommand({ name: 'error', properties: { title }, message: `${d.message}${at}` });
+    }
+    return formatCommand({ name: 'error', properties: { file: d.file === undefined ? undefined : workspacePath(d.file, env.GITHUB_WORKSPACE), line: d.line, col: d.col, title }, message: d.message });
+  });
 }
 
 /** The diagnostics' annotations on stdout, or on stderr when stdout carries a JSON document. */
@@ -90,6 +99,13 @@ export function printDiagnosticAnnotations(diagnostics: readonly Diagnostic[], j
 
 function workspacePath(file: string, workspace: string | undefined): string {
   if (workspace === undefined || file === '-' || file === '/dev/stdin') return file;
-  const rel = path.relative(workspace, path.resolve(file));
-  return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : file;
+  const real = (p: string) => {
+    try {
+      return fs.realpathSync(p);
+    } catch {
+      return path.resolve(p);
+    }
+  };
+  const rel = path.relative(real(workspace), real(file));
+  return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : path.resolve(file);
 }
