@@ -52,12 +52,12 @@ function tail(o: TailOptions, offset: number, onBytes: (buf: Buffer) => 'more' |
     if (!o.res.writableEnded) o.res.write('event: end\ndata: {}\n\n');
     stop();
   };
-  const readNew = (): 'more' | 'end' => {
+  const readNew = (): 'more' | 'end' | 'refused' => {
     let fd: number;
     try {
       fd = fs.openSync(o.file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW); // never through a link (log-tail.ts)
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ELOOP') return 'end'; // a link in a log's place: nothing is served
+      if ((e as NodeJS.ErrnoException).code === 'ELOOP') return 'refused'; // a link in a log's place: nothing is served
       return 'more'; // not written yet (a log before the step's first byte)
     }
     try {
@@ -83,7 +83,10 @@ function tail(o: TailOptions, offset: number, onBytes: (buf: Buffer) => 'more' |
   };
   const lookOnce = () => {
     const before = offset;
-    if (readNew() === 'end') return stop();
+    const read = readNew();
+    // A link in the log's place: the page is told that nothing will come (a bare close would have it reconnect, forever).
+    if (read === 'refused') return finish();
+    if (read === 'end') return stop();
     const now = Date.now();
     if (offset !== before) lastLook = now;
     else if (now - lastLook >= LIFE_CHECK_MS) {
