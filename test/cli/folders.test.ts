@@ -1,10 +1,10 @@
 // Folders made from paths a user gives (the runs folder, the cache folder): one that cannot be made is one clear line
 // and exit 2 before any step runs — never a hang (Node's recursive mkdir loops forever on /proc/nope, deaf to
 // Ctrl-C), never a bare EEXIST for a file in its place.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { useCliRig } from '../helpers/cli.js';
+import { BIN, useCliRig } from '../helpers/cli.js';
 
 const rig = useCliRig('orch-folders-');
 const SHELL = 'steps:\n  a:\n    run: echo hi >> ran\n';
@@ -56,6 +56,19 @@ describe('the folder of --junit or --summary that cannot be made', () => {
     expect(summary.stderr).toBe('orchestrator: --summary /proc/orch-nope/summary.md: cannot write /proc/orch-nope: /proc does not let folders be made in it (mkdir /proc/orch-nope: ENOENT)\n');
     expect(rig().jobs()).toHaveLength(2);
     expect(rig().manifest().status).toBe('succeeded');
+  });
+
+  it('a cancelled job whose --junit cannot be written still ends as cancelled (130), as with --summary', async () => {
+    rig().write('spec.yaml', 'steps:\n  a:\n    run: touch started; sleep 30\n');
+    rig().write('afile', '');
+    const child = spawn(process.execPath, [BIN, 'run', 'spec.yaml', '-q', '--junit', 'afile/junit.xml'], { cwd: rig().dir, env: rig().env(), stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const code = new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+    for (let i = 0; !rig().exists('started') && i < 600; i++) await new Promise((r) => setTimeout(r, 50));
+    child.kill('SIGINT');
+    expect(await code).toBe(130);
+    expect(stderr).toContain(`cannot write --junit afile/junit.xml: ${rig().path('afile')} is a file, not a folder`);
   });
 
   it('under a file: that file is named', () => {

@@ -220,7 +220,15 @@ export async function executeJob(spec: JobSpec, opts: RunOptions, extra: Pick<Jo
     if (opts.junit !== undefined) {
       const junit = opts.junit;
       const { writeJunit } = await import('../render/junit.js');
-      const failed = tryWrite(junit, () => writeJunit(junit, outcome.manifest, outcome.runDir.root));
+      let failed;
+      try {
+        failed = tryWrite(junit, () => writeJunit(junit, outcome.manifest, outcome.runDir.root));
+      } catch (e) {
+        // A file it cannot write (exit 2); a cancelled job still ends as cancelled (130), as with --summary.
+        if (!(e instanceof OrchestratorError) || outcome.status !== 'cancelled') throw e;
+        process.stderr.write(`${e.message}\n`);
+        return 130;
+      }
       if (failed) {
         process.stderr.write(`orchestrator: --junit: ${failed.message}\n`);
         return outcome.status === 'cancelled' ? 130 : 1;
