@@ -202,6 +202,8 @@ async function route(o: {
   const segments = pathSegments(url.pathname);
   if (!segments) throw new HttpError(400, 'bad percent-encoding in the path');
   const [top, ...rest] = segments;
+  // Only /runs/… takes actions (POST, routeRun); every other page is read.
+  if (top !== 'runs' && req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, 'only GET here');
   if (top === '' && rest.length === 0) {
     const q = runsQuery(url);
     const page = listRunsPage(runsDir, q);

@@ -81,6 +81,8 @@ describe('orchestrator ui over HTTP', () => {
     for (const p of [`/runs/${job}/logs/s.log`, `/runs/${job}/log/s/stream`, `/runs/${job}/`]) expect((await raw(ui.origin, p)).body, p).not.toContain('TOP-SECRET');
     // The stream says it ended (a bare close has the page's EventSource reconnect every second, for good).
     expect((await raw(ui.origin, `/runs/${job}/log/s/stream`)).body).toContain('event: end');
+    // Pages are read only: DELETE / was answered with the runs page.
+    for (const method of ['DELETE', 'PUT', 'POST']) expect((await raw(ui.origin, '/', { method })).status, method).toBe(405);
     // Nor a link that stays in the folder: the job's spec is not served as the step's raw log.
     fs.rmSync(rig().runPath('logs/s.log'));
     fs.symlinkSync(rig().runPath('inputs/spec.yaml'), rig().runPath('logs/s.log'));
