@@ -1,5 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { realPathOf } from '../util/links.js';
+import { isFolder } from '../util/make-folder.js';
 
 /**
  * Like make, run a command that has no shell syntax without starting a shell: `true`, `node build.js --prod`,
@@ -64,8 +66,8 @@ export function asBashLeavesIt(env: Record<string, string | undefined>, cwd: str
   const key = `${env.PWD ?? ''}\0${env.OLDPWD ?? ''}\0${cwd}`;
   let seen = shellDirs.get(key);
   if (seen === undefined) {
-    const real = realOrUndefined(cwd) ?? cwd;
-    seen = { pwd: env.PWD !== undefined && path.isAbsolute(env.PWD) && realOrUndefined(env.PWD) === real ? env.PWD : real, keepOldPwd: env.OLDPWD !== undefined && isDir(env.OLDPWD) };
+    const real = realPathOf(cwd) ?? cwd;
+    seen = { pwd: env.PWD !== undefined && path.isAbsolute(env.PWD) && realPathOf(env.PWD) === real ? env.PWD : real, keepOldPwd: env.OLDPWD !== undefined && isFolder(env.OLDPWD) };
     shellDirs.set(key, seen);
   }
   env.PWD = seen.pwd;
@@ -75,22 +77,6 @@ export function asBashLeavesIt(env: Record<string, string | undefined>, cwd: str
 
 /** What asBashLeavesIt found for an inherited PWD and OLDPWD in a cwd (steps of a job share a few). */
 const shellDirs = new Map<string, { pwd: string; keepOldPwd: boolean }>();
-
-function realOrUndefined(p: string): string | undefined {
-  try {
-    return fs.realpathSync(p);
-  } catch {
-    return undefined;
-  }
-}
-
-function isDir(p: string): boolean {
-  try {
-    return fs.statSync(p).isDirectory();
-  } catch {
-    return false;
-  }
-}
 
 /** Where `program` is on `searchPath` (absolute entries only), as execvp would find it; remembered. */
 export function onPath(program: string, searchPath: string): string | null {

@@ -1,9 +1,9 @@
 // GitHub Actions' workflow commands (https://docs.github.com/actions/reference/workflow-commands-for-github-actions):
 // lines such as `::error file=spec.yaml,line=3::message` that the runner reads from a step's output.
 import { randomBytes } from 'node:crypto';
-import fs from 'node:fs';
 import path from 'node:path';
 import type { Diagnostic } from '../../errors.js';
+import { realPathOf } from '../../util/links.js';
 import { STDIN_NAME } from '../../specfile/load.js';
 import type { JobManifest } from '../../store/manifest.js';
 
@@ -99,13 +99,7 @@ export function printDiagnosticAnnotations(diagnostics: readonly Diagnostic[], j
 
 function workspacePath(file: string, workspace: string | undefined): string {
   if (workspace === undefined || file === '-' || file === '/dev/stdin') return file;
-  const real = (p: string) => {
-    try {
-      return fs.realpathSync(p);
-    } catch {
-      return path.resolve(p);
-    }
-  };
+  const real = (p: string) => realPathOf(p) ?? path.resolve(p);
   const rel = path.relative(real(workspace), real(file));
   return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : path.resolve(file);
 }
