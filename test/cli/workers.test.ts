@@ -13,6 +13,8 @@ import { freePort, redisSkipReason, startRedisTestServer, type RedisTestServer }
 import { FAST_TIMINGS, eventsOf, markers, startWorker, stopWorkers, waitFor, type WorkerProc } from '../helpers/worker-procs.js';
 import { isAlive } from '../helpers/process-state.js';
 import { startRogueWorker, type RogueAnswer } from '../helpers/rogue-worker.js';
+import { Redis } from '../../src/workers/queue-lib.js';
+import { workerKey } from '../../src/workers/protocol.js';
 
 const redisSkip = redisSkipReason();
 const rig = useCliRig('orch-workers-');
@@ -204,8 +206,17 @@ describe.skipIf(redisSkip !== undefined)(`workers on Redis${redisSkip ? ` (skipp
     expect(second.stderr).toMatch(new RegExp(`^the worker name w1 is taken at redis://127\\.0\\.0\\.1:${redis.port}: worker w1 \\(host ${os.hostname()}, pid ${first.child.pid}, since \\d{4}-[\\d-]+T[\\d:.]+Z\\) is connected under it; give this one another --name, or stop that one first\\n$`));
     expect(listed()).toEqual([['w1', first.child.pid]]);
     // Killed, its entry stays until it expires: a worker restarted under its name waits for that, and takes it.
-    first.child.kill('SIGKILL');
-    await first.exited;
+    // Its entry would lapse ~2 s after its last beat (FAST_TIMINGS): sooner than a restarted worker may start on a
+    // loaded machine. It is given 8 s from the kill, so the restarted one surely finds it and waits for it to lapse.
+    const client = new Redis(redis.url);
+    try {
+      await client.ping();
+      first.child.kill('SIGKILL');
+      await first.exited;
+      expect(await client.pexpire(workerKey('w1'), 8_000)).toBe(1);
+    } finally {
+      client.disconnect();
+    }
     const restarted = await startWorker(rig(), { redisUrl: redis.url, name: 'w1' });
     workers.push(restarted);
     expect(restarted.output()).toContain(`the name w1 was held by worker w1 (host ${os.hostname()}, pid ${first.child.pid}, since `);
