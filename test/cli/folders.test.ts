@@ -64,7 +64,7 @@ describe('the folder of --junit or --summary that cannot be made', () => {
     const child = spawn(process.execPath, [BIN, 'run', 'spec.yaml', '-q', '--junit', 'afile/junit.xml'], { cwd: rig().dir, env: rig().env(), stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const code = new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+    const code = new Promise<number | null>((resolve) => child.once('close', (c) => resolve(c)));
     for (let i = 0; !rig().exists('started') && i < 600; i++) await new Promise((r) => setTimeout(r, 50));
     child.kill('SIGINT');
     expect(await code).toBe(130);

@@ -116,9 +116,10 @@ describe('a secret cut short', () => {
 
 describe.skipIf(process.platform !== 'linux')('what a step leaves outside its process group (Linux: found by its ORCH_JOB_ID)', () => {
   it('a daemon started with setsid, deaf to SIGTERM, is stopped before the orchestrator exits, and the run says so', () => {
+    // The step ends once the daemon is `sleep 300` (a sleep of half a second gave a loaded machine too little time).
     rig().write(
       'daemon.yaml',
-      'steps:\n  d:\n    run: |\n      setsid bash -c \'trap "" TERM HUP; exec sleep 300\' >/dev/null 2>&1 < /dev/null &\n      echo $! > daemon.pid\n      sleep 0.5\n',
+      'steps:\n  d:\n    run: |\n      setsid bash -c \'trap "" TERM HUP; exec sleep 300\' >/dev/null 2>&1 < /dev/null &\n      echo $! > daemon.pid\n      until grep -qa "^sleep" /proc/$!/cmdline; do sleep 0.01; done\n',
     );
     const r = rig().run(['run', 'daemon.yaml']);
     expect(r.code).toBe(0);

@@ -314,8 +314,8 @@ describe('run --json, failures, list-runs filters', () => {
     const m = rig().manifest();
     expect(m.concurrency).toBe(2);
     expect(m.duration_s).toBeGreaterThanOrEqual(1);
-    expect(m.duration_s).toBeLessThan(1.8);
-    // They overlapped: each started before the other finished.
+    // They overlapped: each started before the other finished (what a bound on the job's time asked, without
+    // failing when a loaded machine pauses the job for most of a second).
     const [one, two] = [m.steps.one!, m.steps.two!];
     expect(Date.parse(one.started_at!)).toBeLessThan(Date.parse(two.finished_at!));
     expect(Date.parse(two.started_at!)).toBeLessThan(Date.parse(one.finished_at!));

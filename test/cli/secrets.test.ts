@@ -45,17 +45,19 @@ steps:
   });
 
   it('keep stdout and stderr in the order the step printed them: only a tail that could start a secret waits for the next chunk', () => {
+    // Each line across the two pipes is written once the one before it is in the log (sleeps did not hold the order
+    // on a loaded machine); the split secret's two halves are one pipe's, whose order the pipe keeps.
     const r = rig();
     r.write('spec.yaml', `secrets: [DEPLOY_TOKEN]
 steps:
   a:
     run: |
       echo "compiling module one"
-      sleep 0.2
+      until grep -qx "compiling module one" "$ORCH_RUN_DIR/logs/a.log" 2>/dev/null; do sleep 0.01; done
       echo "warning: deprecated api" >&2
-      sleep 0.2
+      until grep -qx "warning: deprecated api" "$ORCH_RUN_DIR/logs/a.log" 2>/dev/null; do sleep 0.01; done
       echo "compiling module two"
-      sleep 0.2
+      until grep -qx "compiling module two" "$ORCH_RUN_DIR/logs/a.log" 2>/dev/null; do sleep 0.01; done
       printf 'split: tok-SEC'
       sleep 0.2
       echo "RET-4242-xyz done"

@@ -14,7 +14,7 @@ import { FAST_TIMINGS, eventsOf, markers, startWorker, stopWorkers, waitFor, typ
 import { isAlive } from '../helpers/process-state.js';
 import { startRogueWorker, type RogueAnswer } from '../helpers/rogue-worker.js';
 import { Redis } from '../../src/workers/queue-lib.js';
-import { workerKey } from '../../src/workers/protocol.js';
+import { workerKey, workersSetKey } from '../../src/workers/protocol.js';
 
 const redisSkip = redisSkipReason();
 const rig = useCliRig('orch-workers-');
@@ -206,18 +206,28 @@ describe.skipIf(redisSkip !== undefined)(`workers on Redis${redisSkip ? ` (skipp
     expect(second.stderr).toMatch(new RegExp(`^the worker name w1 is taken at redis://127\\.0\\.0\\.1:${redis.port}: worker w1 \\(host ${os.hostname()}, pid ${first.child.pid}, since \\d{4}-[\\d-]+T[\\d:.]+Z\\) is connected under it; give this one another --name, or stop that one first\\n$`));
     expect(listed()).toEqual([['w1', first.child.pid]]);
     // Killed, its entry stays until it expires: a worker restarted under its name waits for that, and takes it.
-    // Its entry would lapse ~2 s after its last beat (FAST_TIMINGS): sooner than a restarted worker may start on a
-    // loaded machine. It is given 8 s from the kill, so the restarted one surely finds it and waits for it to lapse.
+    // Its entry lapses ~3 s after its last beat (FAST_TIMINGS): sooner than a worker may start on a loaded machine.
+    // So what it left is put back for a minute, and ended once the restarted worker has seen it (its first EVAL).
     const client = new Redis(redis.url);
+    let restarted: WorkerProc;
     try {
-      await client.ping();
+      const left = await client.hgetall(workerKey('w1'));
       first.child.kill('SIGKILL');
       await first.exited;
-      expect(await client.pexpire(workerKey('w1'), 8_000)).toBe(1);
+      await client.multi().hset(workerKey('w1'), left).pexpire(workerKey('w1'), 60_000).sadd(workersSetKey(), 'w1').exec();
+      const evals = async () => Number(/cmdstat_eval:calls=(\d+)/.exec(await client.info('commandstats'))?.[1] ?? 0);
+      const before = await evals();
+      const starting = startWorker(rig(), { redisUrl: redis.url, name: 'w1' });
+      starting.catch(() => undefined); // awaited below
+      for (const deadline = Date.now() + 30_000; (await evals()) === before; ) {
+        if (Date.now() > deadline) throw new Error('the restarted worker sent nothing to Redis in 30 s');
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      await client.pexpire(workerKey('w1'), 1);
+      restarted = await starting;
     } finally {
       client.disconnect();
     }
-    const restarted = await startWorker(rig(), { redisUrl: redis.url, name: 'w1' });
     workers.push(restarted);
     expect(restarted.output()).toContain(`the name w1 was held by worker w1 (host ${os.hostname()}, pid ${first.child.pid}, since `);
     expect(listed()).toEqual([['w1', restarted.child.pid]]);
@@ -389,6 +399,8 @@ describe.skipIf(redisSkip !== undefined)(`workers on Redis${redisSkip ? ` (skipp
       workers.push(w);
       own.process.kill('SIGKILL');
       await w.exited;
+      // Its last line is read once its stderr closes, which may come after the exit.
+      if (!w.child.stderr!.closed) await new Promise((resolve) => w.child.stderr!.once('close', resolve));
       expect(w.child.exitCode).toBe(2);
       // Before: `[ioredis] Unhandled error event: Error: connect ECONNREFUSED …` with its stack, and a `queue: connect
       // ECONNREFUSED …` line every 200 ms of each connection until it gave up.

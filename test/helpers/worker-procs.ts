@@ -6,8 +6,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { BIN, type CliRig } from './cli.js';
 
-/** Short timings for tests (see docs/spec.md, "Workers"): a lost worker is noticed within LOCK + CHECK. */
-export const FAST_TIMINGS = { ORCH_WORKER_LOCK_MS: '1500', ORCH_WORKER_STALLED_MS: '1000', ORCH_WORKER_CHECK_MS: '250' };
+/**
+ * Short timings for tests (see docs/spec.md, "Workers"): a lost worker is noticed within LOCK + CHECK. The lock is
+ * renewed every LOCK / 2: a live worker paused longer than that (a loaded machine) would be taken for lost, and its
+ * step run twice; at 1.5 s a pause of 1.2 s did it.
+ */
+export const FAST_TIMINGS = { ORCH_WORKER_LOCK_MS: '3000', ORCH_WORKER_STALLED_MS: '1000', ORCH_WORKER_CHECK_MS: '250' };
 
 /** A running worker process and what it printed. */
 export interface WorkerProc {

@@ -42,9 +42,10 @@ describe.skipIf(skip)(`the workers' registry${skip ? ` (skipped: ${skip})` : ''}
   });
 
   it('a name is one worker\'s: a second worker of that name is refused while the first beats; the first keeps its entry', async () => {
-    const first = mine(await heartbeatWorker({ redis, name: 'w-dup', tags: ['a'], concurrency: 1, load: () => 0, everyMs: 100 }));
+    // Beats 400 ms apart: its entry lives 1.2 s past each, more than a loaded machine's pauses.
+    const first = mine(await heartbeatWorker({ redis, name: 'w-dup', tags: ['a'], concurrency: 1, load: () => 0, everyMs: 400 }));
     const started = Date.now();
-    const second = await heartbeatWorker({ redis, name: 'w-dup', tags: ['b'], concurrency: 9, load: () => 0, everyMs: 100 });
+    const second = await heartbeatWorker({ redis, name: 'w-dup', tags: ['b'], concurrency: 9, load: () => 0, everyMs: 400 });
     expect(second).toEqual({ heldBy: expect.objectContaining({ name: 'w-dup', tags: ['a'], concurrency: 1, pid: process.pid }) });
     expect(Date.now() - started).toBeLessThan(2_000); // as soon as the first has beaten again, not after its expiry
     expect((await listWorkers(redis)).map((w) => [w.name, w.tags])).toEqual([['w-dup', ['a']]]);
@@ -55,9 +56,13 @@ describe.skipIf(skip)(`the workers' registry${skip ? ` (skipped: ${skip})` : ''}
   it('an entry left by a worker that stopped beating (kill -9) is taken over once it expires: a restarted worker is not locked out', async () => {
     // What a killed worker leaves: its hash, unrenewed, with its expiry running.
     await redis.hset(workerKey('w-dead'), { name: 'w-dead', tags: '', concurrency: 2, running: 1, host: 'gone-host', pid: 4242, started_at: '2026-01-01T00:00:00.000Z', instance: 'killed', beat: 7 });
-    await redis.pexpire(workerKey('w-dead'), 600);
+    await redis.pexpire(workerKey('w-dead'), 30_000);
     await redis.sadd(workersSetKey(), 'w-dead');
-    const restarted = mine(await heartbeatWorker({ redis, name: 'w-dead', tags: [], concurrency: 3, load: () => 0, everyMs: 100 }));
+    // Its first beat is sent at once, on this connection: it finds the entry; the expiry, sent after it, ends the
+    // entry then (a short expiry set ahead raced the beat on a loaded machine).
+    const starting = heartbeatWorker({ redis, name: 'w-dead', tags: [], concurrency: 3, load: () => 0, everyMs: 100 });
+    await redis.pexpire(workerKey('w-dead'), 1);
+    const restarted = mine(await starting);
     expect(restarted.tookOver).toEqual(expect.objectContaining({ host: 'gone-host', pid: 4242 }));
     expect((await listWorkers(redis)).map((w) => [w.name, w.pid, w.concurrency])).toEqual([['w-dead', process.pid, 3]]);
     // Its stop removes its own entry only: one that another worker holds now stays.
@@ -71,7 +76,8 @@ describe.skipIf(skip)(`the workers' registry${skip ? ` (skipped: ${skip})` : ''}
     let told: unknown;
     const lapsed = mine(await heartbeatWorker({ redis, name: 'w-late', tags: [], concurrency: 1, load: () => 0, everyMs: 50, onTaken: (h) => (told = h) }));
     // What a pause past its expiry, and another worker started under its name, leave.
-    await redis.hset(workerKey('w-late'), { instance: 'the-other', host: 'other-host', pid: 7 });
+    // Written whole, with an expiry of its own: a lapse of the old entry meanwhile changes nothing.
+    await redis.multi().hset(workerKey('w-late'), { name: 'w-late', instance: 'the-other', host: 'other-host', pid: 7 }).pexpire(workerKey('w-late'), 30_000).exec();
     const deadline = Date.now() + 5_000;
     while (told === undefined && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     expect(told).toEqual(expect.objectContaining({ name: 'w-late', host: 'other-host', pid: 7 }));
