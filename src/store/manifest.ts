@@ -135,6 +135,8 @@ export class ManifestBuilder implements EventSink {
         return;
       case 'step.cancelled':
         Object.assign(step!, { status: 'cancelled', error: e.error, finished_at: step!.started_at ? e.ts : null, duration_s: e.duration_s ?? null });
+        // Cancelled while waiting to retry: the attempt step.retrying announced never ran.
+        if (e.attempt !== undefined) step!.attempts = e.attempt;
         return;
       case 'job.finished':
         m.status = e.status;

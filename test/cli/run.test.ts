@@ -1,6 +1,6 @@
 // Issue 2, "done when": the example runs, show / list-runs / graph / validate tell what happened (plain and
 // --json), every file the manifest lists hashes to its SHA-256, and independent steps really run in parallel.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -337,6 +337,22 @@ describe('run --json, failures, list-runs filters', () => {
     const r = rig().run(['run', 'wide.yaml', '--concurrency', '12']);
     expect(r.code).toBe(0);
     expect(r.stderr).not.toMatch(/MaxListenersExceededWarning/);
+  });
+
+  it('Ctrl-C while a step waits to retry: one attempt ran, and the manifest, show, its outputs file and its event all say 1', async () => {
+    rig().write('wait.yaml', 'steps:\n  flaky:\n    retry: { attempts: 3, delay: 30s }\n    run: exit 1\n');
+    const child = spawn(process.execPath, [BIN, 'run', 'wait.yaml'], { cwd: rig().dir, env: rig().env(), stdio: 'ignore' });
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    const waiting = () => rig().jobs().length > 0 && fs.existsSync(rig().runPath('events.jsonl')) && rig().events().some((e) => e.type === 'step.retrying');
+    for (const end = Date.now() + 60_000; !waiting() && Date.now() < end; ) await new Promise((r) => setTimeout(r, 50));
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    // Before, the manifest (and show) said 2 attempts, from the step.retrying event; attempt 2 never ran.
+    expect(rig().manifest().steps.flaky).toMatchObject({ status: 'cancelled', attempts: 1, error: { code: 'cancelled', message: 'cancelled before attempt 2' } });
+    expect(rig().output('flaky').attempts).toBe(1);
+    expect(rig().events().find((e) => e.type === 'step.cancelled')).toMatchObject({ step: 'flaky', attempt: 1 });
+    const shown = JSON.parse(rig().run(['show', 'latest', '--json']).stdout) as { steps: Record<string, { attempts: number }> };
+    expect(shown.steps.flaky!.attempts).toBe(1);
   });
 });
 
