@@ -1,6 +1,6 @@
 import { OrchestratorError, type Diagnostic } from '../errors.js';
 import type { JobSpec, StepSpec } from '../specfile/model.js';
-import { didYouMean } from '../util/suggest.js';
+import { baseUrlProblem, isHttpUrl, unknownProviderMessage } from '../specfile/provider-checks.js';
 import { PROVIDER_TYPES, type ProviderType, type ResolvedProvider } from './provider.js';
 
 /** Per-request timeout when neither the step nor its provider sets `timeout`. */
@@ -65,8 +65,7 @@ export function resolveProviders(spec: JobSpec, o: { env: NodeJS.ProcessEnv; off
     let name: string;
     if (step.provider !== undefined) {
       if (!Object.hasOwn(spec.providers, step.provider)) {
-        const hint = declared.length > 0 ? `; declared: ${declared.join(', ')}${didYouMean(step.provider, declared)}` : '; the spec declares no providers (add one under `providers:`)';
-        report([...at, 'provider'], `steps.${step.id}.provider: unknown provider "${step.provider}"${hint}`);
+        report([...at, 'provider'], unknownProviderMessage(step.id, step.provider, declared));
         continue;
       }
       name = step.provider;
@@ -116,7 +115,9 @@ type Report = (path: readonly PropertyKey[], message: string) => void;
 function declaredProvider(spec: JobSpec, name: string, o: { env: NodeJS.ProcessEnv; offline: boolean }, report: Report): ResolvedProvider {
   const raw = spec.providers[name]!;
   const at = ['providers', name];
-  const baseUrl = checkUrl(raw.base_url ?? DEFAULT_BASE_URL[raw.type], () => report([...at, 'base_url'], `providers.${name}.base_url: "${raw.base_url}" is not an http(s) URL`));
+  const badUrl = raw.base_url === undefined ? undefined : baseUrlProblem(name, raw.base_url);
+  if (badUrl) report([...at, 'base_url'], badUrl);
+  const baseUrl = withoutTrailingSlash(raw.base_url ?? DEFAULT_BASE_URL[raw.type]);
   const keyEnv = raw.api_key_env ?? (raw.type === 'anthropic' ? 'ANTHROPIC_API_KEY' : raw.type === 'openai' && raw.base_url === undefined ? 'OPENAI_API_KEY' : undefined);
   const apiKey = keyEnv ? o.env[keyEnv] || undefined : undefined;
   if (keyEnv && apiKey === undefined && !o.offline) {
@@ -170,7 +171,8 @@ function envProvider(type: ProviderType, at: readonly PropertyKey[], o: { env: N
       throw new Error(`unknown provider type ${String(never)}`);
     }
   }
-  const baseUrl = checkUrl(url ?? DEFAULT_BASE_URL[type], () => report(at, `$ORCH_PROVIDER=${type}: "${url}" (from the environment) is not an http(s) URL`));
+  if (url !== undefined && !isHttpUrl(url)) report(at, `$ORCH_PROVIDER=${type}: "${url}" (from the environment) is not an http(s) URL`);
+  const baseUrl = withoutTrailingSlash(url ?? DEFAULT_BASE_URL[type]);
   const apiKey = keyEnv ? env[keyEnv] || undefined : undefined;
   if (keyRequired && apiKey === undefined && !o.offline) report(at, `$ORCH_PROVIDER=${type}: $${keyEnv} is not set: export the API key there`);
   const odd = apiKey !== undefined ? unsendable(apiKey) : undefined;
@@ -197,13 +199,7 @@ function ollamaHost(value: string): string {
   }
 }
 
-/** The URL without trailing slashes, or a report when it is not http(s). */
-function checkUrl(value: string, bad: () => void): string {
-  try {
-    const u = new URL(value);
-    if (u.protocol !== 'http:' && u.protocol !== 'https:') bad();
-  } catch {
-    bad();
-  }
-  return value.replace(/\/+$/, '');
+/** The URL without its trailing slashes. */
+function withoutTrailingSlash(url: string): string {
+  return url.replace(/\/+$/, '');
 }

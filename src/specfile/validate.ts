@@ -7,6 +7,7 @@ import { didYouMean } from '../util/suggest.js';
 import { outputOutsideSpecFolder } from './cache-globs.js';
 import { checkExpressions } from './expressions.js';
 import { checkFanout, expandsMatrix } from './fanout-checks.js';
+import { checkProviderRefs } from './provider-checks.js';
 import { checkLiteralFields } from './literal-fields.js';
 import { expandMatrix, type RawMatrix } from './matrix.js';
 import { DEFAULT_MAX_INSTANCES } from '../graph/instances.js';
@@ -59,6 +60,8 @@ export function checkSpec(doc: LoadedDocument): JobSpec {
   checkExpressions(parsed.success ? parsed.data : lenientView(data), doc, report);
 
   if (problems.length > 0 || !parsed.success) {
+    // Else said by resolveProviders, with the provider problems that depend on the environment.
+    checkProviderRefs(doc, report);
     problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.col ?? 0) - (b.col ?? 0));
     throw new OrchestratorError(problems);
   }

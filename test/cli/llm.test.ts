@@ -339,6 +339,19 @@ steps:
     expect(server.count()).toBe(0);
   });
 
+  it('validate lists a provider problem along with the spec\'s other problems, not once they are fixed', async () => {
+    // Before, an unknown key hid the unknown provider and the bad base_url: each came out only once the one
+    // before it was fixed.
+    write('providers:\n  fake: { type: openai, base_url: "ftp://x/v1", model: m1 }\nsteps:\n  a: { prompt: x, provider: nosuch }\n  c: { prompt: x, promt_typo: 1 }\n');
+    const v = await cli(['validate', 'spec.yaml']);
+    expect(v.code).toBe(2);
+    expect(v.stderr.split('\n').filter((l) => l.startsWith('spec.yaml:'))).toEqual([
+      'spec.yaml:2:35: providers.fake.base_url: "ftp://x/v1" is not an http(s) URL',
+      'spec.yaml:4:29: steps.a.provider: unknown provider "nosuch"; declared: fake',
+      'spec.yaml:5:19: steps.c: unknown key "promt_typo"',
+    ]);
+  });
+
   it('$ORCH_PROVIDER picks a type with its usual environment', async () => {
     write('steps: { ask: { prompt: hello, model: env-model } }');
     const r = await cli(['run', 'spec.yaml'], { env: { ORCH_PROVIDER: 'openai', OPENAI_BASE_URL: `${server.url}/v1`, OPENAI_API_KEY: KEY } });
