@@ -72,31 +72,44 @@ export async function loadCacache(): Promise<typeof import('cacache')> {
 
 /** The newest index line of `key`, or undefined when there is none or the newest removed it. Lines that fail their SHA-1 are skipped, as cacache does. */
 export function findEntry(dir: string, key: string): IndexEntry | undefined {
+  return readBucket(dir, key).entry;
+}
+
+/**
+ * What a key's bucket holds: its newest entry (as findEntry), whether any sound line names the key (an entry, or
+ * its removal), and how many lines fail their SHA-1 or are not JSON (edited, or cut by a crash mid-append).
+ */
+export function readBucket(dir: string, key: string): { entry?: IndexEntry; named: boolean; badLines: number } {
   const bucket = bucketPath(dir, key);
   // Asked first, not caught: a miss (the usual answer for a new prompt) then costs no exception, which costs more than the question.
-  if (!fs.existsSync(bucket)) return undefined;
+  if (!fs.existsSync(bucket)) return { named: false, badLines: 0 };
   let text: string;
   try {
     text = fs.readFileSync(bucket, 'utf8');
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined; // removed in between
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { named: false, badLines: 0 }; // removed in between
     throw e;
   }
   let found: IndexEntry | undefined;
+  let badLines = 0;
   for (const line of text.split('\n')) {
+    if (line === '') continue;
     const tab = line.indexOf('\t');
-    if (tab < 0) continue;
-    const json = line.slice(tab + 1);
-    if (json === '' || sha1(json) !== line.slice(0, tab)) continue;
+    const json = tab < 0 ? '' : line.slice(tab + 1);
+    if (json === '' || sha1(json) !== line.slice(0, tab)) {
+      badLines++;
+      continue;
+    }
     let entry: IndexEntry | undefined;
     try {
       entry = JSON.parse(json) as IndexEntry;
     } catch {
+      badLines++;
       continue;
     }
     if (entry?.key === key) found = entry;
   }
-  return found?.integrity ? found : undefined;
+  return { ...(found?.integrity ? { entry: found } : {}), named: found !== undefined, badLines };
 }
 
 /**

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { OrchestratorError } from '../errors.js';
 import type { CacheSource, TokenUsage } from '../events/types.js';
-import { findEntry, loadCacache, putEntry, readContent, touchEntry } from './cacache-files.js';
+import { loadCacache, putEntry, readBucket, readContent, touchEntry } from './cacache-files.js';
 import { sha256 } from './hash.js';
 import { makeFolder } from '../util/make-folder.js';
 
@@ -64,7 +64,9 @@ export function openAnswerStore(dir: string, layer?: AnswerLayer): AnswerStore {
 function localAnswerStore(dir: string): AnswerStore {
   return {
     async read(key) {
-      const found = findEntry(dir, key);
+      const { entry: found, named, badLines } = readBucket(dir, key);
+      // Only lines that fail their own check, nothing sound for the key: an entry damaged (edited, or cut by a crash).
+      if (!named && badLines > 0) throw Object.assign(new Error('its index line fails its own SHA-1'), { code: 'EBADINDEX' });
       if (!found) return { problems: [] };
       // Checked against the size and SHA-512 the index recorded (EBADSIZE, EINTEGRITY); a missing content file throws ENOENT.
       const data = readContent(dir, found);
@@ -155,6 +157,8 @@ export class ResponseCache {
           ? 'its content does not match its recorded SHA-512'
           : err.code === 'ENOENT'
             ? 'its content file is missing'
+            : err.code === 'EBADINDEX'
+              ? 'its index line does not match its own SHA-1 (edited, or cut short by a crash)'
             : `it cannot be read (${err.message})`;
       return { kind: 'corrupt', problem: await this.#discard(key, why), problems: [] };
     }

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { LlmTestServer } from '../helpers/llm-test-server.js';
-import { alterInline } from '../helpers/cache-index.js';
+import { alterInline, editIndexText } from '../helpers/cache-index.js';
 
 const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/orchestrator.js');
 /** A fake key: it must reach the server, and no file. */
@@ -478,6 +478,21 @@ describe('the response cache', () => {
     expect(output('ask')).toMatchObject({ text: 'answer to: hello', cached: false });
     expect((await cli(['run', 'spec.yaml'])).code).toBe(0);
     expect(server.count()).toBe(2);
+  });
+
+  it('an index line that fails its own SHA-1 (edited by hand, cut by a crash) is reported too, then asked again', async () => {
+    write(`${provider()}\nsteps: { ask: { prompt: hello } }\n`);
+    expect((await cli(['run', 'spec.yaml'])).code).toBe(0);
+    // Before, such a line was skipped without a word: a miss, or under --offline a failure, with nothing said.
+    expect(editIndexText(cacheHome, '"model":"test-model"', '"model":"other-model"')).toBe(1);
+    const offline = await cli(['run', 'spec.yaml', '--offline']);
+    expect(offline.code).toBe(1);
+    expect(offline.stderr).toMatch(/^warning: step "ask": cache entry [0-9a-f]{12}… failed its integrity check: its index line does not match its own SHA-1 \(edited, or cut short by a crash\); treated as a miss$/m);
+    const r = await cli(['run', 'spec.yaml']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).not.toMatch(/warning/); // removed when it was reported
+    expect(server.count()).toBe(2);
+    expect((await cli(['run', 'spec.yaml', '--offline'])).code).toBe(0);
   });
 
   it('is shared by runs that write at once; --cache-dir and $ORCH_CACHE_DIR move it; stats and clear', async () => {

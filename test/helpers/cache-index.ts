@@ -48,6 +48,18 @@ export function alterInline(cacheDir: string, from: string, to: string): number 
   return altered;
 }
 
+/** Change `from` to `to` in every index line as written, its SHA-1 left as it was: a hand edit, or damage. */
+export function editIndexText(cacheDir: string, from: string, to: string): number {
+  let edited = 0;
+  for (const file of buckets(cacheDir)) {
+    const text = fs.readFileSync(file, 'utf8');
+    if (!text.includes(from)) continue;
+    fs.writeFileSync(file, text.replaceAll(from, to));
+    edited++;
+  }
+  return edited;
+}
+
 /** How many index lines each bucket of the folder holds. */
 export function bucketLineCounts(cacheDir: string): number[] {
   return buckets(cacheDir).map((f) => fs.readFileSync(f, 'utf8').split('\n').filter((l) => l.includes('\t')).length);
