@@ -181,7 +181,11 @@ export class LlmExecutor implements StepExecutor {
       }
       const broken = this.#o.checkContract?.(step, result.outputs);
       if (broken) log.write(`note: not cached: ${broken.message}\n`);
-      else if (answer.finish !== 'stop') log.write(`note: not cached: the answer ended with finish_reason ${answer.rawFinishReason}, not a complete answer\n`);
+      else if (answer.finish !== 'stop') {
+        // Said on the terminal too: the step succeeds with the text as it came, which a user would take for whole.
+        this.#o.warn(`step "${step.id}": the answer ended with finish_reason ${answer.rawFinishReason}${answer.finish === 'length' ? ' (cut at max_tokens)' : ''}, not a complete answer: kept as the step's text, not cached`);
+        log.write(`note: not cached: the answer ended with finish_reason ${answer.rawFinishReason}, not a complete answer\n`);
+      }
       else if (cache) {
         try {
           const problems = await cache.store(key, {

@@ -178,6 +178,8 @@ describe('the response cache', () => {
     expect(await run(executor(), step())).toMatchObject({ status: 'succeeded', text: 'cut', cached: false });
     expect(await run(executor(), step())).toMatchObject({ status: 'succeeded', cached: false });
     expect(log()).toMatch(/not cached/);
+    // Said where the user looks, not only in the log: the step succeeds with the text as it came.
+    expect(warnings).toEqual(Array(2).fill('step "ask": the answer ended with finish_reason length (cut at max_tokens), not a complete answer: kept as the step\'s text, not cached'));
     server.script({ reply: 'No.', finish: 'refusal' });
     const refused = await run(executor(), step({ prompt: 'bad' }));
     expect(refused).toMatchObject({ status: 'failed', retryable: false, error: { code: 'provider' } });
