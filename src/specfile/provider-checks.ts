@@ -29,12 +29,15 @@ export function isHttpUrl(value: string): boolean {
   }
 }
 
+/** A value with an expression: the spec check says expressions are not evaluated there (literal-fields.ts). */
+const hasExpression = (v: string) => v.includes('${{');
+
 /** Those problems, read from the document as written (whatever else is wrong with it). */
 export function checkProviderRefs(doc: LoadedDocument, report: Report): void {
   const data = isMapping(doc.data) ? doc.data : {};
   const providers = isMapping(data.providers) ? data.providers : {};
   for (const [name, p] of Object.entries(providers)) {
-    const problem = isMapping(p) && typeof p.base_url === 'string' ? baseUrlProblem(name, p.base_url) : undefined;
+    const problem = isMapping(p) && typeof p.base_url === 'string' && !hasExpression(p.base_url) ? baseUrlProblem(name, p.base_url) : undefined;
     if (problem) report(doc.locator.value(['providers', name, 'base_url']), problem);
   }
   const declared = Object.keys(providers);
@@ -42,7 +45,7 @@ export function checkProviderRefs(doc: LoadedDocument, report: Report): void {
   for (const [id, s] of Object.entries(isMapping(data.steps) ? data.steps : {})) {
     if (!isMapping(s) || s.prompt === undefined) continue;
     const name = typeof s.provider === 'string' ? s.provider : defaults.provider;
-    if (typeof name !== 'string' || Object.hasOwn(providers, name)) continue;
+    if (typeof name !== 'string' || hasExpression(name) || Object.hasOwn(providers, name)) continue;
     report(doc.locator.value(['steps', id, 'provider']), unknownProviderMessage(id, name, declared));
   }
 }
