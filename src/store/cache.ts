@@ -64,7 +64,10 @@ export function openAnswerStore(dir: string, layer?: AnswerLayer): AnswerStore {
 function localAnswerStore(dir: string): AnswerStore {
   return {
     async read(key) {
-      const { entry: found, named, badLines } = readBucket(dir, key);
+      let bucket = readBucket(dir, key);
+      // A line another run is appending at this moment can read as cut: a second look sees it whole.
+      if (!bucket.named && bucket.badLines > 0) bucket = readBucket(dir, key);
+      const { entry: found, named, badLines } = bucket;
       // Only lines that fail their own check, nothing sound for the key: an entry damaged (edited, or cut by a crash).
       if (!named && badLines > 0) throw Object.assign(new Error('its index line fails its own SHA-1'), { code: 'EBADINDEX' });
       if (!found) return { problems: [] };
