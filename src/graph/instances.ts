@@ -2,6 +2,7 @@ import { escapePath } from 'tinyglobby';
 import { ExpressionError, evaluate, hasTemplate, parseTemplateOnce, toDisplayString, type EvalContext } from '../expr/index.js';
 import { outputOutsideSpecFolder } from '../specfile/cache-globs.js';
 import type { FanSpec, InstanceInfo, ShellCacheSpec, StepSpec } from '../specfile/model.js';
+import { isMapping } from '../util/is-mapping.js';
 
 /** Instances a fanned step may have unless its `max_instances` says otherwise. */
 export const DEFAULT_MAX_INSTANCES = 10_000;
@@ -13,8 +14,6 @@ const LABEL_CHARS = 80;
 /** What an id's readable part may not hold (each run of it becomes `_`). */
 const SLUG_UNSAFE = /[^A-Za-z0-9._-]/;
 const SLUG_UNSAFE_ALL = /[^A-Za-z0-9._-]+/g;
-
-const isMapping = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /** JSON with object keys sorted: the identity of a value, whatever order its keys were written in. */
 export function canonicalJson(v: unknown): string {

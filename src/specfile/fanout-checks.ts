@@ -2,10 +2,9 @@ import { ExpressionError, parseTemplate } from '../expr/index.js';
 import { canonicalJson, DEFAULT_MAX_INSTANCES } from '../graph/instances.js';
 import type { LoadedDocument } from './load.js';
 import { expandMatrix, FAN_OUT_CAP, type RawMatrix } from './matrix.js';
+import { isMapping } from '../util/is-mapping.js';
 
 type Report = (at: { line: number; col: number }, message: string) => void;
-
-const isMapping = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /** What expression checks need to know of a fanned step. */
 export interface FanShape {

@@ -2,10 +2,9 @@
 // (a shell named "${{ matrix.s }}" that cannot start, a var or matrix value holding an expression's source).
 // validate refuses it, at the `${{`, and says what to write instead.
 import type { LoadedDocument } from './load.js';
+import { isMapping } from '../util/is-mapping.js';
 
 type Report = (at: { line: number; col: number }, message: string) => void;
-
-const isMapping = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 const NAME_THE_VARIABLE = 'name the environment variable';
 

@@ -1,6 +1,7 @@
 // The static `matrix:` of a step, expanded as GitHub Actions documents `strategy.matrix`
 // (docs.github.com, "Running variations of jobs in a workflow"): the cartesian product of the vectors in
 // key order (the first key varies slowest), then `exclude`, then `include`.
+import { isMapping } from '../util/is-mapping.js';
 
 /** One combination: a value per matrix key (and what `include` added). */
 export type MatrixCombo = Record<string, unknown>;
@@ -13,8 +14,6 @@ export interface MatrixProblem {
   message: string;
   path: (string | number)[];
 }
-
-const isMapping = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /** Structural equality of two JSON values (what GitHub compares matrix values with). */
 export function sameValue(a: unknown, b: unknown): boolean {

@@ -4,10 +4,9 @@
 // along with its own, so that one run of `validate` lists every problem of the file.
 import { didYouMean } from '../util/suggest.js';
 import type { LoadedDocument } from './load.js';
+import { isMapping } from '../util/is-mapping.js';
 
 type Report = (at: { line: number; col: number }, message: string) => void;
-
-const isMapping = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /** `steps.<id>.provider: unknown provider "<name>"; declared: …`, with the name meant when one is close. */
 export function unknownProviderMessage(stepId: string, name: string, declared: readonly string[]): string {

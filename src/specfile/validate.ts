@@ -15,6 +15,7 @@ import { loadDocument, parseDocumentText, STDIN_NAME, type LoadedDocument, type 
 import { explainFlowValue } from './yaml-hints.js';
 import type { JobSpec, RetryPolicy, StepSpec } from './model.js';
 import { knownKeysAt, STEP_ID, specSchema, type RawRetry, type RawSpec, type RawStep } from './schema.js';
+import { isMapping } from '../util/is-mapping.js';
 
 /** Read and check a spec file; throws an OrchestratorError listing every problem. */
 export function parseSpec(file: string): JobSpec {
@@ -69,8 +70,6 @@ export function checkSpec(doc: LoadedDocument): JobSpec {
 }
 
 type Report = (at: { line: number; col: number }, message: string, code?: Diagnostic['code']) => void;
-
-const isMapping = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /** Extension keys: `x-` at the top level and in a step are the user's own (a home for YAML anchors, as in docker-compose). */
 export const EXTENSION_KEY = /^x-/;
